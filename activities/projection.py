@@ -1,0 +1,21 @@
+"""Activities that write the order's read model to the application database."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio import activity
+
+from db.engine import transaction
+from db.orders import apply_projection
+from workflows.types import ProjectionInput
+
+
+class ProjectionActivities:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    @activity.defn
+    def project_order(self, inp: ProjectionInput) -> None:
+        """Upsert keyed by event id, breach id and projection sequence: safe to retry."""
+        with transaction(self._sessions) as session:
+            apply_projection(session, inp)

@@ -1,0 +1,47 @@
+"""Runtime settings: every part of Waybill is configured here, overridable by WAYBILL_* env vars."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent
+DEFAULT_POLICY_FILE = REPO_ROOT / "policies" / "default.yaml"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WAYBILL_", extra="ignore")
+
+    data_dir: Path = Path(".data")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default is SQLite at DATA_DIR/waybill.db"
+    )
+    temporal_address: str | None = Field(
+        default=None, description="host:port of an existing Temporal; unset = local dev server"
+    )
+    temporal_namespace: str = "default"
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+    task_queue: str = "waybill-orders"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    sla_policies: Path = DEFAULT_POLICY_FILE
+    log_level: str = "INFO"
+    update_timeout_seconds: float = 30.0
+
+    @cached_property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'waybill.db').resolve()}"
+
+    @property
+    def temporal_target(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def temporal_ui_url(self) -> str:
+        return f"http://127.0.0.1:{self.temporal_ui_port}"

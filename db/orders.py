@@ -1,0 +1,151 @@
+"""All SQL about orders, their timeline and escalations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic_core import to_jsonable_python
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from db.models import EscalationRow, Order, OrderEvent
+from db.upsert import insert_for
+from workflows.deadlines import latest_eta
+from workflows.types import ProjectionInput, Stage, TimelineEntry
+
+STAGE_COLUMNS = {stage.value: f"{stage.value}_at" for stage in Stage}
+
+
+def get_order(session: Session, order_id: str) -> Order | None:
+    return session.get(Order, order_id)
+
+
+def add_order(session: Session, order: Order) -> None:
+    session.add(order)
+    session.flush()
+
+
+@dataclass
+class OrderFilter:
+    stage: str | None = None
+    customer_id: str | None = None
+    tier: str | None = None
+    breached: bool | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+def list_orders(session: Session, flt: OrderFilter, limit: int,
+                after: tuple[datetime, str] | None) -> list[Order]:
+    """Newest first, keyset-paginated on (created_at, order_id)."""
+    q = select(Order)
+    if flt.stage:
+        q = q.where(Order.stage == flt.stage)
+    if flt.customer_id:
+        q = q.where(Order.customer_id == flt.customer_id)
+    if flt.tier:
+        q = q.where(Order.customer_tier == flt.tier)
+    if flt.breached is not None:
+        q = q.where(Order.breached == flt.breached)
+    if flt.created_from:
+        q = q.where(Order.created_at >= flt.created_from)
+    if flt.created_to:
+        q = q.where(Order.created_at < flt.created_to)
+    if after:
+        created, oid = after
+        q = q.where(or_(Order.created_at < created,
+                        and_(Order.created_at == created, Order.order_id < oid)))
+    q = q.order_by(Order.created_at.desc(), Order.order_id.desc()).limit(limit)
+    return list(session.scalars(q))
+
+
+def find_event(session: Session, order_id: str, event_id: str) -> OrderEvent | None:
+    return session.scalar(select(OrderEvent).where(
+        OrderEvent.order_id == order_id, OrderEvent.event_id == event_id))
+
+
+def timeline(session: Session, order_id: str) -> list[OrderEvent]:
+    return list(session.scalars(
+        select(OrderEvent).where(OrderEvent.order_id == order_id)
+        .order_by(OrderEvent.occurred_at, OrderEvent.recorded_at, OrderEvent.id)))
+
+
+def add_timeline_entries(session: Session, order_id: str, entries: list[TimelineEntry]) -> None:
+    """Append entries; an entry already stored (same event id) is left as it is."""
+    if not entries:
+        return
+    rows = [{"order_id": order_id, "event_id": e.event_id, "type": e.type,
+             "occurred_at": e.occurred_at, "recorded_at": e.recorded_at, "actor": e.actor,
+             "source": e.source, "data": to_jsonable_python(e.data), "body_hash": e.body_hash}
+            for e in entries]
+    stmt = insert_for(session, OrderEvent).values(rows)
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["order_id", "event_id"]))
+
+
+def _detail(inp: ProjectionInput) -> dict[str, Any]:
+    s = inp.state
+    eta = latest_eta(s)
+    return to_jsonable_python({
+        "shipment": s.shipment, "scans": s.scans, "latest_eta": eta, "delivery": s.delivery,
+        "receipt": s.receipt, "survey": s.survey, "breaches": s.breaches,
+        "escalations": s.escalations, "cancel_reason": s.cancel_reason,
+        "next_deadline": s.next_deadline,
+    })
+
+
+def apply_projection(session: Session, inp: ProjectionInput) -> None:
+    """Write one projection. Idempotent, and an older snapshot never overwrites a newer one."""
+    s, now = inp.state, datetime.now(UTC)
+    add_timeline_entries(session, s.order_id, inp.entries)
+    dynamic: dict[str, Any] = {
+        "stage": s.stage.value,
+        **{col: s.stage_times.get(stage) for stage, col in STAGE_COLUMNS.items()},
+        "lines": to_jsonable_python(s.lines),
+        "carrier": (s.shipment or {}).get("carrier"),
+        "tracking_no": (s.shipment or {}).get("tracking_no"),
+        "in_full": s.in_full,
+        "on_time": s.on_time,
+        "breached": bool(s.breaches),
+        "follow_up_status": s.survey.status.value if s.survey else None,
+        "next_deadline_kind": s.next_deadline.kind if s.next_deadline else None,
+        "next_deadline_at": s.next_deadline.due_at if s.next_deadline else None,
+        "detail": _detail(inp),
+        "projection_seq": s.seq,
+        "updated_at": now,
+    }
+    received = s.stage_times[Stage.RECEIVED.value]
+    insert = insert_for(session, Order).values(
+        order_id=s.order_id, customer_id=s.customer.id, customer_tier=s.customer.tier.value,
+        customer=to_jsonable_python(s.customer), destination=s.destination,
+        promised_ship_by=s.promised_ship_by, promised_delivery_by=s.promised_delivery_by,
+        sla_policy=s.policy.name, sla_policy_version=s.policy.version,
+        sla_policy_snapshot=to_jsonable_python(s.policy), create_hash="",
+        created_by="workflow", created_at=received, **dynamic)
+    session.execute(insert.on_conflict_do_update(
+        index_elements=["order_id"], set_=dynamic,
+        where=Order.projection_seq < insert.excluded.projection_seq))
+    for esc in s.escalations:
+        values = {"level": esc.level, "state": esc.state.value, "resolved_at": esc.resolved_at,
+                  "resolution": esc.resolution, "updated_seq": s.seq}
+        stmt = insert_for(session, EscalationRow).values(
+            id=esc.id, order_id=s.order_id, breach_id=esc.breach_id, kind=esc.kind.value,
+            stage=esc.stage.value, customer_id=s.customer.id,
+            customer_tier=s.customer.tier.value, due_at=esc.due_at, opened_at=esc.opened_at,
+            **values)
+        session.execute(stmt.on_conflict_do_update(
+            index_elements=["id"], set_=values,
+            where=EscalationRow.updated_seq < stmt.excluded.updated_seq))
+
+
+def list_escalations(session: Session, state: str | None, order_id: str | None,
+                     limit: int) -> list[EscalationRow]:
+    q = select(EscalationRow)
+    if state:
+        q = q.where(EscalationRow.state == state)
+    if order_id:
+        q = q.where(EscalationRow.order_id == order_id)
+    q = q.order_by(EscalationRow.opened_at.desc(), EscalationRow.id.desc()).limit(limit)
+    return list(session.scalars(q))
+

@@ -1,0 +1,96 @@
+"""The Waybill worker: runs order workflows and their activities until told to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.worker import Worker
+
+from activities.projection import ProjectionActivities
+from config import Settings
+from db.engine import make_engine, session_factory
+from workflows import search
+from workflows.order import OrderWorkflow
+
+log = logging.getLogger("waybill.worker")
+
+WORKFLOWS = [OrderWorkflow]
+
+
+def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: str,
+                 executor: ThreadPoolExecutor) -> Worker:
+    projections = ProjectionActivities(sessions)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=[projections.project_order],
+        activity_executor=executor,
+        max_concurrent_activities=8,
+    )
+
+
+async def connect(settings: Settings, attempts: int = 60) -> Client:
+    """Connect to Temporal, waiting for it to come up (the dev server starts alongside us)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await Client.connect(settings.temporal_target,
+                                        namespace=settings.temporal_namespace)
+        except RuntimeError as exc:
+            if attempt == attempts:
+                raise
+            log.info("waiting for temporal", extra={"target": settings.temporal_target,
+                                                     "error": str(exc)})
+            await asyncio.sleep(1)
+    raise AssertionError("unreachable")
+
+
+async def run(settings: Settings) -> None:
+    client = await connect(settings)
+    engine = make_engine(settings.db_url)
+    with ThreadPoolExecutor(max_workers=8) as executor:
+        worker = build_worker(client, session_factory(engine), settings.task_queue, executor)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with worker:
+            log.info("worker started", extra={"task_queue": settings.task_queue})
+            await stop.wait()
+            log.info("worker stopping")
+    engine.dispose()
+
+
+async def ensure_search_attributes(client: Client, namespace: str) -> None:
+    """Register Waybill's search attributes where missing (idempotent)."""
+    from temporalio.api.enums.v1 import IndexedValueType
+    from temporalio.api.operatorservice.v1 import (
+        AddSearchAttributesRequest,
+        ListSearchAttributesRequest,
+    )
+
+    wanted = {key.name: IndexedValueType.ValueType(key.indexed_value_type) for key in search.ALL}
+    try:
+        existing = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=namespace))
+    except RPCError as exc:
+        # The time-skipping test server can add attributes but cannot list them.
+        if exc.status != RPCStatusCode.UNIMPLEMENTED:
+            raise
+        known: set[str] = set()
+    else:
+        known = set(existing.custom_attributes) | set(existing.system_attributes)
+    missing = {name: kind for name, kind in wanted.items() if name not in known}
+    if missing:
+        try:
+            await client.operator_service.add_search_attributes(
+                AddSearchAttributesRequest(namespace=namespace, search_attributes=missing))
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.ALREADY_EXISTS:
+                raise

@@ -1,0 +1,91 @@
+"""Which SLA deadlines an order is under right now: the one place breaches are defined.
+
+Pure functions of the order state and the workflow clock, so the workflow stays deterministic
+and the escalation ladder can hang off the same list later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from workflows.types import (
+    AFTER_DELIVERY,
+    TERMINAL_STAGES,
+    BreachKind,
+    FollowUpStatus,
+    OrderState,
+    Stage,
+)
+
+_BEFORE_SHIPMENT = frozenset({Stage.RECEIVED, Stage.CONFIRMED, Stage.PICKED})
+_MOVING = frozenset({Stage.SHIPPED, Stage.IN_TRANSIT})
+
+
+@dataclass(frozen=True)
+class ActiveDeadline:
+    """A deadline whose awaited event has not happened yet.
+
+    `fire_at` is when it breaches; it differs from `due_at` only for late_risk, which breaches
+    as soon as an ETA past the promise is known.
+    """
+
+    kind: BreachKind
+    due_at: datetime
+    fire_at: datetime
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.kind.value, self.due_at.isoformat())
+
+
+def _secs(seconds: float) -> timedelta:
+    return timedelta(seconds=seconds)
+
+
+def latest_eta(state: OrderState) -> datetime | None:
+    """The ETA of the newest scan (by event time) that carries one: older scans never count."""
+    with_eta = [s for s in state.scans if s.eta is not None]
+    if not with_eta:
+        return None
+    return max(with_eta, key=lambda s: s.occurred_at).eta
+
+
+def active_deadlines(state: OrderState, now: datetime) -> list[ActiveDeadline]:
+    if state.stage in TERMINAL_STAGES:
+        return []
+    policy, times, stage = state.policy, state.stage_times, state.stage
+    out: list[ActiveDeadline] = []
+
+    def add(kind: BreachKind, due: datetime, fire: datetime | None = None) -> None:
+        out.append(ActiveDeadline(kind, due, fire or due))
+
+    if stage == Stage.RECEIVED:
+        add(BreachKind.CONFIRM_LATE, times[Stage.RECEIVED] + _secs(policy.confirm_within))
+    if stage == Stage.CONFIRMED:
+        add(BreachKind.PICK_LATE, times[Stage.CONFIRMED] + _secs(policy.pick_within))
+    if stage in _BEFORE_SHIPMENT:
+        add(BreachKind.SHIP_LATE, state.promised_ship_by)
+    if stage in _BEFORE_SHIPMENT or stage in _MOVING:
+        add(BreachKind.DELIVERY_LATE, state.promised_delivery_by)
+    if stage in _MOVING:
+        last_seen = max([times[Stage.SHIPPED], *(s.occurred_at for s in state.scans)])
+        add(BreachKind.SCAN_GAP, last_seen + _secs(policy.scan_gap))
+        eta = latest_eta(state)
+        if eta is not None and eta > state.promised_delivery_by:
+            add(BreachKind.LATE_RISK, state.promised_delivery_by, fire=now)
+    if stage in AFTER_DELIVERY and state.receipt is None:
+        add(BreachKind.RECEIPT_LATE, times[Stage.DELIVERED] + _secs(policy.receipt_within))
+    return out
+
+
+def next_follow_up_change(state: OrderState) -> datetime | None:
+    """When the survey track next moves on its own: the survey falls due, or its window ends."""
+    survey = state.survey
+    if survey is None or state.stage in TERMINAL_STAGES:
+        return None
+    if survey.status == FollowUpStatus.PENDING:
+        return survey.due_at
+    if survey.status == FollowUpStatus.DUE:
+        return survey.expires_at
+    return None

@@ -1,0 +1,351 @@
+"""OrderWorkflow: one durable workflow per order, from intake to closure."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+# Payload types come from outside the sandbox so the converter sees the real datetime class.
+with workflow.unsafe.imports_passed_through():
+    from activities.projection import ProjectionActivities
+    from workflows import search
+    from workflows.deadlines import ActiveDeadline, active_deadlines, next_follow_up_change
+    from workflows.types import (
+        AFTER_DELIVERY,
+        TERMINAL_STAGES,
+        Breach,
+        Deadline,
+        Escalation,
+        EscalationState,
+        EventInput,
+        EventResult,
+        EventType,
+        FollowUpStatus,
+        LineState,
+        OrderInput,
+        OrderState,
+        ProjectionInput,
+        Scan,
+        Stage,
+        Survey,
+        SystemEventType,
+        TimelineEntry,
+    )
+
+SYSTEM_ACTOR = "waybill"
+SYSTEM_SOURCE = "system"
+
+# Which stages each posted event may arrive in. One table, read by the validator.
+ALLOWED_IN: dict[EventType, frozenset[Stage]] = {
+    EventType.CONFIRMED: frozenset({Stage.RECEIVED}),
+    EventType.PICKED: frozenset({Stage.CONFIRMED}),
+    EventType.SHIPPED: frozenset({Stage.PICKED}),
+    EventType.TRACKING_SCAN: frozenset({Stage.SHIPPED, Stage.IN_TRANSIT}) | AFTER_DELIVERY,
+    EventType.DELIVERED: frozenset({Stage.SHIPPED, Stage.IN_TRANSIT}),
+    EventType.RECEIPT_RETURNED: AFTER_DELIVERY,
+    EventType.SURVEY_RESPONSE: AFTER_DELIVERY,
+    EventType.CANCELLED: frozenset({Stage.RECEIVED, Stage.CONFIRMED, Stage.PICKED}),
+    EventType.NOTE: frozenset(Stage) - TERMINAL_STAGES,
+}
+
+_PROJECTION_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+
+
+def _reject(code: str, message: str, **details: Any) -> ApplicationError:
+    return ApplicationError(message, details, type=code, non_retryable=True)
+
+
+def _ts(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+@workflow.defn
+class OrderWorkflow:
+    @workflow.init
+    def __init__(self, inp: OrderInput) -> None:
+        self._s = OrderState(
+            order_id=inp.order_id,
+            customer=inp.customer,
+            lines=[LineState(sku=line.sku, ordered=line.qty) for line in inp.lines],
+            destination=inp.destination,
+            promised_ship_by=inp.promised_ship_by,
+            promised_delivery_by=inp.promised_delivery_by,
+            policy=inp.policy,
+            stage=Stage.RECEIVED,
+            stage_times={Stage.RECEIVED.value: inp.received_at},
+        )
+        self._event_hashes: dict[str, str] = {}
+        self._last_event = "order_created"
+        self._changed = False
+        self._dirty = True
+        self._pending: list[TimelineEntry] = [
+            TimelineEntry(
+                event_id="order-created",
+                type=SystemEventType.ORDER_CREATED,
+                occurred_at=inp.received_at,
+                recorded_at=inp.received_at,
+                actor=inp.actor,
+                source=inp.source,
+                data={
+                    "policy": {"name": inp.policy.name, "version": inp.policy.version},
+                    "promised_ship_by": inp.promised_ship_by.isoformat(),
+                    "promised_delivery_by": inp.promised_delivery_by.isoformat(),
+                },
+            )
+        ]
+
+    @workflow.run
+    async def run(self, inp: OrderInput) -> Stage:
+        while True:
+            self._changed = False
+            self._refresh()
+            await self._project()
+            if self._s.stage in TERMINAL_STAGES:
+                break
+            wake = self._next_wakeup()
+            timeout = None if wake is None else max((wake - workflow.now()).total_seconds(), 0.001)
+            try:
+                await workflow.wait_condition(lambda: self._changed, timeout=timeout)
+            except asyncio.TimeoutError:
+                pass
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._project()
+        return self._s.stage
+
+    @workflow.query
+    def state(self) -> OrderState:
+        return self._s
+
+    @workflow.update
+    async def apply_event(self, inp: EventInput) -> EventResult:
+        now = workflow.now()
+        self._event_hashes[inp.event_id] = inp.body_hash
+        self._record(inp.event_id, inp.type, inp.occurred_at, inp.data, inp.actor, inp.source,
+                     inp.body_hash)
+        self._apply(inp, min(inp.occurred_at, now))
+        self._last_event = inp.type.value
+        self._refresh()
+        self._changed = True
+        await self._project()
+        return EventResult(event_id=inp.event_id, stage=self._s.stage)
+
+    @apply_event.validator
+    def _validate_event(self, inp: EventInput) -> None:
+        known = self._event_hashes.get(inp.event_id)
+        if known is not None:
+            if known != inp.body_hash:
+                raise _reject("event_id_reused", "event_id was already used for another event",
+                              event_id=inp.event_id)
+            raise _reject("duplicate_event", "event already applied", event_id=inp.event_id)
+        stage = self._s.stage
+        if stage not in ALLOWED_IN[inp.type]:
+            raise _reject("invalid_transition", f"{inp.type} is not allowed in stage {stage}",
+                          current_stage=stage.value, event_type=inp.type.value)
+        if inp.type == EventType.RECEIPT_RETURNED and self._s.receipt is not None:
+            raise _reject("invalid_transition", "the receipt was already returned",
+                          current_stage=stage.value, event_type=inp.type.value)
+        if inp.type == EventType.SURVEY_RESPONSE:
+            survey = self._s.survey
+            status = survey.status if survey else None
+            if status != FollowUpStatus.DUE:
+                raise _reject("invalid_transition", "the survey is not awaiting an answer",
+                              current_stage=stage.value, event_type=inp.type.value,
+                              survey_status=status)
+        lines = inp.data.get("lines") or []
+        ordered = {line.sku for line in self._s.lines}
+        unknown = sorted({line["sku"] for line in lines} - ordered)
+        if unknown:
+            raise _reject("unknown_sku", "lines name SKUs that are not on the order", skus=unknown)
+
+    # -- applying events ---------------------------------------------------------------------
+
+    def _apply(self, inp: EventInput, at: datetime) -> None:
+        s, data = self._s, inp.data
+        match inp.type:
+            case EventType.CONFIRMED:
+                self._enter(Stage.CONFIRMED, at)
+            case EventType.PICKED:
+                self._set_qty("picked", data["lines"], default=0)
+                s.in_full = all((line.picked or 0) >= line.ordered for line in s.lines)
+                self._enter(Stage.PICKED, at)
+            case EventType.SHIPPED:
+                s.shipment = {k: data.get(k) for k in ("carrier", "tracking_no", "vehicle", "driver")}
+                if data.get("lines"):
+                    self._set_qty("shipped", data["lines"], default=0)
+                self._enter(Stage.SHIPPED, at)
+                self._enter(Stage.IN_TRANSIT, at)
+                self._record(f"{inp.event_id}-in-transit", SystemEventType.IN_TRANSIT, at, {})
+            case EventType.TRACKING_SCAN:
+                eta = data.get("eta")
+                s.scans.append(Scan(event_id=inp.event_id, occurred_at=inp.occurred_at,
+                                    location=data["location"], status=data["status"],
+                                    eta=_ts(eta) if eta else None))
+                s.scans.sort(key=lambda scan: (scan.occurred_at, scan.event_id))
+            case EventType.DELIVERED:
+                self._deliver(data, inp.occurred_at, at)
+            case EventType.RECEIPT_RETURNED:
+                s.receipt = {"document": data["document"], "returned_at": at.isoformat()}
+                s.stage_times[Stage.RECEIPT_ARCHIVED.value] = at
+                self._after_track(Stage.RECEIPT_ARCHIVED, at)
+            case EventType.SURVEY_RESPONSE:
+                assert s.survey is not None
+                s.survey.status = FollowUpStatus.ANSWERED
+                s.survey.scores = data["scores"]
+                s.survey.comment = data.get("comment")
+                s.survey.answered_at = at
+                self._after_track(Stage.FOLLOWED_UP, at)
+            case EventType.CANCELLED:
+                s.cancel_reason = data["reason"]
+                self._enter(Stage.CANCELLED, at)
+            case EventType.NOTE:
+                pass
+
+    def _deliver(self, data: dict[str, Any], occurred_at: datetime, at: datetime) -> None:
+        s = self._s
+        s.delivery = {k: data.get(k) for k in ("signer", "condition", "pod")}
+        if data.get("lines"):
+            self._set_qty("delivered", data["lines"], default=0)
+        for line in s.lines:
+            if line.delivered is None:
+                line.delivered = next(q for q in (line.shipped, line.picked, line.ordered)
+                                      if q is not None)
+        s.in_full = data["condition"] == "intact" and all(
+            (line.delivered or 0) >= line.ordered for line in s.lines)
+        s.on_time = occurred_at <= s.promised_delivery_by
+        due = at + timedelta(seconds=s.policy.survey_after)
+        s.survey = Survey(status=FollowUpStatus.PENDING, due_at=due,
+                          expires_at=due + timedelta(seconds=s.policy.survey_window))
+        self._enter(Stage.DELIVERED, at)
+
+    def _set_qty(self, attr: str, lines: list[dict[str, Any]], default: int) -> None:
+        qty = {line["sku"]: int(line["qty"]) for line in lines}
+        for line in self._s.lines:
+            setattr(line, attr, qty.get(line.sku, default))
+
+    def _after_track(self, finished: Stage, at: datetime) -> None:
+        """One post-delivery track ended; the order closes once both have."""
+        s = self._s
+        s.stage_times[finished.value] = at
+        receipt_done = s.receipt is not None
+        survey_done = s.survey is not None and s.survey.status in (
+            FollowUpStatus.ANSWERED, FollowUpStatus.UNSUCCESSFUL)
+        if receipt_done and survey_done:
+            self._enter(Stage.CLOSED, at)
+            self._record("order-closed", SystemEventType.CLOSED, at, {})
+        else:
+            self._enter(finished, at)
+
+    def _enter(self, stage: Stage, at: datetime) -> None:
+        self._s.stage = stage
+        self._s.stage_times[stage.value] = at
+        self._dirty = True
+        workflow.upsert_search_attributes([search.STAGE.value_set(stage.value)])
+
+    # -- deadlines and timed steps -----------------------------------------------------------
+
+    def _refresh(self) -> None:
+        """Bring timed state up to date: survey milestones, breaches opened and cleared."""
+        now = workflow.now()
+        self._advance_follow_up(now)
+        deadlines = active_deadlines(self._s, now)
+        active = {d.key for d in deadlines}
+        for breach in self._open_breaches():
+            if (breach.kind.value, breach.due_at.isoformat()) not in active:
+                self._clear(breach, now)
+        open_keys = {(b.kind.value, b.due_at.isoformat()) for b in self._open_breaches()}
+        for deadline in deadlines:
+            if deadline.fire_at <= now and deadline.key not in open_keys:
+                self._breach(deadline, now)
+        self._set_next_deadline(deadlines, open_keys)
+
+    def _advance_follow_up(self, now: datetime) -> None:
+        survey = self._s.survey
+        if survey is None or self._s.stage in TERMINAL_STAGES:
+            return
+        if survey.status == FollowUpStatus.PENDING and now >= survey.due_at:
+            survey.status = FollowUpStatus.DUE
+            self._record("survey-due", SystemEventType.SURVEY_DUE, survey.due_at,
+                         {"expires_at": survey.expires_at.isoformat()})
+        if survey.status == FollowUpStatus.DUE and now >= survey.expires_at:
+            survey.status = FollowUpStatus.UNSUCCESSFUL
+            self._record("follow-up-unsuccessful", SystemEventType.FOLLOW_UP_UNSUCCESSFUL,
+                         survey.expires_at, {"due_at": survey.due_at.isoformat()})
+            self._after_track(Stage.FOLLOWED_UP, survey.expires_at)
+
+    def _open_breaches(self) -> list[Breach]:
+        return [b for b in self._s.breaches if b.cleared_at is None]
+
+    def _breach(self, deadline: ActiveDeadline, now: datetime) -> None:
+        s = self._s
+        number = 1 + sum(1 for b in s.breaches if b.kind == deadline.kind)
+        breach = Breach(id=f"{deadline.kind.value}-{number}", kind=deadline.kind, stage=s.stage,
+                        due_at=deadline.due_at, detected_at=now)
+        escalation = Escalation(id=f"esc-{s.order_id}-{breach.id}", breach_id=breach.id,
+                                kind=breach.kind, stage=s.stage, level=1,
+                                state=EscalationState.OPEN, due_at=breach.due_at, opened_at=now)
+        s.breaches.append(breach)
+        s.escalations.append(escalation)
+        self._record(f"breach-{breach.id}", SystemEventType.SLA_BREACH, now, {
+            "breach_id": breach.id, "kind": breach.kind.value, "stage": breach.stage.value,
+            "due_at": breach.due_at.isoformat(), "detected_at": now.isoformat(),
+            "escalation_id": escalation.id, "level": escalation.level})
+        workflow.upsert_search_attributes([search.SLA_BREACHED.value_set(True)])
+
+    def _clear(self, breach: Breach, now: datetime) -> None:
+        cause = "cancelled" if self._s.stage == Stage.CANCELLED else self._last_event
+        breach.cleared_at, breach.cleared_by = now, cause
+        for esc in self._s.escalations:
+            if esc.breach_id == breach.id and esc.state == EscalationState.OPEN:
+                esc.state, esc.resolved_at = EscalationState.RESOLVED, now
+                esc.resolution = f"condition cleared by {cause}"
+        self._record(f"breach-{breach.id}-cleared", SystemEventType.BREACH_CLEARED, now,
+                     {"breach_id": breach.id, "kind": breach.kind.value, "cleared_by": cause})
+
+    def _set_next_deadline(self, deadlines: list[ActiveDeadline],
+                           open_keys: set[tuple[str, str]]) -> None:
+        upcoming = [Deadline(d.kind.value, d.due_at) for d in deadlines if d.key not in open_keys]
+        survey = self._s.survey
+        if survey is not None and survey.status == FollowUpStatus.DUE:
+            upcoming.append(Deadline("survey_window", survey.expires_at))
+        nxt = min(upcoming, key=lambda d: d.due_at, default=None)
+        if nxt != self._s.next_deadline:
+            self._s.next_deadline = nxt
+            self._dirty = True
+
+    def _next_wakeup(self) -> datetime | None:
+        now = workflow.now()
+        open_keys = {(b.kind.value, b.due_at.isoformat()) for b in self._open_breaches()}
+        times = [d.fire_at for d in active_deadlines(self._s, now) if d.key not in open_keys]
+        follow_up = next_follow_up_change(self._s)
+        if follow_up is not None:
+            times.append(follow_up)
+        return min(times, default=None)
+
+    # -- timeline and read model -------------------------------------------------------------
+
+    def _record(self, event_id: str, type_: str, occurred_at: datetime, data: dict[str, Any],
+                actor: str = SYSTEM_ACTOR, source: str = SYSTEM_SOURCE,
+                body_hash: str | None = None) -> None:
+        self._pending.append(TimelineEntry(
+            event_id=event_id, type=str(type_), occurred_at=occurred_at,
+            recorded_at=workflow.now(), actor=actor, source=source, data=data,
+            body_hash=body_hash))
+        self._dirty = True
+
+    async def _project(self) -> None:
+        if not self._pending and not self._dirty:
+            return
+        self._s.seq += 1
+        entries, self._pending, self._dirty = self._pending, [], False
+        await workflow.execute_activity_method(
+            ProjectionActivities.project_order,
+            ProjectionInput(state=copy.deepcopy(self._s), entries=entries),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=_PROJECTION_RETRY,
+        )

@@ -1,0 +1,246 @@
+"""Payload types shared by the order workflow, its activities and its callers.
+
+These are workflow history: fields may be added (with defaults) but never renamed or removed.
+They are kept apart from the HTTP schemas, which may change with API versions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Stage(StrEnum):
+    RECEIVED = "received"
+    CONFIRMED = "confirmed"
+    PICKED = "picked"
+    SHIPPED = "shipped"
+    IN_TRANSIT = "in_transit"
+    DELIVERED = "delivered"
+    RECEIPT_ARCHIVED = "receipt_archived"
+    FOLLOWED_UP = "followed_up"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+TERMINAL_STAGES = frozenset({Stage.CLOSED, Stage.CANCELLED})
+AFTER_DELIVERY = frozenset({Stage.DELIVERED, Stage.RECEIPT_ARCHIVED, Stage.FOLLOWED_UP})
+
+
+class EventType(StrEnum):
+    CONFIRMED = "confirmed"
+    PICKED = "picked"
+    SHIPPED = "shipped"
+    TRACKING_SCAN = "tracking_scan"
+    DELIVERED = "delivered"
+    RECEIPT_RETURNED = "receipt_returned"
+    SURVEY_RESPONSE = "survey_response"
+    CANCELLED = "cancelled"
+    NOTE = "note"
+
+
+class SystemEventType(StrEnum):
+    """Timeline entries written by Waybill itself rather than posted by a caller."""
+
+    ORDER_CREATED = "order_created"
+    SLA_BREACH = "sla_breach"
+    BREACH_CLEARED = "breach_cleared"
+    IN_TRANSIT = "in_transit"
+    SURVEY_DUE = "survey_due"
+    FOLLOW_UP_UNSUCCESSFUL = "follow_up_unsuccessful"
+    CLOSED = "closed"
+
+
+class BreachKind(StrEnum):
+    CONFIRM_LATE = "confirm_late"
+    PICK_LATE = "pick_late"
+    SHIP_LATE = "ship_late"
+    SCAN_GAP = "scan_gap"
+    LATE_RISK = "late_risk"
+    DELIVERY_LATE = "delivery_late"
+    RECEIPT_LATE = "receipt_late"
+
+
+class Tier(StrEnum):
+    STANDARD = "standard"
+    KEY_ACCOUNT = "key_account"
+
+
+class FollowUpStatus(StrEnum):
+    PENDING = "pending"  # delivered, survey not yet due
+    DUE = "due"  # invitation sent, answer awaited
+    ANSWERED = "answered"
+    UNSUCCESSFUL = "unsuccessful"  # window expired with no answer
+
+
+class EscalationState(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+@dataclass
+class SlaPolicy:
+    """A copy of one SLA policy, taken at order start; durations are in seconds."""
+
+    name: str
+    version: str
+    confirm_within: float
+    pick_within: float
+    scan_gap: float
+    receipt_within: float
+    survey_after: float
+    survey_window: float
+
+
+@dataclass
+class Customer:
+    id: str
+    name: str
+    tier: Tier
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass
+class Line:
+    sku: str
+    qty: int
+
+
+@dataclass
+class OrderInput:
+    order_id: str
+    customer: Customer
+    lines: list[Line]
+    destination: dict[str, Any]
+    promised_ship_by: datetime
+    promised_delivery_by: datetime
+    policy: SlaPolicy
+    received_at: datetime
+    actor: str
+    source: str
+
+
+@dataclass
+class EventInput:
+    event_id: str
+    type: EventType
+    occurred_at: datetime
+    data: dict[str, Any]
+    actor: str
+    source: str
+    body_hash: str
+
+
+@dataclass
+class EventResult:
+    event_id: str
+    stage: Stage
+
+
+@dataclass
+class LineState:
+    sku: str
+    ordered: int
+    picked: int | None = None
+    shipped: int | None = None
+    delivered: int | None = None
+
+
+@dataclass
+class Scan:
+    event_id: str
+    occurred_at: datetime
+    location: str
+    status: str
+    eta: datetime | None = None
+
+
+@dataclass
+class Breach:
+    id: str
+    kind: BreachKind
+    stage: Stage
+    due_at: datetime
+    detected_at: datetime
+    cleared_at: datetime | None = None
+    cleared_by: str | None = None
+
+
+@dataclass
+class Escalation:
+    id: str
+    breach_id: str
+    kind: BreachKind
+    stage: Stage
+    level: int
+    state: EscalationState
+    due_at: datetime
+    opened_at: datetime
+    resolved_at: datetime | None = None
+    resolution: str | None = None
+
+
+@dataclass
+class Survey:
+    status: FollowUpStatus
+    due_at: datetime
+    expires_at: datetime
+    scores: dict[str, int] | None = None
+    comment: str | None = None
+    answered_at: datetime | None = None
+
+
+@dataclass
+class Deadline:
+    kind: str
+    due_at: datetime
+
+
+@dataclass
+class TimelineEntry:
+    event_id: str
+    type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: str
+    source: str
+    data: dict[str, Any]
+    body_hash: str | None = None
+
+
+@dataclass
+class OrderState:
+    """The whole current state of one order, as the workflow holds it and the query returns it."""
+
+    order_id: str
+    customer: Customer
+    lines: list[LineState]
+    destination: dict[str, Any]
+    promised_ship_by: datetime
+    promised_delivery_by: datetime
+    policy: SlaPolicy
+    stage: Stage
+    stage_times: dict[str, datetime]
+    shipment: dict[str, Any] | None = None
+    scans: list[Scan] = field(default_factory=list)
+    delivery: dict[str, Any] | None = None
+    receipt: dict[str, Any] | None = None
+    survey: Survey | None = None
+    breaches: list[Breach] = field(default_factory=list)
+    escalations: list[Escalation] = field(default_factory=list)
+    in_full: bool | None = None
+    on_time: bool | None = None
+    cancel_reason: str | None = None
+    next_deadline: Deadline | None = None
+    seq: int = 0
+
+
+@dataclass
+class ProjectionInput:
+    """One write of the order's read model: new timeline entries and the state after them."""
+
+    state: OrderState
+    entries: list[TimelineEntry]
