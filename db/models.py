@@ -71,6 +71,7 @@ class Order(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JsonType)
     create_hash: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(String(120))
+    created_by_role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     projection_seq: Mapped[int] = mapped_column(Integer, default=0)

@@ -15,6 +15,7 @@ from db.upsert import insert_for
 from workflows.deadlines import latest_eta
 from workflows.types import ProjectionInput, Stage, TimelineEntry
 
+SYSTEM = "system"
 STAGE_COLUMNS = {stage.value: f"{stage.value}_at" for stage in Stage}
 
 
@@ -122,7 +123,8 @@ def apply_projection(session: Session, inp: ProjectionInput) -> None:
         promised_ship_by=s.promised_ship_by, promised_delivery_by=s.promised_delivery_by,
         sla_policy=s.policy.name, sla_policy_version=s.policy.version,
         sla_policy_snapshot=to_jsonable_python(s.policy), create_hash="",
-        created_by="workflow", created_at=received, **dynamic)
+        created_by=SYSTEM, created_by_role=SYSTEM, created_at=received,
+        **dynamic)
     session.execute(insert.on_conflict_do_update(
         index_elements=["order_id"], set_=dynamic,
         where=Order.projection_seq < insert.excluded.projection_seq))

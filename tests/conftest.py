@@ -7,6 +7,7 @@ import shutil
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -116,6 +117,7 @@ def task_queue() -> str:
     return f"tq-{uuid.uuid4().hex[:10]}"
 
 
+@asynccontextmanager
 async def running_worker(client: Client, url: str, task_queue: str) -> AsyncIterator[Worker]:
     eng = make_engine(url)
     with ThreadPoolExecutor(max_workers=8) as executor:

@@ -18,7 +18,7 @@ from workflows.types import EventType, FollowUpStatus, OrderState, Stage
 @pytest.fixture
 async def client(ts_env: WorkflowEnvironment, sqlite_url: str,
                  task_queue: str) -> AsyncIterator[Client]:
-    async for _ in running_worker(ts_env.client, sqlite_url, task_queue):
+    async with running_worker(ts_env.client, sqlite_url, task_queue):
         yield ts_env.client
 
 

@@ -59,6 +59,7 @@ def upgrade() -> None:
         sa.Column("detail", JsonType, nullable=False),
         sa.Column("create_hash", sa.String(64), nullable=False),
         sa.Column("created_by", sa.String(120), nullable=False),
+        sa.Column("created_by_role", sa.String(20), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.Column("projection_seq", sa.Integer(), nullable=False),

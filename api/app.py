@@ -1,0 +1,48 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from api import errors
+from api.routers import escalations, health, orders
+from config import Settings
+from db.engine import make_engine, session_factory
+from policies import load_policies
+from worker import connect
+
+
+def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:
+    """Build the app; `temporal` lets a caller share an existing client (tests)."""
+    settings = settings or Settings()
+    policies = load_policies(settings.sla_policies)  # a bad file stops start-up here
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.db_url)
+        app.state.settings = settings
+        app.state.policies = policies
+        app.state.engine = engine
+        app.state.sessions = session_factory(engine)
+        app.state.temporal = temporal or await connect(settings)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Waybill",
+        version="1.0.0",
+        summary="Order lifecycle for logistics customer service: every order on time, in full.",
+        description="Create orders, post their events, read their state, timeline and history. "
+                    "Every call but `/healthz` and `/readyz` needs `Authorization: Bearer <key>`. "
+                    'Errors use one envelope: `{"error": {"code", "message", "details"}}`.',
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(orders.router)
+    app.include_router(escalations.router)
+    return app

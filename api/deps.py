@@ -1,0 +1,86 @@
+"""Request dependencies: database session, Temporal client, the caller's identity."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+from temporalio.client import Client
+
+from api.errors import ApiError
+from config import Settings
+from db.keys import find_active_key
+from workflows.types import SlaPolicy
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    INTEGRATION = "integration"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+ALL_ROLES = tuple(Role)
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed if the handler returns, rolled back if it raises."""
+    session: Session = request.app.state.sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def get_temporal(request: Request) -> Client:
+    return request.app.state.temporal
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_policies(request: Request) -> dict[str, SlaPolicy]:
+    return request.app.state.policies
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+TemporalDep = Annotated[Client, Depends(get_temporal)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+PoliciesDep = Annotated[dict[str, SlaPolicy], Depends(get_policies)]
+
+_bearer = HTTPBearer(auto_error=False, description="An API key from `waybill keys create`")
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    role: Role
+
+
+def require(*roles: Role) -> Callable[..., Principal]:
+    """A dependency that admits only callers whose key has one of `roles`."""
+
+    def dependency(session: SessionDep,
+                   creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+                   ) -> Principal:
+        if creds is None or creds.scheme.lower() != "bearer":
+            raise ApiError(401, "unauthorized", "an API key is required: Authorization: Bearer <key>")
+        key = find_active_key(session, creds.credentials)
+        if key is None:
+            raise ApiError(401, "unauthorized", "the API key is not valid")
+        if key.role not in roles:
+            raise ApiError(403, "forbidden", f"role {key.role} may not do this",
+                           role=key.role, allowed=[r.value for r in roles])
+        return Principal(name=key.name, role=Role(key.role))
+
+    return dependency

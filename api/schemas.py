@@ -1,0 +1,315 @@
+"""HTTP request and response bodies of API v1 (kept apart from workflow payload types)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from workflows.types import Tier
+
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+EventId = Annotated[str, Field(min_length=1, max_length=128,
+                               pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+Text = Annotated[str, Field(min_length=1, max_length=500)]
+Sku = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CustomerIn(Strict):
+    id: Id
+    name: Text
+    tier: Tier = Tier.STANDARD
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")
+
+
+class OrderLineIn(Strict):
+    sku: Sku
+    qty: int = Field(ge=1, le=1_000_000)
+
+
+class QtyLine(Strict):
+    sku: Sku
+    qty: int = Field(ge=0, le=1_000_000)
+
+
+def _unique_skus(lines: list[Any] | None) -> list[Any] | None:
+    if lines is not None:
+        skus = [line.sku for line in lines]
+        if len(skus) != len(set(skus)):
+            raise ValueError("each SKU may appear only once")
+    return lines
+
+
+class DestinationIn(Strict):
+    address: Text
+    city: str | None = Field(default=None, max_length=120)
+    contact: str | None = Field(default=None, max_length=120)
+    phone: str | None = Field(default=None, max_length=40)
+    postcode: str | None = Field(default=None, max_length=20)
+
+
+class OrderCreate(Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "order_id": "SO-1001",
+        "customer": {"id": "C-88", "name": "Sanghong Apparel", "tier": "key_account",
+                     "phone": "+86 21 5555 0100", "email": "ops@example.com"},
+        "lines": [{"sku": "SKU-1", "qty": 10}],
+        "destination": {"address": "88 Century Ave", "city": "Shanghai", "contact": "Li Lei"},
+        "promised_ship_by": "2026-12-01T10:00:00Z",
+        "promised_delivery_by": "2026-12-03T18:00:00Z",
+        "sla_policy": "standard"}]})
+
+    order_id: Id
+    customer: CustomerIn
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
+    destination: DestinationIn
+    promised_ship_by: AwareDatetime
+    promised_delivery_by: AwareDatetime
+    sla_policy: str | None = Field(default=None, max_length=64)
+
+    _lines = field_validator("lines")(_unique_skus)
+    _times = field_validator("promised_ship_by", "promised_delivery_by")(_utc)
+
+    @model_validator(mode="after")
+    def _promises_in_order(self) -> OrderCreate:
+        if self.promised_delivery_by < self.promised_ship_by:
+            raise ValueError("promised_delivery_by must not be before promised_ship_by")
+        return self
+
+
+# -- events -------------------------------------------------------------------------------
+
+
+class ConfirmedData(Strict):
+    by: str | None = Field(default=None, max_length=120)
+
+
+class PickedData(Strict):
+    lines: list[QtyLine] = Field(min_length=1)
+    _lines = field_validator("lines")(_unique_skus)
+
+
+class ShippedData(Strict):
+    carrier: Text
+    tracking_no: Annotated[str, Field(min_length=1, max_length=120)]
+    vehicle: str | None = Field(default=None, max_length=120)
+    driver: str | None = Field(default=None, max_length=120)
+    lines: list[QtyLine] | None = None
+    _lines = field_validator("lines")(_unique_skus)
+
+
+class ScanData(Strict):
+    location: Text
+    status: Text
+    eta: AwareDatetime | None = None
+    _eta = field_validator("eta")(lambda v: _utc(v) if v else v)
+
+
+class Pod(Strict):
+    kind: Literal["signature", "photo", "scan"]
+    ref: Text
+
+
+class DeliveredData(Strict):
+    signer: Text
+    condition: Literal["intact", "damaged", "short", "refused"]
+    pod: Pod
+    lines: list[QtyLine] | None = None
+    _lines = field_validator("lines")(_unique_skus)
+
+
+class Document(Strict):
+    ref: Text
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class ReceiptData(Strict):
+    document: Document
+
+
+class SurveyData(Strict):
+    scores: dict[Annotated[str, Field(min_length=1, max_length=64)],
+                 Annotated[int, Field(ge=1, le=5)]] = Field(min_length=1)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class CancelledData(Strict):
+    reason: Text
+
+
+class NoteData(Strict):
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class _Event(Strict):
+    event_id: EventId
+    occurred_at: AwareDatetime
+    _occurred = field_validator("occurred_at")(_utc)
+
+
+class ConfirmedEvent(_Event):
+    type: Literal["confirmed"]
+    data: ConfirmedData = Field(default_factory=ConfirmedData)
+
+
+class PickedEvent(_Event):
+    type: Literal["picked"]
+    data: PickedData
+
+
+class ShippedEvent(_Event):
+    type: Literal["shipped"]
+    data: ShippedData
+
+
+class TrackingScanEvent(_Event):
+    type: Literal["tracking_scan"]
+    data: ScanData
+
+
+class DeliveredEvent(_Event):
+    type: Literal["delivered"]
+    data: DeliveredData
+
+
+class ReceiptReturnedEvent(_Event):
+    type: Literal["receipt_returned"]
+    data: ReceiptData
+
+
+class SurveyResponseEvent(_Event):
+    type: Literal["survey_response"]
+    data: SurveyData
+
+
+class CancelledEvent(_Event):
+    type: Literal["cancelled"]
+    data: CancelledData
+
+
+class NoteEvent(_Event):
+    type: Literal["note"]
+    data: NoteData
+
+
+EventIn = Annotated[
+    ConfirmedEvent | PickedEvent | ShippedEvent | TrackingScanEvent | DeliveredEvent
+    | ReceiptReturnedEvent | SurveyResponseEvent | CancelledEvent | NoteEvent,
+    Field(discriminator="type"),
+]
+
+EVENT_EXAMPLES = {
+    "picked": {"summary": "WMS pick", "value": {
+        "event_id": "wms-7781", "type": "picked", "occurred_at": "2026-12-01T08:00:00Z",
+        "data": {"lines": [{"sku": "SKU-1", "qty": 10}]}}},
+    "shipped": {"summary": "carrier handover", "value": {
+        "event_id": "tms-0042", "type": "shipped", "occurred_at": "2026-12-01T09:30:00Z",
+        "data": {"carrier": "SF Express", "tracking_no": "SF1234567890", "driver": "Wang"}}},
+    "tracking_scan": {"summary": "in-transit scan with ETA", "value": {
+        "event_id": "sf-scan-1", "type": "tracking_scan", "occurred_at": "2026-12-02T02:00:00Z",
+        "data": {"location": "Hangzhou hub", "status": "departed",
+                 "eta": "2026-12-03T12:00:00Z"}}},
+    "delivered": {"summary": "proof of delivery", "value": {
+        "event_id": "pod-91", "type": "delivered", "occurred_at": "2026-12-03T11:00:00Z",
+        "data": {"signer": "Li Lei", "condition": "intact",
+                 "pod": {"kind": "signature", "ref": "pod/91.png"}}}},
+}
+
+
+class EventAccepted(BaseModel):
+    accepted: bool = True
+    duplicate: bool
+    stage: str
+
+
+# -- views --------------------------------------------------------------------------------
+
+
+class LineView(BaseModel):
+    sku: str
+    ordered: int
+    picked: int | None = None
+    shipped: int | None = None
+    delivered: int | None = None
+
+
+class DeadlineView(BaseModel):
+    kind: str
+    due_at: datetime
+
+
+class EscalationView(BaseModel):
+    id: str
+    order_id: str
+    breach_id: str
+    kind: str
+    stage: str
+    level: int
+    state: str
+    customer_id: str
+    customer_tier: str
+    due_at: datetime
+    opened_at: datetime
+    resolved_at: datetime | None = None
+    resolution: str | None = None
+
+
+class OrderView(BaseModel):
+    order_id: str
+    customer: dict[str, Any]
+    lines: list[LineView]
+    destination: dict[str, Any]
+    stage: str
+    stage_times: dict[str, datetime | None]
+    promised_ship_by: datetime
+    promised_delivery_by: datetime
+    sla_policy: dict[str, Any]
+    next_deadline: DeadlineView | None = None
+    breached: bool
+    breaches: list[dict[str, Any]]
+    open_escalations: list[EscalationView]
+    in_full: bool | None = None
+    on_time: bool | None = None
+    shipment: dict[str, Any] | None = None
+    latest_eta: datetime | None = None
+    delivery: dict[str, Any] | None = None
+    receipt: dict[str, Any] | None = None
+    follow_up: dict[str, Any] | None = None
+    cancel_reason: str | None = None
+    workflow_id: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrderPage(BaseModel):
+    items: list[OrderView]
+    next_cursor: str | None = None
+
+
+class TimelineEntryView(BaseModel):
+    event_id: str
+    type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: str
+    source: str
+    data: dict[str, Any]
+
+
+class Timeline(BaseModel):
+    order_id: str
+    items: list[TimelineEntryView]
+
+
+class EscalationPage(BaseModel):
+    items: list[EscalationView]

@@ -1,0 +1,87 @@
+"""An in-process API client wired to a real Temporal dev server, worker and database."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from temporalio.client import Client
+
+from api.app import create_app
+from api.deps import Role
+from config import Settings
+from db.engine import make_engine, session_factory, transaction
+from db.keys import create_key
+from tests.conftest import running_worker
+
+
+@dataclass
+class Api:
+    http: httpx.AsyncClient
+    keys: dict[str, str]
+    temporal: Client
+    settings: Settings
+    roles: dict[str, str] = field(default_factory=dict)
+
+    def auth(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[role]}"}
+
+    async def create(self, body: dict[str, Any], role: str = "operator") -> httpx.Response:
+        return await self.http.post("/v1/orders", json=body, headers=self.auth(role))
+
+    async def event(self, order_id: str, type_: str, data: dict[str, Any] | None = None,
+                    event_id: str | None = None, occurred_at: datetime | None = None,
+                    role: str = "integration") -> httpx.Response:
+        body = {"event_id": event_id or f"ev-{uuid.uuid4().hex[:10]}", "type": type_,
+                "occurred_at": (occurred_at or datetime.now(UTC)).isoformat(),
+                "data": data or {}}
+        return await self.http.post(f"/v1/orders/{order_id}/events", json=body,
+                                    headers=self.auth(role))
+
+    async def get(self, path: str, role: str = "operator", **params: Any) -> httpx.Response:
+        return await self.http.get(path, headers=self.auth(role), params=params)
+
+
+def order_body(order_id: str | None = None, tier: str = "standard", ship_in_h: float = 48,
+               deliver_in_h: float = 96, **extra: Any) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {
+        "order_id": order_id or f"SO-{uuid.uuid4().hex[:8]}",
+        "customer": {"id": "C-88", "name": "Sanghong Apparel", "tier": tier,
+                     "phone": "+86 21 5555 0100", "email": "ops@example.com"},
+        "lines": [{"sku": "SKU-1", "qty": 10}, {"sku": "SKU-2", "qty": 4}],
+        "destination": {"address": "88 Century Ave", "city": "Shanghai", "contact": "Li Lei"},
+        "promised_ship_by": (now + timedelta(hours=ship_in_h)).isoformat(),
+        "promised_delivery_by": (now + timedelta(hours=deliver_in_h)).isoformat(),
+        **extra,
+    }
+
+
+@asynccontextmanager
+async def api_stack(temporal: Client, db_url: str, task_queue: str, data_dir: Path,
+                    policy_file: Path | None = None, worker: bool = True) -> AsyncIterator[Api]:
+    extra = {"sla_policies": policy_file} if policy_file else {}
+    settings = Settings(database_url=db_url, task_queue=task_queue, data_dir=data_dir, **extra)
+    engine = make_engine(db_url)
+    keys = {}
+    with transaction(session_factory(engine)) as session:
+        for role in Role:
+            keys[role.value] = create_key(session, f"test-{role.value}", role.value)[1]
+    engine.dispose()
+    app = create_app(settings, temporal=temporal)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://waybill",
+                                     timeout=60) as http:
+            api = Api(http=http, keys=keys, temporal=temporal, settings=settings)
+            if worker:
+                async with running_worker(temporal, db_url, task_queue):
+                    yield api
+            else:
+                yield api
