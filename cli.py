@@ -1,0 +1,89 @@
+"""The `waybill` command: keys, migrations, and the processes `make run` starts."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+import logs
+from config import Settings
+
+app = typer.Typer(help="Waybill: order lifecycle on Temporal.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+ROLES = ("operator", "integration", "auditor", "admin")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}")],
+    name: Annotated[str, typer.Option(help="Who holds the key; shown as the actor of events")],
+) -> None:
+    """Create an API key; the key itself is printed once, alone on the last line."""
+    from db.engine import make_engine, session_factory, transaction
+    from db.keys import create_key
+    from db.migrate import upgrade
+
+    if role not in ROLES:
+        raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}", param_hint="--role")
+    if not name.strip():
+        raise typer.BadParameter("name must not be empty", param_hint="--name")
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.db_url)
+    engine = make_engine(settings.db_url)
+    with transaction(session_factory(engine)) as session:
+        row, key = create_key(session, name.strip(), role)
+    engine.dispose()
+    typer.echo(f"created {role} key for {row.name!r} (prefix {row.prefix})", err=True)
+    typer.echo(key)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the application database to the newest schema."""
+    from db.migrate import upgrade
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.db_url)
+
+
+@app.command()
+def worker() -> None:
+    """Run the Temporal worker (order workflows and their activities)."""
+    import worker as worker_module
+
+    settings = Settings()
+    logs.configure(settings.log_level)
+    asyncio.run(worker_module.run(settings))
+
+
+@app.command()
+def api() -> None:
+    """Serve the HTTP API."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = Settings()
+    logs.configure(settings.log_level)
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
+                log_config=None, access_log=False)
+
+
+@app.command()
+def dev() -> None:
+    """Everything on one machine: Temporal dev server, migrations, worker and API."""
+    import devstack
+
+    settings = Settings()
+    logs.configure(settings.log_level)
+    raise typer.Exit(devstack.run(settings))
+
+
+if __name__ == "__main__":
+    app()
