@@ -65,6 +65,23 @@ def _ts(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
+def created_entry(inp: OrderInput) -> TimelineEntry:
+    """The order's first timeline entry; the API writes the same one with the order row."""
+    return TimelineEntry(
+        event_id="order-created",
+        type=SystemEventType.ORDER_CREATED,
+        occurred_at=inp.received_at,
+        recorded_at=inp.received_at,
+        actor=inp.actor,
+        source=inp.source,
+        data={
+            "policy": {"name": inp.policy.name, "version": inp.policy.version},
+            "promised_ship_by": inp.promised_ship_by.isoformat(),
+            "promised_delivery_by": inp.promised_delivery_by.isoformat(),
+        },
+    )
+
+
 @workflow.defn
 class OrderWorkflow:
     @workflow.init
@@ -84,21 +101,7 @@ class OrderWorkflow:
         self._last_event = "order_created"
         self._changed = False
         self._dirty = True
-        self._pending: list[TimelineEntry] = [
-            TimelineEntry(
-                event_id="order-created",
-                type=SystemEventType.ORDER_CREATED,
-                occurred_at=inp.received_at,
-                recorded_at=inp.received_at,
-                actor=inp.actor,
-                source=inp.source,
-                data={
-                    "policy": {"name": inp.policy.name, "version": inp.policy.version},
-                    "promised_ship_by": inp.promised_ship_by.isoformat(),
-                    "promised_delivery_by": inp.promised_delivery_by.isoformat(),
-                },
-            )
-        ]
+        self._pending: list[TimelineEntry] = [created_entry(inp)]
 
     @workflow.run
     async def run(self, inp: OrderInput) -> Stage:

@@ -44,7 +44,7 @@ from db import orders as repo
 from db.models import Order
 from policies import choose_policy, policy_dict
 from workflows import search
-from workflows.order import OrderWorkflow
+from workflows.order import OrderWorkflow, created_entry
 from workflows.types import (
     TERMINAL_STAGES,
     Customer,
@@ -152,6 +152,7 @@ async def create_order(body: OrderCreate, response: Response, who: Writer, sessi
             projection_seq=0)
         try:
             repo.add_order(session, row)
+            repo.add_timeline_entries(session, row.order_id, [created_entry(_workflow_input(row))])
             # Commit before starting the workflow: no side effect may precede the commit.
             session.commit()
             created = True
