@@ -1,0 +1,74 @@
+"""SLA policy files: durations, tier choice, and start-up errors that name file, policy and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config import DEFAULT_POLICY_FILE
+from policies import PolicyError, choose_policy, load_policies, parse_duration
+from workflows.types import Tier
+
+
+@pytest.mark.parametrize("text, seconds", [
+    ("PT2S", 2), ("PT24H", 86400), ("P7D", 7 * 86400), ("P1DT12H", 129600), ("PT1M30S", 90),
+    ("P1W", 7 * 86400), ("PT0.5S", 0.5),
+])
+def test_iso_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["24h", "P", "PT", "P1M", "P1Y", "PT0S", "-PT1H", ""])
+def test_bad_durations_are_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+def test_default_file_has_the_domain_numbers() -> None:
+    policies = load_policies(DEFAULT_POLICY_FILE)
+    std, key = policies["standard"], policies["key_account"]
+    assert std.confirm_within == 24 * 3600 and key.confirm_within == 4 * 3600
+    assert std.scan_gap == 12 * 3600 and key.scan_gap == 6 * 3600
+    assert std.receipt_within == 7 * 86400 and key.receipt_within == 3 * 86400
+    assert std.survey_after == 86400 and std.survey_window == 3 * 86400
+    assert std.version != key.version
+
+
+def test_policy_is_chosen_by_name_then_by_tier() -> None:
+    policies = load_policies(DEFAULT_POLICY_FILE)
+    assert choose_policy(policies, None, Tier.KEY_ACCOUNT).name == "key_account"
+    assert choose_policy(policies, "standard", Tier.KEY_ACCOUNT).name == "standard"
+    assert choose_policy(policies, "nope", Tier.STANDARD) is None
+
+
+def test_an_edit_changes_the_version(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    body = DEFAULT_POLICY_FILE.read_text()
+    path.write_text(body)
+    before = load_policies(path)["standard"].version
+    path.write_text(body.replace("scan_gap: PT12H", "scan_gap: PT10H"))
+    assert load_policies(path)["standard"].version != before
+
+
+@pytest.mark.parametrize("body, fragments", [
+    ("policies:\n  fast:\n    confirm_within: soon\n", ["fast", "confirm_within"]),
+    ("policies:\n  fast:\n    confirm_within: PT1H\n", ["fast", "pick_within", "missing"]),
+    ("policies:\n  fast:\n    confim_within: PT1H\n", ["fast", "confim_within", "unknown"]),
+    ("nothing: here\n", ["policies"]),
+    ("policies: [\n", ["YAML"]),
+])
+def test_bad_file_names_file_policy_and_key(tmp_path: Path, body: str,
+                                            fragments: list[str]) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(body)
+    with pytest.raises(PolicyError) as err:
+        load_policies(path)
+    assert str(path) in str(err.value)
+    for fragment in fragments:
+        assert fragment in str(err.value)
+
+
+def test_missing_file_is_a_policy_error(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="cannot read"):
+        load_policies(tmp_path / "absent.yaml")
