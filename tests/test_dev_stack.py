@@ -1,0 +1,125 @@
+"""`waybill dev` (what `make run` starts), as a newcomer uses it: real ports, CLI keys, Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from tests.pg import free_port
+
+FAST = """
+policies:
+  standard:
+    confirm_within: PT2S
+    pick_within: PT1H
+    scan_gap: PT1H
+    receipt_within: PT1H
+    survey_after: PT1H
+    survey_window: PT1H
+"""
+BIN = Path(sys.executable).parent
+
+
+def _env(tmp_path: Path, ports: dict[str, int]) -> dict[str, str]:
+    policy = tmp_path / "fast.yaml"
+    policy.write_text(FAST)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WAYBILL_")}
+    env.update(WAYBILL_DATA_DIR=str(tmp_path / "data"), WAYBILL_SLA_POLICIES=str(policy),
+               WAYBILL_API_PORT=str(ports["api"]), WAYBILL_TEMPORAL_PORT=str(ports["temporal"]),
+               WAYBILL_TEMPORAL_UI_PORT=str(ports["ui"]), WAYBILL_LOG_LEVEL="WARNING")
+    return env
+
+
+@contextmanager
+def dev_stack(env: dict[str, str], api: str) -> Iterator[subprocess.Popen[bytes]]:
+    proc = subprocess.Popen([str(BIN / "waybill"), "dev"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None, proc.stdout.read().decode()  # type: ignore[union-attr]
+            try:
+                if httpx.get(f"{api}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "waybill dev did not become ready"
+            time.sleep(0.5)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)  # what Ctrl-C does
+            proc.wait(timeout=40)
+
+
+def _no_process_mentions(marker: str) -> bool:
+    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    return not [line for line in out.splitlines() if marker in line]
+
+
+def test_dev_stack_runs_an_order_survives_restart_and_stops_cleanly(tmp_path: Path) -> None:
+    ports = {"api": free_port(), "temporal": free_port(), "ui": free_port()}
+    env, api = _env(tmp_path, ports), f"http://127.0.0.1:{ports['api']}"
+    key = subprocess.run([str(BIN / "waybill"), "keys", "create", "--role", "integration",
+                          "--name", "wms"], env=env, capture_output=True, text=True,
+                         check=True).stdout.strip().splitlines()[-1]
+    auth = {"Authorization": f"Bearer {key}"}
+    now = datetime.now(UTC)
+    order = {"order_id": "SO-DEV-1", "customer": {"id": "C-1", "name": "Acme"},
+             "lines": [{"sku": "S-1", "qty": 2}], "destination": {"address": "1 Road"},
+             "promised_ship_by": (now + timedelta(days=1)).isoformat(),
+             "promised_delivery_by": (now + timedelta(days=2)).isoformat()}
+
+    with dev_stack(env, api) as proc:
+        assert httpx.post(f"{api}/v1/orders", json=order, headers=auth).status_code == 201
+        time.sleep(3)  # confirm_within is PT2S: watch the breach happen
+        view = httpx.get(f"{api}/v1/orders/SO-DEV-1", headers=auth).json()
+        assert view["breached"] is True and view["breaches"][0]["kind"] == "confirm_late"
+        for i, (type_, data) in enumerate([
+                ("confirmed", {}), ("picked", {"lines": [{"sku": "S-1", "qty": 2}]}),
+                ("shipped", {"carrier": "SF", "tracking_no": "SF1"})]):
+            resp = httpx.post(f"{api}/v1/orders/SO-DEV-1/events", headers=auth, json={
+                "event_id": f"e{i}", "type": type_, "occurred_at": now.isoformat(),
+                "data": data})
+            assert resp.status_code == 200, resp.text
+        time.sleep(2)  # visibility is eventually consistent
+        listed = subprocess.run(
+            [str(BIN / "temporal"), "workflow", "list", "--address",
+             f"127.0.0.1:{ports['temporal']}", "--query", "WaybillStage='in_transit'"],
+            capture_output=True, text=True, check=True).stdout
+        assert "order-SO-DEV-1" in listed
+        assert httpx.get(f"http://127.0.0.1:{ports['ui']}/", timeout=5).status_code == 200
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=40) == 0
+    assert _no_process_mentions(str(tmp_path))
+
+    with dev_stack(env, api):
+        view = httpx.get(f"{api}/v1/orders/SO-DEV-1", headers=auth).json()
+        assert view["stage"] == "in_transit"
+        resp = httpx.post(f"{api}/v1/orders/SO-DEV-1/events", headers=auth, json={
+            "event_id": "e9", "type": "delivered", "occurred_at": datetime.now(UTC).isoformat(),
+            "data": {"signer": "Li", "condition": "intact",
+                     "pod": {"kind": "photo", "ref": "p1"}}})
+        assert resp.status_code == 200 and resp.json()["stage"] == "delivered"
+    assert _no_process_mentions(str(tmp_path))
+
+
+def test_bad_policy_file_stops_start_up_naming_file_policy_and_key(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("policies:\n  rush:\n    confirm_within: tomorrow\n")
+    env = {**_env(tmp_path, {"api": free_port(), "temporal": free_port(), "ui": free_port()}),
+           "WAYBILL_SLA_POLICIES": str(bad)}
+    result = subprocess.run([str(BIN / "waybill"), "dev"], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2
+    assert str(bad) in result.stderr and "rush" in result.stderr
+    assert "confirm_within" in result.stderr
