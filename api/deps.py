@@ -74,7 +74,8 @@ def require(*roles: Role) -> Callable[..., Principal]:
                    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
                    ) -> Principal:
         if creds is None or creds.scheme.lower() != "bearer":
-            raise ApiError(401, "unauthorized", "an API key is required: Authorization: Bearer <key>")
+            raise ApiError(401, "unauthorized",
+                           "an API key is required: Authorization: Bearer <key>")
         key = find_active_key(session, creds.credentials)
         if key is None:
             raise ApiError(401, "unauthorized", "the API key is not valid")

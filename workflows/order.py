@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import copy
 from datetime import datetime, timedelta
 from typing import Any
@@ -113,10 +113,8 @@ class OrderWorkflow:
                 break
             wake = self._next_wakeup()
             timeout = None if wake is None else max((wake - workflow.now()).total_seconds(), 0.001)
-            try:
+            with contextlib.suppress(TimeoutError):  # a timer is due: refresh at the loop top
                 await workflow.wait_condition(lambda: self._changed, timeout=timeout)
-            except asyncio.TimeoutError:
-                pass
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._project()
         return self._s.stage
@@ -178,7 +176,8 @@ class OrderWorkflow:
                 s.in_full = all((line.picked or 0) >= line.ordered for line in s.lines)
                 self._enter(Stage.PICKED, at)
             case EventType.SHIPPED:
-                s.shipment = {k: data.get(k) for k in ("carrier", "tracking_no", "vehicle", "driver")}
+                s.shipment = {k: data.get(k)
+                              for k in ("carrier", "tracking_no", "vehicle", "driver")}
                 if data.get("lines"):
                     self._set_qty("shipped", data["lines"], default=0)
                 self._enter(Stage.SHIPPED, at)

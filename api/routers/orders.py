@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta
@@ -111,7 +112,7 @@ def _workflow_input(row: Order) -> OrderInput:
 async def _ensure_started(client: Client, settings: Settings, row: Order) -> None:
     """Start the order's workflow; one already started for this order is the same order."""
     inp = _workflow_input(row)
-    try:
+    with contextlib.suppress(WorkflowAlreadyStartedError):
         await client.start_workflow(
             OrderWorkflow.run, inp, id=workflow_id(row.order_id), task_queue=settings.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
@@ -121,8 +122,6 @@ async def _ensure_started(client: Client, settings: Settings, row: Order) -> Non
                 SearchAttributePair(search.CUSTOMER_TIER, inp.customer.tier.value),
                 SearchAttributePair(search.SLA_BREACHED, False),
             ]))
-    except WorkflowAlreadyStartedError:
-        pass
 
 
 @router.post("", status_code=201, response_model=OrderView,
@@ -148,7 +147,8 @@ async def create_order(body: OrderCreate, response: Response, who: Writer, sessi
             promised_delivery_by=body.promised_delivery_by, sla_policy=policy.name,
             sla_policy_version=policy.version, sla_policy_snapshot=policy_dict(policy),
             stage=Stage.RECEIVED.value, received_at=now, breached=False, detail={},
-            create_hash=digest, created_by=who.name, created_by_role=who.role.value, created_at=now, updated_at=now,
+            create_hash=digest, created_by=who.name, created_by_role=who.role.value,
+            created_at=now, updated_at=now,
             projection_seq=0)
         try:
             repo.add_order(session, row)
