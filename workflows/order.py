@@ -260,11 +260,11 @@ class OrderWorkflow:
         for breach in self._open_breaches():
             if (breach.kind.value, breach.due_at.isoformat()) not in active:
                 self._clear(breach, now)
-        open_keys = {(b.kind.value, b.due_at.isoformat()) for b in self._open_breaches()}
+        open_keys = self._open_breach_keys()
         for deadline in deadlines:
             if deadline.fire_at <= now and deadline.key not in open_keys:
                 self._breach(deadline, now)
-        self._set_next_deadline(deadlines, open_keys)
+        self._set_next_deadline(deadlines, self._open_breach_keys())
 
     def _advance_follow_up(self, now: datetime) -> None:
         survey = self._s.survey
@@ -282,6 +282,9 @@ class OrderWorkflow:
 
     def _open_breaches(self) -> list[Breach]:
         return [b for b in self._s.breaches if b.cleared_at is None]
+
+    def _open_breach_keys(self) -> set[tuple[str, str]]:
+        return {(b.kind.value, b.due_at.isoformat()) for b in self._open_breaches()}
 
     def _breach(self, deadline: ActiveDeadline, now: datetime) -> None:
         s = self._s
@@ -322,7 +325,7 @@ class OrderWorkflow:
 
     def _next_wakeup(self) -> datetime | None:
         now = workflow.now()
-        open_keys = {(b.kind.value, b.due_at.isoformat()) for b in self._open_breaches()}
+        open_keys = self._open_breach_keys()
         times = [d.fire_at for d in active_deadlines(self._s, now) if d.key not in open_keys]
         follow_up = next_follow_up_change(self._s)
         if follow_up is not None:
