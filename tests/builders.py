@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from config import DEFAULT_POLICY_FILE
-from policies import load_policies
+from policies import DURATION_KEYS, load_policies
 from workflows.types import Customer, EventInput, EventType, Line, OrderInput, SlaPolicy, Tier
 
 POLICIES = load_policies(DEFAULT_POLICY_FILE)
@@ -50,3 +50,9 @@ SHIP = {"carrier": "SF Express", "tracking_no": "SF123", "vehicle": "沪A-1234"}
 POD = {"signer": "Li Lei", "condition": "intact", "pod": {"kind": "signature", "ref": "sig-1"}}
 RECEIPT = {"document": {"ref": "receipts/abc.pdf", "sha256": "a" * 64}}
 SURVEY = {"scores": {"arrival": 5, "service": 4}, "comment": "fine"}
+
+
+def policy_yaml(**durations: str) -> str:
+    """A policy file with one policy, `standard`: every duration PT1H unless given."""
+    body = "".join(f"    {k}: {durations.get(k, 'PT1H')}\n" for k in DURATION_KEYS)
+    return f"policies:\n  standard:\n{body}"

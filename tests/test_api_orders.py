@@ -13,29 +13,10 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.api_harness import Api, api_stack, order_body
-from tests.builders import FULL_PICK, POD, RECEIPT, SHIP, SURVEY
+from tests.builders import FULL_PICK, POD, RECEIPT, SHIP, SURVEY, policy_yaml
 
-FAST_SURVEY = """
-policies:
-  standard:
-    confirm_within: PT1H
-    pick_within: PT1H
-    scan_gap: PT1H
-    receipt_within: PT1H
-    survey_after: PT1S
-    survey_window: PT1H
-"""
-
-BREACH_IN_SECONDS = """
-policies:
-  standard:
-    confirm_within: PT2S
-    pick_within: PT1H
-    scan_gap: PT1H
-    receipt_within: PT1H
-    survey_after: PT1H
-    survey_window: PT1H
-"""
+FAST_SURVEY = policy_yaml(survey_after="PT1S")
+BREACH_IN_SECONDS = policy_yaml(confirm_within="PT2S")
 
 
 def policy_file(tmp_path: Path, text: str) -> Path:

@@ -14,18 +14,10 @@ from pathlib import Path
 
 import httpx
 
+from tests.builders import policy_yaml
 from tests.pg import free_port
 
-FAST = """
-policies:
-  standard:
-    confirm_within: PT2S
-    pick_within: PT1H
-    scan_gap: PT1H
-    receipt_within: PT1H
-    survey_after: PT1H
-    survey_window: PT1H
-"""
+FAST = policy_yaml(confirm_within="PT2S")
 BIN = Path(sys.executable).parent
 
 
