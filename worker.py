@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
@@ -33,6 +34,8 @@ def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: st
         activities=[projections.project_order],
         activity_executor=executor,
         max_concurrent_activities=8,
+        # Let in-flight projections finish on shutdown rather than be retried elsewhere.
+        graceful_shutdown_timeout=timedelta(seconds=10),
     )
 
 

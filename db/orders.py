@@ -151,3 +151,17 @@ def list_escalations(session: Session, state: str | None, order_id: str | None,
     q = q.order_by(EscalationRow.opened_at.desc(), EscalationRow.id.desc()).limit(limit)
     return list(session.scalars(q))
 
+
+
+def open_escalations(session: Session, order_ids: list[str]) -> dict[str, list[EscalationRow]]:
+    """Open escalations of several orders in one query, newest first, keyed by order id."""
+    out: dict[str, list[EscalationRow]] = {}
+    if not order_ids:
+        return out
+    rows = session.scalars(
+        select(EscalationRow)
+        .where(EscalationRow.order_id.in_(order_ids), EscalationRow.state == "open")
+        .order_by(EscalationRow.opened_at.desc(), EscalationRow.id.desc()))
+    for row in rows:
+        out.setdefault(row.order_id, []).append(row)
+    return out

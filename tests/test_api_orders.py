@@ -252,15 +252,29 @@ async def test_malformed_event_is_422(api: Api, type_: str, data: dict[str, Any]
     assert resp.status_code == 422 and error_code(resp) == "validation_error", resp.text
 
 
-async def test_event_time_must_have_a_zone_and_not_lie_in_the_future(api: Api) -> None:
+async def test_event_time_must_have_a_zone(api: Api) -> None:
     order_id = await created(api)
     naive = {"event_id": "e-1", "type": "confirmed", "occurred_at": "2026-11-25T08:00:00"}
     resp = await api.http.post(f"/v1/orders/{order_id}/events", json=naive,
                                headers=api.auth("operator"))
-    assert resp.status_code == 422
-    future = await api.event(order_id, "confirmed",
-                             occurred_at=datetime.now(UTC) + timedelta(days=1))
-    assert future.status_code == 422 and error_code(future) == "occurred_at_in_future"
+    assert resp.status_code == 422 and error_code(resp) == "validation_error"
+
+
+async def test_future_dated_event_is_kept_as_sent_but_timers_count_from_now(api: Api) -> None:
+    """A sender's clock running ahead must neither lose the event nor push deadlines away."""
+    order_id = await created(api)
+    ahead = datetime.now(UTC) + timedelta(days=2)
+    resp = await api.event(order_id, "confirmed", occurred_at=ahead)
+    assert resp.status_code == 200 and resp.json()["stage"] == "confirmed"
+    view = (await api.get(f"/v1/orders/{order_id}")).json()
+    confirmed_at = datetime.fromisoformat(view["stage_times"]["confirmed"])
+    assert confirmed_at <= datetime.now(UTC)
+    due = await eventually(lambda: _next_deadline(api, order_id))
+    assert due["kind"] == "pick_late"
+    assert datetime.fromisoformat(due["due_at"]) == confirmed_at + timedelta(hours=24)
+    timeline = (await api.get(f"/v1/orders/{order_id}/timeline")).json()["items"]
+    sent = next(e for e in timeline if e["type"] == "confirmed")
+    assert datetime.fromisoformat(sent["occurred_at"]) == ahead
 
 
 async def test_pick_of_a_sku_not_on_the_order_is_422(api: Api) -> None:

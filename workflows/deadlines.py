@@ -69,7 +69,8 @@ def active_deadlines(state: OrderState, now: datetime) -> list[ActiveDeadline]:
     if stage in _BEFORE_SHIPMENT or stage in _MOVING:
         add(BreachKind.DELIVERY_LATE, state.promised_delivery_by)
     if stage in _MOVING:
-        last_seen = max([times[Stage.SHIPPED], *(s.occurred_at for s in state.scans)])
+        last_seen = max([times[Stage.SHIPPED],
+                         *(min(s.occurred_at, s.seen_at or s.occurred_at) for s in state.scans)])
         add(BreachKind.SCAN_GAP, last_seen + _secs(policy.scan_gap))
         eta = latest_eta(state)
         if eta is not None and eta > state.promised_delivery_by:

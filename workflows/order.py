@@ -187,7 +187,7 @@ class OrderWorkflow:
                 eta = data.get("eta")
                 s.scans.append(Scan(event_id=inp.event_id, occurred_at=inp.occurred_at,
                                     location=data["location"], status=data["status"],
-                                    eta=_ts(eta) if eta else None))
+                                    eta=_ts(eta) if eta else None, seen_at=at))
                 s.scans.sort(key=lambda scan: (scan.occurred_at, scan.event_id))
             case EventType.DELIVERED:
                 self._deliver(data, inp.occurred_at, at)

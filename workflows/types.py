@@ -156,6 +156,8 @@ class Scan:
     location: str
     status: str
     eta: datetime | None = None
+    # When Waybill learned of it; the scan gap never counts from a time still in the future.
+    seen_at: datetime | None = None
 
 
 @dataclass

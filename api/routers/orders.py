@@ -65,9 +65,6 @@ Writer = Annotated[Principal, Depends(require(Role.OPERATOR, Role.INTEGRATION, R
 Reader = Annotated[Principal, Depends(require(*ALL_ROLES))]
 Auditor = Annotated[Principal, Depends(require(Role.AUDITOR, Role.ADMIN))]
 
-# Event times may run a little ahead of ours (clock skew), but not into the future.
-MAX_CLOCK_SKEW = timedelta(minutes=5)
-
 # Rejections raised by the workflow's update validator, by their ApplicationError type.
 _REJECTIONS = {"invalid_transition": 409, "event_id_reused": 409, "unknown_sku": 422}
 
@@ -89,7 +86,7 @@ def _load(session: Session, order_id: str) -> Order:
 
 
 def _view(session: Session, row: Order) -> OrderView:
-    return order_view(row, repo.list_escalations(session, "open", row.order_id, limit=200))
+    return order_view(row, repo.open_escalations(session, [row.order_id]).get(row.order_id, []))
 
 
 def _workflow_input(row: Order) -> OrderInput:
@@ -205,7 +202,8 @@ def list_orders(
                            created_to=created_to)
     rows = repo.list_orders(session, flt, limit + 1, _parse_cursor(cursor) if cursor else None)
     page = rows[:limit]
-    return OrderPage(items=[_view(session, r) for r in page],
+    escalations = repo.open_escalations(session, [r.order_id for r in page])
+    return OrderPage(items=[order_view(r, escalations.get(r.order_id, [])) for r in page],
                      next_cursor=_cursor(page[-1]) if len(rows) > limit else None)
 
 
@@ -222,9 +220,6 @@ async def post_event(order_id: str, who: Writer, session: SessionDep, client: Te
                      event: Annotated[EventIn, Body(openapi_examples=EVENT_EXAMPLES)]
                      ) -> EventAccepted:
     row = _load(session, order_id)
-    if event.occurred_at > datetime.now(UTC) + MAX_CLOCK_SKEW:
-        raise ApiError(422, "occurred_at_in_future", "occurred_at lies in the future",
-                       occurred_at=event.occurred_at)
     digest = _hash(event.model_dump(mode="json"))
     known = repo.find_event(session, order_id, event.event_id)
     if known is not None:
@@ -237,10 +232,28 @@ async def post_event(order_id: str, who: Writer, session: SessionDep, client: Te
                      actor=who.name, source=who.role.value, body_hash=digest)
     if Stage(row.stage) in TERMINAL_STAGES:
         return _after_close(session, row, inp)
-    handle = client.get_workflow_handle(workflow_id(order_id))
+    try:
+        return await _apply(client, settings, row, inp)
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+    session.expire_all()
+    row = _load(session, order_id)
+    if Stage(row.stage) in TERMINAL_STAGES:
+        # The workflow ended between our read and the update (a race with cancel or close).
+        return _after_close(session, row, inp)
+    # The order was stored but its workflow never started (Temporal was down): start it now.
+    await _ensure_started(client, settings, row)
+    return await _apply(client, settings, row, inp)
+
+
+async def _apply(client: Client, settings: Settings, row: Order,
+                 inp: EventInput) -> EventAccepted:
+    """Send the event to the order's workflow; its validator's rejections become API errors."""
+    handle = client.get_workflow_handle(workflow_id(row.order_id))
     try:
         result = await handle.execute_update(
-            OrderWorkflow.apply_event, inp, id=event.event_id,
+            OrderWorkflow.apply_event, inp, id=inp.event_id,
             rpc_timeout=timedelta(seconds=settings.update_timeout_seconds))
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
@@ -251,12 +264,6 @@ async def post_event(order_id: str, who: Writer, session: SessionDep, client: Te
             raise ApiError(_REJECTIONS[cause.type], cause.type, cause.message,
                            **details) from exc
         raise
-    except RPCError as exc:
-        if exc.status != RPCStatusCode.NOT_FOUND:
-            raise
-        # The workflow ended between our read and the update (a race with cancel or close).
-        session.expire_all()
-        return _after_close(session, _load(session, order_id), inp)
     return EventAccepted(duplicate=False, stage=result.stage.value)
 
 
