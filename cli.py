@@ -14,7 +14,7 @@ app = typer.Typer(help="Waybill: order lifecycle on Temporal.", no_args_is_help=
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
-ROLES = ("operator", "integration", "auditor", "admin")
+ROLES = ("operator", "supervisor", "integration", "auditor", "admin")
 
 
 @keys_app.command("create")

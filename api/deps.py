@@ -20,6 +20,7 @@ from workflows.types import SlaPolicy
 
 class Role(StrEnum):
     OPERATOR = "operator"
+    SUPERVISOR = "supervisor"
     INTEGRATION = "integration"
     AUDITOR = "auditor"
     ADMIN = "admin"

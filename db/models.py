@@ -103,6 +103,41 @@ class OrderEvent(Base):
     )
 
 
+class SlaPolicyVersion(Base):
+    """Every version of every SLA policy; a PUT adds a version and never edits one."""
+
+    __tablename__ = "sla_policies"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    body: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    source: Mapped[str] = mapped_column(String(10))  # "file" (seeded) or "api"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class EscalationEvent(Base):
+    """The ladder history of one escalation: who was told what, when, and who did what."""
+
+    __tablename__ = "escalation_events"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    escalation_id: Mapped[str] = mapped_column(String(200))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    action: Mapped[str] = mapped_column(String(30))
+    level: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(120))
+    comment: Mapped[str | None] = mapped_column(String(2000))
+    detail: Mapped[dict[str, Any]] = mapped_column(JsonType)
+
+    __table_args__ = (
+        UniqueConstraint("escalation_id", "seq", name="uq_escalation_events_escalation_id_seq"),
+    )
+
+
 class EscalationRow(Base):
     __tablename__ = "escalations"
 
@@ -120,5 +155,14 @@ class EscalationRow(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolution: Mapped[str | None] = mapped_column(String(500))
     updated_seq: Mapped[int] = mapped_column(Integer, default=0)
+    resolution_code: Mapped[str | None] = mapped_column(String(40))
+    resolved_by: Mapped[str | None] = mapped_column(String(120))
+    assignee: Mapped[str | None] = mapped_column(String(120), index=True)
+    recipients: Mapped[list[str] | None] = mapped_column(JsonType)
+    level_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_by: Mapped[str | None] = mapped_column(String(120))
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_step_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_escalations_state_opened_at", "state", "opened_at"),)
