@@ -30,6 +30,10 @@ class CustomerIn(Strict):
     tier: Tier = Tier.STANDARD
     phone: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")
+    language: Literal["zh-CN", "en"] = Field(
+        default="zh-CN", description="language of customer-facing messages")
+    key_account_manager: str | None = Field(
+        default=None, max_length=120, description="named manager told at the top of the ladder")
 
 
 class OrderLineIn(Strict):

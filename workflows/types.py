@@ -101,6 +101,8 @@ class Customer:
     tier: Tier
     phone: str | None = None
     email: str | None = None
+    language: str = "zh-CN"
+    key_account_manager: str | None = None
 
 
 @dataclass

@@ -94,7 +94,9 @@ def _workflow_input(row: Order) -> OrderInput:
     return OrderInput(
         order_id=row.order_id,
         customer=Customer(id=customer["id"], name=customer["name"], tier=Tier(customer["tier"]),
-                          phone=customer.get("phone"), email=customer.get("email")),
+                          phone=customer.get("phone"), email=customer.get("email"),
+                          language=customer.get("language", "zh-CN"),
+                          key_account_manager=customer.get("key_account_manager")),
         lines=[Line(sku=line["sku"], qty=line["ordered"]) for line in row.lines],
         destination=row.destination,
         promised_ship_by=row.promised_ship_by,
