@@ -19,7 +19,7 @@ from config import Settings
 from db.engine import make_engine, session_factory, transaction
 from db.keys import create_key
 from db.migrate import upgrade
-from policies import PolicyError, load_policies
+from policies import PolicyError, load_policy_file
 from workflows import search
 
 log = logging.getLogger("waybill.dev")
@@ -91,7 +91,7 @@ def _stop(procs: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
 def run(settings: Settings) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        load_policies(settings.sla_policies)
+        load_policy_file(settings.sla_policies)
     except PolicyError as exc:
         typer.echo(f"waybill: bad SLA policy file: {exc}", err=True)
         return 2

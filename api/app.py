@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,25 +10,31 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api import errors
-from api.routers import escalations, health, orders
+from api.routers import escalations, health, orders, sla_policies
 from config import Settings
-from db.engine import make_engine, session_factory
-from policies import load_policies
+from db.engine import make_engine, session_factory, transaction
+from db.policies import seed_from_file
+from policies import load_policy_file
 from worker import connect
+
+log = logging.getLogger("waybill.api")
 
 
 def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:
     """Build the app; `temporal` lets a caller share an existing client (tests)."""
     settings = settings or Settings()
-    policies = load_policies(settings.sla_policies)  # a bad file stops start-up here
+    policy_bodies = load_policy_file(settings.sla_policies)  # a bad file stops start-up here
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.db_url)
         app.state.settings = settings
-        app.state.policies = policies
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
+        with transaction(app.state.sessions) as session:
+            seeded = seed_from_file(session, policy_bodies, str(settings.sla_policies))
+        if seeded:
+            log.info("SLA policies seeded from file", extra={"policies": seeded})
         app.state.temporal = temporal or await connect(settings)
         yield
         engine.dispose()
@@ -45,4 +52,5 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(health.router)
     app.include_router(orders.router)
     app.include_router(escalations.router)
+    app.include_router(sla_policies.router)
     return app

@@ -15,7 +15,6 @@ from temporalio.client import Client
 from api.errors import ApiError
 from config import Settings
 from db.keys import find_active_key
-from workflows.types import SlaPolicy
 
 
 class Role(StrEnum):
@@ -50,14 +49,9 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_policies(request: Request) -> dict[str, SlaPolicy]:
-    return request.app.state.policies
-
-
 SessionDep = Annotated[Session, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-PoliciesDep = Annotated[dict[str, SlaPolicy], Depends(get_policies)]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `waybill keys create`")
 

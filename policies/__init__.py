@@ -1,32 +1,55 @@
-"""SLA policies: loaded from a YAML file, validated, and copied into each order at start."""
+"""SLA policies: parsed and validated from YAML files or admin API bodies.
+
+A policy body is what an admin writes (ISO 8601 durations, an escalation ladder, optionally a
+business calendar); `parse_policy` turns it into the `SlaPolicy` copied into each order.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from pydantic import TypeAdapter
 
-from workflows.types import SlaPolicy, Tier
+from workflows.types import BusinessCalendar, EscalationPolicy, LadderLevel, SlaPolicy, Tier
 
 DURATION_KEYS = ("confirm_within", "pick_within", "scan_gap", "receipt_within", "survey_after",
                  "survey_window")
+OPTIONAL_KEYS = ("escalation", "calendar")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+# Used when a policy names no ladder: ops desk, then supervisor, then the CS manager or the
+# customer's key-account manager.
+DEFAULT_LADDER: dict[str, Any] = {
+    "repeat_every": "PT4H",
+    "snooze_max": "PT8H",
+    "levels": [
+        {"level": 1, "recipients": ["ops_desk"], "ack_within": "PT30M", "resolve_within": "PT4H"},
+        {"level": 2, "recipients": ["supervisor"], "ack_within": "PT1H",
+         "resolve_within": "PT8H"},
+        {"level": 3, "recipients": ["cs_manager", "key_account_manager"], "ack_within": "PT2H",
+         "resolve_within": "PT24H"},
+    ],
+}
 
 # ISO 8601 durations without years or months, whose length in seconds depends on the calendar.
 _DURATION = re.compile(
     r"^P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?"
     r"(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
 )
+_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
 
 class PolicyError(ValueError):
-    """A policy file that cannot be used; the message names the file, the policy and the key."""
+    """A policy that cannot be used; the message names the file, the policy and the key."""
 
 
-def parse_duration(text: str) -> float:
+def parse_duration(text: Any) -> float:
     """Seconds in an ISO 8601 duration such as `PT24H`, `P7D` or `PT2S`."""
     match = _DURATION.match(text.strip()) if isinstance(text, str) else None
     if not match or text.strip() in ("P", "PT") or text.strip().endswith("T"):
@@ -39,12 +62,126 @@ def parse_duration(text: str) -> float:
     return seconds
 
 
-def _version(name: str, durations: dict[str, float]) -> str:
-    canonical = json.dumps({"name": name, **durations}, sort_keys=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise PolicyError(f"{where}: expected a mapping")
+    return value
 
 
-def load_policies(path: Path) -> dict[str, SlaPolicy]:
+def _keys(body: dict[str, Any], allowed: tuple[str, ...], required: tuple[str, ...],
+          where: str) -> None:
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        raise PolicyError(f"{where}: key {unknown[0]!r}: unknown key (allowed: "
+                          f"{', '.join(allowed)})")
+    for key in required:
+        if key not in body:
+            raise PolicyError(f"{where}: key {key!r}: missing")
+
+
+def _duration(body: dict[str, Any], key: str, where: str) -> float:
+    try:
+        return parse_duration(body[key])
+    except ValueError as exc:
+        raise PolicyError(f"{where}: key {key!r}: {exc}") from exc
+
+
+def _ladder(body: Any, where: str) -> EscalationPolicy:
+    where = f"{where}: key 'escalation'"
+    body = _mapping(body, where)
+    _keys(body, ("levels", "repeat_every", "snooze_max", "start_level",
+                 "key_account_start_level"), ("levels", "repeat_every", "snooze_max"), where)
+    raw_levels = body["levels"]
+    if not isinstance(raw_levels, list) or not raw_levels:
+        raise PolicyError(f"{where}: key 'levels': expected a non-empty list")
+    levels = []
+    for i, raw in enumerate(raw_levels, start=1):
+        at = f"{where}: levels[{i}]"
+        raw = _mapping(raw, at)
+        _keys(raw, ("level", "recipients", "ack_within", "resolve_within"),
+              ("level", "recipients", "ack_within", "resolve_within"), at)
+        if raw["level"] != i:
+            raise PolicyError(f"{at}: key 'level': levels must be numbered 1, 2, 3... in order")
+        recipients = raw["recipients"]
+        if not isinstance(recipients, list) or not recipients or not all(
+                isinstance(r, str) and r.strip() for r in recipients):
+            raise PolicyError(f"{at}: key 'recipients': expected a list of team or role names")
+        levels.append(LadderLevel(level=i, recipients=[r.strip() for r in recipients],
+                                  ack_within=_duration(raw, "ack_within", at),
+                                  resolve_within=_duration(raw, "resolve_within", at)))
+    starts = {}
+    for key in ("start_level", "key_account_start_level"):
+        value = body.get(key)
+        if value is not None and (not isinstance(value, int) or not 1 <= value <= len(levels)):
+            raise PolicyError(f"{where}: key {key!r}: must be a level from 1 to {len(levels)}")
+        starts[key] = value
+    return EscalationPolicy(levels=levels, repeat_every=_duration(body, "repeat_every", where),
+                            snooze_max=_duration(body, "snooze_max", where),
+                            start_level=starts["start_level"] or 1,
+                            key_account_start_level=starts["key_account_start_level"])
+
+
+def _calendar(body: Any, where: str) -> BusinessCalendar:
+    where = f"{where}: key 'calendar'"
+    body = _mapping(body, where)
+    _keys(body, ("timezone", "hours", "holidays"), ("timezone", "hours"), where)
+    try:
+        ZoneInfo(str(body["timezone"]))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise PolicyError(f"{where}: key 'timezone': unknown time zone "
+                          f"{body['timezone']!r}") from exc
+    hours = _mapping(body["hours"], f"{where}: key 'hours'")
+    bad_days = sorted(set(hours) - set(WEEKDAYS))
+    if bad_days:
+        raise PolicyError(f"{where}: key 'hours': {bad_days[0]!r} is not one of "
+                          f"{', '.join(WEEKDAYS)}")
+    clean: dict[str, list[str]] = {}
+    for day, spans in hours.items():
+        spans = spans or []
+        if not isinstance(spans, list):
+            raise PolicyError(f"{where}: key 'hours.{day}': expected a list like ['09:00-18:00']")
+        for span in spans:
+            m = _HOURS.match(str(span))
+            if not m or (m[1], m[2]) >= (m[3], m[4]):
+                raise PolicyError(f"{where}: key 'hours.{day}': {span!r} is not a span like "
+                                  "09:00-18:00")
+        clean[day] = [str(span) for span in spans]
+    if not any(clean.values()):
+        raise PolicyError(f"{where}: key 'hours': no working hours on any day")
+    holidays = []
+    for value in body.get("holidays") or []:
+        try:
+            holidays.append(date.fromisoformat(str(value)).isoformat())
+        except ValueError as exc:
+            raise PolicyError(f"{where}: key 'holidays': {value!r} is not a date "
+                              "like 2026-10-01") from exc
+    return BusinessCalendar(timezone=str(body["timezone"]), hours=clean, holidays=holidays)
+
+
+def parse_policy(name: str, body: Any, where: str, version: str = "") -> SlaPolicy:
+    """Validate one policy body; `where` prefixes every error (e.g. the file's path)."""
+    where = f"{where}: policy {name!r}"
+    body = _mapping(body, f"{where}: expected a mapping of keys to durations")
+    _keys(body, DURATION_KEYS + OPTIONAL_KEYS, DURATION_KEYS, where)
+    durations = {key: _duration(body, key, where) for key in DURATION_KEYS}
+    ladder = _ladder(body.get("escalation", DEFAULT_LADDER), where)
+    calendar = _calendar(body["calendar"], where) if body.get("calendar") else None
+    return SlaPolicy(name=name, version=version, escalation=ladder, calendar=calendar,
+                     **durations)
+
+
+def normalise_body(body: dict[str, Any]) -> dict[str, Any]:
+    """The body as stored: YAML dates become ISO strings so it is plain JSON."""
+    out = dict(body)
+    if isinstance(out.get("calendar"), dict):
+        cal = dict(out["calendar"])
+        cal["holidays"] = [str(h) for h in cal.get("holidays") or []]
+        out["calendar"] = cal
+    return out
+
+
+def load_policy_file(path: Path) -> dict[str, dict[str, Any]]:
+    """Read a policy file and validate every policy in it; return the bodies by name."""
     try:
         doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
@@ -54,35 +191,32 @@ def load_policies(path: Path) -> dict[str, SlaPolicy]:
     if not isinstance(doc, dict) or not isinstance(doc.get("policies"), dict) \
             or not doc["policies"]:
         raise PolicyError(f"{path}: expected a top-level 'policies:' mapping of names to policies")
-    out: dict[str, SlaPolicy] = {}
+    bodies = {}
     for name, body in doc["policies"].items():
-        where = f"{path}: policy {name!r}"
-        if not isinstance(body, dict):
-            raise PolicyError(f"{where}: expected a mapping of keys to durations")
-        unknown = sorted(set(body) - set(DURATION_KEYS))
-        if unknown:
-            raise PolicyError(f"{where}: key {unknown[0]!r}: unknown key "
-                              f"(allowed: {', '.join(DURATION_KEYS)})")
-        durations: dict[str, float] = {}
-        for key in DURATION_KEYS:
-            if key not in body:
-                raise PolicyError(f"{where}: key {key!r}: missing")
-            try:
-                durations[key] = parse_duration(body[key])
-            except ValueError as exc:
-                raise PolicyError(f"{where}: key {key!r}: {exc}") from exc
-        out[str(name)] = SlaPolicy(name=str(name), version=_version(str(name), durations),
-                                   **durations)
-    return out
+        parse_policy(str(name), body, str(path))
+        bodies[str(name)] = normalise_body(body)
+    return bodies
 
 
-def choose_policy(policies: dict[str, SlaPolicy], requested: str | None,
-                  tier: Tier) -> SlaPolicy | None:
-    """The named policy, else the one named after the customer's tier, else `standard`."""
+def load_policies(path: Path) -> dict[str, SlaPolicy]:
+    return {name: parse_policy(name, body, str(path))
+            for name, body in load_policy_file(path).items()}
+
+
+def policy_name_for(requested: str | None, tier: Tier) -> list[str]:
+    """Names to try, in order: the one asked for, else the tier's, else `standard`."""
     if requested is not None:
-        return policies.get(requested)
-    return policies.get(tier.value) or policies.get(Tier.STANDARD.value)
+        return [requested]
+    return [tier.value, Tier.STANDARD.value]
 
 
-def policy_dict(policy: SlaPolicy) -> dict[str, object]:
+_SNAPSHOT = TypeAdapter(SlaPolicy)
+
+
+def snapshot(policy: SlaPolicy) -> dict[str, Any]:
+    """The policy as plain JSON, as copied onto the order row."""
     return asdict(policy)
+
+
+def from_snapshot(data: dict[str, Any]) -> SlaPolicy:
+    return _SNAPSHOT.validate_python(data)

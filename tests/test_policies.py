@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from config import DEFAULT_POLICY_FILE
-from policies import PolicyError, choose_policy, load_policies, parse_duration
+from policies import PolicyError, load_policies, parse_duration, policy_name_for
+from tests.builders import policy_yaml
 from workflows.types import Tier
 
 
@@ -32,27 +33,23 @@ def test_default_file_has_the_domain_numbers() -> None:
     assert std.scan_gap == 12 * 3600 and key.scan_gap == 6 * 3600
     assert std.receipt_within == 7 * 86400 and key.receipt_within == 3 * 86400
     assert std.survey_after == 86400 and std.survey_window == 3 * 86400
-    assert std.version != key.version
+    assert [lvl.level for lvl in std.escalation.levels] == [1, 2, 3]
+    assert key.escalation.key_account_start_level == 2
 
 
 def test_policy_is_chosen_by_name_then_by_tier() -> None:
-    policies = load_policies(DEFAULT_POLICY_FILE)
-    assert choose_policy(policies, None, Tier.KEY_ACCOUNT).name == "key_account"
-    assert choose_policy(policies, "standard", Tier.KEY_ACCOUNT).name == "standard"
-    assert choose_policy(policies, "nope", Tier.STANDARD) is None
-
-
-def test_an_edit_changes_the_version(tmp_path: Path) -> None:
-    path = tmp_path / "p.yaml"
-    body = DEFAULT_POLICY_FILE.read_text()
-    path.write_text(body)
-    before = load_policies(path)["standard"].version
-    path.write_text(body.replace("scan_gap: PT12H", "scan_gap: PT10H"))
-    assert load_policies(path)["standard"].version != before
+    assert policy_name_for(None, Tier.KEY_ACCOUNT) == ["key_account", "standard"]
+    assert policy_name_for("standard", Tier.KEY_ACCOUNT) == ["standard"]
 
 
 @pytest.mark.parametrize("body, fragments", [
-    ("policies:\n  fast:\n    confirm_within: soon\n", ["fast", "confirm_within"]),
+    (policy_yaml(confirm_within="soon"), ["standard", "confirm_within", "soon"]),
+    (policy_yaml() + "    escalation: {levels: [], repeat_every: PT1H, snooze_max: PT1H}\n",
+     ["standard", "escalation", "levels"]),
+    (policy_yaml() + "    calendar: {timezone: Mars/Olympus, hours: {mon: ['09:00-18:00']}}\n",
+     ["standard", "calendar", "timezone"]),
+    (policy_yaml() + "    calendar: {timezone: UTC, hours: {mon: ['18:00-09:00']}}\n",
+     ["standard", "hours.mon"]),
     ("policies:\n  fast:\n    confirm_within: PT1H\n", ["fast", "pick_within", "missing"]),
     ("policies:\n  fast:\n    confim_within: PT1H\n", ["fast", "confim_within", "unknown"]),
     ("nothing: here\n", ["policies"]),

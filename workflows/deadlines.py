@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from workflows.calendar import add_working_time
 from workflows.types import (
     AFTER_DELIVERY,
     TERMINAL_STAGES,
@@ -43,6 +44,14 @@ def _secs(seconds: float) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def after(state: OrderState, start: datetime, seconds: float) -> datetime:
+    """A stage deadline: `seconds` after `start`, in working time if the policy has a calendar."""
+    calendar = state.policy.calendar
+    if calendar is None:
+        return start + _secs(seconds)
+    return add_working_time(start, seconds, calendar)
+
+
 def latest_eta(state: OrderState) -> datetime | None:
     """The ETA of the newest scan (by event time) that carries one: older scans never count."""
     with_eta = [s for s in state.scans if s.eta is not None]
@@ -61,9 +70,9 @@ def active_deadlines(state: OrderState, now: datetime) -> list[ActiveDeadline]:
         out.append(ActiveDeadline(kind, due, fire or due))
 
     if stage == Stage.RECEIVED:
-        add(BreachKind.CONFIRM_LATE, times[Stage.RECEIVED] + _secs(policy.confirm_within))
+        add(BreachKind.CONFIRM_LATE, after(state, times[Stage.RECEIVED], policy.confirm_within))
     if stage == Stage.CONFIRMED:
-        add(BreachKind.PICK_LATE, times[Stage.CONFIRMED] + _secs(policy.pick_within))
+        add(BreachKind.PICK_LATE, after(state, times[Stage.CONFIRMED], policy.pick_within))
     if stage in _BEFORE_SHIPMENT:
         add(BreachKind.SHIP_LATE, state.promised_ship_by)
     if stage in _BEFORE_SHIPMENT or stage in _MOVING:
@@ -76,7 +85,7 @@ def active_deadlines(state: OrderState, now: datetime) -> list[ActiveDeadline]:
         if eta is not None and eta > state.promised_delivery_by:
             add(BreachKind.LATE_RISK, state.promised_delivery_by, fire=now)
     if stage in AFTER_DELIVERY and state.receipt is None:
-        add(BreachKind.RECEIPT_LATE, times[Stage.DELIVERED] + _secs(policy.receipt_within))
+        add(BreachKind.RECEIPT_LATE, after(state, times[Stage.DELIVERED], policy.receipt_within))
     return out
 
 

@@ -81,8 +81,36 @@ class EscalationState(StrEnum):
 
 
 @dataclass
+class LadderLevel:
+    """One rung of the escalation ladder; durations are in seconds."""
+
+    level: int
+    recipients: list[str]
+    ack_within: float
+    resolve_within: float
+
+
+@dataclass
+class EscalationPolicy:
+    levels: list[LadderLevel]
+    repeat_every: float
+    snooze_max: float
+    start_level: int = 1
+    key_account_start_level: int | None = None
+
+
+@dataclass
+class BusinessCalendar:
+    """Working hours per weekday (mon..sun -> ["HH:MM-HH:MM", ...]) in a zone, minus holidays."""
+
+    timezone: str
+    hours: dict[str, list[str]]
+    holidays: list[str] = field(default_factory=list)
+
+
+@dataclass
 class SlaPolicy:
-    """A copy of one SLA policy, taken at order start; durations are in seconds."""
+    """A copy of one SLA policy version, taken at order start; durations are in seconds."""
 
     name: str
     version: str
@@ -92,6 +120,8 @@ class SlaPolicy:
     receipt_within: float
     survey_after: float
     survey_window: float
+    escalation: EscalationPolicy | None = None
+    calendar: BusinessCalendar | None = None
 
 
 @dataclass

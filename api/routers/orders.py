@@ -20,7 +20,6 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import (
     ALL_ROLES,
-    PoliciesDep,
     Principal,
     Role,
     SessionDep,
@@ -42,8 +41,9 @@ from api.schemas import (
 from api.views import order_view, workflow_id
 from config import Settings
 from db import orders as repo
+from db import policies as policy_repo
 from db.models import Order
-from policies import choose_policy, policy_dict
+from policies import from_snapshot, policy_name_for, snapshot
 from workflows import search
 from workflows.order import OrderWorkflow, created_entry
 from workflows.types import (
@@ -101,7 +101,7 @@ def _workflow_input(row: Order) -> OrderInput:
         destination=row.destination,
         promised_ship_by=row.promised_ship_by,
         promised_delivery_by=row.promised_delivery_by,
-        policy=SlaPolicy(**row.sla_policy_snapshot),
+        policy=from_snapshot(row.sla_policy_snapshot),
         received_at=row.received_at,
         actor=row.created_by,
         source=row.created_by_role,
@@ -123,16 +123,23 @@ async def _ensure_started(client: Client, settings: Settings, row: Order) -> Non
             ]))
 
 
+def _policy_for(session: Session, requested: str | None, tier: Tier) -> SlaPolicy:
+    """The newest version of the policy asked for, else of the tier's, else of `standard`."""
+    for name in policy_name_for(requested, tier):
+        row = policy_repo.latest(session, name)
+        if row is not None:
+            return policy_repo.as_policy(row)
+    raise ApiError(422, "unknown_policy", f"no SLA policy named {requested!r}",
+                   sla_policy=requested,
+                   known=[r.name for r in policy_repo.all_latest(session)])
+
+
 @router.post("", status_code=201, response_model=OrderView,
              responses={200: {"description": "the same order was already created with this body"},
                         409: {"description": "order_exists: same id, different body"}})
 async def create_order(body: OrderCreate, response: Response, who: Writer, session: SessionDep,
-                       client: TemporalDep, settings: SettingsDep,
-                       policies: PoliciesDep) -> OrderView:
-    policy = choose_policy(policies, body.sla_policy, body.customer.tier)
-    if policy is None:
-        raise ApiError(422, "unknown_policy", f"no SLA policy named {body.sla_policy!r}",
-                       sla_policy=body.sla_policy, known=sorted(policies))
+                       client: TemporalDep, settings: SettingsDep) -> OrderView:
+    policy = _policy_for(session, body.sla_policy, body.customer.tier)
     digest = _hash(body.model_dump(mode="json"))
     row = repo.get_order(session, body.order_id)
     if row is None:
@@ -144,7 +151,7 @@ async def create_order(body: OrderCreate, response: Response, who: Writer, sessi
             destination=body.destination.model_dump(mode="json", exclude_none=True),
             promised_ship_by=body.promised_ship_by,
             promised_delivery_by=body.promised_delivery_by, sla_policy=policy.name,
-            sla_policy_version=policy.version, sla_policy_snapshot=policy_dict(policy),
+            sla_policy_version=policy.version, sla_policy_snapshot=snapshot(policy),
             stage=Stage.RECEIVED.value, received_at=now, breached=False, detail={},
             create_hash=digest, created_by=who.name, created_by_role=who.role.value,
             created_at=now, updated_at=now,
