@@ -33,6 +33,7 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    team: Mapped[str | None] = mapped_column(String(120), nullable=True)  # inbox; None = role
 
 
 class Order(Base):

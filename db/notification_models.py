@@ -1,0 +1,93 @@
+"""Tables of the notification outbox: what was to be said, to whom, and whether it was.
+
+Kept apart from db/models.py (same metadata, same Base) so the outbox can grow on its own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.columns import JsonType, UTCDateTime
+from db.models import Base
+
+
+class OutboxRow(Base):
+    """One message on one channel to one recipient; written in the causing event's transaction.
+
+    `id` is derived from (notice key, channel, recipient), so a retried writer adds nothing.
+    `claim` is the token of the delivery attempt that may be sending it right now.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    notice_key: Mapped[str] = mapped_column(String(200), index=True)
+    event_type: Mapped[str] = mapped_column(String(40))
+    audience: Mapped[str] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(10))
+    recipient: Mapped[str] = mapped_column(String(320))
+    order_id: Mapped[str] = mapped_column(String(64), index=True)
+    escalation_id: Mapped[str | None] = mapped_column(String(200))
+    locale: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    status: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claim: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_outbox_status_created_at", "status", "created_at"),)
+
+
+class WebhookSubscription(Base):
+    """A subscriber URL and the event types it receives.
+
+    The secret is kept in clear because signing needs it; it is shown to the admin once, at
+    creation, and never logged.
+    """
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(String(500))
+    event_types: Mapped[list[str]] = mapped_column(JsonType)
+    active: Mapped[bool] = mapped_column(Boolean)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    disabled_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class InboxItem(Base):
+    """What a team was told in the app; read once by anyone of the team for all of it."""
+
+    __tablename__ = "inbox_items"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    team: Mapped[str] = mapped_column(String(120))
+    outbox_id: Mapped[str | None] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    order_id: Mapped[str | None] = mapped_column(String(64))
+    escalation_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    read_by: Mapped[str | None] = mapped_column(String(120))
+
+    __table_args__ = (Index("ix_inbox_items_team_created_at", "team", "created_at", "id"),)
