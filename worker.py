@@ -13,25 +13,29 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
+from activities.notify import NotifierActivities
 from activities.projection import ProjectionActivities
 from config import Settings
 from db.engine import make_engine, session_factory
 from workflows import search
+from workflows.escalation import EscalationWorkflow
 from workflows.order import OrderWorkflow
 
 log = logging.getLogger("waybill.worker")
 
-WORKFLOWS = [OrderWorkflow]
+WORKFLOWS = [OrderWorkflow, EscalationWorkflow]
 
 
 def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: str,
-                 executor: ThreadPoolExecutor) -> Worker:
+                 executor: ThreadPoolExecutor, settings: Settings | None = None) -> Worker:
     projections = ProjectionActivities(sessions)
+    notifier = NotifierActivities(sessions, settings or Settings())
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[projections.project_order],
+        activities=[projections.project_order, projections.project_escalation,
+                    notifier.deliver],
         activity_executor=executor,
         max_concurrent_activities=8,
         # Let in-flight projections finish on shutdown rather than be retried elsewhere.
@@ -58,7 +62,8 @@ async def run(settings: Settings) -> None:
     client = await connect(settings)
     engine = make_engine(settings.db_url)
     with ThreadPoolExecutor(max_workers=8) as executor:
-        worker = build_worker(client, session_factory(engine), settings.task_queue, executor)
+        worker = build_worker(client, session_factory(engine), settings.task_queue, executor,
+                              settings)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api import errors
-from api.routers import escalations, health, orders, sla_policies
+from api.routers import escalations, health, inbox, orders, sla_policies, subscriptions
 from config import Settings
 from db.engine import make_engine, session_factory, transaction
 from db.policies import seed_from_file
@@ -53,4 +53,6 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(orders.router)
     app.include_router(escalations.router)
     app.include_router(sla_policies.router)
+    app.include_router(subscriptions.router)
+    app.include_router(inbox.router)
     return app

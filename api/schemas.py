@@ -151,6 +151,22 @@ class CancelledData(Strict):
     reason: Text
 
 
+class PromiseChangedData(Strict):
+    """A new promise the customer agreed to; deadlines move to it, nothing restarts."""
+
+    promised_ship_by: AwareDatetime | None = None
+    promised_delivery_by: AwareDatetime | None = None
+    reason: Text
+    _times = field_validator("promised_ship_by", "promised_delivery_by")(
+        lambda v: _utc(v) if v else v)
+
+    @model_validator(mode="after")
+    def _some_promise(self) -> PromiseChangedData:
+        if self.promised_ship_by is None and self.promised_delivery_by is None:
+            raise ValueError("give promised_ship_by, promised_delivery_by or both")
+        return self
+
+
 class NoteData(Strict):
     text: Annotated[str, Field(min_length=1, max_length=2000)]
 
@@ -206,9 +222,15 @@ class NoteEvent(_Event):
     data: NoteData
 
 
+class PromiseChangedEvent(_Event):
+    type: Literal["promise_changed"]
+    data: PromiseChangedData
+
+
 EventIn = Annotated[
     ConfirmedEvent | PickedEvent | ShippedEvent | TrackingScanEvent | DeliveredEvent
-    | ReceiptReturnedEvent | SurveyResponseEvent | CancelledEvent | NoteEvent,
+    | ReceiptReturnedEvent | SurveyResponseEvent | CancelledEvent | NoteEvent
+    | PromiseChangedEvent,
     Field(discriminator="type"),
 ]
 
@@ -265,7 +287,16 @@ class EscalationView(BaseModel):
     due_at: datetime
     opened_at: datetime
     resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    resolution_code: str | None = None
     resolution: str | None = None
+    assignee: str | None = None
+    recipients: list[str] | None = None
+    level_since: datetime | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    snoozed_until: datetime | None = None
+    next_step_at: datetime | None = None
 
 
 class OrderView(BaseModel):

@@ -10,7 +10,7 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from db.models import EscalationRow, Order, OrderEvent
+from db.models import Order, OrderEvent
 from db.upsert import insert_for
 from workflows.deadlines import latest_eta
 from workflows.types import ProjectionInput, Stage, TimelineEntry
@@ -91,7 +91,7 @@ def _detail(inp: ProjectionInput) -> dict[str, Any]:
     return to_jsonable_python({
         "shipment": s.shipment, "scans": s.scans, "latest_eta": eta, "delivery": s.delivery,
         "receipt": s.receipt, "survey": s.survey, "breaches": s.breaches,
-        "escalations": s.escalations, "cancel_reason": s.cancel_reason,
+        "cancel_reason": s.cancel_reason,
         "next_deadline": s.next_deadline,
     })
 
@@ -102,6 +102,8 @@ def apply_projection(session: Session, inp: ProjectionInput) -> None:
     add_timeline_entries(session, s.order_id, inp.entries)
     dynamic: dict[str, Any] = {
         "stage": s.stage.value,
+        "promised_ship_by": s.promised_ship_by,
+        "promised_delivery_by": s.promised_delivery_by,
         **{col: s.stage_times.get(stage) for stage, col in STAGE_COLUMNS.items()},
         "lines": to_jsonable_python(s.lines),
         "carrier": (s.shipment or {}).get("carrier"),
@@ -120,7 +122,6 @@ def apply_projection(session: Session, inp: ProjectionInput) -> None:
     insert = insert_for(session, Order).values(
         order_id=s.order_id, customer_id=s.customer.id, customer_tier=s.customer.tier.value,
         customer=to_jsonable_python(s.customer), destination=s.destination,
-        promised_ship_by=s.promised_ship_by, promised_delivery_by=s.promised_delivery_by,
         sla_policy=s.policy.name, sla_policy_version=s.policy.version,
         sla_policy_snapshot=to_jsonable_python(s.policy), create_hash="",
         created_by=SYSTEM, created_by_role=SYSTEM, created_at=received,
@@ -128,40 +129,4 @@ def apply_projection(session: Session, inp: ProjectionInput) -> None:
     session.execute(insert.on_conflict_do_update(
         index_elements=["order_id"], set_=dynamic,
         where=Order.projection_seq < insert.excluded.projection_seq))
-    for esc in s.escalations:
-        values = {"level": esc.level, "state": esc.state.value, "resolved_at": esc.resolved_at,
-                  "resolution": esc.resolution, "updated_seq": s.seq}
-        stmt = insert_for(session, EscalationRow).values(
-            id=esc.id, order_id=s.order_id, breach_id=esc.breach_id, kind=esc.kind.value,
-            stage=esc.stage.value, customer_id=s.customer.id,
-            customer_tier=s.customer.tier.value, due_at=esc.due_at, opened_at=esc.opened_at,
-            **values)
-        session.execute(stmt.on_conflict_do_update(
-            index_elements=["id"], set_=values,
-            where=EscalationRow.updated_seq < stmt.excluded.updated_seq))
 
-
-def list_escalations(session: Session, state: str | None, order_id: str | None,
-                     limit: int) -> list[EscalationRow]:
-    q = select(EscalationRow)
-    if state:
-        q = q.where(EscalationRow.state == state)
-    if order_id:
-        q = q.where(EscalationRow.order_id == order_id)
-    q = q.order_by(EscalationRow.opened_at.desc(), EscalationRow.id.desc()).limit(limit)
-    return list(session.scalars(q))
-
-
-
-def open_escalations(session: Session, order_ids: list[str]) -> dict[str, list[EscalationRow]]:
-    """Open escalations of several orders in one query, newest first, keyed by order id."""
-    out: dict[str, list[EscalationRow]] = {}
-    if not order_ids:
-        return out
-    rows = session.scalars(
-        select(EscalationRow)
-        .where(EscalationRow.order_id.in_(order_ids), EscalationRow.state == "open")
-        .order_by(EscalationRow.opened_at.desc(), EscalationRow.id.desc()))
-    for row in rows:
-        out.setdefault(row.order_id, []).append(row)
-    return out

@@ -326,7 +326,11 @@ async def test_eta_past_the_promise_is_a_late_risk_breach_before_the_promise(api
     view = (await api.get(f"/v1/orders/{order_id}")).json()
     assert view["breached"] is True
     assert [b["kind"] for b in view["breaches"]] == ["late_risk"]
-    assert view["open_escalations"][0]["kind"] == "late_risk"
+
+    async def escalated() -> list[dict[str, Any]]:
+        return (await api.get(f"/v1/orders/{order_id}")).json()["open_escalations"]
+
+    assert (await eventually(escalated))[0]["kind"] == "late_risk"
 
 
 async def test_cancel_then_only_notes_are_accepted(api: Api) -> None:
@@ -423,13 +427,17 @@ async def test_seconds_scale_policy_breach_shows_in_order_and_escalations(
         assert datetime.fromisoformat(breach["detected_at"]) >= datetime.fromisoformat(
             breach["due_at"])
 
-        open_esc = (await api.get("/v1/escalations", state="open")).json()["items"]
-        mine = [e for e in open_esc if e["order_id"] == order_id]
+        async def escalations(state: str) -> list[dict[str, Any]]:
+            items = (await api.get("/v1/escalations", state=state)).json()["items"]
+            return [e for e in items if e["order_id"] == order_id]
+
+        mine = await eventually(lambda: escalations("open"))
         assert len(mine) == 1 and mine[0]["level"] == 1 and mine[0]["kind"] == "confirm_late"
         timeline = (await api.get(f"/v1/orders/{order_id}/timeline")).json()["items"]
         assert any(e["type"] == "sla_breach" and e["source"] == "system" for e in timeline)
 
         await api.event(order_id, "confirmed")
-        resolved = (await api.get("/v1/escalations", state="resolved")).json()["items"]
-        assert [e["id"] for e in resolved if e["order_id"] == order_id] == [mine[0]["id"]]
+        resolved = await eventually(lambda: escalations("resolved"))
+        assert [e["id"] for e in resolved] == [mine[0]["id"]]
+        assert resolved[0]["resolution_code"] == "condition_cleared"
         assert (await api.get(f"/v1/orders/{order_id}")).json()["breached"] is True

@@ -13,14 +13,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from tests.builders import FULL_PICK, POD, RECEIPT, SHIP, STANDARD, SURVEY, event
-from tests.conftest import running_worker
+from tests.conftest import running_worker, terminate_order_and_ladders
 from tests.test_workflow_lifecycle import send, start, state
 from workflows import search
+from workflows.escalation import EscalationWorkflow
 from workflows.order import OrderWorkflow
 from workflows.types import (
     Breach,
@@ -99,6 +105,12 @@ async def is_running(handle: WorkflowHandle) -> bool:
 
 
 NewOrder = Callable[..., Awaitable[WorkflowHandle]]
+CLIENT: list[Client] = []
+
+
+@pytest.fixture(autouse=True)
+def _remember_client(ts_env: WorkflowEnvironment) -> None:
+    CLIENT[:] = [ts_env.client]
 
 
 @pytest.fixture
@@ -122,8 +134,7 @@ async def new_order(ts_env: WorkflowEnvironment, sqlite_url: str,
     async with running_worker(ts_env.client, sqlite_url, task_queue):
         yield new
         for handle in handles:
-            if await is_running(handle):
-                await handle.terminate("test finished")
+            await terminate_order_and_ladders(ts_env.client, handle)
 
 
 # -- checking breaches -----------------------------------------------------------------------
@@ -148,27 +159,31 @@ async def assert_waiting_with_breach(handle: WorkflowHandle, kind: BreachKind, s
         assert breach.detected_at < due_at
     else:
         assert breach.detected_at >= due_at
-    assert_escalation(s, breach, EscalationState.OPEN)
+    await assert_escalation(breach, EscalationState.OPEN)
     attrs = (await handle.describe()).typed_search_attributes
     assert attrs.get(search.SLA_BREACHED) is True
     return s
 
 
-def assert_escalation(s: OrderState, breach: Breach, expected: EscalationState) -> None:
-    """Each breach has exactly one escalation, at level 1, in the expected state."""
-    escalations = [e for e in s.escalations if e.breach_id == breach.id]
-    assert [(e.kind, e.level, e.state) for e in escalations] == [(breach.kind, 1, expected)]
-    assert escalations[0].due_at == breach.due_at
+async def assert_escalation(breach: Breach, expected: EscalationState) -> None:
+    """Each breach has exactly one escalation ladder, at level 1, in the expected state."""
+    assert breach.escalation_id and breach.id in breach.escalation_id
+    handle = CLIENT[0].get_workflow_handle(breach.escalation_id)
+    esc = await handle.query(EscalationWorkflow.status)
+    assert (esc.breach_id, esc.kind, esc.level, esc.state) == (breach.id, breach.kind, 1,
+                                                               expected)
+    assert esc.due_at == breach.due_at
     if expected == EscalationState.RESOLVED:
-        assert escalations[0].resolved_at == breach.cleared_at
+        assert esc.resolved_at is not None and esc.resolved_at >= breach.cleared_at
+        assert esc.resolution_code == "condition_cleared"
 
 
-def assert_all_cleared(s: OrderState, by: str) -> None:
+async def assert_all_cleared(s: OrderState, by: str) -> None:
     """No breach stays open, and every escalation is resolved with its breach."""
     assert s.breaches
     for breach in s.breaches:
         assert breach.cleared_at is not None and breach.cleared_by == by
-        assert_escalation(s, breach, EscalationState.RESOLVED)
+        await assert_escalation(breach, EscalationState.RESOLVED)
 
 
 # -- one test per deadline kind --------------------------------------------------------------
@@ -213,7 +228,7 @@ async def test_scan_gap_breaches_clears_on_a_scan_and_breaches_again(
     s = await state(h)
     first = s.breaches[0]
     assert first.cleared_at is not None and first.cleared_by == EventType.TRACKING_SCAN
-    assert_escalation(s, first, EscalationState.RESOLVED)
+    await assert_escalation(first, EscalationState.RESOLVED)
 
     second_due = seen.occurred_at + gap
     await sleep_past(ts_env, second_due)
@@ -224,7 +239,7 @@ async def test_scan_gap_breaches_clears_on_a_scan_and_breaches_again(
     assert (second.kind, second.stage, second.due_at) == (
         BreachKind.SCAN_GAP, Stage.IN_TRANSIT, second_due)
     assert second.cleared_at is None and second.detected_at >= second_due
-    assert_escalation(s, second, EscalationState.OPEN)
+    await assert_escalation(second, EscalationState.OPEN)
 
 
 async def test_late_risk_breaches_as_soon_as_an_eta_passes_the_promise(
@@ -251,7 +266,7 @@ async def test_late_risk_ignores_an_eta_from_an_older_scan(
     assert await post(h, older) == Stage.IN_TRANSIT
     s = await state(h)
     assert [sc.event_id for sc in s.scans] == [older.event_id, newer.event_id]
-    assert s.breaches == [] and s.escalations == []
+    assert s.breaches == []
 
 
 async def test_delivery_late_breaches_when_not_delivered_by_the_promise(
@@ -276,7 +291,7 @@ async def test_receipt_late_breaches_and_a_late_receipt_still_closes_the_order(
     assert await h.result() == Stage.CLOSED
     s = await state(h)
     assert s.receipt is not None
-    assert_all_cleared(s, by=EventType.RECEIPT_RETURNED)
+    await assert_all_cleared(s, by=EventType.RECEIPT_RETURNED)
 
 
 async def test_unanswered_survey_expires_and_closes_without_a_breach(
@@ -290,7 +305,7 @@ async def test_unanswered_survey_expires_and_closes_without_a_breach(
     assert s.survey is not None and s.survey.status == FollowUpStatus.UNSUCCESSFUL
     assert s.survey.answered_at is None
     assert s.stage_times[Stage.CLOSED] == s.survey.expires_at
-    assert s.breaches == [] and s.escalations == []
+    assert s.breaches == []
 
 
 async def test_next_deadline_moves_on_once_a_deadline_has_breached(
@@ -327,7 +342,7 @@ async def test_cancel_ends_the_order_and_clears_open_breaches(
     assert await h.result() == Stage.CANCELLED
     s = await state(h)
     assert s.stage == Stage.CANCELLED and s.cancel_reason == CANCEL["reason"]
-    assert_all_cleared(s, by="cancelled")
+    await assert_all_cleared(s, by="cancelled")
 
 
 # -- rejected events -------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 from datetime import datetime, timedelta
@@ -9,20 +10,22 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
 
 # Payload types come from outside the sandbox so the converter sees the real datetime class.
 with workflow.unsafe.imports_passed_through():
     from activities.projection import ProjectionActivities
     from workflows import search
     from workflows.deadlines import ActiveDeadline, active_deadlines, next_follow_up_change
+    from workflows.escalation import EscalationWorkflow
     from workflows.types import (
         AFTER_DELIVERY,
         TERMINAL_STAGES,
         Breach,
+        ClearInput,
         Deadline,
-        Escalation,
-        EscalationState,
+        EscalationInput,
         EventInput,
         EventResult,
         EventType,
@@ -52,6 +55,8 @@ ALLOWED_IN: dict[EventType, frozenset[Stage]] = {
     EventType.SURVEY_RESPONSE: AFTER_DELIVERY,
     EventType.CANCELLED: frozenset({Stage.RECEIVED, Stage.CONFIRMED, Stage.PICKED}),
     EventType.NOTE: frozenset(Stage) - TERMINAL_STAGES,
+    EventType.PROMISE_CHANGED: frozenset({Stage.RECEIVED, Stage.CONFIRMED, Stage.PICKED,
+                                          Stage.SHIPPED, Stage.IN_TRANSIT}),
 }
 
 _PROJECTION_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
@@ -102,12 +107,16 @@ class OrderWorkflow:
         self._changed = False
         self._dirty = True
         self._pending: list[TimelineEntry] = [created_entry(inp)]
+        # Escalation children to start and to tell that their condition cleared, in order.
+        self._escalation_ops: list[EscalationInput | tuple[str, str]] = []
+        self._escalation_lock = asyncio.Lock()
 
     @workflow.run
     async def run(self, inp: OrderInput) -> Stage:
         while True:
             self._changed = False
             self._refresh()
+            await self._sync_escalations()
             await self._project()
             if self._s.stage in TERMINAL_STAGES:
                 break
@@ -133,6 +142,7 @@ class OrderWorkflow:
         self._last_event = inp.type.value
         self._refresh()
         self._changed = True
+        await self._sync_escalations()
         await self._project()
         return EventResult(event_id=inp.event_id, stage=self._s.stage)
 
@@ -158,6 +168,8 @@ class OrderWorkflow:
                 raise _reject("invalid_transition", "the survey is not awaiting an answer",
                               current_stage=stage.value, event_type=inp.type.value,
                               survey_status=status)
+        if inp.type == EventType.PROMISE_CHANGED:
+            self._check_promise(inp)
         lines = inp.data.get("lines") or []
         ordered = {line.sku for line in self._s.lines}
         unknown = sorted({line["sku"] for line in lines} - ordered)
@@ -205,8 +217,29 @@ class OrderWorkflow:
             case EventType.CANCELLED:
                 s.cancel_reason = data["reason"]
                 self._enter(Stage.CANCELLED, at)
+            case EventType.PROMISE_CHANGED:
+                if data.get("promised_ship_by"):
+                    s.promised_ship_by = _ts(data["promised_ship_by"])
+                if data.get("promised_delivery_by"):
+                    s.promised_delivery_by = _ts(data["promised_delivery_by"])
+                self._dirty = True
             case EventType.NOTE:
                 pass
+
+    def _check_promise(self, inp: EventInput) -> None:
+        s, data = self._s, inp.data
+        if data.get("promised_ship_by") and s.stage in (Stage.SHIPPED, Stage.IN_TRANSIT):
+            raise _reject("invalid_transition", "the order has shipped: only the delivery "
+                          "promise can still change", current_stage=s.stage.value,
+                          event_type=inp.type.value)
+        ship = _ts(data["promised_ship_by"]) if data.get("promised_ship_by") \
+            else s.promised_ship_by
+        deliver = _ts(data["promised_delivery_by"]) if data.get("promised_delivery_by") \
+            else s.promised_delivery_by
+        if deliver < ship and s.stage not in (Stage.SHIPPED, Stage.IN_TRANSIT):
+            raise _reject("invalid_promise", "the delivery promise would fall before the "
+                          "ship promise", promised_ship_by=ship.isoformat(),
+                          promised_delivery_by=deliver.isoformat())
 
     def _deliver(self, data: dict[str, Any], occurred_at: datetime, at: datetime) -> None:
         s = self._s
@@ -289,28 +322,52 @@ class OrderWorkflow:
     def _breach(self, deadline: ActiveDeadline, now: datetime) -> None:
         s = self._s
         number = 1 + sum(1 for b in s.breaches if b.kind == deadline.kind)
-        breach = Breach(id=f"{deadline.kind.value}-{number}", kind=deadline.kind, stage=s.stage,
-                        due_at=deadline.due_at, detected_at=now)
-        escalation = Escalation(id=f"esc-{s.order_id}-{breach.id}", breach_id=breach.id,
-                                kind=breach.kind, stage=s.stage, level=1,
-                                state=EscalationState.OPEN, due_at=breach.due_at, opened_at=now)
+        breach_id = f"{deadline.kind.value}-{number}"
+        breach = Breach(id=breach_id, kind=deadline.kind, stage=s.stage, due_at=deadline.due_at,
+                        detected_at=now, escalation_id=f"esc-{s.order_id}-{breach_id}")
         s.breaches.append(breach)
-        s.escalations.append(escalation)
+        assert s.policy.escalation is not None  # every parsed policy has a ladder
+        self._escalation_ops.append(EscalationInput(
+            escalation_id=breach.escalation_id, order_id=s.order_id, breach_id=breach.id,
+            kind=breach.kind, stage=breach.stage, due_at=breach.due_at, detected_at=now,
+            customer_id=s.customer.id, customer_tier=s.customer.tier,
+            key_account_manager=s.customer.key_account_manager, policy=s.policy.escalation))
         self._record(f"breach-{breach.id}", SystemEventType.SLA_BREACH, now, {
             "breach_id": breach.id, "kind": breach.kind.value, "stage": breach.stage.value,
             "due_at": breach.due_at.isoformat(), "detected_at": now.isoformat(),
-            "escalation_id": escalation.id, "level": escalation.level})
+            "escalation_id": breach.escalation_id})
         workflow.upsert_search_attributes([search.SLA_BREACHED.value_set(True)])
 
     def _clear(self, breach: Breach, now: datetime) -> None:
         cause = "cancelled" if self._s.stage == Stage.CANCELLED else self._last_event
         breach.cleared_at, breach.cleared_by = now, cause
-        for esc in self._s.escalations:
-            if esc.breach_id == breach.id and esc.state == EscalationState.OPEN:
-                esc.state, esc.resolved_at = EscalationState.RESOLVED, now
-                esc.resolution = f"condition cleared by {cause}"
+        if breach.escalation_id:
+            self._escalation_ops.append((breach.escalation_id, f"condition cleared by {cause}"))
         self._record(f"breach-{breach.id}-cleared", SystemEventType.BREACH_CLEARED, now,
                      {"breach_id": breach.id, "kind": breach.kind.value, "cleared_by": cause})
+
+    async def _sync_escalations(self) -> None:
+        """Start the ladder of each new breach; tell ladders whose condition cleared.
+
+        Under a lock, so a clear is never sent before the start of the same escalation.
+        """
+        async with self._escalation_lock:
+            while self._escalation_ops:
+                op = self._escalation_ops.pop(0)
+                if isinstance(op, EscalationInput):
+                    with contextlib.suppress(WorkflowAlreadyStartedError):
+                        await workflow.start_child_workflow(
+                            EscalationWorkflow.run, op, id=op.escalation_id,
+                            parent_close_policy=ParentClosePolicy.ABANDON)
+                    continue
+                escalation_id, reason = op
+                try:
+                    await workflow.get_external_workflow_handle(escalation_id).signal(
+                        EscalationWorkflow.clear, ClearInput(reason=reason))
+                except ApplicationError:
+                    # Already resolved by an operator and finished: nothing left to clear.
+                    workflow.logger.info("escalation already closed",
+                                         extra={"escalation_id": escalation_id})
 
     def _set_next_deadline(self, deadlines: list[ActiveDeadline],
                            open_keys: set[tuple[str, str]]) -> None:

@@ -39,6 +39,7 @@ class EventType(StrEnum):
     SURVEY_RESPONSE = "survey_response"
     CANCELLED = "cancelled"
     NOTE = "note"
+    PROMISE_CHANGED = "promise_changed"
 
 
 class SystemEventType(StrEnum):
@@ -201,20 +202,7 @@ class Breach:
     detected_at: datetime
     cleared_at: datetime | None = None
     cleared_by: str | None = None
-
-
-@dataclass
-class Escalation:
-    id: str
-    breach_id: str
-    kind: BreachKind
-    stage: Stage
-    level: int
-    state: EscalationState
-    due_at: datetime
-    opened_at: datetime
-    resolved_at: datetime | None = None
-    resolution: str | None = None
+    escalation_id: str | None = None
 
 
 @dataclass
@@ -264,7 +252,6 @@ class OrderState:
     receipt: dict[str, Any] | None = None
     survey: Survey | None = None
     breaches: list[Breach] = field(default_factory=list)
-    escalations: list[Escalation] = field(default_factory=list)
     in_full: bool | None = None
     on_time: bool | None = None
     cancel_reason: str | None = None
@@ -278,3 +265,112 @@ class ProjectionInput:
 
     state: OrderState
     entries: list[TimelineEntry]
+
+
+class EscalationAction(StrEnum):
+    OPENED = "opened"
+    NOTIFIED = "notified"
+    CLIMBED = "climbed"
+    RENOTIFIED = "renotified"
+    ACKNOWLEDGED = "acknowledged"
+    REASSIGNED = "reassigned"
+    SNOOZED = "snoozed"
+    SNOOZE_ENDED = "snooze_ended"
+    RESOLVED = "resolved"
+
+
+@dataclass
+class EscalationInput:
+    escalation_id: str
+    order_id: str
+    breach_id: str
+    kind: BreachKind
+    stage: Stage
+    due_at: datetime
+    detected_at: datetime
+    customer_id: str
+    customer_tier: Tier
+    key_account_manager: str | None
+    policy: EscalationPolicy
+
+
+@dataclass
+class EscalationStep:
+    seq: int
+    at: datetime
+    action: EscalationAction
+    level: int
+    actor: str
+    comment: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class EscalationStatus:
+    """The whole state of one escalation, as its workflow holds it and its query returns it."""
+
+    escalation_id: str
+    order_id: str
+    breach_id: str
+    kind: BreachKind
+    stage: Stage
+    customer_id: str
+    customer_tier: Tier
+    due_at: datetime
+    opened_at: datetime
+    level: int
+    level_since: datetime
+    recipients: list[str]
+    state: EscalationState = EscalationState.OPEN
+    assignee: str | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    snoozed_until: datetime | None = None
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    resolution_code: str | None = None
+    resolution: str | None = None
+    next_step_at: datetime | None = None
+    steps: list[EscalationStep] = field(default_factory=list)
+    seq: int = 0
+
+
+@dataclass
+class AcknowledgeInput:
+    actor: str
+    comment: str | None = None
+
+
+@dataclass
+class ResolveInput:
+    actor: str
+    code: str
+    text: str
+    comment: str | None = None
+
+
+@dataclass
+class ReassignInput:
+    actor: str
+    assignee: str
+    comment: str | None = None
+
+
+@dataclass
+class SnoozeInput:
+    actor: str
+    until: datetime
+    comment: str | None = None
+
+
+@dataclass
+class ClearInput:
+    """From the order: the condition behind the breach is gone."""
+
+    reason: str
+
+
+@dataclass
+class EscalationProjection:
+    status: EscalationStatus
+    steps: list[EscalationStep]

@@ -1,25 +1,177 @@
-"""Escalations opened by SLA breaches (level 1 for now; the ladder builds on these rows)."""
+"""Escalations: the queue, one ladder's history, and what operators do about them.
+
+Actions are updates on the escalation's workflow, so its validator decides (one cannot resolve
+what is resolved); each records the actor (the API key's name) and an optional comment.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import Principal, Role, SessionDep, require
-from api.schemas import EscalationPage
+from api.deps import Principal, Role, SessionDep, SettingsDep, TemporalDep, require
+from api.errors import ApiError
+from api.schemas import EscalationPage, EscalationView
 from api.views import escalation_view
-from db import orders as repo
+from db import escalations as repo
+from db.models import EscalationRow
+from workflows.escalation import EscalationWorkflow
+from workflows.types import AcknowledgeInput, ReassignInput, ResolveInput, SnoozeInput
 
 router = APIRouter(prefix="/v1/escalations", tags=["escalations"])
 
-Staff = Annotated[Principal, Depends(require(Role.OPERATOR, Role.AUDITOR, Role.ADMIN))]
+Staff = Annotated[Principal, Depends(require(Role.OPERATOR, Role.SUPERVISOR, Role.AUDITOR,
+                                             Role.ADMIN))]
+Actor = Annotated[Principal, Depends(require(Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN))]
+
+_REJECTIONS = {"already_resolved": 409, "already_acknowledged": 409, "snooze_in_past": 422,
+               "snooze_too_long": 422}
 
 
-@router.get("", response_model=EscalationPage, description="Escalations, newest first.")
-def list_escalations(_: Staff, session: SessionDep,
-                     state: Literal["open", "resolved"] | None = None,
-                     order_id: str | None = None,
-                     limit: int = Query(default=100, ge=1, le=500)) -> EscalationPage:
-    rows = repo.list_escalations(session, state, order_id, limit)
-    return EscalationPage(items=[escalation_view(r) for r in rows])
+class _Action(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class AcknowledgeBody(_Action):
+    pass
+
+
+class ResolveBody(_Action):
+    code: str = Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$",
+                      examples=["customer_informed", "carrier_rescheduled"])
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class ReassignBody(_Action):
+    assignee: str = Field(min_length=1, max_length=120)
+
+
+class SnoozeBody(_Action):
+    until: AwareDatetime
+
+
+class StepView(BaseModel):
+    seq: int
+    at: datetime
+    action: str
+    level: int
+    actor: str
+    comment: str | None = None
+    detail: dict[str, Any]
+
+
+class EscalationDetail(EscalationView):
+    history: list[StepView]
+
+
+def _load(session: Session, escalation_id: str) -> EscalationRow:
+    row = repo.get_escalation(session, escalation_id)
+    if row is None:
+        raise ApiError(404, "escalation_not_found", f"escalation {escalation_id} does not exist",
+                       escalation_id=escalation_id)
+    return row
+
+
+def _detail(session: Session, row: EscalationRow) -> EscalationDetail:
+    history = [StepView.model_validate(e, from_attributes=True)
+               for e in repo.history(session, row.id)]
+    return EscalationDetail(**escalation_view(row).model_dump(), history=history)
+
+
+@router.get("", response_model=EscalationPage,
+            description="The queue: newest first, the higher level first among equals.")
+def list_escalations(
+    _: Staff, session: SessionDep,
+    state: Literal["open", "resolved"] | None = None,
+    level: int | None = Query(default=None, ge=1, le=9),
+    stage: str | None = None,
+    kind: str | None = None,
+    customer_id: str | None = None,
+    tier: Literal["standard", "key_account"] | None = None,
+    assignee: str | None = None,
+    order_id: str | None = None,
+    limit: int = Query(default=100, ge=1, le=500),
+) -> EscalationPage:
+    flt = repo.EscalationFilter(state=state, level=level, stage=stage, kind=kind,
+                                customer_id=customer_id, tier=tier, assignee=assignee,
+                                order_id=order_id)
+    return EscalationPage(items=[escalation_view(r) for r in repo.list_escalations(
+        session, flt, limit)])
+
+
+@router.get("/{escalation_id}", response_model=EscalationDetail,
+            description="One escalation with its whole ladder history: who was told what, "
+                        "when, and who did what.")
+def get_escalation(escalation_id: str, _: Staff, session: SessionDep) -> EscalationDetail:
+    return _detail(session, _load(session, escalation_id))
+
+
+async def _act(session: Session, client: Client, timeout: float, escalation_id: str,
+               update: Any, arg: Any) -> EscalationDetail:
+    row = _load(session, escalation_id)
+    if row.state == "resolved":
+        raise ApiError(409, "already_resolved", "the escalation is already resolved",
+                       escalation_id=escalation_id, resolved_by=row.resolved_by)
+    handle = client.get_workflow_handle(escalation_id)
+    try:
+        await handle.execute_update(update, arg, rpc_timeout=timedelta(seconds=timeout))
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError) and cause.type in _REJECTIONS:
+            details = cause.details[0] if cause.details else {}
+            raise ApiError(_REJECTIONS[cause.type], cause.type, cause.message,
+                           **details) from exc
+        raise
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+        raise ApiError(409, "already_resolved", "the escalation is already resolved",
+                       escalation_id=escalation_id) from exc
+    session.expire_all()
+    return _detail(session, _load(session, escalation_id))
+
+
+@router.post("/{escalation_id}/acknowledge", response_model=EscalationDetail)
+async def acknowledge(escalation_id: str, body: AcknowledgeBody, who: Actor,
+                      session: SessionDep, client: TemporalDep,
+                      settings: SettingsDep) -> EscalationDetail:
+    return await _act(session, client, settings.update_timeout_seconds, escalation_id,
+                      EscalationWorkflow.acknowledge,
+                      AcknowledgeInput(actor=who.name, comment=body.comment))
+
+
+@router.post("/{escalation_id}/resolve", response_model=EscalationDetail)
+async def resolve(escalation_id: str, body: ResolveBody, who: Actor, session: SessionDep,
+                  client: TemporalDep, settings: SettingsDep) -> EscalationDetail:
+    return await _act(session, client, settings.update_timeout_seconds, escalation_id,
+                      EscalationWorkflow.resolve,
+                      ResolveInput(actor=who.name, code=body.code, text=body.text,
+                                   comment=body.comment))
+
+
+@router.post("/{escalation_id}/reassign", response_model=EscalationDetail)
+async def reassign(escalation_id: str, body: ReassignBody, who: Actor, session: SessionDep,
+                   client: TemporalDep, settings: SettingsDep) -> EscalationDetail:
+    return await _act(session, client, settings.update_timeout_seconds, escalation_id,
+                      EscalationWorkflow.reassign,
+                      ReassignInput(actor=who.name, assignee=body.assignee,
+                                    comment=body.comment))
+
+
+@router.post("/{escalation_id}/snooze", response_model=EscalationDetail,
+             description="Hold the ladder until `until`, at most the policy's `snooze_max` "
+                         "from now; the level's clock restarts when the snooze ends.")
+async def snooze(escalation_id: str, body: SnoozeBody, who: Actor, session: SessionDep,
+                 client: TemporalDep, settings: SettingsDep) -> EscalationDetail:
+    until = body.until.astimezone(UTC)
+    return await _act(session, client, settings.update_timeout_seconds, escalation_id,
+                      EscalationWorkflow.snooze,
+                      SnoozeInput(actor=who.name, until=until, comment=body.comment))

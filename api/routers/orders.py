@@ -40,6 +40,7 @@ from api.schemas import (
 )
 from api.views import order_view, workflow_id
 from config import Settings
+from db import escalations as escalation_repo
 from db import orders as repo
 from db import policies as policy_repo
 from db.models import Order
@@ -66,7 +67,8 @@ Reader = Annotated[Principal, Depends(require(*ALL_ROLES))]
 Auditor = Annotated[Principal, Depends(require(Role.AUDITOR, Role.ADMIN))]
 
 # Rejections raised by the workflow's update validator, by their ApplicationError type.
-_REJECTIONS = {"invalid_transition": 409, "event_id_reused": 409, "unknown_sku": 422}
+_REJECTIONS = {"invalid_transition": 409, "event_id_reused": 409, "unknown_sku": 422,
+               "invalid_promise": 422}
 
 
 def _hash(body: Any) -> str:
@@ -86,7 +88,8 @@ def _load(session: Session, order_id: str) -> Order:
 
 
 def _view(session: Session, row: Order) -> OrderView:
-    return order_view(row, repo.open_escalations(session, [row.order_id]).get(row.order_id, []))
+    return order_view(row, escalation_repo.open_escalations(session, [row.order_id])
+                      .get(row.order_id, []))
 
 
 def _workflow_input(row: Order) -> OrderInput:
@@ -211,7 +214,7 @@ def list_orders(
                            created_to=created_to)
     rows = repo.list_orders(session, flt, limit + 1, _parse_cursor(cursor) if cursor else None)
     page = rows[:limit]
-    escalations = repo.open_escalations(session, [r.order_id for r in page])
+    escalations = escalation_repo.open_escalations(session, [r.order_id for r in page])
     return OrderPage(items=[order_view(r, escalations.get(r.order_id, [])) for r in page],
                      next_cursor=_cursor(page[-1]) if len(rows) > limit else None)
 
