@@ -22,8 +22,15 @@ from db.migrate import upgrade
 from tests.builders import FULL_PICK, POD, RECEIPT, SHIP, SURVEY, event, order_input
 from tests.conftest import running_worker
 from worker import ensure_search_attributes
+from workflows.escalation import EscalationWorkflow
 from workflows.order import OrderWorkflow
-from workflows.types import EventType
+from workflows.types import (
+    AcknowledgeInput,
+    EventType,
+    ReassignInput,
+    ResolveInput,
+    SnoozeInput,
+)
 
 HISTORIES = Path(__file__).parent / "histories"
 TASK_QUEUE = "record-histories"
@@ -72,10 +79,36 @@ async def transit_trouble_and_unanswered_survey(env: WorkflowEnvironment,
     await h.result()
 
 
+async def _record_ladders(env: WorkflowEnvironment, h: WorkflowHandle, name: str) -> None:
+    """Save the escalation ladders the scenario opened, once each has finished."""
+    state = await h.query(OrderWorkflow.state)
+    for breach in state.breaches:
+        ladder = env.client.get_workflow_handle(breach.escalation_id)
+        await ladder.result()
+        history = await ladder.fetch_history()
+        (HISTORIES / f"{name}.ladder-{breach.id}.json").write_text(history.to_json())
+
+
+async def ladder_climbs_then_resolved(env: WorkflowEnvironment, h: WorkflowHandle) -> None:
+    await env.sleep(timedelta(hours=24, minutes=31))  # confirm_late, then L1 unacknowledged
+    ladder = env.client.get_workflow_handle(
+        (await h.query(OrderWorkflow.state)).breaches[0].escalation_id)
+    await ladder.execute_update(EscalationWorkflow.acknowledge, AcknowledgeInput("sup", "ok"))
+    await ladder.execute_update(EscalationWorkflow.reassign, ReassignInput("sup", "desk-2"))
+    until = await env.get_current_time() + timedelta(hours=1)
+    await ladder.execute_update(EscalationWorkflow.snooze, SnoozeInput("sup", until))
+    await env.sleep(timedelta(hours=10))
+    await ladder.execute_update(EscalationWorkflow.resolve,
+                                ResolveInput("mgr", "customer_informed", "called"))
+    await _send(env, h, EventType.CANCELLED, {"reason": "customer withdrew"})
+    await h.result()
+
+
 SCENARIOS: dict[str, Scenario] = {
     "happy_path": happy_path,
     "breaches_then_cancel": breaches_then_cancel,
     "transit_trouble_and_unanswered_survey": transit_trouble_and_unanswered_survey,
+    "ladder_climbs_then_resolved": ladder_climbs_then_resolved,
 }
 
 
@@ -96,6 +129,7 @@ async def main() -> None:
                 await scenario(env, h)
                 history = await h.fetch_history()
                 (HISTORIES / f"{name}.json").write_text(history.to_json())
+                await _record_ladders(env, h, name)
     await env.shutdown()
 
 
