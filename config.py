@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent
@@ -31,6 +32,20 @@ class Settings(BaseSettings):
     sla_policies: Path = DEFAULT_POLICY_FILE
     log_level: str = "INFO"
     update_timeout_seconds: float = 30.0
+
+    # Notifications. Email goes out only when smtp_host is set; otherwise email rows are
+    # recorded in the outbox and marked `skipped` at delivery.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_tls: Literal["none", "starttls", "ssl"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "Waybill <noreply@waybill.invalid>"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_max_failures: int = Field(
+        default=5, ge=1, description="consecutive failed deliveries before a subscription is "
+                                     "disabled")
 
     @cached_property
     def db_url(self) -> str:

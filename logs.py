@@ -30,3 +30,5 @@ def configure(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # httpx logs every request's full URL at INFO; a webhook URL may carry a token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -1,0 +1,465 @@
+"""The notification outbox: rows, templates, signatures, and real deliveries with real retries.
+
+Deliveries run the notifier activity on the Temporal dev server (DELIVERY_RETRY with short
+intervals), against a real HTTP receiver and a real SMTP server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import string
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from activities.webhook_signing import sign, verify_signature
+from config import REPO_ROOT, Settings
+from db import subscriptions as subs_repo
+from db.engine import make_engine, session_factory, transaction
+from db.inbox import list_items
+from db.notification_models import InboxItem, OutboxRow, WebhookSubscription
+from db.notification_templates import LOCALES, TEMPLATE_DIR, render, template_path
+from db.notifications import (
+    Audience,
+    Notice,
+    NotificationEvent,
+    OutboxStatus,
+    enqueue,
+    outbox_id,
+    settle,
+)
+from tests.notify_harness import (
+    deliver_all,
+    notifier_worker,
+    smtp_server,
+    webhook_receiver,
+)
+
+# Every variable a template may use; README's "Notifications" section documents them.
+TEMPLATE_VARIABLES = {
+    "order_id", "escalation_id", "event_type", "customer_name", "promised_delivery_by",
+    "carrier", "tracking_no", "eta", "delivered_at", "level", "previous_level", "kind",
+    "stage", "due_at",
+}
+ALERT_VARIABLES = {"subscription_id", "url", "failures", "last_error", "disabled_at"}
+
+
+@pytest.fixture
+def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(db_url)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+def delay_risk(order_id: str | None = None, locale: str = "zh-CN",
+               email: str | None = "buyer@example.com", teams: list[str] | None = None,
+               **data: Any) -> Notice:
+    order_id = order_id or f"SO-{uuid.uuid4().hex[:8]}"
+    return Notice(
+        key=f"{order_id}:late-risk-1", event_type=NotificationEvent.ORDER_DELAY_RISK,
+        audience=Audience.CUSTOMER, order_id=order_id, locale=locale, customer_email=email,
+        teams=teams or [],
+        data={"customer_name": "Sanghong Apparel", "carrier": "SF Express",
+              "tracking_no": "SF1234567890", "eta": "2026-12-04T09:00:00+00:00",
+              "promised_delivery_by": "2026-12-03T18:00:00Z", **data})
+
+
+def level_changed(order_id: str, teams: list[str], level: int = 2) -> Notice:
+    return Notice(
+        key=f"{order_id}:esc-1:level-{level}",
+        event_type=NotificationEvent.ESCALATION_LEVEL_CHANGED, audience=Audience.STAFF,
+        order_id=order_id, teams=teams, escalation_id=f"{order_id}:esc-1",
+        data={"level": level, "previous_level": level - 1, "kind": "scan_gap",
+              "stage": "in_transit", "customer_name": "Sanghong Apparel",
+              "due_at": "2026-12-02T08:00:00Z"})
+
+
+def subscribe(sessions: sessionmaker[Session], url: str,
+              event_types: list[str] | None = None) -> tuple[str, str]:
+    with transaction(sessions) as session:
+        row, secret = subs_repo.create(
+            session, url, event_types or [NotificationEvent.ORDER_DELAY_RISK.value], None, "test")
+        return row.id, secret
+
+
+def rows(sessions: sessionmaker[Session], ids: list[str] | None = None) -> list[OutboxRow]:
+    """All outbox rows, or those of `ids` in that order."""
+    with sessions() as session:
+        q = select(OutboxRow).order_by(OutboxRow.created_at, OutboxRow.id)
+        if ids is None:
+            return list(session.scalars(q))
+        found = {r.id: r for r in session.scalars(q.where(OutboxRow.id.in_(ids)))}
+        return [found[i] for i in ids]
+
+
+def enqueue_now(sessions: sessionmaker[Session], notices: list[Notice]) -> list[str]:
+    with transaction(sessions) as session:
+        return enqueue(session, notices)
+
+
+# -- templates ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("event_type", [*NotificationEvent, subs_repo.WEBHOOK_DISABLED])
+def test_every_template_exists_in_both_languages(locale: str, event_type: str) -> None:
+    path = template_path(locale, event_type)
+    assert path.is_file(), f"missing template {path.relative_to(REPO_ROOT)}"
+    subject, _, body = path.read_text(encoding="utf-8").partition("\n")
+    assert subject.strip() and body.strip()
+    known = ALERT_VARIABLES if event_type == subs_repo.WEBHOOK_DISABLED else TEMPLATE_VARIABLES
+    used = {name for _, name, _, _ in string.Formatter().parse(subject + body) if name}
+    assert used <= known, f"undocumented variables {used - known} in {path.name}"
+
+
+def test_no_template_without_an_event_type() -> None:
+    known = {*NotificationEvent, subs_repo.WEBHOOK_DISABLED}
+    for locale in LOCALES:
+        names = {p.stem for p in (TEMPLATE_DIR / locale).glob("*.txt")}
+        assert names == known, locale
+
+
+def test_render_picks_the_language_and_marks_missing_values() -> None:
+    values = {"order_id": "SO-1", "customer_name": "Li Lei", "eta": "2026-12-04T09:00:00Z"}
+    subject_zh, body_zh = render("zh-CN", NotificationEvent.ORDER_DELAY_RISK, values)
+    subject_en, body_en = render("en", NotificationEvent.ORDER_DELAY_RISK, values)
+    assert subject_zh == "您的订单 SO-1 可能延迟送达"
+    assert subject_en == "Your order SO-1 may arrive late"
+    assert "2026-12-04 09:00 UTC" in body_zh and "2026-12-04 09:00 UTC" in body_en
+    assert "运单号 -" in body_zh  # tracking_no missing: a visible dash, not an error
+    assert render("fr", NotificationEvent.ORDER_DELAY_RISK, values)[0] == subject_zh
+    assert render("en-GB", NotificationEvent.ORDER_DELAY_RISK, values)[0] == subject_en
+
+
+# -- signatures -----------------------------------------------------------------------------
+
+
+def test_signature_verifies_and_rejects_tampering_replays_and_junk() -> None:
+    secret, body = "whsec_test", b'{"id":"evt_1","type":"order.shipped"}'
+    now = int(time.time())
+    header = sign(secret, body, timestamp=now)
+    assert header.startswith(f"t={now},v1=")
+    assert verify_signature(secret, header, body, now=now)
+    assert verify_signature(secret, header, body, now=now + 299)
+    assert not verify_signature(secret, header, body, now=now + 301)  # a replay, too late
+    assert not verify_signature(secret, header, body, now=now - 301)
+    assert not verify_signature(secret, header, body + b" ", now=now)
+    assert not verify_signature("whsec_other", header, body, now=now)
+    assert not verify_signature(secret, None, body, now=now)
+    assert not verify_signature(secret, "v1=abc", body, now=now)
+    assert not verify_signature(secret, "t=abc,v1=abc", body, now=now)
+    rotated = f"t={now},v1={'0' * 64},{header.split(',')[1]}"
+    assert verify_signature(secret, rotated, body, now=now)
+
+
+# -- enqueue --------------------------------------------------------------------------------
+
+
+def test_enqueue_writes_one_row_per_channel_and_recipient(
+        sessions: sessionmaker[Session]) -> None:
+    wanted, _ = subscribe(sessions, "http://127.0.0.1:9/a")
+    subscribe(sessions, "http://127.0.0.1:9/b", [NotificationEvent.ORDER_SHIPPED.value])
+    disabled, _ = subscribe(sessions, "http://127.0.0.1:9/c")
+    with transaction(sessions) as session:
+        row = subs_repo.get(session, disabled)
+        assert row is not None
+        subs_repo.change(session, row, subs_repo.Changes(active=False), "test")
+
+    notice = delay_risk(locale="en", teams=["operator", "operator", "kam:zhang"])
+    ids = enqueue_now(sessions, [notice])
+    written = rows(sessions)
+    assert sorted((r.channel, r.recipient) for r in written) == sorted([
+        ("webhook", wanted), ("email", "buyer@example.com"),
+        ("inbox", "operator"), ("inbox", "kam:zhang")])
+    assert len(ids) == 4 and all(r.status == OutboxStatus.PENDING for r in written)
+    assert {r.id for r in written} == {outbox_id(notice.key, r.channel, r.recipient)
+                                       for r in written}
+    email = next(r for r in written if r.channel == "email")
+    assert email.locale == "en" and email.subject == f"Your order {notice.order_id} may arrive late"
+    assert email.payload["type"] == "order.delay_risk"
+    assert email.payload["data"]["tracking_no"] == "SF1234567890"
+
+
+def test_enqueue_is_idempotent_and_returns_only_rows_awaiting_delivery(
+        sessions: sessionmaker[Session]) -> None:
+    notice = delay_risk(teams=["operator"])
+    first = enqueue_now(sessions, [notice])
+    again = enqueue_now(sessions, [notice])
+    assert first == again and len(first) == 2
+    with transaction(sessions) as session:
+        from datetime import UTC, datetime
+        assert settle(session, first[0], OutboxStatus.DELIVERED, None, datetime.now(UTC))
+    assert enqueue_now(sessions, [notice]) == first[1:]
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxRow)) == 2
+
+
+def test_enqueue_is_part_of_the_callers_transaction(sessions: sessionmaker[Session]) -> None:
+    with pytest.raises(RuntimeError), transaction(sessions) as session:
+        assert enqueue(session, [delay_risk()])
+        raise RuntimeError("the causing event failed to commit")
+    assert rows(sessions) == []
+
+
+def test_enqueue_rejects_unknown_types_and_skips_absent_recipients(
+        sessions: sessionmaker[Session]) -> None:
+    with pytest.raises(ValueError, match="unknown notification event type"), \
+            transaction(sessions) as session:
+        enqueue(session, [Notice(key="k", event_type="order.exploded", audience="customer",
+                                 order_id="SO-1")])
+    with pytest.raises(ValueError, match="audience"), transaction(sessions) as session:
+        enqueue(session, [Notice(key="k", event_type="order.shipped", audience="board",
+                                 order_id="SO-1")])
+    assert enqueue_now(sessions, [delay_risk(email=None)]) == []  # nobody to tell
+    assert enqueue_now(sessions, []) == []
+
+
+# -- webhook delivery -----------------------------------------------------------------------
+
+
+def settings_for(db_url: str, tmp_path: Path, **extra: Any) -> Settings:
+    return Settings(database_url=db_url, data_dir=tmp_path, **extra)
+
+
+async def test_webhook_arrives_once_signed_despite_a_failure_and_a_retry(
+        dev_env: WorkflowEnvironment, db_url: str, sessions: sessionmaker[Session],
+        task_queue: str, tmp_path: Path) -> None:
+    with webhook_receiver(fail_first=1) as receiver:
+        sub_id, receiver.secret = subscribe(sessions, receiver.url)
+        notices = [delay_risk() for _ in range(3)]
+        ids = enqueue_now(sessions, notices)
+        assert len(ids) == 6  # a webhook and an email each; email is skipped without SMTP
+        async with notifier_worker(dev_env.client, db_url, task_queue,
+                                   settings_for(db_url, tmp_path)):
+            results = await deliver_all(dev_env.client, task_queue, ids)
+            # Delivering again (a retried caller) sends nothing more.
+            again = await deliver_all(dev_env.client, task_queue, ids)
+
+    webhook_ids = [r.id for r in rows(sessions) if r.channel == "webhook"]
+    by_id = dict(zip(ids, results, strict=True))
+    assert [by_id[i] for i in webhook_ids] == ["delivered"] * 3
+    assert sorted(set(again)) == ["already_delivered", "skipped"]
+    assert all(r.signature_ok for r in receiver.requests)
+    assert [r.status for r in receiver.requests] == [500, 200, 200, 200]
+    assert Counter(receiver.accepted) == Counter(webhook_ids)  # each exactly once
+    first = receiver.requests[1]
+    assert first.event_type == "order.delay_risk" and first.body["type"] == "order.delay_risk"
+    assert first.body["order_id"] in {n.order_id for n in notices}
+    assert first.body["message"]["subject"].startswith("您的订单")
+    assert {r.delivery_id for r in receiver.requests[:2]} == {receiver.requests[0].delivery_id}
+
+    attempts = {r.id: r.attempts for r in rows(sessions, webhook_ids)}
+    assert sorted(attempts.values()) == [1, 1, 2]
+    email_rows = [r for r in rows(sessions) if r.channel == "email"]
+    assert {(r.status, r.last_error) for r in email_rows} == {("skipped", "smtp not configured")}
+    with sessions() as session:
+        sub = session.get(WebhookSubscription, sub_id)
+        assert sub is not None and sub.active and sub.consecutive_failures == 0
+        assert sub.last_success_at is not None and "500" in (sub.last_error or "")
+
+
+async def test_a_receiver_that_always_fails_is_disabled_with_an_admin_alert(
+        dev_env: WorkflowEnvironment, db_url: str, sessions: sessionmaker[Session],
+        task_queue: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    settings = settings_for(db_url, tmp_path, webhook_max_failures=2)
+    with webhook_receiver(always_fail=True) as receiver:
+        sub_id, receiver.secret = subscribe(sessions, receiver.url)
+        ids = enqueue_now(sessions, [delay_risk(email=None) for _ in range(3)])
+        async with notifier_worker(dev_env.client, db_url, task_queue, settings):
+            results = await deliver_all(dev_env.client, task_queue, ids, maximum_attempts=3)
+
+    # Two deliveries fail (3 attempts each), which disables the subscription; the third
+    # message is then skipped rather than sent to a receiver known to be down.
+    assert results == ["failed", "failed", "skipped"]
+    assert len(receiver.requests) == 6 and receiver.accepted == []
+    assert [r.attempts for r in rows(sessions, ids)] == [3, 3, 1]
+    assert rows(sessions, ids)[2].last_error == "subscription disabled"
+    with sessions() as session:
+        sub = session.get(WebhookSubscription, sub_id)
+        assert sub is not None and not sub.active and sub.disabled_at is not None
+        assert sub.consecutive_failures == 2
+        alerts = list_items(session, "admin", unread_only=True, limit=10)
+    assert len(alerts) == 1 and alerts[0].event_type == "webhook.disabled"
+    assert sub_id in alerts[0].title and receiver.url in alerts[0].body
+    disabled = [r for r in caplog.records if r.getMessage().startswith("webhook subscription "
+                                                                       "disabled")]
+    assert len(disabled) == 1 and disabled[0].levelno == logging.ERROR
+    assert disabled[0].subscription_id == sub_id  # type: ignore[attr-defined]
+    assert not any(receiver.secret in r.getMessage() or receiver.secret in str(r.__dict__)
+                   for r in caplog.records)
+
+    # No new rows for a disabled subscription.
+    assert enqueue_now(sessions, [delay_risk(email=None)]) == []
+
+
+async def test_a_worker_killed_mid_delivery_does_not_send_twice(
+        dev_env: WorkflowEnvironment, db_url: str, sessions: sessionmaker[Session],
+        task_queue: str, tmp_path: Path) -> None:
+    """The worker dies after the request reached the receiver but before the outcome was
+    written; Temporal retries the activity on another worker, which must not send again."""
+    activity_queue = f"{task_queue}-act"
+    settings = settings_for(db_url, tmp_path)
+    with webhook_receiver(hold=True) as receiver:
+        sub_id, receiver.secret = subscribe(sessions, receiver.url)
+        [row_id] = enqueue_now(sessions, [delay_risk(email=None)])
+        env = {**os.environ, "WAYBILL_DATABASE_URL": db_url, "WAYBILL_DATA_DIR": str(tmp_path)}
+        doomed = subprocess.Popen(
+            [sys.executable, "-m", "tests.notify_harness", dev_env.client.service_client
+             .config.target_host, activity_queue],
+            cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, text=True)
+        try:
+            assert doomed.stdout is not None
+            ready = await asyncio.to_thread(doomed.stdout.readline)
+            assert ready.strip() == "ready"
+            async with notifier_worker(dev_env.client, db_url, task_queue, settings,
+                                       activities=False):
+                run = asyncio.create_task(deliver_all(
+                    dev_env.client, task_queue, [row_id], activity_task_queue=activity_queue,
+                    start_to_close_seconds=3))
+                assert await asyncio.to_thread(receiver.arrived.wait, 30)
+                assert rows(sessions, [row_id])[0].status == OutboxStatus.SENDING
+                os.kill(doomed.pid, signal.SIGKILL)
+                doomed.wait(10)
+                receiver.release.set()  # the receiver took the message; nobody hears it
+                # A healthy worker takes the retry once the dead attempt times out.
+                async with notifier_worker(dev_env.client, db_url, activity_queue, settings,
+                                           workflows=False):
+                    results = await asyncio.wait_for(run, 60)
+        finally:
+            if doomed.poll() is None:
+                doomed.kill()
+                doomed.wait(10)
+
+    assert results == ["uncertain"]
+    assert len(receiver.requests) == 1 and receiver.requests[0].delivery_id == row_id
+    [row] = rows(sessions, [row_id])
+    assert row.status == OutboxStatus.UNCERTAIN and row.attempts == 1
+    assert "not sent again" in (row.last_error or "")
+    with sessions() as session:
+        sub = session.get(WebhookSubscription, sub_id)
+        assert sub is not None and sub.active  # our worker died, not the subscriber
+
+
+async def test_deleted_subscription_rows_are_skipped(
+        dev_env: WorkflowEnvironment, db_url: str, sessions: sessionmaker[Session],
+        task_queue: str, tmp_path: Path) -> None:
+    with webhook_receiver() as receiver:
+        sub_id, receiver.secret = subscribe(sessions, receiver.url)
+        ids = enqueue_now(sessions, [delay_risk(email=None)])
+        with transaction(sessions) as session:
+            row = subs_repo.get(session, sub_id)
+            assert row is not None
+            subs_repo.delete(session, row)
+        async with notifier_worker(dev_env.client, db_url, task_queue,
+                                   settings_for(db_url, tmp_path)):
+            assert await deliver_all(dev_env.client, task_queue, ids) == ["skipped"]
+    assert receiver.requests == []
+    assert rows(sessions, ids)[0].last_error == "subscription deleted"
+
+
+# -- email ----------------------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+@pytest.mark.parametrize("locale, subject, phrase", [
+    ("zh-CN", "您的订单 {} 可能延迟送达", "目前预计送达时间为 2026-12-04 09:00 UTC"),
+    ("en", "Your order {} may arrive late", "the latest estimate is 2026-12-04 09:00 UTC"),
+])
+async def test_delay_risk_email_arrives_in_the_customers_language(
+        dev_env: WorkflowEnvironment, db_url: str, sessions: sessionmaker[Session],
+        task_queue: str, tmp_path: Path, locale: str, subject: str, phrase: str) -> None:
+    credentials = {"username": "waybill", "password": "s3cret-pw"} if locale == "en" else {}
+    with smtp_server(**credentials) as (mailbox, port):
+        settings = settings_for(db_url, tmp_path, smtp_host="127.0.0.1", smtp_port=port,
+                                smtp_tls="none", smtp_from="Waybill <notify@waybill.test>",
+                                smtp_username=credentials.get("username"),
+                                smtp_password=credentials.get("password"))
+        notice = delay_risk(locale=locale)
+        ids = enqueue_now(sessions, [notice])
+        async with notifier_worker(dev_env.client, db_url, task_queue, settings):
+            assert await deliver_all(dev_env.client, task_queue, ids) == ["delivered"]
+            assert await deliver_all(dev_env.client, task_queue, ids) == ["already_delivered"]
+
+    assert len(mailbox.messages) == 1
+    msg = mailbox.messages[0]
+    assert mailbox.envelopes[0].rcpt_tos == ["buyer@example.com"]
+    assert msg["Subject"] == subject.format(notice.order_id)
+    # Long header values are folded onto a continuation line; unfolded, they are exact.
+    assert msg["Content-Language"] == locale and msg["X-Waybill-Delivery"].strip() == ids[0]
+    assert msg["Message-ID"].strip() == f"<{ids[0]}@waybill.test>"
+    body = msg.get_content().replace("\r\n", "\n")
+    assert phrase in body and "SF1234567890" in body
+    assert mailbox.logins == ([credentials["username"]] if credentials else [])
+    assert rows(sessions, ids)[0].status == OutboxStatus.DELIVERED
+
+
+async def test_email_refused_by_the_server_fails_without_retrying(
+        dev_env: WorkflowEnvironment, db_url: str, sessions: sessionmaker[Session],
+        task_queue: str, tmp_path: Path) -> None:
+    with smtp_server(refuse_rcpt="550 5.1.1 no such user") as (mailbox, port):
+        settings = settings_for(db_url, tmp_path, smtp_host="127.0.0.1", smtp_port=port,
+                                smtp_tls="none")
+        ids = enqueue_now(sessions, [delay_risk()])
+        async with notifier_worker(dev_env.client, db_url, task_queue, settings):
+            assert await deliver_all(dev_env.client, task_queue, ids) == ["failed"]
+    assert mailbox.messages == []
+    [row] = rows(sessions, ids)
+    assert row.attempts == 1 and "550" in (row.last_error or "")
+
+
+async def test_email_to_an_unreachable_server_is_retried_then_failed(
+        dev_env: WorkflowEnvironment, db_url: str, sessions: sessionmaker[Session],
+        task_queue: str, tmp_path: Path) -> None:
+    from tests.pg import free_port
+
+    settings = settings_for(db_url, tmp_path, smtp_host="127.0.0.1", smtp_port=free_port(),
+                            smtp_tls="none", smtp_timeout_seconds=2)
+    ids = enqueue_now(sessions, [delay_risk()])
+    async with notifier_worker(dev_env.client, db_url, task_queue, settings):
+        assert await deliver_all(dev_env.client, task_queue, ids, maximum_attempts=3) == [
+            "failed"]
+    [row] = rows(sessions, ids)
+    assert row.attempts == 3 and row.status == OutboxStatus.FAILED
+    assert "smtp connect" in (row.last_error or "")
+
+
+# -- inbox ----------------------------------------------------------------------------------
+
+
+async def test_staff_notices_reach_each_teams_inbox_once_through_the_production_worker(
+        dev_env: WorkflowEnvironment, db_url: str, sessions: sessionmaker[Session],
+        task_queue: str, tmp_path: Path) -> None:
+    """The notifier is registered by worker.build_worker: the delivery runs there."""
+    from tests.conftest import running_worker
+
+    production_queue = f"{task_queue}-prod"
+    ids = enqueue_now(sessions, [level_changed("SO-77", ["operator", "supervisor"])])
+    assert len(ids) == 2
+    async with running_worker(dev_env.client, db_url, production_queue), \
+            notifier_worker(dev_env.client, db_url, task_queue, settings_for(db_url, tmp_path),
+                            activities=False):
+        first = await deliver_all(dev_env.client, task_queue, ids,
+                                  activity_task_queue=production_queue)
+        again = await deliver_all(dev_env.client, task_queue, ids,
+                                  activity_task_queue=production_queue)
+    assert first == ["delivered", "delivered"] and again == ["already_delivered"] * 2
+    with sessions() as session:
+        items = list(session.scalars(select(InboxItem).order_by(InboxItem.team)))
+    assert [i.team for i in items] == ["operator", "supervisor"]
+    assert items[0].title == "升级事项 SO-77:esc-1 现为第 2 级"
+    assert items[0].escalation_id == "SO-77:esc-1" and items[0].order_id == "SO-77"
+    assert "scan_gap" in items[0].body and items[0].read_at is None
