@@ -21,6 +21,8 @@ ROLES = ("operator", "supervisor", "integration", "auditor", "admin")
 def keys_create(
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}")],
     name: Annotated[str, typer.Option(help="Who holds the key; shown as the actor of events")],
+    team: Annotated[str | None, typer.Option(
+        help="Team whose in-app inbox the key reads (default: the role's name)")] = None,
 ) -> None:
     """Create an API key; the key itself is printed once, alone on the last line."""
     from db.engine import make_engine, session_factory, transaction
@@ -31,12 +33,14 @@ def keys_create(
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}", param_hint="--role")
     if not name.strip():
         raise typer.BadParameter("name must not be empty", param_hint="--name")
+    if team is not None and not (team := team.strip()):
+        raise typer.BadParameter("team must not be empty", param_hint="--team")
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.db_url)
     engine = make_engine(settings.db_url)
     with transaction(session_factory(engine)) as session:
-        row, key = create_key(session, name.strip(), role)
+        row, key = create_key(session, name.strip(), role, team)
     engine.dispose()
     typer.echo(f"created {role} key for {row.name!r} (prefix {row.prefix})", err=True)
     typer.echo(key)

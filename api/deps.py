@@ -60,6 +60,11 @@ _bearer = HTTPBearer(auto_error=False, description="An API key from `waybill key
 class Principal:
     name: str
     role: Role
+    team: str = ""  # whose in-app inbox the caller reads; defaults to the role's name
+
+    def __post_init__(self) -> None:
+        if not self.team:
+            object.__setattr__(self, "team", self.role.value)
 
 
 def require(*roles: Role) -> Callable[..., Principal]:
@@ -77,6 +82,6 @@ def require(*roles: Role) -> Callable[..., Principal]:
         if key.role not in roles:
             raise ApiError(403, "forbidden", f"role {key.role} may not do this",
                            role=key.role, allowed=[r.value for r in roles])
-        return Principal(name=key.name, role=Role(key.role))
+        return Principal(name=key.name, role=Role(key.role), team=key.team or key.role)
 
     return dependency

@@ -19,10 +19,12 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_key(session: Session, name: str, role: str) -> tuple[ApiKey, str]:
+def create_key(session: Session, name: str, role: str,
+               team: str | None = None) -> tuple[ApiKey, str]:
+    """A new key; `team` names the in-app inbox its holder reads (None: the role's name)."""
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(name=name, role=role, key_hash=hash_key(key), prefix=key[:10],
-                 created_at=datetime.now(UTC))
+                 created_at=datetime.now(UTC), team=team)
     session.add(row)
     session.flush()
     return row, key
