@@ -31,14 +31,16 @@ import json
 import logging
 import smtplib
 import ssl
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.common import RetryPolicy
@@ -75,6 +77,9 @@ DELIVERY_RETRY = RetryPolicy(
 DELIVERY_TIMEOUT = timedelta(seconds=60)
 
 USER_AGENT = "Waybill-Webhooks/1.0"
+OUTCOME_WRITE_TRIES = 4
+
+_T = TypeVar("_T")
 
 
 class _NotSent(Exception):
@@ -116,7 +121,9 @@ class NotifierActivities:
             if row is None:
                 raise ApplicationError(f"no outbox row {inp.outbox_id}", type="OutboxRowNotFound",
                                        non_retryable=True)
-            if row.status == OutboxStatus.SENDING and mark_uncertain(session, row.id, now):
+            if row.status == OutboxStatus.SENDING:
+                if not mark_uncertain(session, row.id, now):
+                    return self._current(session, row.id)  # its attempt just finished
                 log.warning("delivery interrupted earlier; not sending again", extra={
                     **self._where(row), "status": OutboxStatus.UNCERTAIN.value})
                 return OutboxStatus.UNCERTAIN.value
@@ -214,20 +221,22 @@ class NotifierActivities:
 
     def _outcome_delivered(self, row: OutboxRow, token: str,
                            also: Callable[[Session, datetime], None] | None = None) -> str:
-        now = datetime.now(UTC)
-        with transaction(self._sessions) as session:
+        def write(session: Session) -> None:
+            now = datetime.now(UTC)
             finish(session, row.id, token, OutboxStatus.DELIVERED, None, now)
             if also:
                 also(session, now)
+
+        self._write_outcome(write)
         self._log_delivered(row)
         return OutboxStatus.DELIVERED.value
 
     def _outcome_not_sent(self, row: OutboxRow, token: str, exc: _NotSent,
                           on_failure: Callable[[Session, str, datetime, bool], None] | None = None
                           ) -> str:
-        final = exc.permanent or _last_attempt()
-        now = datetime.now(UTC)
-        with transaction(self._sessions) as session:
+        def write(session: Session) -> bool:
+            now = datetime.now(UTC)
+            final = exc.permanent or _last_attempt()
             if final:
                 finish(session, row.id, token, OutboxStatus.FAILED, str(exc), now)
             elif not release(session, row.id, token, str(exc)):
@@ -236,7 +245,9 @@ class NotifierActivities:
                 final = True
             if on_failure:
                 on_failure(session, str(exc), now, final)
-        if final:
+            return final
+
+        if self._write_outcome(write):
             log.warning("notification failed", extra={**self._where(row), "error": str(exc)})
             return OutboxStatus.FAILED.value
         log.info("notification not delivered; will retry",
@@ -246,14 +257,31 @@ class NotifierActivities:
     def _outcome_maybe_sent(self, row: OutboxRow, token: str, error: str,
                             on_failure: Callable[[Session, str, datetime, bool], None] | None = None
                             ) -> str:
-        now = datetime.now(UTC)
-        with transaction(self._sessions) as session:
+        def write(session: Session) -> None:
+            now = datetime.now(UTC)
             finish(session, row.id, token, OutboxStatus.UNCERTAIN, error, now)
             if on_failure:
                 on_failure(session, error, now, True)
+
+        self._write_outcome(write)
         log.warning("notification may or may not have arrived; not sending again",
                     extra={**self._where(row), "error": error})
         return OutboxStatus.UNCERTAIN.value
+
+    def _write_outcome(self, write: Callable[[Session], _T]) -> _T:
+        """Record what a send did, retrying a database hiccup a few times: if this cannot be
+        written the row stays `sending`, and the next attempt must then call it uncertain."""
+        for attempt in range(1, OUTCOME_WRITE_TRIES + 1):
+            try:
+                with transaction(self._sessions) as session:
+                    return write(session)
+            except OperationalError:
+                if attempt == OUTCOME_WRITE_TRIES:
+                    raise
+                log.warning("could not record a delivery outcome; trying again",
+                            extra={"attempt": attempt}, exc_info=True)
+                time.sleep(0.2 * 2**attempt)
+        raise AssertionError("unreachable")
 
     def _not_sent_before_claim(self, row: OutboxRow, error: str) -> str:
         """Nothing was claimed or sent (e.g. the SMTP server is down): retry or give up."""

@@ -145,29 +145,31 @@ def enqueue(session: Session, notices: list[Notice]) -> list[str]:
     rows: list[dict[str, Any]] = []
     for notice in notices:
         locale = normalize_locale(notice.locale)
+        event_type = NotificationEvent(notice.event_type).value
+        audience = Audience(notice.audience).value
         values = {"order_id": notice.order_id, "escalation_id": notice.escalation_id,
-                  "event_type": notice.event_type, **notice.data}
-        subject, body = render(locale, notice.event_type, values)
+                  "event_type": event_type, **notice.data}
+        subject, body = render(locale, event_type, values)
         payload = {
             "id": event_id(notice.key),
-            "type": notice.event_type,
+            "type": event_type,
             "created_at": now.isoformat(),
-            "audience": notice.audience,
+            "audience": audience,
             "order_id": notice.order_id,
             "escalation_id": notice.escalation_id,
             "locale": locale,
             "data": to_jsonable_python(notice.data),
             "message": {"subject": subject, "body": body},
         }
-        common = {"notice_key": notice.key, "event_type": notice.event_type,
-                  "audience": notice.audience, "order_id": notice.order_id,
+        common = {"notice_key": notice.key, "event_type": event_type,
+                  "audience": audience, "order_id": notice.order_id,
                   "escalation_id": notice.escalation_id, "locale": locale,
                   "subject": subject[:500], "body": body, "payload": payload,
                   "status": OutboxStatus.PENDING.value, "attempts": 0, "created_at": now}
         recipients: list[tuple[Channel, str]] = [
             (Channel.WEBHOOK, sub.id) for sub in subscriptions
-            if notice.event_type in (sub.event_types or [])]
-        if notice.audience == Audience.CUSTOMER and notice.customer_email:
+            if event_type in (sub.event_types or [])]
+        if audience == Audience.CUSTOMER and notice.customer_email:
             recipients.append((Channel.EMAIL, notice.customer_email.strip()))
         recipients += [(Channel.INBOX, team) for team in dict.fromkeys(notice.teams) if team]
         rows += [{"id": outbox_id(notice.key, channel.value, recipient),
@@ -250,12 +252,18 @@ def mark_uncertain(session: Session, row_id: str, now: datetime) -> bool:
 
 
 def deliver_inbox(session: Session, row: OutboxRow, now: datetime) -> bool:
-    """Write the inbox item and mark the row delivered in one transaction: exactly once."""
+    """Mark the row delivered and write the inbox item in one transaction: exactly once.
+
+    Returns:
+        False (and writes nothing) if the row was no longer pending.
+    """
+    if not settle(session, row.id, OutboxStatus.DELIVERED, None, now):
+        return False
     inbox_repo.add_item(session, {
         "id": row.id, "team": row.recipient, "outbox_id": row.id, "event_type": row.event_type,
         "title": row.subject, "body": row.body, "order_id": row.order_id,
         "escalation_id": row.escalation_id, "created_at": now})
-    return settle(session, row.id, OutboxStatus.DELIVERED, None, now)
+    return True
 
 
 def count_by_status(session: Session, order_id: str | None = None) -> dict[str, int]:

@@ -165,6 +165,20 @@ def test_signature_verifies_and_rejects_tampering_replays_and_junk() -> None:
     assert verify_signature(secret, rotated, body, now=now)
 
 
+def test_the_readme_verification_snippet_accepts_our_signatures() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    snippet = readme.split("\n## Webhooks\n", 1)[1].split("```python\n", 1)[1].split("```")[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(snippet, "README.md", "exec"), namespace)  # noqa: S102 (our own docs)
+    verify = namespace["verify_signature"]
+    body = '{"id":"evt_1","data":{"客户":"上海"}}'.encode()
+    assert verify("whsec_a", sign("whsec_a", body), body)
+    assert not verify("whsec_b", sign("whsec_a", body), body)
+    assert not verify("whsec_a", sign("whsec_a", body), body + b" ")
+    assert not verify("whsec_a", sign("whsec_a", body, int(time.time()) - 301), body)
+    assert not verify("whsec_a", "", body)
+
+
 # -- enqueue --------------------------------------------------------------------------------
 
 
