@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_from: str = "Waybill <noreply@waybill.invalid>"
+    smtp_ca_file: Path | None = Field(
+        default=None, description="PEM certificates to trust for SMTP TLS; default: system CAs")
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_max_failures: int = Field(

@@ -339,7 +339,8 @@ class NotifierActivities:
     def _smtp_connect(self) -> smtplib.SMTP:
         s = self._settings
         assert s.smtp_host
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(
+            cafile=str(s.smtp_ca_file) if s.smtp_ca_file else None)
         smtp: smtplib.SMTP
         if s.smtp_tls == "ssl":
             smtp = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds,

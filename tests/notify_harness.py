@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import ssl
 import sys
 import threading
 import uuid
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -149,13 +151,27 @@ class Mailbox:
         return "250 Message accepted for delivery"
 
 
+CERT_DIR = Path(__file__).parent / "certs"
+LOOPBACK_CERT = CERT_DIR / "loopback.pem"  # self-signed for 127.0.0.1; trust it as the CA
+
+
 @contextmanager
 def smtp_server(username: str | None = None, password: str | None = None,
-                refuse_rcpt: str | None = None) -> Iterator[tuple[Mailbox, int]]:
-    """A real SMTP server on 127.0.0.1; with credentials it requires AUTH (over plain TCP)."""
+                refuse_rcpt: str | None = None, tls: str = "none"
+                ) -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server on 127.0.0.1.
+
+    tls: "none", "starttls" (required before MAIL and AUTH) or "ssl" (implicit TLS), with
+    LOOPBACK_CERT. With credentials it requires AUTH (after STARTTLS, unless tls is "none").
+    """
     box = Mailbox(refuse_rcpt=refuse_rcpt)
     port = free_port()
     kwargs: dict[str, Any] = {}
+    if tls != "none":
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(LOOPBACK_CERT, CERT_DIR / "loopback.key")
+        kwargs = ({"tls_context": context, "require_starttls": True} if tls == "starttls"
+                  else {"ssl_context": context})
     if username:
         def authenticate(server: Any, session: Any, envelope: Any, mechanism: str,
                          auth_data: Any) -> AuthResult:
@@ -166,8 +182,8 @@ def smtp_server(username: str | None = None, password: str | None = None,
                 box.logins.append(username)
             return AuthResult(success=good)
 
-        kwargs = {"auth_required": True, "auth_require_tls": False,
-                  "authenticator": authenticate}
+        kwargs |= {"auth_required": True, "auth_require_tls": tls != "none",
+                   "authenticator": authenticate}
     controller = Controller(box, hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     try:

@@ -42,6 +42,7 @@ from db.notifications import (
     settle,
 )
 from tests.notify_harness import (
+    LOOPBACK_CERT,
     deliver_all,
     notifier_worker,
     smtp_server,
@@ -368,6 +369,25 @@ async def test_a_worker_killed_mid_delivery_does_not_send_twice(
         assert sub is not None and sub.active  # our worker died, not the subscriber
 
 
+async def test_a_receiver_that_times_out_is_not_sent_the_message_again(
+        dev_env: WorkflowEnvironment, db_url: str, sessions: sessionmaker[Session],
+        task_queue: str, tmp_path: Path) -> None:
+    """A read timeout means the receiver may have taken the message: no retry, `uncertain`."""
+    settings = settings_for(db_url, tmp_path, webhook_timeout_seconds=0.5)
+    with webhook_receiver(hold=True) as receiver:
+        sub_id, receiver.secret = subscribe(sessions, receiver.url)
+        ids = enqueue_now(sessions, [delay_risk(email=None)])
+        async with notifier_worker(dev_env.client, db_url, task_queue, settings):
+            assert await deliver_all(dev_env.client, task_queue, ids) == ["uncertain"]
+    assert len(receiver.requests) == 1
+    [row] = rows(sessions, ids)
+    assert row.status == OutboxStatus.UNCERTAIN and row.attempts == 1
+    assert "ReadTimeout" in (row.last_error or "")
+    with sessions() as session:
+        sub = session.get(WebhookSubscription, sub_id)
+        assert sub is not None and sub.consecutive_failures == 1  # counts toward disabling
+
+
 async def test_deleted_subscription_rows_are_skipped(
         dev_env: WorkflowEnvironment, db_url: str, sessions: sessionmaker[Session],
         task_queue: str, tmp_path: Path) -> None:
@@ -388,18 +408,23 @@ async def test_deleted_subscription_rows_are_skipped(
 # -- email ----------------------------------------------------------------------------------
 
 
-@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
-@pytest.mark.parametrize("locale, subject, phrase", [
-    ("zh-CN", "您的订单 {} 可能延迟送达", "目前预计送达时间为 2026-12-04 09:00 UTC"),
-    ("en", "Your order {} may arrive late", "the latest estimate is 2026-12-04 09:00 UTC"),
+@pytest.mark.parametrize("locale, tls, subject, phrase", [
+    ("zh-CN", "none", "您的订单 {} 可能延迟送达", "目前预计送达时间为 2026-12-04 09:00 UTC"),
+    ("en", "starttls", "Your order {} may arrive late",
+     "the latest estimate is 2026-12-04 09:00 UTC"),
+    ("zh-CN", "ssl", "您的订单 {} 可能延迟送达", "目前预计送达时间为 2026-12-04 09:00 UTC"),
 ])
 async def test_delay_risk_email_arrives_in_the_customers_language(
         dev_env: WorkflowEnvironment, db_url: str, sessions: sessionmaker[Session],
-        task_queue: str, tmp_path: Path, locale: str, subject: str, phrase: str) -> None:
-    credentials = {"username": "waybill", "password": "s3cret-pw"} if locale == "en" else {}
-    with smtp_server(**credentials) as (mailbox, port):
+        task_queue: str, tmp_path: Path, locale: str, tls: str, subject: str,
+        phrase: str, caplog: pytest.LogCaptureFixture) -> None:
+    """With STARTTLS the server also requires AUTH, so credentials from settings are checked."""
+    caplog.set_level(logging.DEBUG)
+    credentials = {"username": "waybill", "password": "s3cret-pw"} if tls == "starttls" else {}
+    with smtp_server(tls=tls, **credentials) as (mailbox, port):
         settings = settings_for(db_url, tmp_path, smtp_host="127.0.0.1", smtp_port=port,
-                                smtp_tls="none", smtp_from="Waybill <notify@waybill.test>",
+                                smtp_tls=tls, smtp_from="Waybill <notify@waybill.test>",
+                                smtp_ca_file=LOOPBACK_CERT,
                                 smtp_username=credentials.get("username"),
                                 smtp_password=credentials.get("password"))
         notice = delay_risk(locale=locale)
@@ -418,6 +443,7 @@ async def test_delay_risk_email_arrives_in_the_customers_language(
     body = msg.get_content().replace("\r\n", "\n")
     assert phrase in body and "SF1234567890" in body
     assert mailbox.logins == ([credentials["username"]] if credentials else [])
+    assert not any("s3cret-pw" in str(r.__dict__) for r in caplog.records)
     assert rows(sessions, ids)[0].status == OutboxStatus.DELIVERED
 
 
