@@ -242,6 +242,39 @@ def test_enqueue_rejects_unknown_types_and_skips_absent_recipients(
     assert enqueue_now(sessions, []) == []
 
 
+def test_outbox_state_changes_are_conditional_so_only_one_attempt_wins(
+        sessions: sessionmaker[Session]) -> None:
+    from datetime import UTC, datetime
+
+    from db.notifications import claim, finish, mark_uncertain, release
+
+    [row_id] = enqueue_now(sessions, [delay_risk()])
+    now = datetime.now(UTC)
+
+    def status() -> tuple[str, int]:
+        [row] = rows(sessions, [row_id])
+        return row.status, row.attempts
+
+    with transaction(sessions) as session:
+        assert claim(session, row_id, "first", now)
+        assert not claim(session, row_id, "second", now)  # already claimed
+    assert status() == ("sending", 1)
+    with transaction(sessions) as session:
+        assert not release(session, row_id, "second", "not mine")
+        assert release(session, row_id, "first", "connection refused")
+        assert claim(session, row_id, "third", now)
+    assert status() == ("sending", 2)
+    with transaction(sessions) as session:  # "third" died; the next attempt finds the claim
+        assert mark_uncertain(session, row_id, now)
+        assert not mark_uncertain(session, row_id, now)
+        assert not claim(session, row_id, "fourth", now)
+    assert status() == ("uncertain", 2)
+    with transaction(sessions) as session:  # "third" was only slow, and knows it delivered
+        assert not finish(session, row_id, "fourth", OutboxStatus.DELIVERED, None, now)
+        assert finish(session, row_id, "third", OutboxStatus.DELIVERED, None, now)
+    assert status() == ("delivered", 2)
+
+
 # -- webhook delivery -----------------------------------------------------------------------
 
 
