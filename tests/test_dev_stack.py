@@ -107,7 +107,7 @@ def test_dev_stack_runs_an_order_survives_restart_and_stops_cleanly(tmp_path: Pa
 
 def test_bad_policy_file_stops_start_up_naming_file_policy_and_key(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("policies:\n  rush:\n    confirm_within: tomorrow\n")
+    bad.write_text(policy_yaml(confirm_within="tomorrow").replace("standard:", "rush:"))
     env = {**_env(tmp_path, {"api": free_port(), "temporal": free_port(), "ui": free_port()}),
            "WAYBILL_SLA_POLICIES": str(bad)}
     result = subprocess.run([str(BIN / "waybill"), "dev"], env=env, capture_output=True,
