@@ -32,9 +32,13 @@ def _binary(name: str) -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
-    """Temporal's time-skipping test server: day-scale timers pass in moments."""
+    """Temporal's time-skipping test server: day-scale timers pass in moments.
+
+    One server per test: workflows a test leaves behind (ladders keep their own timers) would
+    otherwise share the skipping clock with the next test and can stall it.
+    """
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=_binary("temporal-test-server"))
     await ensure_search_attributes(env.client, "default")
