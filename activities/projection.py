@@ -5,8 +5,10 @@ from __future__ import annotations
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
+from activities.notices import escalation_notices, order_notices
 from db.engine import transaction
 from db.escalations import apply_escalation_projection
+from db.notifications import enqueue
 from db.orders import apply_projection
 from workflows.types import EscalationProjection, ProjectionInput
 
@@ -16,13 +18,21 @@ class ProjectionActivities:
         self._sessions = sessions
 
     @activity.defn
-    def project_order(self, inp: ProjectionInput) -> None:
-        """Upsert keyed by event id, breach id and projection sequence: safe to retry."""
+    def project_order(self, inp: ProjectionInput) -> list[str]:
+        """Upsert keyed by event id, breach id and projection sequence: safe to retry.
+
+        Returns the outbox rows (written in the same transaction) still awaiting delivery.
+        """
         with transaction(self._sessions) as session:
             apply_projection(session, inp)
+            return enqueue(session, order_notices(inp.state, inp.entries))
 
     @activity.defn
-    def project_escalation(self, inp: EscalationProjection) -> None:
-        """Upsert keyed by escalation id and step number: safe to retry."""
+    def project_escalation(self, inp: EscalationProjection) -> list[str]:
+        """Upsert keyed by escalation id and step number: safe to retry.
+
+        Returns the outbox rows (written in the same transaction) still awaiting delivery.
+        """
         with transaction(self._sessions) as session:
             apply_escalation_projection(session, inp)
+            return enqueue(session, escalation_notices(inp.status, inp.steps))

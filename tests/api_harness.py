@@ -65,8 +65,10 @@ def order_body(order_id: str | None = None, tier: str = "standard", ship_in_h: f
 
 @asynccontextmanager
 async def api_stack(temporal: Client, db_url: str, task_queue: str, data_dir: Path,
-                    policy_file: Path | None = None, worker: bool = True) -> AsyncIterator[Api]:
-    extra = {"sla_policies": policy_file} if policy_file else {}
+                    policy_file: Path | None = None, worker: bool = True,
+                    **settings_extra: Any) -> AsyncIterator[Api]:
+    extra: dict[str, Any] = {"sla_policies": policy_file} if policy_file else {}
+    extra.update(settings_extra)
     settings = Settings(database_url=db_url, task_queue=task_queue, data_dir=data_dir, **extra)
     engine = make_engine(db_url)
     keys = {}
@@ -81,7 +83,7 @@ async def api_stack(temporal: Client, db_url: str, task_queue: str, data_dir: Pa
                                      timeout=60) as http:
             api = Api(http=http, keys=keys, temporal=temporal, settings=settings)
             if worker:
-                async with running_worker(temporal, db_url, task_queue):
+                async with running_worker(temporal, db_url, task_queue, settings):
                     yield api
             else:
                 yield api

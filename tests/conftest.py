@@ -18,6 +18,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from config import Settings
 from db.engine import make_engine, session_factory
 from db.migrate import upgrade
 from tests.pg import throwaway_postgres
@@ -122,10 +123,12 @@ def task_queue() -> str:
 
 
 @asynccontextmanager
-async def running_worker(client: Client, url: str, task_queue: str) -> AsyncIterator[Worker]:
+async def running_worker(client: Client, url: str, task_queue: str,
+                         settings: Settings | None = None) -> AsyncIterator[Worker]:
     eng = make_engine(url)
     with ThreadPoolExecutor(max_workers=8) as executor:
-        worker = build_worker(client, session_factory(eng), task_queue, executor)
+        worker = build_worker(client, session_factory(eng), task_queue, executor,
+                              settings or Settings(database_url=url, task_queue=task_queue))
         async with worker:
             yield worker
     eng.dispose()

@@ -19,6 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.projection import ProjectionActivities
+    from workflows.deliveries import Deliveries
     from workflows.types import (
         AcknowledgeInput,
         ClearInput,
@@ -63,6 +64,7 @@ class EscalationWorkflow:
         self._renotify_at: datetime | None = None
         self._pending: list[EscalationStep] = []
         self._changed = False
+        self._deliveries = Deliveries()
         self._step(EscalationAction.OPENED, SYSTEM_ACTOR, detail={
             "breach_id": inp.breach_id, "kind": inp.kind.value, "stage": inp.stage.value,
             "due_at": inp.due_at.isoformat(), "detected_at": inp.detected_at.isoformat()})
@@ -83,6 +85,7 @@ class EscalationWorkflow:
                 await workflow.wait_condition(lambda: self._changed, timeout=wait)
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._project()
+        await self._deliveries.finish()
         return self._s
 
     @workflow.query
@@ -249,9 +252,10 @@ class EscalationWorkflow:
             return
         self._s.seq += 1
         steps, self._pending = self._pending, []
-        await workflow.execute_activity_method(
+        outbox = await workflow.execute_activity_method(
             ProjectionActivities.project_escalation,
             EscalationProjection(status=copy.deepcopy(self._s), steps=steps),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=_PROJECTION_RETRY,
         )
+        self._deliveries.start(outbox)

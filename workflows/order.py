@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.projection import ProjectionActivities
     from workflows import search
     from workflows.deadlines import ActiveDeadline, active_deadlines, next_follow_up_change
+    from workflows.deliveries import Deliveries
     from workflows.escalation import EscalationWorkflow
     from workflows.types import (
         AFTER_DELIVERY,
@@ -110,6 +111,7 @@ class OrderWorkflow:
         # Escalation children to start and to tell that their condition cleared, in order.
         self._escalation_ops: list[EscalationInput | tuple[str, str]] = []
         self._escalation_lock = asyncio.Lock()
+        self._deliveries = Deliveries()
 
     @workflow.run
     async def run(self, inp: OrderInput) -> Stage:
@@ -126,6 +128,7 @@ class OrderWorkflow:
                 await workflow.wait_condition(lambda: self._changed, timeout=timeout)
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._project()
+        await self._deliveries.finish()
         return self._s.stage
 
     @workflow.query
@@ -405,9 +408,10 @@ class OrderWorkflow:
             return
         self._s.seq += 1
         entries, self._pending, self._dirty = self._pending, [], False
-        await workflow.execute_activity_method(
+        outbox = await workflow.execute_activity_method(
             ProjectionActivities.project_order,
             ProjectionInput(state=copy.deepcopy(self._s), entries=entries),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=_PROJECTION_RETRY,
         )
+        self._deliveries.start(outbox)
