@@ -78,6 +78,7 @@ def escalation_notices(status: EscalationStatus,
             event_type=NotificationEvent.ESCALATION_LEVEL_CHANGED.value,
             audience=Audience.STAFF.value, order_id=status.order_id,
             escalation_id=status.escalation_id, teams=list(step.detail.get("recipients", [])),
-            data={"level": step.level, "previous_level": previous, "kind": status.kind.value,
+            data={"customer_name": status.customer_name, "level": step.level,
+                  "previous_level": previous, "kind": status.kind.value,
                   "stage": status.stage.value, "due_at": _iso(status.due_at)}))
     return notices

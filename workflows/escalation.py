@@ -59,7 +59,7 @@ class EscalationWorkflow:
             escalation_id=inp.escalation_id, order_id=inp.order_id, breach_id=inp.breach_id,
             kind=inp.kind, stage=inp.stage, customer_id=inp.customer_id,
             customer_tier=inp.customer_tier, due_at=inp.due_at, opened_at=now, level=start,
-            level_since=now, recipients=self._recipients(start))
+            level_since=now, recipients=self._recipients(start), customer_name=inp.customer_name)
         self._clock_from = now  # the current level's clock; restarts on ack and after a snooze
         self._renotify_at: datetime | None = None
         self._pending: list[EscalationStep] = []

@@ -334,7 +334,8 @@ class OrderWorkflow:
             escalation_id=breach.escalation_id, order_id=s.order_id, breach_id=breach.id,
             kind=breach.kind, stage=breach.stage, due_at=breach.due_at, detected_at=now,
             customer_id=s.customer.id, customer_tier=s.customer.tier,
-            key_account_manager=s.customer.key_account_manager, policy=s.policy.escalation))
+            key_account_manager=s.customer.key_account_manager, policy=s.policy.escalation,
+            customer_name=s.customer.name))
         self._record(f"breach-{breach.id}", SystemEventType.SLA_BREACH, now, {
             "breach_id": breach.id, "kind": breach.kind.value, "stage": breach.stage.value,
             "due_at": breach.due_at.isoformat(), "detected_at": now.isoformat(),

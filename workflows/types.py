@@ -292,6 +292,7 @@ class EscalationInput:
     customer_tier: Tier
     key_account_manager: str | None
     policy: EscalationPolicy
+    customer_name: str = ""
 
 
 @dataclass
@@ -333,6 +334,7 @@ class EscalationStatus:
     next_step_at: datetime | None = None
     steps: list[EscalationStep] = field(default_factory=list)
     seq: int = 0
+    customer_name: str = ""
 
 
 @dataclass
