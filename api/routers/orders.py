@@ -62,7 +62,8 @@ from workflows.types import (
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
-Writer = Annotated[Principal, Depends(require(Role.OPERATOR, Role.INTEGRATION, Role.ADMIN))]
+Writer = Annotated[Principal, Depends(require(Role.OPERATOR, Role.SUPERVISOR, Role.INTEGRATION,
+                                              Role.ADMIN))]
 Reader = Annotated[Principal, Depends(require(*ALL_ROLES))]
 Auditor = Annotated[Principal, Depends(require(Role.AUDITOR, Role.ADMIN))]
 
