@@ -13,11 +13,11 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import Principal, Role, SessionDep, SettingsDep, TemporalDep, require
 from api.errors import ApiError
+from api.rejections import as_api_error
 from api.schemas import EscalationPage, EscalationView
 from api.views import escalation_view
 from db import escalations as repo
@@ -124,12 +124,7 @@ async def _act(session: Session, client: Client, timeout: float, escalation_id: 
     try:
         await handle.execute_update(update, arg, rpc_timeout=timedelta(seconds=timeout))
     except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        if isinstance(cause, ApplicationError) and cause.type in _REJECTIONS:
-            details = cause.details[0] if cause.details else {}
-            raise ApiError(_REJECTIONS[cause.type], cause.type, cause.message,
-                           **details) from exc
-        raise
+        raise as_api_error(exc, _REJECTIONS) or exc from exc.cause
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -12,26 +10,12 @@ from fastapi import APIRouter, Depends, Query
 from api.deps import Principal, Role, SessionDep, require
 from api.errors import ApiError
 from api.notification_schemas import InboxItemView, InboxPage
+from api.pagination import decode_cursor, encode_cursor
 from db import inbox as repo
-from db.notification_models import InboxItem
 
 router = APIRouter(prefix="/v1/inbox", tags=["inbox"])
 
 Staff = Annotated[Principal, Depends(require(Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN))]
-
-
-def _cursor(item: InboxItem) -> str:
-    raw = json.dumps([item.created_at.isoformat(), item.id])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _parse_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created, item_id = json.loads(raw)
-        return datetime.fromisoformat(created), str(item_id)
-    except (ValueError, TypeError) as exc:
-        raise ApiError(422, "invalid_cursor", "the cursor is not one this API returned") from exc
 
 
 @router.get("", response_model=InboxPage,
@@ -41,11 +25,12 @@ def list_inbox(who: Staff, session: SessionDep, unread: bool = False,
                limit: int = Query(default=50, ge=1, le=200),
                cursor: str | None = None) -> InboxPage:
     rows = repo.list_items(session, who.team, unread, limit + 1,
-                           _parse_cursor(cursor) if cursor else None)
+                           decode_cursor(cursor) if cursor else None)
     page = rows[:limit]
     return InboxPage(items=[InboxItemView.model_validate(r) for r in page],
                      unread_count=repo.unread_count(session, who.team),
-                     next_cursor=_cursor(page[-1]) if len(rows) > limit else None)
+                     next_cursor=(encode_cursor(page[-1].created_at, page[-1].id)
+                                  if len(rows) > limit else None))
 
 
 @router.post("/{item_id}/read", response_model=InboxItemView,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
 import json
@@ -28,6 +27,8 @@ from api.deps import (
     require,
 )
 from api.errors import ApiError
+from api.pagination import decode_cursor, encode_cursor
+from api.rejections import as_api_error
 from api.schemas import (
     EVENT_EXAMPLES,
     EventAccepted,
@@ -180,20 +181,6 @@ async def create_order(body: OrderCreate, response: Response, who: Writer, sessi
     return _view(session, row)
 
 
-def _cursor(row: Order) -> str:
-    raw = json.dumps([row.created_at.isoformat(), row.order_id])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _parse_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created, order_id = json.loads(raw)
-        return datetime.fromisoformat(created), str(order_id)
-    except (ValueError, TypeError) as exc:
-        raise ApiError(422, "invalid_cursor", "the cursor is not one this API returned") from exc
-
-
 @router.get("", response_model=OrderPage)
 def list_orders(
     _: Reader, session: SessionDep,
@@ -213,11 +200,12 @@ def list_orders(
     flt = repo.OrderFilter(stage=stage.value if stage else None, customer_id=customer_id,
                            tier=tier, breached=breached, created_from=created_from,
                            created_to=created_to)
-    rows = repo.list_orders(session, flt, limit + 1, _parse_cursor(cursor) if cursor else None)
+    rows = repo.list_orders(session, flt, limit + 1, decode_cursor(cursor) if cursor else None)
     page = rows[:limit]
     escalations = escalation_repo.open_escalations(session, [r.order_id for r in page])
     return OrderPage(items=[order_view(r, escalations.get(r.order_id, [])) for r in page],
-                     next_cursor=_cursor(page[-1]) if len(rows) > limit else None)
+                     next_cursor=encode_cursor(page[-1].created_at, page[-1].order_id)
+                     if len(rows) > limit else None)
 
 
 @router.get("/{order_id}", response_model=OrderView)
@@ -272,11 +260,7 @@ async def _apply(client: Client, settings: Settings, row: Order,
         cause = exc.cause
         if isinstance(cause, ApplicationError) and cause.type == "duplicate_event":
             return EventAccepted(duplicate=True, stage=row.stage)
-        if isinstance(cause, ApplicationError) and cause.type in _REJECTIONS:
-            details = cause.details[0] if cause.details else {}
-            raise ApiError(_REJECTIONS[cause.type], cause.type, cause.message,
-                           **details) from exc
-        raise
+        raise as_api_error(exc, _REJECTIONS) or exc from exc.cause
     return EventAccepted(duplicate=False, stage=result.stage.value)
 
 
