@@ -90,10 +90,6 @@ class _NotSent(Exception):
         self.permanent = permanent
 
 
-class _MaybeSent(Exception):
-    """The attempt broke off after the message may have reached the receiver."""
-
-
 def _last_attempt() -> bool:
     info = activity.info()
     policy = info.retry_policy

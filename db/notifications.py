@@ -31,7 +31,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from db import inbox as inbox_repo
@@ -264,18 +264,6 @@ def deliver_inbox(session: Session, row: OutboxRow, now: datetime) -> bool:
         "title": row.subject, "body": row.body, "order_id": row.order_id,
         "escalation_id": row.escalation_id, "created_at": now})
     return True
-
-
-def count_by_status(session: Session, order_id: str | None = None) -> dict[str, int]:
-    q = select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
-    if order_id:
-        q = q.where(OutboxRow.order_id == order_id)
-    return {status: n for status, n in session.execute(q).tuples()}
-
-
-def rows_for_notice(session: Session, key: str) -> list[OutboxRow]:
-    return list(session.scalars(select(OutboxRow).where(OutboxRow.notice_key == key)
-                                .order_by(OutboxRow.channel, OutboxRow.recipient)))
 
 
 def _clip(text: str | None, limit: int = 1000) -> str | None:

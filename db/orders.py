@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Order, OrderEvent
 from db.upsert import insert_for
+from policies import snapshot
 from workflows.deadlines import latest_eta
 from workflows.types import ProjectionInput, Stage, TimelineEntry
 
@@ -123,7 +124,7 @@ def apply_projection(session: Session, inp: ProjectionInput) -> None:
         order_id=s.order_id, customer_id=s.customer.id, customer_tier=s.customer.tier.value,
         customer=to_jsonable_python(s.customer), destination=s.destination,
         sla_policy=s.policy.name, sla_policy_version=s.policy.version,
-        sla_policy_snapshot=to_jsonable_python(s.policy), create_hash="",
+        sla_policy_snapshot=snapshot(s.policy), create_hash="",
         created_by=SYSTEM, created_by_role=SYSTEM, created_at=received,
         **dynamic)
     session.execute(insert.on_conflict_do_update(

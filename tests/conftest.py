@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -132,21 +132,3 @@ async def running_worker(client: Client, url: str, task_queue: str,
         async with worker:
             yield worker
     eng.dispose()
-
-
-async def terminate_order_and_ladders(client: Client, handle: WorkflowHandle) -> None:
-    """End an order left running by a test, and the escalation ladders it started.
-
-    On the time-skipping server a workflow left with a timer and no worker would stop the clock
-    from moving for the tests after it.
-    """
-    from temporalio.client import WorkflowExecutionStatus
-
-    from workflows.order import OrderWorkflow
-
-    state = await handle.query(OrderWorkflow.state)
-    ids = [handle.id] + [b.escalation_id for b in state.breaches if b.escalation_id]
-    for workflow_id in ids:
-        other = client.get_workflow_handle(workflow_id)
-        if (await other.describe()).status == WorkflowExecutionStatus.RUNNING:
-            await other.terminate("test finished")

@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from policies import parse_policy
 from tests.builders import POLICIES, STANDARD, event, order_input, policy_yaml
-from tests.conftest import running_worker, terminate_order_and_ladders
+from tests.conftest import running_worker
 from workflows.escalation import EscalationWorkflow
 from workflows.order import OrderWorkflow
 from workflows.types import (
@@ -46,15 +46,8 @@ MIN = timedelta(minutes=1)
 @pytest.fixture
 async def client(ts_env: WorkflowEnvironment, sqlite_url: str,
                  task_queue: str) -> AsyncIterator[Client]:
-    started: list[WorkflowHandle] = []
-    ts_env.client.started = started  # type: ignore[attr-defined]
     async with running_worker(ts_env.client, sqlite_url, task_queue):
         yield ts_env.client
-        for handle in started:
-            if handle.id.startswith("order-"):
-                await terminate_order_and_ladders(ts_env.client, handle)
-            elif (await handle.describe()).status.name == "RUNNING":
-                await handle.terminate("test finished")
 
 
 async def ladder(env: WorkflowEnvironment, client: Client, task_queue: str,
@@ -67,7 +60,6 @@ async def ladder(env: WorkflowEnvironment, client: Client, task_queue: str,
         customer_id="C-1", customer_tier=tier, key_account_manager="Wang Fang", policy=LADDER)
     handle = await client.start_workflow(EscalationWorkflow.run, inp, id=esc_id,
                                          task_queue=task_queue)
-    client.started.append(handle)  # type: ignore[attr-defined]
     return handle
 
 
@@ -183,7 +175,6 @@ async def test_key_account_starts_higher_and_names_its_manager(
                             key_account_manager="Wang Fang")
     h = await client.start_workflow(OrderWorkflow.run, inp, id=f"order-{inp.order_id}",
                                     task_queue=task_queue)
-    client.started.append(h)  # type: ignore[attr-defined]
     await ts_env.sleep(timedelta(seconds=key.confirm_within) + MIN)
     breach = (await h.query(OrderWorkflow.state)).breaches[0]
     s = await status(client.get_workflow_handle(breach.escalation_id))
@@ -195,7 +186,6 @@ async def test_the_awaited_event_resolves_the_escalation_by_itself(
     inp = order_input(await ts_env.get_current_time())
     h = await client.start_workflow(OrderWorkflow.run, inp, id=f"order-{inp.order_id}",
                                     task_queue=task_queue)
-    client.started.append(h)  # type: ignore[attr-defined]
     await ts_env.sleep(timedelta(seconds=STANDARD.confirm_within) + 31 * MIN)
     breach = (await h.query(OrderWorkflow.state)).breaches[0]
     esc = client.get_workflow_handle_for(EscalationWorkflow.run, breach.escalation_id)
@@ -239,7 +229,6 @@ async def test_calendar_deadline_skips_the_weekend_and_holidays(
     inp.received_at = datetime.combine(friday, time(17), shanghai).astimezone(UTC)
     h = await client.start_workflow(OrderWorkflow.run, inp, id=f"order-{inp.order_id}",
                                     task_queue=task_queue)
-    client.started.append(h)  # type: ignore[attr-defined]
     state = await h.query(OrderWorkflow.state)
     assert state.next_deadline.kind == "confirm_late"
     assert state.next_deadline.due_at == expected
@@ -256,7 +245,6 @@ async def test_promise_change_moves_the_deadline_and_the_old_one_never_fires(
     inp = order_input(now, ship_in=timedelta(hours=30), deliver_in=timedelta(hours=40))
     h = await client.start_workflow(OrderWorkflow.run, inp, id=f"order-{inp.order_id}",
                                     task_queue=task_queue)
-    client.started.append(h)  # type: ignore[attr-defined]
     for type_, data in ((EventType.CONFIRMED, None),
                         (EventType.PICKED, {"lines": [{"sku": "SKU-1", "qty": 10},
                                                       {"sku": "SKU-2", "qty": 4}]})):

@@ -23,7 +23,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from tests.builders import FULL_PICK, POD, RECEIPT, SHIP, STANDARD, SURVEY, event
-from tests.conftest import running_worker, terminate_order_and_ladders
+from tests.conftest import running_worker
 from tests.test_workflow_lifecycle import send, start, state
 from workflows import search
 from workflows.escalation import EscalationWorkflow
@@ -117,24 +117,15 @@ def _remember_client(ts_env: WorkflowEnvironment) -> None:
 async def new_order(ts_env: WorkflowEnvironment, sqlite_url: str,
                     task_queue: str) -> AsyncIterator[NewOrder]:
     """`await new_order(stage, **order_input_kw)`: start an order on a live worker, bring it to
-    `stage` (default: just received) and return its handle.
-
-    Orders still running when the test ends are terminated. Left alone, one of them would wake
-    on a later timer with no worker polling its task queue, and the time-skipping server would
-    refuse to move its clock past that pending task, hanging the next test's `sleep`.
-    """
-    handles: list[WorkflowHandle] = []
+    `stage` (default: just received) and return its handle."""
 
     async def new(stage: Stage = Stage.RECEIVED, **kw: Any) -> WorkflowHandle:
         handle = await start(ts_env, ts_env.client, task_queue, **kw)
-        handles.append(handle)
         await reach(ts_env, handle, stage)
         return handle
 
     async with running_worker(ts_env.client, sqlite_url, task_queue):
         yield new
-        for handle in handles:
-            await terminate_order_and_ladders(ts_env.client, handle)
 
 
 # -- checking breaches -----------------------------------------------------------------------
