@@ -80,5 +80,6 @@ def escalation_notices(status: EscalationStatus,
             escalation_id=status.escalation_id, teams=list(step.detail.get("recipients", [])),
             data={"customer_name": status.customer_name, "level": step.level,
                   "previous_level": previous, "kind": status.kind.value,
-                  "stage": status.stage.value, "due_at": _iso(status.due_at)}))
+                  "stage": status.stage.value if status.stage else None,
+                  "subject": status.subject, "due_at": _iso(status.due_at)}))
     return notices

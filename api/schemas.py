@@ -141,10 +141,82 @@ class ReceiptData(Strict):
     document: Document
 
 
+Score = Annotated[int, Field(ge=1, le=5)]
+SURVEY_QUESTIONS = ("timeliness", "completeness", "courtesy")
+
+
 class SurveyData(Strict):
-    scores: dict[Annotated[str, Field(min_length=1, max_length=64)],
-                 Annotated[int, Field(ge=1, le=5)]] = Field(min_length=1)
+    """The seeds' follow-up (seed 003): did the goods arrive in order, how was the service
+    (1-5 per question), suggestions. Other score keys are kept as sent."""
+
+    goods_ok: bool | None = Field(default=None, description="the goods arrived in order")
+    scores: dict[Annotated[str, Field(min_length=1, max_length=64)], Score] = Field(min_length=1)
+    suggestions: str | None = Field(default=None, max_length=2000)
     comment: str | None = Field(default=None, max_length=2000)
+    channel: Literal["web", "phone", "api"] = "api"
+
+
+class FollowUpCallData(Strict):
+    """A phone follow-up; `answered` carries the survey's answers."""
+
+    outcome: Literal["answered", "no_answer", "refused"]
+    goods_ok: bool | None = None
+    scores: dict[Annotated[str, Field(min_length=1, max_length=64)], Score] | None = None
+    suggestions: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _answers_when_answered(self) -> FollowUpCallData:
+        if self.outcome == "answered" and not self.scores:
+            raise ValueError("an answered call carries the customer's scores")
+        if self.outcome != "answered" and (self.scores or self.goods_ok is not None):
+            raise ValueError("only an answered call carries answers")
+        return self
+
+
+class ShortageData(Strict):
+    """Stock short at confirmation: what is available per short line."""
+
+    lines: list[QtyLine] = Field(min_length=1, description="available quantity per short SKU")
+    note: str | None = Field(default=None, max_length=2000)
+    _lines = field_validator("lines")(_unique_skus)
+
+
+class ShortageDecisionData(Strict):
+    """The customer's choice: ship what there is, wait for stock, or cancel."""
+
+    decision: Literal["partial", "backorder", "cancel"]
+    decided_by: Text = Field(description="who on the customer's side decided")
+    lines: list[QtyLine] | None = Field(default=None, description="partial: agreed quantities")
+    promised_ship_by: AwareDatetime | None = None
+    promised_delivery_by: AwareDatetime | None = None
+    note: str | None = Field(default=None, max_length=2000)
+    _lines = field_validator("lines")(_unique_skus)
+    _times = field_validator("promised_ship_by", "promised_delivery_by")(
+        lambda v: _utc(v) if v else v)
+
+    @model_validator(mode="after")
+    def _complete(self) -> ShortageDecisionData:
+        if self.decision == "partial" and not self.lines:
+            raise ValueError("a partial decision gives the agreed quantities in lines")
+        if self.decision == "backorder" and self.promised_delivery_by is None:
+            raise ValueError("a backorder gives the new promised_delivery_by")
+        if self.decision != "partial" and self.lines:
+            raise ValueError("only a partial decision gives lines")
+        return self
+
+
+EXCEPTION_REASONS = ("address_incorrect", "consignee_absent", "refused", "damaged_in_transit",
+                     "lost", "weather", "other")
+
+
+class DeliveryExceptionData(Strict):
+    reason: Literal["address_incorrect", "consignee_absent", "refused", "damaged_in_transit",
+                    "lost", "weather", "other"]
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+    promised_delivery_by: AwareDatetime | None = Field(
+        default=None, description="a new promise agreed with the customer, if it moves")
+    _time = field_validator("promised_delivery_by")(lambda v: _utc(v) if v else v)
 
 
 class CancelledData(Strict):
@@ -227,10 +299,31 @@ class PromiseChangedEvent(_Event):
     data: PromiseChangedData
 
 
+class StockShortageEvent(_Event):
+    type: Literal["stock_shortage"]
+    data: ShortageData
+
+
+class ShortageDecisionEvent(_Event):
+    type: Literal["shortage_decision"]
+    data: ShortageDecisionData
+
+
+class DeliveryExceptionEvent(_Event):
+    type: Literal["delivery_exception"]
+    data: DeliveryExceptionData
+
+
+class FollowUpCallEvent(_Event):
+    type: Literal["follow_up_call"]
+    data: FollowUpCallData
+
+
 EventIn = Annotated[
     ConfirmedEvent | PickedEvent | ShippedEvent | TrackingScanEvent | DeliveredEvent
     | ReceiptReturnedEvent | SurveyResponseEvent | CancelledEvent | NoteEvent
-    | PromiseChangedEvent,
+    | PromiseChangedEvent | StockShortageEvent | ShortageDecisionEvent | DeliveryExceptionEvent
+    | FollowUpCallEvent,
     Field(discriminator="type"),
 ]
 

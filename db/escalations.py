@@ -85,7 +85,8 @@ def apply_escalation_projection(session: Session, inp: EscalationProjection) -> 
     }
     stmt = insert_for(session, EscalationRow).values(
         id=s.escalation_id, order_id=s.order_id, breach_id=s.breach_id, kind=s.kind.value,
-        stage=s.stage.value, customer_id=s.customer_id, customer_tier=s.customer_tier.value,
+        stage=s.stage.value if s.stage else "", subject=s.subject, customer_id=s.customer_id,
+        customer_tier=s.customer_tier.value,
         due_at=s.due_at, opened_at=s.opened_at, **values)
     session.execute(stmt.on_conflict_do_update(
         index_elements=["id"], set_=values,

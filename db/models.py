@@ -165,5 +165,7 @@ class EscalationRow(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(120))
     snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     next_step_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What breached when not the order itself ("claim:ID", "complaint:ID"); "" for the order.
+    subject: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     __table_args__ = (Index("ix_escalations_state_opened_at", "state", "opened_at"),)

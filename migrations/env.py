@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import pool
 
-import db.notification_models  # noqa: F401  (registers the outbox tables)
+import db.registry  # noqa: F401  (registers every table)
 from config import Settings
 from db.engine import make_engine
 from db.models import Base

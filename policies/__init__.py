@@ -16,11 +16,33 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import TypeAdapter
 
-from workflows.types import BusinessCalendar, EscalationPolicy, LadderLevel, SlaPolicy, Tier
+from workflows.types import (
+    BusinessCalendar,
+    ClaimPolicy,
+    ComplaintPolicy,
+    EscalationPolicy,
+    FollowUpPolicy,
+    LadderLevel,
+    SlaPolicy,
+    Tier,
+)
 
 DURATION_KEYS = ("confirm_within", "pick_within", "scan_gap", "receipt_within", "survey_after",
                  "survey_window")
-OPTIONAL_KEYS = ("escalation", "calendar")
+OPTIONAL_KEYS = ("escalation", "calendar", "decision_within", "claims", "complaints",
+                 "follow_up")
+# Optional sections: their duration keys and their other keys with a check of each value.
+_SECTIONS: dict[str, tuple[type, tuple[str, ...], dict[str, Any]]] = {
+    "claims": (ClaimPolicy, ("contact_within", "evidence_within", "liability_within",
+                             "compensation_within", "payout_within"),
+               {"currency": lambda v: isinstance(v, str) and re.fullmatch(r"[A-Z]{3}", v),
+                "cap_per_kg_minor": lambda v: isinstance(v, int) and v >= 0}),
+    "complaints": (ComplaintPolicy, ("route_within", "first_reply_within", "resolve_within",
+                                     "satisfaction_within"),
+                   {"low_score_max": lambda v: isinstance(v, int) and 0 <= v <= 5}),
+    "follow_up": (FollowUpPolicy, ("call_retry_after",),
+                  {"call_retries": lambda v: isinstance(v, int) and 0 <= v <= 10}),
+}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 # Used when a policy names no ladder: ops desk, then supervisor, then the CS manager or the
@@ -158,6 +180,20 @@ def _calendar(body: Any, where: str) -> BusinessCalendar:
     return BusinessCalendar(timezone=str(body["timezone"]), hours=clean, holidays=holidays)
 
 
+def _section(name: str, body: Any, where: str) -> Any:
+    cls, durations, checks = _SECTIONS[name]
+    where = f"{where}: key {name!r}"
+    body = _mapping(body, where)
+    _keys(body, durations + tuple(checks), (), where)
+    values: dict[str, Any] = {key: _duration(body, key, where) for key in durations if key in body}
+    for key, check in checks.items():
+        if key in body:
+            if not check(body[key]):
+                raise PolicyError(f"{where}: key {key!r}: {body[key]!r} is not allowed here")
+            values[key] = body[key]
+    return cls(**values)
+
+
 def parse_policy(name: str, body: Any, where: str, version: str = "") -> SlaPolicy:
     """Validate one policy body; `where` prefixes every error (e.g. the file's path)."""
     where = f"{where}: policy {name!r}"
@@ -166,8 +202,12 @@ def parse_policy(name: str, body: Any, where: str, version: str = "") -> SlaPoli
     durations = {key: _duration(body, key, where) for key in DURATION_KEYS}
     ladder = _ladder(body.get("escalation", DEFAULT_LADDER), where)
     calendar = _calendar(body["calendar"], where) if body.get("calendar") else None
+    extra: dict[str, Any] = {key: _section(key, body[key], where)
+                             for key in _SECTIONS if key in body}
+    if "decision_within" in body:
+        extra["decision_within"] = _duration(body, "decision_within", where)
     return SlaPolicy(name=name, version=version, escalation=ladder, calendar=calendar,
-                     **durations)
+                     **durations, **extra)
 
 
 def normalise_body(body: dict[str, Any]) -> dict[str, Any]:

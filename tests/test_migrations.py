@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 
-import db.notification_models  # noqa: F401  (registers the outbox tables)
+import db.registry  # noqa: F401  (registers every table)
 from db.models import Base
 
 

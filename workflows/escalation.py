@@ -59,14 +59,16 @@ class EscalationWorkflow:
             escalation_id=inp.escalation_id, order_id=inp.order_id, breach_id=inp.breach_id,
             kind=inp.kind, stage=inp.stage, customer_id=inp.customer_id,
             customer_tier=inp.customer_tier, due_at=inp.due_at, opened_at=now, level=start,
-            level_since=now, recipients=self._recipients(start), customer_name=inp.customer_name)
+            level_since=now, recipients=self._recipients(start), customer_name=inp.customer_name,
+            subject=inp.subject)
         self._clock_from = now  # the current level's clock; restarts on ack and after a snooze
         self._renotify_at: datetime | None = None
         self._pending: list[EscalationStep] = []
         self._changed = False
         self._deliveries = Deliveries()
         self._step(EscalationAction.OPENED, SYSTEM_ACTOR, detail={
-            "breach_id": inp.breach_id, "kind": inp.kind.value, "stage": inp.stage.value,
+            "breach_id": inp.breach_id, "kind": inp.kind.value,
+            "stage": inp.stage.value if inp.stage else None, "subject": inp.subject,
             "due_at": inp.due_at.isoformat(), "detected_at": inp.detected_at.isoformat()})
         self._notify()
 

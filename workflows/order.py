@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import copy
 from datetime import datetime, timedelta
@@ -10,8 +9,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.workflow import ParentClosePolicy
+from temporalio.exceptions import ApplicationError
 
 # Payload types come from outside the sandbox so the converter sees the real datetime class.
 with workflow.unsafe.imports_passed_through():
@@ -19,12 +17,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search
     from workflows.deadlines import ActiveDeadline, active_deadlines, next_follow_up_change
     from workflows.deliveries import Deliveries
-    from workflows.escalation import EscalationWorkflow
+    from workflows.escalation_link import EscalationLink
     from workflows.types import (
         AFTER_DELIVERY,
         TERMINAL_STAGES,
         Breach,
-        ClearInput,
         Deadline,
         EscalationInput,
         EventInput,
@@ -108,9 +105,7 @@ class OrderWorkflow:
         self._changed = False
         self._dirty = True
         self._pending: list[TimelineEntry] = [created_entry(inp)]
-        # Escalation children to start and to tell that their condition cleared, in order.
-        self._escalation_ops: list[EscalationInput | tuple[str, str]] = []
-        self._escalation_lock = asyncio.Lock()
+        self._escalations = EscalationLink()
         self._deliveries = Deliveries()
 
     @workflow.run
@@ -330,7 +325,7 @@ class OrderWorkflow:
                         detected_at=now, escalation_id=f"esc-{s.order_id}-{breach_id}")
         s.breaches.append(breach)
         assert s.policy.escalation is not None  # every parsed policy has a ladder
-        self._escalation_ops.append(EscalationInput(
+        self._escalations.open(EscalationInput(
             escalation_id=breach.escalation_id, order_id=s.order_id, breach_id=breach.id,
             kind=breach.kind, stage=breach.stage, due_at=breach.due_at, detected_at=now,
             customer_id=s.customer.id, customer_tier=s.customer.tier,
@@ -346,32 +341,12 @@ class OrderWorkflow:
         cause = "cancelled" if self._s.stage == Stage.CANCELLED else self._last_event
         breach.cleared_at, breach.cleared_by = now, cause
         if breach.escalation_id:
-            self._escalation_ops.append((breach.escalation_id, f"condition cleared by {cause}"))
+            self._escalations.clear(breach.escalation_id, f"condition cleared by {cause}")
         self._record(f"breach-{breach.id}-cleared", SystemEventType.BREACH_CLEARED, now,
                      {"breach_id": breach.id, "kind": breach.kind.value, "cleared_by": cause})
 
     async def _sync_escalations(self) -> None:
-        """Start the ladder of each new breach; tell ladders whose condition cleared.
-
-        Under a lock, so a clear is never sent before the start of the same escalation.
-        """
-        async with self._escalation_lock:
-            while self._escalation_ops:
-                op = self._escalation_ops.pop(0)
-                if isinstance(op, EscalationInput):
-                    with contextlib.suppress(WorkflowAlreadyStartedError):
-                        await workflow.start_child_workflow(
-                            EscalationWorkflow.run, op, id=op.escalation_id,
-                            parent_close_policy=ParentClosePolicy.ABANDON)
-                    continue
-                escalation_id, reason = op
-                try:
-                    await workflow.get_external_workflow_handle(escalation_id).signal(
-                        EscalationWorkflow.clear, ClearInput(reason=reason))
-                except ApplicationError:
-                    # Already resolved by an operator and finished: nothing left to clear.
-                    workflow.logger.info("escalation already closed",
-                                         extra={"escalation_id": escalation_id})
+        await self._escalations.sync()
 
     def _set_next_deadline(self, deadlines: list[ActiveDeadline],
                            open_keys: set[tuple[str, str]]) -> None:

@@ -40,6 +40,10 @@ class EventType(StrEnum):
     CANCELLED = "cancelled"
     NOTE = "note"
     PROMISE_CHANGED = "promise_changed"
+    STOCK_SHORTAGE = "stock_shortage"
+    SHORTAGE_DECISION = "shortage_decision"
+    DELIVERY_EXCEPTION = "delivery_exception"
+    FOLLOW_UP_CALL = "follow_up_call"
 
 
 class SystemEventType(StrEnum):
@@ -52,6 +56,13 @@ class SystemEventType(StrEnum):
     SURVEY_DUE = "survey_due"
     FOLLOW_UP_UNSUCCESSFUL = "follow_up_unsuccessful"
     CLOSED = "closed"
+    SURVEY_REMINDER = "survey_reminder"
+    CALL_RETRY_DUE = "call_retry_due"
+    DECISION_REQUIRED = "decision_required"  # a shortage or short pick awaits the customer
+    CLAIM_OPENED = "claim_opened"
+    CLAIM_CLOSED = "claim_closed"
+    COMPLAINT_OPENED = "complaint_opened"
+    RECEIPT_VERSION = "receipt_version"  # a later version of an archived receipt
 
 
 class BreachKind(StrEnum):
@@ -62,6 +73,9 @@ class BreachKind(StrEnum):
     LATE_RISK = "late_risk"
     DELIVERY_LATE = "delivery_late"
     RECEIPT_LATE = "receipt_late"
+    DECISION_LATE = "decision_late"  # the customer's shortage decision is overdue
+    CLAIM_STEP_LATE = "claim_step_late"
+    COMPLAINT_STEP_LATE = "complaint_step_late"
 
 
 class Tier(StrEnum):
@@ -110,6 +124,40 @@ class BusinessCalendar:
 
 
 @dataclass
+class ClaimPolicy:
+    """Deadlines of each claim step (seconds from the step before) and the compensation standard.
+
+    The cap is `cap_per_kg_minor` per kg of the goods concerned when the claim gives a weight,
+    else the declared value of the affected lines; a larger amount needs a supervisor override.
+    """
+
+    contact_within: float = 4 * 3600.0
+    evidence_within: float = 3 * 86400.0
+    liability_within: float = 5 * 86400.0
+    compensation_within: float = 3 * 86400.0
+    payout_within: float = 5 * 86400.0
+    currency: str = "CNY"
+    cap_per_kg_minor: int = 2000
+
+
+@dataclass
+class ComplaintPolicy:
+    """Complaint step deadlines (seconds from acceptance, except where named otherwise)."""
+
+    route_within: float = 2 * 3600.0
+    first_reply_within: float = 4 * 3600.0
+    resolve_within: float = 3 * 86400.0
+    satisfaction_within: float = 3 * 86400.0  # from resolution
+    low_score_max: int = 2  # a survey score at or below this opens a complaint
+
+
+@dataclass
+class FollowUpPolicy:
+    call_retries: int = 2  # further calls after a first `no_answer`
+    call_retry_after: float = 4 * 3600.0
+
+
+@dataclass
 class SlaPolicy:
     """A copy of one SLA policy version, taken at order start; durations are in seconds."""
 
@@ -123,6 +171,10 @@ class SlaPolicy:
     survey_window: float
     escalation: EscalationPolicy | None = None
     calendar: BusinessCalendar | None = None
+    decision_within: float = 86400.0  # the customer's answer to a shortage or short pick
+    claims: ClaimPolicy = field(default_factory=ClaimPolicy)
+    complaints: ComplaintPolicy = field(default_factory=ComplaintPolicy)
+    follow_up: FollowUpPolicy = field(default_factory=FollowUpPolicy)
 
 
 @dataclass
@@ -285,7 +337,7 @@ class EscalationInput:
     order_id: str
     breach_id: str
     kind: BreachKind
-    stage: Stage
+    stage: Stage | None  # the order's stage; None for a complaint about no particular order
     due_at: datetime
     detected_at: datetime
     customer_id: str
@@ -293,6 +345,7 @@ class EscalationInput:
     key_account_manager: str | None
     policy: EscalationPolicy
     customer_name: str = ""
+    subject: str = ""  # what breached when not the order itself: "claim:ID", "complaint:ID"
 
 
 @dataclass
@@ -314,7 +367,7 @@ class EscalationStatus:
     order_id: str
     breach_id: str
     kind: BreachKind
-    stage: Stage
+    stage: Stage | None
     customer_id: str
     customer_tier: Tier
     due_at: datetime
@@ -335,6 +388,7 @@ class EscalationStatus:
     steps: list[EscalationStep] = field(default_factory=list)
     seq: int = 0
     customer_name: str = ""
+    subject: str = ""
 
 
 @dataclass

@@ -1,0 +1,5 @@
+"""Imports every module that declares tables, so Base.metadata holds the whole schema."""
+
+import db.models  # noqa: F401
+import db.notification_models  # noqa: F401
+import db.follow_up_models  # noqa: F401
