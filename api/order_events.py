@@ -19,7 +19,6 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import Principal
 from api.errors import ApiError
 from api.rejections import as_api_error
 from api.schemas import EventAccepted
@@ -96,11 +95,12 @@ async def ensure_started(client: Client, settings: Settings, row: Order) -> None
 
 
 async def submit_event(session: Session, client: Client, settings: Settings, row: Order,
-                       body: dict[str, Any], who: Principal) -> EventAccepted:
+                       body: dict[str, Any], actor: str, source: str) -> EventAccepted:
     """Apply one event to an order.
 
     `body` is the event as JSON ({event_id, type, occurred_at, data}); its hash makes a repeat
-    of the same event id a duplicate, and a different body under that id a 409.
+    of the same event id a duplicate, and a different body under that id a 409. `actor` and
+    `source` say who posted it (a key's name and role, or e.g. a customer through a survey link).
     """
     digest = body_hash(body)
     event_id = body["event_id"]
@@ -112,7 +112,7 @@ async def submit_event(session: Session, client: Client, settings: Settings, row
         return EventAccepted(duplicate=True, stage=row.stage)
     inp = EventInput(event_id=event_id, type=EventType(body["type"]),
                      occurred_at=datetime.fromisoformat(body["occurred_at"]).astimezone(UTC),
-                     data=body["data"], actor=who.name, source=who.role.value, body_hash=digest)
+                     data=body["data"], actor=actor, source=source, body_hash=digest)
     if Stage(row.stage) in TERMINAL_STAGES:
         return _after_close(session, row, inp)
     try:

@@ -147,7 +147,8 @@ async def post_event(order_id: str, who: Writer, session: SessionDep, client: Te
                      event: Annotated[EventIn, Body(openapi_examples=EVENT_EXAMPLES)]
                      ) -> EventAccepted:
     row = load_order(session, order_id)
-    return await submit_event(session, client, settings, row, event.model_dump(mode="json"), who)
+    return await submit_event(session, client, settings, row, event.model_dump(mode="json"),
+                              who.name, who.role.value)
 
 
 @router.get("/{order_id}/timeline", response_model=Timeline)
