@@ -49,6 +49,25 @@ class Settings(BaseSettings):
         default=5, ge=1, description="consecutive failed deliveries before a subscription is "
                                      "disabled")
 
+    # Follow-up survey links (api/survey_tokens.py). Unset secret: one is generated once into
+    # DATA_DIR/survey_secret, so links keep working across restarts of `make run`.
+    survey_secret: SecretStr | None = Field(
+        default=None, description="HMAC key of survey links; unset = DATA_DIR/survey_secret")
+    public_base_url: str | None = Field(
+        default=None, description="scheme://host[:port] customers reach the API at; "
+                                  "default http://API_HOST:API_PORT")
+
+    # Document archive (receipts, evidence): content-addressed, write-once.
+    archive_backend: Literal["local", "s3"] = "local"
+    archive_dir: Path | None = Field(default=None, description="default: DATA_DIR/archive")
+    s3_endpoint_url: str | None = Field(
+        default=None, description="an S3-compatible endpoint; unset = AWS S3")
+    s3_bucket: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    receipt_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+
     @cached_property
     def db_url(self) -> str:
         if self.database_url:
@@ -58,6 +77,11 @@ class Settings(BaseSettings):
     @property
     def temporal_target(self) -> str:
         return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def public_url(self) -> str:
+        """Base of absolute links sent to customers (no trailing slash)."""
+        return (self.public_base_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
 
     @property
     def temporal_ui_url(self) -> str:

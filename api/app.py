@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from api import errors
 from api.routers import escalations, health, inbox, orders, sla_policies, subscriptions
+from archive import archive_from_settings
 from config import Settings
 from db.engine import make_engine, session_factory, transaction
 from db.policies import seed_from_file
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
+        app.state.archive = archive_from_settings(settings)
         with transaction(app.state.sessions) as session:
             seeded = seed_from_file(session, policy_bodies, str(settings.sla_policies))
         if seeded:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from temporalio.client import Client
 
 from api.errors import ApiError
+from archive import Archive
 from config import Settings
 from db.keys import find_active_key
 
@@ -49,9 +50,14 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def get_archive(request: Request) -> Archive:
+    return request.app.state.archive
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+ArchiveDep = Annotated[Archive, Depends(get_archive)]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `waybill keys create`")
 
