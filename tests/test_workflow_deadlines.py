@@ -368,8 +368,11 @@ INVALID = [
     (Stage.DELIVERED, EventType.DELIVERED, POD),
     (Stage.DELIVERED, EventType.CANCELLED, CANCEL),
     (Stage.DELIVERED, EventType.SURVEY_RESPONSE, SURVEY),  # survey not due yet
-    (Stage.RECEIPT_ARCHIVED, EventType.RECEIPT_RETURNED, RECEIPT),  # receipt twice
     (Stage.FOLLOWED_UP, EventType.SURVEY_RESPONSE, SURVEY),  # survey answered twice
+    (Stage.PICKED, EventType.STOCK_SHORTAGE, {"lines": [{"sku": "SKU-1", "qty": 1}]}),
+    (Stage.DELIVERED, EventType.SHORTAGE_DECISION, {"decision": "cancel", "decided_by": "Li"}),
+    (Stage.CONFIRMED, EventType.DELIVERY_EXCEPTION, {"reason": "weather", "text": "storm"}),
+    (Stage.IN_TRANSIT, EventType.FOLLOW_UP_CALL, {"outcome": "no_answer"}),
 ]
 
 

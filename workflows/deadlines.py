@@ -52,6 +52,13 @@ def after(state: OrderState, start: datetime, seconds: float) -> datetime:
     return add_working_time(start, seconds, calendar)
 
 
+def _resumed(state: OrderState, stage_start: datetime) -> datetime:
+    """A stage clock paused while the customer decided on a shortage restarts at the decision."""
+    if not state.decisions:
+        return stage_start
+    return max(stage_start, datetime.fromisoformat(state.decisions[-1]["at"]))
+
+
 def latest_eta(state: OrderState) -> datetime | None:
     """The ETA of the newest scan (by event time) that carries one: older scans never count."""
     with_eta = [s for s in state.scans if s.eta is not None]
@@ -69,15 +76,20 @@ def active_deadlines(state: OrderState, now: datetime) -> list[ActiveDeadline]:
     def add(kind: BreachKind, due: datetime, fire: datetime | None = None) -> None:
         out.append(ActiveDeadline(kind, due, fire or due))
 
-    if stage == Stage.RECEIVED:
-        add(BreachKind.CONFIRM_LATE, after(state, times[Stage.RECEIVED], policy.confirm_within))
-    if stage == Stage.CONFIRMED:
-        add(BreachKind.PICK_LATE, after(state, times[Stage.CONFIRMED], policy.pick_within))
-    if stage in _BEFORE_SHIPMENT:
+    if state.decision is not None:
+        # Waiting on the customer: their answer is the clock; the warehouse's clocks pause.
+        add(BreachKind.DECISION_LATE, state.decision.due_at)
+    elif stage == Stage.RECEIVED:
+        add(BreachKind.CONFIRM_LATE,
+            after(state, _resumed(state, times[Stage.RECEIVED]), policy.confirm_within))
+    elif stage == Stage.CONFIRMED or state.repick_since is not None:
+        picking_from = state.repick_since or _resumed(state, times[Stage.CONFIRMED])
+        add(BreachKind.PICK_LATE, after(state, picking_from, policy.pick_within))
+    if stage in _BEFORE_SHIPMENT and state.decision is None:
         add(BreachKind.SHIP_LATE, state.promised_ship_by)
     if stage in _BEFORE_SHIPMENT or stage in _MOVING:
         add(BreachKind.DELIVERY_LATE, state.promised_delivery_by)
-    if stage in _MOVING:
+    if stage in _MOVING and not state.lost:
         last_seen = max([times[Stage.SHIPPED],
                          *(min(s.occurred_at, s.seen_at or s.occurred_at) for s in state.scans)])
         add(BreachKind.SCAN_GAP, last_seen + _secs(policy.scan_gap))
@@ -97,5 +109,10 @@ def next_follow_up_change(state: OrderState) -> datetime | None:
     if survey.status == FollowUpStatus.PENDING:
         return survey.due_at
     if survey.status == FollowUpStatus.DUE:
-        return survey.expires_at
+        steps = [survey.expires_at]
+        if survey.remind_at is not None and survey.reminded_at is None:
+            steps.append(survey.remind_at)
+        if survey.next_call_at is not None:
+            steps.append(survey.next_call_at)
+        return min(steps)
     return None

@@ -9,19 +9,24 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
 
 # Payload types come from outside the sandbox so the converter sees the real datetime class.
 with workflow.unsafe.imports_passed_through():
     from activities.projection import ProjectionActivities
     from workflows import search
+    from workflows.claim_types import ClaimCause, ClaimClosed, OpenClaimInput
     from workflows.deadlines import ActiveDeadline, active_deadlines, next_follow_up_change
     from workflows.deliveries import Deliveries
     from workflows.escalation_link import EscalationLink
+    from workflows.order_exceptions import OrderExceptions
+    from workflows.order_follow_up import OrderFollowUp
     from workflows.types import (
         AFTER_DELIVERY,
         TERMINAL_STAGES,
         Breach,
+        ClaimRef,
         Deadline,
         EscalationInput,
         EventInput,
@@ -41,6 +46,11 @@ with workflow.unsafe.imports_passed_through():
 
 SYSTEM_ACTOR = "waybill"
 SYSTEM_SOURCE = "system"
+# Orders started before claims, complaints, shortages and survey reminders existed replay
+# without them: every behaviour that issues new commands checks this patch.
+EXCEPTIONS_PATCH = "exceptions-and-after-delivery"
+CLAIM_CONDITIONS = {"damaged": ClaimCause.DAMAGED, "short": ClaimCause.SHORT,
+                    "refused": ClaimCause.REFUSED}
 
 # Which stages each posted event may arrive in. One table, read by the validator.
 ALLOWED_IN: dict[EventType, frozenset[Stage]] = {
@@ -55,7 +65,15 @@ ALLOWED_IN: dict[EventType, frozenset[Stage]] = {
     EventType.NOTE: frozenset(Stage) - TERMINAL_STAGES,
     EventType.PROMISE_CHANGED: frozenset({Stage.RECEIVED, Stage.CONFIRMED, Stage.PICKED,
                                           Stage.SHIPPED, Stage.IN_TRANSIT}),
+    EventType.STOCK_SHORTAGE: frozenset({Stage.RECEIVED, Stage.CONFIRMED}),
+    EventType.SHORTAGE_DECISION: frozenset({Stage.RECEIVED, Stage.CONFIRMED, Stage.PICKED}),
+    EventType.DELIVERY_EXCEPTION: frozenset({Stage.SHIPPED, Stage.IN_TRANSIT}),
+    EventType.FOLLOW_UP_CALL: AFTER_DELIVERY,
 }
+# Events that move the goods on: held while the customer's shortage decision is awaited.
+_HELD_BY_DECISION = frozenset({EventType.CONFIRMED, EventType.PICKED, EventType.SHIPPED,
+                               EventType.STOCK_SHORTAGE})
+_CLAIM_STAGES = frozenset({Stage.SHIPPED, Stage.IN_TRANSIT}) | AFTER_DELIVERY
 
 _PROJECTION_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 
@@ -86,7 +104,7 @@ def created_entry(inp: OrderInput) -> TimelineEntry:
 
 
 @workflow.defn
-class OrderWorkflow:
+class OrderWorkflow(OrderExceptions, OrderFollowUp):
     @workflow.init
     def __init__(self, inp: OrderInput) -> None:
         self._s = OrderState(
@@ -107,6 +125,9 @@ class OrderWorkflow:
         self._pending: list[TimelineEntry] = [created_entry(inp)]
         self._escalations = EscalationLink()
         self._deliveries = Deliveries()
+        # Child workflows (claims, complaints) to start: (workflow name, input, workflow id).
+        self._children: list[tuple[str, Any, str]] = []
+        self._v2 = workflow.patched(EXCEPTIONS_PATCH)
 
     @workflow.run
     async def run(self, inp: OrderInput) -> Stage:
@@ -114,6 +135,7 @@ class OrderWorkflow:
             self._changed = False
             self._refresh()
             await self._sync_escalations()
+            await self._start_children()
             await self._project()
             if self._s.stage in TERMINAL_STAGES:
                 break
@@ -141,8 +163,44 @@ class OrderWorkflow:
         self._refresh()
         self._changed = True
         await self._sync_escalations()
+        await self._start_children()
         await self._project()
         return EventResult(event_id=inp.event_id, stage=self._s.stage)
+
+    @workflow.update
+    async def open_claim(self, inp: OpenClaimInput) -> str:
+        """A claim opened by hand; the order stays open until it closes."""
+        claim_id = self._open_claim(inp.cause, "manual", inp.actor, inp.source, inp.description)
+        self._changed = True
+        await self._start_children()
+        await self._project()
+        return claim_id
+
+    @open_claim.validator
+    def _validate_claim(self, inp: OpenClaimInput) -> None:
+        stage = self._s.stage
+        if stage not in _CLAIM_STAGES:
+            raise _reject("invalid_transition", f"a claim cannot be opened in stage {stage}",
+                          current_stage=stage.value)
+
+    @workflow.signal
+    def claim_closed(self, inp: ClaimClosed) -> None:
+        s, now = self._s, workflow.now()
+        ref = next((c for c in s.claims if c.claim_id == inp.claim_id), None)
+        if ref is None or ref.closed_at is not None:
+            return
+        ref.closed_at, ref.outcome = now, inp.outcome
+        self._record(f"claim-{inp.claim_id}-closed", SystemEventType.CLAIM_CLOSED, now,
+                     {"claim_id": inp.claim_id, "outcome": inp.outcome})
+        if s.stage in TERMINAL_STAGES:
+            pass
+        elif s.lost and s.delivery is None and not self._open_claims():
+            # The goods are gone and the claim is settled: the exception ends the order.
+            s.on_time, s.in_full = False, False
+            self._close(now, {"ended_by": "claim", "claim_id": inp.claim_id})
+        elif s.stage in AFTER_DELIVERY:
+            self._maybe_close(now)
+        self._changed = True
 
     @apply_event.validator
     def _validate_event(self, inp: EventInput) -> None:
@@ -153,17 +211,25 @@ class OrderWorkflow:
                               event_id=inp.event_id)
             raise _reject("duplicate_event", "event already applied", event_id=inp.event_id)
         stage = self._s.stage
-        if stage not in ALLOWED_IN[inp.type]:
+        repick = inp.type == EventType.PICKED and self._s.repick_since is not None
+        if stage not in ALLOWED_IN[inp.type] and not repick:
             raise _reject("invalid_transition", f"{inp.type} is not allowed in stage {stage}",
                           current_stage=stage.value, event_type=inp.type.value)
         if inp.type == EventType.RECEIPT_RETURNED and self._s.receipt is not None:
-            raise _reject("invalid_transition", "the receipt was already returned",
-                          current_stage=stage.value, event_type=inp.type.value)
-        if inp.type == EventType.SURVEY_RESPONSE:
+            self._check_receipt_version(inp, _reject)
+        if self._s.decision is not None and inp.type in _HELD_BY_DECISION:
+            raise _reject("decision_pending", "the customer's shortage decision is awaited",
+                          current_stage=stage.value, event_type=inp.type.value,
+                          decision_due_at=self._s.decision.due_at.isoformat())
+        if inp.type == EventType.SHORTAGE_DECISION:
+            self._check_decision(inp, _reject)
+        if inp.type in (EventType.SURVEY_RESPONSE, EventType.FOLLOW_UP_CALL):
             survey = self._s.survey
             status = survey.status if survey else None
-            if status != FollowUpStatus.DUE:
-                raise _reject("invalid_transition", "the survey is not awaiting an answer",
+            open_for = (FollowUpStatus.DUE,) if inp.type == EventType.SURVEY_RESPONSE \
+                else (FollowUpStatus.PENDING, FollowUpStatus.DUE)
+            if status not in open_for:
+                raise _reject("invalid_transition", "the follow-up is not awaiting an answer",
                               current_stage=stage.value, event_type=inp.type.value,
                               survey_status=status)
         if inp.type == EventType.PROMISE_CHANGED:
@@ -183,8 +249,13 @@ class OrderWorkflow:
                 self._enter(Stage.CONFIRMED, at)
             case EventType.PICKED:
                 self._set_qty("picked", data["lines"], default=0)
-                s.in_full = all((line.picked or 0) >= line.ordered for line in s.lines)
+                s.in_full = all((line.picked or 0) >= line.due for line in s.lines)
+                s.repick_since = None
                 self._enter(Stage.PICKED, at)
+                if self._v2 and not s.in_full:
+                    self._ask_decision("short_pick", inp.event_id, at, {
+                        line.sku: line.picked or 0 for line in s.lines
+                        if (line.picked or 0) < line.due})
             case EventType.SHIPPED:
                 s.shipment = {k: data.get(k)
                               for k in ("carrier", "tracking_no", "vehicle", "driver")}
@@ -202,25 +273,26 @@ class OrderWorkflow:
             case EventType.DELIVERED:
                 self._deliver(data, inp.occurred_at, at)
             case EventType.RECEIPT_RETURNED:
-                s.receipt = {"document": data["document"], "returned_at": at.isoformat()}
-                s.stage_times[Stage.RECEIPT_ARCHIVED.value] = at
-                self._after_track(Stage.RECEIPT_ARCHIVED, at)
+                self._archive_receipt(inp, at)
             case EventType.SURVEY_RESPONSE:
-                assert s.survey is not None
-                s.survey.status = FollowUpStatus.ANSWERED
-                s.survey.scores = data["scores"]
-                s.survey.comment = data.get("comment")
-                s.survey.answered_at = at
-                self._after_track(Stage.FOLLOWED_UP, at)
+                self._answered(data, data.get("channel") or "api", at)
+            case EventType.FOLLOW_UP_CALL:
+                self._called(data, inp.actor, at)
             case EventType.CANCELLED:
-                s.cancel_reason = data["reason"]
-                self._enter(Stage.CANCELLED, at)
+                self._cancel(data["reason"], at)
             case EventType.PROMISE_CHANGED:
                 if data.get("promised_ship_by"):
                     s.promised_ship_by = _ts(data["promised_ship_by"])
                 if data.get("promised_delivery_by"):
                     s.promised_delivery_by = _ts(data["promised_delivery_by"])
                 self._dirty = True
+            case EventType.STOCK_SHORTAGE:
+                self._ask_decision("stock_shortage", inp.event_id, at,
+                                   {line["sku"]: int(line["qty"]) for line in data["lines"]})
+            case EventType.SHORTAGE_DECISION:
+                self._decided(inp, at)
+            case EventType.DELIVERY_EXCEPTION:
+                self._delivery_exception(inp, at)
             case EventType.NOTE:
                 pass
 
@@ -249,12 +321,17 @@ class OrderWorkflow:
                 line.delivered = next(q for q in (line.shipped, line.picked, line.ordered)
                                       if q is not None)
         s.in_full = data["condition"] == "intact" and all(
-            (line.delivered or 0) >= line.ordered for line in s.lines)
+            (line.delivered or 0) >= line.due for line in s.lines)
         s.on_time = occurred_at <= s.promised_delivery_by
         due = at + timedelta(seconds=s.policy.survey_after)
-        s.survey = Survey(status=FollowUpStatus.PENDING, due_at=due,
-                          expires_at=due + timedelta(seconds=s.policy.survey_window))
+        window = timedelta(seconds=s.policy.survey_window)
+        s.survey = Survey(status=FollowUpStatus.PENDING, due_at=due, expires_at=due + window,
+                          remind_at=due + window / 2 if self._v2 else None)
         self._enter(Stage.DELIVERED, at)
+        cause = CLAIM_CONDITIONS.get(data["condition"])
+        if self._v2 and cause is not None:
+            self._open_claim(cause, "delivery", SYSTEM_ACTOR, SYSTEM_SOURCE,
+                             f"delivered {data['condition']}, signed by {data.get('signer')}")
 
     def _set_qty(self, attr: str, lines: list[dict[str, Any]], default: int) -> None:
         qty = {line["sku"]: int(line["qty"]) for line in lines}
@@ -263,16 +340,27 @@ class OrderWorkflow:
 
     def _after_track(self, finished: Stage, at: datetime) -> None:
         """One post-delivery track ended; the order closes once both have."""
+        self._s.stage_times[finished.value] = at
+        if not self._maybe_close(at):
+            self._enter(finished, at)
+
+    def _maybe_close(self, at: datetime) -> bool:
+        """Close once the receipt is back, the follow-up is over and no claim is open."""
         s = self._s
-        s.stage_times[finished.value] = at
         receipt_done = s.receipt is not None
         survey_done = s.survey is not None and s.survey.status in (
             FollowUpStatus.ANSWERED, FollowUpStatus.UNSUCCESSFUL)
-        if receipt_done and survey_done:
-            self._enter(Stage.CLOSED, at)
-            self._record("order-closed", SystemEventType.CLOSED, at, {})
-        else:
-            self._enter(finished, at)
+        if receipt_done and survey_done and not self._open_claims():
+            self._close(at, {})
+            return True
+        return False
+
+    def _close(self, at: datetime, data: dict[str, Any]) -> None:
+        self._enter(Stage.CLOSED, at)
+        self._record("order-closed", SystemEventType.CLOSED, at, data)
+
+    def _open_claims(self) -> list[ClaimRef]:
+        return [c for c in self._s.claims if c.closed_at is None]
 
     def _enter(self, stage: Stage, at: datetime) -> None:
         self._s.stage = stage
@@ -296,20 +384,6 @@ class OrderWorkflow:
             if deadline.fire_at <= now and deadline.key not in open_keys:
                 self._breach(deadline, now)
         self._set_next_deadline(deadlines, self._open_breach_keys())
-
-    def _advance_follow_up(self, now: datetime) -> None:
-        survey = self._s.survey
-        if survey is None or self._s.stage in TERMINAL_STAGES:
-            return
-        if survey.status == FollowUpStatus.PENDING and now >= survey.due_at:
-            survey.status = FollowUpStatus.DUE
-            self._record("survey-due", SystemEventType.SURVEY_DUE, survey.due_at,
-                         {"expires_at": survey.expires_at.isoformat()})
-        if survey.status == FollowUpStatus.DUE and now >= survey.expires_at:
-            survey.status = FollowUpStatus.UNSUCCESSFUL
-            self._record("follow-up-unsuccessful", SystemEventType.FOLLOW_UP_UNSUCCESSFUL,
-                         survey.expires_at, {"due_at": survey.due_at.isoformat()})
-            self._after_track(Stage.FOLLOWED_UP, survey.expires_at)
 
     def _open_breaches(self) -> list[Breach]:
         return [b for b in self._s.breaches if b.cleared_at is None]
@@ -347,6 +421,14 @@ class OrderWorkflow:
 
     async def _sync_escalations(self) -> None:
         await self._escalations.sync()
+
+    async def _start_children(self) -> None:
+        """Claims and complaints run as children that outlive the order (ABANDON)."""
+        while self._children:
+            name, arg, child_id = self._children.pop(0)
+            with contextlib.suppress(WorkflowAlreadyStartedError):
+                await workflow.start_child_workflow(
+                    name, arg, id=child_id, parent_close_policy=ParentClosePolicy.ABANDON)
 
     def _set_next_deadline(self, deadlines: list[ActiveDeadline],
                            open_keys: set[tuple[str, str]]) -> None:

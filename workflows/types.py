@@ -232,6 +232,12 @@ class LineState:
     picked: int | None = None
     shipped: int | None = None
     delivered: int | None = None
+    agreed: int | None = None  # set by a customer's partial decision; in-full is judged on it
+
+    @property
+    def due(self) -> int:
+        """What the customer is owed: the agreed quantity, else the ordered one."""
+        return self.ordered if self.agreed is None else self.agreed
 
 
 @dataclass
@@ -265,6 +271,36 @@ class Survey:
     scores: dict[str, int] | None = None
     comment: str | None = None
     answered_at: datetime | None = None
+    remind_at: datetime | None = None  # halfway through the window; None for old orders
+    reminded_at: datetime | None = None
+    goods_ok: bool | None = None
+    suggestions: str | None = None
+    channel: str | None = None  # web | phone | api
+    outcome: str | None = None  # answered | refused | expired
+    calls: list[dict[str, Any]] = field(default_factory=list)  # {at, outcome, actor}
+    next_call_at: datetime | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PendingDecision:
+    """Stock is short: the customer must choose partial, backorder or cancel by `due_at`."""
+
+    kind: str  # stock_shortage | short_pick
+    reported_at: datetime
+    due_at: datetime
+    event_id: str
+    available: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class ClaimRef:
+    claim_id: str
+    cause: str
+    opened_at: datetime
+    origin: str
+    closed_at: datetime | None = None
+    outcome: str | None = None
 
 
 @dataclass
@@ -309,6 +345,13 @@ class OrderState:
     cancel_reason: str | None = None
     next_deadline: Deadline | None = None
     seq: int = 0
+    decision: PendingDecision | None = None
+    decisions: list[dict[str, Any]] = field(default_factory=list)  # the customer's choices
+    repick_since: datetime | None = None  # backorder after a short pick: to be picked again
+    exceptions: list[dict[str, Any]] = field(default_factory=list)  # delivery exceptions
+    claims: list[ClaimRef] = field(default_factory=list)
+    complaints: list[str] = field(default_factory=list)
+    lost: bool = False
 
 
 @dataclass
