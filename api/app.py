@@ -10,7 +10,15 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api import errors
-from api.routers import escalations, health, inbox, orders, sla_policies, subscriptions
+from api.routers import (
+    escalations,
+    health,
+    inbox,
+    orders,
+    receipts,
+    sla_policies,
+    subscriptions,
+)
 from archive import archive_from_settings
 from config import Settings
 from db.engine import make_engine, session_factory, transaction
@@ -57,4 +65,5 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(sla_policies.router)
     app.include_router(subscriptions.router)
     app.include_router(inbox.router)
+    app.include_router(receipts.router)
     return app

@@ -135,6 +135,9 @@ class DeliveredData(Strict):
 class Document(Strict):
     ref: Text
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    content_type: str | None = Field(default=None, max_length=100)
+    size: int | None = Field(default=None, ge=0)
+    filename: str | None = Field(default=None, max_length=255)
 
 
 class ReceiptData(Strict):

@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from db.document_models import Document
+from db.models import OrderEvent
 from db.upsert import insert_for
 
 
@@ -21,9 +22,14 @@ def record(session: Session, sha256: str, content_type: str, size: int, created_
     return session.execute(stmt).rowcount == 1
 
 
-def forget(session: Session, sha256: str) -> None:
-    """Drop a row that `record` just added for an upload that was then refused."""
-    session.execute(delete(Document).where(Document.sha256 == sha256))
+def forget_unreferenced(session: Session, sha256: str, event_id: str) -> None:
+    """Drop the row `record` just added for an upload that was then refused.
+
+    Kept if some order's timeline already holds `event_id` (the event naming this document),
+    e.g. when another order was sent the same bytes at the same time.
+    """
+    referenced = select(OrderEvent.id).where(OrderEvent.event_id == event_id).exists()
+    session.execute(delete(Document).where(Document.sha256 == sha256, ~referenced))
 
 
 def find(session: Session, sha256: str) -> Document | None:

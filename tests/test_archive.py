@@ -5,15 +5,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import socket
 import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
-from pydantic import SecretStr
 
 from archive import (
     ALLOWED_TYPES,
@@ -26,9 +22,10 @@ from archive import (
 from archive.local import LocalArchive
 from archive.s3 import S3Archive
 from config import Settings
+from tests.moto_s3 import SECRET, moto_server, new_bucket, raw_client
+from tests.moto_s3 import s3_settings as s3_fields
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\nminimal\n%%EOF\n"
-SECRET = "s3cr3t-never-in-logs-0123456789"
 
 
 def test_sniffs_by_magic_bytes_only() -> None:
@@ -102,36 +99,20 @@ def test_settings_choose_the_local_directory(tmp_path: Path) -> None:
         archive_from_settings(Settings(data_dir=tmp_path, archive_backend="s3"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
 def s3_settings(s3_endpoint: str, tmp_path: Path) -> Settings:
-    bucket = f"receipts-{os.urandom(4).hex()}"
-    settings = Settings(data_dir=tmp_path, archive_backend="s3", s3_endpoint_url=s3_endpoint,
-                        s3_bucket=bucket, s3_region="us-east-1", s3_access_key_id="AKIDTEST",
-                        s3_secret_access_key=SecretStr(SECRET))
-    _raw_client(settings).create_bucket(Bucket=bucket)
-    return settings
+    return Settings(data_dir=tmp_path, **s3_fields(s3_endpoint, new_bucket(s3_endpoint)))
 
 
 def _raw_client(settings: Settings):  # type: ignore[no-untyped-def]
-    assert settings.s3_secret_access_key is not None
-    return boto3.client("s3", endpoint_url=settings.s3_endpoint_url, region_name="us-east-1",
-                        aws_access_key_id=settings.s3_access_key_id,
-                        aws_secret_access_key=settings.s3_secret_access_key.get_secret_value())
+    assert settings.s3_endpoint_url is not None
+    return raw_client(settings.s3_endpoint_url)
 
 
 def test_s3_put_get_idempotent_never_overwrites(s3_settings: Settings) -> None:

@@ -1,0 +1,198 @@
+"""Receipts (回单): upload the signed receipt of a delivered order, read back any version.
+
+The document goes into the content-addressed archive first, then a `receipt_returned` event
+referencing it goes to the order, so an event never names a document the archive lacks.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
+
+from api.deps import (
+    ALL_ROLES,
+    ArchiveDep,
+    Principal,
+    Role,
+    SessionDep,
+    SettingsDep,
+    TemporalDep,
+    require,
+)
+from api.errors import ApiError
+from api.order_events import load_order, submit_event
+from api.receipt_schemas import ReceiptUploaded, ReceiptVersions, ReceiptVersionView
+from api.receipt_views import content_disposition, receipt_versions
+from api.uploads import Upload, multipart_body, read_upload
+from archive import Archive, ArchiveError, DocumentCorrupt, DocumentMissing
+from db import documents
+from db import orders as repo
+from db.models import Order
+from workflows.types import AFTER_DELIVERY, TERMINAL_STAGES, Stage
+
+log = logging.getLogger("waybill.api.receipts")
+
+router = APIRouter(prefix="/v1/orders", tags=["receipts"])
+
+Writer = Annotated[Principal, Depends(require(Role.OPERATOR, Role.SUPERVISOR, Role.INTEGRATION,
+                                              Role.ADMIN))]
+Reader = Annotated[Principal, Depends(require(*ALL_ROLES))]
+
+_EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+
+
+def event_id_for(sha256: str) -> str:
+    """The same bytes are the same receipt event: a repeated upload cannot add a version."""
+    return f"receipt-{sha256[:32]}"
+
+
+@router.post(
+    "/{order_id}/receipt", status_code=201, response_model=ReceiptUploaded,
+    openapi_extra=multipart_body(description="the signed receipt"),
+    responses={200: {"description": "these bytes were already uploaded for this order"},
+               404: {"description": "order_not_found"},
+               409: {"description": "order_not_delivered, order_closed, or a workflow "
+                                    "rejection such as invalid_transition"},
+               413: {"description": "file_too_large"},
+               415: {"description": "unsupported_media_type: not a PDF, JPEG or PNG"},
+               422: {"description": "missing_file, empty_file, invalid_multipart"},
+               503: {"description": "archive_unavailable"}})
+async def upload_receipt(order_id: str, request: Request, response: Response, who: Writer,
+                         session: SessionDep, client: TemporalDep, settings: SettingsDep,
+                         archive: ArchiveDep) -> ReceiptUploaded:
+    row = load_order(session, order_id)
+    stage = Stage(row.stage)
+    if stage not in AFTER_DELIVERY and stage not in TERMINAL_STAGES:
+        raise ApiError(409, "order_not_delivered",
+                       f"a receipt comes back after delivery; the order is {stage.value}",
+                       order_id=order_id, current_stage=stage.value)
+    upload = await read_upload(request, settings.receipt_max_bytes)
+    if repo.find_event(session, order_id, event_id_for(upload.sha256)) is not None:
+        response.status_code = 200
+        return _uploaded(session, order_id, upload, duplicate=True)
+    if stage in TERMINAL_STAGES:
+        raise ApiError(409, "order_closed", f"the order is {stage.value}: it takes no receipt",
+                       order_id=order_id, current_stage=stage.value)
+
+    sha = await _put(archive, upload)
+    added = documents.record(session, sha, upload.content_type, len(upload.data), who.name)
+    session.commit()  # the record exists before any event can point at it
+    try:
+        await submit_event(session, client, settings, row, _event_body(order_id, upload),
+                           who.name, who.role.value)
+    except ApiError as exc:
+        session.rollback()
+        if exc.code == "event_id_reused" and \
+                repo.find_event(session, order_id, event_id_for(sha)) is not None:
+            # A concurrent upload of the same bytes got there first, with its own timestamp.
+            response.status_code = 200
+            return _uploaded(session, order_id, upload, duplicate=True)
+        if added:
+            documents.forget_unreferenced(session, sha, event_id_for(sha))
+            session.commit()
+        raise
+    return _uploaded(session, order_id, upload, duplicate=False)
+
+
+@router.get("/{order_id}/receipt/versions", response_model=ReceiptVersions)
+def list_receipt_versions(order_id: str, _: Reader, session: SessionDep) -> ReceiptVersions:
+    row = load_order(session, order_id)
+    return ReceiptVersions(order_id=order_id, items=receipt_versions(row.detail.get("receipt")))
+
+
+@router.get(
+    "/{order_id}/receipt",
+    response_class=Response,
+    responses={200: {"description": "the document, exactly as uploaded",
+                     "content": {t: {} for t in _EXTENSIONS}},
+               304: {"description": "If-None-Match matched: the client's copy is current"},
+               404: {"description": "order_not_found, receipt_not_found, "
+                                    "receipt_version_not_found"},
+               500: {"description": "document_corrupt or document_missing: the archived bytes "
+                                    "no longer match their hash"}})
+async def download_receipt(order_id: str, request: Request, _: Reader, session: SessionDep,
+                           archive: ArchiveDep,
+                           version: Annotated[int | None, Query(ge=1)] = None) -> Response:
+    row = load_order(session, order_id)
+    chosen = _version(row, version)
+    etag = f'"{chosen.sha256}"'
+    headers = {"ETag": etag, "X-Content-SHA256": chosen.sha256,
+               "X-Receipt-Version": str(chosen.version), "X-Content-Type-Options": "nosniff",
+               "Cache-Control": "private, max-age=31536000, immutable"}
+    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
+    data = await _get(archive, order_id, chosen)
+    content_type = chosen.content_type or "application/octet-stream"
+    filename = chosen.filename or \
+        f"receipt-{order_id}-v{chosen.version}.{_EXTENSIONS.get(content_type, 'bin')}"
+    headers["Content-Disposition"] = content_disposition(filename)
+    return Response(content=data, media_type=content_type, headers=headers)
+
+
+def _event_body(order_id: str, upload: Upload) -> dict[str, Any]:
+    filename = upload.filename or f"receipt-{order_id}.{_EXTENSIONS[upload.content_type]}"
+    return {"event_id": event_id_for(upload.sha256), "type": "receipt_returned",
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "data": {"document": {"ref": f"archive:sha256:{upload.sha256}",
+                                  "sha256": upload.sha256, "content_type": upload.content_type,
+                                  "size": len(upload.data), "filename": filename}}}
+
+
+def _uploaded(session: Session, order_id: str, upload: Upload,
+              duplicate: bool) -> ReceiptUploaded:
+    session.expire_all()  # the worker's projection has written the order since we read it
+    row = load_order(session, order_id)
+    versions = [v for v in receipt_versions(row.detail.get("receipt"))
+                if v.sha256 == upload.sha256]
+    if not versions:
+        # Cannot happen while the workflow projects before answering; retrying is safe.
+        raise ApiError(503, "receipt_not_projected", "the receipt was accepted but the order "
+                       "does not show it yet; send it again", order_id=order_id)
+    return ReceiptUploaded(**versions[-1].model_dump(), order_id=order_id, duplicate=duplicate,
+                           stage=row.stage)
+
+
+def _version(row: Order, version: int | None) -> ReceiptVersionView:
+    versions = receipt_versions(row.detail.get("receipt"))
+    if not versions:
+        raise ApiError(404, "receipt_not_found", f"order {row.order_id} has no receipt yet",
+                       order_id=row.order_id)
+    if version is None:
+        return versions[-1]
+    if version > len(versions):
+        raise ApiError(404, "receipt_version_not_found",
+                       f"order {row.order_id} has no receipt version {version}",
+                       order_id=row.order_id, versions=len(versions))
+    return versions[version - 1]
+
+
+async def _put(archive: Archive, upload: Upload) -> str:
+    try:
+        return await run_in_threadpool(archive.put, upload.data)
+    except ArchiveError as exc:
+        log.error("archive put failed", extra={"sha256": upload.sha256, "error": str(exc)})
+        raise ApiError(503, "archive_unavailable", "the document archive did not take the file",
+                       sha256=upload.sha256) from None
+
+
+async def _get(archive: Archive, order_id: str, chosen: ReceiptVersionView) -> bytes:
+    where = {"order_id": order_id, "sha256": chosen.sha256, "version": chosen.version}
+    try:
+        return await run_in_threadpool(archive.get, chosen.sha256)
+    except DocumentCorrupt as exc:
+        log.error("archived receipt is corrupt", extra={**where, "error": str(exc)})
+        raise ApiError(500, "document_corrupt", "the archived receipt no longer matches its "
+                       "hash; it is not served", **where) from None
+    except DocumentMissing as exc:
+        log.error("archived receipt is missing", extra={**where, "error": str(exc)})
+        raise ApiError(500, "document_missing", "the archive does not hold this receipt",
+                       **where) from None
+    except ArchiveError as exc:
+        log.error("archive get failed", extra={**where, "error": str(exc)})
+        raise ApiError(503, "archive_unavailable", "the document archive did not answer",
+                       **where) from None
