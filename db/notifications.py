@@ -49,6 +49,9 @@ class NotificationEvent(StrEnum):
     ORDER_DELIVERED = "order.delivered"
     ORDER_SURVEY_DUE = "order.survey_due"
     ESCALATION_LEVEL_CHANGED = "escalation.level_changed"
+    CLAIM_OPENED = "claim.opened"  # customer (the desk gets an inbox copy)
+    CLAIM_PAYOUT_ISSUED = "claim.payout_issued"  # customer: amount and voucher
+    CLAIM_CLOSED = "claim.closed"  # customer: closed without payment (none owed, withdrawn)
 
 
 class Audience(StrEnum):
