@@ -44,7 +44,7 @@ from workflows.types import (
 # Rejections raised by the workflow's update validator, by their ApplicationError type.
 REJECTIONS = {"invalid_transition": 409, "event_id_reused": 409, "unknown_sku": 422,
               "invalid_promise": 422, "invalid_quantity": 422, "decision_not_pending": 409,
-              "survey_closed": 409}
+              "decision_pending": 409, "receipt_unchanged": 409}
 
 
 def body_hash(body: Any) -> str:

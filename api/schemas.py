@@ -177,6 +177,22 @@ class FollowUpCallData(Strict):
         return self
 
 
+class FollowUpCallIn(FollowUpCallData):
+    """POST /v1/orders/{id}/follow-up-call: give `call_id` to make a retried post harmless."""
+
+    call_id: EventId | None = None
+    occurred_at: AwareDatetime | None = None
+    _occurred = field_validator("occurred_at")(lambda v: _utc(v) if v else v)
+
+
+class FollowUpCallAccepted(BaseModel):
+    accepted: bool = True
+    duplicate: bool
+    stage: str
+    event_id: str
+    follow_up: dict[str, Any] | None = None
+
+
 class ShortageData(Strict):
     """Stock short at confirmation: what is available per short line."""
 
@@ -363,6 +379,8 @@ class LineView(BaseModel):
     picked: int | None = None
     shipped: int | None = None
     delivered: int | None = None
+    agreed: int | None = Field(default=None, description="agreed by the customer after a "
+                               "shortage; in-full is judged against it")
 
 
 class DeadlineView(BaseModel):
@@ -417,6 +435,12 @@ class OrderView(BaseModel):
     receipt: dict[str, Any] | None = None
     follow_up: dict[str, Any] | None = None
     cancel_reason: str | None = None
+    awaiting_decision: dict[str, Any] | None = Field(
+        default=None, description="a shortage or short pick awaiting the customer's choice")
+    decisions: list[dict[str, Any]] = Field(default_factory=list)
+    exceptions: list[dict[str, Any]] = Field(default_factory=list)
+    claims: list[dict[str, Any]] = Field(default_factory=list)
+    complaints: list[str] = Field(default_factory=list)
     workflow_id: str
     created_at: datetime
     updated_at: datetime

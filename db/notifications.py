@@ -48,10 +48,19 @@ class NotificationEvent(StrEnum):
     ORDER_DELAY_RISK = "order.delay_risk"  # proactive: sent before the promise is missed
     ORDER_DELIVERED = "order.delivered"
     ORDER_SURVEY_DUE = "order.survey_due"
+    ORDER_SURVEY_REMINDER = "order.survey_reminder"  # halfway through the survey window
+    ORDER_DECISION_REQUIRED = "order.decision_required"  # customer: stock is short, choose
+    ORDER_DELIVERY_EXCEPTION = "order.delivery_exception"  # customer: trouble on the way
+    ORDER_CANCELLED = "order.cancelled"  # customer: reason
+    ORDER_RELEASE_RESERVATION = "order.release_reservation"  # integrations: free the stock
+    FOLLOW_UP_CALL_DUE = "follow_up.call_due"  # staff: call the customer again
     ESCALATION_LEVEL_CHANGED = "escalation.level_changed"
     CLAIM_OPENED = "claim.opened"  # customer (the desk gets an inbox copy)
     CLAIM_PAYOUT_ISSUED = "claim.payout_issued"  # customer: amount and voucher
     CLAIM_CLOSED = "claim.closed"  # customer: closed without payment (none owed, withdrawn)
+    COMPLAINT_ROUTED = "complaint.routed"  # staff: the responsible department's inbox
+    COMPLAINT_REPLIED = "complaint.replied"  # customer: first reply, plan, promised time
+    COMPLAINT_SATISFACTION_REQUESTED = "complaint.satisfaction_requested"  # customer
 
 
 class Audience(StrEnum):

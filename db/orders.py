@@ -10,6 +10,7 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from db.follow_ups import upsert_follow_up
 from db.models import Order, OrderEvent
 from db.upsert import insert_for
 from policies import snapshot
@@ -94,6 +95,8 @@ def _detail(inp: ProjectionInput) -> dict[str, Any]:
         "receipt": s.receipt, "survey": s.survey, "breaches": s.breaches,
         "cancel_reason": s.cancel_reason,
         "next_deadline": s.next_deadline,
+        "decision": s.decision, "decisions": s.decisions, "exceptions": s.exceptions,
+        "claims": s.claims, "complaints": s.complaints, "lost": s.lost,
     })
 
 
@@ -130,4 +133,6 @@ def apply_projection(session: Session, inp: ProjectionInput) -> None:
     session.execute(insert.on_conflict_do_update(
         index_elements=["order_id"], set_=dynamic,
         where=Order.projection_seq < insert.excluded.projection_seq))
+    if s.survey is not None:
+        upsert_follow_up(session, s)
 

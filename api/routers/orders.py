@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -26,6 +27,8 @@ from api.schemas import (
     EVENT_EXAMPLES,
     EventAccepted,
     EventIn,
+    FollowUpCallAccepted,
+    FollowUpCallIn,
     OrderCreate,
     OrderPage,
     OrderView,
@@ -47,6 +50,7 @@ Writer = Annotated[Principal, Depends(require(Role.OPERATOR, Role.SUPERVISOR, Ro
                                               Role.ADMIN))]
 Reader = Annotated[Principal, Depends(require(*ALL_ROLES))]
 Auditor = Annotated[Principal, Depends(require(Role.AUDITOR, Role.ADMIN))]
+CallTaker = Annotated[Principal, Depends(require(Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN))]
 
 
 def _view(session: Session, row: Order) -> OrderView:
@@ -149,6 +153,34 @@ async def post_event(order_id: str, who: Writer, session: SessionDep, client: Te
     row = load_order(session, order_id)
     return await submit_event(session, client, settings, row, event.model_dump(mode="json"),
                               who.name, who.role.value)
+
+
+@router.post("/{order_id}/follow-up-call", status_code=201,
+             response_model=FollowUpCallAccepted,
+             responses={404: {"description": "order_not_found"},
+                        409: {"description": "invalid_transition: no follow-up is open"}})
+async def record_follow_up_call(order_id: str, body: FollowUpCallIn, who: CallTaker,
+                                session: SessionDep, client: TemporalDep,
+                                settings: SettingsDep) -> FollowUpCallAccepted:
+    """A phone follow-up (回访电话). `no_answer` schedules another call (customer service is
+    told when it is due) up to the policy's count; `refused` ends the follow-up unsuccessful;
+    `answered` records the customer's answers as a survey response would."""
+    row = load_order(session, order_id)
+    event_id = f"call-{body.call_id or uuid.uuid4().hex}"
+    data = body.model_dump(mode="json", exclude={"call_id", "occurred_at"})
+    occurred = (body.occurred_at or datetime.now(UTC)).isoformat()
+    if body.call_id is not None:
+        known = repo.find_event(session, order_id, event_id)
+        if known is not None and known.data == data:
+            occurred = known.occurred_at.isoformat()  # a retry of the same call
+    result = await submit_event(session, client, settings, row, {
+        "event_id": event_id, "type": "follow_up_call", "occurred_at": occurred, "data": data},
+        who.name, who.role.value)
+    session.expire_all()
+    return FollowUpCallAccepted(duplicate=result.duplicate, stage=result.stage,
+                                event_id=event_id,
+                                follow_up=(load_order(session, order_id).detail or {})
+                                .get("survey"))
 
 
 @router.get("/{order_id}/timeline", response_model=Timeline)
