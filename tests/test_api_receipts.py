@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import os
@@ -147,6 +148,43 @@ async def test_a_huge_upload_is_refused_from_its_declared_length(api: Api) -> No
     resp = await upload(api, order_id, big)
     assert resp.status_code == 413 and error_code(resp) == "file_too_large"
     assert archived_files(api) == []
+
+
+async def test_a_streamed_upload_is_read_only_up_to_the_limit(api: Api) -> None:
+    """Without a Content-Length the body is read as it comes, and reading stops at the limit."""
+    order_id = await delivered(api)
+    boundary = "receipt-boundary"
+    pulled = 0
+
+    async def body() -> AsyncIterator[bytes]:
+        nonlocal pulled
+        yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+               f"filename=\"big.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-").encode()
+        for _ in range(200):
+            pulled += 1
+            yield b"0" * 65536
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    resp = await api.http.post(
+        f"/v1/orders/{order_id}/receipt", content=body(),
+        headers={**api.auth("operator"),
+                 "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert resp.status_code == 413 and error_code(resp) == "file_too_large"
+    assert pulled <= 3  # of 200 chunks (12.5 MiB): the rest was never read
+    assert archived_files(api) == [] and document_rows(api) == []
+
+
+async def test_the_same_file_sent_twice_at_once_is_one_receipt(api: Api) -> None:
+    order_id = await delivered(api)
+    pdf = minimal_pdf()
+    first, second = await asyncio.gather(upload(api, order_id, pdf), upload(api, order_id, pdf))
+    assert {first.status_code, second.status_code} <= {200, 201}, (first.text, second.text)
+    assert first.json()["version"] == second.json()["version"] == 1
+    versions = (await api.get(f"/v1/orders/{order_id}/receipt/versions")).json()["items"]
+    assert [v["sha256"] for v in versions] == [sha(pdf)]
+    timeline = (await api.get(f"/v1/orders/{order_id}/timeline")).json()["items"]
+    assert [e["type"] for e in timeline].count("receipt_returned") == 1
+    assert [r.sha256 for r in document_rows(api)] == [sha(pdf)]
 
 
 async def test_order_must_exist_be_delivered_and_be_open(api: Api) -> None:
