@@ -14,31 +14,35 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities.claims import ClaimActivities
+from activities.complaints import ComplaintActivities
 from activities.notify import NotifierActivities
 from activities.projection import ProjectionActivities
 from config import Settings
 from db.engine import make_engine, session_factory
 from workflows import search
 from workflows.claim import ClaimWorkflow
+from workflows.complaint import ComplaintWorkflow
 from workflows.escalation import EscalationWorkflow
 from workflows.order import OrderWorkflow
 
 log = logging.getLogger("waybill.worker")
 
-WORKFLOWS = [OrderWorkflow, EscalationWorkflow, ClaimWorkflow]
+WORKFLOWS = [OrderWorkflow, EscalationWorkflow, ComplaintWorkflow, ClaimWorkflow]
 
 
 def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: str,
                  executor: ThreadPoolExecutor, settings: Settings | None = None) -> Worker:
     projections = ProjectionActivities(sessions)
     notifier = NotifierActivities(sessions, settings or Settings())
+    complaints = ComplaintActivities(sessions)
     claims = ClaimActivities(sessions)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=[projections.project_order, projections.project_escalation,
-                    notifier.deliver, claims.project_claim],
+                    notifier.deliver, complaints.project_complaint,
+                    claims.project_claim],
         activity_executor=executor,
         max_concurrent_activities=8,
         # Let in-flight projections finish on shutdown rather than be retried elsewhere.

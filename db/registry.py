@@ -5,3 +5,4 @@ import db.notification_models  # noqa: F401
 import db.follow_up_models  # noqa: F401
 import db.document_models  # noqa: F401
 import db.claim_models  # noqa: F401
+import db.complaint_models  # noqa: F401

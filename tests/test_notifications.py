@@ -54,6 +54,8 @@ TEMPLATE_VARIABLES = {
     "order_id", "escalation_id", "event_type", "customer_name", "promised_delivery_by",
     "carrier", "tracking_no", "eta", "delivered_at", "level", "previous_level", "kind",
     "stage", "due_at",
+    "complaint_id", "category", "department", "description", "reply", "plan", "promised_by",
+    "resolution",
     "claim_id", "cause_text", "amount", "currency", "voucher", "outcome_text",
 }
 ALERT_VARIABLES = {"subscription_id", "url", "failures", "last_error", "disabled_at"}
