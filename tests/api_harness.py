@@ -15,7 +15,9 @@ from temporalio.client import Client
 
 from api.app import create_app
 from api.deps import Role
+from archive import archive_from_settings
 from config import Settings
+from db import documents
 from db.engine import make_engine, session_factory, transaction
 from db.keys import create_key
 from tests.conftest import running_worker
@@ -46,6 +48,16 @@ class Api:
 
     async def get(self, path: str, role: str = "operator", **params: Any) -> httpx.Response:
         return await self.http.get(path, headers=self.auth(role), params=params)
+
+    def archived_receipt(self, text: str = "receipt") -> dict[str, Any]:
+        """A receipt_returned event's data naming a document really in the archive."""
+        data = b"%PDF-1.4\n% " + text.encode() + b"\n%%EOF\n"
+        sha256 = archive_from_settings(self.settings).put(data)
+        engine = make_engine(self.settings.db_url)
+        with transaction(session_factory(engine)) as session:
+            documents.record(session, sha256, "application/pdf", len(data), "test")
+        engine.dispose()
+        return {"document": {"ref": f"archive:sha256:{sha256}", "sha256": sha256}}
 
 
 def order_body(order_id: str | None = None, tier: str = "standard", ship_in_h: float = 48,

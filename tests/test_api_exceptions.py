@@ -156,3 +156,18 @@ async def test_cancellation_tells_the_customer_and_asks_integrations_to_release_
     assert release.body["data"]["reason"] == "customer changed supplier"
     assert {line["sku"]: line["picked"] for line in release.body["data"]["lines"]} == {
         "SKU-1": 10, "SKU-2": 4}
+
+
+async def test_a_receipt_event_must_name_an_archived_document(
+        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path) -> None:
+    async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as api:
+        order_id = await created(api)
+        await walk(api, order_id, [("confirmed", {}), ("picked", FULL_PICK), ("shipped", SHIP),
+                                   ("delivered", POD)])
+        unknown = await api.event(order_id, "receipt_returned",
+                                  {"document": {"ref": "scan.pdf", "sha256": "c" * 64}})
+        assert unknown.status_code == 422
+        assert unknown.json()["error"]["code"] == "document_not_archived"
+        assert (await view(api, order_id))["receipt"] is None
+        await walk(api, order_id, [("receipt_returned", api.archived_receipt())])
+        assert (await view(api, order_id))["stage"] == "receipt_archived"

@@ -13,7 +13,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.api_harness import Api, api_stack, order_body
-from tests.builders import FULL_PICK, POD, RECEIPT, SHIP, SURVEY, policy_yaml
+from tests.builders import FULL_PICK, POD, SHIP, SURVEY, policy_yaml
 
 FAST_SURVEY = policy_yaml(survey_after="PT1S")
 BREACH_IN_SECONDS = policy_yaml(confirm_within="PT2S")
@@ -165,7 +165,7 @@ async def test_every_event_type_drives_the_order_to_closed(
                   "in_transit"),
                  ("delivered", POD, "delivered"),
                  ("tracking_scan", {"location": "door", "status": "delivered"}, "delivered"),
-                 ("receipt_returned", RECEIPT, "receipt_archived")]
+                 ("receipt_returned", api.archived_receipt(), "receipt_archived")]
         for type_, data, stage in steps:
             resp = await api.event(order_id, type_, data, role="operator")
             assert resp.status_code == 200, resp.text

@@ -13,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from db.engine import make_engine
 from db.models import EscalationRow, Order, OrderEvent
 from tests.api_harness import api_stack, order_body
-from tests.builders import FULL_PICK, POD, RECEIPT, SHIP
+from tests.builders import FULL_PICK, POD, SHIP
 from tests.conftest import running_worker
 
 
@@ -40,7 +40,7 @@ async def test_order_completes_after_the_worker_is_replaced(
             # The integration's retry of a delivery it never saw answered is harmless.
             retry = await api.event(order_id, "shipped", SHIP, event_id="shipped", occurred_at=at)
             assert retry.json()["duplicate"] is True
-            for type_, data in (("delivered", POD), ("receipt_returned", RECEIPT)):
+            for type_, data in (("delivered", POD), ("receipt_returned", api.archived_receipt())):
                 assert (await api.event(order_id, type_, data, event_id=type_)).status_code == 200
 
         view = (await api.get(f"/v1/orders/{order_id}")).json()

@@ -36,6 +36,7 @@ from api.schemas import (
     TimelineEntryView,
 )
 from api.views import order_view, workflow_id
+from db import documents
 from db import escalations as escalation_repo
 from db import orders as repo
 from db import policies as policy_repo
@@ -151,6 +152,12 @@ async def post_event(order_id: str, who: Writer, session: SessionDep, client: Te
                      event: Annotated[EventIn, Body(openapi_examples=EVENT_EXAMPLES)]
                      ) -> EventAccepted:
     row = load_order(session, order_id)
+    if event.type == "receipt_returned":
+        sha256 = event.data.document.sha256
+        if not documents.is_archived(session, sha256):
+            raise ApiError(422, "document_not_archived", "the receipt must be uploaded first "
+                           f"(POST /v1/orders/{order_id}/receipt); no archived document has "
+                           "this sha256", sha256=sha256)
     return await submit_event(session, client, settings, row, event.model_dump(mode="json"),
                               who.name, who.role.value)
 
