@@ -32,8 +32,9 @@ WORKFLOWS = [OrderWorkflow, EscalationWorkflow, ComplaintWorkflow, ClaimWorkflow
 
 def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: str,
                  executor: ThreadPoolExecutor, settings: Settings | None = None) -> Worker:
-    projections = ProjectionActivities(sessions)
-    notifier = NotifierActivities(sessions, settings or Settings())
+    settings = settings or Settings()
+    projections = ProjectionActivities(sessions, settings)
+    notifier = NotifierActivities(sessions, settings)
     complaints = ComplaintActivities(sessions)
     claims = ClaimActivities(sessions)
     return Worker(

@@ -6,6 +6,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
 from activities.notices import escalation_notices, order_notices
+from api.survey_tokens import links_for
+from config import Settings
 from db.engine import transaction
 from db.escalations import apply_escalation_projection
 from db.notifications import enqueue
@@ -14,8 +16,10 @@ from workflows.types import EscalationProjection, ProjectionInput
 
 
 class ProjectionActivities:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], settings: Settings | None = None) -> None:
         self._sessions = sessions
+        # Survey invitations carry a signed link; made once, so the secret file is read once.
+        self._survey_links = links_for(settings or Settings())
 
     @activity.defn
     def project_order(self, inp: ProjectionInput) -> list[str]:
@@ -25,7 +29,8 @@ class ProjectionActivities:
         """
         with transaction(self._sessions) as session:
             apply_projection(session, inp)
-            return enqueue(session, order_notices(inp.state, inp.entries))
+            return enqueue(session, order_notices(inp.state, inp.entries,
+                                                  survey_url=self._survey_links.url))
 
     @activity.defn
     def project_escalation(self, inp: EscalationProjection) -> list[str]:

@@ -18,6 +18,7 @@ from api.routers import (
     receipts,
     sla_policies,
     subscriptions,
+    survey_page,
 )
 from archive import archive_from_settings
 from config import Settings
@@ -65,5 +66,6 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(sla_policies.router)
     app.include_router(subscriptions.router)
     app.include_router(inbox.router)
+    app.include_router(survey_page.router)
     app.include_router(receipts.router)
     return app

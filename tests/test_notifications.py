@@ -53,7 +53,7 @@ from tests.notify_harness import (
 TEMPLATE_VARIABLES = {
     "order_id", "escalation_id", "event_type", "customer_name", "promised_delivery_by",
     "carrier", "tracking_no", "eta", "delivered_at", "level", "previous_level", "kind",
-    "stage", "due_at",
+    "stage", "due_at", "survey_url", "expires_at",
     "complaint_id", "category", "department", "description", "reply", "plan", "promised_by",
     "resolution",
     "claim_id", "cause_text", "amount", "currency", "voucher", "outcome_text",
