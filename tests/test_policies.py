@@ -69,3 +69,39 @@ def test_bad_file_names_file_policy_and_key(tmp_path: Path, body: str,
 def test_missing_file_is_a_policy_error(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="cannot read"):
         load_policies(tmp_path / "absent.yaml")
+
+
+def test_sections_for_exceptions_are_parsed_with_defaults_for_what_is_left_out(
+        tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(policy_yaml() + "    decision_within: PT2H\n"
+                    "    claims: {contact_within: PT1H, currency: USD}\n"
+                    "    follow_up: {call_retries: 0}\n")
+    policy = load_policies(path)["standard"]
+    assert policy.decision_within == 7200
+    assert (policy.claims.contact_within, policy.claims.currency) == (3600, "USD")
+    assert policy.claims.payout_within == 5 * 86400  # not given: the default
+    assert policy.follow_up.call_retries == 0
+    assert policy.complaints.low_score_max == 2
+
+
+def test_key_accounts_get_tighter_exception_deadlines() -> None:
+    policies = load_policies(DEFAULT_POLICY_FILE)
+    standard, key = policies["standard"], policies["key_account"]
+    assert key.decision_within < standard.decision_within
+    assert key.claims.contact_within < standard.claims.contact_within
+    assert key.complaints.first_reply_within < standard.complaints.first_reply_within
+
+
+@pytest.mark.parametrize("section, message", [
+    ("claims: {currency: yuan}", "'currency'"),
+    ("claims: {pay_within: P1D}", "unknown key"),
+    ("complaints: {low_score_max: 9}", "'low_score_max'"),
+    ("follow_up: {call_retry_after: soon}", "'call_retry_after'"),
+    ("follow_up: [1, 2]", "expected a mapping"),
+])
+def test_bad_sections_name_the_key(tmp_path: Path, section: str, message: str) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(policy_yaml() + f"    {section}\n")
+    with pytest.raises(PolicyError, match=message):
+        load_policies(path)
