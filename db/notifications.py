@@ -102,7 +102,8 @@ class Notice:
             told through its in-app inbox.
         escalation_id: the escalation it is about, if any.
         data: template variables (customer_name, carrier, tracking_no, eta,
-            promised_delivery_by, delivered_at, level, previous_level, kind, stage, due_at...),
+            promised_delivery_by, delivered_at, level, previous_level, kind, stage, due_at,
+            reason, text, available, decision_due_at, phone, calls_made...),
             also sent as the webhook payload's `data`.
     """
 

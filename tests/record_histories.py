@@ -104,7 +104,31 @@ async def ladder_climbs_then_resolved(env: WorkflowEnvironment, h: WorkflowHandl
     await h.result()
 
 
+async def shortage_calls_and_receipt_versions(env: WorkflowEnvironment,
+                                              h: WorkflowHandle) -> None:
+    """Issue 4's order paths: a short pick decided partial, a phone follow-up retried, a
+    receipt replaced by a second version (recorded with the exceptions patch)."""
+    await _send(env, h, EventType.CONFIRMED)
+    await _send(env, h, EventType.PICKED, {"lines": [{"sku": "SKU-1", "qty": 8},
+                                                     {"sku": "SKU-2", "qty": 4}]})
+    await _send(env, h, EventType.SHORTAGE_DECISION, {
+        "decision": "partial", "decided_by": "Ms Zhang", "lines": [{"sku": "SKU-1", "qty": 8}]})
+    await _send(env, h, EventType.SHIPPED, SHIP)
+    await _send(env, h, EventType.DELIVERY_EXCEPTION, {"reason": "weather", "text": "storm"})
+    await _send(env, h, EventType.DELIVERED, POD)
+    await _send(env, h, EventType.RECEIPT_RETURNED, RECEIPT)
+    await _send(env, h, EventType.RECEIPT_RETURNED,
+                {"document": {"ref": "archive:sha256:" + "b" * 64, "sha256": "b" * 64}}, n=2)
+    await env.sleep(timedelta(days=1, minutes=1))
+    await _send(env, h, EventType.FOLLOW_UP_CALL, {"outcome": "no_answer"})
+    await env.sleep(timedelta(hours=4, minutes=1))
+    await _send(env, h, EventType.FOLLOW_UP_CALL, {"outcome": "answered", "goods_ok": True,
+                "scores": {"timeliness": 4, "completeness": 5, "courtesy": 5}}, n=2)
+    await h.result()
+
+
 SCENARIOS: dict[str, Scenario] = {
+    "shortage_calls_and_receipt_versions": shortage_calls_and_receipt_versions,
     "happy_path": happy_path,
     "breaches_then_cancel": breaches_then_cancel,
     "transit_trouble_and_unanswered_survey": transit_trouble_and_unanswered_survey,
@@ -122,7 +146,9 @@ async def main() -> None:
         url = f"sqlite:///{tmp}/record.db"
         upgrade(url)
         async with running_worker(env.client, url, TASK_QUEUE):
-            for name, scenario in SCENARIOS.items():
+            # `python -m tests.record_histories NAME...` records only those (keep old files).
+            chosen = sys.argv[1:] or list(SCENARIOS)
+            for name, scenario in ((n, SCENARIOS[n]) for n in chosen):
                 inp = order_input(await env.get_current_time(), order_id=f"SO-{name}")
                 h = await env.client.start_workflow(OrderWorkflow.run, inp, id=f"order-{name}",
                                                     task_queue=TASK_QUEUE)

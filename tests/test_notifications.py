@@ -57,6 +57,7 @@ TEMPLATE_VARIABLES = {
     "complaint_id", "category", "department", "description", "reply", "plan", "promised_by",
     "resolution",
     "claim_id", "cause_text", "amount", "currency", "voucher", "outcome_text",
+    "reason", "text", "available", "decision_due_at", "new_promise", "phone", "calls_made",
 }
 ALERT_VARIABLES = {"subscription_id", "url", "failures", "last_error", "disabled_at"}
 
