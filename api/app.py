@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from api import errors
 from api.routers import (
+    complaints,
     escalations,
     health,
     inbox,
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(health.router)
     app.include_router(orders.router)
     app.include_router(escalations.router)
+    app.include_router(complaints.router)
     app.include_router(sla_policies.router)
     app.include_router(subscriptions.router)
     app.include_router(inbox.router)

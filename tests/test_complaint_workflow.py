@@ -141,6 +141,7 @@ async def test_complaint_walks_every_step_to_closed(
                       {"score": 4, "comment": "quick"}) == ComplaintStep.CLOSED
     final = await h.result()
     assert final.step == ComplaintStep.CLOSED and final.breaches == []
+    assert (final.due_kind, final.due_at) == (None, None)
     assert (final.satisfaction_outcome, final.satisfaction_score) == ("answered", 4)
 
     with sessions() as session:

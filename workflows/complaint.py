@@ -243,6 +243,7 @@ class ComplaintWorkflow:
     def _close(self) -> None:
         s, now = self._s, workflow.now()
         s.step, s.closed_at = ComplaintStep.CLOSED, now
+        set_due(s)
         self._record(f"{SYSTEM_PREFIX}closed", ComplaintSystemEvent.CLOSED.value, now,
                      {"satisfaction_outcome": s.satisfaction_outcome,
                       "satisfaction_score": s.satisfaction_score})
