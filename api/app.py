@@ -11,6 +11,8 @@ from temporalio.client import Client
 
 from api import errors
 from api.routers import (
+    claim_documents,
+    claims,
     complaints,
     escalations,
     health,
@@ -68,6 +70,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(sla_policies.router)
     app.include_router(subscriptions.router)
     app.include_router(inbox.router)
+    app.include_router(claims.router)
+    app.include_router(claim_documents.router)
     app.include_router(survey_page.router)
     app.include_router(receipts.router)
     return app

@@ -6,6 +6,7 @@ bytes, their SHA-256 and the type their magic bytes show, or a 4xx ApiError.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -32,6 +33,8 @@ class Upload:
     content_type: str  # from the magic bytes, never from the client
     filename: str | None
     claimed_type: str | None
+    # The form's text fields beside the file, e.g. a claim document's `kind`.
+    fields: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def multipart_body(field: str = "file", description: str = "the document") -> dict[str, Any]:
@@ -71,6 +74,7 @@ async def read_upload(request: Request, max_bytes: int, field: str = "file") -> 
                            field=field)
         data = await _read_at_most(part, max_bytes)
         filename, claimed = clean_filename(part.filename), part.content_type
+        texts = {k: v for k, v in form.multi_items() if isinstance(v, str)}
     finally:
         await form.close()
     if not data:
@@ -81,7 +85,8 @@ async def read_upload(request: Request, max_bytes: int, field: str = "file") -> 
                        "the file is not a PDF, JPEG or PNG document", claimed_type=claimed,
                        filename=filename, allowed=sorted(ALLOWED_TYPES))
     return Upload(data=data, sha256=hashlib.sha256(data).hexdigest(),
-                  content_type=content_type, filename=filename, claimed_type=claimed)
+                  content_type=content_type, filename=filename, claimed_type=claimed,
+                  fields=texts)
 
 
 def clean_filename(name: str | None) -> str | None:

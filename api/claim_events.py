@@ -1,0 +1,169 @@
+"""Opening a claim and posting events to one: the paths every claim endpoint takes.
+
+A running order opens its claims itself (its `open_claim` update), so it knows to stay open
+until they close; for an order already closed or cancelled the claim is started directly.
+Events go to the claim's workflow as an update whose validator decides; its rejections become
+API errors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.claim_schemas import ClaimEventAccepted, ClaimOpened
+from api.deps import Principal
+from api.errors import ApiError
+from api.order_events import body_hash, ensure_started, load_order, workflow_input
+from api.rejections import as_api_error
+from api.views import workflow_id
+from config import Settings
+from db import claims as repo
+from db.claim_models import ClaimRow
+from db.models import Order
+from workflows.claim import ClaimWorkflow
+from workflows.claim_types import (
+    ClaimCause,
+    ClaimEventInput,
+    ClaimEventType,
+    ClaimInput,
+    OpenClaimInput,
+    claim_workflow_id,
+)
+from workflows.types import TERMINAL_STAGES, LineState, Stage
+
+# Rejections by the claim's update validator (and the order's open_claim), by type.
+REJECTIONS = {"invalid_transition": 409, "event_id_reused": 409, "invalid_event": 422,
+              "compensation_above_cap": 422, "override_reason_required": 422,
+              "compensation_basis_required": 422, "currency_mismatch": 422,
+              "override_forbidden": 403}
+_LINE_FIELDS = {f.name for f in dataclasses.fields(LineState)}
+_MAX_NUMBERS_TRIED = 100
+
+
+def load_claim(session: Session, claim_id: str) -> ClaimRow:
+    row = repo.get_claim(session, claim_id)
+    if row is None:
+        raise ApiError(404, "claim_not_found", f"claim {claim_id} does not exist",
+                       claim_id=claim_id)
+    return row
+
+
+async def open_claim(session: Session, client: Client, settings: Settings, order_id: str,
+                     cause: ClaimCause, description: str, who: Principal) -> ClaimOpened:
+    row = load_order(session, order_id)
+    if Stage(row.stage) not in TERMINAL_STAGES:
+        try:
+            return await _through_order(client, settings, row, cause, description, who)
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+        session.expire_all()
+        row = load_order(session, order_id)
+        if Stage(row.stage) not in TERMINAL_STAGES:
+            # The order was stored but its workflow never started (Temporal was down).
+            await ensure_started(client, settings, row)
+            return await _through_order(client, settings, row, cause, description, who)
+    return await _directly(session, client, settings, row, cause, description, who)
+
+
+async def _through_order(client: Client, settings: Settings, row: Order, cause: ClaimCause,
+                         description: str, who: Principal) -> ClaimOpened:
+    # By name: the order's module is the lead's, and the update is its contract.
+    handle = client.get_workflow_handle(workflow_id(row.order_id))
+    try:
+        claim_id = await handle.execute_update(
+            "open_claim", OpenClaimInput(cause=cause, description=description, actor=who.name,
+                                         source=who.role.value),
+            result_type=str, rpc_timeout=timedelta(seconds=settings.update_timeout_seconds))
+    except WorkflowUpdateFailedError as exc:
+        raise as_api_error(exc, REJECTIONS) or exc from exc.cause
+    return ClaimOpened(claim_id=claim_id, order_id=row.order_id, cause=cause.value,
+                       origin="manual", workflow_id=claim_workflow_id(claim_id))
+
+
+async def _directly(session: Session, client: Client, settings: Settings, row: Order,
+                    cause: ClaimCause, description: str, who: Principal) -> ClaimOpened:
+    """The order has ended: start the claim on its own, under the next free number."""
+    order = workflow_input(row)
+    number = repo.next_claim_number(session, row.order_id)
+    for _ in range(_MAX_NUMBERS_TRIED):
+        claim_id = f"{row.order_id}-CL{number}"
+        inp = ClaimInput(
+            claim_id=claim_id, order_id=row.order_id, cause=cause, origin="manual",
+            opened_at=datetime.now(UTC), actor=who.name, source=who.role.value,
+            customer=order.customer, order_stage=Stage(row.stage), policy=order.policy,
+            lines=[LineState(**{k: v for k, v in line.items() if k in _LINE_FIELDS})
+                   for line in row.lines],
+            description=description, notify_order=False)
+        try:
+            # Reject duplicates: a closed claim's id is never reused for another claim.
+            await client.start_workflow(
+                ClaimWorkflow.run, inp, id=claim_workflow_id(claim_id),
+                task_queue=settings.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+        except WorkflowAlreadyStartedError:
+            number += 1  # taken by a claim not projected yet
+            continue
+        return ClaimOpened(claim_id=claim_id, order_id=row.order_id, cause=cause.value,
+                           origin="manual", workflow_id=claim_workflow_id(claim_id))
+    raise ApiError(503, "claim_id_unavailable", "no free claim number; try again",
+                   order_id=row.order_id)
+
+
+async def submit_claim_event(session: Session, client: Client, settings: Settings,
+                             row: ClaimRow, body: dict[str, Any],
+                             who: Principal) -> ClaimEventAccepted:
+    """Apply one event ({event_id, type, occurred_at?, data}) to a claim.
+
+    A repeat of an event id with the same body is a duplicate (applied once); a different
+    body under that id is a 409, as for orders.
+    """
+    digest = body_hash(body)
+    event_id = body["event_id"]
+    known = repo.find_event(session, row.id, event_id)
+    if known is not None:
+        if known.body_hash != digest:
+            raise ApiError(409, "event_id_reused", "event_id was already used for another event",
+                           event_id=event_id)
+        return _accepted(row, duplicate=True)
+    if row.state == "closed":
+        raise _closed(row, body["type"])
+    occurred = body.get("occurred_at")
+    inp = ClaimEventInput(
+        event_id=event_id, type=ClaimEventType(body["type"]), data=body["data"],
+        actor=who.name, actor_role=who.role.value, source=who.role.value, body_hash=digest,
+        occurred_at=datetime.fromisoformat(occurred).astimezone(UTC) if occurred else None)
+    handle = client.get_workflow_handle_for(ClaimWorkflow.run, claim_workflow_id(row.id))
+    try:
+        result = await handle.execute_update(
+            ClaimWorkflow.apply, inp, id=event_id,
+            rpc_timeout=timedelta(seconds=settings.update_timeout_seconds))
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError) and cause.type == "duplicate_event":
+            return _accepted(row, duplicate=True)
+        raise as_api_error(exc, REJECTIONS) or exc from exc.cause
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+        raise _closed(row, body["type"]) from exc  # it closed between our read and the update
+    return ClaimEventAccepted(duplicate=False, claim_id=row.id, state=result.state.value,
+                              step=result.step.value)
+
+
+def _accepted(row: ClaimRow, duplicate: bool) -> ClaimEventAccepted:
+    return ClaimEventAccepted(duplicate=duplicate, claim_id=row.id, state=row.state,
+                              step=row.step)
+
+
+def _closed(row: ClaimRow, event_type: str) -> ApiError:
+    return ApiError(409, "invalid_transition", "the claim is closed", claim_id=row.id,
+                    current_step="closed", event_type=event_type)
