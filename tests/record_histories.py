@@ -22,6 +22,10 @@ from db.migrate import upgrade
 from tests.builders import FULL_PICK, POD, RECEIPT, SHIP, SURVEY, event, order_input
 from tests.conftest import running_worker
 from worker import ensure_search_attributes
+from workflows.claim import ClaimWorkflow
+from workflows.claim_types import ClaimEventInput, ClaimEventType
+from workflows.complaint import ComplaintWorkflow
+from workflows.complaint_types import ComplaintEventInput, ComplaintEventType
 from workflows.escalation import EscalationWorkflow
 from workflows.order import OrderWorkflow
 from workflows.types import (
@@ -127,7 +131,61 @@ async def shortage_calls_and_receipt_versions(env: WorkflowEnvironment,
     await h.result()
 
 
+async def damage_claim_paid_and_complaint(env: WorkflowEnvironment, h: WorkflowHandle) -> None:
+    """Damaged at delivery: a claim run to payout (its contact deadline missed first), and a
+    low survey score opening a complaint run to closed; the order closes after the claim."""
+    await _send(env, h, EventType.CONFIRMED)
+    await _send(env, h, EventType.PICKED, FULL_PICK)
+    await _send(env, h, EventType.SHIPPED, SHIP)
+    await _send(env, h, EventType.DELIVERED, {**POD, "condition": "damaged"})
+    order = await h.query(OrderWorkflow.state)
+    claim = env.client.get_workflow_handle(f"claim-{order.claims[0].claim_id}")
+    await env.sleep(timedelta(hours=5))  # past contact_within: the claim escalates
+
+    async def claim_event(type_: ClaimEventType, data: dict, role: str = "operator") -> None:
+        at = await env.get_current_time()
+        event_id = f"{type_}-{len(data)}-{data.get('kind', '')}"
+        await claim.execute_update(ClaimWorkflow.apply, ClaimEventInput(
+            event_id=event_id, type=type_, data=data, actor="desk", actor_role=role,
+            source=role, body_hash=event_id, occurred_at=at), id=event_id)
+
+    await claim_event(ClaimEventType.CUSTOMER_CONTACTED, {"note": "called the buyer"})
+    for kind in ("accident_report", "delivery_note"):
+        await claim_event(ClaimEventType.DOCUMENT_ADDED, {"kind": kind, "sha256": "c" * 64})
+    await claim_event(ClaimEventType.LIABILITY_DECIDED, {"liability": "carrier"})
+    await claim_event(ClaimEventType.COMPENSATION_SET, {
+        "amount_minor": 90000, "currency": "CNY", "weight_kg": 30,
+        "override": {"reason": "fragile goods, agreed with the carrier"}}, role="supervisor")
+    await claim_event(ClaimEventType.PAYOUT_ISSUED, {"voucher": "PV-2026-0042"})
+    await claim.result()
+
+    await _send(env, h, EventType.RECEIPT_RETURNED, RECEIPT)
+    await env.sleep(timedelta(days=1, minutes=1))
+    await _send(env, h, EventType.SURVEY_RESPONSE, {
+        "goods_ok": False, "scores": {"timeliness": 4, "completeness": 2, "courtesy": 4},
+        "suggestions": "pack fragile goods better", "channel": "web"})
+    await h.result()
+    order = await h.query(OrderWorkflow.state)
+    complaint = env.client.get_workflow_handle(f"complaint-{order.complaints[0]}")
+    for type_, data in ((ComplaintEventType.ROUTED, {"department": "warehouse"}),
+                        (ComplaintEventType.FIRST_REPLY, {
+                            "text": "sorry", "plan": "repack and resend",
+                            "promised_by": (await env.get_current_time()
+                                            + timedelta(days=2)).isoformat()}),
+                        (ComplaintEventType.RESOLVED, {"text": "resent, packed in crates"}),
+                        (ComplaintEventType.SATISFACTION, {"score": 4})):
+        await complaint.execute_update(ComplaintWorkflow.apply_event, ComplaintEventInput(
+            event_id=type_.value, type=type_, occurred_at=await env.get_current_time(),
+            data=data, actor="desk", source="operator", body_hash=type_.value), id=type_.value)
+    await complaint.result()
+    for child in (claim, complaint):
+        history = await child.fetch_history()
+        (HISTORIES / f"damage_claim_paid_and_complaint.{child.id.split('-')[0]}.json") \
+            .write_text(history.to_json())
+
+
 SCENARIOS: dict[str, Scenario] = {
+    "damage_claim_paid_and_complaint": damage_claim_paid_and_complaint,
     "shortage_calls_and_receipt_versions": shortage_calls_and_receipt_versions,
     "happy_path": happy_path,
     "breaches_then_cancel": breaches_then_cancel,
@@ -150,7 +208,9 @@ async def main() -> None:
             chosen = sys.argv[1:] or list(SCENARIOS)
             for name, scenario in ((n, SCENARIOS[n]) for n in chosen):
                 inp = order_input(await env.get_current_time(), order_id=f"SO-{name}")
-                h = await env.client.start_workflow(OrderWorkflow.run, inp, id=f"order-{name}",
+                # The order's id as the API names it: claims signal `order-<order_id>`.
+                h = await env.client.start_workflow(OrderWorkflow.run, inp,
+                                                    id=f"order-{inp.order_id}",
                                                     task_queue=TASK_QUEUE)
                 await scenario(env, h)
                 history = await h.fetch_history()
