@@ -411,6 +411,8 @@ class EscalationView(BaseModel):
     acknowledged_by: str | None = None
     snoozed_until: datetime | None = None
     next_step_at: datetime | None = None
+    subject: str = Field(default="", description="what breached when not the order itself: "
+                         "claim:<id> or complaint:<id>")
 
 
 class OrderView(BaseModel):

@@ -83,12 +83,18 @@ def test_dev_stack_runs_an_order_survives_restart_and_stops_cleanly(tmp_path: Pa
                 "event_id": f"e{i}", "type": type_, "occurred_at": now.isoformat(),
                 "data": data})
             assert resp.status_code == 200, resp.text
-        time.sleep(2)  # visibility is eventually consistent
-        listed = subprocess.run(
-            [str(BIN / "temporal"), "workflow", "list", "--address",
-             f"127.0.0.1:{ports['temporal']}", "--query", "WaybillStage='in_transit'"],
-            capture_output=True, text=True, check=True).stdout
-        assert "order-SO-DEV-1" in listed
+        # Visibility is eventually consistent, and a loaded machine slows the CLI: poll.
+        listed = ""
+        for _ in range(15):
+            run = subprocess.run(
+                [str(BIN / "temporal"), "workflow", "list", "--address",
+                 f"127.0.0.1:{ports['temporal']}", "--query", "WaybillStage='in_transit'"],
+                capture_output=True, text=True)
+            listed = run.stdout + run.stderr
+            if run.returncode == 0 and "order-SO-DEV-1" in run.stdout:
+                break
+            time.sleep(1)
+        assert "order-SO-DEV-1" in listed, listed
         assert httpx.get(f"http://127.0.0.1:{ports['ui']}/", timeout=5).status_code == 200
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=40) == 0
