@@ -113,8 +113,8 @@ def _remember_client(ts_env: WorkflowEnvironment) -> None:
     CLIENT[:] = [ts_env.client]
 
 
-@pytest.fixture
-async def new_order(ts_env: WorkflowEnvironment, sqlite_url: str,
+@pytest.fixture(name="new_order")
+async def new_order_fixture(ts_env: WorkflowEnvironment, sqlite_url: str,
                     task_queue: str) -> AsyncIterator[NewOrder]:
     """`await new_order(stage, **order_input_kw)`: start an order on a live worker, bring it to
     `stage` (default: just received) and return its handle."""

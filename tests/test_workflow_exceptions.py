@@ -19,7 +19,7 @@ from tests.test_workflow_deadlines import (  # noqa: F401  (fixtures)
     NewOrder,
     _remember_client,
     assert_rejected,
-    new_order,
+    new_order_fixture,
     post,
     secs,
     sleep_past,
