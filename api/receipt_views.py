@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from api.receipt_schemas import ReceiptVersionView
 
@@ -34,9 +33,3 @@ def receipt_versions(receipt: dict[str, Any] | None) -> list[ReceiptVersionView]
         previous = entry["sha256"]
     return views
 
-
-def content_disposition(filename: str) -> str:
-    """`attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266 / 5987)."""
-    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_"
-                       for c in filename)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

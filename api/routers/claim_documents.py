@@ -12,7 +12,6 @@ import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.concurrency import run_in_threadpool
 
 from api.claim_events import load_claim, submit_claim_event
 from api.claim_schemas import ClaimDocumentUploaded
@@ -27,11 +26,16 @@ from api.deps import (
     TemporalDep,
     require,
 )
+from api.documents import (
+    DOCUMENT_CONTENT,
+    archive_and_record,
+    default_filename,
+    fetch_verified,
+    serve,
+    verified_headers,
+)
 from api.errors import ApiError
-from api.receipt_views import content_disposition
 from api.uploads import Upload, read_upload
-from archive import Archive, ArchiveError, DocumentCorrupt, DocumentMissing
-from db import documents
 from workflows.claim_types import DocumentKind
 
 log = logging.getLogger("waybill.api.claims")
@@ -46,7 +50,6 @@ _UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-da
     "schema": {"type": "object", "required": ["file", "kind"], "properties": {
         "file": {"type": "string", "format": "binary", "description": "PDF, JPEG or PNG"},
         "kind": {"type": "string", "enum": _KINDS}}}}}}}
-_EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 
 
 def event_id_for(kind: str, sha256: str) -> str:
@@ -78,9 +81,7 @@ async def upload_document(claim_id: str, request: Request, response: Response, w
     if row.state == "closed" and not _on_file(row.detail, kind, upload.sha256):
         raise ApiError(409, "invalid_transition", "the claim is closed", claim_id=claim_id,
                        current_step="closed", event_type="document_added")
-    await _put(archive, upload)
-    documents.record(session, upload.sha256, upload.content_type, len(upload.data), who.name)
-    session.commit()  # the record exists before any event can point at it
+    await archive_and_record(session, archive, upload, who.name, log)
     try:
         accepted = await submit_claim_event(session, client, settings, row,
                                             _event_body(kind, upload), who)
@@ -105,7 +106,7 @@ async def upload_document(claim_id: str, request: Request, response: Response, w
 @router.get(
     "/{claim_id}/documents/{sha256}", response_class=Response,
     responses={200: {"description": "the document, exactly as uploaded",
-                     "content": {t: {} for t in _EXTENSIONS}},
+                     "content": DOCUMENT_CONTENT},
                404: {"description": "claim_not_found, document_not_found"},
                500: {"description": "document_corrupt or document_missing"}})
 async def download_document(claim_id: str, sha256: str, _: Reader, session: SessionDep,
@@ -116,14 +117,11 @@ async def download_document(claim_id: str, sha256: str, _: Reader, session: Sess
     if doc is None:
         raise ApiError(404, "document_not_found", f"claim {claim_id} has no document {sha256}",
                        claim_id=claim_id, sha256=sha256)
-    data = await _get(archive, claim_id, sha256)
+    data = await fetch_verified(archive, sha256, {"claim_id": claim_id, "sha256": sha256}, log,
+                                noun="document", log_noun="claim document")
     content_type = doc.get("content_type") or "application/octet-stream"
-    filename = doc.get("filename") or \
-        f"{claim_id}-{doc['kind']}.{_EXTENSIONS.get(content_type, 'bin')}"
-    return Response(content=data, media_type=content_type, headers={
-        "ETag": f'"{sha256}"', "X-Content-SHA256": sha256, "X-Content-Type-Options": "nosniff",
-        "Content-Disposition": content_disposition(filename),
-        "Cache-Control": "private, max-age=31536000, immutable"})
+    filename = doc.get("filename") or default_filename(f"{claim_id}-{doc['kind']}", content_type)
+    return serve(data, content_type, filename, verified_headers(sha256))
 
 
 def _on_file(detail: dict[str, Any] | None, kind: str, sha256: str) -> dict[str, Any] | None:
@@ -136,31 +134,4 @@ def _event_body(kind: str, upload: Upload) -> dict[str, Any]:
             "occurred_at": None,
             "data": {"kind": kind, "sha256": upload.sha256, "filename": upload.filename,
                      "content_type": upload.content_type, "size": len(upload.data)}}
-
-
-async def _put(archive: Archive, upload: Upload) -> str:
-    try:
-        return await run_in_threadpool(archive.put, upload.data)
-    except ArchiveError as exc:
-        log.error("archive put failed", extra={"sha256": upload.sha256, "error": str(exc)})
-        raise ApiError(503, "archive_unavailable", "the document archive did not take the file",
-                       sha256=upload.sha256) from None
-
-
-async def _get(archive: Archive, claim_id: str, sha256: str) -> bytes:
-    where = {"claim_id": claim_id, "sha256": sha256}
-    try:
-        return await run_in_threadpool(archive.get, sha256)
-    except DocumentCorrupt as exc:
-        log.error("archived claim document is corrupt", extra={**where, "error": str(exc)})
-        raise ApiError(500, "document_corrupt", "the archived document no longer matches its "
-                       "hash; it is not served", **where) from None
-    except DocumentMissing as exc:
-        log.error("archived claim document is missing", extra={**where, "error": str(exc)})
-        raise ApiError(500, "document_missing", "the archive does not hold this document",
-                       **where) from None
-    except ArchiveError as exc:
-        log.error("archive get failed", extra={**where, "error": str(exc)})
-        raise ApiError(503, "archive_unavailable", "the document archive did not answer",
-                       **where) from None
 

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from api.deps import (
@@ -24,12 +23,20 @@ from api.deps import (
     TemporalDep,
     require,
 )
+from api.documents import (
+    DOCUMENT_CONTENT,
+    EXTENSIONS,
+    archive_and_record,
+    default_filename,
+    fetch_verified,
+    serve,
+    verified_headers,
+)
 from api.errors import ApiError
 from api.order_events import load_order, submit_event
 from api.receipt_schemas import ReceiptUploaded, ReceiptVersions, ReceiptVersionView
-from api.receipt_views import content_disposition, receipt_versions
+from api.receipt_views import receipt_versions
 from api.uploads import Upload, multipart_body, read_upload
-from archive import Archive, ArchiveError, DocumentCorrupt, DocumentMissing
 from db import documents
 from db import orders as repo
 from db.models import Order
@@ -42,9 +49,6 @@ router = APIRouter(prefix="/v1/orders", tags=["receipts"])
 Writer = Annotated[Principal, Depends(require(Role.OPERATOR, Role.SUPERVISOR, Role.INTEGRATION,
                                               Role.ADMIN))]
 Reader = Annotated[Principal, Depends(require(*ALL_ROLES))]
-
-_EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
-
 
 def event_id_for(sha256: str) -> str:
     """The same bytes are the same receipt event: a repeated upload cannot add a version."""
@@ -79,9 +83,7 @@ async def upload_receipt(order_id: str, request: Request, response: Response, wh
         raise ApiError(409, "order_closed", f"the order is {stage.value}: it takes no receipt",
                        order_id=order_id, current_stage=stage.value)
 
-    sha = await _put(archive, upload)
-    added = documents.record(session, sha, upload.content_type, len(upload.data), who.name)
-    session.commit()  # the record exists before any event can point at it
+    sha, added = await archive_and_record(session, archive, upload, who.name, log)
     try:
         await submit_event(session, client, settings, row, _event_body(order_id, upload),
                            who.name, who.role.value)
@@ -109,7 +111,7 @@ def list_receipt_versions(order_id: str, _: Reader, session: SessionDep) -> Rece
     "/{order_id}/receipt",
     response_class=Response,
     responses={200: {"description": "the document, exactly as uploaded",
-                     "content": {t: {} for t in _EXTENSIONS}},
+                     "content": DOCUMENT_CONTENT},
                304: {"description": "If-None-Match matched: the client's copy is current"},
                404: {"description": "order_not_found, receipt_not_found, "
                                     "receipt_version_not_found"},
@@ -120,22 +122,19 @@ async def download_receipt(order_id: str, request: Request, _: Reader, session: 
                            version: Annotated[int | None, Query(ge=1)] = None) -> Response:
     row = load_order(session, order_id)
     chosen = _version(row, version)
-    etag = f'"{chosen.sha256}"'
-    headers = {"ETag": etag, "X-Content-SHA256": chosen.sha256,
-               "X-Receipt-Version": str(chosen.version), "X-Content-Type-Options": "nosniff",
-               "Cache-Control": "private, max-age=31536000, immutable"}
-    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+    headers = {**verified_headers(chosen.sha256), "X-Receipt-Version": str(chosen.version)}
+    if headers["ETag"] in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=headers)
-    data = await _get(archive, order_id, chosen)
+    where = {"order_id": order_id, "sha256": chosen.sha256, "version": chosen.version}
+    data = await fetch_verified(archive, chosen.sha256, where, log, noun="receipt")
     content_type = chosen.content_type or "application/octet-stream"
     filename = chosen.filename or \
-        f"receipt-{order_id}-v{chosen.version}.{_EXTENSIONS.get(content_type, 'bin')}"
-    headers["Content-Disposition"] = content_disposition(filename)
-    return Response(content=data, media_type=content_type, headers=headers)
+        default_filename(f"receipt-{order_id}-v{chosen.version}", content_type)
+    return serve(data, content_type, filename, headers)
 
 
 def _event_body(order_id: str, upload: Upload) -> dict[str, Any]:
-    filename = upload.filename or f"receipt-{order_id}.{_EXTENSIONS[upload.content_type]}"
+    filename = upload.filename or f"receipt-{order_id}.{EXTENSIONS[upload.content_type]}"
     return {"event_id": event_id_for(upload.sha256), "type": "receipt_returned",
             "occurred_at": datetime.now(UTC).isoformat(),
             "data": {"document": {"ref": f"archive:sha256:{upload.sha256}",
@@ -170,29 +169,3 @@ def _version(row: Order, version: int | None) -> ReceiptVersionView:
                        order_id=row.order_id, versions=len(versions))
     return versions[version - 1]
 
-
-async def _put(archive: Archive, upload: Upload) -> str:
-    try:
-        return await run_in_threadpool(archive.put, upload.data)
-    except ArchiveError as exc:
-        log.error("archive put failed", extra={"sha256": upload.sha256, "error": str(exc)})
-        raise ApiError(503, "archive_unavailable", "the document archive did not take the file",
-                       sha256=upload.sha256) from None
-
-
-async def _get(archive: Archive, order_id: str, chosen: ReceiptVersionView) -> bytes:
-    where = {"order_id": order_id, "sha256": chosen.sha256, "version": chosen.version}
-    try:
-        return await run_in_threadpool(archive.get, chosen.sha256)
-    except DocumentCorrupt as exc:
-        log.error("archived receipt is corrupt", extra={**where, "error": str(exc)})
-        raise ApiError(500, "document_corrupt", "the archived receipt no longer matches its "
-                       "hash; it is not served", **where) from None
-    except DocumentMissing as exc:
-        log.error("archived receipt is missing", extra={**where, "error": str(exc)})
-        raise ApiError(500, "document_missing", "the archive does not hold this receipt",
-                       **where) from None
-    except ArchiveError as exc:
-        log.error("archive get failed", extra={**where, "error": str(exc)})
-        raise ApiError(503, "archive_unavailable", "the document archive did not answer",
-                       **where) from None
