@@ -15,13 +15,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.claim_schemas import ClaimEventAccepted, ClaimOpened
 from api.deps import Principal
 from api.errors import ApiError
-from api.order_events import body_hash, ensure_started, load_order, workflow_input
+from api.event_idempotency import body_hash, execute_event_update, seen_before
+from api.order_events import ensure_started, load_order, workflow_input
 from api.rejections import as_api_error
 from api.views import workflow_id
 from config import Settings
@@ -128,11 +129,7 @@ async def submit_claim_event(session: Session, client: Client, settings: Setting
     """
     digest = body_hash(body)
     event_id = body["event_id"]
-    known = repo.find_event(session, row.id, event_id)
-    if known is not None:
-        if known.body_hash != digest:
-            raise ApiError(409, "event_id_reused", "event_id was already used for another event",
-                           event_id=event_id)
+    if seen_before(repo.find_event(session, row.id, event_id), digest, event_id):
         return _accepted(row, duplicate=True)
     if row.state == "closed":
         raise _closed(row, body["type"])
@@ -143,18 +140,14 @@ async def submit_claim_event(session: Session, client: Client, settings: Setting
         occurred_at=datetime.fromisoformat(occurred).astimezone(UTC) if occurred else None)
     handle = client.get_workflow_handle_for(ClaimWorkflow.run, claim_workflow_id(row.id))
     try:
-        result = await handle.execute_update(
-            ClaimWorkflow.apply, inp, id=event_id,
-            rpc_timeout=timedelta(seconds=settings.update_timeout_seconds))
-    except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        if isinstance(cause, ApplicationError) and cause.type == "duplicate_event":
-            return _accepted(row, duplicate=True)
-        raise as_api_error(exc, REJECTIONS) or exc from exc.cause
+        duplicate, result = await execute_event_update(handle, ClaimWorkflow.apply, inp,
+                                                       settings, REJECTIONS)
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise
         raise _closed(row, body["type"]) from exc  # it closed between our read and the update
+    if duplicate:
+        return _accepted(row, duplicate=True)
     return ClaimEventAccepted(duplicate=False, claim_id=row.id, state=result.state.value,
                               step=result.step.value)
 

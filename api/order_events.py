@@ -7,20 +7,17 @@ errors, and a closed or cancelled order takes notes only, written straight to it
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from pydantic_core import to_jsonable_python
 from sqlalchemy.orm import Session
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
-from api.rejections import as_api_error
+from api.event_idempotency import body_hash, execute_event_update, seen_before
 from api.schemas import EventAccepted
 from api.views import workflow_id
 from config import Settings
@@ -45,11 +42,6 @@ from workflows.types import (
 REJECTIONS = {"invalid_transition": 409, "event_id_reused": 409, "unknown_sku": 422,
               "invalid_promise": 422, "invalid_quantity": 422, "decision_not_pending": 409,
               "decision_pending": 409, "receipt_unchanged": 409}
-
-
-def body_hash(body: Any) -> str:
-    canonical = json.dumps(to_jsonable_python(body), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def load_order(session: Session, order_id: str) -> Order:
@@ -104,11 +96,7 @@ async def submit_event(session: Session, client: Client, settings: Settings, row
     """
     digest = body_hash(body)
     event_id = body["event_id"]
-    known = repo.find_event(session, row.order_id, event_id)
-    if known is not None:
-        if known.body_hash != digest:
-            raise ApiError(409, "event_id_reused", "event_id was already used for another event",
-                           event_id=event_id)
+    if seen_before(repo.find_event(session, row.order_id, event_id), digest, event_id):
         return EventAccepted(duplicate=True, stage=row.stage)
     inp = EventInput(event_id=event_id, type=EventType(body["type"]),
                      occurred_at=datetime.fromisoformat(body["occurred_at"]).astimezone(UTC),
@@ -133,15 +121,10 @@ async def submit_event(session: Session, client: Client, settings: Settings, row
 async def _apply(client: Client, settings: Settings, row: Order,
                  inp: EventInput) -> EventAccepted:
     handle = client.get_workflow_handle(workflow_id(row.order_id))
-    try:
-        result = await handle.execute_update(
-            OrderWorkflow.apply_event, inp, id=inp.event_id,
-            rpc_timeout=timedelta(seconds=settings.update_timeout_seconds))
-    except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        if isinstance(cause, ApplicationError) and cause.type == "duplicate_event":
-            return EventAccepted(duplicate=True, stage=row.stage)
-        raise as_api_error(exc, REJECTIONS) or exc from exc.cause
+    duplicate, result = await execute_event_update(handle, OrderWorkflow.apply_event, inp,
+                                                   settings, REJECTIONS)
+    if duplicate:
+        return EventAccepted(duplicate=True, stage=row.stage)
     return EventAccepted(duplicate=False, stage=result.stage.value)
 
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.complaint_schemas import (
@@ -33,9 +33,9 @@ from api.complaint_schemas import (
 )
 from api.deps import ALL_ROLES, Principal, Role, SessionDep, SettingsDep, TemporalDep, require
 from api.errors import ApiError
-from api.order_events import body_hash, load_order, workflow_input
+from api.event_idempotency import body_hash, execute_event_update, seen_before
+from api.order_events import load_order, workflow_input
 from api.pagination import decode_cursor, encode_cursor
-from api.rejections import as_api_error
 from api.schemas import TimelineEntryView
 from api.views import escalation_view
 from config import Settings
@@ -236,11 +236,8 @@ async def post_event(
     row = load_complaint(session, complaint_id)
     body = event.model_dump(mode="json")
     digest = body_hash(body)
-    known = repo.find_event(session, complaint_id, event.event_id)
-    if known is not None:
-        if known.body_hash != digest:
-            raise ApiError(409, "event_id_reused", "event_id was already used for another event",
-                           event_id=event.event_id)
+    if seen_before(repo.find_event(session, complaint_id, event.event_id), digest,
+                   event.event_id):
         return ComplaintEventAccepted(event_id=event.event_id, duplicate=True, step=row.step,
                                       complaint=_detail(session, row))
     inp = ComplaintEventInput(
@@ -267,15 +264,9 @@ async def _apply(session: Session, client: Client, settings: Settings, row: Comp
     for attempt in (1, 2):
         handle = client.get_workflow_handle(complaint_workflow_id(row.id))
         try:
-            await handle.execute_update(
-                ComplaintWorkflow.apply_event, inp, id=inp.event_id,
-                rpc_timeout=timedelta(seconds=settings.update_timeout_seconds))
-            return False
-        except WorkflowUpdateFailedError as exc:
-            cause = exc.cause
-            if isinstance(cause, ApplicationError) and cause.type == "duplicate_event":
-                return True
-            raise as_api_error(exc, REJECTIONS) or exc from exc.cause
+            duplicate, _ = await execute_event_update(handle, ComplaintWorkflow.apply_event, inp,
+                                                      settings, REJECTIONS)
+            return duplicate
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND or attempt == 2:
                 raise

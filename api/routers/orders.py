@@ -21,7 +21,8 @@ from api.deps import (
     require,
 )
 from api.errors import ApiError
-from api.order_events import body_hash, ensure_started, load_order, submit_event, workflow_input
+from api.event_idempotency import body_hash
+from api.order_events import ensure_started, load_order, submit_event, workflow_input
 from api.pagination import decode_cursor, encode_cursor
 from api.schemas import (
     EVENT_EXAMPLES,

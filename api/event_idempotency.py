@@ -1,0 +1,60 @@
+"""What every event endpoint (orders, claims, complaints) means by "the same event".
+
+An event id names one body: a repeat with the same body is a duplicate, applied once; another
+body under that id is a 409 `event_id_reused`. The update runs under the event id, so a repeat
+that raced past our read of the timeline is answered by the workflow as `duplicate_event`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+from typing import Any, Protocol
+
+from pydantic_core import to_jsonable_python
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+
+from api.errors import ApiError
+from api.rejections import as_api_error
+from config import Settings
+
+
+class _Recorded(Protocol):
+    @property
+    def body_hash(self) -> str | None: ...
+
+
+def body_hash(body: Any) -> str:
+    canonical = json.dumps(to_jsonable_python(body), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def seen_before(known: _Recorded | None, digest: str, event_id: str) -> bool:
+    """True if `known` (the timeline entry under `event_id`, if any) holds this very body."""
+    if known is None:
+        return False
+    if known.body_hash != digest:
+        raise ApiError(409, "event_id_reused", "event_id was already used for another event",
+                       event_id=event_id)
+    return True
+
+
+async def execute_event_update(handle: WorkflowHandle[Any, Any], update: Any, inp: Any,
+                               settings: Settings,
+                               rejections: dict[str, int]) -> tuple[bool, Any]:
+    """Run the update under `inp.event_id`: (True, None) if the workflow had applied it before,
+    else (False, its result). Validator rejections become ApiErrors by `rejections`; an
+    RPCError (e.g. no such running workflow) is the caller's to handle.
+    """
+    try:
+        result = await handle.execute_update(
+            update, inp, id=inp.event_id,
+            rpc_timeout=timedelta(seconds=settings.update_timeout_seconds))
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError) and cause.type == "duplicate_event":
+            return True, None
+        raise as_api_error(exc, rejections) or exc from exc.cause
+    return False, result
