@@ -24,7 +24,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -52,12 +51,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.deliveries import Deliveries
     from workflows.escalation_link import EscalationLink
+    from workflows.read_model import project
     from workflows.types import BreachKind, ClaimPolicy, EscalationInput
 
 SYSTEM_ACTOR = "waybill"
 SYSTEM_SOURCE = "system"
 DEFAULT_DESK = ["ops_desk"]
-_PROJECTION_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 
 # The step after each step, and the policy field giving how long it may take.
 _NEXT = {
@@ -376,10 +375,6 @@ class ClaimWorkflow:
             return
         self._s.seq += 1
         entries, self._pending = self._pending, []
-        outbox = await workflow.execute_activity_method(
-            ClaimActivities.project_claim,
-            ClaimProjection(status=copy.deepcopy(self._s), entries=entries),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=_PROJECTION_RETRY,
-        )
-        self._deliveries.start(outbox)
+        await project(ClaimActivities.project_claim,
+                      ClaimProjection(status=copy.deepcopy(self._s), entries=entries),
+                      self._deliveries)

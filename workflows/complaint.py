@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -37,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.deliveries import Deliveries
     from workflows.escalation_link import EscalationLink
+    from workflows.read_model import project
     from workflows.types import BreachKind, EscalationInput, SlaPolicy
 
 SYSTEM_ACTOR = "waybill"
@@ -63,7 +63,6 @@ DUE_IN: dict[ComplaintStep, str] = {
     ComplaintStep.RESOLVED: SATISFACTION,
 }
 
-_PROJECTION_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 
 
 def _reject(code: str, message: str, **details: Any) -> ApplicationError:
@@ -329,10 +328,6 @@ class ComplaintWorkflow:
             return
         self._s.seq += 1
         entries, self._pending = self._pending, []
-        outbox = await workflow.execute_activity_method(
-            ComplaintActivities.project_complaint,
-            ComplaintProjection(status=copy.deepcopy(self._s), entries=entries),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=_PROJECTION_RETRY,
-        )
-        self._deliveries.start(outbox)
+        await project(ComplaintActivities.project_complaint,
+                      ComplaintProjection(status=copy.deepcopy(self._s), entries=entries),
+                      self._deliveries)

@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.projection import ProjectionActivities
     from workflows.deliveries import Deliveries
+    from workflows.read_model import project
     from workflows.types import (
         AcknowledgeInput,
         ClearInput,
@@ -38,7 +38,6 @@ with workflow.unsafe.imports_passed_through():
 
 SYSTEM_ACTOR = "waybill"
 KEY_ACCOUNT_MANAGER = "key_account_manager"
-_PROJECTION_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 
 
 def _reject(code: str, message: str, **details: Any) -> ApplicationError:
@@ -254,10 +253,6 @@ class EscalationWorkflow:
             return
         self._s.seq += 1
         steps, self._pending = self._pending, []
-        outbox = await workflow.execute_activity_method(
-            ProjectionActivities.project_escalation,
-            EscalationProjection(status=copy.deepcopy(self._s), steps=steps),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=_PROJECTION_RETRY,
-        )
-        self._deliveries.start(outbox)
+        await project(ProjectionActivities.project_escalation,
+                      EscalationProjection(status=copy.deepcopy(self._s), steps=steps),
+                      self._deliveries)

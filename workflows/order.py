@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
@@ -22,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.escalation_link import EscalationLink
     from workflows.order_exceptions import OrderExceptions
     from workflows.order_follow_up import OrderFollowUp
+    from workflows.read_model import project
     from workflows.types import (
         AFTER_DELIVERY,
         TERMINAL_STAGES,
@@ -75,7 +75,6 @@ _HELD_BY_DECISION = frozenset({EventType.CONFIRMED, EventType.PICKED, EventType.
                                EventType.STOCK_SHORTAGE})
 _CLAIM_STAGES = frozenset({Stage.SHIPPED, Stage.IN_TRANSIT}) | AFTER_DELIVERY
 
-_PROJECTION_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 
 
 def _reject(code: str, message: str, **details: Any) -> ApplicationError:
@@ -466,10 +465,6 @@ class OrderWorkflow(OrderExceptions, OrderFollowUp):
             return
         self._s.seq += 1
         entries, self._pending, self._dirty = self._pending, [], False
-        outbox = await workflow.execute_activity_method(
-            ProjectionActivities.project_order,
-            ProjectionInput(state=copy.deepcopy(self._s), entries=entries),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=_PROJECTION_RETRY,
-        )
-        self._deliveries.start(outbox)
+        await project(ProjectionActivities.project_order,
+                      ProjectionInput(state=copy.deepcopy(self._s), entries=entries),
+                      self._deliveries)

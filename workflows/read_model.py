@@ -1,0 +1,29 @@
+"""Writing a workflow's read model: one projection activity per change, its notices delivered.
+
+Orders, claims, complaints and escalations all project alike, with the same timeout and retry,
+so a stalled database holds each of them back the same way; the outbox rows the projection
+wrote in its transaction are then handed to the workflow's deliveries.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.deliveries import Deliveries
+
+PROJECTION_TIMEOUT = timedelta(seconds=30)
+# Retried without limit: the read model must catch up once the database is back.
+PROJECTION_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+
+
+async def project(activity: Any, payload: Any, deliveries: Deliveries) -> None:
+    """Run `activity` (a projection activity method returning outbox ids) on `payload`."""
+    outbox = await workflow.execute_activity_method(
+        activity, payload, start_to_close_timeout=PROJECTION_TIMEOUT,
+        retry_policy=PROJECTION_RETRY)
+    deliveries.start(outbox)
