@@ -141,16 +141,26 @@ def _locale(lang: str | None, order: Order | None) -> str:
     return choose_locale(lang, (order.customer or {}).get("language") if order else None)
 
 
-@router.get("/{token}", response_class=HTMLResponse)
-def survey_page(token: str, session: SessionDep, links: LinksDep,
-                lang: str | None = None) -> HTMLResponse:
+def _open_survey(session: Session, links: SurveyLinks, token: str, lang: str | None,
+                 posting: bool) -> tuple[str, Order | HTMLResponse]:
+    """The page's locale and the order whose survey takes an answer now, else the page why not.
+    """
     order = _find(session, links, token)
     locale = _locale(lang, order)
     if order is None:
-        return _message(locale, 404, "not_found")
+        return locale, _message(locale, 404, "not_found")
     state = survey_state(order, datetime.now(UTC))
     if state != SurveyState.OPEN:
-        return _closed_page(locale, state, order.order_id, posting=False)
+        return locale, _closed_page(locale, state, order.order_id, posting=posting)
+    return locale, order
+
+
+@router.get("/{token}", response_class=HTMLResponse)
+def survey_page(token: str, session: SessionDep, links: LinksDep,
+                lang: str | None = None) -> HTMLResponse:
+    locale, order = _open_survey(session, links, token, lang, posting=False)
+    if isinstance(order, HTMLResponse):
+        return order
     return _form(locale, order, token, Answers(), 200)
 
 
@@ -158,13 +168,9 @@ def survey_page(token: str, session: SessionDep, links: LinksDep,
 async def answer_survey(token: str, request: Request, session: SessionDep, links: LinksDep,
                         temporal: TemporalDep, settings: SettingsDep,
                         lang: str | None = None) -> HTMLResponse:
-    order = _find(session, links, token)
-    locale = _locale(lang, order)
-    if order is None:
-        return _message(locale, 404, "not_found")
-    state = survey_state(order, datetime.now(UTC))
-    if state != SurveyState.OPEN:
-        return _closed_page(locale, state, order.order_id, posting=True)
+    locale, order = _open_survey(session, links, token, lang, posting=True)
+    if isinstance(order, HTMLResponse):
+        return order
     form = await _read_form(request)
     if isinstance(form, int):
         return _message(locale, form, "bad_request", order.order_id)
