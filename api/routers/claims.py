@@ -18,7 +18,7 @@ from api.claim_schemas import (
 )
 from api.claim_views import claim_detail, claim_view
 from api.deps import ALL_ROLES, Principal, Role, SessionDep, SettingsDep, TemporalDep, require
-from api.pagination import decode_cursor, encode_cursor
+from api.pagination import decode_cursor, keyset_page
 from db import claims as repo
 from workflows.claim_types import ClaimCause, ClaimStep, Liability
 
@@ -62,10 +62,8 @@ def list_claims(
                            customer_id=customer_id, cause=cause.value if cause else None,
                            liability=liability.value if liability else None)
     rows = repo.list_claims(session, flt, limit + 1, decode_cursor(cursor) if cursor else None)
-    page = rows[:limit]
-    return ClaimPage(items=[claim_view(r) for r in page],
-                     next_cursor=encode_cursor(page[-1].opened_at, page[-1].id)
-                     if len(rows) > limit else None)
+    page, next_cursor = keyset_page(rows, limit, lambda r: (r.opened_at, r.id))
+    return ClaimPage(items=[claim_view(r) for r in page], next_cursor=next_cursor)
 
 
 @router.get("/v1/claims/{claim_id}", response_model=ClaimDetail,

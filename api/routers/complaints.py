@@ -35,7 +35,7 @@ from api.deps import ALL_ROLES, Principal, Role, SessionDep, SettingsDep, Tempor
 from api.errors import ApiError
 from api.event_idempotency import body_hash, execute_event_update, seen_before
 from api.order_events import load_order, workflow_input
-from api.pagination import decode_cursor, encode_cursor
+from api.pagination import decode_cursor, keyset_page
 from api.schemas import TimelineEntryView
 from api.views import escalation_view
 from config import Settings
@@ -211,10 +211,8 @@ def list_complaints(
         category=category.value if category else None, breached=breached)
     rows = repo.list_complaints(session, flt, limit + 1,
                                 decode_cursor(cursor) if cursor else None)
-    page = rows[:limit]
-    return ComplaintPage(items=[complaint_view(r) for r in page],
-                         next_cursor=encode_cursor(page[-1].opened_at, page[-1].id)
-                         if len(rows) > limit else None)
+    page, next_cursor = keyset_page(rows, limit, lambda r: (r.opened_at, r.id))
+    return ComplaintPage(items=[complaint_view(r) for r in page], next_cursor=next_cursor)
 
 
 @router.get("/{complaint_id}", response_model=ComplaintDetail,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from api.deps import Principal, Role, SessionDep, require
 from api.errors import ApiError
 from api.notification_schemas import InboxItemView, InboxPage
-from api.pagination import decode_cursor, encode_cursor
+from api.pagination import decode_cursor, keyset_page
 from db import inbox as repo
 
 router = APIRouter(prefix="/v1/inbox", tags=["inbox"])
@@ -26,11 +26,9 @@ def list_inbox(who: Staff, session: SessionDep, unread: bool = False,
                cursor: str | None = None) -> InboxPage:
     rows = repo.list_items(session, who.team, unread, limit + 1,
                            decode_cursor(cursor) if cursor else None)
-    page = rows[:limit]
+    page, next_cursor = keyset_page(rows, limit, lambda r: (r.created_at, r.id))
     return InboxPage(items=[InboxItemView.model_validate(r) for r in page],
-                     unread_count=repo.unread_count(session, who.team),
-                     next_cursor=(encode_cursor(page[-1].created_at, page[-1].id)
-                                  if len(rows) > limit else None))
+                     unread_count=repo.unread_count(session, who.team), next_cursor=next_cursor)
 
 
 @router.post("/{item_id}/read", response_model=InboxItemView,

@@ -23,7 +23,7 @@ from api.deps import (
 from api.errors import ApiError
 from api.event_idempotency import body_hash
 from api.order_events import ensure_started, load_order, submit_event, workflow_input
-from api.pagination import decode_cursor, encode_cursor
+from api.pagination import decode_cursor, keyset_page
 from api.schemas import (
     EVENT_EXAMPLES,
     EventAccepted,
@@ -133,11 +133,10 @@ def list_orders(
                            tier=tier, breached=breached, created_from=created_from,
                            created_to=created_to)
     rows = repo.list_orders(session, flt, limit + 1, decode_cursor(cursor) if cursor else None)
-    page = rows[:limit]
+    page, next_cursor = keyset_page(rows, limit, lambda r: (r.created_at, r.order_id))
     escalations = escalation_repo.open_escalations(session, [r.order_id for r in page])
     return OrderPage(items=[order_view(r, escalations.get(r.order_id, [])) for r in page],
-                     next_cursor=encode_cursor(page[-1].created_at, page[-1].order_id)
-                     if len(rows) > limit else None)
+                     next_cursor=next_cursor)
 
 
 @router.get("/{order_id}", response_model=OrderView)
