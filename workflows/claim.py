@@ -52,6 +52,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.deliveries import Deliveries
     from workflows.escalation_link import EscalationLink
     from workflows.read_model import project
+    from workflows.rejections import refuse_repeat
+    from workflows.rejections import reject as _reject
     from workflows.types import BreachKind, ClaimPolicy, EscalationInput
 
 SYSTEM_ACTOR = "waybill"
@@ -80,10 +82,6 @@ _STEP_OF = {
     ClaimEventType.COMPENSATION_SET: ClaimStep.COMPENSATION_SET,
     ClaimEventType.PAYOUT_ISSUED: ClaimStep.PAYOUT_ISSUED,
 }
-
-
-def _reject(code: str, message: str, **details: Any) -> ApplicationError:
-    return ApplicationError(message, details, type=code, non_retryable=True)
 
 
 def compensation_cap(policy: ClaimPolicy, liability: Liability | None,
@@ -165,12 +163,7 @@ class ClaimWorkflow:
 
     @apply.validator
     def _validate(self, inp: ClaimEventInput) -> None:
-        known = self._hashes.get(inp.event_id)
-        if known is not None:
-            if known != inp.body_hash:
-                raise _reject("event_id_reused", "event_id was already used for another event",
-                              event_id=inp.event_id)
-            raise _reject("duplicate_event", "event already applied", event_id=inp.event_id)
+        refuse_repeat(self._hashes.get(inp.event_id), inp.event_id, inp.body_hash)
         s = self._s
         if s.state == ClaimState.CLOSED:
             raise _reject("invalid_transition", "the claim is closed", claim_id=s.claim_id,

@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.complaints import ComplaintActivities
@@ -37,6 +36,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.deliveries import Deliveries
     from workflows.escalation_link import EscalationLink
     from workflows.read_model import project
+    from workflows.rejections import refuse_repeat
+    from workflows.rejections import reject as _reject
     from workflows.types import BreachKind, EscalationInput, SlaPolicy
 
 SYSTEM_ACTOR = "waybill"
@@ -62,11 +63,6 @@ DUE_IN: dict[ComplaintStep, str] = {
     ComplaintStep.REPLIED: LateStep.RESOLVE.value,
     ComplaintStep.RESOLVED: SATISFACTION,
 }
-
-
-
-def _reject(code: str, message: str, **details: Any) -> ApplicationError:
-    return ApplicationError(message, details, type=code, non_retryable=True)
 
 
 def _ts(value: Any) -> datetime:
@@ -160,12 +156,7 @@ class ComplaintWorkflow:
     @apply_event.validator
     def _validate_event(self, inp: ComplaintEventInput) -> None:
         s = self._s
-        known = self._event_hashes.get(inp.event_id)
-        if known is not None:
-            if known != inp.body_hash:
-                raise _reject("event_id_reused", "event_id was already used for another event",
-                              event_id=inp.event_id)
-            raise _reject("duplicate_event", "event already applied", event_id=inp.event_id)
+        refuse_repeat(self._event_hashes.get(inp.event_id), inp.event_id, inp.body_hash)
         if inp.event_id.startswith(SYSTEM_PREFIX):
             raise _reject("event_id_reused", "event ids starting with sys/ are Waybill's own",
                           event_id=inp.event_id)

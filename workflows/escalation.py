@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.projection import ProjectionActivities
     from workflows.deliveries import Deliveries
     from workflows.read_model import project
+    from workflows.rejections import reject as _reject
     from workflows.types import (
         AcknowledgeInput,
         ClearInput,
@@ -38,10 +38,6 @@ with workflow.unsafe.imports_passed_through():
 
 SYSTEM_ACTOR = "waybill"
 KEY_ACCOUNT_MANAGER = "key_account_manager"
-
-
-def _reject(code: str, message: str, **details: Any) -> ApplicationError:
-    return ApplicationError(message, details, type=code, non_retryable=True)
 
 
 @workflow.defn

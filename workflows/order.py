@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 # Payload types come from outside the sandbox so the converter sees the real datetime class.
@@ -22,6 +22,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.order_exceptions import OrderExceptions
     from workflows.order_follow_up import OrderFollowUp
     from workflows.read_model import project
+    from workflows.rejections import refuse_repeat
+    from workflows.rejections import reject as _reject
     from workflows.types import (
         AFTER_DELIVERY,
         TERMINAL_STAGES,
@@ -74,11 +76,6 @@ ALLOWED_IN: dict[EventType, frozenset[Stage]] = {
 _HELD_BY_DECISION = frozenset({EventType.CONFIRMED, EventType.PICKED, EventType.SHIPPED,
                                EventType.STOCK_SHORTAGE})
 _CLAIM_STAGES = frozenset({Stage.SHIPPED, Stage.IN_TRANSIT}) | AFTER_DELIVERY
-
-
-
-def _reject(code: str, message: str, **details: Any) -> ApplicationError:
-    return ApplicationError(message, details, type=code, non_retryable=True)
 
 
 def _ts(value: Any) -> datetime:
@@ -203,12 +200,7 @@ class OrderWorkflow(OrderExceptions, OrderFollowUp):
 
     @apply_event.validator
     def _validate_event(self, inp: EventInput) -> None:
-        known = self._event_hashes.get(inp.event_id)
-        if known is not None:
-            if known != inp.body_hash:
-                raise _reject("event_id_reused", "event_id was already used for another event",
-                              event_id=inp.event_id)
-            raise _reject("duplicate_event", "event already applied", event_id=inp.event_id)
+        refuse_repeat(self._event_hashes.get(inp.event_id), inp.event_id, inp.body_hash)
         stage = self._s.stage
         repick = inp.type == EventType.PICKED and self._s.repick_since is not None
         if stage not in ALLOWED_IN[inp.type] and not repick:
