@@ -68,6 +68,14 @@ class Settings(BaseSettings):
     s3_secret_access_key: SecretStr | None = None
     receipt_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
 
+    # Operations console (/console): its session cookies are signed with console_secret; unset =
+    # derived from the survey secret (rotating that one signs everyone out of the console).
+    console_secret: SecretStr | None = None
+    console_session_hours: float = Field(default=8.0, gt=0)
+    console_timezone: str = Field(
+        default="Asia/Shanghai", description="IANA zone console times are shown in, until a "
+                                             "user picks another")
+
     @cached_property
     def db_url(self) -> str:
         if self.database_url:

@@ -25,6 +25,7 @@ from api.routers import (
 )
 from archive import archive_from_settings
 from config import Settings
+from console import router as console
 from db.engine import make_engine, session_factory, transaction
 from db.policies import seed_from_file
 from policies import load_policy_file
@@ -74,4 +75,6 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(claim_documents.router)
     app.include_router(survey_page.router)
     app.include_router(receipts.router)
+    app.include_router(console.router)
+    console.install(app)
     return app

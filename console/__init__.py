@@ -1,0 +1,1 @@
+"""The operations console: server-rendered pages under /console for ops staff and auditors."""

@@ -1,0 +1,110 @@
+"""The console's words, language and time zone: one catalogue per locale (api.i18n), the
+viewer's choice kept in cookies, and times written in the viewer's zone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from fastapi import Request
+
+from api.i18n import (
+    DEFAULT_LOCALE,
+    LOCALES,
+    Translate,
+    from_accept_language,
+    load_catalogue,
+    make_translator,
+    match_locale,
+)
+from config import REPO_ROOT, Settings
+
+CONSOLE_TEMPLATE_DIR = REPO_ROOT / "templates" / "console"
+MESSAGE_DIR = CONSOLE_TEMPLATE_DIR / "messages"
+LANG_COOKIE = "wb_lang"
+TZ_COOKIE = "wb_tz"
+# Offered first in the zone picker: where Waybill's staff and carriers work.
+COMMON_ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Singapore", "Asia/Tokyo", "UTC",
+                "Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles")
+
+
+def catalogue(locale: str) -> dict[str, str]:
+    return load_catalogue(MESSAGE_DIR, locale)
+
+
+def translator(locale: str) -> Translate:
+    return make_translator(catalogue(locale))
+
+
+def valid_zone(name: str | None) -> str | None:
+    if not name or len(name) > 64:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name
+
+
+def all_zones() -> list[str]:
+    return list(COMMON_ZONES) + sorted(available_timezones() - set(COMMON_ZONES))
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """How this viewer reads the console: language and time zone."""
+
+    locale: str
+    zone: str
+
+    @property
+    def t(self) -> Translate:
+        return translator(self.locale)
+
+    def code(self, group: str, value: str | None) -> str:
+        """The words for a code (a stage, an event type...); the code itself if it is new."""
+        if value is None:
+            return "-"
+        return catalogue(self.locale).get(f"{group}.{value}", value)
+
+    def time(self, value: datetime | str | None) -> str:
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if not isinstance(value, datetime):
+            return "-"
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(ZoneInfo(self.zone)).strftime("%Y-%m-%d %H:%M")
+
+    def zone_label(self) -> str:
+        offset = datetime.now(ZoneInfo(self.zone)).strftime("%z")
+        return f"{self.zone} (UTC{offset[:3]}:{offset[3:]})"
+
+    def duration(self, seconds: float) -> str:
+        minutes = int(abs(seconds) // 60)
+        days, hours, mins = minutes // 1440, minutes // 60 % 24, minutes % 60
+        if days:
+            return self.t("duration_dh", d=days, h=hours)
+        if hours:
+            return self.t("duration_hm", h=hours, m=mins)
+        return self.t("duration_m", m=mins)
+
+    def time_left(self, due: datetime | None, now: datetime | None = None) -> str:
+        if due is None:
+            return self.t("no_deadline")
+        if due.tzinfo is None:
+            due = due.replace(tzinfo=UTC)
+        seconds = (due - (now or datetime.now(UTC))).total_seconds()
+        key = "time_left" if seconds >= 0 else "overdue_by"
+        return self.t(key, duration=self.duration(seconds))
+
+
+def viewer(request: Request, settings: Settings) -> Viewer:
+    """The cookie's choice, else the browser's Accept-Language; zh-CN and the settings' zone
+    when neither says."""
+    locale = (match_locale(request.cookies.get(LANG_COOKIE))
+              or from_accept_language(request.headers.get("accept-language")) or DEFAULT_LOCALE)
+    zone = (valid_zone(request.cookies.get(TZ_COOKIE)) or valid_zone(settings.console_timezone)
+            or "UTC")
+    return Viewer(locale=locale if locale in LOCALES else DEFAULT_LOCALE, zone=zone)

@@ -1,0 +1,90 @@
+"""One order: stage progress, promises against actuals, deadlines, open escalations and the
+timeline; and the actions the viewer's role allows (so far: add a note)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from temporalio.service import RPCError
+
+from api.deps import SessionDep, TemporalDep
+from api.errors import ApiError
+from api.order_events import submit_event
+from console.board import STAGES
+from console.deps import PageDep
+from db import escalations as escalation_repo
+from db import orders as repo
+from db.models import Order
+from db.orders import STAGE_COLUMNS
+
+router = APIRouter()
+NOTE_MAX = 2000
+SOURCE = "console"
+_PATH_STAGES = STAGES[:-1]  # cancelled is an exit, not a step on the bar
+
+
+def _context(session: SessionDep, order: Order) -> dict[str, object]:
+    detail = order.detail or {}
+    stage_times = {stage: getattr(order, STAGE_COLUMNS[stage]) for stage in STAGES}
+    reached = [s for s in _PATH_STAGES if stage_times[s] is not None]
+    return {
+        "order": order, "detail": detail, "now": datetime.now(UTC),
+        "steps": [{"stage": s, "at": stage_times[s], "current": s == order.stage,
+                   "done": s in reached} for s in _PATH_STAGES],
+        "cancelled_at": order.cancelled_at,
+        "promises": [("promise_ship", order.promised_ship_by, order.shipped_at),
+                     ("promise_delivery", order.promised_delivery_by, order.delivered_at)],
+        "breaches": detail.get("breaches") or [],
+        "escalations": escalation_repo.open_escalations(session, [order.order_id]).get(
+            order.order_id, []),
+        "timeline": repo.timeline(session, order.order_id),
+    }
+
+
+def _page(page: PageDep, session: SessionDep, order: Order, status: int = 200,
+          note_error: str | None = None, note_text: str = "") -> Response:
+    return page.render("order.html", status=status, note_error=note_error, note_text=note_text,
+                       note_event_id=f"console-note-{secrets.token_hex(8)}", note_max=NOTE_MAX,
+                       **_context(session, order))
+
+
+@router.get("/orders/{order_id}", response_class=HTMLResponse)
+def order_page(order_id: str, page: PageDep, session: SessionDep) -> Response:
+    page.signed_in()
+    order = repo.get_order(session, order_id)
+    if order is None:
+        return page.message(404, "order_not_found")
+    return _page(page, session, order)
+
+
+@router.post("/orders/{order_id}/notes", response_class=HTMLResponse)
+async def add_note(order_id: str, page: PageDep, session: SessionDep,
+                   temporal: TemporalDep) -> Response:
+    user = page.allow("note")
+    form = await page.form()
+    order = repo.get_order(session, order_id)
+    if order is None:
+        return page.message(404, "order_not_found")
+    text = form.get("text", "").strip()
+    if not text or len(text) > NOTE_MAX:
+        error = "error_note_empty" if not text else "error_note_too_long"
+        return _page(page, session, order, 422, error, text)
+    # The event id comes with the form, so a resubmitted form is the same note, not a second.
+    event_id = form.get("event_id", "")
+    if not event_id.startswith("console-note-") or len(event_id) > 64:
+        event_id = f"console-note-{secrets.token_hex(8)}"
+    body = {"event_id": event_id, "type": "note", "occurred_at": datetime.now(UTC).isoformat(),
+            "data": {"text": text}}
+    try:
+        await submit_event(session, temporal, page.settings, order, body, actor=user.name,
+                           source=SOURCE)
+    except ApiError as exc:
+        if exc.code != "event_id_reused":
+            raise
+    except RPCError:
+        return page.message(503, "unavailable")
+    return RedirectResponse(f"/console/orders/{quote(order_id)}#timeline", 303)

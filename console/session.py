@@ -1,0 +1,116 @@
+"""Console sign-in sessions and CSRF tokens.
+
+The session cookie is stateless and signed: `<key id>.<key hash prefix>.<expiry>.<nonce>.<mac>`.
+Every request re-reads the API key it was made from (db.keys), so revoking the key ends its
+sessions at once; the expiry ends them after `console_session_hours`. The key itself is never
+stored in the cookie. CSRF: every form carries HMAC(secret, "csrf:" + nonce), where the nonce is
+the session's (signed in) or a pre-session cookie's (the sign-in form), so a token is only good
+for the browser it was issued to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from api.deps import Role
+from api.survey_tokens import signing_key as survey_signing_key
+from config import Settings
+from db.models import ApiKey
+
+SESSION_COOKIE = "wb_session"
+PRE_SESSION_COOKIE = "wb_presession"
+COOKIE_PATH = "/console"
+CONSOLE_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN})
+# What each role may do beyond reading; templates ask `user.can(...)`, handlers check again.
+ACTIONS: dict[str, frozenset[Role]] = {
+    "note": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
+}
+_HASH_PREFIX = 16
+
+
+@dataclass(frozen=True)
+class ConsoleUser:
+    name: str
+    role: Role
+    nonce: str
+
+    def can(self, action: str) -> bool:
+        return self.role in ACTIONS[action]
+
+
+def secret(settings: Settings) -> bytes:
+    if settings.console_secret is not None and settings.console_secret.get_secret_value():
+        return settings.console_secret.get_secret_value().encode()
+    # Domain-separated from the survey links' key, so neither token can stand in for the other.
+    return hmac.new(survey_signing_key(settings), b"waybill-console-session:v1",
+                    hashlib.sha256).digest()
+
+
+def _mac(key: bytes, text: str) -> str:
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def csrf_token(settings: Settings, nonce: str) -> str:
+    return _mac(secret(settings), "csrf:" + nonce)
+
+
+def csrf_ok(settings: Settings, nonce: str | None, given: str | None) -> bool:
+    return bool(nonce and given) and hmac.compare_digest(csrf_token(settings, nonce), given)
+
+
+def issue(settings: Settings, key: ApiKey, now: float | None = None) -> str:
+    expires = int((now or time.time()) + settings.console_session_hours * 3600)
+    body = f"{key.id}.{key.key_hash[:_HASH_PREFIX]}.{expires}.{secrets.token_urlsafe(16)}"
+    return f"{body}.{_mac(secret(settings), 'session:' + body)}"
+
+
+def read(settings: Settings, session: Session, cookie: str | None,
+         now: float | None = None) -> ConsoleUser | None:
+    """The signed-in user, or None: bad signature, expired, key revoked or not a console role."""
+    if not cookie or len(cookie) > 300:
+        return None
+    body, _, mac = cookie.rpartition(".")
+    parts = body.split(".")
+    if len(parts) != 4 or not hmac.compare_digest(_mac(secret(settings), "session:" + body), mac):
+        return None
+    key_id, hash_prefix, expires, nonce = parts
+    if not key_id.isdigit() or not expires.isdigit() or int(expires) <= (now or time.time()):
+        return None
+    key = session.get(ApiKey, int(key_id))
+    if (key is None or key.revoked_at is not None or key.key_hash[:_HASH_PREFIX] != hash_prefix
+            or key.role not in CONSOLE_ROLES):
+        return None
+    return ConsoleUser(name=key.name, role=Role(key.role), nonce=nonce)
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def set_cookie(response: Response, request: Request, name: str, value: str,
+               max_age: int) -> None:
+    response.set_cookie(name, value, max_age=max_age, path=COOKIE_PATH, httponly=True,
+                        samesite="lax", secure=_secure(request))
+
+
+def start(response: Response, request: Request, settings: Settings, key: ApiKey) -> None:
+    set_cookie(response, request, SESSION_COOKIE, issue(settings, key),
+               int(settings.console_session_hours * 3600))
+    response.delete_cookie(PRE_SESSION_COOKIE, path=COOKIE_PATH)
+
+
+def end(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
+
+
+def pre_session_nonce(request: Request) -> str | None:
+    value = request.cookies.get(PRE_SESSION_COOKIE)
+    return value if value and len(value) <= 64 else None
