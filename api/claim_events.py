@@ -58,11 +58,13 @@ def load_claim(session: Session, claim_id: str) -> ClaimRow:
 
 
 async def open_claim(session: Session, client: Client, settings: Settings, order_id: str,
-                     cause: ClaimCause, description: str, who: Principal) -> ClaimOpened:
+                     cause: ClaimCause, description: str, who: Principal,
+                     request_id: str | None = None) -> ClaimOpened:
     row = load_order(session, order_id)
     if Stage(row.stage) not in TERMINAL_STAGES:
         try:
-            return await _through_order(client, settings, row, cause, description, who)
+            return await _through_order(client, settings, row, cause, description, who,
+                                        request_id)
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise
@@ -71,18 +73,23 @@ async def open_claim(session: Session, client: Client, settings: Settings, order
         if Stage(row.stage) not in TERMINAL_STAGES:
             # The order was stored but its workflow never started (Temporal was down).
             await ensure_started(client, settings, row)
-            return await _through_order(client, settings, row, cause, description, who)
+            return await _through_order(client, settings, row, cause, description, who,
+                                        request_id)
     return await _directly(session, client, settings, row, cause, description, who)
 
 
 async def _through_order(client: Client, settings: Settings, row: Order, cause: ClaimCause,
-                         description: str, who: Principal) -> ClaimOpened:
+                         description: str, who: Principal,
+                         request_id: str | None) -> ClaimOpened:
     # By name: the order's module is the lead's, and the update is its contract.
     handle = client.get_workflow_handle(workflow_id(row.order_id))
     try:
+        # Temporal answers a repeated update id with the first outcome: a retried request
+        # gets the claim it already opened instead of a second one.
         claim_id = await handle.execute_update(
             "open_claim", OpenClaimInput(cause=cause, description=description, actor=who.name,
                                          source=who.role.value),
+            id=f"open-claim-{request_id}" if request_id else None,
             result_type=str, rpc_timeout=timedelta(seconds=settings.update_timeout_seconds))
     except WorkflowUpdateFailedError as exc:
         raise as_api_error(exc, REJECTIONS) or exc from exc.cause

@@ -19,6 +19,9 @@ class ClaimOpen(Strict):
 
     cause: ClaimCause
     description: LongText
+    request_id: EventId | None = Field(
+        default=None, description="makes a retried request harmless while the order runs: "
+        "the same request_id gets the claim it already opened")
 
 
 class ClaimOpened(BaseModel):

@@ -151,6 +151,19 @@ async def test_manual_claims_on_running_ended_and_unready_orders(api: Api) -> No
     assert bad.status_code == 422 and error_code(bad) == "validation_error"
 
 
+async def test_a_retried_manual_claim_with_its_request_id_opens_one_claim(api: Api) -> None:
+    order_id = await created(api)
+    await drive(api, order_id, *IN_TRANSIT, ("delivered", POD))
+    body = {"cause": "short", "description": "two cartons missing", "request_id": "desk-7"}
+    first, retry = [await api.http.post(f"/v1/orders/{order_id}/claims",
+                                        headers=api.auth("operator"), json=body)
+                    for _ in range(2)]
+    assert first.status_code == retry.status_code == 201
+    assert first.json()["claim_id"] == retry.json()["claim_id"] == f"{order_id}-CL1"
+    order = (await api.get(f"/v1/orders/{order_id}")).json()
+    assert [c["claim_id"] for c in order["claims"]] == [f"{order_id}-CL1"]
+
+
 async def test_compensation_above_the_standard_needs_a_supervisors_override(api: Api) -> None:
     _, claim_id = await claim_on_cancelled_order(api)
     await to_liability(api, claim_id)

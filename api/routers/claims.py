@@ -41,7 +41,7 @@ async def open_order_claim(order_id: str, body: ClaimOpen, response: Response, w
                            session: SessionDep, client: TemporalDep,
                            settings: SettingsDep) -> ClaimOpened:
     opened = await open_claim(session, client, settings, order_id, body.cause,
-                              body.description, who)
+                              body.description, who, body.request_id)
     response.headers["Location"] = f"/v1/claims/{opened.claim_id}"
     return opened
 
