@@ -142,6 +142,7 @@ def _banner(settings: Settings) -> None:
         "",
         "Waybill is starting:",
         f"  API           {api}   (docs: {api}/docs)",
+        f"  console       {api}/console/   (sign in with the operator key)",
         f"  Temporal UI   {ui}",
         f"  database      {settings.db_url.split('@')[-1]}",
         f"  operator key  {key}",
