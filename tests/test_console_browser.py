@@ -52,10 +52,10 @@ class Site:
 
 @asynccontextmanager
 async def served(dev_env: WorkflowEnvironment, url: str, task_queue: str,
-                 tmp_path: Path) -> AsyncIterator[Site]:
+                 tmp_path: Path, **settings_extra: object) -> AsyncIterator[Site]:
     target = dev_env.client.service_client.config.target_host
     settings = Settings(database_url=url, task_queue=task_queue, data_dir=tmp_path,
-                        temporal_address=target)
+                        temporal_address=target, **settings_extra)
     engine = make_engine(url)
     with transaction(session_factory(engine)) as session:
         keys = {r.value: create_key(session, f"web-{r.value}", r.value)[1] for r in Role}
