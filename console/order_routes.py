@@ -1,5 +1,5 @@
 """One order: stage progress, promises against actuals, deadlines, open escalations and the
-timeline; and the actions the viewer's role allows (so far: add a note)."""
+timeline (the rest is in console/order_view.py); and adding a note."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from temporalio.service import RPCError
 from api.deps import SessionDep, TemporalDep
 from api.errors import ApiError
 from api.order_events import submit_event
+from api.schemas import SURVEY_QUESTIONS
+from console import order_view
 from console.board import STAGES
 from console.deps import PageDep
 from db import escalations as escalation_repo
@@ -45,10 +47,14 @@ def _context(session: SessionDep, order: Order) -> dict[str, object]:
     }
 
 
-def _page(page: PageDep, session: SessionDep, order: Order, status: int = 200,
-          note_error: str | None = None, note_text: str = "") -> Response:
+def render_order(page: PageDep, session: SessionDep, order: Order, status: int = 200,
+                 note_error: str | None = None, note_text: str = "",
+                 action_error: str | None = None) -> Response:
     return page.render("order.html", status=status, note_error=note_error, note_text=note_text,
                        note_event_id=f"console-note-{secrets.token_hex(8)}", note_max=NOTE_MAX,
+                       action_event_id=f"console-{secrets.token_hex(8)}",
+                       action_error=action_error, offered=order_view.offered(page.user, order),
+                       scores=SURVEY_QUESTIONS, **order_view.details(session, order),
                        **_context(session, order))
 
 
@@ -58,7 +64,7 @@ def order_page(order_id: str, page: PageDep, session: SessionDep) -> Response:
     order = repo.get_order(session, order_id)
     if order is None:
         return page.message(404, "order_not_found")
-    return _page(page, session, order)
+    return render_order(page, session, order)
 
 
 @router.post("/orders/{order_id}/notes", response_class=HTMLResponse)
@@ -72,7 +78,7 @@ async def add_note(order_id: str, page: PageDep, session: SessionDep,
     text = form.get("text", "").strip()
     if not text or len(text) > NOTE_MAX:
         error = "error_note_empty" if not text else "error_note_too_long"
-        return _page(page, session, order, 422, error, text)
+        return render_order(page, session, order, 422, error, text)
     # The event id comes with the form, so a resubmitted form is the same note, not a second.
     event_id = form.get("event_id", "")
     if not event_id.startswith("console-note-") or len(event_id) > 64:

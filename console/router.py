@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from console import auth_routes, board_routes, order_routes, static_routes
+from console import (
+    auth_routes,
+    board_routes,
+    order_actions,
+    order_receipt,
+    order_routes,
+    static_routes,
+)
 from console.deps import install
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-for _module in (auth_routes, board_routes, order_routes, static_routes):
+for _module in (auth_routes, board_routes, order_routes, order_actions, order_receipt,
+                static_routes):
     router.include_router(_module.router)
 
 __all__ = ["install", "router"]

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
+from temporalio.client import Client
 
 from api.deps import (
     ALL_ROLES,
@@ -37,6 +38,8 @@ from api.order_events import load_order, submit_event
 from api.receipt_schemas import ReceiptUploaded, ReceiptVersions, ReceiptVersionView
 from api.receipt_views import receipt_versions
 from api.uploads import Upload, multipart_body, read_upload
+from archive import Archive
+from config import Settings
 from db import documents
 from db import orders as repo
 from db.models import Order
@@ -70,29 +73,45 @@ async def upload_receipt(order_id: str, request: Request, response: Response, wh
                          session: SessionDep, client: TemporalDep, settings: SettingsDep,
                          archive: ArchiveDep) -> ReceiptUploaded:
     row = load_order(session, order_id)
+    check_takes_receipt(row)
+    upload = await read_upload(request, settings.receipt_max_bytes)
+    stored = await store_receipt(session, client, settings, archive, row, upload, who.name,
+                                 who.role.value)
+    if stored.duplicate:
+        response.status_code = 200
+    return stored
+
+
+def check_takes_receipt(row: Order) -> None:
+    """A receipt comes back after delivery (409 order_not_delivered before it)."""
     stage = Stage(row.stage)
     if stage not in AFTER_DELIVERY and stage not in TERMINAL_STAGES:
         raise ApiError(409, "order_not_delivered",
                        f"a receipt comes back after delivery; the order is {stage.value}",
-                       order_id=order_id, current_stage=stage.value)
-    upload = await read_upload(request, settings.receipt_max_bytes)
+                       order_id=row.order_id, current_stage=stage.value)
+
+
+async def store_receipt(session: Session, client: Client, settings: Settings, archive: Archive,
+                        row: Order, upload: Upload, actor: str,
+                        source: str) -> ReceiptUploaded:
+    """Archive a read upload and post it as the order's receipt; the same bytes again are a
+    duplicate. Shared by the API and the console, so both refuse and record alike."""
+    order_id, stage = row.order_id, Stage(row.stage)
     if repo.find_event(session, order_id, event_id_for(upload.sha256)) is not None:
-        response.status_code = 200
         return _uploaded(session, order_id, upload, duplicate=True)
     if stage in TERMINAL_STAGES:
         raise ApiError(409, "order_closed", f"the order is {stage.value}: it takes no receipt",
                        order_id=order_id, current_stage=stage.value)
 
-    sha, added = await archive_and_record(session, archive, upload, who.name, log)
+    sha, added = await archive_and_record(session, archive, upload, actor, log)
     try:
         await submit_event(session, client, settings, row, _event_body(order_id, upload),
-                           who.name, who.role.value)
+                           actor, source)
     except ApiError as exc:
         session.rollback()
         if exc.code == "event_id_reused" and \
                 repo.find_event(session, order_id, event_id_for(sha)) is not None:
             # A concurrent upload of the same bytes got there first, with its own timestamp.
-            response.status_code = 200
             return _uploaded(session, order_id, upload, duplicate=True)
         if added:
             documents.forget_unreferenced(session, sha, event_id_for(sha))
@@ -121,7 +140,7 @@ async def download_receipt(order_id: str, request: Request, _: Reader, session: 
                            archive: ArchiveDep,
                            version: Annotated[int | None, Query(ge=1)] = None) -> Response:
     row = load_order(session, order_id)
-    chosen = _version(row, version)
+    chosen = chosen_version(row, version)
     headers = {**verified_headers(chosen.sha256), "X-Receipt-Version": str(chosen.version)}
     if headers["ETag"] in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=headers)
@@ -156,7 +175,8 @@ def _uploaded(session: Session, order_id: str, upload: Upload,
                            stage=row.stage)
 
 
-def _version(row: Order, version: int | None) -> ReceiptVersionView:
+def chosen_version(row: Order, version: int | None) -> ReceiptVersionView:
+    """The asked-for version, or the newest; 404 when there is none."""
     versions = receipt_versions(row.detail.get("receipt"))
     if not versions:
         raise ApiError(404, "receipt_not_found", f"order {row.order_id} has no receipt yet",
