@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from console import (
     auth_routes,
     board_routes,
+    escalation_routes,
     order_actions,
     order_receipt,
     order_routes,
@@ -18,5 +19,6 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 for _module in (auth_routes, board_routes, order_routes, order_actions, order_receipt,
                 static_routes):
     router.include_router(_module.router)
+router.include_router(escalation_routes.router)
 
 __all__ = ["install", "router"]

@@ -32,6 +32,7 @@ CONSOLE_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.AUDITOR, Role.AD
 # What each role may do beyond reading; templates ask `user.can(...)`, handlers check again.
 ACTIONS: dict[str, frozenset[Role]] = {
     "note": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
+    "escalation": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
     "order.confirm": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
     "order.cancel": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
     "order.follow_up_call": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),

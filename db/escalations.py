@@ -25,8 +25,10 @@ class EscalationFilter:
     order_id: str | None = None
 
 
-def list_escalations(session: Session, flt: EscalationFilter, limit: int) -> list[EscalationRow]:
-    """Newest first; the same level of severity sorts the higher level first."""
+def list_escalations(session: Session, flt: EscalationFilter, limit: int,
+                     severity_first: bool = False) -> list[EscalationRow]:
+    """Newest first, the higher level first among equals; or with `severity_first` (the
+    console's queue), the highest level first and the newest first within a level."""
     q = select(EscalationRow)
     for column, value in ((EscalationRow.state, flt.state), (EscalationRow.level, flt.level),
                           (EscalationRow.stage, flt.stage), (EscalationRow.kind, flt.kind),
@@ -36,8 +38,9 @@ def list_escalations(session: Session, flt: EscalationFilter, limit: int) -> lis
                           (EscalationRow.order_id, flt.order_id)):
         if value is not None:
             q = q.where(column == value)
-    q = q.order_by(EscalationRow.opened_at.desc(), EscalationRow.level.desc(),
-                   EscalationRow.id.desc()).limit(limit)
+    order = ((EscalationRow.level.desc(), EscalationRow.opened_at.desc()) if severity_first
+             else (EscalationRow.opened_at.desc(), EscalationRow.level.desc()))
+    q = q.order_by(*order, EscalationRow.id.desc()).limit(limit)
     return list(session.scalars(q))
 
 

@@ -6,18 +6,16 @@ what is resolved); each records the actor (the API key's name) and an optional c
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
 
+from api import escalation_actions as actions
 from api.deps import Principal, Role, SessionDep, SettingsDep, TemporalDep, require
-from api.errors import ApiError
-from api.rejections import as_api_error
 from api.schemas import EscalationPage, EscalationView
 from api.views import escalation_view
 from db import escalations as repo
@@ -30,10 +28,6 @@ router = APIRouter(prefix="/v1/escalations", tags=["escalations"])
 Staff = Annotated[Principal, Depends(require(Role.OPERATOR, Role.SUPERVISOR, Role.AUDITOR,
                                              Role.ADMIN))]
 Actor = Annotated[Principal, Depends(require(Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN))]
-
-_REJECTIONS = {"already_resolved": 409, "already_acknowledged": 409, "snooze_in_past": 422,
-               "snooze_too_long": 422}
-
 
 class _Action(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -73,11 +67,7 @@ class EscalationDetail(EscalationView):
 
 
 def _load(session: Session, escalation_id: str) -> EscalationRow:
-    row = repo.get_escalation(session, escalation_id)
-    if row is None:
-        raise ApiError(404, "escalation_not_found", f"escalation {escalation_id} does not exist",
-                       escalation_id=escalation_id)
-    return row
+    return actions.load(session, escalation_id)
 
 
 def _detail(session: Session, row: EscalationRow) -> EscalationDetail:
@@ -116,22 +106,8 @@ def get_escalation(escalation_id: str, _: Staff, session: SessionDep) -> Escalat
 
 async def _act(session: Session, client: Client, timeout: float, escalation_id: str,
                update: Any, arg: Any) -> EscalationDetail:
-    row = _load(session, escalation_id)
-    if row.state == "resolved":
-        raise ApiError(409, "already_resolved", "the escalation is already resolved",
-                       escalation_id=escalation_id, resolved_by=row.resolved_by)
-    handle = client.get_workflow_handle(escalation_id)
-    try:
-        await handle.execute_update(update, arg, rpc_timeout=timedelta(seconds=timeout))
-    except WorkflowUpdateFailedError as exc:
-        raise as_api_error(exc, _REJECTIONS) or exc from exc.cause
-    except RPCError as exc:
-        if exc.status != RPCStatusCode.NOT_FOUND:
-            raise
-        raise ApiError(409, "already_resolved", "the escalation is already resolved",
-                       escalation_id=escalation_id) from exc
-    session.expire_all()
-    return _detail(session, _load(session, escalation_id))
+    return _detail(session, await actions.act(session, client, timeout, escalation_id, update,
+                                              arg))
 
 
 @router.post("/{escalation_id}/acknowledge", response_model=EscalationDetail)

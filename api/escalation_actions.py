@@ -1,0 +1,48 @@
+"""Acting on an escalation: one update on its workflow, whose validator decides (one cannot
+resolve what is resolved). Shared by the API router and the console, so both refuse alike."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.errors import ApiError
+from api.rejections import as_api_error
+from db import escalations as repo
+from db.models import EscalationRow
+
+REJECTIONS = {"already_resolved": 409, "already_acknowledged": 409, "snooze_in_past": 422,
+              "snooze_too_long": 422}
+
+
+def load(session: Session, escalation_id: str) -> EscalationRow:
+    row = repo.get_escalation(session, escalation_id)
+    if row is None:
+        raise ApiError(404, "escalation_not_found", f"escalation {escalation_id} does not exist",
+                       escalation_id=escalation_id)
+    return row
+
+
+async def act(session: Session, client: Client, timeout: float, escalation_id: str,
+              update: Any, arg: Any) -> EscalationRow:
+    """Run `update` with `arg`; the row as the projection left it. ApiError on a refusal."""
+    row = load(session, escalation_id)
+    if row.state == "resolved":
+        raise ApiError(409, "already_resolved", "the escalation is already resolved",
+                       escalation_id=escalation_id, resolved_by=row.resolved_by)
+    handle = client.get_workflow_handle(escalation_id)
+    try:
+        await handle.execute_update(update, arg, rpc_timeout=timedelta(seconds=timeout))
+    except WorkflowUpdateFailedError as exc:
+        raise as_api_error(exc, REJECTIONS) or exc from exc.cause
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+        raise ApiError(409, "already_resolved", "the escalation is already resolved",
+                       escalation_id=escalation_id) from exc
+    session.expire_all()
+    return load(session, escalation_id)
