@@ -1,0 +1,46 @@
+"""The order page in real Chromium (harness from tests/test_console_browser.py): an auditor
+reads an order, is offered no cancel button, and a cancel posted with their session is refused."""
+
+from __future__ import annotations
+
+from tests.api_harness import order_body
+from tests.test_console_browser import (  # noqa: F401 - fixtures used by name
+    Site,
+    browser,
+    playwright_api,
+    shot,
+    signed_in,
+    site,
+)
+
+
+async def test_an_auditor_gets_no_cancel_button_and_a_forged_cancel_is_refused(
+        site: Site, browser) -> None:  # noqa: F811
+    expect = playwright_api.expect
+    body = order_body()
+    order_id = body["order_id"]
+    assert (await site.post("/v1/orders", body)).status_code == 201
+    context, page = await signed_in(browser, site, "auditor")
+    await page.goto(f"{site.base}/console/orders/{order_id}")
+    await expect(page.get_by_test_id("lines")).to_contain_text("SKU-1")
+    await expect(page.get_by_role("heading", name="Proof of delivery")).to_be_visible()
+    assert await page.get_by_test_id("cancel").count() == 0
+    assert await page.get_by_test_id("cancel-form").count() == 0
+    assert await page.get_by_role("button", name="Cancel the order").count() == 0
+    await shot(page, "order-en-1280-auditor-actions")
+
+    # The auditor's own session and a valid form token: still refused, and nothing changes.
+    token = await page.locator('form[action="/console/sign-out"] input[name="csrf"]').input_value()
+    refused = await context.request.post(f"{site.base}/console/orders/{order_id}/cancel",
+                                         form={"csrf": token, "reason": "forged"})
+    assert refused.status == 403 and 'data-state="forbidden"' in await refused.text()
+    view = await site.http.get(f"/v1/orders/{order_id}",
+                               headers={"Authorization": f"Bearer {site.keys['auditor']}"})
+    assert view.json()["stage"] == "received" and view.json()["cancel_reason"] is None
+
+    # An operator on the same order does get the button.
+    operator, op_page = await signed_in(browser, site, "operator")
+    await op_page.goto(f"{site.base}/console/orders/{order_id}")
+    await expect(op_page.get_by_test_id("cancel")).to_be_visible()
+    await operator.close()
+    await context.close()
