@@ -3,7 +3,11 @@ reads an order, is offered no cancel button, and a cancel posted with their sess
 
 from __future__ import annotations
 
+import hashlib
+from datetime import UTC, datetime
+
 from tests.api_harness import order_body
+from tests.builders import FULL_PICK, POD, SHIP
 from tests.test_console_browser import (  # noqa: F401 - fixtures used by name
     Site,
     browser,
@@ -43,4 +47,31 @@ async def test_an_auditor_gets_no_cancel_button_and_a_forged_cancel_is_refused(
     await op_page.goto(f"{site.base}/console/orders/{order_id}")
     await expect(op_page.get_by_test_id("cancel")).to_be_visible()
     await operator.close()
+    await context.close()
+
+
+async def test_a_delivered_order_with_its_receipt_fits_a_phone(
+        site: Site, browser) -> None:  # noqa: F811
+    expect = playwright_api.expect
+    body = order_body()
+    order_id = body["order_id"]
+    assert (await site.post("/v1/orders", body)).status_code == 201
+    for type_, data in (("confirmed", {}), ("picked", FULL_PICK), ("shipped", SHIP),
+                        ("delivered", POD)):
+        resp = await site.post(f"/v1/orders/{order_id}/events", {
+            "event_id": f"ev-{type_}", "type": type_,
+            "occurred_at": datetime.now(UTC).isoformat(), "data": data})
+        assert resp.status_code == 200, resp.text
+    pdf = b"%PDF-1.4\n% receipt\n%%EOF\n"
+    uploaded = await site.http.post(
+        f"/v1/orders/{order_id}/receipt", files={"file": ("r.pdf", pdf, "application/pdf")},
+        headers={"Authorization": f"Bearer {site.keys['operator']}"})
+    assert uploaded.status_code == 201, uploaded.text
+    context, page = await signed_in(browser, site, "operator", locale="zh-CN", width=390)
+    await page.goto(f"{site.base}/console/orders/{order_id}")
+    await expect(page.get_by_test_id("receipts")).to_contain_text(hashlib.sha256(pdf).hexdigest())
+    await expect(page.get_by_test_id("pod")).to_contain_text("完好")
+    await expect(page.get_by_test_id("call-form")).to_be_visible()
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+    await shot(page, "order-zh-390-delivered")
     await context.close()
