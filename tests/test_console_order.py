@@ -153,3 +153,20 @@ async def test_an_auditor_sees_no_cancel_form_and_cannot_post_one(api: Api) -> N
                              files={"file": ("receipt.pdf", PDF, "application/pdf")})
     assert upload.status_code == 403
     assert await stage_of(api, order_id) == "received"
+
+
+async def test_a_shortage_awaiting_the_customers_decision_is_shown(api: Api) -> None:
+    body = order_body()
+    order_id = body["order_id"]
+    assert (await api.create(body)).status_code == 201
+    short = await api.event(order_id, "stock_shortage", {"lines": [{"sku": "SKU-1", "qty": 6}]})
+    assert short.status_code == 200, short.text
+
+    async def awaiting() -> dict | None:
+        view = (await api.get(f"/v1/orders/{order_id}")).json()
+        return view if view["awaiting_decision"] else None
+    await eventually(awaiting)
+    await sign_in(api.http, api.keys["operator"])
+    page = await api.http.get(f"/console/orders/{order_id}")
+    assert "Awaiting the customer&#39;s decision on a stock shortage" in page.text
+    assert "SKU-1: 6 available" in page.text
