@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -144,3 +146,30 @@ async def test_an_auditor_reads_the_queue_but_cannot_act(api: Api) -> None:
     assert forged.status_code == 403 and "Form expired" in forged.text
     assert (await api.http.get("/console/escalations/esc-nope")).status_code == 404
     await eventually(still_open)
+
+
+async def test_a_snooze_is_read_in_the_viewers_zone_and_held_to_the_policy(api: Api) -> None:
+    esc = await breached(api)
+    await sign_in(api.http, api.keys["supervisor"])
+    page = await api.http.get("/console/escalations")
+    shanghai = ZoneInfo("Asia/Shanghai")  # the console's default zone
+
+    def local(delta: timedelta) -> str:
+        return (datetime.now(shanghai) + delta).strftime("%Y-%m-%dT%H:%M")
+
+    too_long = await post(api, esc["id"], "snooze", page.text, until=local(timedelta(hours=3)))
+    assert too_long.status_code == 422 and "longer than the policy allows" in too_long.text
+    past = await post(api, esc["id"], "snooze", page.text, until=local(-timedelta(hours=1)))
+    assert past.status_code == 422 and "must be in the future" in past.text
+    garbled = await post(api, esc["id"], "snooze", page.text, until="soon")
+    assert garbled.status_code == 422 and "valid snooze time" in garbled.text
+
+    until = local(timedelta(minutes=30))
+    ok = await post(api, esc["id"], "snooze", page.text, until=until,
+                    next="/console/escalations")
+    assert ok.status_code == 303
+    view = (await api.get(f"/v1/escalations/{esc['id']}")).json()
+    assert datetime.fromisoformat(view["snoozed_until"]).astimezone(shanghai).strftime(
+        "%Y-%m-%dT%H:%M") == until
+    queue = await api.http.get("/console/escalations")
+    assert until.replace("T", " ") in queue.text
