@@ -33,11 +33,10 @@ LADDER = policy_yaml(confirm_within="PT2S") + """    escalation:
 
 @pytest.fixture
 async def site(dev_env: WorkflowEnvironment, sqlite_url: str, task_queue: str,
-               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Site]:
+               tmp_path: Path) -> AsyncIterator[Site]:
     path = tmp_path / "ladder.yaml"
     path.write_text(LADDER)
-    monkeypatch.setenv("WAYBILL_SLA_POLICIES", str(path))
-    async with served(dev_env, sqlite_url, task_queue, tmp_path) as s:
+    async with served(dev_env, sqlite_url, task_queue, tmp_path, sla_policies=path) as s:
         yield s
 
 
