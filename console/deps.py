@@ -58,14 +58,14 @@ class Page:
             raise Refused(self.message(403, "forbidden"))
         return user
 
-    async def form(self) -> dict[str, str]:
+    async def form(self, max_fields: int = 20) -> dict[str, str]:
         """The posted form, after its CSRF token is checked (403 page if it is wrong)."""
         media_type = self.request.headers.get("content-type", "").split(";")[0].strip().lower()
         length = self.request.headers.get("content-length", "")
         if media_type not in _FORM_TYPES or (length.isdigit() and int(length) > MAX_FORM_BYTES):
             raise Refused(self.message(400, "bad_request"))
         try:
-            form = await self.request.form(max_files=0, max_fields=20)
+            form = await self.request.form(max_files=0, max_fields=max_fields)
         except HTTPException as exc:
             raise Refused(self.message(400, "bad_request")) from exc
         fields = {k: v for k, v in form.items() if isinstance(v, str)}

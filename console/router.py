@@ -8,6 +8,7 @@ from console import (
     auth_routes,
     board_routes,
     escalation_routes,
+    new_order,
     order_actions,
     order_receipt,
     order_routes,
@@ -16,6 +17,7 @@ from console import (
 from console.deps import install
 
 router = APIRouter(prefix="/console", include_in_schema=False)
+router.include_router(new_order.router)  # before /orders/{order_id} would claim "new"
 for _module in (auth_routes, board_routes, order_routes, order_actions, order_receipt,
                 static_routes):
     router.include_router(_module.router)

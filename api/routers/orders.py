@@ -76,6 +76,15 @@ def _policy_for(session: Session, requested: str | None, tier: Tier) -> SlaPolic
                         409: {"description": "order_exists: same id, different body"}})
 async def create_order(body: OrderCreate, response: Response, who: Writer, session: SessionDep,
                        client: TemporalDep, settings: SettingsDep) -> OrderView:
+    row, created = await create(session, client, settings, body, who)
+    response.status_code = 201 if created else 200
+    return _view(session, row)
+
+
+async def create(session: Session, client: Any, settings: Any, body: OrderCreate,
+                 who: Principal) -> tuple[Order, bool]:
+    """Record the order and start its workflow; (row, created). The API's and the console's
+    one way in: the same body twice is the same order, a different body is `order_exists`."""
     policy = _policy_for(session, body.sla_policy, body.customer.tier)
     digest = body_hash(body.model_dump(mode="json"))
     row = repo.get_order(session, body.order_id)
@@ -109,8 +118,7 @@ async def create_order(body: OrderCreate, response: Response, who: Writer, sessi
         raise ApiError(409, "order_exists", f"order {body.order_id} exists with a different body",
                        order_id=body.order_id)
     await ensure_started(client, settings, row)
-    response.status_code = 201 if created else 200
-    return _view(session, row)
+    return row, created
 
 
 @router.get("", response_model=OrderPage)
