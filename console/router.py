@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from console import (
+    audit_routes,
     auth_routes,
     board_routes,
     escalation_routes,
@@ -22,5 +23,6 @@ for _module in (auth_routes, board_routes, order_routes, order_actions, order_re
                 static_routes):
     router.include_router(_module.router)
 router.include_router(escalation_routes.router)
+router.include_router(audit_routes.router)
 
 __all__ = ["install", "router"]

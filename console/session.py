@@ -37,6 +37,7 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "order.cancel": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
     "order.follow_up_call": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
     "order.receipt_upload": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
+    "audit": frozenset({Role.AUDITOR, Role.ADMIN}),
     "order.create": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
 }
 _HASH_PREFIX = 16

@@ -1,0 +1,102 @@
+"""/console/audit: auditors (and admins) pick an order, by id or by when it was created, and read
+its business timeline beside its raw Temporal history; both download as JSON Lines or CSV."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query
+from fastapi.responses import RedirectResponse, Response
+from temporalio.service import RPCError
+
+from api.deps import SessionDep, TemporalDep
+from console import audit
+from console.deps import PageDep
+from console.pages import security_headers
+from db import orders as repo
+
+router = APIRouter()
+_KINDS = {"jsonl": "application/x-ndjson; charset=utf-8", "csv": "text/csv; charset=utf-8"}
+
+
+def _when(text: str | None, zone: str) -> datetime | None:
+    """A datetime-local value is read in the viewer's zone, as every time on the page is."""
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(zone))
+
+
+@router.get("/audit")
+def audit_search(page: PageDep, session: SessionDep,
+                 order_id: Annotated[str, Query(max_length=64)] = "",
+                 start: Annotated[str, Query(alias="from", max_length=40)] = "",
+                 end: Annotated[str, Query(alias="to", max_length=40)] = "") -> Response:
+    page.allow("audit")
+    order_id = order_id.strip()
+    if order_id:
+        return RedirectResponse(f"/console/audit/orders/{quote(order_id, safe='')}", 303)
+    found, range_error = None, None
+    if start or end:
+        since, until = _when(start, page.viewer.zone), _when(end, page.viewer.zone)
+        if since is None or until is None or since >= until:
+            range_error = "audit.error.range"
+        else:
+            found = audit.orders_created_between(session, since, until)
+    return page.render("audit.html", status=422 if range_error else 200, order=None,
+                       found=found, range_error=range_error, start=start, end=end,
+                       limit=audit.RANGE_LIMIT)
+
+
+@router.get("/audit/orders/{order_id}")
+async def audit_order(order_id: str, page: PageDep, session: SessionDep,
+                      temporal: TemporalDep) -> Response:
+    page.allow("audit")
+    order = repo.get_order(session, order_id)
+    if order is None:
+        return page.message(404, "order_not_found")
+    try:
+        history = await audit.history_rows(temporal, order_id)
+    except RPCError:
+        history = None  # the page still shows the timeline; it says the history is unavailable
+    return page.render("audit.html", order=order, timeline=audit.timeline_rows(session, order_id),
+                       history=history, found=None, range_error=None, start="", end="",
+                       limit=audit.RANGE_LIMIT)
+
+
+def _download(rows: list[dict], fields: tuple[str, ...], order_id: str, what: str, kind: str,
+              locale: str) -> Response:
+    body = audit.as_jsonl(rows) if kind == "jsonl" else audit.as_csv(rows, fields)
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", order_id)
+    headers = {**security_headers(locale),
+               "Content-Disposition": f'attachment; filename="{safe}-{what}.{kind}"'}
+    return Response(body.encode(), media_type=_KINDS[kind], headers=headers)
+
+
+@router.get("/audit/orders/{order_id}/timeline.{kind}")
+def timeline_export(order_id: str, kind: str, page: PageDep, session: SessionDep) -> Response:
+    page.allow("audit")
+    if kind not in _KINDS or repo.get_order(session, order_id) is None:
+        return page.message(404, "order_not_found")
+    return _download(audit.timeline_rows(session, order_id), audit.TIMELINE_FIELDS, order_id,
+                     "timeline", kind, page.viewer.locale)
+
+
+@router.get("/audit/orders/{order_id}/history.{kind}")
+async def history_export(order_id: str, kind: str, page: PageDep, session: SessionDep,
+                         temporal: TemporalDep) -> Response:
+    page.allow("audit")
+    if kind not in _KINDS or repo.get_order(session, order_id) is None:
+        return page.message(404, "order_not_found")
+    try:
+        rows = await audit.history_rows(temporal, order_id)
+    except RPCError:
+        return page.message(503, "unavailable")
+    return _download(rows, audit.HISTORY_FIELDS, order_id, "history", kind, page.viewer.locale)
