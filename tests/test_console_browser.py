@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import playwright.async_api as playwright_api
 import pytest
 import uvicorn
 from temporalio.testing import WorkflowEnvironment
@@ -26,7 +27,6 @@ from tests.api_harness import order_body
 from tests.conftest import running_worker
 from tests.pg import free_port
 
-playwright_api = pytest.importorskip("playwright.async_api")
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -13,7 +13,6 @@ from temporalio.testing import WorkflowEnvironment
 from tests.api_harness import order_body
 from tests.builders import policy_yaml
 from tests.test_console_browser import (  # noqa: F401 - browser is a fixture
-    CHROMIUM,
     Site,
     browser,
     playwright_api,
@@ -22,7 +21,6 @@ from tests.test_console_browser import (  # noqa: F401 - browser is a fixture
     signed_in,
 )
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="apt-get install chromium")
 LADDER = policy_yaml(confirm_within="PT2S") + """    escalation:
       repeat_every: PT1H
       snooze_max: PT1H
