@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 from datetime import datetime, timedelta
@@ -124,6 +125,7 @@ class OrderWorkflow(OrderExceptions, OrderFollowUp):
         # Child workflows (claims, complaints) to start: (workflow name, input, workflow id).
         self._children: list[tuple[str, Any, str]] = []
         self._v2 = workflow.patched(EXCEPTIONS_PATCH)
+        self._projecting = asyncio.Lock()
 
     @workflow.run
     async def run(self, inp: OrderInput) -> Stage:
@@ -453,6 +455,15 @@ class OrderWorkflow(OrderExceptions, OrderFollowUp):
         self._dirty = True
 
     async def _project(self) -> None:
+        if not self._v2:
+            await self._project_now()
+            return
+        # An update must not return while the run loop's projection of the same change is
+        # still being written: a GET right after the POST would miss it.
+        async with self._projecting:
+            await self._project_now()
+
+    async def _project_now(self) -> None:
         if not self._pending and not self._dirty:
             return
         self._s.seq += 1
