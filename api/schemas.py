@@ -225,10 +225,6 @@ class ShortageDecisionData(Strict):
         return self
 
 
-EXCEPTION_REASONS = ("address_incorrect", "consignee_absent", "refused", "damaged_in_transit",
-                     "lost", "weather", "other")
-
-
 class DeliveryExceptionData(Strict):
     reason: Literal["address_incorrect", "consignee_absent", "refused", "damaged_in_transit",
                     "lost", "weather", "other"]

@@ -19,8 +19,6 @@ with workflow.unsafe.imports_passed_through():
         SystemEventType,
     )
 
-SURVEY_QUESTIONS = ("timeliness", "completeness", "courtesy")
-
 
 class OrderFollowUp:
     _s: OrderState

@@ -54,7 +54,7 @@ MAX_FORM_BYTES = 32 * 1024
 SOURCE = "survey_link"
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # The workflow's answers when the survey stopped awaiting one between our read and its update.
-_RACED = {"invalid_transition", "survey_closed", "event_id_reused"}
+_RACED = {"invalid_transition", "event_id_reused"}
 
 
 @lru_cache(maxsize=1)
