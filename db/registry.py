@@ -2,6 +2,7 @@
 
 import db.claim_models  # noqa: F401
 import db.complaint_models  # noqa: F401
+import db.console_models  # noqa: F401
 import db.document_models  # noqa: F401
 import db.follow_up_models  # noqa: F401
 import db.models  # noqa: F401
