@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_port: int = 7233
     temporal_ui_port: int = 8233
+    temporal_ui_base_url: str | None = Field(
+        default=None, description="Temporal Web UI the console links to; unset = the local dev "
+                                  "server's UI at 127.0.0.1:TEMPORAL_UI_PORT")
     task_queue: str = "waybill-orders"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -93,4 +96,6 @@ class Settings(BaseSettings):
 
     @property
     def temporal_ui_url(self) -> str:
+        if self.temporal_ui_base_url:
+            return self.temporal_ui_base_url.rstrip("/")
         return f"http://127.0.0.1:{self.temporal_ui_port}"
