@@ -57,6 +57,9 @@ class Order(Base):
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     in_transit_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The receipt deadline (delivery + receipt_within, in working time if the policy has a
+    # calendar), kept so the receipt-return rate is a plain query.
+    receipt_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     receipt_archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     followed_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -77,7 +80,13 @@ class Order(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     projection_seq: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (Index("ix_orders_created_at_order_id", "created_at", "order_id"),)
+    __table_args__ = (
+        Index("ix_orders_created_at_order_id", "created_at", "order_id"),
+        # KPIs select a period's transitions by the time they ended (db/kpis.py).
+        *(Index(f"ix_orders_{column}", column) for column in (
+            "confirmed_at", "picked_at", "shipped_at", "delivered_at", "receipt_due_at",
+            "receipt_archived_at", "followed_up_at")),
+    )
 
 
 class OrderEvent(Base):
@@ -136,6 +145,7 @@ class EscalationEvent(Base):
 
     __table_args__ = (
         UniqueConstraint("escalation_id", "seq", name="uq_escalation_events_escalation_id_seq"),
+        Index("ix_escalation_events_action_at", "action", "at"),  # KPIs: first acknowledgement
     )
 
 
@@ -168,4 +178,8 @@ class EscalationRow(Base):
     # What breached when not the order itself ("claim:ID", "complaint:ID"); "" for the order.
     subject: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
-    __table_args__ = (Index("ix_escalations_state_opened_at", "state", "opened_at"),)
+    __table_args__ = (
+        Index("ix_escalations_state_opened_at", "state", "opened_at"),
+        Index("ix_escalations_opened_at", "opened_at"),  # KPIs: opened in a period
+        Index("ix_escalations_resolved_at", "resolved_at"),
+    )

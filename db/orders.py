@@ -14,7 +14,7 @@ from db.follow_ups import upsert_follow_up
 from db.models import Order, OrderEvent
 from db.upsert import insert_for
 from policies import snapshot
-from workflows.deadlines import latest_eta
+from workflows.deadlines import after, latest_eta
 from workflows.types import ProjectionInput, Stage, TimelineEntry
 
 SYSTEM = "system"
@@ -104,11 +104,14 @@ def apply_projection(session: Session, inp: ProjectionInput) -> None:
     """Write one projection. Idempotent, and an older snapshot never overwrites a newer one."""
     s, now = inp.state, datetime.now(UTC)
     add_timeline_entries(session, s.order_id, inp.entries)
+    delivered = s.stage_times.get(Stage.DELIVERED.value)
     dynamic: dict[str, Any] = {
         "stage": s.stage.value,
         "promised_ship_by": s.promised_ship_by,
         "promised_delivery_by": s.promised_delivery_by,
         **{col: s.stage_times.get(stage) for stage, col in STAGE_COLUMNS.items()},
+        # The same deadline the workflow's receipt_late breach uses (workflows/deadlines.py).
+        "receipt_due_at": after(s, delivered, s.policy.receipt_within) if delivered else None,
         "lines": to_jsonable_python(s.lines),
         "carrier": (s.shipment or {}).get("carrier"),
         "tracking_no": (s.shipment or {}).get("tracking_no"),

@@ -1,0 +1,400 @@
+"""All SQL behind the KPIs: counts, conditional sums and percentiles, aggregated in the database.
+
+Every function takes a `Window` (the instants [start, end) an event must fall in to count) and
+the group keys, and returns plain numbers keyed by the group's values (a tuple in `group_by`
+order; `()` for the total). The same SQL runs on SQLite and PostgreSQL and gives the same
+numbers there:
+
+* durations are whole seconds, `floor(end) - floor(start)` on the epoch, on both engines;
+* percentiles are nearest-rank (like `percentile_disc`): the ceil(p/100 * n)-th smallest
+  value, picked with `row_number()` over the group, which both engines order the same way;
+* JSON answers (survey scores, problem codes) are unpacked with each engine's own table
+  function, and only the counts per value leave the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Integer,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
+
+from db.claim_models import ClaimRow
+from db.complaint_models import ComplaintRow
+from db.follow_up_models import FollowUp
+from db.models import EscalationEvent, EscalationRow, Order
+
+Key = tuple[str | None, ...]
+DurationRow = tuple[int, int | None, int | None, int | None]  # count, p50, p90, max
+PERCENTILES = (50, 90)
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime
+    end: datetime
+
+    def holds(self, column: Any) -> ColumnElement[bool]:
+        return and_(column >= self.start, column < self.end)
+
+
+class epoch_seconds(FunctionElement[int]):  # noqa: N801 (a SQL function, named like one)
+    """Whole seconds since the epoch of a timestamp, truncated, on either engine."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(epoch_seconds, "postgresql")
+def _epoch_pg(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+    (arg,) = list(element.clauses)
+    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(arg, **kw)})) AS BIGINT)"
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
+    (arg,) = list(element.clauses)
+    return f"CAST(strftime('%s', {compiler.process(arg, **kw)}) AS INTEGER)"
+
+
+def _seconds(start: Any, end: Any) -> ColumnElement[int]:
+    return epoch_seconds(end) - epoch_seconds(start)
+
+
+# -- grouping ----------------------------------------------------------------------------------
+
+def _group_columns(group_by: Sequence[str], own: dict[str, Any],
+                   orders: FromClause | None) -> list[ColumnElement[Any]]:
+    """The group-by expressions, labelled g0, g1...; a key the table lacks comes from orders."""
+    via_orders = {"customer": Order.customer_id, "tier": Order.customer_tier,
+                  "carrier": Order.carrier, "sla_policy": Order.sla_policy}
+    out = []
+    for i, key in enumerate(group_by):
+        if key in own:
+            column = own[key]
+        else:
+            assert orders is not None
+            column = orders.c[via_orders[key].key]
+        out.append(column.label(f"g{i}"))
+    return out
+
+
+def _needs_orders(group_by: Sequence[str], own: dict[str, Any]) -> bool:
+    return any(key not in own for key in group_by)
+
+
+def _key(row: Any, n: int) -> Key:
+    return tuple(row[i] for i in range(n))
+
+
+def _int(value: Any) -> int:
+    return int(value or 0)
+
+
+def _order_groups(group_by: Sequence[str]) -> list[ColumnElement[Any]]:
+    own = {"customer": Order.customer_id, "tier": Order.customer_tier,
+           "carrier": Order.carrier, "sla_policy": Order.sla_policy}
+    return _group_columns(group_by, own, None)
+
+
+def _joined(table: Any, own: dict[str, Any], order_id: Any,
+            group_by: Sequence[str]) -> tuple[list[ColumnElement[Any]], FromClause]:
+    """Group columns of `table`, outer-joined to its order when a key lives on the order."""
+    if not _needs_orders(group_by, own):
+        return _group_columns(group_by, own, None), table.__table__
+    orders = Order.__table__
+    source = table.__table__.outerjoin(orders, orders.c.order_id == order_id)
+    return _group_columns(group_by, own, orders), source
+
+
+# -- percentiles -------------------------------------------------------------------------------
+
+def _percentiles(session: Session, rows: Select[Any], n_keys: int
+                 ) -> dict[tuple[Key, str], DurationRow]:
+    """Nearest-rank p50/p90 and max of `rows` (columns g0.., metric, secs) per group and metric."""
+    sub = rows.subquery()
+    parts = [sub.c[f"g{i}"] for i in range(n_keys)] + [sub.c.metric]
+    ranked = select(*parts, sub.c.secs,
+                    func.row_number().over(partition_by=parts, order_by=sub.c.secs).label("rn"),
+                    func.count().over(partition_by=parts).label("n")).subquery()
+    outer = [ranked.c[f"g{i}"] for i in range(n_keys)] + [ranked.c.metric]
+    picks = [func.max(case((ranked.c.rn == (ranked.c.n * p + 99) // 100, ranked.c.secs)))
+             for p in PERCENTILES]
+    q = select(*outer, func.max(ranked.c.n), *picks, func.max(ranked.c.secs)).group_by(*outer)
+    out: dict[tuple[Key, str], DurationRow] = {}
+    for row in session.execute(q):
+        count, p50, p90, top = row[n_keys + 1:]
+        out[(_key(row, n_keys), row[n_keys])] = (
+            _int(count), None if p50 is None else int(p50), None if p90 is None else int(p90),
+            None if top is None else int(top))
+    return out
+
+
+# -- orders ------------------------------------------------------------------------------------
+
+def _true(column: Any) -> ColumnElement[bool]:
+    return column.is_(True)
+
+
+def order_outcomes(session: Session, w: Window, group_by: Sequence[str]
+                   ) -> dict[Key, tuple[int, int, int, int]]:
+    """(due, on time, in full, OTIF) of orders whose promise in force fell due in the window.
+
+    Cancelled orders never count. An order not delivered is neither on time nor in full.
+    """
+    groups = _order_groups(group_by)
+    delivered = Order.delivered_at.is_not(None)
+    on_time = and_(delivered, _true(Order.on_time))
+    in_full = and_(delivered, _true(Order.in_full))
+    q = (select(*groups, func.count(),
+                func.sum(case((on_time, 1), else_=0)),
+                func.sum(case((in_full, 1), else_=0)),
+                func.sum(case((and_(on_time, in_full), 1), else_=0)))
+         .where(w.holds(Order.promised_delivery_by), Order.cancelled_at.is_(None))
+         .group_by(*groups))
+    n = len(groups)
+    return {_key(r, n): (_int(r[n]), _int(r[n + 1]), _int(r[n + 2]), _int(r[n + 3]))
+            for r in session.execute(q) if _int(r[n])}
+
+
+def cycle_times(session: Session, w: Window, group_by: Sequence[str],
+                transitions: Sequence[tuple[str, str]]
+                ) -> dict[tuple[Key, str], DurationRow]:
+    """Per transition `a_to_b`: durations of the transitions whose end fell in the window."""
+    groups = _order_groups(group_by)
+    parts = []
+    for a, b in transitions:
+        start, end = getattr(Order, f"{a}_at"), getattr(Order, f"{b}_at")
+        parts.append(select(*groups, literal(f"{a}_to_{b}").label("metric"),
+                            _seconds(start, end).label("secs"))
+                     .where(w.holds(end), start.is_not(None)))
+    rows = select(union_all(*parts).subquery())
+    return _percentiles(session, rows, len(groups))
+
+
+def receipt_returns(session: Session, w: Window, group_by: Sequence[str]
+                    ) -> dict[Key, tuple[int, int]]:
+    """(due, returned by the deadline) of receipts whose deadline fell in the window."""
+    groups = _order_groups(group_by)
+    in_time = and_(Order.receipt_archived_at.is_not(None),
+                   Order.receipt_archived_at <= Order.receipt_due_at)
+    q = (select(*groups, func.count(), func.sum(case((in_time, 1), else_=0)))
+         .where(w.holds(Order.receipt_due_at)).group_by(*groups))
+    n = len(groups)
+    return {_key(r, n): (_int(r[n]), _int(r[n + 1])) for r in session.execute(q)}
+
+
+# -- follow-ups --------------------------------------------------------------------------------
+
+_FOLLOW_UP_OWN = {"customer": FollowUp.customer_id, "tier": FollowUp.customer_tier,
+                  "sla_policy": FollowUp.sla_policy}
+
+
+def _follow_up_source(group_by: Sequence[str]) -> tuple[list[ColumnElement[Any]], FromClause]:
+    return _joined(FollowUp, _FOLLOW_UP_OWN, FollowUp.order_id, group_by)
+
+
+def follow_up_counts(session: Session, w: Window, group_by: Sequence[str]
+                     ) -> dict[Key, dict[str, int]]:
+    """Follow-ups that fell due in the window: due, attempted, answered, and per outcome
+    (`outcome:answered|refused|expired|open`)."""
+    groups, source = _follow_up_source(group_by)
+    outcome = func.coalesce(FollowUp.outcome, "open").label("outcome")
+    q = (select(*groups, outcome, func.count(),
+                func.sum(case((_true(FollowUp.attempted), 1), else_=0)),
+                func.sum(case((FollowUp.status == "answered", 1), else_=0)))
+         .select_from(source).where(w.holds(FollowUp.due_at)).group_by(*groups, outcome))
+    n = len(groups)
+    out: dict[Key, dict[str, int]] = {}
+    for r in session.execute(q):
+        figures = out.setdefault(_key(r, n), {"due": 0, "attempted": 0, "answered": 0})
+        figures["due"] += _int(r[n + 1])
+        figures["attempted"] += _int(r[n + 2])
+        figures["answered"] += _int(r[n + 3])
+        figures[f"outcome:{r[n]}"] = figures.get(f"outcome:{r[n]}", 0) + _int(r[n + 1])
+    return out
+
+
+def _json_items(session: Session, column: Any, kind: str) -> tuple[Any, ColumnElement[bool]]:
+    """A table function over a JSON object's (key, value) or an array's values, and the filter
+    keeping rows whose JSON really is of that kind (a stored JSON null is not)."""
+    if session.get_bind().dialect.name == "postgresql":
+        if kind == "object":
+            return (func.jsonb_each_text(column).table_valued("key", "value"),
+                    func.jsonb_typeof(column) == "object")
+        return (func.jsonb_array_elements_text(column).table_valued("value"),
+                func.jsonb_typeof(column) == "array")
+    names = ("key", "value") if kind == "object" else ("value",)
+    return func.json_each(column).table_valued(*names), func.json_type(column) == kind
+
+
+def survey_scores(session: Session, w: Window, group_by: Sequence[str]
+                  ) -> dict[Key, dict[str, dict[int, int]]]:
+    """Answered follow-ups due in the window: per question, how many gave each score."""
+    groups, source = _follow_up_source(group_by)
+    items, is_object = _json_items(session, FollowUp.scores, "object")
+    score = cast(items.c.value, Integer)
+    q = (select(*groups, items.c.key, score, func.count())
+         .select_from(source).join(items, literal(True))
+         .where(w.holds(FollowUp.due_at), FollowUp.status == "answered", is_object)
+         .group_by(*groups, items.c.key, score))
+    n = len(groups)
+    out: dict[Key, dict[str, dict[int, int]]] = {}
+    for r in session.execute(q):
+        out.setdefault(_key(r, n), {}).setdefault(r[n], {})[int(r[n + 1])] = _int(r[n + 2])
+    return out
+
+
+def survey_problems(session: Session, w: Window, group_by: Sequence[str]
+                    ) -> dict[Key, dict[str, int]]:
+    """Answered follow-ups due in the window: how often each problem code was raised."""
+    groups, source = _follow_up_source(group_by)
+    items, is_array = _json_items(session, FollowUp.problems, "array")
+    q = (select(*groups, items.c.value, func.count())
+         .select_from(source).join(items, literal(True))
+         .where(w.holds(FollowUp.due_at), is_array)
+         .group_by(*groups, items.c.value))
+    n = len(groups)
+    out: dict[Key, dict[str, int]] = {}
+    for r in session.execute(q):
+        out.setdefault(_key(r, n), {})[str(r[n])] = _int(r[n + 1])
+    return out
+
+
+def survey_suggestions(session: Session, w: Window, group_by: Sequence[str]
+                       ) -> dict[Key, dict[str, int]]:
+    """Suggestions written in follow-ups due in the window, counted by their exact text."""
+    groups, source = _follow_up_source(group_by)
+    q = (select(*groups, FollowUp.suggestions, func.count())
+         .select_from(source)
+         .where(w.holds(FollowUp.due_at), FollowUp.suggestions.is_not(None),
+                FollowUp.suggestions != "")
+         .group_by(*groups, FollowUp.suggestions))
+    n = len(groups)
+    out: dict[Key, dict[str, int]] = {}
+    for r in session.execute(q):
+        out.setdefault(_key(r, n), {})[str(r[n])] = _int(r[n + 1])
+    return out
+
+
+# -- escalations -------------------------------------------------------------------------------
+
+_ESCALATION_OWN = {"customer": EscalationRow.customer_id, "tier": EscalationRow.customer_tier}
+
+
+def escalation_counts(session: Session, w: Window, group_by: Sequence[str]
+                      ) -> dict[Key, list[tuple[int, str, str, int]]]:
+    """Escalations opened in the window: (level reached, stage, kind, count) per group."""
+    groups, source = _joined(EscalationRow, _ESCALATION_OWN, EscalationRow.order_id, group_by)
+    dims = (EscalationRow.level, EscalationRow.stage, EscalationRow.kind)
+    q = (select(*groups, *dims, func.count()).select_from(source)
+         .where(w.holds(EscalationRow.opened_at)).group_by(*groups, *dims))
+    n = len(groups)
+    out: dict[Key, list[tuple[int, str, str, int]]] = {}
+    for r in session.execute(q):
+        out.setdefault(_key(r, n), []).append((int(r[n]), r[n + 1] or "none", r[n + 2],
+                                                _int(r[n + 3])))
+    return out
+
+
+def escalation_durations(session: Session, w: Window, group_by: Sequence[str]
+                         ) -> dict[tuple[Key, str], DurationRow]:
+    """time_to_acknowledge (opening to the first acknowledgement, which a climb does not
+    undo) and time_to_resolve, for those that happened in the window."""
+    first_ack = (select(EscalationEvent.escalation_id.label("escalation_id"),
+                        func.min(EscalationEvent.at).label("at"))
+                 .where(EscalationEvent.action == "acknowledged")
+                 .group_by(EscalationEvent.escalation_id).subquery())
+    groups, source = _joined(EscalationRow, _ESCALATION_OWN, EscalationRow.order_id, group_by)
+    acked = (select(*groups, literal("time_to_acknowledge").label("metric"),
+                    _seconds(EscalationRow.opened_at, first_ack.c.at).label("secs"))
+             .select_from(source.join(first_ack, first_ack.c.escalation_id == EscalationRow.id))
+             .where(w.holds(first_ack.c.at)))
+    resolved = (select(*groups, literal("time_to_resolve").label("metric"),
+                       _seconds(EscalationRow.opened_at, EscalationRow.resolved_at).label("secs"))
+                .select_from(source).where(w.holds(EscalationRow.resolved_at)))
+    return _percentiles(session, select(union_all(acked, resolved).subquery()), len(groups))
+
+
+# -- complaints --------------------------------------------------------------------------------
+
+_COMPLAINT_OWN = {"customer": ComplaintRow.customer_id, "tier": ComplaintRow.customer_tier,
+                  "sla_policy": ComplaintRow.sla_policy}
+
+
+def _complaint_source(group_by: Sequence[str]) -> tuple[list[ColumnElement[Any]], FromClause]:
+    return _joined(ComplaintRow, _COMPLAINT_OWN, ComplaintRow.order_id, group_by)
+
+
+def complaints_opened(session: Session, w: Window, group_by: Sequence[str]) -> dict[Key, int]:
+    groups, source = _complaint_source(group_by)
+    q = (select(*groups, func.count()).select_from(source)
+         .where(w.holds(ComplaintRow.opened_at)).group_by(*groups))
+    n = len(groups)
+    return {_key(r, n): _int(r[n]) for r in session.execute(q)}
+
+
+def complaint_durations(session: Session, w: Window, group_by: Sequence[str]
+                        ) -> dict[tuple[Key, str], DurationRow]:
+    """From acceptance to the first reply, and to resolution, for those done in the window."""
+    groups, source = _complaint_source(group_by)
+    parts = [select(*groups, literal(name).label("metric"),
+                    _seconds(ComplaintRow.opened_at, end).label("secs"))
+             .select_from(source).where(w.holds(end))
+             for name, end in (("time_to_first_reply", ComplaintRow.first_reply_at),
+                               ("time_to_resolution", ComplaintRow.resolved_at))]
+    return _percentiles(session, select(union_all(*parts).subquery()), len(groups))
+
+
+def complaint_scores(session: Session, w: Window, group_by: Sequence[str]
+                     ) -> dict[Key, dict[int, int]]:
+    """Satisfaction with the resolution given in the window: how many gave each score."""
+    groups, source = _complaint_source(group_by)
+    q = (select(*groups, ComplaintRow.satisfaction_score, func.count()).select_from(source)
+         .where(w.holds(ComplaintRow.satisfaction_at),
+                ComplaintRow.satisfaction_score.is_not(None))
+         .group_by(*groups, ComplaintRow.satisfaction_score))
+    n = len(groups)
+    out: dict[Key, dict[int, int]] = {}
+    for r in session.execute(q):
+        out.setdefault(_key(r, n), {})[int(r[n])] = _int(r[n + 1])
+    return out
+
+
+# -- claims ------------------------------------------------------------------------------------
+
+_CLAIM_OWN = {"customer": ClaimRow.customer_id, "tier": ClaimRow.customer_tier}
+
+
+def claim_totals(session: Session, w: Window, group_by: Sequence[str]
+                 ) -> dict[Key, list[tuple[str | None, str, str | None, int, int]]]:
+    """Claims opened in the window: (liability, cause, currency, count, amount) per group; the
+    amount sums the compensation set (minor units), currency is None where none is set."""
+    groups, source = _joined(ClaimRow, _CLAIM_OWN, ClaimRow.order_id, group_by)
+    currency = case((ClaimRow.amount_minor.is_not(None), ClaimRow.currency)).label("cur")
+    dims = (ClaimRow.liability, ClaimRow.cause, currency)
+    q = (select(*groups, *dims, func.count(), func.sum(ClaimRow.amount_minor))
+         .select_from(source).where(w.holds(ClaimRow.opened_at)).group_by(*groups, *dims))
+    n = len(groups)
+    out: dict[Key, list[tuple[str | None, str, str | None, int, int]]] = {}
+    for r in session.execute(q):
+        out.setdefault(_key(r, n), []).append((r[n], r[n + 1], r[n + 2], _int(r[n + 3]),
+                                                _int(r[n + 4])))
+    return out
