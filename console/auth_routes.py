@@ -1,16 +1,23 @@
-"""Sign-in with an API key, sign-out, and the viewer's language and time zone."""
+"""Sign-in with an API key, sign-out, and the viewer's language and time zone.
+
+Sign-in, sign-out and a saved preference commit before they answer: FastAPI closes the request's
+session (and commits) only after the response is sent, and the browser follows the redirect at
+once, so the next request must already see the session row or the choice.
+"""
 
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import SessionDep
 from console import session as sessions
-from console.deps import PageDep
+from console.deps import Page, PageDep
 from console.i18n import LANG_COOKIE, TZ_COOKIE, all_zones, match_locale, valid_zone
+from db import console as console_db
 from db.keys import find_active_key
 
 router = APIRouter()
@@ -55,15 +62,21 @@ async def sign_in(page: PageDep, session: SessionDep) -> Response:
     if key.role not in sessions.CONSOLE_ROLES:
         return _sign_in_form(page, form.get("next"), "error_key_role", 403)
     response = RedirectResponse(_next(form.get("next")), 303)
-    sessions.start(response, page.request, page.settings, key)
+    sessions.start(response, page.request, page.settings, session, key)
+    # This browser takes the user's stored choice, so the sign-in page reads the same after
+    # they sign out again.
+    if (chosen := console_db.get_preference(session, key.id)) is not None:
+        _remember(response, page, chosen.locale, chosen.zone)
+    session.commit()
     return response
 
 
 @router.post("/sign-out")
-async def sign_out(page: PageDep) -> Response:
+async def sign_out(page: PageDep, session: SessionDep) -> Response:
     await page.form()
     response = RedirectResponse("/console/sign-in", 303)
-    sessions.end(response)
+    sessions.end(response, session, page.user)
+    session.commit()
     return response
 
 
@@ -74,13 +87,26 @@ def preferences_page(page: PageDep) -> Response:
 
 
 @router.post("/preferences")
-async def save_preferences(page: PageDep) -> Response:
-    """Language and/or zone; remembered in this browser for a year. Works signed out too, so
-    the sign-in page can switch language."""
+async def save_preferences(page: PageDep, session: SessionDep) -> Response:
+    """Language and/or zone: kept for the signed-in user (so it follows them to any browser) and
+    in this browser's cookies for a year. Works signed out too (cookies only), so the sign-in
+    page can switch language. A value the console does not know is refused and nothing changes.
+    """
     form = await page.form()
+    given_lang, given_tz = form.get("lang", "").strip(), form.get("tz", "").strip()
+    locale, zone = match_locale(given_lang), valid_zone(given_tz)
+    if (given_lang and locale is None) or (given_tz and zone is None):
+        return page.message(400, "bad_preference")
     response = RedirectResponse(_next(form.get("next")), 303)
-    if locale := match_locale(form.get("lang")):
-        sessions.set_cookie(response, page.request, LANG_COOKIE, locale, PREF_MAX_AGE)
-    if zone := valid_zone(form.get("tz")):
-        sessions.set_cookie(response, page.request, TZ_COOKIE, zone, PREF_MAX_AGE)
+    if page.user is not None and (locale or zone):
+        console_db.save_preference(session, page.user.key_id, datetime.now(UTC), locale, zone)
+        session.commit()
+    _remember(response, page, locale, zone)
     return response
+
+
+def _remember(response: Response, page: Page, locale: str | None, zone: str | None) -> None:
+    if locale:
+        sessions.set_cookie(response, page.request, LANG_COOKIE, locale, PREF_MAX_AGE)
+    if zone:
+        sessions.set_cookie(response, page.request, TZ_COOKIE, zone, PREF_MAX_AGE)

@@ -76,8 +76,10 @@ class Page:
 
 
 def get_page(request: Request, session: SessionDep, settings: SettingsDep) -> Page:
+    # The user first: their stored language and zone come before this browser's cookies.
     user = sessions.read(settings, session, request.cookies.get(sessions.SESSION_COOKIE))
-    return Page(request=request, settings=settings, viewer=viewer(request, settings), user=user)
+    shown = viewer(request, settings, user.locale if user else None, user.zone if user else None)
+    return Page(request=request, settings=settings, viewer=shown, user=user)
 
 
 PageDep = Annotated[Page, Depends(get_page)]

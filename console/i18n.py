@@ -1,5 +1,6 @@
 """The console's words, language and time zone: one catalogue per locale (api.i18n), the
-viewer's choice kept in cookies, and times written in the viewer's zone."""
+viewer's choice kept per user (db.console) and in cookies, and times written in the viewer's
+zone."""
 
 from __future__ import annotations
 
@@ -100,11 +101,13 @@ class Viewer:
         return self.t(key, duration=self.duration(seconds))
 
 
-def viewer(request: Request, settings: Settings) -> Viewer:
-    """The cookie's choice, else the browser's Accept-Language; zh-CN and the settings' zone
-    when neither says."""
-    locale = (match_locale(request.cookies.get(LANG_COOKIE))
+def viewer(request: Request, settings: Settings, chosen_locale: str | None = None,
+           chosen_zone: str | None = None) -> Viewer:
+    """The signed-in user's stored choice (`chosen_*`, so it follows them to any browser), else
+    this browser's cookie, else its Accept-Language; zh-CN and the settings' zone when none
+    says. Stored values are checked again: a locale or zone may have gone since it was saved."""
+    locale = (match_locale(chosen_locale) or match_locale(request.cookies.get(LANG_COOKIE))
               or from_accept_language(request.headers.get("accept-language")) or DEFAULT_LOCALE)
-    zone = (valid_zone(request.cookies.get(TZ_COOKIE)) or valid_zone(settings.console_timezone)
-            or "UTC")
+    zone = (valid_zone(chosen_zone) or valid_zone(request.cookies.get(TZ_COOKIE))
+            or valid_zone(settings.console_timezone) or "UTC")
     return Viewer(locale=locale if locale in LOCALES else DEFAULT_LOCALE, zone=zone)

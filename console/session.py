@@ -1,11 +1,15 @@
 """Console sign-in sessions and CSRF tokens.
 
-The session cookie is stateless and signed: `<key id>.<key hash prefix>.<expiry>.<nonce>.<mac>`.
-Every request re-reads the API key it was made from (db.keys), so revoking the key ends its
-sessions at once; the expiry ends them after `console_session_hours`. The key itself is never
-stored in the cookie. CSRF: every form carries HMAC(secret, "csrf:" + nonce), where the nonce is
-the session's (signed in) or a pre-session cookie's (the sign-in form), so a token is only good
-for the browser it was issued to.
+The session cookie is signed: `<key id>.<key hash prefix>.<expiry>.<nonce>.<mac>`, and its nonce
+names a row in `console_sessions` (db.console). Every request reads that row with the API key it
+was made from in one lookup, so signing out (the row's `ended_at`) ends the session for any copy
+of the cookie, revoking the key ends all its sessions at once, and the expiry ends them after
+`console_session_hours`. A forged cookie is refused by its signature before any query. The key
+itself is never stored in the cookie.
+
+CSRF: every form carries HMAC(secret, "csrf:" + nonce), where the nonce is the session's (signed
+in) or a pre-session cookie's (the sign-in form), so a token is only good for the browser it was
+issued to.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -23,6 +28,7 @@ from sqlalchemy.orm import Session
 from api.deps import Role
 from api.survey_tokens import signing_key as survey_signing_key
 from config import Settings
+from db import console as console_db
 from db.models import ApiKey
 
 SESSION_COOKIE = "wb_session"
@@ -48,6 +54,10 @@ class ConsoleUser:
     name: str
     role: Role
     nonce: str
+    key_id: int
+    # What the user chose to read the console in (db.console preferences); None = not chosen.
+    locale: str | None = None
+    zone: str | None = None
 
     def can(self, action: str) -> bool:
         return self.role in ACTIONS[action]
@@ -73,15 +83,18 @@ def csrf_ok(settings: Settings, nonce: str | None, given: str | None) -> bool:
     return bool(nonce and given) and hmac.compare_digest(csrf_token(settings, nonce), given)
 
 
-def issue(settings: Settings, key: ApiKey, now: float | None = None) -> str:
+def issue(settings: Settings, key: ApiKey, now: float | None = None) -> tuple[str, str, int]:
+    """A signed cookie value for `key`, with its nonce and expiry (epoch seconds)."""
     expires = int((now or time.time()) + settings.console_session_hours * 3600)
-    body = f"{key.id}.{key.key_hash[:_HASH_PREFIX]}.{expires}.{secrets.token_urlsafe(16)}"
-    return f"{body}.{_mac(secret(settings), 'session:' + body)}"
+    nonce = secrets.token_urlsafe(16)
+    body = f"{key.id}.{key.key_hash[:_HASH_PREFIX]}.{expires}.{nonce}"
+    return f"{body}.{_mac(secret(settings), 'session:' + body)}", nonce, expires
 
 
 def read(settings: Settings, session: Session, cookie: str | None,
          now: float | None = None) -> ConsoleUser | None:
-    """The signed-in user, or None: bad signature, expired, key revoked or not a console role."""
+    """The signed-in user, or None: bad signature, expired, signed out, key revoked or not a
+    console role."""
     if not cookie or len(cookie) > 300:
         return None
     body, _, mac = cookie.rpartition(".")
@@ -89,13 +102,22 @@ def read(settings: Settings, session: Session, cookie: str | None,
     if len(parts) != 4 or not hmac.compare_digest(_mac(secret(settings), "session:" + body), mac):
         return None
     key_id, hash_prefix, expires, nonce = parts
-    if not key_id.isdigit() or not expires.isdigit() or int(expires) <= (now or time.time()):
+    now = now or time.time()
+    if not key_id.isdigit() or not expires.isdigit() or int(expires) <= now:
         return None
-    key = session.get(ApiKey, int(key_id))
-    if (key is None or key.revoked_at is not None or key.key_hash[:_HASH_PREFIX] != hash_prefix
+    found = console_db.find_session(session, nonce)
+    if found is None:
+        return None
+    row, key, preference = found.row, found.key, found.preference
+    if (row.key_id != int(key_id) or row.ended_at is not None
+            or row.expires_at.timestamp() <= now):
+        return None
+    if (key.revoked_at is not None or key.key_hash[:_HASH_PREFIX] != hash_prefix
             or key.role not in CONSOLE_ROLES):
         return None
-    return ConsoleUser(name=key.name, role=Role(key.role), nonce=nonce)
+    return ConsoleUser(name=key.name, role=Role(key.role), nonce=nonce, key_id=key.id,
+                       locale=preference.locale if preference else None,
+                       zone=preference.zone if preference else None)
 
 
 def _secure(request: Request) -> bool:
@@ -108,13 +130,24 @@ def set_cookie(response: Response, request: Request, name: str, value: str,
                         samesite="lax", secure=_secure(request))
 
 
-def start(response: Response, request: Request, settings: Settings, key: ApiKey) -> None:
-    set_cookie(response, request, SESSION_COOKIE, issue(settings, key),
+def start(response: Response, request: Request, settings: Settings, session: Session,
+          key: ApiKey) -> None:
+    """Sign in: the session's row is added to `session`, which the caller must commit before
+    the response leaves (the browser follows the redirect at once)."""
+    now = time.time()
+    cookie, nonce, expires = issue(settings, key, now)
+    console_db.open_session(session, nonce, key.id, datetime.fromtimestamp(now, UTC),
+                            datetime.fromtimestamp(expires, UTC))
+    set_cookie(response, request, SESSION_COOKIE, cookie,
                int(settings.console_session_hours * 3600))
     response.delete_cookie(PRE_SESSION_COOKIE, path=COOKIE_PATH)
 
 
-def end(response: Response) -> None:
+def end(response: Response, session: Session, user: ConsoleUser | None) -> None:
+    """Sign out: the row is ended (to be committed by the caller), so a copy of the cookie kept
+    anywhere is refused from now on; the cookie is dropped from this browser."""
+    if user is not None:
+        console_db.end_session(session, user.nonce, datetime.now(UTC))
     response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
 
 
