@@ -17,7 +17,9 @@ from temporalio.service import RPCError
 from api import escalation_actions as actions
 from api.deps import SessionDep, TemporalDep
 from api.errors import ApiError
+from console import pages
 from console.board import STAGES
+from console.board_routes import POLL_SECONDS
 from console.deps import PageDep
 from console.i18n import catalogue
 from db import escalations as repo
@@ -80,19 +82,40 @@ def _common() -> dict[str, Any]:
             "text_max": TEXT_MAX, "assignee_max": ASSIGNEE_MAX}
 
 
+def _queue_context(session: SessionDep, flt: QueueFilter) -> dict[str, Any]:
+    rows = repo.list_escalations(session, repo.EscalationFilter(
+        state=flt.state, level=flt.level, stage=flt.stage, kind=flt.kind,
+        assignee=flt.assignee), QUEUE_LIMIT, severity_first=True)
+    query = urlencode(flt.query())
+    # The forms in the rows come back to the queue as filtered, whether the rows came with
+    # the page or with a later poll.
+    return {"rows": rows, "limit": QUEUE_LIMIT, "back": f"/console/escalations?{query}",
+            **_common()}
+
+
 @router.get("/escalations", response_class=HTMLResponse)
 def queue(page: PageDep, session: SessionDep, state: str | None = None,
           level: str | None = None, stage: str | None = None, kind: str | None = None,
           assignee: str | None = None) -> Response:
     page.signed_in()
     flt = QueueFilter.parse(state, level, stage, kind, assignee)
-    rows = repo.list_escalations(session, repo.EscalationFilter(
-        state=flt.state, level=flt.level, stage=flt.stage, kind=flt.kind,
-        assignee=flt.assignee), QUEUE_LIMIT, severity_first=True)
-    query = urlencode(flt.query())
-    return page.render("escalations.html", flt=flt, rows=rows, kinds=KINDS, stages=STAGES,
-                       levels=LEVELS, states=STATES, limit=QUEUE_LIMIT,
-                       back=f"/console/escalations?{query}", **_common())
+    return page.render("escalations.html", flt=flt, kinds=KINDS, stages=STAGES,
+                       levels=LEVELS, states=STATES, poll_seconds=POLL_SECONDS,
+                       rows_url=f"/console/escalations/rows?{urlencode(flt.query())}",
+                       **_queue_context(session, flt))
+
+
+# Declared before /escalations/{escalation_id}, which would otherwise claim "rows".
+@router.get("/escalations/rows", response_class=HTMLResponse)
+def queue_rows(page: PageDep, session: SessionDep, state: str | None = None,
+               level: str | None = None, stage: str | None = None, kind: str | None = None,
+               assignee: str | None = None) -> Response:
+    """Just the queue, for the page's poller; 401 (and the page reloads to sign in) when the
+    session has ended."""
+    if page.user is None:
+        return Response(status_code=401, headers=pages.security_headers(page.viewer.locale))
+    flt = QueueFilter.parse(state, level, stage, kind, assignee)
+    return page.render("_esc_queue.html", **_queue_context(session, flt))
 
 
 def _detail(page: PageDep, session: SessionDep, escalation_id: str, status: int = 200,

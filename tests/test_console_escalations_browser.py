@@ -88,3 +88,60 @@ async def test_an_operator_acknowledges_and_resolves_a_breach_from_the_queue(
     assert await page.evaluate("document.documentElement.scrollWidth") <= 390
     await shot(page, "escalations-zh-390")
     await context.close()
+
+
+async def breach(site: Site) -> str:
+    body = order_body()
+    assert (await site.post("/v1/orders", body)).status_code == 201
+    return body["order_id"]
+
+
+async def test_the_open_queue_shows_a_new_escalation_without_reloading_or_losing_typing(
+        site: Site, browser) -> None:  # noqa: F811
+    expect = playwright_api.expect
+    context, page = await signed_in(browser, site, "operator")
+    await page.goto(f"{site.base}/console/escalations?state=open&stage=received")
+    await expect(page.get_by_test_id("esc-empty")).to_be_visible()
+    resolved = await context.new_page()  # the same queue filtered to resolved ones
+    await resolved.goto(f"{site.base}/console/escalations?state=resolved")
+    await page.evaluate("window.__sameDocument = true")
+
+    first = await breach(site)
+    row = page.locator("tr[data-escalation]", has=page.get_by_role("link", name=first))
+    await expect(row).to_contain_text("Not acknowledged", timeout=30_000)
+    await expect(page.get_by_test_id("esc-count")).to_have_text("1 escalations")
+    assert await page.evaluate("window.__sameDocument === true"), "the queue reloaded"
+    # The poll kept the page's filters: the resolved view stays empty.
+    await expect(resolved.get_by_test_id("esc-empty")).to_be_visible()
+    assert "state=resolved" in await resolved.locator("[data-live]").get_attribute("data-src")
+
+    # Half-way through resolving the first one, a second breach arrives: the queue waits.
+    await row.get_by_test_id("esc-more").click()
+    await row.get_by_label("What was done").fill("called the warehouse")
+    second = await breach(site)
+    await escalation_opened(site, second)
+    await page.wait_for_timeout(7_000)  # two polls and more
+    second_row = page.locator("tr[data-escalation]", has=page.get_by_role("link", name=second))
+    await expect(second_row).to_have_count(0)
+    await expect(row.get_by_label("What was done")).to_have_value("called the warehouse")
+    await expect(row.get_by_label("What was done")).to_be_focused()
+    await expect(page.locator("[data-live-paused]")).to_be_visible()
+
+    # Done with the form (text cleared, panel closed): the queue catches up on its own.
+    await row.get_by_label("What was done").fill("")
+    await row.get_by_test_id("esc-more").click()
+    await expect(second_row).to_be_visible(timeout=15_000)
+    await expect(page.locator("[data-live-paused]")).to_be_hidden()
+    await expect(page.get_by_test_id("esc-count")).to_have_text("2 escalations")
+    assert await page.evaluate("window.__sameDocument === true"), "the queue reloaded"
+    await context.close()
+
+
+async def escalation_opened(site: Site, order_id: str) -> None:
+    for _ in range(120):
+        got = await site.http.get("/v1/escalations", params={"order_id": order_id},
+                                  headers={"Authorization": f"Bearer {site.keys['admin']}"})
+        if got.json()["items"]:
+            return
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"no escalation for {order_id}")
