@@ -13,8 +13,8 @@ Asia/Shanghai (UTC+8): November 2026 there is [2026-10-31T16:00Z, 2026-11-30T16:
 | O5    | C-B (key_account) | SF      | 11-20T00:00Z        | 11-19T00:00Z damaged| on time only  |
 | O6    | C-A (standard)    | -       | 11-15T00:00Z        | cancelled 11-03     | excluded      |
 | O7    | C-A (standard)    | SF      | 11-25T00:00Z        | in transit          | in flight     |
-| O8    | C-B (key_account) | JD      | 11-30T17:00Z = Dec 1 01:00 Shanghai | 11-30T16:30Z | December |
-| O9    | C-A (standard)    | SF      | 10-31T17:00Z = Nov 1 01:00 Shanghai | 10-31T12:00Z | November |
+| O8    | C-B (key_account) | JD      | 11-30T17:00Z (Dec 1 01:00 +8) | 11-30T16:30Z | Dec |
+| O9    | C-A (standard)    | SF      | 10-31T17:00Z (Nov 1 01:00 +8) | 10-31T12:00Z | Nov |
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ from workflows.types import (
     LineState,
     OrderState,
     ProjectionInput,
+    SlaPolicy,
     Stage,
     Survey,
     Tier,
@@ -104,7 +105,8 @@ def order(session: Session, order_id: str, customer: str, promise: str,
           times: dict[str, str], carrier: str | None = None,
           lines: list[LineState] | None = None, on_time: bool | None = None,
           in_full: bool | None = None, answer: Answer | None = None,
-          extra_entries: list[TimelineEntry] | None = None) -> None:
+          extra_entries: list[TimelineEntry] | None = None,
+          policy: SlaPolicy | None = None) -> None:
     tier = CUSTOMERS[customer]
     stage_times = {stage: t(at) for stage, at in times.items()}
     stage = Stage(list(times)[-1])
@@ -114,7 +116,7 @@ def order(session: Session, order_id: str, customer: str, promise: str,
         lines=lines or [LineState("SKU-1", 10), LineState("SKU-2", 4)],
         destination={"city": "Shanghai"},
         promised_ship_by=t(promise) - DAY, promised_delivery_by=t(promise),
-        policy=POLICIES[tier.value], stage=stage, stage_times=stage_times,
+        policy=policy or POLICIES[tier.value], stage=stage, stage_times=stage_times,
         shipment={"carrier": carrier, "tracking_no": f"T-{order_id}"} if carrier else None,
         in_full=in_full, on_time=on_time,
         survey=_survey(delivered, answer) if delivered else None,
