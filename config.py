@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     sla_policies: Path = DEFAULT_POLICY_FILE
     log_level: str = "INFO"
     update_timeout_seconds: float = 30.0
+    demo: bool = Field(default=False, description="`waybill dev` also runs the demo traffic "
+                       "generator (demo/traffic.py): `make run DEMO=1`")
 
     # Notifications. Email goes out only when smtp_host is set; otherwise email rows are
     # recorded in the outbox and marked `skipped` at delivery.
@@ -78,6 +80,11 @@ class Settings(BaseSettings):
     console_timezone: str = Field(
         default="Asia/Shanghai", description="IANA zone console times are shown in, until a "
                                              "user picks another")
+
+    # KPIs and reports (kpis/): months and dates given as days are read in this zone.
+    business_timezone: str = Field(
+        default="Asia/Shanghai", description="IANA zone whose days and months KPI periods and "
+                                             "the monthly follow-up report use")
 
     @cached_property
     def db_url(self) -> str:

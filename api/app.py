@@ -17,6 +17,7 @@ from api.routers import (
     escalations,
     health,
     inbox,
+    kpis,
     orders,
     receipts,
     sla_policies,
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(claim_documents.router)
     app.include_router(survey_page.router)
     app.include_router(receipts.router)
+    app.include_router(kpis.router)
     app.include_router(console.router)
     console.install(app)
     return app
