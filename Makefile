@@ -11,8 +11,10 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# `make run DEMO=1` also runs the demo traffic generator (WAYBILL_DEMO=1 in the environment
+# works too: an unset DEMO leaves it alone).
 run: $(STAMP)
-	$(VENV)/bin/waybill dev
+	$(if $(DEMO),WAYBILL_DEMO=$(DEMO) )$(VENV)/bin/waybill dev
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q

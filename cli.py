@@ -80,6 +80,39 @@ def api() -> None:
 
 
 @app.command()
+def demo(
+    api_url: Annotated[str | None, typer.Option(
+        help="Base URL of the API (default: http://API_HOST:API_PORT)")] = None,
+    key: Annotated[str | None, typer.Option(
+        envvar="WAYBILL_DEMO_KEY", show_envvar=True,
+        help="An integration key; without one, the demo's key and SLA policies are created "
+             "in the local database")] = None,
+    pace: Annotated[float, typer.Option(
+        min=0.01, help="Multiplies every wait: 1 = an event every 1-3 s; 0.1 = ten times "
+                       "faster")] = 1.0,
+    max_orders: Annotated[int, typer.Option(min=1, help="Orders to create, then stop")] = 50,
+    max_minutes: Annotated[float, typer.Option(min=0.1, help="Stop after this long")] = 60.0,
+    seed: Annotated[int | None, typer.Option(help="Same seed, same traffic")] = None,
+) -> None:
+    """Demo traffic: orders for a few customers walked through the API, some late or damaged."""
+    from demo.traffic import DemoConfig, run_until_signalled
+
+    settings = Settings()
+    logs.configure(settings.log_level)
+    if key is None:
+        from db.migrate import upgrade
+        from demo.provision import provision
+
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        upgrade(settings.db_url)
+        key = provision(settings.db_url)
+    cfg = DemoConfig(base_url=api_url or f"http://{settings.api_host}:{settings.api_port}",
+                     key=key, pace=pace, max_orders=max_orders, max_seconds=max_minutes * 60,
+                     seed=seed)
+    raise typer.Exit(asyncio.run(run_until_signalled(cfg)))
+
+
+@app.command()
 def dev() -> None:
     """Everything on one machine: Temporal dev server, migrations, worker and API."""
     import devstack

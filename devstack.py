@@ -13,12 +13,16 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import typer
 
 from config import Settings
 from db.engine import make_engine, session_factory, transaction
 from db.keys import create_key
 from db.migrate import upgrade
+from demo.catalog import CUSTOMERS
+from demo.provision import KEY_NAME, provision
+from demo.traffic import DEMO_POLICIES
 from policies import PolicyError, load_policy_file
 from workflows import search
 
@@ -73,8 +77,15 @@ async def _register_search_attributes(settings: Settings) -> None:
     await ensure_search_attributes(client, settings.temporal_namespace)
 
 
+def _api_ready(api: str) -> bool:
+    try:
+        return httpx.get(f"{api}/readyz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
 def _stop(procs: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
-    """Stop in reverse start order: API, then worker, then Temporal."""
+    """Stop in reverse start order: demo traffic, API, worker, then Temporal."""
     for _, proc in reversed(procs):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -96,6 +107,13 @@ def run(settings: Settings) -> int:
         typer.echo(f"waybill: bad SLA policy file: {exc}", err=True)
         return 2
     upgrade(settings.db_url)
+    demo_key = None
+    if settings.demo:
+        try:
+            demo_key = provision(settings.db_url)
+        except PolicyError as exc:
+            typer.echo(f"waybill: bad demo policy file: {exc}", err=True)
+            return 2
 
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []
     stopping = False
@@ -116,12 +134,25 @@ def run(settings: Settings) -> int:
         procs.append(("worker", _spawn([*me, "worker"], env)))
         procs.append(("api", _spawn([*me, "api"], env)))
         _banner(settings)
+        api = f"http://{settings.api_host}:{settings.api_port}"
         while not stopping:
-            for name, proc in procs:
-                if proc.poll() is not None:
-                    log.error("process exited; stopping everything",
-                              extra={"process": name, "code": proc.returncode})
-                    return 1
+            if demo_key is not None and _api_ready(api):
+                # The key goes by environment, not argv, where `ps` would show it to anyone.
+                procs.append(("demo", _spawn([*me, "demo", "--api-url", api],
+                                             {**env, "WAYBILL_DEMO_KEY": demo_key})))
+                demo_key = None
+            for name, proc in list(procs):
+                if proc.poll() is None:
+                    continue
+                if name == "demo":  # its orders are done, or it failed (and logged why)
+                    log.log(logging.INFO if proc.returncode == 0 else logging.ERROR,
+                            "demo traffic ended; the rest keeps running",
+                            extra={"code": proc.returncode})
+                    procs.remove((name, proc))
+                    continue
+                log.error("process exited; stopping everything",
+                          extra={"process": name, "code": proc.returncode})
+                return 1
             time.sleep(0.3)
         return 0
     except RuntimeError as exc:
@@ -147,6 +178,14 @@ def _banner(settings: Settings) -> None:
         f"  database      {settings.db_url.split('@')[-1]}",
         f"  operator key  {key}",
         "  more keys:    waybill keys create --role ROLE --name NAME",
+        *([f"  demo traffic  on once the API is ready: orders for {len(CUSTOMERS)} demo "
+           "customers (both tiers), events every 1-3 s, some late, damaged, short or "
+           "cancelled;",
+           f"                posted with integration key {KEY_NAME!r}; these orders use the "
+           "minute-scale SLA policies",
+           f"                {' and '.join(DEMO_POLICIES.values())} (policies/demo.yaml); "
+           "every other order keeps its usual policy"]
+          if settings.demo else []),
         "Press Ctrl-C to stop everything.",
         "",
     ]))
