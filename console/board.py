@@ -78,5 +78,17 @@ def board(session: Session, flt: BoardFilter) -> list[Column]:
     return list(columns.values())
 
 
+def open_breaches(order: Order) -> list[tuple[str, datetime]]:
+    """(kind, due) of the order's breaches not yet cleared, most overdue first: what a breached
+    card says beside its badge (the card's next deadline may be a later, unbreached one)."""
+    found = []
+    for breach in (order.detail or {}).get("breaches") or []:
+        if breach.get("cleared_at") or not breach.get("due_at"):
+            continue
+        due = datetime.fromisoformat(str(breach["due_at"]).replace("Z", "+00:00"))
+        found.append((str(breach.get("kind")), due if due.tzinfo else due.replace(tzinfo=UTC)))
+    return sorted(found, key=lambda kind_due: kind_due[1])
+
+
 def now() -> datetime:
     return datetime.now(UTC)

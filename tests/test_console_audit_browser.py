@@ -54,7 +54,7 @@ async def test_an_auditor_opens_an_order_and_downloads_its_timeline_as_csv(
     await expect(started).to_be_visible()
     await started.locator("summary").click()
     await expect(started.locator("pre")).to_contain_text("workflow_execution_started")
-    await shot(page, "audit-en-1280")
+    await shot(page, "audit-en-1280-auditor")
 
     async with page.expect_download() as info:
         await page.get_by_test_id("timeline-csv").click()

@@ -135,7 +135,7 @@ async def test_an_operator_watches_an_order_move_live_reads_it_and_switches_lang
     assert await page.evaluate("window.__sameDocument === true"), "the board reloaded"
     href = await moved.locator("a.wf-link").get_attribute("href")
     assert href.endswith(f"/namespaces/default/workflows/order-{order_id}")
-    await shot(page, "board-en-1280")
+    await shot(page, "board-en-1280-live")
 
     # Keyboard: the first Tab reaches the skip link, and an order opens with Enter.
     await page.keyboard.press("Tab")
@@ -146,7 +146,7 @@ async def test_an_operator_watches_an_order_move_live_reads_it_and_switches_lang
     await expect(timeline).to_contain_text("Order created")
     await expect(timeline.locator('tr[data-type="confirmed"]')).to_contain_text("web-integration")
     await expect(page.get_by_test_id("order-stage")).to_have_text("Confirmed")
-    await shot(page, "order-en-1280")
+    await shot(page, "order-en-1280-live")
 
     # A post carrying the session cookie but not its form token is refused.
     forged = await context.request.post(f"{site.base}/console/orders/{order_id}/notes",
@@ -159,12 +159,12 @@ async def test_an_operator_watches_an_order_move_live_reads_it_and_switches_lang
     await expect(page.get_by_test_id("timeline")).to_contain_text("订单创建")
     await expect(page.get_by_role("heading", name="时间线")).to_be_visible()
     await expect(page.get_by_test_id("zone")).to_contain_text("时间按 Asia/Shanghai")
-    await shot(page, "order-zh-1280")
+    await shot(page, "order-zh-CN-1280-switched")
     await page.set_viewport_size({"width": 390, "height": 844})
     await page.goto(f"{site.base}/console/board")
     await expect(page.get_by_role("heading", name="订单看板")).to_be_visible()
     assert await page.evaluate("document.documentElement.scrollWidth") <= 390
-    await shot(page, "board-zh-390")
+    await shot(page, "board-zh-CN-390-switched")
 
     await page.get_by_test_id("sign-out").click()
     await expect(page.get_by_test_id("sign-in")).to_be_visible()

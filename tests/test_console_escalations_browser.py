@@ -56,7 +56,7 @@ async def test_an_operator_acknowledges_and_resolves_a_breach_from_the_queue(
     await expect(row).to_contain_text("Level 1")
     await expect(row).to_contain_text("ops_desk")
     await expect(row.get_by_test_id("esc-ack-cell")).to_contain_text("Not acknowledged")
-    await shot(page, "escalations-en-1280")
+    await shot(page, "escalations-en-1280-breach")
 
     await row.get_by_test_id("esc-ack").click()
     await expect(row.get_by_test_id("esc-ack-cell")).to_contain_text("web-operator at")
@@ -78,7 +78,7 @@ async def test_an_operator_acknowledges_and_resolves_a_breach_from_the_queue(
     ladder = page.get_by_test_id("esc-ladder")
     await expect(ladder.locator('tr[data-action="acknowledged"]')).to_contain_text("web-operator")
     await expect(ladder.locator('tr[data-action="resolved"]')).to_contain_text("web-operator")
-    await shot(page, "escalation-en-1280")
+    await shot(page, "escalation-en-1280-resolved")
 
     await page.get_by_test_id("lang-zh-CN").click()
     await expect(page.get_by_role("heading", name="升级步骤")).to_be_visible()
@@ -86,7 +86,7 @@ async def test_an_operator_acknowledges_and_resolves_a_breach_from_the_queue(
     await page.goto(f"{site.base}/console/escalations?state=resolved")
     await expect(page.get_by_role("heading", name="升级队列")).to_be_visible()
     assert await page.evaluate("document.documentElement.scrollWidth") <= 390
-    await shot(page, "escalations-zh-390")
+    await shot(page, "escalations-zh-CN-390-resolved")
     await context.close()
 
 
