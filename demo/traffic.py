@@ -89,10 +89,6 @@ class Generator:
         stop = stop or asyncio.Event()
         cfg = self.cfg
         try:
-            await self.client.wait_ready(60)
-            log.info("demo traffic starting", extra={
-                "api": cfg.base_url, "run_id": cfg.run_id, "max_orders": cfg.max_orders,
-                "max_seconds": cfg.max_seconds, "pace": cfg.pace, "policies": cfg.policies})
             traffic = asyncio.create_task(self._traffic())
             stopper = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({traffic, stopper}, timeout=cfg.max_seconds,
@@ -102,6 +98,8 @@ class Generator:
             for task in (traffic, stopper):
                 task.cancel()
             outcome, _ = await asyncio.gather(traffic, stopper, return_exceptions=True)
+            if isinstance(outcome, Fatal):
+                raise outcome
             if isinstance(outcome, BaseExceptionGroup):
                 raise _first_fatal(outcome) or outcome
             log.info("demo traffic ended", extra={"reason": reason, **self.stats})
@@ -110,6 +108,11 @@ class Generator:
             await self.client.aclose()
 
     async def _traffic(self) -> None:
+        cfg = self.cfg
+        await self.client.wait_ready(60)  # here, so a signal stops the waiting too
+        log.info("demo traffic starting", extra={
+            "api": cfg.base_url, "run_id": cfg.run_id, "max_orders": cfg.max_orders,
+            "max_seconds": cfg.max_seconds, "pace": cfg.pace, "policies": cfg.policies})
         async with asyncio.TaskGroup() as group:  # a Fatal in any order cancels them all
             for n in range(self.cfg.max_orders):
                 customer = (CUSTOMERS[n % len(CUSTOMERS)] if n < len(CUSTOMERS)
