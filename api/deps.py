@@ -54,7 +54,9 @@ def get_archive(request: Request) -> Archive:
     return request.app.state.archive
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit happens before the response is sent, so a client that follows a
+# redirect or reads right after a write sees it, and a failed commit is an error, not a lie.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ArchiveDep = Annotated[Archive, Depends(get_archive)]

@@ -1,9 +1,4 @@
-"""Sign-in with an API key, sign-out, and the viewer's language and time zone.
-
-Sign-in, sign-out and a saved preference commit before they answer: FastAPI closes the request's
-session (and commits) only after the response is sent, and the browser follows the redirect at
-once, so the next request must already see the session row or the choice.
-"""
+"""Sign-in with an API key, sign-out, and the viewer's language and time zone."""
 
 from __future__ import annotations
 
@@ -67,7 +62,6 @@ async def sign_in(page: PageDep, session: SessionDep) -> Response:
     # they sign out again.
     if (chosen := console_db.get_preference(session, key.id)) is not None:
         _remember(response, page, chosen.locale, chosen.zone)
-    session.commit()
     return response
 
 
@@ -76,7 +70,6 @@ async def sign_out(page: PageDep, session: SessionDep) -> Response:
     await page.form()
     response = RedirectResponse("/console/sign-in", 303)
     sessions.end(response, session, page.user)
-    session.commit()
     return response
 
 
@@ -100,7 +93,6 @@ async def save_preferences(page: PageDep, session: SessionDep) -> Response:
     response = RedirectResponse(_next(form.get("next")), 303)
     if page.user is not None and (locale or zone):
         console_db.save_preference(session, page.user.key_id, datetime.now(UTC), locale, zone)
-        session.commit()
     _remember(response, page, locale, zone)
     return response
 
