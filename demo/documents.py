@@ -38,12 +38,18 @@ def receipt_pdf(order_id: str, signer: str, signed_at: str) -> bytes:
              "Goods received as listed on the delivery note."]
     text = "BT /F1 14 Tf 60 760 Td 18 TL " + " ".join(
         f"({_pdf_text(line)}) '" for line in lines) + " ET"
+    return one_page_pdf(text.encode("latin-1"), 595, 842)
+
+
+def one_page_pdf(content: bytes, width: int, height: int) -> bytes:
+    """A one-page PDF (Helvetica as F1) drawing `content`, with a correct cross-reference
+    table, so readers that check it open the file."""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(text), text.encode("latin-1")),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>" % (width, height),
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
     out = bytearray(b"%PDF-1.4\n")

@@ -23,6 +23,7 @@ from db import documents
 from db.document_models import Document
 from db.engine import make_engine, session_factory, transaction
 from db.models import Order
+from demo.documents import one_page_pdf
 from tests.api_harness import Api, api_stack
 from tests.builders import FULL_PICK, POD, SHIP
 from tests.moto_s3 import moto_server, new_bucket, raw_client, s3_settings
@@ -32,26 +33,7 @@ SMALL_LIMIT = 4096
 
 
 def minimal_pdf(text: str = "Receipt signed by Li Lei") -> bytes:
-    """A one-page PDF with a correct cross-reference table, built by hand."""
-    content = f"BT /F1 12 Tf 20 100 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out, offsets = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"), []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref)
-    return bytes(out)
+    return one_page_pdf(f"BT /F1 12 Tf 20 100 Td ({text}) Tj ET".encode(), 300, 200)
 
 
 def minimal_png(width: int = 4, height: int = 3, shade: int = 200) -> bytes:
