@@ -9,6 +9,7 @@ from console import (
     auth_routes,
     board_routes,
     escalation_routes,
+    kpi_routes,
     new_order,
     order_actions,
     order_receipt,
@@ -24,5 +25,6 @@ for _module in (auth_routes, board_routes, order_routes, order_actions, order_re
     router.include_router(_module.router)
 router.include_router(escalation_routes.router)
 router.include_router(audit_routes.router)
+router.include_router(kpi_routes.router)
 
 __all__ = ["install", "router"]

@@ -45,6 +45,7 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "order.receipt_upload": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
     "audit": frozenset({Role.AUDITOR, Role.ADMIN}),
     "order.create": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
+    "kpis": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN}),
 }
 _HASH_PREFIX = 16
 

@@ -1,0 +1,112 @@
+"""Small server-side SVG charts for the KPI page: horizontal bars and a line over weeks.
+
+Every chart is an <svg role="img"> named by its <title>, scales to its box (viewBox, width
+100%), and writes each value beside its bar or point, so nothing is told by colour alone.
+Words come in already translated; this module only draws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import count
+
+from markupsafe import Markup, escape
+
+WIDTH = 400
+VALUE_SPACE = 96  # room right of the longest bar for its value's words
+_ids = count(1)
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str  # what the bar is, written above it
+    value: float
+    text: str  # the value in words, written after the bar
+    series: int = 0  # 0..2: fill and stroke pattern, for bars grouped under one label
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    points: list[float | None]  # 0..1 per x; None where there is nothing to measure
+    texts: list[str]
+
+
+def _svg(title: str, height: int, body: str) -> Markup:
+    ident = f"chart-{next(_ids)}"
+    return Markup(
+        f'<svg class="chart" role="img" aria-labelledby="{ident}" viewBox="0 0 {WIDTH} {height}" '
+        f'width="100%" preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">'
+        f'<title id="{ident}">{escape(title)}</title>{body}</svg>')
+
+
+def bars(title: str, items: list[Bar], empty: str) -> Markup:
+    """One bar per item, its label on the line above it, its value after it."""
+    if not items:
+        return _svg(title, 40, f'<text x="0" y="24" class="empty">{escape(empty)}</text>')
+    top = max((b.value for b in items), default=0) or 1
+    span = WIDTH - VALUE_SPACE
+    parts, y = [], 0
+    for bar in items:
+        if bar.label:
+            y += 18
+            parts.append(f'<text x="0" y="{y}" class="label">{escape(bar.label)}</text>')
+        y += 4
+        width = max(bar.value / top * span, 2 if bar.value else 0)
+        parts.append(f'<rect x="0" y="{y}" width="{width:.1f}" height="14" '
+                     f'class="bar s{bar.series % 3}"/>')
+        parts.append(f'<text x="{width + 6:.1f}" y="{y + 12}" class="value">'
+                     f'{escape(bar.text)}</text>')
+        y += 18
+    return _svg(title, y + 6, "".join(parts))
+
+
+def trend(title: str, x_labels: list[str], series: list[Series], empty: str) -> Markup:
+    """Rates (0..1) over x: one line per series, each with its own marker and dash, a legend in
+    words, and the last measured value written at the end of its line."""
+    if not x_labels:
+        return _svg(title, 40, f'<text x="0" y="24" class="empty">{escape(empty)}</text>')
+    left, right, top, plot_h = 40, WIDTH - 56, 40, 150
+    step = (right - left) / max(len(x_labels) - 1, 1)
+    x_of = [left + i * step for i in range(len(x_labels))]
+    parts = []
+    for pct in (0, 50, 100):
+        y = top + plot_h * (1 - pct / 100)
+        parts.append(f'<line x1="{left}" x2="{right}" y1="{y}" y2="{y}" class="grid"/>'
+                     f'<text x="{left - 6}" y="{y + 4}" class="axis" text-anchor="end">'
+                     f'{pct}%</text>')
+    every = 1 if len(x_labels) <= 8 else 2
+    for i, (x, label) in enumerate(zip(x_of, x_labels, strict=True)):
+        if i % every == 0 or i == len(x_labels) - 1:
+            parts.append(f'<text x="{x:.1f}" y="{top + plot_h + 16}" class="axis" '
+                         f'text-anchor="middle">{escape(label)}</text>')
+    for n, line in enumerate(series):
+        legend_x = left + n * 170
+        parts.append(f'<line x1="{legend_x}" x2="{legend_x + 24}" y1="12" y2="12" '
+                     f'class="line s{n % 3}"/>{_marker(n, legend_x + 12, 12)}'
+                     f'<text x="{legend_x + 30}" y="16" class="label">{escape(line.name)}</text>')
+        runs: list[list[str]] = [[]]
+        last = None
+        for i, value in enumerate(line.points):
+            if value is None:
+                runs.append([])
+                continue
+            x, y = x_of[i], top + plot_h * (1 - value)
+            runs[-1].append(f"{x:.1f},{y:.1f}")
+            parts.append(_marker(n, x, y))
+            last = (x, y, line.texts[i])
+        for run in runs:
+            if len(run) > 1:
+                parts.append(f'<polyline points="{" ".join(run)}" class="line s{n % 3}"/>')
+        if last:
+            x, y, text = last
+            parts.append(f'<text x="{x + 6:.1f}" y="{y + 4 + (12 if n else -8):.1f}" '
+                         f'class="value">{escape(text)}</text>')
+    return _svg(title, top + plot_h + 26, "".join(parts))
+
+
+def _marker(n: int, x: float, y: float) -> str:
+    if n % 2 == 0:
+        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" class="mark s{n % 3}"/>'
+    return (f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" '
+            f'class="mark s{n % 3}"/>')
