@@ -13,7 +13,7 @@ from itertools import count
 from markupsafe import Markup, escape
 
 WIDTH = 400
-VALUE_SPACE = 96  # room right of the longest bar for its value's words
+VALUE_SPACE = 150  # room right of the longest bar for its value's words
 _ids = count(1)
 
 
@@ -66,7 +66,7 @@ def trend(title: str, x_labels: list[str], series: list[Series], empty: str) -> 
     words, and the last measured value written at the end of its line."""
     if not x_labels:
         return _svg(title, 40, f'<text x="0" y="24" class="empty">{escape(empty)}</text>')
-    left, right, top, plot_h = 40, WIDTH - 56, 40, 150
+    left, right, top, plot_h = 46, WIDTH - 56, 26 + 18 * len(series), 150
     step = (right - left) / max(len(x_labels) - 1, 1)
     x_of = [left + i * step for i in range(len(x_labels))]
     parts = []
@@ -75,16 +75,17 @@ def trend(title: str, x_labels: list[str], series: list[Series], empty: str) -> 
         parts.append(f'<line x1="{left}" x2="{right}" y1="{y}" y2="{y}" class="grid"/>'
                      f'<text x="{left - 6}" y="{y + 4}" class="axis" text-anchor="end">'
                      f'{pct}%</text>')
-    every = 1 if len(x_labels) <= 8 else 2
+    every = 1 if len(x_labels) <= 6 else 2  # a date is ~40 units wide
     for i, (x, label) in enumerate(zip(x_of, x_labels, strict=True)):
         if i % every == 0 or i == len(x_labels) - 1:
             parts.append(f'<text x="{x:.1f}" y="{top + plot_h + 16}" class="axis" '
                          f'text-anchor="middle">{escape(label)}</text>')
     for n, line in enumerate(series):
-        legend_x = left + n * 170
-        parts.append(f'<line x1="{legend_x}" x2="{legend_x + 24}" y1="12" y2="12" '
-                     f'class="line s{n % 3}"/>{_marker(n, legend_x + 12, 12)}'
-                     f'<text x="{legend_x + 30}" y="16" class="label">{escape(line.name)}</text>')
+        legend_y = 12 + n * 18  # one legend line per series: long names never collide
+        parts.append(f'<line x1="{left}" x2="{left + 24}" y1="{legend_y}" y2="{legend_y}" '
+                     f'class="line s{n % 3}"/>{_marker(n, left + 12, legend_y)}'
+                     f'<text x="{left + 30}" y="{legend_y + 4}" class="label">'
+                     f'{escape(line.name)}</text>')
         runs: list[list[str]] = [[]]
         last = None
         for i, value in enumerate(line.points):

@@ -138,6 +138,7 @@ def pages(w: World) -> list[tuple[str, str, str]]:
         ("new-order", "/console/orders/new", "new.title"),
         ("audit", f"/console/audit/orders/{w.late}", "audit.history_title"),
         ("preferences", "/console/preferences", "preferences_title"),
+        ("kpis", "/console/kpis", "kpi.trend_title"),
     ]
 
 
@@ -208,6 +209,18 @@ async def test_every_page_in_both_languages_at_desk_and_phone_width(world: World
                     row = page.locator(f'tr[data-escalation="{world.late_esc}"]')
                     await expect(row).to_contain_text(words["esc.level_n"].format(level=2))
                     await expect(row.get_by_test_id("esc-ack")).to_be_visible()
+                elif name == "kpis":
+                    # every chart an image named by its title; its numbers one click away
+                    names = await page.locator('svg[role="img"]').evaluate_all(
+                        "els => els.map(e => document.getElementById("
+                        "e.getAttribute('aria-labelledby')).textContent.trim())")
+                    assert len(names) == 6 and all(names), names
+                    table = page.get_by_test_id("kpi-trend-table")
+                    await expect(table).to_be_hidden()
+                    await page.locator("#trend-numbers summary").click()
+                    await expect(table).to_be_visible()
+                    await expect(table.locator("tr[data-week]")).to_have_count(8)
+                    await check(page, "kpis-table", locale, width, "kpi.col_week")
                 elif name == "audit":
                     await expect(page.get_by_test_id("audit-timeline")
                                  .locator('tr[data-type="sla_breach"]')).to_be_visible()
