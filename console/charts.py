@@ -77,7 +77,7 @@ def trend(title: str, x_labels: list[str], series: list[Series], empty: str) -> 
                      f'{pct}%</text>')
     every = 1 if len(x_labels) <= 6 else 2  # a date is ~40 units wide
     for i, (x, label) in enumerate(zip(x_of, x_labels, strict=True)):
-        if i % every == 0 or i == len(x_labels) - 1:
+        if (len(x_labels) - 1 - i) % every == 0:  # the latest week always named
             parts.append(f'<text x="{x:.1f}" y="{top + plot_h + 16}" class="axis" '
                          f'text-anchor="middle">{escape(label)}</text>')
     for n, line in enumerate(series):
