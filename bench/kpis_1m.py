@@ -60,8 +60,8 @@ FROM (
            CASE WHEN r[14] < 0.6 THEN delivered + interval '2 days' + r[14] * interval '8 days'
                 END AS followed
  FROM (
-  SELECT *, CASE WHEN r[10] < 0.97 AND cancelled IS NULL THEN shipped + interval '1 day' + r[4] * interval '2 days'
-                 END AS delivered
+  SELECT *, CASE WHEN r[10] < 0.97 AND cancelled IS NULL
+                 THEN shipped + interval '1 day' + r[4] * interval '2 days' END AS delivered
   FROM (
     SELECT *, CASE WHEN cancelled IS NULL THEN conf + r[3] * interval '8 hours' END AS picked,
               CASE WHEN cancelled IS NULL
