@@ -17,17 +17,21 @@ from activities.claims import ClaimActivities
 from activities.complaints import ComplaintActivities
 from activities.notify import NotifierActivities
 from activities.projection import ProjectionActivities
+from activities.reports import ReportActivities
 from config import Settings
 from db.engine import make_engine, session_factory
+from schedules import ensure_schedules
 from workflows import search
 from workflows.claim import ClaimWorkflow
 from workflows.complaint import ComplaintWorkflow
 from workflows.escalation import EscalationWorkflow
 from workflows.order import OrderWorkflow
+from workflows.reports import DailyKpiSnapshotWorkflow, FollowUpMonthlyReportWorkflow
 
 log = logging.getLogger("waybill.worker")
 
-WORKFLOWS = [OrderWorkflow, EscalationWorkflow, ComplaintWorkflow, ClaimWorkflow]
+WORKFLOWS = [OrderWorkflow, EscalationWorkflow, ComplaintWorkflow, ClaimWorkflow,
+             DailyKpiSnapshotWorkflow, FollowUpMonthlyReportWorkflow]
 
 
 def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: str,
@@ -37,13 +41,15 @@ def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: st
     notifier = NotifierActivities(sessions, settings)
     complaints = ComplaintActivities(sessions)
     claims = ClaimActivities(sessions)
+    reports = ReportActivities(sessions, settings)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=[projections.project_order, projections.project_escalation,
                     notifier.deliver, complaints.project_complaint,
-                    claims.project_claim],
+                    claims.project_claim, reports.previous_period,
+                    reports.store_daily_kpis, reports.store_follow_up_report],
         activity_executor=executor,
         max_concurrent_activities=8,
         # Let in-flight projections finish on shutdown rather than be retried elsewhere.
@@ -68,6 +74,7 @@ async def connect(settings: Settings, attempts: int = 60) -> Client:
 
 async def run(settings: Settings) -> None:
     client = await connect(settings)
+    await ensure_schedules(client, settings.task_queue, settings.business_timezone)
     engine = make_engine(settings.db_url)
     with ThreadPoolExecutor(max_workers=8) as executor:
         worker = build_worker(client, session_factory(engine), settings.task_queue, executor,

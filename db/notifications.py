@@ -61,6 +61,7 @@ class NotificationEvent(StrEnum):
     COMPLAINT_ROUTED = "complaint.routed"  # staff: the responsible department's inbox
     COMPLAINT_REPLIED = "complaint.replied"  # customer: first reply, plan, promised time
     COMPLAINT_SATISFACTION_REQUESTED = "complaint.satisfaction_requested"  # customer
+    REPORT_FOLLOW_UP_MONTHLY = "report.follow_up_monthly"  # staff: the month's 回访月报
 
 
 class Audience(StrEnum):

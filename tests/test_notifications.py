@@ -58,6 +58,8 @@ TEMPLATE_VARIABLES = {
     "resolution",
     "claim_id", "cause_text", "amount", "currency", "voucher", "outcome_text",
     "reason", "text", "available", "decision_due_at", "new_promise", "phone", "calls_made",
+    "month", "due", "attempted", "answered", "follow_up_rate", "successful_follow_up_rate",
+    "satisfaction", "late_change_count", "late_changes",
 }
 ALERT_VARIABLES = {"subscription_id", "url", "failures", "last_error", "disabled_at"}
 

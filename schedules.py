@@ -1,0 +1,86 @@
+"""The report Schedules, created at worker start: idempotent, safe to run on every start.
+
+* `waybill-daily-kpi-snapshot`: 00:30 business zone, snapshots the day before;
+* `waybill-follow-up-monthly-report`: the 1st at 06:00 business zone, reports the month before.
+
+An existing schedule is updated to the current spec and action (e.g. after the business zone or
+task queue changed); its pause state and history are kept. Overlapping runs are skipped, and a
+run missed while Temporal was down is caught up within a day.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleRange,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
+
+from workflows.report_types import DailyKpiSnapshotInput, FollowUpMonthlyReportInput
+from workflows.reports import DailyKpiSnapshotWorkflow, FollowUpMonthlyReportWorkflow
+
+log = logging.getLogger("waybill.schedules")
+
+DAILY_SNAPSHOT_ID = "waybill-daily-kpi-snapshot"
+MONTHLY_REPORT_ID = "waybill-follow-up-monthly-report"
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    schedule_id: str
+    workflow: Any
+    arg: Any
+    calendar: ScheduleCalendarSpec
+
+
+def _wanted() -> list[_Wanted]:
+    return [
+        _Wanted(DAILY_SNAPSHOT_ID, DailyKpiSnapshotWorkflow.run, DailyKpiSnapshotInput(),
+                ScheduleCalendarSpec(hour=[ScheduleRange(0)], minute=[ScheduleRange(30)],
+                                     comment="00:30 daily: the day before")),
+        _Wanted(MONTHLY_REPORT_ID, FollowUpMonthlyReportWorkflow.run,
+                FollowUpMonthlyReportInput(),
+                ScheduleCalendarSpec(day_of_month=[ScheduleRange(1)], hour=[ScheduleRange(6)],
+                                     comment="06:00 on the 1st: the month before")),
+    ]
+
+
+def _schedule(w: _Wanted, task_queue: str, timezone: str) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(w.workflow, w.arg, id=f"{w.schedule_id}-run",
+                                           task_queue=task_queue),
+        spec=ScheduleSpec(calendars=[w.calendar], time_zone_name=timezone),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP,
+                              catchup_window=timedelta(days=1)))
+
+
+async def ensure_schedules(client: Client, task_queue: str, timezone: str) -> list[str]:
+    """Create the report schedules, or bring existing ones up to date; returns their ids."""
+    ids = []
+    for w in _wanted():
+        wanted = _schedule(w, task_queue, timezone)
+        try:
+            await client.create_schedule(w.schedule_id, wanted)
+            log.info("schedule created", extra={"schedule_id": w.schedule_id})
+        except ScheduleAlreadyRunningError:
+            def update(current: ScheduleUpdateInput, wanted: Schedule = wanted) -> ScheduleUpdate:
+                wanted.state = current.description.schedule.state  # keep a pause an admin set
+                return ScheduleUpdate(schedule=wanted)
+
+            await client.get_schedule_handle(w.schedule_id).update(update)
+            log.info("schedule updated", extra={"schedule_id": w.schedule_id})
+        ids.append(w.schedule_id)
+    return ids
