@@ -241,6 +241,11 @@ def consistency(engine: Engine) -> list[str]:
     return problems
 
 
+def _has_orders(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return conn.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM orders)").scalar_one()
+
+
 @contextmanager
 def _database(url: str | None) -> Iterator[str]:
     if url:
@@ -256,12 +261,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=20, help="timed runs per query")
     parser.add_argument("--db-url", default=os.environ.get("WAYBILL_BENCH_DB_URL"),
                         help="an empty PostgreSQL database (default: a throwaway server)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --db-url: keep orders already generated there")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     with _database(args.db_url) as url:
         upgrade(url)
         engine = create_engine(url)
-        generate(engine, args.orders)
+        if not (args.reuse and _has_orders(engine)):
+            generate(engine, args.orders)
         for name, values in timings(engine, args.runs).items():
             log.info("compute_kpis %s, month %s, %d runs: p50 %.0f ms, p99 %.0f ms",
                      name, MONTH[0].strftime("%Y-%m"), len(values),

@@ -1,4 +1,4 @@
-"""All SQL behind the KPIs: counts, conditional sums and percentiles, aggregated in the database.
+"""All SQL behind the KPIs: counts and conditional sums aggregated in the database.
 
 Every function takes a `Window` (the instants [start, end) an event must fall in to count) and
 the group keys, and returns plain numbers keyed by the group's values (a tuple in `group_by`
@@ -6,9 +6,9 @@ order; `()` for the total). The same SQL runs on SQLite and PostgreSQL and gives
 numbers there:
 
 * durations are whole seconds, `floor(end) - floor(start)` on the epoch, on both engines;
-* percentiles are nearest-rank (like `percentile_disc`): the ceil(p/100 * n)-th smallest
-  value, picked with `row_number()` over the group, which both engines order the same way
-  (the orders' cycle times, the bulk of them, are ranked in Python from one pass instead);
+  they leave the database as they are (`Samples`), for kpis/ to rank: sorting in the
+  database (row_number() or an ordered aggregate) cost seconds over a month of orders, and
+  a caller that merges groups into a total needs the values, not their percentiles;
 * JSON answers (survey scores, problem codes) are unpacked with each engine's own table
   function, and only the counts per value leave the database.
 """
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import (
     ColumnElement,
     FromClause,
@@ -37,7 +38,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from db.claim_models import ClaimRow
@@ -46,8 +47,7 @@ from db.follow_up_models import FollowUp
 from db.models import EscalationEvent, EscalationRow, Order
 
 Key = tuple[str | None, ...]
-DurationRow = tuple[int, int | None, int | None, int | None]  # count, p50, p90, max
-PERCENTILES = (50, 90)
+Samples = dict[tuple[Key, str], "np.ndarray"]  # (group, metric) -> seconds, unordered
 
 
 @dataclass(frozen=True)
@@ -164,27 +164,24 @@ def prepare_report(session: Session) -> None:
         session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
-# -- percentiles -------------------------------------------------------------------------------
+# -- durations ---------------------------------------------------------------------------------
 
-def _percentiles(session: Session, rows: Select[Any], n_keys: int
-                 ) -> dict[tuple[Key, str], DurationRow]:
-    """Nearest-rank p50/p90 and max of `rows` (columns g0.., metric, secs) per group and metric."""
+def _samples(session: Session, rows: Select[Any], n_keys: int) -> Samples:
+    """The seconds of `rows` (columns g0.., metric, secs) per group and metric, as arrays.
+
+    Per group and metric one text of seconds leaves the database (a few hundred rows instead
+    of one per duration), and is parsed in C; ranking is left to the caller, which can merge
+    groups first.
+    """
     sub = rows.subquery()
     parts = [sub.c[f"g{i}"] for i in range(n_keys)] + [sub.c.metric]
-    ranked = select(*parts, sub.c.secs,
-                    func.row_number().over(partition_by=parts, order_by=sub.c.secs).label("rn"),
-                    func.count().over(partition_by=parts).label("n")).subquery()
-    outer = [ranked.c[f"g{i}"] for i in range(n_keys)] + [ranked.c.metric]
-    picks = [func.max(case((ranked.c.rn == (ranked.c.n * p + 99) // 100, ranked.c.secs)))
-             for p in PERCENTILES]
-    q = select(*outer, func.max(ranked.c.n), *picks, func.max(ranked.c.secs)).group_by(*outer)
-    out: dict[tuple[Key, str], DurationRow] = {}
-    for row in session.execute(q):
-        count, p50, p90, top = row[n_keys + 1:]
-        out[(_key(row, n_keys), row[n_keys])] = (
-            _int(count), None if p50 is None else int(p50), None if p90 is None else int(p90),
-            None if top is None else int(top))
-    return out
+    q = select(*parts, joined_ints(sub.c.secs)).where(sub.c.secs.is_not(None)).group_by(*parts)
+    return {(_key(row, n_keys), row[n_keys]): _parse_ints(row[n_keys + 1])
+            for row in session.execute(q)}
+
+
+def _parse_ints(joined: str) -> np.ndarray:
+    return np.fromstring(joined, dtype=np.int64, sep=",")
 
 
 # -- orders ------------------------------------------------------------------------------------
@@ -215,46 +212,28 @@ def order_outcomes(session: Session, w: Window, group_by: Sequence[str]
 
 
 def cycle_times(session: Session, w: Window, group_by: Sequence[str],
-                transitions: Sequence[tuple[str, str]], with_total: bool = False
-                ) -> dict[tuple[Key, str], DurationRow]:
-    """Per transition `a_to_b`: durations of the transitions whose end fell in the window;
-    with `with_total`, the total (key `()`) as well, from the same rows.
+                transitions: Sequence[tuple[str, str]]) -> Samples:
+    """Per transition `a_to_b`: seconds of the transitions whose end fell in the window.
 
     One pass over the orders with any transition ending in the window yields every
-    transition's duration; they are ranked here rather than in the database, because sorting
-    ~0.5M (group, metric, seconds) rows a month there with row_number() cost seconds, and so
-    the nearest-rank pick is the same code whatever the engine.
+    transition's duration (a union per transition would read the month's orders seven times).
     """
     groups = _order_groups(group_by)
     names = [f"{a}_to_{b}" for a, b in transitions]
     durations, ends = [], []
-    for (a, b), name in zip(transitions, names, strict=True):
+    for a, b in transitions:
         start, end = getattr(Order, f"{a}_at"), getattr(Order, f"{b}_at")
         ends.append(w.holds(end))
-        durations.append(case((and_(w.holds(end), start.is_not(None)), _seconds(start, end)))
-                         .label(name))
-    # Per group, one text of seconds per transition (NULLs are skipped): a few hundred rows
-    # to ship instead of one per transition.
+        durations.append(case((and_(w.holds(end), start.is_not(None)), _seconds(start, end))))
     q = (select(*groups, *(joined_ints(d) for d in durations)).where(or_(*ends))
          .group_by(*groups))
     n = len(groups)
-    values: dict[tuple[Key, str], list[int]] = {}
+    out: Samples = {}
     for row in session.execute(q):
         for i, name in enumerate(names):
-            if row[n + i] is None:
-                continue
-            secs = [int(v) for v in row[n + i].split(",")]
-            values[(_key(row, n), name)] = secs
-            if with_total and n:
-                values.setdefault(((), name), []).extend(secs)
-    return {k: _nearest_ranks(v) for k, v in values.items()}
-
-
-def _nearest_ranks(values: list[int]) -> DurationRow:
-    values.sort()
-    n = len(values)
-    p50, p90 = (values[-(-p * n // 100) - 1] for p in PERCENTILES)
-    return n, p50, p90, values[-1]
+            if row[n + i] is not None:  # NULLs are skipped, so NULL means none at all
+                out[(_key(row, n), name)] = _parse_ints(row[n + i])
+    return out
 
 
 def receipt_returns(session: Session, w: Window, group_by: Sequence[str]
@@ -383,22 +362,26 @@ def escalation_counts(session: Session, w: Window, group_by: Sequence[str]
 
 
 def escalation_durations(session: Session, w: Window, group_by: Sequence[str]
-                         ) -> dict[tuple[Key, str], DurationRow]:
+                         ) -> Samples:
     """time_to_acknowledge (opening to the first acknowledgement, which a climb does not
     undo) and time_to_resolve, for those that happened in the window."""
-    first_ack = (select(EscalationEvent.escalation_id.label("escalation_id"),
-                        func.min(EscalationEvent.at).label("at"))
-                 .where(EscalationEvent.action == "acknowledged")
-                 .group_by(EscalationEvent.escalation_id).subquery())
+    # The first acknowledgement falls in the window when one does and none came before it:
+    # only the window's acknowledgements are read, not every one ever made.
+    ack, earlier = EscalationEvent, aliased(EscalationEvent)
+    acked_before = (select(literal(1)).where(earlier.escalation_id == ack.escalation_id,
+                                             earlier.action == "acknowledged",
+                                             earlier.at < w.start).exists())
+    first_ack = (select(ack.escalation_id.label("escalation_id"), func.min(ack.at).label("at"))
+                 .where(ack.action == "acknowledged", w.holds(ack.at), ~acked_before)
+                 .group_by(ack.escalation_id).subquery())
     groups, source = _joined(EscalationRow, _ESCALATION_OWN, EscalationRow.order_id, group_by)
     acked = (select(*groups, literal("time_to_acknowledge").label("metric"),
                     _seconds(EscalationRow.opened_at, first_ack.c.at).label("secs"))
-             .select_from(source.join(first_ack, first_ack.c.escalation_id == EscalationRow.id))
-             .where(w.holds(first_ack.c.at)))
+             .select_from(source.join(first_ack, first_ack.c.escalation_id == EscalationRow.id)))
     resolved = (select(*groups, literal("time_to_resolve").label("metric"),
                        _seconds(EscalationRow.opened_at, EscalationRow.resolved_at).label("secs"))
                 .select_from(source).where(w.holds(EscalationRow.resolved_at)))
-    return _percentiles(session, select(union_all(acked, resolved).subquery()), len(groups))
+    return _samples(session, select(union_all(acked, resolved).subquery()), len(groups))
 
 
 # -- complaints --------------------------------------------------------------------------------
@@ -420,7 +403,7 @@ def complaints_opened(session: Session, w: Window, group_by: Sequence[str]) -> d
 
 
 def complaint_durations(session: Session, w: Window, group_by: Sequence[str]
-                        ) -> dict[tuple[Key, str], DurationRow]:
+                        ) -> Samples:
     """From acceptance to the first reply, and to resolution, for those done in the window."""
     groups, source = _complaint_source(group_by)
     parts = [select(*groups, literal(name).label("metric"),
@@ -428,7 +411,7 @@ def complaint_durations(session: Session, w: Window, group_by: Sequence[str]
              .select_from(source).where(w.holds(end))
              for name, end in (("time_to_first_reply", ComplaintRow.first_reply_at),
                                ("time_to_resolution", ComplaintRow.resolved_at))]
-    return _percentiles(session, select(union_all(*parts).subquery()), len(groups))
+    return _samples(session, select(union_all(*parts).subquery()), len(groups))
 
 
 def complaint_scores(session: Session, w: Window, group_by: Sequence[str]

@@ -19,11 +19,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import numpy as np
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from db import kpis as repo
@@ -50,6 +53,8 @@ from kpis.models import (
 from kpis.periods import month_bounds
 
 SUGGESTIONS_KEPT = 20
+PERCENTILES = (50, 90)
+_NO_DURATIONS = Durations()  # shared by every empty figure of a report; never changed
 T = TypeVar("T")
 
 
@@ -71,11 +76,17 @@ class KpiQuery:
             raise ValueError("a group key is repeated")
 
 
-def _durations(row: repo.DurationRow | None) -> Durations:
-    if row is None:
-        return Durations()
-    count, p50, p90, top = row
-    return Durations(count=count, p50=p50, p90=p90, max=top)
+def _durations(values: np.ndarray | None) -> Durations:
+    """Count, nearest-rank p50 and p90 (the ceil(p/100 * n)-th smallest, like
+    `percentile_disc`) and max of some seconds."""
+    if values is None or not len(values):
+        return _NO_DURATIONS
+    n = len(values)
+    ranks = [-(-p * n // 100) - 1 for p in PERCENTILES]
+    picked = np.partition(values, [*ranks, n - 1])
+    p50, p90 = (int(picked[r]) for r in ranks)
+    # Built unvalidated: a dozen per group of a report, of ints made right here.
+    return Durations.model_construct(count=n, p50=p50, p90=p90, max=int(picked[n - 1]))
 
 
 def _amounts(by_currency: dict[str, int]) -> list[Amount]:
@@ -83,7 +94,7 @@ def _amounts(by_currency: dict[str, int]) -> list[Amount]:
 
 
 def _escalations(rows: list[tuple[int, str, str, int]],
-                 durations: dict[str, repo.DurationRow]) -> Escalations:
+                 durations: dict[str, np.ndarray]) -> Escalations:
     level: Counter[str] = Counter()
     stage: Counter[str] = Counter()
     kind: Counter[str] = Counter()
@@ -123,50 +134,121 @@ def _pivot(data: dict[tuple[repo.Key, str], T]) -> dict[repo.Key, dict[str, T]]:
     return out
 
 
-def _figures_by_key(session: Session, w: repo.Window, group_by: Sequence[str],
-                    cycles: dict[repo.Key, dict[str, repo.DurationRow]]
-                    ) -> dict[repo.Key, KpiFigures]:
-    outcomes = repo.order_outcomes(session, w, group_by)
-    receipts = repo.receipt_returns(session, w, group_by)
-    follow_ups = repo.follow_up_counts(session, w, group_by)
-    scores = repo.survey_scores(session, w, group_by)
-    esc_counts = repo.escalation_counts(session, w, group_by)
-    esc_durations = _pivot(repo.escalation_durations(session, w, group_by))
-    complaints = repo.complaints_opened(session, w, group_by)
-    complaint_durations = _pivot(repo.complaint_durations(session, w, group_by))
-    complaint_scores = repo.complaint_scores(session, w, group_by)
-    claims = repo.claim_totals(session, w, group_by)
+def _merged(parts: list[Any]) -> Any:
+    """Several groups' raw figures as one: counts add up, lists and seconds are joined (each
+    once: merging pairwise would copy the month's seconds once per group)."""
+    first = parts[0]
+    if isinstance(first, dict):
+        keys = {k for part in parts for k in part}
+        return {k: _merged([part[k] for part in parts if k in part]) for k in keys}
+    if isinstance(first, tuple):
+        return tuple(sum(column) for column in zip(*parts, strict=True))
+    if isinstance(first, np.ndarray):
+        return np.concatenate(parts)
+    if isinstance(first, list):
+        return [item for part in parts for item in part]
+    return sum(parts)
 
-    keys: set[repo.Key] = set()
-    for source in (outcomes, cycles, receipts, follow_ups, scores, esc_counts, esc_durations,
-                   complaints, complaint_durations, complaint_scores, claims):
-        keys.update(source)
-    if not group_by:
-        keys.add(())
-    out = {}
-    for key in keys:
-        due, on_time, in_full, otif = outcomes.get(key, (0, 0, 0, 0))
-        cycle = {f"{a}_to_{b}": _durations(cycles.get(key, {}).get(f"{a}_to_{b}"))
+
+def _total(by_key: dict[repo.Key, T]) -> dict[repo.Key, T]:
+    """The raw figures of every group merged under the total's key `()`: every row counted in
+    a group (a missing key included) is counted once in the total."""
+    return {(): _merged(list(by_key.values()))} if by_key else {}
+
+
+def _cycle_times(session: Session, w: repo.Window, group_by: Sequence[str]
+                 ) -> dict[repo.Key, dict[str, np.ndarray]]:
+    return _pivot(repo.cycle_times(session, w, group_by, TRANSITIONS))
+
+
+def _cycle_times_apart(engine: Engine, w: repo.Window, group_by: Sequence[str]
+                       ) -> dict[repo.Key, dict[str, np.ndarray]]:
+    with Session(engine) as session:
+        repo.prepare_report(session)
+        return _cycle_times(session, w, group_by)
+
+
+@dataclass
+class _Raw:
+    """What the repository returns for one grouping, before figures are made of it."""
+
+    outcomes: dict[repo.Key, tuple[int, int, int, int]]
+    cycles: dict[repo.Key, dict[str, np.ndarray]]
+    receipts: dict[repo.Key, tuple[int, int]]
+    follow_ups: dict[repo.Key, dict[str, int]]
+    scores: dict[repo.Key, dict[str, dict[int, int]]]
+    esc_counts: dict[repo.Key, list[tuple[int, str, str, int]]]
+    esc_durations: dict[repo.Key, dict[str, np.ndarray]]
+    complaints: dict[repo.Key, int]
+    complaint_durations: dict[repo.Key, dict[str, np.ndarray]]
+    complaint_scores: dict[repo.Key, dict[int, int]]
+    claims: dict[repo.Key, list[tuple[str | None, str, str | None, int, int]]]
+
+    @classmethod
+    def read(cls, session: Session, w: repo.Window, group_by: Sequence[str]) -> _Raw:
+        """Read with `session`; on PostgreSQL the cycle times, half of the work, are read at
+        the same time on a connection of their own, so they see committed data only."""
+        bind = session.get_bind()
+        if not (isinstance(bind, Engine) and bind.dialect.name == "postgresql"):
+            cycles = _cycle_times(session, w, group_by)
+            return cls._read_rest(session, w, group_by, cycles)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpi-cycles") as pool:
+            pending = pool.submit(_cycle_times_apart, bind, w, group_by)
+            try:
+                return cls._read_rest(session, w, group_by, pending)
+            finally:
+                pending.cancel()
+
+    @classmethod
+    def _read_rest(cls, session: Session, w: repo.Window, group_by: Sequence[str],
+                   cycles: dict[repo.Key, dict[str, np.ndarray]] | Future[Any]) -> _Raw:
+        raw = cls(
+            outcomes=repo.order_outcomes(session, w, group_by),
+            cycles={},
+            receipts=repo.receipt_returns(session, w, group_by),
+            follow_ups=repo.follow_up_counts(session, w, group_by),
+            scores=repo.survey_scores(session, w, group_by),
+            esc_counts=repo.escalation_counts(session, w, group_by),
+            esc_durations=_pivot(repo.escalation_durations(session, w, group_by)),
+            complaints=repo.complaints_opened(session, w, group_by),
+            complaint_durations=_pivot(repo.complaint_durations(session, w, group_by)),
+            complaint_scores=repo.complaint_scores(session, w, group_by),
+            claims=repo.claim_totals(session, w, group_by))
+        raw.cycles = cycles.result() if isinstance(cycles, Future) else cycles
+        return raw
+
+    def total(self) -> _Raw:
+        return _Raw(**{f.name: _total(getattr(self, f.name)) for f in fields(self)})
+
+    def figures(self) -> dict[repo.Key, KpiFigures]:
+        keys: set[repo.Key] = set()
+        for f in fields(self):
+            keys.update(getattr(self, f.name))
+        return {key: self._figures(key) for key in keys}
+
+    def _figures(self, key: repo.Key) -> KpiFigures:
+        due, on_time, in_full, otif = self.outcomes.get(key, (0, 0, 0, 0))
+        cycle = {f"{a}_to_{b}": _durations(self.cycles.get(key, {}).get(f"{a}_to_{b}"))
                  for a, b in TRANSITIONS}
-        receipts_due, returned = receipts.get(key, (0, 0))
-        fu = follow_ups.get(key, {})
-        cd = complaint_durations.get(key, {})
-        out[key] = KpiFigures(
+        receipts_due, returned = self.receipts.get(key, (0, 0))
+        fu = self.follow_ups.get(key, {})
+        cd = self.complaint_durations.get(key, {})
+        return KpiFigures(
             otif=Rate.of(otif, due), on_time=Rate.of(on_time, due),
             in_full=Rate.of(in_full, due), cycle_times=cycle,
             receipt_return=Rate.of(returned, receipts_due),
             receipt_cycle=cycle["delivered_to_receipt_archived"],
             follow_up=Rate.of(fu.get("attempted", 0), fu.get("due", 0)),
             successful_follow_up=Rate.of(fu.get("answered", 0), fu.get("due", 0)),
-            satisfaction={q: Scores.of(c) for q, c in sorted(scores.get(key, {}).items())},
-            escalations=_escalations(esc_counts.get(key, []), esc_durations.get(key, {})),
+            satisfaction={q: Scores.of(c) for q, c in sorted(self.scores.get(key, {}).items())},
+            escalations=_escalations(self.esc_counts.get(key, []),
+                                     self.esc_durations.get(key, {})),
             complaints=Complaints(
-                opened=complaints.get(key, 0),
+                opened=self.complaints.get(key, 0),
                 time_to_first_reply=_durations(cd.get("time_to_first_reply")),
                 time_to_resolution=_durations(cd.get("time_to_resolution")),
-                satisfaction=Scores.of(complaint_scores.get(key, {}))),
-            claims=_claims(claims.get(key, [])))
-    return out
+                satisfaction=Scores.of(self.complaint_scores.get(key, {}))),
+            claims=_claims(self.claims.get(key, [])))
 
 
 def _sort_key(key: repo.Key) -> tuple[Any, ...]:
@@ -188,12 +270,12 @@ def compute_kpis(session: Session, query: KpiQuery, tz: ZoneInfo | str = "UTC") 
     w, as_of = _window(query.from_, query.to, query.as_of)
     group_by = list(query.group_by)
     repo.prepare_report(session)
-    # The costliest figures, read once for the total and the groups together.
-    cycles = _pivot(repo.cycle_times(session, w, group_by, TRANSITIONS, with_total=True))
-    total = _figures_by_key(session, w, [], {(): cycles.pop((), {})})[()]
+    # Read once, per group; the total is the groups merged (not a second pass over the data).
+    raw = _Raw.read(session, w, group_by)
+    total = (raw.total() if group_by else raw)._figures(())
     groups = []
     if group_by:
-        by_key = _figures_by_key(session, w, group_by, cycles)
+        by_key = raw.figures()
         groups = [KpiGroup(key=dict(zip(group_by, key, strict=True)), figures=by_key[key])
                   for key in sorted(by_key, key=_sort_key)]
     period = Period(from_=w.start, to=query.to.astimezone(UTC), as_of=as_of, timezone=str(tz))
