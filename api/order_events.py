@@ -66,6 +66,7 @@ def workflow_input(row: Order) -> OrderInput:
         promised_delivery_by=row.promised_delivery_by,
         policy=from_snapshot(row.sla_policy_snapshot),
         received_at=row.received_at,
+        recorded_at=row.created_at,
         actor=row.created_by,
         source=row.created_by_role,
     )

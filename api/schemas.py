@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -14,6 +14,9 @@ EventId = Annotated[str, Field(min_length=1, max_length=128,
                                pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
 Sku = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+RECEIVED_LEEWAY = timedelta(minutes=5)
 
 
 def _utc(value: datetime) -> datetime:
@@ -80,9 +83,23 @@ class OrderCreate(Strict):
     promised_ship_by: AwareDatetime
     promised_delivery_by: AwareDatetime
     sla_policy: str | None = Field(default=None, max_length=64)
+    received_at: AwareDatetime | None = Field(
+        default=None, description="when order intake received the order, if it posts it "
+        "after the fact (a backlog, a system catching up); default: now. Cycle times and the "
+        "confirm deadline run from it. Not in the future.")
 
     _lines = field_validator("lines")(_unique_skus)
     _times = field_validator("promised_ship_by", "promised_delivery_by")(_utc)
+
+    @field_validator("received_at")
+    @classmethod
+    def _received_not_ahead(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        # A little leeway for the intake system's clock running ahead of ours.
+        if value > datetime.now(UTC) + RECEIVED_LEEWAY:
+            raise ValueError("received_at must not be in the future")
+        return _utc(value)
 
     @model_validator(mode="after")
     def _promises_in_order(self) -> OrderCreate:

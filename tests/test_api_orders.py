@@ -277,6 +277,47 @@ async def test_future_dated_event_is_kept_as_sent_but_timers_count_from_now(api:
     assert datetime.fromisoformat(sent["occurred_at"]) == ahead
 
 
+async def test_an_order_posted_after_the_fact_keeps_when_it_was_received(api: Api) -> None:
+    """Intake catching up on a backlog: the customer's wait, and the confirm deadline, run from
+    when the order was received; the audit trail still says when Waybill heard of it."""
+    received = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    body = order_body(received_at=received.isoformat())
+    resp = await api.create(body)
+    assert resp.status_code == 201, resp.text
+    order_id = body["order_id"]
+    view = resp.json()
+    assert datetime.fromisoformat(view["stage_times"]["received"]) == received
+    assert datetime.fromisoformat(view["created_at"]) > received + timedelta(days=2)
+    # Nobody confirmed it within 24 h of receipt: the deadline has long passed.
+    breach = await eventually(lambda: _open_breach(api, order_id))
+    assert breach["kind"] == "confirm_late"
+    assert datetime.fromisoformat(breach["due_at"]) == received + timedelta(hours=24)
+    resp = await api.event(order_id, "confirmed", occurred_at=received + timedelta(hours=30))
+    assert resp.status_code == 200
+    view = (await api.get(f"/v1/orders/{order_id}")).json()
+    assert datetime.fromisoformat(view["stage_times"]["confirmed"]) == received + timedelta(
+        hours=30)
+    timeline = (await api.get(f"/v1/orders/{order_id}/timeline")).json()["items"]
+    first = timeline[0]
+    assert first["type"] == "order_created"
+    assert datetime.fromisoformat(first["occurred_at"]) == received
+    assert datetime.fromisoformat(first["recorded_at"]) == datetime.fromisoformat(
+        view["created_at"])
+
+
+async def test_an_order_received_in_the_future_is_422(api: Api) -> None:
+    body = order_body(received_at=(datetime.now(UTC) + timedelta(hours=1)).isoformat())
+    resp = await api.create(body)
+    assert resp.status_code == 422 and error_code(resp) == "validation_error", resp.text
+    assert "received_at" in resp.text
+    assert (await api.get(f"/v1/orders/{body['order_id']}")).status_code == 404
+
+
+async def _open_breach(api: Api, order_id: str) -> dict[str, Any] | None:
+    view = (await api.get(f"/v1/orders/{order_id}")).json()
+    return next(iter(view.get("breaches") or []), None)
+
+
 async def test_pick_of_a_sku_not_on_the_order_is_422(api: Api) -> None:
     order_id = await created(api)
     await api.event(order_id, "confirmed")

@@ -89,7 +89,7 @@ def created_entry(inp: OrderInput) -> TimelineEntry:
         event_id="order-created",
         type=SystemEventType.ORDER_CREATED,
         occurred_at=inp.received_at,
-        recorded_at=inp.received_at,
+        recorded_at=inp.recorded_at or inp.received_at,
         actor=inp.actor,
         source=inp.source,
         data={

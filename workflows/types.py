@@ -206,6 +206,9 @@ class OrderInput:
     received_at: datetime
     actor: str
     source: str
+    # When Waybill recorded the order; later than received_at for an order intake posts after
+    # the fact. None in histories from before it existed, where both were the same instant.
+    recorded_at: datetime | None = None
 
 
 @dataclass
