@@ -127,7 +127,7 @@ class ReportActivities:
         return Notice(
             key=f"{NotificationEvent.REPORT_FOLLOW_UP_MONTHLY.value}:{month}:{digest}",
             event_type=NotificationEvent.REPORT_FOLLOW_UP_MONTHLY.value,
-            audience=Audience.STAFF.value, order_id="", locale="zh-CN", teams=[REPORT_TEAM],
+            audience=Audience.STAFF.value, order_id=None, locale="zh-CN", teams=[REPORT_TEAM],
             data={"month": month, "due": total["due"], "attempted": total["attempted"],
                   "answered": total["answered"],
                   "follow_up_rate": _percent(total["follow_up_rate"]),

@@ -30,7 +30,7 @@ class OutboxRow(Base):
     audience: Mapped[str] = mapped_column(String(10))
     channel: Mapped[str] = mapped_column(String(10))
     recipient: Mapped[str] = mapped_column(String(320))
-    order_id: Mapped[str] = mapped_column(String(64), index=True)
+    order_id: Mapped[str | None] = mapped_column(String(64), index=True)  # None: no order (reports)
     escalation_id: Mapped[str | None] = mapped_column(String(200))
     locale: Mapped[str] = mapped_column(String(10))
     subject: Mapped[str] = mapped_column(String(500))

@@ -96,12 +96,15 @@ class Notice:
         key: unique per notice, e.g. f"{order_id}:{timeline_event_id}".
         event_type: a NotificationEvent value.
         audience: "customer" or "staff".
-        order_id: the order it is about.
-        locale: the customer's language, "zh-CN" (default) or "en"; others fall back to zh-CN.
+        order_id: the order it is about; None for a notice about no order (a report). The
+            webhook payload then carries `"order_id": null`, as `escalation_id` does.
+        locale: the recipients' language, "zh-CN" (default) or "en"; others fall back to zh-CN.
         customer_email: where a customer notice is emailed; None sends no email.
         teams: staff recipients (team or role names, or a named key-account manager), each
             told through its in-app inbox.
         escalation_id: the escalation it is about, if any.
+        webhook: False for a copy in another language for `teams` only, so subscribers get
+            the notice once.
         data: template variables (customer_name, carrier, tracking_no, eta,
             promised_delivery_by, delivered_at, level, previous_level, kind, stage, due_at,
             reason, text, available, decision_due_at, phone, calls_made...),
@@ -111,12 +114,13 @@ class Notice:
     key: str
     event_type: str
     audience: str
-    order_id: str
+    order_id: str | None
     locale: str = "zh-CN"
     customer_email: str | None = None
     teams: list[str] = field(default_factory=list)
     escalation_id: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    webhook: bool = True
 
 
 def outbox_id(key: str, channel: str, recipient: str) -> str:
@@ -161,6 +165,9 @@ def enqueue(session: Session, notices: list[Notice]) -> list[str]:
         locale = normalize_locale(notice.locale)
         event_type = NotificationEvent(notice.event_type).value
         audience = Audience(notice.audience).value
+        # '' is how callers without an order used to say "none" (complaints opened for a
+        # customer still do): stored and sent as NULL, never as an order id.
+        order_id = notice.order_id or None
         values = {"order_id": notice.order_id, "escalation_id": notice.escalation_id,
                   "event_type": event_type, **notice.data}
         subject, body = render(locale, event_type, values)
@@ -169,20 +176,20 @@ def enqueue(session: Session, notices: list[Notice]) -> list[str]:
             "type": event_type,
             "created_at": now.isoformat(),
             "audience": audience,
-            "order_id": notice.order_id,
+            "order_id": order_id,
             "escalation_id": notice.escalation_id,
             "locale": locale,
             "data": to_jsonable_python(notice.data),
             "message": {"subject": subject, "body": body},
         }
         common = {"notice_key": notice.key, "event_type": event_type,
-                  "audience": audience, "order_id": notice.order_id,
+                  "audience": audience, "order_id": order_id,
                   "escalation_id": notice.escalation_id, "locale": locale,
                   "subject": subject[:500], "body": body, "payload": payload,
                   "status": OutboxStatus.PENDING.value, "attempts": 0, "created_at": now}
         recipients: list[tuple[Channel, str]] = [
             (Channel.WEBHOOK, sub.id) for sub in subscriptions
-            if event_type in (sub.event_types or [])]
+            if notice.webhook and event_type in (sub.event_types or [])]
         if audience == Audience.CUSTOMER and notice.customer_email:
             recipients.append((Channel.EMAIL, notice.customer_email.strip()))
         recipients += [(Channel.INBOX, team) for team in dict.fromkeys(notice.teams) if team]

@@ -1,7 +1,6 @@
 """Alembic environment: the URL comes from the caller's config, else from Waybill's settings."""
 
 from alembic import context
-from sqlalchemy import pool
 
 import db.registry  # noqa: F401  (registers every table)
 from config import Settings
@@ -20,8 +19,10 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
+    # The engine keeps its own pool: swapping it (for a NullPool) dropped the pool's first-connect
+    # hook, so the SQLite dialect never learnt the server version and every batch operation that
+    # reflects a table (the downgrade of 0009) failed. dispose() below closes what it opened.
     engine = make_engine(url)
-    engine.pool = pool.NullPool(engine.pool._creator)  # type: ignore[attr-defined]
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=Base.metadata,
                           render_as_batch=url.startswith("sqlite"))

@@ -2,15 +2,68 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert, select
 
 import db.registry  # noqa: F401  (registers every table)
+from db.engine import make_engine
+from db.migrate import alembic_config
 from db.models import Base
+from db.notification_models import InboxItem, OutboxRow
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
+
+
+def test_outbox_order_id_becomes_null_and_every_migration_downgrades_and_upgrades_again(
+        db_url: str) -> None:
+    """0011: a notice about no order was stored with order_id '' (the column was NOT NULL);
+    upgrading makes it NULL (and the payload a pending webhook row will send); downgrading
+    writes '' back. Then all the way down and up again, which SQLite could not do before
+    (its dialect was never initialised in migrations/env.py: 0009's batch downgrade broke)."""
+    cfg = alembic_config(db_url)
+    command.downgrade(cfg, "0010")
+    now = datetime.now(UTC)
+    row = {"notice_key": "k", "event_type": "report.follow_up_monthly", "audience": "staff",
+           "channel": "webhook", "recipient": "sub", "escalation_id": None, "locale": "zh-CN",
+           "subject": "s", "body": "b", "attempts": 0, "created_at": now}
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(OutboxRow.__table__), [
+                {**row, "id": "pending", "order_id": "", "status": "pending",
+                 "payload": {"order_id": "", "type": "report.follow_up_monthly"}},
+                {**row, "id": "sent", "order_id": "", "status": "delivered",
+                 "payload": {"order_id": ""}},
+                {**row, "id": "order", "order_id": "SO-1", "status": "pending",
+                 "payload": {"order_id": "SO-1"}}])
+            conn.execute(insert(InboxItem.__table__), [{
+                "id": "i", "team": "customer_service", "outbox_id": "sent",
+                "event_type": "report.follow_up_monthly", "title": "t", "body": "b",
+                "order_id": "", "escalation_id": None, "created_at": now}])
+        command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            rows = {r.id: r for r in conn.execute(select(OutboxRow.__table__))}
+            assert conn.scalar(select(InboxItem.__table__.c.order_id)) is None
+        assert rows["pending"].order_id is None and rows["sent"].order_id is None
+        assert rows["pending"].payload == {"order_id": None, "type": "report.follow_up_monthly"}
+        assert rows["sent"].payload == {"order_id": ""}  # what was sent stays recorded
+        assert rows["order"].order_id == "SO-1" and rows["order"].payload == {"order_id": "SO-1"}
+
+        command.downgrade(cfg, "0010")
+        with engine.connect() as conn:
+            assert conn.scalar(select(OutboxRow.__table__.c.order_id).where(
+                OutboxRow.__table__.c.id == "pending")) == ""
+        command.downgrade(cfg, "base")
+        command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    finally:
+        engine.dispose()

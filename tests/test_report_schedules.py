@@ -174,12 +174,16 @@ async def test_monthly_report_is_stored_sent_and_later_reports_late_events_not_n
             OutboxRow.event_type == "report.follow_up_monthly").order_by(OutboxRow.created_at)))
         inbox = list_items(session, "customer_service", False, 10)
     assert len(rows) == 4 and {r.status for r in rows} == {"delivered"}
+    assert [r.order_id for r in rows] == [None] * 4  # a report is about no order
     assert len(inbox) == 2
+    assert [i.order_id for i in inbox] == [None, None]
     assert "2026-11 回访月报" in inbox[0].title
     assert f"total.due: {due} -> {due + 1}" in inbox[0].body  # the newest tells the late event
     assert "（0 项）" in inbox[1].body
     bodies = [r.body for r in receiver.requests]
     assert [b["type"] for b in bodies] == ["report.follow_up_monthly"] * 2
+    # The documented payload keeps every key; no order is null, as escalation_id is.
+    assert [(b["order_id"], b["escalation_id"]) for b in bodies] == [(None, None)] * 2
     assert bodies[0]["data"]["report"] == reported
     assert bodies[1]["data"]["late_change_count"] == len(late.late_changes)
     assert all(r.signature_ok for r in receiver.requests)
