@@ -6,6 +6,10 @@ recomputes the month at the stored `as_of` and lists the figures that late event
 projected after the snapshot, about things before its `as_of`) would change; the report notice
 then says so. The notice is written to the outbox in the snapshot's transaction and its key
 includes a digest of those changes: a re-run with nothing new queues nothing new.
+
+The message lists the changes as a manager reads them: one line per changed figure and group
+("follow-up rate, total: 85.0% (34/40) → 86.0% (37/43)"), grouped by figure with the total
+first, at most LATE_FIGURES_LISTED lines; the payload's `data` keeps every changed value.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,9 +29,10 @@ from temporalio.exceptions import ApplicationError
 from config import Settings
 from db import kpi_snapshots as repo
 from db.engine import transaction
-from db.notifications import Audience, Notice, NotificationEvent, enqueue
+from db.notification_templates import DEFAULT_LOCALE, TEMPLATE_DIR, normalize_locale
+from db.notifications import Audience, Notice, NotificationEvent, enqueue, team_locales
 from kpis import KpiQuery, compute_kpis, follow_up_monthly
-from kpis.late import changes
+from kpis.late import changes, figures
 from kpis.periods import zone
 from workflows.report_types import (
     PreviousPeriodInput,
@@ -37,7 +44,21 @@ from workflows.report_types import (
 log = logging.getLogger("waybill.reports")
 
 REPORT_TEAM = "customer_service"  # the managers' in-app copy of the monthly report
-LATE_CHANGES_LISTED = 20  # in the message; the webhook payload carries them all
+LATE_FIGURES_LISTED = 12  # lines in the message; the webhook payload carries them all
+
+# The rates' numerators and denominators: a change shows in the rate's line ("34/40 → 35/41"),
+# so a line of their own would say it twice. (`outcomes.answered` counts what `answered` does.)
+_SHOWN_IN_RATES = {"due", "attempted", "answered", "outcomes.answered"}
+_GROUP = re.compile(r"(by_\w+)\[(.*)\]\.figures\.(.+)", re.DOTALL)
+# outcomes.refused, satisfaction.service, problems[goods_not_ok].count, suggestions[text].count
+_NAMED = re.compile(r"(\w+)(?:\[(.*)\]\.count|\.(.+))?", re.DOTALL)
+
+
+@lru_cache(maxsize=4)
+def _words(locale: str) -> dict[str, str]:
+    # Beside the message template, so a translator finds the report's words in one place.
+    path = TEMPLATE_DIR / locale / f"{NotificationEvent.REPORT_FOLLOW_UP_MONTHLY.value}.json"
+    return dict(json.loads(path.read_text(encoding="utf-8")))
 
 
 def _percent(rate: dict[str, Any]) -> str:
@@ -47,13 +68,72 @@ def _percent(rate: dict[str, Any]) -> str:
     return f"{value * 100:.1f}% ({rate['numerator']}/{rate['denominator']})"
 
 
-def _late_text(late: list[dict[str, Any]]) -> str:
-    if not late:
+def _scores(scores: dict[str, Any]) -> str:
+    mean = scores.get("mean")
+    return "-" if mean is None else f"{mean:.2f} ({scores['count']})"
+
+
+def _value(value: Any, words: dict[str, str]) -> str:
+    if isinstance(value, dict) and "numerator" in value:
+        return _percent(value)
+    if isinstance(value, dict) and "mean" in value:
+        return _scores(value)
+    return words["none"] if value is None else str(value)
+
+
+def _scope_and_name(path: str) -> tuple[str, str, str]:
+    """("total" | "by_customer" | "by_tier", group key, figure name) of a figure's path."""
+    group = _GROUP.fullmatch(path)
+    if group:
+        return group[1], group[2], group[3]
+    return "total", "", path.removeprefix("total.")
+
+
+def _label(name: str, words: dict[str, str]) -> str:
+    named = _NAMED.fullmatch(name)
+    if not named or f"figure.{named[1]}" not in words:
+        return name  # a figure added to the report later: its path still says what it is
+    key = named[2] if named[2] is not None else named[3] or ""
+    key = words.get(f"outcome.{key}", key) if named[1] == "outcomes" else key
+    key = " ".join(key.split())  # a suggestion is the customer's text: keep it to one line
+    key = key if len(key) <= 40 else key[:39] + "…"
+    return words[f"figure.{named[1]}"].format(key=key)
+
+
+def late_lines(changed: list[dict[str, Any]], locale: str) -> list[tuple[bool, str]]:
+    """One line per changed figure (kpis.late.figures, in the report's order) in `locale`,
+    grouped by figure with the total first: `(is it a total, line)`."""
+    words = _words(normalize_locale(locale))
+    rows = []
+    for change in changed:
+        scope, key, name = _scope_and_name(change["figure"])
+        if name in _SHOWN_IN_RATES:
+            continue
+        if scope == "total":
+            where = words["scope.total"]
+        else:
+            group = words.get(f"tier.{key}", key) if scope == "by_tier" else key
+            where = words.get(f"scope.{scope}", f"{scope} {{key}}").format(key=group)
+        rows.append((name, scope == "total", words["line"].format(
+            figure=_label(name, words), scope=where,
+            reported=_value(change["reported"], words), now=_value(change["now"], words))))
+    first = {name: i for i, (name, _, _) in reversed(list(enumerate(rows)))}
+    return [(total, line) for name, total, line in
+            sorted(rows, key=lambda row: (first[row[0]], not row[1]))]
+
+
+def _late_text(lines: list[tuple[bool, str]], locale: str) -> str:
+    """At most LATE_FIGURES_LISTED lines: past that, groups' lines give way to the totals (what
+    a manager reads first), and a last line counts what was left out."""
+    if not lines:
         return "-"
-    lines = [f"{c['figure']}: {c['reported']} -> {c['now']}" for c in late[:LATE_CHANGES_LISTED]]
-    if len(late) > LATE_CHANGES_LISTED:
-        lines.append(f"(+{len(late) - LATE_CHANGES_LISTED})")
-    return "\n".join(lines)
+    kept = sorted(sorted(range(len(lines)), key=lambda i: (not lines[i][0], i))
+                  [:LATE_FIGURES_LISTED])
+    text = [lines[i][1] for i in kept]
+    if len(lines) > len(kept):
+        text.append(_words(normalize_locale(locale))["more"].format(
+            count=len(lines) - len(kept)))
+    return "\n".join(text)
 
 
 def previous_day(now: datetime, tz: str) -> str:
@@ -110,29 +190,42 @@ class ReportActivities:
             row, created = repo.store_first(session, kind, inp.month, datetime.now(UTC),
                                             as_of, str(tz), report)
             late = [] if created else changes(row.body, report)
-            outbox_ids = enqueue(session, [self._notice(inp.month, row.body, late)])
+            changed = [] if created else figures(row.body, report)
+            outbox_ids = enqueue(session, self._notices(
+                inp.month, row.body, late, changed, team_locales(session, REPORT_TEAM)))
             result = SnapshotResult(kind=row.kind, period_key=row.period_key, created=created,
-                                    as_of=row.as_of, late_changes=late, outbox_ids=outbox_ids)
+                                    as_of=row.as_of, late_changes=late, late_figures=changed,
+                                    outbox_ids=outbox_ids)
         log.info("follow-up monthly report", extra={
             "month": inp.month, "created": created, "late_changes": len(late),
             "notifications": len(outbox_ids)})
         return result
 
     @staticmethod
-    def _notice(month: str, body: dict[str, Any], late: list[dict[str, Any]]) -> Notice:
+    def _notices(month: str, body: dict[str, Any], late: list[dict[str, Any]],
+                 changed: list[dict[str, Any]], locales: list[str]) -> list[Notice]:
+        """The report in each language the report team reads (`locales`, the default first).
+        Subscriptions choose no language: they get the default one, once."""
         digest = hashlib.sha256(json.dumps(late, sort_keys=True, default=str).encode()
                                 ).hexdigest()[:16]
+        key = f"{NotificationEvent.REPORT_FOLLOW_UP_MONTHLY.value}:{month}:{digest}"
         total = body["total"]
-        satisfaction = total["overall_satisfaction"]
-        return Notice(
-            key=f"{NotificationEvent.REPORT_FOLLOW_UP_MONTHLY.value}:{month}:{digest}",
-            event_type=NotificationEvent.REPORT_FOLLOW_UP_MONTHLY.value,
-            audience=Audience.STAFF.value, order_id=None, locale="zh-CN", teams=[REPORT_TEAM],
-            data={"month": month, "due": total["due"], "attempted": total["attempted"],
-                  "answered": total["answered"],
-                  "follow_up_rate": _percent(total["follow_up_rate"]),
-                  "successful_follow_up_rate": _percent(total["successful_follow_up_rate"]),
-                  "satisfaction": "-" if satisfaction["mean"] is None
-                  else f"{satisfaction['mean']:.2f} ({satisfaction['count']})",
-                  "late_change_count": len(late), "late_changes": _late_text(late),
-                  "late_change_list": late, "report": body})
+        data = {"month": month, "due": total["due"], "attempted": total["attempted"],
+                "answered": total["answered"],
+                "follow_up_rate": _percent(total["follow_up_rate"]),
+                "successful_follow_up_rate": _percent(total["successful_follow_up_rate"]),
+                "satisfaction": _scores(total["overall_satisfaction"]),
+                "late_change_list": late, "late_figures": changed, "report": body}
+        notices = []
+        for locale in dict.fromkeys([DEFAULT_LOCALE, *locales]):
+            lines = late_lines(changed, locale)
+            notices.append(Notice(
+                # The default language keeps the key (and so the outbox ids) it always had.
+                key=key if locale == DEFAULT_LOCALE else f"{key}:{locale}",
+                event_type=NotificationEvent.REPORT_FOLLOW_UP_MONTHLY.value,
+                audience=Audience.STAFF.value, order_id=None, locale=locale,
+                teams=[REPORT_TEAM] if locale in locales else [],
+                webhook=locale == DEFAULT_LOCALE,
+                data={**data, "late_change_count": len(lines),
+                      "late_changes": _late_text(lines, locale)}))
+        return notices

@@ -31,12 +31,14 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from db import inbox as inbox_repo
+from db.console_models import ConsolePreference
+from db.models import ApiKey
 from db.notification_models import OutboxRow, WebhookSubscription
-from db.notification_templates import normalize_locale, render
+from db.notification_templates import DEFAULT_LOCALE, normalize_locale, render
 from db.upsert import insert_for
 
 
@@ -121,6 +123,22 @@ class Notice:
     escalation_id: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
     webhook: bool = True
+
+
+def team_locales(session: Session, team: str) -> list[str]:
+    """The languages `team` reads: what its members (active API keys whose team, else role, it
+    is) chose in the console, a member who chose none counting as the default (zh-CN, as the
+    console and every message default to). The default first; just the default for a team
+    with no members.
+    """
+    chosen = session.scalars(
+        select(ConsolePreference.locale).select_from(ApiKey)
+        .outerjoin(ConsolePreference, ConsolePreference.key_id == ApiKey.id)
+        .where(func.coalesce(func.nullif(ApiKey.team, ""), ApiKey.role) == team,
+               ApiKey.revoked_at.is_(None))
+        .distinct()).all()
+    found = {normalize_locale(locale) for locale in chosen} or {DEFAULT_LOCALE}
+    return sorted(found, key=lambda locale: (locale != DEFAULT_LOCALE, locale))
 
 
 def outbox_id(key: str, channel: str, recipient: str) -> str:

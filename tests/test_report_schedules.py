@@ -6,6 +6,7 @@ On the dev server (the time-skipping server has no schedules) and both databases
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,22 +18,40 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import ScheduleOverlapPolicy
 from temporalio.testing import WorkflowEnvironment
 
-from activities.reports import previous_day
+from activities.reports import ReportActivities, previous_day
 from config import Settings
 from db import kpi_snapshots as snaps
 from db import subscriptions as subs_repo
+from db.console import save_preference
 from db.engine import make_engine, session_factory, transaction
 from db.inbox import list_items
+from db.keys import create_key
 from db.notification_models import OutboxRow
-from db.notifications import NotificationEvent
+from db.notification_templates import LOCALES, TEMPLATE_DIR
+from db.notifications import NotificationEvent, team_locales
 from schedules import DAILY_SNAPSHOT_ID, MONTHLY_REPORT_ID, ensure_schedules
 from tests.conftest import running_worker
 from tests.kpi_fixtures import AFTER_ALL, Answer, november, order
 from tests.notify_harness import webhook_receiver
-from workflows.report_types import FollowUpMonthlyReportInput, SnapshotResult
+from workflows.report_types import (
+    FollowUpMonthlyReportInput,
+    SnapshotResult,
+    StoreFollowUpReportInput,
+)
 from workflows.reports import FollowUpMonthlyReportWorkflow
 
 ZONE = "Asia/Shanghai"
+
+
+def reads_english(session: Session, name: str, team: str) -> None:
+    """A member of `team` who chose English in the console."""
+    key, _ = create_key(session, name, "supervisor", team=team)
+    save_preference(session, key.id, datetime.now(UTC), locale="en")
+
+
+def late_block(body: str, heading: str) -> list[str]:
+    """The lines of the late-changes list under `heading`, up to the blank line."""
+    return body.split(heading + "\n", 1)[1].split("\n\n", 1)[0].splitlines()
 
 
 @pytest.fixture
@@ -149,8 +168,11 @@ async def test_monthly_report_is_stored_sent_and_later_reports_late_events_not_n
             again = await run()  # nothing new: nothing stored or sent again
             assert not again.created and again.late_changes == [] and again.outbox_ids == []
 
-            # A follow-up due in November, answered, that reaches us only now.
+            # A follow-up due in November, answered, that reaches us only now; meanwhile
+            # customer service got members: one chose no language (zh-CN), one English.
             with transaction(sessions) as session:
+                create_key(session, "desk-wang", "operator", team="customer_service")
+                reads_english(session, "manager-en", "customer_service")
                 order(session, "O10", "C-C", "11-20T00:00", {
                     "received": "11-16T00:00", "confirmed": "11-16T01:00",
                     "picked": "11-16T02:00", "shipped": "11-17T00:00",
@@ -162,10 +184,11 @@ async def test_monthly_report_is_stored_sent_and_later_reports_late_events_not_n
     assert not late.created
     changed = {c["figure"]: (c["reported"], c["now"]) for c in late.late_changes}
     due = reported["total"]["due"]
-    assert changed["total.due"] == (due, due + 1)
+    assert changed["total.due"] == (due, due + 1)  # the machine-readable list keeps every value
     assert changed["total.answered"] == (reported["total"]["answered"],
                                          reported["total"]["answered"] + 1)
     assert "by_customer[C-C].figures.due" in changed
+    assert "total.follow_up_rate.numerator" in changed
     with sessions() as session:
         kept = snaps.get(session, snaps.SnapshotKind.FOLLOW_UP_MONTHLY, "2026-11")
         assert kept is not None and kept.body == reported  # the figures as first reported
@@ -173,17 +196,83 @@ async def test_monthly_report_is_stored_sent_and_later_reports_late_events_not_n
         rows = list(session.scalars(select(OutboxRow).where(
             OutboxRow.event_type == "report.follow_up_monthly").order_by(OutboxRow.created_at)))
         inbox = list_items(session, "customer_service", False, 10)
-    assert len(rows) == 4 and {r.status for r in rows} == {"delivered"}
-    assert [r.order_id for r in rows] == [None] * 4  # a report is about no order
-    assert len(inbox) == 2
-    assert [i.order_id for i in inbox] == [None, None]
-    assert "2026-11 回访月报" in inbox[0].title
-    assert f"total.due: {due} -> {due + 1}" in inbox[0].body  # the newest tells the late event
-    assert "（0 项）" in inbox[1].body
+    # Two runs to the webhook and the zh-CN inbox, and the late one in English as well.
+    assert len(rows) == 5 and {r.status for r in rows} == {"delivered"}
+    assert [r.order_id for r in rows] == [None] * 5  # a report is about no order
+    assert len(inbox) == 3
+    assert [i.order_id for i in inbox] == [None] * 3
+    english, chinese = sorted(inbox[:2], key=lambda i: i.title.isascii(), reverse=True)
+    assert chinese.title == "2026-11 回访月报"
+    assert english.title == "Monthly follow-up report 2026-11"  # what the en manager reads
+
+    # The late answer of C-C (standard tier) changed 5 figures in the total, C-C and standard:
+    # one line each, the total first, the rate once with its new fraction; past 12 lines the
+    # groups give way and the rest is counted.
+    t = reported["total"]
+    lines = late_block(chinese.body, "此后迟到的事件会改变的数字（15 项）：")
+    assert lines[:3] == [
+        f"回访率，合计：100.0% ({due}/{due}) → 100.0% ({due + 1}/{due + 1})",
+        "回访率，客户 C-C：100.0% (1/1) → 100.0% (2/2)",
+        "回访率，普通客户：100.0% (4/4) → 100.0% (5/5)"]
+    answered = t["answered"]
+    assert lines[3] == (f"回访成功率，合计：{answered / due:.1%} ({answered}/{due}) → "
+                        f"{(answered + 1) / (due + 1):.1%} ({answered + 1}/{due + 1})")
+    assert len(lines) == 13 and lines[-1] == "……另有 3 项"
+    heads = [line.split("：")[0] for line in lines[:-1]]
+    assert len(set(heads)) == len(heads)  # one line per figure and group
+    assert sum("合计" in head for head in heads) == 5  # every total kept
+    assert not any(word in chinese.body for word in ("numerator", "denominator", "total."))
+    heading = "Late events since then that would change them (15):"
+    assert late_block(english.body, heading)[:2] == [
+        f"follow-up rate, total: 100.0% ({due}/{due}) → 100.0% ({due + 1}/{due + 1})",
+        "follow-up rate, customer C-C: 100.0% (1/1) → 100.0% (2/2)"]
+    assert "The full report: GET /v1/reports/follow-up-monthly?month=2026-11" in english.body
+    assert "（0 项）" in inbox[2].body
+
     bodies = [r.body for r in receiver.requests]
-    assert [b["type"] for b in bodies] == ["report.follow_up_monthly"] * 2
+    assert [b["type"] for b in bodies] == ["report.follow_up_monthly"] * 2  # once per run
     # The documented payload keeps every key; no order is null, as escalation_id is.
     assert [(b["order_id"], b["escalation_id"]) for b in bodies] == [(None, None)] * 2
     assert bodies[0]["data"]["report"] == reported
-    assert bodies[1]["data"]["late_change_count"] == len(late.late_changes)
+    assert bodies[1]["data"]["late_change_count"] == 15
+    assert bodies[1]["data"]["late_change_list"] == late.late_changes  # every changed value
+    assert [f["figure"] for f in bodies[1]["data"]["late_figures"]] == [
+        f["figure"] for f in late.late_figures]
+    assert bodies[1]["message"]["body"] == chinese.body
     assert all(r.signature_ok for r in receiver.requests)
+
+
+def test_the_report_reaches_the_team_in_the_language_its_members_read_and_subscribers_once(
+        db_url: str, sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as session:
+        november(session)
+        reads_english(session, "manager-en", "customer_service")
+        create_key(session, "ops-li", "operator")  # the operator team: not the report's
+        left, _ = create_key(session, "left", "operator", team="customer_service")
+        left.revoked_at = datetime.now(UTC)  # a former member's language no longer counts
+        subs_repo.create(session, "https://crm.example.invalid/hook",
+                         [NotificationEvent.REPORT_FOLLOW_UP_MONTHLY.value], None, "test")
+        assert team_locales(session, "customer_service") == ["en"]
+        assert team_locales(session, "no-such-team") == ["zh-CN"]
+
+    result = ReportActivities(sessions, settings_for(db_url, "tq-unused")).store_follow_up_report(
+        StoreFollowUpReportInput(month="2026-11", as_of=AFTER_ALL))
+
+    with sessions() as session:
+        rows = {r.channel: r for r in session.scalars(select(OutboxRow))}
+    assert sorted(rows) == ["inbox", "webhook"] and len(result.outbox_ids) == 2
+    inbox, webhook = rows["inbox"], rows["webhook"]
+    assert (inbox.recipient, inbox.locale) == ("customer_service", "en")
+    assert inbox.subject == "Monthly follow-up report 2026-11"
+    assert "Follow-ups due in 2026-11: 6. Attempted: 6. Answered: 4." in inbox.body
+    # A subscription chooses no language: it gets the default one, once.
+    assert webhook.locale == "zh-CN" and webhook.payload["message"]["subject"] == "2026-11 回访月报"
+    assert webhook.order_id is None and inbox.order_id is None
+    assert webhook.payload["order_id"] is None
+
+
+def test_the_report_words_exist_in_both_languages() -> None:
+    paths = [TEMPLATE_DIR / locale / "report.follow_up_monthly.json" for locale in LOCALES]
+    words = [json.loads(path.read_text(encoding="utf-8")) for path in paths]
+    assert all(w.keys() == words[0].keys() for w in words)
+    assert all(isinstance(v, str) and v for w in words for v in w.values())

@@ -59,3 +59,5 @@ class SnapshotResult:
     late_changes: list[dict[str, Any]] = field(default_factory=list)  # figure, reported, now
     outbox_ids: list[str] = field(default_factory=list)
     delivered: list[str] = field(default_factory=list)
+    # The same changes as a reader counts them: a rate or a score summary once (kpis.late).
+    late_figures: list[dict[str, Any]] = field(default_factory=list)
