@@ -83,7 +83,12 @@ class Viewer:
         return f"{self.zone} (UTC{offset[:3]}:{offset[3:]})"
 
     def duration(self, seconds: float) -> str:
-        minutes = int(abs(seconds) // 60)
+        """Days and hours, hours and minutes, minutes, or under a minute its seconds: a
+        40-second median reads "40s", not "0m"."""
+        whole = int(abs(seconds))
+        if whole < 60:
+            return self.t("duration_s", s=whole)
+        minutes = whole // 60
         days, hours, mins = minutes // 1440, minutes // 60 % 24, minutes % 60
         if days:
             return self.t("duration_dh", d=days, h=hours)
