@@ -1,15 +1,21 @@
 """The console's KPI page over HTTP: the numbers it shows are compute_kpis's for the same period
 (the hand-computed month of tests/kpi_fixtures.py), in both languages, with a chart per figure and
-its table; who may read it, and bad periods refused with the reason."""
+its table; the same figures as CSV and XLSX files from links on the page; short durations in
+seconds; who may read it, and bad periods refused with the reason."""
 
 from __future__ import annotations
 
+import csv
+import html as htmllib
+import io
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
@@ -20,6 +26,7 @@ from kpis.periods import range_bounds
 from tests import kpi_fixtures as fx
 from tests.api_harness import Api, api_stack
 from tests.test_console import sign_in
+from workflows.types import Tier
 
 NOVEMBER = {"from": "2026-11-01", "to": "2026-11-30"}
 
@@ -95,10 +102,11 @@ async def test_the_page_shows_compute_kpis_numbers_in_both_languages(api: Api) -
         assert want["satisfaction"]
         for question, sc in want["satisfaction"].items():
             cells = row(html, "question", question)
+            assert cells[0] == words.get(f"order.question.{question}", question)
             assert cells[1:3] == [f"{sc['mean']:.2f}", str(sc["count"])]
             assert cells[3:] == [str(sc["distribution"][str(s)]) for s in range(1, 6)]
         # each chart an image named by its title, its numbers one click away
-        assert html.count('role="img"') == 6 and html.count('<details class="numbers"') == 5
+        assert html.count('role="img"') == 6 and html.count('<details class="numbers"') == 6
         assert words["kpi.trend_title"] in html and words["kpi.numbers"] in html
         other = catalogue("en" if lang == "zh-CN" else "zh-CN")
         assert other["kpi.funnel_title"] not in html
@@ -141,6 +149,171 @@ async def test_who_may_read_it(api: Api) -> None:
     assert away.headers["location"].startswith("/console/sign-in?next=/console/kpis")
     assert (await sign_in(http, api.keys["integration"])).status_code == 403
     assert (await http.get("/console/kpis")).status_code == 303
+    for suffix in (".csv", ".xlsx"):
+        away = await http.get(f"/console/kpis{suffix}", params=NOVEMBER)
+        assert away.status_code == 303 and "/console/sign-in?next=" in away.headers["location"]
     for role in ("operator", "supervisor", "auditor", "admin"):
         await sign_in(http, api.keys[role])
         assert (await http.get("/console/kpis", params=NOVEMBER)).status_code == 200, role
+        for suffix in (".csv", ".xlsx"):
+            got = await http.get(f"/console/kpis{suffix}", params=NOVEMBER)
+            assert got.status_code == 200, (role, suffix)
+            assert got.headers["content-disposition"].startswith("attachment"), (role, suffix)
+
+
+def downloads(html: str) -> dict[str, str]:
+    """The page's CSV and XLSX links, as the browser would follow them."""
+    links = dict(re.findall(r'<a href="(/console/kpis\.(csv|xlsx)\?[^"]*)" download',
+                            html))
+    return {fmt: htmllib.unescape(href) for href, fmt in links.items()}
+
+
+def csv_rows(body: bytes) -> list[dict[str, str]]:
+    assert body.startswith(b"\xef\xbb\xbf")  # the BOM spreadsheet programs need for Chinese
+    return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+
+
+def xlsx_rows(body: bytes) -> list[dict[str, str]]:
+    """The sheet's rows with every cell as the CSV writes it, so the two can be compared."""
+    sheet = openpyxl.load_workbook(io.BytesIO(body), read_only=True).active
+    head, *rest = [list(r) for r in sheet.iter_rows(values_only=True)]
+    return [{h: "" if c is None else str(c) for h, c in zip(head, r, strict=True)}
+            for r in rest]
+
+
+def same(r: dict[str, str]) -> dict[str, object]:
+    """A row with its numbers as numbers: a sheet keeps a rate of 1.0 as the number 1."""
+    def value(cell: str) -> object:
+        try:
+            return float(cell)
+        except ValueError:
+            return cell
+    return {k: value(c) for k, c in r.items()}
+
+
+def find(rows: list[dict[str, str]], scope: str, metric: str, dimension: str = "") -> dict:
+    hits = [r for r in rows if (r["scope"], r["metric"], r["dimension"]) == (scope, metric,
+                                                                          dimension)]
+    assert len(hits) == 1, (scope, metric, dimension, len(hits))
+    return hits[0]
+
+
+def file_pct(r: dict[str, str]) -> str:
+    return "-" if r["rate"] == "" else f"{float(r['rate']) * 100:.1f}%"
+
+
+async def test_the_page_offers_the_figures_it_shows_as_csv_and_xlsx(api: Api) -> None:
+    http = api.http
+    for lang in ("en", "zh-CN"):
+        words = catalogue(lang)
+        await sign_in(http, api.keys["operator"], lang)
+        html = (await http.get("/console/kpis", params=NOVEMBER)).text
+        for key in ("kpi.downloads", "kpi.download_csv", "kpi.download_xlsx"):
+            assert words[key] in html, (lang, key)
+    for params, scope in ((NOVEMBER, "total"), ({**NOVEMBER, "tier": "key_account"}, "group")):
+        page = await http.get("/console/kpis", params=params)
+        html = page.text
+        links = downloads(html)
+        assert set(links) == {"csv", "xlsx"}, links
+        assert "from=2026-11-01" in links["csv"] and "to=2026-11-30" in links["csv"]
+        got = {fmt: await http.get(href) for fmt, href in links.items()}
+        assert got["csv"].headers["content-type"].startswith("text/csv")
+        assert got["xlsx"].headers["content-type"].startswith(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        name = "kpis_2026-11-01_2026-11-30" + ("_key_account" if "tier" in params else "")
+        for fmt, resp in got.items():
+            assert resp.status_code == 200, resp.text
+            assert resp.headers["content-disposition"] == f'attachment; filename="{name}.{fmt}"'
+        rows = csv_rows(got["csv"].content)
+        assert [same(r) for r in rows] == [same(r) for r in xlsx_rows(got["xlsx"].content)]
+        if "tier" in params:
+            assert {r["tier"] for r in rows if r["scope"] != "period"} == {"key_account"}
+        # every figure the page shows, the same in the file
+        for key in ("otif", "on_time", "in_full", "receipt_return", "follow_up",
+                    "successful_follow_up"):
+            r = find(rows, scope, key)
+            assert row(html, "rate", key)[1:4] == [file_pct(r), r["numerator"],
+                                                 r["denominator"]], key
+        for name_ in re.findall(r'<tr data-transition="([a-z_]+)">', html):
+            r = find(rows, scope, "cycle_time", name_)
+            assert row(html, "transition", name_)[1] == r["count"]
+            cells = re.search(rf'<tr data-transition="{name_}">.*?</tr>', html, re.S).group(0)
+            assert re.findall(r'data-seconds="(\d*)"', cells) == [r["p50"], r["p90"], r["max"]]
+        for stage in re.findall(r'<tr data-stage="([a-z_]+)">', html):
+            assert row(html, "stage", stage)[1] == find(rows, scope, "escalations.by_stage",
+                                                        stage)["count"]
+        for level in re.findall(r'<tr data-level="(\w+)">', html):
+            assert row(html, "level", level)[1] == find(rows, scope, "escalations.by_level",
+                                                        level)["count"]
+        steps = [row(html, "step", s)[1] for s in ("due", "attempted", "answered")]
+        fu, ok = find(rows, scope, "follow_up"), find(rows, scope, "successful_follow_up")
+        assert steps == [fu["denominator"], fu["numerator"], ok["numerator"]]
+        for question in re.findall(r'<tr data-question="(\w+)">', html):
+            cells = row(html, "question", question)
+            r = find(rows, scope, "satisfaction", question)
+            assert cells[1:3] == [f"{float(r['mean']):.2f}", r["count"]]
+            dist = [r2 for r2 in rows if (r2["scope"], r2["metric"], r2["dimension"])
+                    == (scope, "satisfaction.distribution", question)]
+            assert cells[3:] == [next(d["count"] for d in dist if d["bucket"] == str(s))
+                                 for s in range(1, 6)]
+        weeks = re.findall(r'<tr data-week="([0-9-]+)">', html)
+        assert weeks
+        for day in weeks:
+            cells = row(html, "week", day)
+            otif, on_time = find(rows, "week", "otif", day), find(rows, "week", "on_time", day)
+            assert cells[1:7] == [file_pct(otif), otif["numerator"], otif["denominator"],
+                                  file_pct(on_time), on_time["numerator"],
+                                  on_time["denominator"]], day
+        find(rows, "period", "timezone", api.settings.business_timezone)
+        # taken at the page's instant, not when the link is followed
+        find(rows, "period", "as_of", parse_qs(urlsplit(links["csv"]).query)["as_of"][0])
+    refused = await http.get("/console/kpis.csv", params={**NOVEMBER, "as_of": "yesterday"})
+    assert refused.status_code == 422
+    assert catalogue("zh-CN")["kpi.error.invalid_as_of"] in refused.text
+
+
+def _with_seconds(text: str) -> datetime:
+    """kpi_fixtures' times, to the second: '11-03T01:00:40'."""
+    return datetime.fromisoformat(f"2026-{text}+00:00")
+
+
+async def test_durations_under_a_minute_read_in_seconds(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Orders a rule confirmed 0 and 40 seconds after they came in: median 0 s, longest 40 s.
+    monkeypatch.setitem(fx.CUSTOMERS, "C-RULE", Tier.STANDARD)
+    monkeypatch.setattr(fx, "t", _with_seconds)
+    engine = make_engine(api.settings.db_url)
+    with transaction(session_factory(engine)) as session:
+        for order_id, confirmed in (("Q1", "11-03T01:00:00"), ("Q2", "11-04T01:00:40")):
+            fx.order(session, order_id, "C-RULE", f"{confirmed[:5]}T23:00:00",
+                     {"received": f"{confirmed[:5]}T01:00:00", "confirmed": confirmed})
+    engine.dispose()
+    for lang, zero, forty in (("en", "0s", "40s"), ("zh-CN", "0秒", "40秒")):
+        words = catalogue(lang)
+        await sign_in(api.http, api.keys["supervisor"], lang)
+        page = await api.http.get("/console/kpis", params={**NOVEMBER, "customer": "C-RULE"})
+        html = page.text
+        cells = row(html, "transition", "received_to_confirmed")
+        assert cells[1:] == ["2", zero, forty, forty], lang
+        # the chart says the same, and nothing says "0 minutes"
+        chart = re.search(r'<svg[^>]*>.*?</svg>', html[html.index('id="h-kpi-cycle"'):],
+                          re.S).group(0)
+        assert f"{words['kpi.p50']} {zero}<" in chart and f"{words['kpi.max']} {forty}<" in chart
+        assert words["duration_m"].format(m=0) not in re.sub(r"<[^>]+>", " ", html)
+
+
+async def test_every_chart_has_its_numbers_one_click_away(api: Api) -> None:
+    await sign_in(api.http, api.keys["auditor"], "zh-CN")
+    html = (await api.http.get("/console/kpis", params=NOVEMBER)).text
+    words = catalogue("zh-CN")
+    pieces = re.split(r'(?=<svg class="chart")', html)[1:]
+    assert len(pieces) == 6
+    for piece in pieces:
+        title = re.search(r"<title[^>]*>(.*?)</title>", piece).group(1)
+        # the table comes after its chart and before the next one, folded in <details>
+        table = re.search(r'<details class="numbers" id="([a-z-]+)-numbers"><summary>(.*?)'
+                          r'</summary><div class="table-wrap">\s*<table[^>]*>(.*?)</table>',
+                          piece, re.S)
+        assert table, title
+        assert table.group(2) == words["kpi.numbers"], title
+        assert len(re.findall(r"<tr data-", table.group(3))) >= 1, title
