@@ -9,7 +9,7 @@ import os
 import struct
 import zlib
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -272,6 +272,25 @@ async def test_pdf_receipt_is_archived_and_clears_the_receipt_deadline(api: Api)
     [event] = [e for e in timeline if e["type"] == "receipt_returned"]
     assert event["event_id"] == f"receipt-{sha(pdf)[:32]}"
     assert event["data"]["document"]["sha256"] == sha(pdf)
+
+
+async def test_a_receipt_scanned_in_later_keeps_when_it_came_back(api: Api) -> None:
+    order_id = await delivered(api)
+    back = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=5)
+    future = await api.http.post(
+        f"/v1/orders/{order_id}/receipt", params={"returned_at": (back + timedelta(days=1)
+                                                                  ).isoformat()},
+        files={"file": ("r.pdf", minimal_pdf(), "application/pdf")}, headers=api.auth("operator"))
+    assert future.status_code == 422 and error_code(future) == "validation_error"
+    assert (await order(api, order_id))["stage"] == "delivered"
+
+    resp = await api.http.post(
+        f"/v1/orders/{order_id}/receipt", params={"returned_at": back.isoformat()},
+        files={"file": ("r.pdf", minimal_pdf(), "application/pdf")}, headers=api.auth("operator"))
+    assert resp.status_code == 201, resp.text
+    assert datetime.fromisoformat(resp.json()["returned_at"]) == back
+    view = await order(api, order_id)
+    assert datetime.fromisoformat(view["stage_times"]["receipt_archived"]) == back
 
 
 async def test_the_same_bytes_again_are_the_same_receipt(api: Api) -> None:

@@ -98,7 +98,8 @@ async def create(session: Session, client: Any, settings: Any, body: OrderCreate
             promised_ship_by=body.promised_ship_by,
             promised_delivery_by=body.promised_delivery_by, sla_policy=policy.name,
             sla_policy_version=policy.version, sla_policy_snapshot=snapshot(policy),
-            stage=Stage.RECEIVED.value, received_at=body.received_at or now, breached=False, detail={},
+            stage=Stage.RECEIVED.value, received_at=body.received_at or now, breached=False,
+            detail={},
             create_hash=digest, created_by=who.name, created_by_role=who.role.value,
             created_at=now, updated_at=now,
             projection_seq=0)

@@ -37,6 +37,7 @@ from api.errors import ApiError
 from api.order_events import load_order, submit_event
 from api.receipt_schemas import ReceiptUploaded, ReceiptVersions, ReceiptVersionView
 from api.receipt_views import receipt_versions
+from api.schemas import RECEIVED_LEEWAY
 from api.uploads import Upload, multipart_body, read_upload
 from archive import Archive
 from config import Settings
@@ -69,17 +70,34 @@ def event_id_for(sha256: str) -> str:
                415: {"description": "unsupported_media_type: not a PDF, JPEG or PNG"},
                422: {"description": "missing_file, empty_file, invalid_multipart"},
                503: {"description": "archive_unavailable"}})
-async def upload_receipt(order_id: str, request: Request, response: Response, who: Writer,
-                         session: SessionDep, client: TemporalDep, settings: SettingsDep,
-                         archive: ArchiveDep) -> ReceiptUploaded:
+async def upload_receipt(
+        order_id: str, request: Request, response: Response, who: Writer, session: SessionDep,
+        client: TemporalDep, settings: SettingsDep, archive: ArchiveDep,
+        returned_at: Annotated[datetime | None, Query(
+            description="when the signed receipt came back, if it is uploaded later (a batch "
+                        "of scans); with a time zone, not in the future; default now")] = None,
+) -> ReceiptUploaded:
+    returned = _returned_at(returned_at)
     row = load_order(session, order_id)
     check_takes_receipt(row)
     upload = await read_upload(request, settings.receipt_max_bytes)
     stored = await store_receipt(session, client, settings, archive, row, upload, who.name,
-                                 who.role.value)
+                                 who.role.value, returned)
     if stored.duplicate:
         response.status_code = 200
     return stored
+
+
+def _returned_at(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ApiError(422, "validation_error", "returned_at must carry a time zone",
+                       errors=[{"loc": ["query", "returned_at"], "msg": "time zone required"}])
+    if value > datetime.now(UTC) + RECEIVED_LEEWAY:
+        raise ApiError(422, "validation_error", "returned_at must not be in the future",
+                       errors=[{"loc": ["query", "returned_at"], "msg": "in the future"}])
+    return value.astimezone(UTC)
 
 
 def check_takes_receipt(row: Order) -> None:
@@ -92,8 +110,8 @@ def check_takes_receipt(row: Order) -> None:
 
 
 async def store_receipt(session: Session, client: Client, settings: Settings, archive: Archive,
-                        row: Order, upload: Upload, actor: str,
-                        source: str) -> ReceiptUploaded:
+                        row: Order, upload: Upload, actor: str, source: str,
+                        returned_at: datetime | None = None) -> ReceiptUploaded:
     """Archive a read upload and post it as the order's receipt; the same bytes again are a
     duplicate. Shared by the API and the console, so both refuse and record alike."""
     order_id, stage = row.order_id, Stage(row.stage)
@@ -105,8 +123,8 @@ async def store_receipt(session: Session, client: Client, settings: Settings, ar
 
     sha, added = await archive_and_record(session, archive, upload, actor, log)
     try:
-        await submit_event(session, client, settings, row, _event_body(order_id, upload),
-                           actor, source)
+        await submit_event(session, client, settings, row,
+                           _event_body(order_id, upload, returned_at), actor, source)
     except ApiError as exc:
         session.rollback()
         if exc.code == "event_id_reused" and \
@@ -152,10 +170,10 @@ async def download_receipt(order_id: str, request: Request, _: Reader, session: 
     return serve(data, content_type, filename, headers)
 
 
-def _event_body(order_id: str, upload: Upload) -> dict[str, Any]:
+def _event_body(order_id: str, upload: Upload, returned_at: datetime | None) -> dict[str, Any]:
     filename = upload.filename or f"receipt-{order_id}.{EXTENSIONS[upload.content_type]}"
     return {"event_id": event_id_for(upload.sha256), "type": "receipt_returned",
-            "occurred_at": datetime.now(UTC).isoformat(),
+            "occurred_at": (returned_at or datetime.now(UTC)).isoformat(),
             "data": {"document": {"ref": f"archive:sha256:{upload.sha256}",
                                   "sha256": upload.sha256, "content_type": upload.content_type,
                                   "size": len(upload.data), "filename": filename}}}
