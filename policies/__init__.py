@@ -30,7 +30,7 @@ from workflows.types import (
 DURATION_KEYS = ("confirm_within", "pick_within", "scan_gap", "receipt_within", "survey_after",
                  "survey_window")
 OPTIONAL_KEYS = ("escalation", "calendar", "decision_within", "claims", "complaints",
-                 "follow_up")
+                 "follow_up", "catch_up_grace")
 # Optional sections: their duration keys and their other keys with a check of each value.
 _SECTIONS: dict[str, tuple[type, tuple[str, ...], dict[str, Any]]] = {
     "claims": (ClaimPolicy, ("contact_within", "evidence_within", "liability_within",
@@ -204,8 +204,9 @@ def parse_policy(name: str, body: Any, where: str, version: str = "") -> SlaPoli
     calendar = _calendar(body["calendar"], where) if body.get("calendar") else None
     extra: dict[str, Any] = {key: _section(key, body[key], where)
                              for key in _SECTIONS if key in body}
-    if "decision_within" in body:
-        extra["decision_within"] = _duration(body, "decision_within", where)
+    for key in ("decision_within", "catch_up_grace"):
+        if key in body:
+            extra[key] = _duration(body, key, where)
     return SlaPolicy(name=name, version=version, escalation=ladder, calendar=calendar,
                      **durations, **extra)
 

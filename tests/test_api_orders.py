@@ -277,32 +277,44 @@ async def test_future_dated_event_is_kept_as_sent_but_timers_count_from_now(api:
     assert datetime.fromisoformat(sent["occurred_at"]) == ahead
 
 
-async def test_an_order_posted_after_the_fact_keeps_when_it_was_received(api: Api) -> None:
-    """Intake catching up on a backlog: the customer's wait, and the confirm deadline, run from
-    when the order was received; the audit trail still says when Waybill heard of it."""
-    received = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
-    body = order_body(received_at=received.isoformat())
-    resp = await api.create(body)
-    assert resp.status_code == 201, resp.text
-    order_id = body["order_id"]
-    view = resp.json()
-    assert datetime.fromisoformat(view["stage_times"]["received"]) == received
-    assert datetime.fromisoformat(view["created_at"]) > received + timedelta(days=2)
-    # Nobody confirmed it within 24 h of receipt: the deadline has long passed.
-    breach = await eventually(lambda: _open_breach(api, order_id))
-    assert breach["kind"] == "confirm_late"
-    assert datetime.fromisoformat(breach["due_at"]) == received + timedelta(hours=24)
-    resp = await api.event(order_id, "confirmed", occurred_at=received + timedelta(hours=30))
-    assert resp.status_code == 200
-    view = (await api.get(f"/v1/orders/{order_id}")).json()
-    assert datetime.fromisoformat(view["stage_times"]["confirmed"]) == received + timedelta(
-        hours=30)
-    timeline = (await api.get(f"/v1/orders/{order_id}/timeline")).json()["items"]
-    first = timeline[0]
-    assert first["type"] == "order_created"
-    assert datetime.fromisoformat(first["occurred_at"]) == received
-    assert datetime.fromisoformat(first["recorded_at"]) == datetime.fromisoformat(
-        view["created_at"])
+async def test_an_order_posted_after_the_fact_keeps_when_it_was_received(
+        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path) -> None:
+    """Intake catching up on a backlog: the customer's wait, and the deadlines, run from when
+    the order was received; the audit trail still says when Waybill heard of it. A deadline
+    already past when Waybill hears of a step waits the catch-up grace: the steps that followed
+    are on their way, and nobody is paged for an order confirmed in time last week."""
+    grace = policy_yaml(confirm_within="PT24H", pick_within="PT24H", receipt_within="P7D",
+                        survey_after="P1D", survey_window="P3D") + "    catch_up_grace: PT4S\n"
+    async with api_stack(dev_env.client, db_url, task_queue, tmp_path,
+                         policy_file(tmp_path, grace)) as api:
+        received = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+        body = order_body(received_at=received.isoformat(), ship_in_h=24, deliver_in_h=96)
+        resp = await api.create(body)
+        assert resp.status_code == 201, resp.text
+        order_id = body["order_id"]
+        view = resp.json()
+        assert datetime.fromisoformat(view["stage_times"]["received"]) == received
+        assert datetime.fromisoformat(view["created_at"]) > received + timedelta(days=2)
+        # Confirmed late (30 h after receipt, the policy says 24): history, not a page now.
+        resp = await api.event(order_id, "confirmed", occurred_at=received + timedelta(hours=30))
+        assert resp.status_code == 200
+        view = (await api.get(f"/v1/orders/{order_id}")).json()
+        assert datetime.fromisoformat(view["stage_times"]["confirmed"]) == received + timedelta(
+            hours=30)
+        assert view["breaches"] == []
+        # Picking was due 24 h after that, long ago, and nothing comes: after the grace it is
+        # a breach like any other.
+        breach = await eventually(lambda: _open_breach(api, order_id))
+        assert breach["kind"] == "pick_late"
+        assert datetime.fromisoformat(breach["due_at"]) == received + timedelta(hours=54)
+        view = (await api.get(f"/v1/orders/{order_id}")).json()
+        assert [b["kind"] for b in view["breaches"]] == ["pick_late"]
+        timeline = (await api.get(f"/v1/orders/{order_id}/timeline")).json()["items"]
+        first = timeline[0]
+        assert first["type"] == "order_created"
+        assert datetime.fromisoformat(first["occurred_at"]) == received
+        assert datetime.fromisoformat(first["recorded_at"]) == datetime.fromisoformat(
+            view["created_at"])
 
 
 async def test_an_order_received_in_the_future_is_422(api: Api) -> None:

@@ -6,7 +6,7 @@ and the escalation ladder can hang off the same list later.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from workflows.calendar import add_working_time
@@ -27,8 +27,9 @@ _MOVING = frozenset({Stage.SHIPPED, Stage.IN_TRANSIT})
 class ActiveDeadline:
     """A deadline whose awaited event has not happened yet.
 
-    `fire_at` is when it breaches; it differs from `due_at` only for late_risk, which breaches
-    as soon as an ETA past the promise is known.
+    `fire_at` is when it breaches: `due_at`, except for late_risk, which breaches as soon as an
+    ETA past the promise is known, and for a deadline already past when Waybill heard of the
+    step it times, which waits the policy's `catch_up_grace`.
     """
 
     kind: BreachKind
@@ -98,7 +99,13 @@ def active_deadlines(state: OrderState, now: datetime) -> list[ActiveDeadline]:
             add(BreachKind.LATE_RISK, state.promised_delivery_by, fire=now)
     if stage in AFTER_DELIVERY and state.receipt is None:
         add(BreachKind.RECEIPT_LATE, after(state, times[Stage.DELIVERED], policy.receipt_within))
-    return out
+    if state.heard_at is None:
+        return out
+    # Past due before Waybill heard of the order's latest step: the rest of a backlog is
+    # likely on its way, so the breach waits the grace rather than paging anyone for it.
+    grace_end = state.heard_at + _secs(policy.catch_up_grace)
+    return [replace(d, fire_at=max(d.fire_at, grace_end)) if d.due_at < state.heard_at else d
+            for d in out]
 
 
 def next_follow_up_change(state: OrderState) -> datetime | None:

@@ -52,6 +52,7 @@ SYSTEM_SOURCE = "system"
 # Orders started before claims, complaints, shortages and survey reminders existed replay
 # without them: every behaviour that issues new commands checks this patch.
 EXCEPTIONS_PATCH = "exceptions-and-after-delivery"
+CATCH_UP_PATCH = "catch-up-grace"  # deadlines past before Waybill heard of them wait a grace
 CLAIM_CONDITIONS = {"damaged": ClaimCause.DAMAGED, "short": ClaimCause.SHORT,
                     "refused": ClaimCause.REFUSED}
 
@@ -125,6 +126,9 @@ class OrderWorkflow(OrderExceptions, OrderFollowUp):
         # Child workflows (claims, complaints) to start: (workflow name, input, workflow id).
         self._children: list[tuple[str, Any, str]] = []
         self._v2 = workflow.patched(EXCEPTIONS_PATCH)
+        self._catch_up = workflow.patched(CATCH_UP_PATCH)
+        if self._catch_up:
+            self._s.heard_at = workflow.now()
         self._projecting = asyncio.Lock()
 
     @workflow.run
@@ -154,6 +158,8 @@ class OrderWorkflow(OrderExceptions, OrderFollowUp):
     async def apply_event(self, inp: EventInput) -> EventResult:
         now = workflow.now()
         self._event_hashes[inp.event_id] = inp.body_hash
+        if self._catch_up:
+            self._s.heard_at = now
         self._record(inp.event_id, inp.type, inp.occurred_at, inp.data, inp.actor, inp.source,
                      inp.body_hash)
         self._apply(inp, min(inp.occurred_at, now))

@@ -175,6 +175,9 @@ class SlaPolicy:
     claims: ClaimPolicy = field(default_factory=ClaimPolicy)
     complaints: ComplaintPolicy = field(default_factory=ComplaintPolicy)
     follow_up: FollowUpPolicy = field(default_factory=FollowUpPolicy)
+    # A deadline already past when Waybill hears of the step it times (an intake catching up on
+    # a backlog) breaches only this long after: what already happened is posted moments apart.
+    catch_up_grace: float = 600.0
 
 
 @dataclass
@@ -355,6 +358,7 @@ class OrderState:
     claims: list[ClaimRef] = field(default_factory=list)
     complaints: list[str] = field(default_factory=list)
     lost: bool = False
+    heard_at: datetime | None = None  # when the order or its latest event reached Waybill
 
 
 @dataclass
