@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -43,7 +44,7 @@ async def month_of_orders(api: Api, start: datetime, end: datetime, orders: int,
     """`orders` orders received from a few days before `start` until `end` (at most now)."""
     rng = random.Random(seed)
     plans = [p for p, weight in PLANS.items() for _ in range(weight)]
-    run = f"{seed}{rng.randrange(16**4):04X}"
+    run = uuid.uuid4().hex[:6].upper()  # not seeded: workflow ids are unique per server
     span = (min(end, datetime.now(UTC)) - start + timedelta(days=4)).total_seconds()
     now = datetime.now(UTC)
 
@@ -140,8 +141,9 @@ async def _steps(api: Api, w: Walk, ship_by: datetime, deliver_by: datetime) -> 
         "signer": "Zhou Min", "condition": "damaged" if w.plan == "damaged" else "intact",
         "pod": {"kind": "signature", "ref": f"pod/{w.order_id}.jpg"}, "lines": delivered})
     delivered_at = t
-    if rng.random() < 0.85:
-        back = delivered_at + rng.uniform(6, 200) * H
+    back = delivered_at + rng.uniform(6, 200) * H
+    if rng.random() < 0.85 and back < datetime.now(UTC) - timedelta(minutes=1):
+        # The receipt and the follow-up are separate tracks: one not back yet stops neither.
         await _post(api, w, "receipt_returned", back, api.archived_receipt(w.order_id))
     await _follow_up(api, w, delivered_at)
 
