@@ -14,6 +14,7 @@ from console import (
     order_actions,
     order_receipt,
     order_routes,
+    report_routes,
     static_routes,
 )
 from console.deps import install
@@ -26,5 +27,6 @@ for _module in (auth_routes, board_routes, order_routes, order_actions, order_re
 router.include_router(escalation_routes.router)
 router.include_router(audit_routes.router)
 router.include_router(kpi_routes.router)
+router.include_router(report_routes.router)
 
 __all__ = ["install", "router"]
