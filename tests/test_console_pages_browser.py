@@ -139,6 +139,7 @@ def pages(w: World) -> list[tuple[str, str, str]]:
         ("audit", f"/console/audit/orders/{w.late}", "audit.history_title"),
         ("preferences", "/console/preferences", "preferences_title"),
         ("kpis", "/console/kpis", "kpi.trend_title"),
+        ("follow-up-report", "/console/reports/follow-up-monthly", "fur.problems_title"),
     ]
 
 
@@ -221,6 +222,12 @@ async def test_every_page_in_both_languages_at_desk_and_phone_width(world: World
                     await expect(table).to_be_visible()
                     await expect(table.locator("tr[data-week]")).to_have_count(8)
                     await check(page, "kpis-table", locale, width, "kpi.col_week")
+                elif name == "follow-up-report":
+                    # last month by default, its headline and downloads; the nav says where
+                    await expect(page.get_by_test_id("fur-headline")).to_be_visible()
+                    await expect(page.get_by_test_id("fur-csv")).to_be_visible()
+                    await expect(page.locator('nav a[aria-current="page"]')).to_have_text(
+                        words["fur.nav"])
                 elif name == "audit":
                     await expect(page.get_by_test_id("audit-timeline")
                                  .locator('tr[data-type="sla_breach"]')).to_be_visible()
