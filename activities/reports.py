@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from api.schemas import SURVEY_QUESTIONS
 from config import Settings
 from db import kpi_snapshots as repo
 from db.engine import transaction
@@ -45,6 +46,7 @@ log = logging.getLogger("waybill.reports")
 
 REPORT_TEAM = "customer_service"  # the managers' in-app copy of the monthly report
 LATE_FIGURES_LISTED = 12  # lines in the message; the webhook payload carries them all
+TOP_PROBLEMS = 3  # in the message; the report in the payload has them all
 
 # The rates' numerators and denominators: a change shows in the rate's line ("34/40 → 35/41"),
 # so a line of their own would say it twice. (`outcomes.answered` counts what `answered` does.)
@@ -89,12 +91,29 @@ def _scope_and_name(path: str) -> tuple[str, str, str]:
     return "total", "", path.removeprefix("total.")
 
 
+def _question(question: str, words: dict[str, str]) -> str:
+    return words.get(f"question.{question}", question)  # a question added later: as sent
+
+
+def problem_words(code: str, words: dict[str, str]) -> str:
+    """A problem code as a manager reads it: `low_score:<question>` names the question."""
+    kind, _, question = code.partition(":")
+    if kind == "low_score" and question:
+        return words["problem.low_score"].format(question=_question(question, words))
+    return words.get(f"problem.{code}", code)
+
+
 def _label(name: str, words: dict[str, str]) -> str:
     named = _NAMED.fullmatch(name)
     if not named or f"figure.{named[1]}" not in words:
         return name  # a figure added to the report later: its path still says what it is
     key = named[2] if named[2] is not None else named[3] or ""
-    key = words.get(f"outcome.{key}", key) if named[1] == "outcomes" else key
+    if named[1] == "outcomes":
+        key = words.get(f"outcome.{key}", key)
+    elif named[1] == "satisfaction":
+        key = _question(key, words)
+    elif named[1] == "problems":
+        key = problem_words(key, words)
     key = " ".join(key.split())  # a suggestion is the customer's text: keep it to one line
     key = key if len(key) <= 40 else key[:39] + "…"
     return words[f"figure.{named[1]}"].format(key=key)
@@ -134,6 +153,29 @@ def _late_text(lines: list[tuple[bool, str]], locale: str) -> str:
         text.append(_words(normalize_locale(locale))["more"].format(
             count=len(lines) - len(kept)))
     return "\n".join(text)
+
+
+def _satisfaction_text(figures: dict[str, Any], locale: str) -> str:
+    """One line per question, the survey's order first: mean and how many answered."""
+    words = _words(normalize_locale(locale))
+    known = {q: i for i, q in enumerate(SURVEY_QUESTIONS)}
+    lines = [words["question_line"].format(question=_question(q, words), scores=_scores(sc))
+             for q, sc in sorted(figures["satisfaction"].items(),
+                                 key=lambda kv: (known.get(kv[0], 99), kv[0]))]
+    return "\n".join(lines) or words["none"]
+
+
+def _problems_text(figures: dict[str, Any], locale: str) -> str:
+    words = _words(normalize_locale(locale))
+    lines = [words["problem_line"].format(rank=i, problem=problem_words(p["label"], words),
+                                          count=p["count"])
+             for i, p in enumerate(figures["problems"][:TOP_PROBLEMS], start=1)]
+    return "\n".join(lines) or words["none"]
+
+
+def report_url(public_url: str, month: str) -> str:
+    """The console page of the month's report: readable in a browser, unlike the API."""
+    return f"{public_url}/console/reports/follow-up-monthly?month={month}"
 
 
 def previous_day(now: datetime, tz: str) -> str:
@@ -192,7 +234,8 @@ class ReportActivities:
             late = [] if created else changes(row.body, report)
             changed = [] if created else figures(row.body, report)
             outbox_ids = enqueue(session, self._notices(
-                inp.month, row.body, late, changed, team_locales(session, REPORT_TEAM)))
+                inp.month, row.body, late, changed, team_locales(session, REPORT_TEAM),
+                report_url(self._settings.public_url, inp.month)))
             result = SnapshotResult(kind=row.kind, period_key=row.period_key, created=created,
                                     as_of=row.as_of, late_changes=late, late_figures=changed,
                                     outbox_ids=outbox_ids)
@@ -203,9 +246,11 @@ class ReportActivities:
 
     @staticmethod
     def _notices(month: str, body: dict[str, Any], late: list[dict[str, Any]],
-                 changed: list[dict[str, Any]], locales: list[str]) -> list[Notice]:
-        """The report in each language the report team reads (`locales`, the default first).
-        Subscriptions choose no language: they get the default one, once."""
+                 changed: list[dict[str, Any]], locales: list[str],
+                 url: str) -> list[Notice]:
+        """The report in each language the report team reads (`locales`, the default first),
+        linking to its console page (`url`). Subscriptions choose no language: they get the
+        default one, once."""
         digest = hashlib.sha256(json.dumps(late, sort_keys=True, default=str).encode()
                                 ).hexdigest()[:16]
         key = f"{NotificationEvent.REPORT_FOLLOW_UP_MONTHLY.value}:{month}:{digest}"
@@ -215,7 +260,8 @@ class ReportActivities:
                 "follow_up_rate": _percent(total["follow_up_rate"]),
                 "successful_follow_up_rate": _percent(total["successful_follow_up_rate"]),
                 "satisfaction": _scores(total["overall_satisfaction"]),
-                "late_change_list": late, "late_figures": changed, "report": body}
+                "late_change_list": late, "late_figures": changed, "report": body,
+                "report_url": url}
         notices = []
         for locale in dict.fromkeys([DEFAULT_LOCALE, *locales]):
             lines = late_lines(changed, locale)
@@ -227,5 +273,7 @@ class ReportActivities:
                 teams=[REPORT_TEAM] if locale in locales else [],
                 webhook=locale == DEFAULT_LOCALE,
                 data={**data, "late_change_count": len(lines),
-                      "late_changes": _late_text(lines, locale)}))
+                      "late_changes": _late_text(lines, locale),
+                      "satisfaction_by_question": _satisfaction_text(total, locale),
+                      "top_problems": _problems_text(total, locale)}))
         return notices

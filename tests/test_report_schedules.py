@@ -226,7 +226,12 @@ async def test_monthly_report_is_stored_sent_and_later_reports_late_events_not_n
     assert late_block(english.body, heading)[:2] == [
         f"follow-up rate, total: 100.0% ({due}/{due}) → 100.0% ({due + 1}/{due + 1})",
         "follow-up rate, customer C-C: 100.0% (1/1) → 100.0% (2/2)"]
-    assert "The full report: GET /v1/reports/follow-up-monthly?month=2026-11" in english.body
+    console = settings_for(db_url, task_queue).public_url
+    assert ("The full report in the console: "
+            f"{console}/console/reports/follow-up-monthly?month=2026-11") in english.body
+    assert f"在控制台查看完整报告：{console}/console/reports/follow-up-monthly?month=2026-11" \
+        in chinese.body
+    assert "GET /v1/" not in english.body + chinese.body
     assert "（0 项）" in inbox[2].body
 
     bodies = [r.body for r in receiver.requests]
@@ -276,3 +281,62 @@ def test_the_report_words_exist_in_both_languages() -> None:
     words = [json.loads(path.read_text(encoding="utf-8")) for path in paths]
     assert all(w.keys() == words[0].keys() for w in words)
     assert all(isinstance(v, str) and v for w in words for v in w.values())
+
+
+def test_the_message_gives_satisfaction_per_question_the_top_problems_and_the_console_link(
+        db_url: str, sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as session:
+        november(session)
+        # today's survey questions, which the message names in words
+        order(session, "O11", "C-B", "11-24T00:00", {
+            "received": "11-21T00:00", "confirmed": "11-21T01:00", "picked": "11-21T02:00",
+            "shipped": "11-22T00:00", "in_transit": "11-22T00:00", "delivered": "11-23T00:00",
+            "followed_up": "11-24T02:00"}, carrier="SF", on_time=True, in_full=True,
+            answer=Answer("11-24T02:00", {"timeliness": 2, "completeness": 5, "courtesy": 4},
+                          problems=("low_score:timeliness",)))
+        reads_english(session, "manager-en", "customer_service")
+        subs_repo.create(session, "https://crm.example.invalid/hook",
+                         [NotificationEvent.REPORT_FOLLOW_UP_MONTHLY.value], None, "test")
+    settings = Settings(database_url=db_url, task_queue="tq-unused", business_timezone=ZONE,
+                        public_base_url="https://waybill.example.com/")
+    ReportActivities(sessions, settings).store_follow_up_report(
+        StoreFollowUpReportInput(month="2026-11", as_of=AFTER_ALL))
+    with sessions() as session:
+        rows = {r.channel: r for r in session.scalars(select(OutboxRow))}
+        report = snaps.get(session, snaps.SnapshotKind.FOLLOW_UP_MONTHLY, "2026-11")
+        assert report is not None
+    sat = report.body["total"]["satisfaction"]
+    assert sat["timeliness"]["count"] == 1 and sat["arrival"]["count"] == 4
+    link = "https://waybill.example.com/console/reports/follow-up-monthly?month=2026-11"
+    english, chinese = rows["inbox"].body, rows["webhook"].payload["message"]["body"]
+
+    def scores(question: str) -> str:
+        return f"{sat[question]['mean']:.2f} ({sat[question]['count']})"
+
+    assert late_block(english, "Satisfaction per question (mean, answers in brackets):") == [
+        f"timeliness: {scores('timeliness')}", f"completeness: {scores('completeness')}",
+        f"courtesy: {scores('courtesy')}",
+        # a question of older surveys, as it was sent
+        f"arrival: {scores('arrival')}", f"service: {scores('service')}"]
+    assert late_block(chinese, "各问题满意度（平均分，括号内为答复数）：")[:3] == [
+        f"时效：{scores('timeliness')}", f"完整性：{scores('completeness')}",
+        f"服务态度：{scores('courtesy')}"]
+    top = report.body["total"]["problems"][:3]
+    assert [p["label"] for p in top] == ["low_score:arrival", "low_score:service",
+                                         "suggestion"]
+    assert late_block(english, "Most frequent problems:") == [
+        f"1. low score: arrival: {top[0]['count']} times",
+        f"2. low score: service: {top[1]['count']} times",
+        f"3. left a suggestion: {top[2]['count']} times"]
+    assert late_block(chinese, "最常见的问题：") == [
+        f"1. 低分：arrival：{top[0]['count']} 次", f"2. 低分：service：{top[1]['count']} 次",
+        f"3. 提出建议：{top[2]['count']} 次"]
+    assert english.rstrip().endswith(f"The full report in the console: {link}")
+    assert chinese.rstrip().endswith(f"在控制台查看完整报告：{link}")
+    # webhook consumers: the keys they read are all still there, the new ones beside them
+    data = rows["webhook"].payload["data"]
+    assert {"month", "due", "attempted", "answered", "follow_up_rate",
+            "successful_follow_up_rate", "satisfaction", "late_change_list", "late_figures",
+            "report", "late_change_count", "late_changes"} <= data.keys()
+    assert data["report_url"] == link and data["report"] == report.body
+    assert data["top_problems"].startswith("1. 低分：arrival")
