@@ -14,7 +14,6 @@ from fastapi.responses import Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from activities.reports import late_lines
 from api.deps import SessionDep
 from api.schemas import SURVEY_QUESTIONS
 from console import charts
@@ -26,6 +25,7 @@ from console.kpi_routes import _as_of as as_of_param
 from kpis import PeriodError, export
 from kpis.models import SCORES
 from kpis.periods import zone
+from kpis.report_words import late_lines
 
 log = logging.getLogger("waybill.console.reports")
 router = APIRouter()
