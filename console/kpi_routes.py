@@ -156,7 +156,7 @@ def _render(page_dep: Any, session: Session, weeks: str, start: str, end: str, c
                                             "follow_up", "successful_follow_up")])
 
 
-def _as_of(value: str, now: datetime) -> datetime:
+def as_of_param(value: str, now: datetime) -> datetime:
     """The instant the page's figures were taken at; never later than now."""
     if not value:
         return now
@@ -201,7 +201,7 @@ def _download(page_dep: Any, session: Session, fmt: str, start: str, end: str, c
     form = {"weeks": weeks, "from": start, "to": end, "customer": customer, "tier": tier}
     try:
         asked = _Asked(page_dep, weeks, start, end, customer, tier)
-        taken = _as_of(as_of, asked.now)
+        taken = as_of_param(as_of, asked.now)
     except PeriodError as err:
         return _refused(page_dep, err, form)
     result = view.build(session, asked.first, asked.last, asked.want, asked.tz, taken)

@@ -20,8 +20,7 @@ from console import charts
 from console import report_view as view
 from console.deps import PageDep
 from console.i18n import Viewer
-from console.kpi_routes import SCORE_SERIES
-from console.kpi_routes import _as_of as as_of_param
+from console.kpi_routes import SCORE_SERIES, as_of_param
 from kpis import PeriodError, export
 from kpis.models import SCORES
 from kpis.periods import zone
