@@ -190,62 +190,63 @@ def _true(column: Any) -> ColumnElement[bool]:
     return column.is_(True)
 
 
-def order_outcomes(session: Session, w: Window, group_by: Sequence[str]
-                   ) -> dict[Key, tuple[int, int, int, int]]:
-    """(due, on time, in full, OTIF) of orders whose promise in force fell due in the window.
+@dataclass
+class OrderFigures:
+    """What a window's orders give, per group."""
 
-    Cancelled orders never count. An order not delivered is neither on time nor in full.
+    outcomes: dict[Key, tuple[int, int, int, int]]  # (due, on time, in full, OTIF), due > 0
+    receipts: dict[Key, tuple[int, int]]  # (due, returned by the deadline), due > 0
+    cycles: Samples  # (group, `a_to_b`) -> seconds
+
+
+def order_figures(session: Session, w: Window, group_by: Sequence[str],
+                  transitions: Sequence[tuple[str, str]]) -> OrderFigures:
+    """In one pass over the orders with anything in the window:
+
+    * outcomes of orders whose promise in force fell due in the window: due, on time, in
+      full, OTIF. Cancelled orders never count; an order not delivered is neither on time nor
+      in full;
+    * receipts whose deadline fell in the window, and those returned by it;
+    * per transition `a_to_b`, seconds of the transitions whose end fell in the window.
+
+    The three select nearly the same orders (the month's), so reading them apart would read
+    those orders three times over (a union per transition, nine).
     """
     groups = _order_groups(group_by)
     delivered = Order.delivered_at.is_not(None)
-    on_time = and_(delivered, _true(Order.on_time))
-    in_full = and_(delivered, _true(Order.in_full))
-    q = (select(*groups, func.count(),
-                func.sum(case((on_time, 1), else_=0)),
-                func.sum(case((in_full, 1), else_=0)),
-                func.sum(case((and_(on_time, in_full), 1), else_=0)))
-         .where(w.holds(Order.promised_delivery_by), Order.cancelled_at.is_(None))
-         .group_by(*groups))
-    n = len(groups)
-    return {_key(r, n): (_int(r[n]), _int(r[n + 1]), _int(r[n + 2]), _int(r[n + 3]))
-            for r in session.execute(q) if _int(r[n])}
-
-
-def cycle_times(session: Session, w: Window, group_by: Sequence[str],
-                transitions: Sequence[tuple[str, str]]) -> Samples:
-    """Per transition `a_to_b`: seconds of the transitions whose end fell in the window.
-
-    One pass over the orders with any transition ending in the window yields every
-    transition's duration (a union per transition would read the month's orders seven times).
-    """
-    groups = _order_groups(group_by)
+    due = and_(w.holds(Order.promised_delivery_by), Order.cancelled_at.is_(None))
+    on_time = and_(due, delivered, _true(Order.on_time))
+    in_full = and_(due, delivered, _true(Order.in_full))
+    receipt_due = w.holds(Order.receipt_due_at)
+    returned = and_(receipt_due, Order.receipt_archived_at.is_not(None),
+                    Order.receipt_archived_at <= Order.receipt_due_at)
+    counts = [func.sum(case((c, 1), else_=0))
+              for c in (due, on_time, in_full, and_(on_time, _true(Order.in_full)),
+                        receipt_due, returned)]
     names = [f"{a}_to_{b}" for a, b in transitions]
-    durations, ends = [], []
+    durations = []
+    ends = {b: w.holds(getattr(Order, f"{b}_at")) for _a, b in transitions}
     for a, b in transitions:
         start, end = getattr(Order, f"{a}_at"), getattr(Order, f"{b}_at")
-        ends.append(w.holds(end))
-        durations.append(case((and_(w.holds(end), start.is_not(None)), _seconds(start, end))))
-    q = (select(*groups, *(joined_ints(d) for d in durations)).where(or_(*ends))
+        durations.append(case((and_(ends[b], start.is_not(None)), _seconds(start, end))))
+    q = (select(*groups, *counts, *(joined_ints(d) for d in durations))
+         .where(or_(w.holds(Order.promised_delivery_by), receipt_due, *ends.values()))
          .group_by(*groups))
     n = len(groups)
-    out: Samples = {}
+    out = OrderFigures({}, {}, {})
     for row in session.execute(q):
+        key = _key(row, n)
+        due_n, on_time_n, in_full_n, otif_n, receipts_n, returned_n = (
+            _int(v) for v in row[n:n + 6])
+        if due_n:
+            out.outcomes[key] = (due_n, on_time_n, in_full_n, otif_n)
+        if receipts_n:
+            out.receipts[key] = (receipts_n, returned_n)
         for i, name in enumerate(names):
-            if row[n + i] is not None:  # NULLs are skipped, so NULL means none at all
-                out[(_key(row, n), name)] = _parse_ints(row[n + i])
+            joined = row[n + 6 + i]
+            if joined is not None:  # NULLs are skipped, so NULL means none at all
+                out.cycles[(key, name)] = _parse_ints(joined)
     return out
-
-
-def receipt_returns(session: Session, w: Window, group_by: Sequence[str]
-                    ) -> dict[Key, tuple[int, int]]:
-    """(due, returned by the deadline) of receipts whose deadline fell in the window."""
-    groups = _order_groups(group_by)
-    in_time = and_(Order.receipt_archived_at.is_not(None),
-                   Order.receipt_archived_at <= Order.receipt_due_at)
-    q = (select(*groups, func.count(), func.sum(case((in_time, 1), else_=0)))
-         .where(w.holds(Order.receipt_due_at)).group_by(*groups))
-    n = len(groups)
-    return {_key(r, n): (_int(r[n]), _int(r[n + 1])) for r in session.execute(q)}
 
 
 # -- follow-ups --------------------------------------------------------------------------------

@@ -18,8 +18,8 @@ Definitions (each figure counts what fell in [from, min(to, as_of)), times in UT
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -32,30 +32,28 @@ from sqlalchemy.orm import Session
 from db import kpis as repo
 from kpis.models import (
     GROUP_KEYS,
+    TRANSITION_NAMES,
     TRANSITIONS,
-    Amount,
-    Claims,
-    ClaimSplit,
-    Complaints,
     Count,
     Durations,
-    Escalations,
     FollowUpFigures,
     FollowUpGroup,
     FollowUpReport,
     KpiFigures,
-    KpiGroup,
     KpiReport,
     Period,
     Rate,
     Scores,
+    rate_fields,
+    score_fields,
 )
 from kpis.periods import month_bounds
 
 SUGGESTIONS_KEPT = 20
 PERCENTILES = (50, 90)
-_NO_DURATIONS = Durations()  # shared by every empty figure of a report; never changed
+_NO_DURATIONS = Durations()  # shared by every empty figure of a report (Durations is frozen)
 T = TypeVar("T")
+Fields = dict[str, Any]  # a model's fields as plain values, validated later
 
 
 @dataclass(frozen=True)
@@ -76,25 +74,26 @@ class KpiQuery:
             raise ValueError("a group key is repeated")
 
 
-def _durations(values: np.ndarray | None) -> Durations:
+def _durations(values: np.ndarray | None) -> Durations | Fields:
     """Count, nearest-rank p50 and p90 (the ceil(p/100 * n)-th smallest, like
-    `percentile_disc`) and max of some seconds."""
+    `percentile_disc`) and max of some seconds, which are reordered in place."""
     if values is None or not len(values):
         return _NO_DURATIONS
     n = len(values)
     ranks = [-(-p * n // 100) - 1 for p in PERCENTILES]
-    picked = np.partition(values, [*ranks, n - 1])
-    p50, p90 = (int(picked[r]) for r in ranks)
-    # Built unvalidated: a dozen per group of a report, of ints made right here.
-    return Durations.model_construct(count=n, p50=p50, p90=p90, max=int(picked[n - 1]))
+    # In place: a copy per group and metric (thousands in a grouped report) is time wasted on
+    # arrays made for this report only, whose order means nothing.
+    values.partition([*ranks, n - 1])
+    p50, p90 = (int(values[r]) for r in ranks)
+    return {"count": n, "p50": p50, "p90": p90, "max": int(values[n - 1])}
 
 
-def _amounts(by_currency: dict[str, int]) -> list[Amount]:
-    return [Amount(currency=c, amount_minor=a) for c, a in sorted(by_currency.items())]
+def _amounts(by_currency: dict[str, int]) -> list[Fields]:
+    return [{"currency": c, "amount_minor": a} for c, a in sorted(by_currency.items())]
 
 
 def _escalations(rows: list[tuple[int, str, str, int]],
-                 durations: dict[str, np.ndarray]) -> Escalations:
+                 durations: dict[str, np.ndarray]) -> Fields:
     level: Counter[str] = Counter()
     stage: Counter[str] = Counter()
     kind: Counter[str] = Counter()
@@ -102,29 +101,30 @@ def _escalations(rows: list[tuple[int, str, str, int]],
         level[str(lvl)] += n
         stage[stg] += n
         kind[knd] += n
-    return Escalations(opened=sum(level.values()), by_level=dict(sorted(level.items())),
-                       by_stage=dict(sorted(stage.items())), by_kind=dict(sorted(kind.items())),
-                       time_to_acknowledge=_durations(durations.get("time_to_acknowledge")),
-                       time_to_resolve=_durations(durations.get("time_to_resolve")))
+    return {"opened": sum(level.values()), "by_level": dict(sorted(level.items())),
+            "by_stage": dict(sorted(stage.items())), "by_kind": dict(sorted(kind.items())),
+            "time_to_acknowledge": _durations(durations.get("time_to_acknowledge")),
+            "time_to_resolve": _durations(durations.get("time_to_resolve"))}
 
 
-def _claims(rows: list[tuple[str | None, str, str | None, int, int]]) -> Claims:
-    total: Counter[str] = Counter()
-    splits: dict[str, dict[str, tuple[Counter[str], Counter[str]]]] = {
+def _claims(rows: list[tuple[str | None, str, str | None, int, int]]) -> Fields:
+    total: dict[str, int] = {}
+    # per dimension and value: [count, amount per currency]
+    splits: dict[str, dict[str, tuple[list[int], dict[str, int]]]] = {
         "liability": {}, "cause": {}}
     for liability, cause, currency, n, amount in rows:
         if currency is not None:
-            total[currency] += amount
+            total[currency] = total.get(currency, 0) + amount
         for dim, value in (("liability", liability or "undecided"), ("cause", cause)):
-            counts, money = splits[dim].setdefault(value, (Counter(), Counter()))
-            counts["n"] += n
+            count, money = splits[dim].setdefault(value, ([0], {}))
+            count[0] += n
             if currency is not None:
-                money[currency] += amount
-    def split(dim: str) -> dict[str, ClaimSplit]:
-        return {value: ClaimSplit(count=counts["n"], amounts=_amounts(dict(money)))
-                for value, (counts, money) in sorted(splits[dim].items())}
-    return Claims(opened=sum(n for *_, n, _a in rows), amounts=_amounts(dict(total)),
-                  by_liability=split("liability"), by_cause=split("cause"))
+                money[currency] = money.get(currency, 0) + amount
+    def split(dim: str) -> dict[str, Fields]:
+        return {value: {"count": count[0], "amounts": _amounts(money)}
+                for value, (count, money) in sorted(splits[dim].items())}
+    return {"opened": sum(n for *_, n, _a in rows), "amounts": _amounts(total),
+            "by_liability": split("liability"), "by_cause": split("cause")}
 
 
 def _pivot(data: dict[tuple[repo.Key, str], T]) -> dict[repo.Key, dict[str, T]]:
@@ -156,16 +156,21 @@ def _total(by_key: dict[repo.Key, T]) -> dict[repo.Key, T]:
     return {(): _merged(list(by_key.values()))} if by_key else {}
 
 
-def _cycle_times(session: Session, w: repo.Window, group_by: Sequence[str]
-                 ) -> dict[repo.Key, dict[str, np.ndarray]]:
-    return _pivot(repo.cycle_times(session, w, group_by, TRANSITIONS))
+# (outcomes, receipts, cycle times) of the window's orders, per group
+_OrderRaw = tuple[dict[repo.Key, tuple[int, int, int, int]], dict[repo.Key, tuple[int, int]],
+                  dict[repo.Key, dict[str, np.ndarray]]]
 
 
-def _cycle_times_apart(engine: Engine, w: repo.Window, group_by: Sequence[str]
-                       ) -> dict[repo.Key, dict[str, np.ndarray]]:
+def _order_figures(session: Session, w: repo.Window, group_by: Sequence[str]) -> _OrderRaw:
+    got = repo.order_figures(session, w, group_by, TRANSITIONS)
+    return got.outcomes, got.receipts, _pivot(got.cycles)
+
+
+def _order_figures_apart(engine: Engine, w: repo.Window, group_by: Sequence[str]
+                         ) -> _OrderRaw:
     with Session(engine) as session:
         repo.prepare_report(session)
-        return _cycle_times(session, w, group_by)
+        return _order_figures(session, w, group_by)
 
 
 @dataclass
@@ -186,36 +191,35 @@ class _Raw:
 
     @classmethod
     def read(cls, session: Session, w: repo.Window, group_by: Sequence[str]) -> _Raw:
-        """Read with `session`; on PostgreSQL the cycle times, half of the work, are read at
-        the same time on a connection of their own, so they see committed data only."""
+        """Read with `session`; on PostgreSQL the orders' figures, half of the work, are read
+        at the same time on a connection of their own, so they see committed data only."""
         bind = session.get_bind()
         if not (isinstance(bind, Engine) and bind.dialect.name == "postgresql"):
-            cycles = _cycle_times(session, w, group_by)
-            return cls._read_rest(session, w, group_by, cycles)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpi-cycles") as pool:
-            pending = pool.submit(_cycle_times_apart, bind, w, group_by)
+            return cls._read_rest(session, w, group_by,
+                                  lambda: _order_figures(session, w, group_by))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpi-orders") as pool:
+            pending = pool.submit(_order_figures_apart, bind, w, group_by)
             try:
-                return cls._read_rest(session, w, group_by, pending)
+                return cls._read_rest(session, w, group_by, pending.result)
             finally:
                 pending.cancel()
 
     @classmethod
     def _read_rest(cls, session: Session, w: repo.Window, group_by: Sequence[str],
-                   cycles: dict[repo.Key, dict[str, np.ndarray]] | Future[Any]) -> _Raw:
-        raw = cls(
-            outcomes=repo.order_outcomes(session, w, group_by),
-            cycles={},
-            receipts=repo.receipt_returns(session, w, group_by),
-            follow_ups=repo.follow_up_counts(session, w, group_by),
-            scores=repo.survey_scores(session, w, group_by),
-            esc_counts=repo.escalation_counts(session, w, group_by),
-            esc_durations=_pivot(repo.escalation_durations(session, w, group_by)),
-            complaints=repo.complaints_opened(session, w, group_by),
-            complaint_durations=_pivot(repo.complaint_durations(session, w, group_by)),
-            complaint_scores=repo.complaint_scores(session, w, group_by),
-            claims=repo.claim_totals(session, w, group_by))
-        raw.cycles = cycles.result() if isinstance(cycles, Future) else cycles
-        return raw
+                   orders: Callable[[], _OrderRaw]) -> _Raw:
+        """Everything but the orders' figures read with `session`, then `orders()` (last, so
+        that when they are being read elsewhere they are waited for only at the end)."""
+        rest = {
+            "follow_ups": repo.follow_up_counts(session, w, group_by),
+            "scores": repo.survey_scores(session, w, group_by),
+            "esc_counts": repo.escalation_counts(session, w, group_by),
+            "esc_durations": _pivot(repo.escalation_durations(session, w, group_by)),
+            "complaints": repo.complaints_opened(session, w, group_by),
+            "complaint_durations": _pivot(repo.complaint_durations(session, w, group_by)),
+            "complaint_scores": repo.complaint_scores(session, w, group_by),
+            "claims": repo.claim_totals(session, w, group_by)}
+        outcomes, receipts, cycles = orders()
+        return cls(outcomes=outcomes, receipts=receipts, cycles=cycles, **rest)
 
     def total(self) -> _Raw:
         return _Raw(**{f.name: _total(getattr(self, f.name)) for f in fields(self)})
@@ -224,31 +228,38 @@ class _Raw:
         keys: set[repo.Key] = set()
         for f in fields(self):
             keys.update(getattr(self, f.name))
-        return {key: self._figures(key) for key in keys}
+        # Made of plain values, validated in one call per group: pydantic-core builds the
+        # ~30 models of a group several times faster than model_construct's Python does, and
+        # the plain values die young (kept for the whole report, they took the collector's
+        # full passes, ~100 ms at a time, into the report).
+        return {key: KpiFigures.model_validate(self._figures(key)) for key in keys}
 
-    def _figures(self, key: repo.Key) -> KpiFigures:
+    def _figures(self, key: repo.Key) -> Fields:
+        """The fields of the key's KpiFigures, as plain values (see figures)."""
         due, on_time, in_full, otif = self.outcomes.get(key, (0, 0, 0, 0))
-        cycle = {f"{a}_to_{b}": _durations(self.cycles.get(key, {}).get(f"{a}_to_{b}"))
-                 for a, b in TRANSITIONS}
+        cycles = self.cycles.get(key, {})
+        cycle = {name: _durations(cycles.get(name)) for name in TRANSITION_NAMES}
         receipts_due, returned = self.receipts.get(key, (0, 0))
         fu = self.follow_ups.get(key, {})
+        fu_due = fu.get("due", 0)
         cd = self.complaint_durations.get(key, {})
-        return KpiFigures(
-            otif=Rate.of(otif, due), on_time=Rate.of(on_time, due),
-            in_full=Rate.of(in_full, due), cycle_times=cycle,
-            receipt_return=Rate.of(returned, receipts_due),
-            receipt_cycle=cycle["delivered_to_receipt_archived"],
-            follow_up=Rate.of(fu.get("attempted", 0), fu.get("due", 0)),
-            successful_follow_up=Rate.of(fu.get("answered", 0), fu.get("due", 0)),
-            satisfaction={q: Scores.of(c) for q, c in sorted(self.scores.get(key, {}).items())},
-            escalations=_escalations(self.esc_counts.get(key, []),
-                                     self.esc_durations.get(key, {})),
-            complaints=Complaints(
-                opened=self.complaints.get(key, 0),
-                time_to_first_reply=_durations(cd.get("time_to_first_reply")),
-                time_to_resolution=_durations(cd.get("time_to_resolution")),
-                satisfaction=Scores.of(self.complaint_scores.get(key, {}))),
-            claims=_claims(self.claims.get(key, [])))
+        return {
+            "otif": rate_fields(otif, due), "on_time": rate_fields(on_time, due),
+            "in_full": rate_fields(in_full, due), "cycle_times": cycle,
+            "receipt_return": rate_fields(returned, receipts_due),
+            "receipt_cycle": cycle["delivered_to_receipt_archived"],
+            "follow_up": rate_fields(fu.get("attempted", 0), fu_due),
+            "successful_follow_up": rate_fields(fu.get("answered", 0), fu_due),
+            "satisfaction": {q: score_fields(c)
+                             for q, c in sorted(self.scores.get(key, {}).items())},
+            "escalations": _escalations(self.esc_counts.get(key, []),
+                                        self.esc_durations.get(key, {})),
+            "complaints": {
+                "opened": self.complaints.get(key, 0),
+                "time_to_first_reply": _durations(cd.get("time_to_first_reply")),
+                "time_to_resolution": _durations(cd.get("time_to_resolution")),
+                "satisfaction": score_fields(self.complaint_scores.get(key, {}))},
+            "claims": _claims(self.claims.get(key, []))}
 
 
 def _sort_key(key: repo.Key) -> tuple[Any, ...]:
@@ -276,10 +287,11 @@ def compute_kpis(session: Session, query: KpiQuery, tz: ZoneInfo | str = "UTC") 
     groups = []
     if group_by:
         by_key = raw.figures()
-        groups = [KpiGroup(key=dict(zip(group_by, key, strict=True)), figures=by_key[key])
+        groups = [{"key": dict(zip(group_by, key, strict=True)), "figures": by_key[key]}
                   for key in sorted(by_key, key=_sort_key)]
     period = Period(from_=w.start, to=query.to.astimezone(UTC), as_of=as_of, timezone=str(tz))
-    return KpiReport(period=period, group_by=group_by, total=total, groups=groups)
+    return KpiReport.model_validate({"period": period, "group_by": group_by, "total": total,
+                                     "groups": groups})
 
 
 # -- the monthly follow-up report (回访月报) -----------------------------------------------------
