@@ -59,7 +59,8 @@ TEMPLATE_VARIABLES = {
     "claim_id", "cause_text", "amount", "currency", "voucher", "outcome_text",
     "reason", "text", "available", "decision_due_at", "new_promise", "phone", "calls_made",
     "month", "due", "attempted", "answered", "follow_up_rate", "successful_follow_up_rate",
-    "satisfaction", "late_change_count", "late_changes",
+    "satisfaction", "late_change_count", "late_changes", "satisfaction_by_question",
+    "top_problems", "report_url",
 }
 ALERT_VARIABLES = {"subscription_id", "url", "failures", "last_error", "disabled_at"}
 

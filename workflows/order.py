@@ -53,6 +53,10 @@ SYSTEM_SOURCE = "system"
 # without them: every behaviour that issues new commands checks this patch.
 EXCEPTIONS_PATCH = "exceptions-and-after-delivery"
 CATCH_UP_PATCH = "catch-up-grace"  # deadlines past before Waybill heard of them wait a grace
+# Sent this long after it happened, an order or event is a system catching up on a backlog
+# (live ones arrive within seconds): only then do deadlines already past wait the grace, so a
+# live event racing a deadline's own timer never postpones its breach.
+CATCH_UP_LAG = timedelta(minutes=1)
 CLAIM_CONDITIONS = {"damaged": ClaimCause.DAMAGED, "short": ClaimCause.SHORT,
                     "refused": ClaimCause.REFUSED}
 
@@ -127,7 +131,7 @@ class OrderWorkflow(OrderExceptions, OrderFollowUp):
         self._children: list[tuple[str, Any, str]] = []
         self._v2 = workflow.patched(EXCEPTIONS_PATCH)
         self._catch_up = workflow.patched(CATCH_UP_PATCH)
-        if self._catch_up:
+        if self._catch_up and inp.received_at < workflow.now() - CATCH_UP_LAG:
             self._s.heard_at = workflow.now()
         self._projecting = asyncio.Lock()
 
@@ -158,7 +162,7 @@ class OrderWorkflow(OrderExceptions, OrderFollowUp):
     async def apply_event(self, inp: EventInput) -> EventResult:
         now = workflow.now()
         self._event_hashes[inp.event_id] = inp.body_hash
-        if self._catch_up:
+        if self._catch_up and inp.occurred_at < now - CATCH_UP_LAG:
             self._s.heard_at = now
         self._record(inp.event_id, inp.type, inp.occurred_at, inp.data, inp.actor, inp.source,
                      inp.body_hash)

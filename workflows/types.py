@@ -358,7 +358,7 @@ class OrderState:
     claims: list[ClaimRef] = field(default_factory=list)
     complaints: list[str] = field(default_factory=list)
     lost: bool = False
-    heard_at: datetime | None = None  # when the order or its latest event reached Waybill
+    heard_at: datetime | None = None  # when the latest order or event sent late reached us
 
 
 @dataclass
