@@ -30,7 +30,7 @@ from db.notification_templates import DEFAULT_LOCALE
 from db.notifications import Audience, Notice, NotificationEvent, enqueue, team_locales
 from kpis import KpiQuery, compute_kpis, follow_up_monthly
 from kpis.late import changes, figures
-from kpis.periods import zone
+from kpis.periods import previous_day, previous_month, zone
 from kpis.report_words import (
     late_lines,
     late_text,
@@ -50,15 +50,6 @@ from workflows.report_types import (
 log = logging.getLogger("waybill.reports")
 
 REPORT_TEAM = "customer_service"  # the managers' in-app copy of the monthly report
-def previous_day(now: datetime, tz: str) -> str:
-    return (now.astimezone(zone(tz)).date() - timedelta(days=1)).isoformat()
-
-
-def previous_month(now: datetime, tz: str) -> str:
-    first = now.astimezone(zone(tz)).date().replace(day=1)
-    return (first - timedelta(days=1)).strftime("%Y-%m")
-
-
 class ReportActivities:
     """Stores KPI snapshots; `sessions` reach the application database."""
 
@@ -71,9 +62,9 @@ class ReportActivities:
         """The period a run fired at `now` reports: the business-zone day or month before."""
         tz = self._settings.business_timezone
         if inp.unit == "day":
-            return previous_day(inp.now, tz)
+            return previous_day(inp.now, zone(tz))
         if inp.unit == "month":
-            return previous_month(inp.now, tz)
+            return previous_month(inp.now, zone(tz))
         raise ApplicationError(f"unknown period unit {inp.unit!r}", type="UnknownPeriodUnit",
                                non_retryable=True)
 

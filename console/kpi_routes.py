@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api.deps import SessionDep
-from api.schemas import SURVEY_QUESTIONS
+from api.routers.kpis import table_download
 from console import charts
 from console import kpi_view as view
 from console.deps import PageDep
@@ -25,6 +25,7 @@ from console.i18n import Viewer
 from kpis import PeriodError, export
 from kpis.models import SCORES, TRANSITIONS, KpiFigures, Rate, Scores
 from kpis.periods import zone
+from kpis.report_words import in_survey_order
 from workflows.types import Stage
 
 log = logging.getLogger("waybill.console.kpis")
@@ -32,6 +33,8 @@ router = APIRouter()
 FUNNEL = ("due", "attempted", "answered")
 # Fills of the satisfaction bars: good (4-5), middling (3), poor (1-2); the score is also
 # written beside every bar, so the colour only helps the eye.
+# The console's files: a session's figures, not for a shared cache, and never sniffed as HTML.
+DOWNLOAD_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 SCORE_SERIES = {5: 0, 4: 0, 3: 2, 2: 1, 1: 1}
 
 
@@ -57,8 +60,7 @@ def esc_levels(f: KpiFigures) -> list[tuple[str, int]]:
 
 def questions(f: KpiFigures) -> list[tuple[str, Scores]]:
     """Survey questions in the survey's order; any other (older surveys) after them."""
-    known = {q: i for i, q in enumerate(SURVEY_QUESTIONS)}
-    return sorted(f.satisfaction.items(), key=lambda kv: (known.get(kv[0], 99), kv[0]))
+    return in_survey_order(f.satisfaction)
 
 
 def transitions(v: Viewer) -> list[tuple[str, str]]:
@@ -206,16 +208,10 @@ def _download(page_dep: Any, session: Session, fmt: str, start: str, end: str, c
         return _refused(page_dep, err, form)
     result = view.build(session, asked.first, asked.last, asked.want, asked.tz, taken)
     columns, rows = export_table(result, asked.want, page_dep.settings.business_timezone)
-    headers = {"Content-Disposition":
-               f'attachment; filename="{_file_name(result, asked.want)}.{fmt}"',
-               "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
     log.info("console kpis download", extra={"format": fmt, "rows": len(rows),
                                              "grouped": sorted(asked.want)})
-    if fmt == "csv":
-        return Response(export.to_csv(columns, rows),
-                        media_type=f"{export.CSV_TYPE}; charset=utf-8", headers=headers)
-    return Response(export.to_xlsx(columns, rows, "kpis"), media_type=export.XLSX_TYPE,
-                    headers=headers)
+    return table_download(columns, rows, fmt, _file_name(result, asked.want), "kpis",
+                          DOWNLOAD_HEADERS)
 
 
 @router.get("/kpis")

@@ -15,16 +15,16 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from api.deps import SessionDep
-from api.schemas import SURVEY_QUESTIONS
+from api.routers.kpis import table_download
 from console import charts
 from console import report_view as view
 from console.deps import PageDep
 from console.i18n import Viewer
-from console.kpi_routes import SCORE_SERIES, as_of_param
+from console.kpi_routes import DOWNLOAD_HEADERS, SCORE_SERIES, as_of_param
 from kpis import PeriodError, export
 from kpis.models import SCORES
-from kpis.periods import zone
-from kpis.report_words import late_lines
+from kpis.periods import previous_month, zone
+from kpis.report_words import in_survey_order, late_lines
 
 log = logging.getLogger("waybill.console.reports")
 router = APIRouter()
@@ -50,12 +50,6 @@ def problem(v: Viewer, code: str) -> str:
     return v.code("fur.problem", code)
 
 
-def questions(figures: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """The survey's questions in its order; any other (older surveys) after them."""
-    known = {q: i for i, q in enumerate(SURVEY_QUESTIONS)}
-    return sorted(figures["satisfaction"].items(), key=lambda kv: (known.get(kv[0], 99), kv[0]))
-
-
 def outcomes(figures: dict[str, Any]) -> list[tuple[str, int]]:
     """Every known outcome, none left out for being 0; a new one after them."""
     got = figures["outcomes"]
@@ -65,7 +59,7 @@ def outcomes(figures: dict[str, Any]) -> list[tuple[str, int]]:
 
 def satisfaction_chart(v: Viewer, figures: dict[str, Any]) -> Markup:
     t, bars = v.t, []
-    for question, scores in questions(figures):
+    for question, scores in in_survey_order(figures["satisfaction"]):
         if scores["count"]:
             for n, score in enumerate(reversed(SCORES)):
                 answers = scores["distribution"].get(str(score), 0)
@@ -132,7 +126,7 @@ def _groups(v: Viewer, page: view.ReportPage, scope: str) -> list[dict[str, Any]
 def _render(page_dep: Any, session: Session, month: str) -> Response:
     tz = zone(page_dep.settings.business_timezone)
     now = datetime.now(UTC)
-    month = month or view.last_full_month(now, tz)
+    month = month or previous_month(now, tz)
     try:
         view.check(month, tz)
     except PeriodError as err:
@@ -144,7 +138,8 @@ def _render(page_dep: Any, session: Session, month: str) -> Response:
     return page_dep.render(
         "follow_up_report.html", error=None, month=month, report=page, f=f,
         business_zone=page_dep.settings.business_timezone, months=_months(month, now, tz),
-        percent=percent, mean=mean, outcomes=outcomes(f), questions=questions(f),
+        percent=percent, mean=mean, outcomes=outcomes(f),
+        questions=in_survey_order(f["satisfaction"]),
         sat_chart=satisfaction_chart(v, f), downloads=_downloads(page),
         problems=[(problem(v, p["label"]), p["count"]) for p in f["problems"]],
         late=late_changes(page, v.locale),
@@ -167,14 +162,9 @@ def _download(page_dep: Any, session: Session, fmt: str, month: str, as_of: str)
     except PeriodError as err:
         return _refused(page_dep, err, month)
     columns, rows = export_table(view.build(session, month, tz, now, taken))
-    headers = {"Content-Disposition": f'attachment; filename="follow-up-monthly_{month}.{fmt}"',
-               "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
     log.info("console follow-up report download", extra={"format": fmt, "rows": len(rows)})
-    if fmt == "csv":
-        return Response(export.to_csv(columns, rows),
-                        media_type=f"{export.CSV_TYPE}; charset=utf-8", headers=headers)
-    return Response(export.to_xlsx(columns, rows, "follow_up_monthly"),
-                    media_type=export.XLSX_TYPE, headers=headers)
+    return table_download(columns, rows, fmt, f"follow-up-monthly_{month}", "follow_up_monthly",
+                          DOWNLOAD_HEADERS)
 
 
 def _file_route(fmt: str) -> None:

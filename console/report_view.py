@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,11 +30,6 @@ class ReportPage:
     reported_at: datetime | None = None  # when it was stored; None: computed for this page
     late: list[dict[str, Any]] = field(default_factory=list)  # kpis.late.figures since then
     names: dict[str, str] = field(default_factory=dict)  # customer id -> name
-
-
-def last_full_month(now: datetime, tz: ZoneInfo) -> str:
-    first = now.astimezone(tz).date().replace(day=1)
-    return (first - timedelta(days=1)).strftime("%Y-%m")
 
 
 def shift(month: str, by: int) -> str:

@@ -70,3 +70,14 @@ def range_bounds(from_: str, to: str, tz: ZoneInfo,
         raise PeriodError("range_too_long", f"the range may span at most {max_range.days} days",
                           max_days=max_range.days)
     return start, stop
+
+
+def previous_day(now: datetime, tz: ZoneInfo) -> str:
+    """The business zone's day before the one `now` falls on, as YYYY-MM-DD."""
+    return (now.astimezone(tz).date() - timedelta(days=1)).isoformat()
+
+
+def previous_month(now: datetime, tz: ZoneInfo) -> str:
+    """The last full month of the business zone at `now`, as YYYY-MM."""
+    first = now.astimezone(tz).date().replace(day=1)
+    return (first - timedelta(days=1)).strftime("%Y-%m")

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from api.schemas import SURVEY_QUESTIONS
 from db.notification_templates import TEMPLATE_DIR, normalize_locale
 from db.notifications import NotificationEvent
 
+T = TypeVar("T")
 LATE_FIGURES_LISTED = 12  # lines in the message; the webhook payload carries them all
 TOP_PROBLEMS = 3  # in the message; the report in the payload has them all
 
@@ -129,11 +131,15 @@ def late_text(lines: list[tuple[bool, str]], locale: str) -> str:
 def satisfaction_text(figures: dict[str, Any], locale: str) -> str:
     """One line per question, the survey's order first: mean and how many answered."""
     words = _words(normalize_locale(locale))
-    known = {q: i for i, q in enumerate(SURVEY_QUESTIONS)}
     lines = [words["question_line"].format(question=_question(q, words), scores=scores_text(sc))
-             for q, sc in sorted(figures["satisfaction"].items(),
-                                 key=lambda kv: (known.get(kv[0], 99), kv[0]))]
+             for q, sc in in_survey_order(figures["satisfaction"])]
     return "\n".join(lines) or words["none"]
+
+
+def in_survey_order(per_question: Mapping[str, T]) -> list[tuple[str, T]]:
+    """Figures per question in the survey's order; others (older surveys) after them."""
+    known = {q: i for i, q in enumerate(SURVEY_QUESTIONS)}
+    return sorted(per_question.items(), key=lambda kv: (known.get(kv[0], 99), kv[0]))
 
 
 def problems_text(figures: dict[str, Any], locale: str) -> str:

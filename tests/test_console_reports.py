@@ -19,12 +19,12 @@ from sqlalchemy import update
 from temporalio.testing import WorkflowEnvironment
 
 from console.i18n import catalogue
-from console.report_view import last_full_month
 from db import kpi_snapshots as snaps
 from db.engine import make_engine, session_factory, transaction
 from db.models import Order
 from kpis import follow_up_monthly
 from kpis.late import figures
+from kpis.periods import previous_month as last_full_month
 from kpis.report_words import late_lines
 from tests import kpi_fixtures as fx
 from tests.api_harness import Api, api_stack

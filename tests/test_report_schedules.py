@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import ScheduleOverlapPolicy
 from temporalio.testing import WorkflowEnvironment
 
-from activities.reports import ReportActivities, previous_day
+from activities.reports import ReportActivities
 from config import Settings
 from db import kpi_snapshots as snaps
 from db import subscriptions as subs_repo
@@ -29,6 +29,7 @@ from db.keys import create_key
 from db.notification_models import OutboxRow
 from db.notification_templates import LOCALES, TEMPLATE_DIR
 from db.notifications import NotificationEvent, team_locales
+from kpis.periods import previous_day
 from schedules import DAILY_SNAPSHOT_ID, MONTHLY_REPORT_ID, ensure_schedules
 from tests.conftest import running_worker
 from tests.kpi_fixtures import AFTER_ALL, Answer, november, order
@@ -126,7 +127,7 @@ async def test_the_daily_schedule_triggered_twice_stores_one_snapshot_of_the_day
         finally:
             for schedule_id in (DAILY_SNAPSHOT_ID, MONTHLY_REPORT_ID):
                 await client.get_schedule_handle(schedule_id).delete()
-    day = previous_day(actions[0].scheduled_at, ZONE)
+    day = previous_day(actions[0].scheduled_at, ZoneInfo(ZONE))
     assert {r.period_key for r in results} == {day}
     assert [r.created for r in results] == [True, False]  # the second kept the first figures
     with sessions() as session:

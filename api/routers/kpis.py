@@ -65,16 +65,21 @@ def negotiate(fmt: str | None, accept: str | None) -> str:
                    supported=list(FORMATS.values()))
 
 
-def _render(body: dict[str, Any], fmt: str, table: Any, name: str, sheet: str) -> Response:
-    headers = {"Vary": "Accept"}
-    if fmt == "json":
-        return JSONResponse(body, headers=headers)
-    columns, rows = table(body)
-    headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+def table_download(columns: list[str], rows: list[dict[str, Any]], fmt: str, name: str,
+                   sheet: str, headers: dict[str, str]) -> Response:
+    """A table as the file `name.fmt` (csv or xlsx): the API's and the console's downloads."""
+    headers = {**headers, "Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
     if fmt == "csv":
         return Response(to_csv(columns, rows), media_type=f"{CSV_TYPE}; charset=utf-8",
                         headers=headers)
     return Response(to_xlsx(columns, rows, sheet), media_type=XLSX_TYPE, headers=headers)
+
+
+def _render(body: dict[str, Any], fmt: str, table: Any, name: str, sheet: str) -> Response:
+    headers = {"Vary": "Accept"}
+    if fmt == "json":
+        return JSONResponse(body, headers=headers)
+    return table_download(*table(body), fmt, name, sheet, headers)
 
 
 def _invalid(err: PeriodError) -> ApiError:
