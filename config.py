@@ -35,6 +35,15 @@ class Settings(BaseSettings):
     sla_policies: Path = DEFAULT_POLICY_FILE
     log_level: str = "INFO"
     update_timeout_seconds: float = 30.0
+    # The edge (api/edge/): a request's Temporal work, all calls together, gets one deadline;
+    # past it the caller gets 503 temporal_unavailable and retries with the same event_id.
+    temporal_deadline_seconds: float = Field(default=15.0, gt=0)
+    # The API's connection pool: a request that cannot get a connection within the timeout is
+    # a fast 503 database_unavailable, never a 30 s stall.
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_timeout_seconds: float = Field(default=2.0, gt=0)
+    retry_after_seconds: int = Field(default=5, ge=1, description="Retry-After on every 503")
     demo: bool = Field(default=False, description="`waybill dev` also runs the demo traffic "
                        "generator (demo/traffic.py): `make run DEMO=1`")
 

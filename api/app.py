@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api import errors
+from api.edge.request_id import RequestIdFilter, RequestIdMiddleware
+from api.edge.units import Db
 from api.routers import (
     claim_documents,
     claims,
@@ -42,10 +44,13 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.db_url)
+        engine = make_engine(settings.db_url, pool_size=settings.db_pool_size,
+                             max_overflow=settings.db_max_overflow,
+                             pool_timeout=settings.db_pool_timeout_seconds)
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
+        app.state.db = Db(app.state.sessions)
         app.state.archive = archive_from_settings(settings)
         with transaction(app.state.sessions) as session:
             seeded = seed_from_file(session, policy_bodies, str(settings.sla_policies))
@@ -65,6 +70,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         lifespan=lifespan,
     )
     errors.install(app)
+    app.add_middleware(RequestIdMiddleware)
+    _log_request_ids()
     app.include_router(health.router)
     app.include_router(orders.router)
     app.include_router(escalations.router)
@@ -80,3 +87,10 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(console.router)
     console.install(app)
     return app
+
+
+def _log_request_ids() -> None:
+    """Every log line written while a request runs names its request id."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RequestIdFilter) for f in handler.filters):
+            handler.addFilter(RequestIdFilter())

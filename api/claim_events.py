@@ -9,6 +9,7 @@ API errors.
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,9 +21,11 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.claim_schemas import ClaimEventAccepted, ClaimOpened
 from api.deps import Principal
+from api.edge.deadline import temporal_deadline
+from api.edge.units import Db
 from api.errors import ApiError
 from api.event_idempotency import body_hash, execute_event_update, seen_before
-from api.order_events import ensure_started, load_order, workflow_input
+from api.orders.service import ensure_started, load_order, workflow_input
 from api.rejections import as_api_error
 from api.views import workflow_id
 from config import Settings
@@ -57,25 +60,38 @@ def load_claim(session: Session, claim_id: str) -> ClaimRow:
     return row
 
 
-async def open_claim(session: Session, client: Client, settings: Settings, order_id: str,
+async def open_claim(db: Db, client: Client, settings: Settings, order_id: str,
                      cause: ClaimCause, description: str, who: Principal,
                      request_id: str | None = None) -> ClaimOpened:
-    row = load_order(session, order_id)
-    if Stage(row.stage) not in TERMINAL_STAGES:
-        try:
-            return await _through_order(client, settings, row, cause, description, who,
-                                        request_id)
-        except RPCError as exc:
-            if exc.status != RPCStatusCode.NOT_FOUND:
-                raise
-        session.expire_all()
-        row = load_order(session, order_id)
-        if Stage(row.stage) not in TERMINAL_STAGES:
-            # The order was stored but its workflow never started (Temporal was down).
-            await ensure_started(client, settings, row)
-            return await _through_order(client, settings, row, cause, description, who,
-                                        request_id)
-    return await _directly(session, client, settings, row, cause, description, who)
+    row = await db.run(load_order, order_id)
+    async with temporal_deadline(settings):
+        stage = Stage(row.stage)
+        if stage not in TERMINAL_STAGES:
+            try:
+                return await _through_order(client, settings, row, cause, description, who,
+                                            request_id)
+            except RPCError as exc:
+                if exc.status != RPCStatusCode.NOT_FOUND:
+                    raise
+            except ApiError as exc:
+                if not _closed_meanwhile(exc):
+                    raise
+                # The order closed between our read and the update: its workflow, still
+                # finishing, opens no claim; the claim starts on its own, as for a closed order.
+                stage = Stage(exc.details["current_stage"])
+            row = await db.run(load_order, order_id)
+            if stage not in TERMINAL_STAGES and Stage(row.stage) not in TERMINAL_STAGES:
+                # The order was stored but its workflow never started (Temporal was down).
+                await ensure_started(client, settings, row)
+                return await _through_order(client, settings, row, cause, description, who,
+                                            request_id)
+            stage = max(stage, Stage(row.stage), key=lambda s: s in TERMINAL_STAGES)
+        return await _directly(db, client, settings, row, stage, cause, description, who)
+
+
+def _closed_meanwhile(exc: ApiError) -> bool:
+    return (exc.code == "invalid_transition"
+            and exc.details.get("current_stage") in {s.value for s in TERMINAL_STAGES})
 
 
 async def _through_order(client: Client, settings: Settings, row: Order, cause: ClaimCause,
@@ -97,17 +113,17 @@ async def _through_order(client: Client, settings: Settings, row: Order, cause: 
                        origin="manual", workflow_id=claim_workflow_id(claim_id))
 
 
-async def _directly(session: Session, client: Client, settings: Settings, row: Order,
+async def _directly(db: Db, client: Client, settings: Settings, row: Order, stage: Stage,
                     cause: ClaimCause, description: str, who: Principal) -> ClaimOpened:
     """The order has ended: start the claim on its own, under the next free number."""
     order = workflow_input(row)
-    number = repo.next_claim_number(session, row.order_id)
+    number = await db.run(repo.next_claim_number, row.order_id)
     for _ in range(_MAX_NUMBERS_TRIED):
         claim_id = f"{row.order_id}-CL{number}"
         inp = ClaimInput(
             claim_id=claim_id, order_id=row.order_id, cause=cause, origin="manual",
             opened_at=datetime.now(UTC), actor=who.name, source=who.role.value,
-            customer=order.customer, order_stage=Stage(row.stage), policy=order.policy,
+            customer=order.customer, order_stage=stage, policy=order.policy,
             lines=[LineState(**{k: v for k, v in line.items() if k in _LINE_FIELDS})
                    for line in row.lines],
             description=description, notify_order=False)
@@ -123,12 +139,15 @@ async def _directly(session: Session, client: Client, settings: Settings, row: O
         return ClaimOpened(claim_id=claim_id, order_id=row.order_id, cause=cause.value,
                            origin="manual", workflow_id=claim_workflow_id(claim_id))
     raise ApiError(503, "claim_id_unavailable", "no free claim number; try again",
-                   order_id=row.order_id)
+                   order_id=row.order_id, headers={"Retry-After": "1"})
 
 
-async def submit_claim_event(session: Session, client: Client, settings: Settings,
-                             row: ClaimRow, body: dict[str, Any],
-                             who: Principal) -> ClaimEventAccepted:
+def _claim_and_event(session: Session, claim_id: str, event_id: str) -> tuple[ClaimRow, Any]:
+    return load_claim(session, claim_id), repo.find_event(session, claim_id, event_id)
+
+
+async def submit_claim_event(db: Db, client: Client, settings: Settings, claim_id: str,
+                             body: dict[str, Any], who: Principal) -> ClaimEventAccepted:
     """Apply one event ({event_id, type, occurred_at?, data}) to a claim.
 
     A repeat of an event id with the same body is a duplicate (applied once); a different
@@ -136,7 +155,8 @@ async def submit_claim_event(session: Session, client: Client, settings: Setting
     """
     digest = body_hash(body)
     event_id = body["event_id"]
-    if seen_before(repo.find_event(session, row.id, event_id), digest, event_id):
+    row, known = await db.run(_claim_and_event, claim_id, event_id)
+    if seen_before(known, digest, event_id):
         return _accepted(row, duplicate=True)
     if row.state == "closed":
         raise _closed(row, body["type"])
@@ -144,17 +164,19 @@ async def submit_claim_event(session: Session, client: Client, settings: Setting
     inp = ClaimEventInput(
         event_id=event_id, type=ClaimEventType(body["type"]), data=body["data"],
         actor=who.name, actor_role=who.role.value, source=who.role.value, body_hash=digest,
-        occurred_at=datetime.fromisoformat(occurred).astimezone(UTC) if occurred else None)
+        occurred_at=datetime.fromisoformat(occurred).astimezone(UTC) if occurred else None,
+        request_id=uuid.uuid4().hex)
     handle = client.get_workflow_handle_for(ClaimWorkflow.run, claim_workflow_id(row.id))
     try:
-        duplicate, result = await execute_event_update(handle, ClaimWorkflow.apply, inp,
-                                                       settings, REJECTIONS)
+        async with temporal_deadline(settings):
+            duplicate, result = await execute_event_update(handle, ClaimWorkflow.apply, inp,
+                                                           settings, REJECTIONS)
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise
         raise _closed(row, body["type"]) from exc  # it closed between our read and the update
-    if duplicate:
-        return _accepted(row, duplicate=True)
+    if duplicate or result is None:
+        return _accepted(await db.run(load_claim, claim_id), duplicate=True)
     return ClaimEventAccepted(duplicate=False, claim_id=row.id, state=result.state.value,
                               step=result.step.value)
 

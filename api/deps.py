@@ -30,7 +30,11 @@ ALL_ROLES = tuple(Role)
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed if the handler returns, rolled back if it raises."""
+    """One transaction per request: committed if the handler returns, rolled back if it raises.
+
+    Only for plain `def` handlers (run in the thread pool) that do nothing but database work:
+    an async handler takes `DbDep` (api/edge/units.py) instead, so it never holds a connection
+    while it awaits Temporal or the network (tests/test_edge_routes.py checks this)."""
     session: Session = request.app.state.sessions()
     try:
         yield session
@@ -78,13 +82,15 @@ class Principal:
 def require(*roles: Role) -> Callable[..., Principal]:
     """A dependency that admits only callers whose key has one of `roles`."""
 
-    def dependency(session: SessionDep,
+    # A plain `def`: FastAPI runs it in the thread pool. Its own short unit of work: the key
+    # lookup must not leave a connection checked out for the rest of the request.
+    def dependency(request: Request,
                    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
                    ) -> Principal:
         if creds is None or creds.scheme.lower() != "bearer":
             raise ApiError(401, "unauthorized",
                            "an API key is required: Authorization: Bearer <key>")
-        key = find_active_key(session, creds.credentials)
+        key = request.app.state.db.now(find_active_key, creds.credentials)
         if key is None:
             raise ApiError(401, "unauthorized", "the API key is not valid")
         if key.role not in roles:

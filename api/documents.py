@@ -12,8 +12,8 @@ from urllib.parse import quote
 
 from fastapi import Response
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy.orm import Session
 
+from api.edge.units import Db
 from api.errors import ApiError
 from api.uploads import Upload
 from archive import Archive, ArchiveError, DocumentCorrupt, DocumentMissing
@@ -43,7 +43,7 @@ def verified_headers(sha256: str) -> dict[str, str]:
             "Cache-Control": "private, max-age=31536000, immutable"}
 
 
-async def archive_and_record(session: Session, archive: Archive, upload: Upload, actor: str,
+async def archive_and_record(db: Db, archive: Archive, upload: Upload, actor: str,
                              log: logging.Logger) -> tuple[str, bool]:
     """Store the bytes, then their `documents` row, committed before any event may name them.
 
@@ -51,8 +51,7 @@ async def archive_and_record(session: Session, archive: Archive, upload: Upload,
     drop it again).
     """
     sha = await _put(archive, upload, log)
-    added = documents.record(session, sha, upload.content_type, len(upload.data), actor)
-    session.commit()
+    added = await db.run(documents.record, sha, upload.content_type, len(upload.data), actor)
     return sha, added
 
 

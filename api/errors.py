@@ -1,4 +1,9 @@
-"""One error envelope for the whole API: {"error": {"code", "message", "details"}}."""
+"""One error envelope for the whole API: {"error": {"code", "message", "details", "request_id"}}.
+
+No error leaves as plain text: an unavailable database or Temporal is a 503 with `Retry-After`,
+anything unforeseen a 500 whose `request_id` is also in the log line and the `X-Request-ID`
+header. Console pages (/console) get the same as a page in the viewer's language.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic_core import to_jsonable_python
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
+
+from api.edge import request_id
 
 log = logging.getLogger("waybill.api")
 
@@ -18,40 +27,104 @@ log = logging.getLogger("waybill.api")
 class ApiError(Exception):
     """A domain error that knows its HTTP status and machine-readable code."""
 
-    def __init__(self, status: int, code: str, message: str, **details: Any) -> None:
+    def __init__(self, status: int, code: str, message: str,
+                 headers: dict[str, str] | None = None, **details: Any) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.details = status, code, message, details
+        self.headers = headers
 
 
 def envelope(status: int, code: str, message: str, details: dict[str, Any] | None = None,
-             headers: dict[str, str] | None = None) -> JSONResponse:
-    body = {"error": {"code": code, "message": message, "details": details or {}}}
-    return JSONResponse(to_jsonable_python(body), status_code=status, headers=headers)
+             headers: dict[str, str] | None = None, rid: str | None = None) -> JSONResponse:
+    error: dict[str, Any] = {"code": code, "message": message, "details": details or {}}
+    if rid:
+        error["request_id"] = rid
+    headers = dict(headers or {})
+    if rid:
+        headers[request_id.HEADER] = rid
+    return JSONResponse(to_jsonable_python({"error": error}), status_code=status,
+                        headers=headers)
 
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized",
-               403: "forbidden"}
+               403: "forbidden", 413: "body_too_large"}
+
+
+def _retry_after(request: Request) -> dict[str, str]:
+    settings = getattr(request.app.state, "settings", None)
+    return {"Retry-After": str(getattr(settings, "retry_after_seconds", 5))}
+
+
+def _is_database_unavailable(exc: Exception) -> bool:
+    """The pool is exhausted, or the server cannot be reached or went away mid-request."""
+    if isinstance(exc, PoolTimeout | DisconnectionError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        name = type(exc.orig).__name__ if exc.orig is not None else ""
+        # psycopg2: OperationalError (refused, terminated, read-only during recovery);
+        # sqlite3: OperationalError "database is locked" (a writer held it too long).
+        return name in ("OperationalError", "InterfaceError", "AdminShutdown",
+                        "QueryCanceled")
+    return False
 
 
 def install(app: FastAPI) -> None:
+    def respond(request: Request, status: int, code: str, message: str,
+                details: dict[str, Any] | None = None,
+                headers: dict[str, str] | None = None) -> Response:
+        rid = request_id.of(request)
+        if request.url.path.startswith("/console") and status >= 500:
+            from console.errors import error_page  # the console renders its own pages
+
+            return error_page(request, status, code, rid, headers)
+        return envelope(status, code, message, details, headers, rid)
+
     @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return envelope(exc.status, exc.code, exc.message, exc.details, headers)
+    async def _api_error(request: Request, exc: ApiError) -> Response:
+        headers = dict(exc.headers or {})
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        return respond(request, exc.status, exc.code, exc.message, exc.details, headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
                   for e in exc.errors()]
-        return envelope(422, "validation_error", "the request is not valid", {"errors": errors})
+        return respond(request, 422, "validation_error", "the request is not valid",
+                       {"errors": errors})
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return envelope(exc.status_code, code, str(exc.detail))
+        return respond(request, exc.status_code, code, str(exc.detail), None,
+                       dict(exc.headers or {}))
 
     @app.exception_handler(RPCError)
-    async def _temporal(_: Request, exc: RPCError) -> JSONResponse:
+    async def _temporal(request: Request, exc: RPCError) -> Response:
         log.error("temporal call failed", extra={"status": exc.status.name, "error": str(exc)})
-        return envelope(503, "temporal_unavailable", "the workflow service did not answer",
-                        {"status": exc.status.name}, {"Retry-After": "5"})
+        return respond(request, 503, "temporal_unavailable",
+                       "the workflow service did not answer; retry with the same ids",
+                       {"status": exc.status.name}, _retry_after(request))
+
+    async def _database(request: Request, exc: Exception) -> Response:
+        if not _is_database_unavailable(exc):
+            raise exc  # a bug, not an outage: the 500 handler below answers it
+        log.error("database unavailable", extra={"error": type(exc).__name__})
+        return respond(request, 503, "database_unavailable",
+                       "the database is not available; retry shortly", None,
+                       _retry_after(request))
+
+    for kind in (PoolTimeout, DisconnectionError, DBAPIError):
+        app.add_exception_handler(kind, _database)
+
+    @app.exception_handler(Exception)
+    async def _unhandled(request: Request, exc: Exception) -> Response:
+        # Registered for Exception, Starlette runs this in its outermost middleware: the
+        # request id comes from the scope, and the header is set here.
+        log.exception("unhandled error", extra={"request_id": request_id.of(request),
+                                                "path": request.url.path})
+        return respond(request, 500, "internal_error",
+                       "something went wrong on our side; quote the request_id when reporting",
+                       None, None)

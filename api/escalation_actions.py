@@ -10,8 +10,11 @@ from sqlalchemy.orm import Session
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.edge.deadline import temporal_deadline
+from api.edge.units import Db
 from api.errors import ApiError
 from api.rejections import as_api_error
+from config import Settings
 from db import escalations as repo
 from db.models import EscalationRow
 
@@ -27,16 +30,18 @@ def load(session: Session, escalation_id: str) -> EscalationRow:
     return row
 
 
-async def act(session: Session, client: Client, timeout: float, escalation_id: str,
-              update: Any, arg: Any) -> EscalationRow:
-    """Run `update` with `arg`; the row as the projection left it. ApiError on a refusal."""
-    row = load(session, escalation_id)
+async def act(db: Db, client: Client, settings: Settings, escalation_id: str,
+              update: Any, arg: Any) -> None:
+    """Run `update` with `arg` (the caller reads the row back). ApiError on a refusal."""
+    row = await db.run(load, escalation_id)
     if row.state == "resolved":
         raise ApiError(409, "already_resolved", "the escalation is already resolved",
                        escalation_id=escalation_id, resolved_by=row.resolved_by)
     handle = client.get_workflow_handle(escalation_id)
     try:
-        await handle.execute_update(update, arg, rpc_timeout=timedelta(seconds=timeout))
+        async with temporal_deadline(settings):
+            await handle.execute_update(
+                update, arg, rpc_timeout=timedelta(seconds=settings.update_timeout_seconds))
     except WorkflowUpdateFailedError as exc:
         raise as_api_error(exc, REJECTIONS) or exc from exc.cause
     except RPCError as exc:
@@ -44,5 +49,3 @@ async def act(session: Session, client: Client, timeout: float, escalation_id: s
             raise
         raise ApiError(409, "already_resolved", "the escalation is already resolved",
                        escalation_id=escalation_id) from exc
-    session.expire_all()
-    return load(session, escalation_id)

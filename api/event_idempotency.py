@@ -44,9 +44,14 @@ def seen_before(known: _Recorded | None, digest: str, event_id: str) -> bool:
 async def execute_event_update(handle: WorkflowHandle[Any, Any], update: Any, inp: Any,
                                settings: Settings,
                                rejections: dict[str, int]) -> tuple[bool, Any]:
-    """Run the update under `inp.event_id`: (True, None) if the workflow had applied it before,
-    else (False, its result). Validator rejections become ApiErrors by `rejections`; an
-    RPCError (e.g. no such running workflow) is the caller's to handle.
+    """Run the update under `inp.event_id`: (True, result or None) if the workflow had applied
+    it before, else (False, its result). Validator rejections become ApiErrors by `rejections`;
+    an RPCError (e.g. no such running workflow) is the caller's to handle.
+
+    Temporal answers an update whose id it has seen with the first one's outcome, whatever the
+    arguments: two requests racing with one event id both get it. A result that echoes the
+    applied body's hash and request id (`body_hash`, `request_id`) tells the loser apart: the
+    same body is a duplicate, another body `event_id_reused`.
     """
     try:
         result = await handle.execute_update(
@@ -57,4 +62,11 @@ async def execute_event_update(handle: WorkflowHandle[Any, Any], update: Any, in
         if isinstance(cause, ApplicationError) and cause.type == "duplicate_event":
             return True, None
         raise as_api_error(exc, rejections) or exc from exc.cause
+    applied_hash = getattr(result, "body_hash", None)
+    if applied_hash is not None and applied_hash != inp.body_hash:
+        raise ApiError(409, "event_id_reused", "event_id was already used for another event",
+                       event_id=inp.event_id)
+    applied_by = getattr(result, "request_id", None)
+    if applied_by is not None and applied_by != getattr(inp, "request_id", None):
+        return True, result
     return False, result

@@ -18,13 +18,26 @@ def encode_cursor(created_at: datetime, key: str) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+MAX_CURSOR_CHARS = 512
+
+
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The (created_at, id) inside a cursor; 422 `invalid_cursor` for anything this API did not
+    hand out (a crafted one may be deeply nested JSON, a naive time, or a huge string)."""
+    invalid = ApiError(422, "invalid_cursor", "the cursor is not one this API returned")
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise invalid
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created, key = json.loads(raw)
-        return datetime.fromisoformat(created), str(key)
-    except (ValueError, TypeError) as exc:
-        raise ApiError(422, "invalid_cursor", "the cursor is not one this API returned") from exc
+        if not isinstance(created, str) or not isinstance(key, str):
+            raise invalid
+        at = datetime.fromisoformat(created)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise invalid from exc
+    if at.tzinfo is None:  # every time we hand out carries its zone
+        raise invalid
+    return at, key
 
 
 def keyset_page(rows: list[T], limit: int,

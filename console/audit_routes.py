@@ -11,11 +11,15 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 from temporalio.service import RPCError
 
 from api.deps import SessionDep, TemporalDep
+from api.edge.deadline import temporal_deadline
+from api.edge.units import DbDep
+from api.errors import ApiError
 from console import audit
-from console.deps import PageDep
+from console.deps import Page, PageDep
 from console.pages import security_headers
 from db import orders as repo
 
@@ -56,16 +60,22 @@ def audit_search(page: PageDep, session: SessionDep,
 
 
 @router.get("/audit/orders/{order_id}")
-async def audit_order(order_id: str, page: PageDep, session: SessionDep,
+async def audit_order(order_id: str, page: PageDep, db: DbDep,
                       temporal: TemporalDep) -> Response:
     page.allow("audit")
-    order = repo.get_order(session, order_id)
-    if order is None:
+    if await db.run(repo.get_order, order_id) is None:
         return page.message(404, "order_not_found")
     try:
-        history = await audit.history_rows(temporal, order_id)
-    except RPCError:
+        async with temporal_deadline(page.settings):
+            history = await audit.history_rows(temporal, order_id)
+    except (RPCError, ApiError):
         history = None  # the page still shows the timeline; it says the history is unavailable
+    return await db.run(_audit_page, page, order_id, history)
+
+
+def _audit_page(session: Session, page: Page, order_id: str,
+                history: list[dict] | None) -> Response:
+    order = repo.get_order(session, order_id)
     return page.render("audit.html", order=order, timeline=audit.timeline_rows(session, order_id),
                        history=history, found=None, range_error=None, start="", end="",
                        limit=audit.RANGE_LIMIT)
@@ -90,13 +100,14 @@ def timeline_export(order_id: str, kind: str, page: PageDep, session: SessionDep
 
 
 @router.get("/audit/orders/{order_id}/history.{kind}")
-async def history_export(order_id: str, kind: str, page: PageDep, session: SessionDep,
+async def history_export(order_id: str, kind: str, page: PageDep, db: DbDep,
                          temporal: TemporalDep) -> Response:
     page.allow("audit")
-    if kind not in _KINDS or repo.get_order(session, order_id) is None:
+    if kind not in _KINDS or await db.run(repo.get_order, order_id) is None:
         return page.message(404, "order_not_found")
     try:
-        rows = await audit.history_rows(temporal, order_id)
-    except RPCError:
+        async with temporal_deadline(page.settings):
+            rows = await audit.history_rows(temporal, order_id)
+    except (RPCError, ApiError):
         return page.message(503, "unavailable")
     return _download(rows, audit.HISTORY_FIELDS, order_id, "history", kind, page.viewer.locale)

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
-from api.deps import SessionDep
+from api.edge.units import DbDep
 from console import session as sessions
 from console.deps import Page, PageDep
 from console.i18n import LANG_COOKIE, TZ_COOKIE, all_zones, match_locale, valid_zone
@@ -49,8 +50,12 @@ def _sign_in_form(page: PageDep, next_: str | None, error: str | None, status: i
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
-async def sign_in(page: PageDep, session: SessionDep) -> Response:
+async def sign_in(page: PageDep, db: DbDep) -> Response:
     form = await page.form()
+    return await db.run(_sign_in, page, form)
+
+
+def _sign_in(session: Session, page: Page, form: dict[str, str]) -> Response:
     key = find_active_key(session, form.get("api_key", "").strip())
     if key is None:
         return _sign_in_form(page, form.get("next"), "error_key_invalid", 401)
@@ -66,10 +71,10 @@ async def sign_in(page: PageDep, session: SessionDep) -> Response:
 
 
 @router.post("/sign-out")
-async def sign_out(page: PageDep, session: SessionDep) -> Response:
+async def sign_out(page: PageDep, db: DbDep) -> Response:
     await page.form()
     response = RedirectResponse("/console/sign-in", 303)
-    sessions.end(response, session, page.user)
+    await db.run(lambda session: sessions.end(response, session, page.user))
     return response
 
 
@@ -80,7 +85,7 @@ def preferences_page(page: PageDep) -> Response:
 
 
 @router.post("/preferences")
-async def save_preferences(page: PageDep, session: SessionDep) -> Response:
+async def save_preferences(page: PageDep, db: DbDep) -> Response:
     """Language and/or zone: kept for the signed-in user (so it follows them to any browser) and
     in this browser's cookies for a year. Works signed out too (cookies only), so the sign-in
     page can switch language. A value the console does not know is refused and nothing changes.
@@ -92,7 +97,8 @@ async def save_preferences(page: PageDep, session: SessionDep) -> Response:
         return page.message(400, "bad_preference")
     response = RedirectResponse(_next(form.get("next")), 303)
     if page.user is not None and (locale or zone):
-        console_db.save_preference(session, page.user.key_id, datetime.now(UTC), locale, zone)
+        await db.run(console_db.save_preference, page.user.key_id, datetime.now(UTC), locale,
+                     zone)
     _remember(response, page, locale, zone)
     return response
 

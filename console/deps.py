@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.exceptions import HTTPException
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import SettingsDep
 from config import Settings
 from console import pages
 from console import session as sessions
@@ -75,9 +75,12 @@ class Page:
         return fields
 
 
-def get_page(request: Request, session: SessionDep, settings: SettingsDep) -> Page:
+def get_page(request: Request, settings: SettingsDep) -> Page:
     # The user first: their stored language and zone come before this browser's cookies.
-    user = sessions.read(settings, session, request.cookies.get(sessions.SESSION_COOKIE))
+    # Its own short unit of work (this runs in the thread pool): no connection stays checked
+    # out while the page's handler awaits Temporal.
+    cookie = request.cookies.get(sessions.SESSION_COOKIE)
+    user = request.app.state.db.now(lambda session: sessions.read(settings, session, cookie))
     shown = viewer(request, settings, user.locale if user else None, user.zone if user else None)
     return Page(request=request, settings=settings, viewer=shown, user=user)
 

@@ -12,15 +12,16 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from temporalio.service import RPCError
+from sqlalchemy.orm import Session
 
 from api import escalation_actions as actions
 from api.deps import SessionDep, TemporalDep
+from api.edge.units import DbDep
 from api.errors import ApiError
 from console import pages
 from console.board import STAGES
 from console.board_routes import POLL_SECONDS
-from console.deps import PageDep
+from console.deps import Page, PageDep
 from console.i18n import catalogue
 from db import escalations as repo
 from workflows.escalation import EscalationWorkflow
@@ -128,6 +129,12 @@ def _detail(page: PageDep, session: SessionDep, escalation_id: str, status: int 
                        back=f"/console/escalations/{quote(escalation_id)}", **_common())
 
 
+def _detail_in(session: Session, page: Page, escalation_id: str, status: int,
+               error: str) -> Response:
+    """`_detail` as a unit of work for `Db.run` (session first)."""
+    return _detail(page, session, escalation_id, status, error)
+
+
 @router.get("/escalations/{escalation_id}", response_class=HTMLResponse)
 def detail(escalation_id: str, page: PageDep, session: SessionDep) -> Response:
     page.signed_in()
@@ -172,7 +179,7 @@ def _update(action: str, form: dict[str, str], actor: str,
 
 
 @router.post("/escalations/{escalation_id}/{action}", response_class=HTMLResponse)
-async def act(escalation_id: str, action: str, page: PageDep, session: SessionDep,
+async def act(escalation_id: str, action: str, page: PageDep, db: DbDep,
               temporal: TemporalDep) -> Response:
     user = page.allow("escalation")
     form = await page.form()
@@ -180,19 +187,18 @@ async def act(escalation_id: str, action: str, page: PageDep, session: SessionDe
         return page.message(404, "esc.not_found")
     update = _update(action, form, user.name, page.viewer.zone)
     if isinstance(update, str):
-        return _detail(page, session, escalation_id, 422, update)
+        return await db.run(_detail_in, page, escalation_id, 422, update)
     try:
-        await actions.act(session, temporal, page.settings.update_timeout_seconds,
-                          escalation_id, *update)
+        await actions.act(db, temporal, page.settings, escalation_id, *update)
     except ApiError as exc:
         if exc.status == 404:
             return page.message(404, "esc.not_found")
+        if exc.status == 503:
+            return page.message(503, "unavailable")
         key = f"esc.error.{exc.code}"
-        known = key in catalogue(page.viewer.locale)
-        return _detail(page, session, escalation_id, exc.status,
-                       key if known else "esc.error.rejected")
-    except RPCError:
-        return page.message(503, "unavailable")
+        if key not in catalogue(page.viewer.locale):
+            key = "esc.error.rejected"
+        return await db.run(_detail_in, page, escalation_id, exc.status, key)
     back = form.get("next", "")
     if not back.startswith("/console/escalations") or "//" in back or "\\" in back:
         back = f"/console/escalations/{quote(escalation_id)}"

@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api.deps import SessionDep
-from api.routers.kpis import table_download
+from api.downloads import table_download
 from console import charts
 from console import kpi_view as view
 from console.deps import PageDep

@@ -15,11 +15,12 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from temporalio.service import RPCError
+from sqlalchemy.orm import Session
 
 from api.deps import Principal, SessionDep, TemporalDep
+from api.edge.units import DbDep
 from api.errors import ApiError
-from api.routers.orders import create
+from api.orders import service
 from api.schemas import OrderCreate
 from console.deps import Page, PageDep
 from db import policies as policy_repo
@@ -114,37 +115,43 @@ def errors_by_field(exc: ValidationError, rows: list[int]) -> dict[str, tuple[st
     return errors
 
 
-def _render(page: Page, session: SessionDep, form: dict[str, str], status: int = 200,
+def _policy_names(session: Session) -> list[str]:
+    return [p.name for p in policy_repo.all_latest(session)]
+
+
+def _render(page: Page, policies: list[str], form: dict[str, str], status: int = 200,
             errors: dict[str, tuple[str, dict]] | None = None) -> Response:
     return page.render("new_order.html", status=status, values=form, errors=errors or {},
-                       rows=range(LINE_ROWS), tiers=[t.value for t in Tier],
-                       policies=[p.name for p in policy_repo.all_latest(session)])
+                       rows=range(LINE_ROWS), tiers=[t.value for t in Tier], policies=policies)
 
 
 @router.get("/orders/new", response_class=HTMLResponse)
 def new_order_form(page: PageDep, session: SessionDep) -> Response:
     page.allow("order.create")
-    return _render(page, session, {})
+    return _render(page, _policy_names(session), {})
 
 
 @router.post("/orders/new", response_class=HTMLResponse)
-async def new_order(page: PageDep, session: SessionDep, temporal: TemporalDep) -> Response:
+async def new_order(page: PageDep, db: DbDep, temporal: TemporalDep) -> Response:
     user = page.allow("order.create")
     form = await page.form(max_fields=len(FIELDS) + 2 * LINE_ROWS + 4)
     body, rows = _body(form, page.viewer.zone)
     try:
         order = OrderCreate.model_validate(body)
     except ValidationError as exc:
-        return _render(page, session, form, 422, errors_by_field(exc, rows))
+        return _render(page, await db.run(_policy_names), form, 422,
+                       errors_by_field(exc, rows))
     try:
-        row, _ = await create(session, temporal, page.settings, order,
-                              Principal(name=user.name, role=user.role))
+        view, _ = await service.create(db, temporal, page.settings, order,
+                                       Principal(name=user.name, role=user.role))
     except ApiError as exc:
         if exc.code == "unknown_policy":
-            return _render(page, session, form, 422, {"sla_policy": ("new.error.choice", {})})
+            return _render(page, await db.run(_policy_names), form, 422,
+                           {"sla_policy": ("new.error.choice", {})})
         if exc.code == "order_exists":
-            return _render(page, session, form, 409, {"order_id": ("new.error.exists", {})})
+            return _render(page, await db.run(_policy_names), form, 409,
+                           {"order_id": ("new.error.exists", {})})
+        if exc.status == 503:
+            return page.message(503, "unavailable")
         raise
-    except RPCError:
-        return page.message(503, "unavailable")
-    return RedirectResponse(f"/console/orders/{quote(row.order_id)}", 303)
+    return RedirectResponse(f"/console/orders/{quote(view.order_id)}", 303)

@@ -16,16 +16,15 @@ from urllib.parse import quote
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from temporalio.service import RPCError
 
-from api.deps import SessionDep, TemporalDep
+from api.deps import TemporalDep
+from api.edge.units import Db, DbDep
 from api.errors import ApiError
-from api.order_events import submit_event
+from api.orders.service import submit_event
 from api.schemas import SURVEY_QUESTIONS, FollowUpCallData
 from console.deps import Page, PageDep
 from console.i18n import catalogue
-from console.order_routes import SOURCE, render_order
-from db import orders as repo
+from console.order_routes import SOURCE, order_response
 
 router = APIRouter()
 REASON_MAX = 500
@@ -46,48 +45,45 @@ def _event_id(form: dict[str, str], prefix: str) -> str:
     return prefix + (given if _EVENT_ID.match(given) else f"console-{secrets.token_hex(8)}")
 
 
-async def _post(page: Page, session: SessionDep, temporal: TemporalDep, order_id: str,
+async def _post(page: Page, db: Db, temporal: TemporalDep, order_id: str,
                 body: dict[str, Any], anchor: str) -> Response:
-    order = repo.get_order(session, order_id)
-    if order is None:
-        return page.message(404, "order_not_found")
     user = page.user
     assert user is not None  # page.allow ran first
     body = {**body, "occurred_at": datetime.now(UTC).isoformat()}
     try:
-        await submit_event(session, temporal, page.settings, order, body, actor=user.name,
+        await submit_event(db, temporal, page.settings, order_id, body, actor=user.name,
                            source=SOURCE)
     except ApiError as exc:
+        if exc.code == "order_not_found":
+            return page.message(404, "order_not_found")
+        if exc.status == 503:
+            return page.message(503, "unavailable")
         # The same form sent again (a later occurred_at) is the event already recorded.
         if exc.code != "event_id_reused":
             return refusal(page, exc)
-    except RPCError:
-        return page.message(503, "unavailable")
     return RedirectResponse(f"/console/orders/{quote(order_id)}#{anchor}", 303)
 
 
 @router.post("/orders/{order_id}/confirm", response_class=HTMLResponse)
-async def confirm(order_id: str, page: PageDep, session: SessionDep,
+async def confirm(order_id: str, page: PageDep, db: DbDep,
                   temporal: TemporalDep) -> Response:
     user = page.allow("order.confirm")
     form = await page.form()
-    return await _post(page, session, temporal, order_id, {
+    return await _post(page, db, temporal, order_id, {
         "event_id": _event_id(form, "confirm-"), "type": "confirmed",
         "data": {"by": user.name}}, "progress")
 
 
 @router.post("/orders/{order_id}/cancel", response_class=HTMLResponse)
-async def cancel(order_id: str, page: PageDep, session: SessionDep,
+async def cancel(order_id: str, page: PageDep, db: DbDep,
                  temporal: TemporalDep) -> Response:
     page.allow("order.cancel")
     form = await page.form()
     reason = form.get("reason", "").strip()
     if not reason or len(reason) > REASON_MAX:
-        order = repo.get_order(session, order_id)
-        if order is None:
-            return page.message(404, "order_not_found")
-        return render_order(page, session, order, 422, action_error="order.error_reason")
-    return await _post(page, session, temporal, order_id, {
+        return await db.run(order_response, page, order_id, 422,
+                            action_error="order.error_reason")
+    return await _post(page, db, temporal, order_id, {
         "event_id": _event_id(form, "cancel-"), "type": "cancelled", "data": {"reason": reason}},
         "progress")
 
@@ -106,17 +102,15 @@ def _call_data(form: dict[str, str]) -> dict[str, Any]:
 
 
 @router.post("/orders/{order_id}/follow-up-call", response_class=HTMLResponse)
-async def follow_up_call(order_id: str, page: PageDep, session: SessionDep,
+async def follow_up_call(order_id: str, page: PageDep, db: DbDep,
                          temporal: TemporalDep) -> Response:
     page.allow("order.follow_up_call")
     form = await page.form()
     try:
         data = _call_data(form)
     except (ValidationError, ValueError):
-        order = repo.get_order(session, order_id)
-        if order is None:
-            return page.message(404, "order_not_found")
-        return render_order(page, session, order, 422, action_error="order.error_call")
-    return await _post(page, session, temporal, order_id, {
+        return await db.run(order_response, page, order_id, 422,
+                            action_error="order.error_call")
+    return await _post(page, db, temporal, order_id, {
         "event_id": _event_id(form, "call-"), "type": "follow_up_call", "data": data},
         "follow-up")

@@ -10,35 +10,34 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import RedirectResponse, Response
-from temporalio.service import RPCError
 
-from api.deps import ArchiveDep, SessionDep, TemporalDep
+from api.deps import ArchiveDep, TemporalDep
 from api.documents import default_filename, fetch_verified, serve, verified_headers
+from api.edge.units import DbDep
 from api.errors import ApiError
-from api.routers.receipts import check_takes_receipt, chosen_version, store_receipt
+from api.receipts import service as receipts
 from api.uploads import read_upload
 from console import session as sessions
 from console.deps import PageDep
 from console.order_actions import refusal
 from console.order_routes import SOURCE
-from db import orders as repo
 
 log = logging.getLogger("waybill.console.receipts")
 router = APIRouter()
 
 
 @router.get("/orders/{order_id}/receipt")
-async def view_receipt(order_id: str, page: PageDep, session: SessionDep, archive: ArchiveDep,
-                       version: Annotated[int | None, Query(ge=1)] = None) -> Response:
+async def view_receipt(order_id: str, page: PageDep, db: DbDep, archive: ArchiveDep,
+                       version: Annotated[int | None, Query(ge=1, le=10_000)] = None
+                       ) -> Response:
     page.signed_in()
-    order = repo.get_order(session, order_id)
-    if order is None:
-        return page.message(404, "order_not_found")
     try:
-        chosen = chosen_version(order, version)
+        chosen = await db.run(receipts.receipt_of, order_id, version)
         where = {"order_id": order_id, "sha256": chosen.sha256, "version": chosen.version}
         data = await fetch_verified(archive, chosen.sha256, where, log, noun="receipt")
     except ApiError as exc:
+        if exc.code == "order_not_found":
+            return page.message(404, "order_not_found")
         return refusal(page, exc)
     content_type = chosen.content_type or "application/octet-stream"
     filename = chosen.filename or \
@@ -48,22 +47,21 @@ async def view_receipt(order_id: str, page: PageDep, session: SessionDep, archiv
 
 
 @router.post("/orders/{order_id}/receipt")
-async def upload_receipt(order_id: str, page: PageDep, session: SessionDep,
+async def upload_receipt(order_id: str, page: PageDep, db: DbDep,
                          temporal: TemporalDep, archive: ArchiveDep) -> Response:
     user = page.allow("order.receipt_upload")
-    order = repo.get_order(session, order_id)
-    if order is None:
-        return page.message(404, "order_not_found")
     try:
-        check_takes_receipt(order)
+        await db.run(receipts.takes_receipt, order_id)
         upload = await read_upload(page.request, page.settings.receipt_max_bytes)
         # Nothing is stored before this check: reading the upload only hashes it.
         if not sessions.csrf_ok(page.settings, user.nonce, upload.fields.get("csrf")):
             return page.message(403, "csrf")
-        await store_receipt(session, temporal, page.settings, archive, order, upload,
-                            user.name, SOURCE)
+        await receipts.store_receipt(db, temporal, page.settings, archive, order_id, upload,
+                                     user.name, SOURCE)
     except ApiError as exc:
+        if exc.code == "order_not_found":
+            return page.message(404, "order_not_found")
+        if exc.status == 503 and exc.code == "temporal_unavailable":
+            return page.message(503, "unavailable")
         return refusal(page, exc)
-    except RPCError:
-        return page.message(503, "unavailable")
     return RedirectResponse(f"/console/orders/{quote(order_id)}#receipt", 303)

@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from temporalio.service import RPCError
+from sqlalchemy.orm import Session
 
 from api.deps import SessionDep, TemporalDep
+from api.edge.units import DbDep
 from api.errors import ApiError
-from api.order_events import submit_event
+from api.orders.service import submit_event
 from api.schemas import SURVEY_QUESTIONS
 from console import order_view
 from console.board import STAGES
-from console.deps import PageDep
+from console.deps import Page, PageDep
 from db import escalations as escalation_repo
 from db import orders as repo
 from db.models import Order
@@ -58,27 +60,31 @@ def render_order(page: PageDep, session: SessionDep, order: Order, status: int =
                        **_context(session, order))
 
 
+def order_response(session: Session, page: Page, order_id: str, status: int = 200,
+                   **shown: Any) -> Response:
+    """The order's page (404 page if there is none); one unit of work, for `Db.run` too."""
+    order = repo.get_order(session, order_id)
+    if order is None:
+        return page.message(404, "order_not_found")
+    return render_order(page, session, order, status, **shown)
+
+
 @router.get("/orders/{order_id}", response_class=HTMLResponse)
 def order_page(order_id: str, page: PageDep, session: SessionDep) -> Response:
     page.signed_in()
-    order = repo.get_order(session, order_id)
-    if order is None:
-        return page.message(404, "order_not_found")
-    return render_order(page, session, order)
+    return order_response(session, page, order_id)
 
 
 @router.post("/orders/{order_id}/notes", response_class=HTMLResponse)
-async def add_note(order_id: str, page: PageDep, session: SessionDep,
+async def add_note(order_id: str, page: PageDep, db: DbDep,
                    temporal: TemporalDep) -> Response:
     user = page.allow("note")
     form = await page.form()
-    order = repo.get_order(session, order_id)
-    if order is None:
-        return page.message(404, "order_not_found")
     text = form.get("text", "").strip()
     if not text or len(text) > NOTE_MAX:
         error = "error_note_empty" if not text else "error_note_too_long"
-        return render_order(page, session, order, 422, error, text)
+        return await db.run(order_response, page, order_id, 422, note_error=error,
+                            note_text=text)
     # The event id comes with the form, so a resubmitted form is the same note, not a second.
     event_id = form.get("event_id", "")
     if not event_id.startswith("console-note-") or len(event_id) > 64:
@@ -86,11 +92,11 @@ async def add_note(order_id: str, page: PageDep, session: SessionDep,
     body = {"event_id": event_id, "type": "note", "occurred_at": datetime.now(UTC).isoformat(),
             "data": {"text": text}}
     try:
-        await submit_event(session, temporal, page.settings, order, body, actor=user.name,
+        await submit_event(db, temporal, page.settings, order_id, body, actor=user.name,
                            source=SOURCE)
     except ApiError as exc:
+        if exc.code == "order_not_found":
+            return page.message(404, "order_not_found")
         if exc.code != "event_id_reused":
             raise
-    except RPCError:
-        return page.message(503, "unavailable")
     return RedirectResponse(f"/console/orders/{quote(order_id)}#timeline", 303)

@@ -15,7 +15,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from api.deps import SessionDep
-from api.routers.kpis import table_download
+from api.downloads import table_download
 from console import charts
 from console import report_view as view
 from console.deps import PageDep

@@ -30,6 +30,7 @@ class Api:
     temporal: Client
     settings: Settings
     roles: dict[str, str] = field(default_factory=dict)
+    app: Any = None  # the FastAPI app, for tests that reach its state (engine, routes)
 
     def auth(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[role]}"}
@@ -93,7 +94,7 @@ async def api_stack(temporal: Client, db_url: str, task_queue: str, data_dir: Pa
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://waybill",
                                      timeout=60) as http:
-            api = Api(http=http, keys=keys, temporal=temporal, settings=settings)
+            api = Api(http=http, keys=keys, temporal=temporal, settings=settings, app=app)
             if worker:
                 async with running_worker(temporal, db_url, task_queue, settings):
                     yield api

@@ -5,6 +5,7 @@ initdb refuses to run as root, so as root the server runs as the `postgres` user
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -30,27 +31,50 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class PostgresServer:
+    """A throwaway server that a test can stop and start again (an outage on purpose)."""
+
+    def __init__(self, base: Path, port: int) -> None:
+        self.base, self.data, self.port = base, base / "data", port
+        self.url = f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
+        self._prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+    def _run(self, *args: str) -> None:
+        subprocess.run([*self._prefix, *args], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE)
+
+    def start(self) -> None:
+        opts = (f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-o", opts, "-l",
+                  str(self.base / "log"), "-w", "start")
+
+    def stop(self, mode: str = "immediate") -> None:
+        self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
+
+
+@contextmanager
+def postgres_server() -> Iterator[PostgresServer]:
+    """A fresh, started server; stopped and removed after, whatever state the test left."""
+    base = Path(tempfile.mkdtemp(prefix="waybill-pg-"))
+    server = PostgresServer(base, free_port())
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres", "postgres")
+    try:
+        server._run(_pg_bin("initdb"), "-D", str(server.data), "-U", "postgres",
+                    "--auth=trust", "-E", "UTF8", "--no-sync")
+        server.start()
+        try:
+            yield server
+        finally:
+            with contextlib.suppress(subprocess.CalledProcessError):
+                server.stop()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 @contextmanager
 def throwaway_postgres() -> Iterator[str]:
     """Yield a SQLAlchemy URL to a fresh server's `postgres` database; remove it all after."""
-    base = Path(tempfile.mkdtemp(prefix="waybill-pg-"))
-    data, port = base / "data", free_port()
-    as_root = os.geteuid() == 0
-    prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
-    if as_root:
-        shutil.chown(base, "postgres", "postgres")
-    run = lambda *args: subprocess.run([*prefix, *args], check=True,  # noqa: E731
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        run(_pg_bin("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-            "--no-sync")
-        opts = (f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        run(_pg_bin("pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"), "-w",
-            "start")
-        try:
-            yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
-        finally:
-            run(_pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
+    with postgres_server() as server:
+        yield server.url

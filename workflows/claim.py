@@ -159,7 +159,8 @@ class ClaimWorkflow:
         self._changed = True
         await self._escalations.sync()
         await self._project()
-        return ClaimEventResult(event_id=inp.event_id, step=self._s.step, state=self._s.state)
+        return ClaimEventResult(event_id=inp.event_id, step=self._s.step, state=self._s.state,
+                                body_hash=inp.body_hash, request_id=inp.request_id)
 
     @apply.validator
     def _validate(self, inp: ClaimEventInput) -> None:

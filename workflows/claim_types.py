@@ -155,6 +155,7 @@ class ClaimEventInput:
     source: str
     body_hash: str
     occurred_at: datetime | None = None
+    request_id: str | None = None  # the API request that sent it (see EventInput)
 
 
 @dataclass
@@ -162,6 +163,8 @@ class ClaimEventResult:
     event_id: str
     step: ClaimStep
     state: ClaimState
+    body_hash: str | None = None  # echoed from the input: tells racing requests apart
+    request_id: str | None = None
 
 
 @dataclass

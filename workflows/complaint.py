@@ -151,7 +151,8 @@ class ComplaintWorkflow:
         self._changed = True
         await self._escalations.sync()
         await self._project()
-        return ComplaintEventResult(event_id=inp.event_id, step=self._s.step)
+        return ComplaintEventResult(event_id=inp.event_id, step=self._s.step,
+                                    body_hash=inp.body_hash, request_id=inp.request_id)
 
     @apply_event.validator
     def _validate_event(self, inp: ComplaintEventInput) -> None:

@@ -115,12 +115,15 @@ class ComplaintEventInput:
     actor: str
     source: str
     body_hash: str
+    request_id: str | None = None  # the API request that sent it (see EventInput)
 
 
 @dataclass
 class ComplaintEventResult:
     event_id: str
     step: ComplaintStep
+    body_hash: str | None = None  # echoed from the input: tells racing requests apart
+    request_id: str | None = None
 
 
 @dataclass

@@ -173,7 +173,9 @@ class OrderWorkflow(OrderExceptions, OrderFollowUp):
         await self._sync_escalations()
         await self._start_children()
         await self._project()
-        return EventResult(event_id=inp.event_id, stage=self._s.stage)
+        # The echo only adds to the update's result (no command): histories replay unchanged.
+        return EventResult(event_id=inp.event_id, stage=self._s.stage, body_hash=inp.body_hash,
+                           request_id=inp.request_id)
 
     @workflow.update
     async def open_claim(self, inp: OpenClaimInput) -> str:

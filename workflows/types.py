@@ -223,12 +223,18 @@ class EventInput:
     actor: str
     source: str
     body_hash: str
+    # Which API request sent it (not part of the body): Temporal answers a concurrent update
+    # under the same id with the first one's outcome, and this tells the others it was not
+    # theirs (a duplicate, or event_id_reused when their body differs).
+    request_id: str | None = None
 
 
 @dataclass
 class EventResult:
     event_id: str
     stage: Stage
+    body_hash: str | None = None  # the body applied under event_id (echoed from the input)
+    request_id: str | None = None  # the request that applied it
 
 
 @dataclass

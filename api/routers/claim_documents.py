@@ -21,7 +21,6 @@ from api.deps import (
     ArchiveDep,
     Principal,
     Role,
-    SessionDep,
     SettingsDep,
     TemporalDep,
     require,
@@ -34,6 +33,7 @@ from api.documents import (
     serve,
     verified_headers,
 )
+from api.edge.units import DbDep
 from api.errors import ApiError
 from api.uploads import Upload, read_upload
 from workflows.claim_types import DocumentKind
@@ -69,9 +69,9 @@ def event_id_for(kind: str, sha256: str) -> str:
                                     "invalid_multipart"},
                503: {"description": "archive_unavailable"}})
 async def upload_document(claim_id: str, request: Request, response: Response, who: Actor,
-                          session: SessionDep, client: TemporalDep, settings: SettingsDep,
+                          db: DbDep, client: TemporalDep, settings: SettingsDep,
                           archive: ArchiveDep) -> ClaimDocumentUploaded:
-    row = load_claim(session, claim_id)
+    row = await db.run(load_claim, claim_id)
     upload = await read_upload(request, settings.receipt_max_bytes)
     kind = upload.fields.get("kind", "")
     if kind not in _KINDS:
@@ -81,22 +81,22 @@ async def upload_document(claim_id: str, request: Request, response: Response, w
     if row.state == "closed" and not _on_file(row.detail, kind, upload.sha256):
         raise ApiError(409, "invalid_transition", "the claim is closed", claim_id=claim_id,
                        current_step="closed", event_type="document_added")
-    await archive_and_record(session, archive, upload, who.name, log)
+    await archive_and_record(db, archive, upload, who.name, log)
     try:
-        accepted = await submit_claim_event(session, client, settings, row,
+        accepted = await submit_claim_event(db, client, settings, claim_id,
                                             _event_body(kind, upload), who)
         duplicate = accepted.duplicate
     except ApiError as exc:
         if exc.code != "event_id_reused":
             raise
         duplicate = True  # the same bytes and kind, sent before under another file name
-    session.expire_all()  # the claim's projection has been written since we read it
-    row = load_claim(session, claim_id)
+    row = await db.run(load_claim, claim_id)  # its projection was written since we read it
     doc = _on_file(row.detail, kind, upload.sha256)
     if doc is None:
         # Cannot happen while the claim projects before answering; retrying is safe.
         raise ApiError(503, "document_not_projected", "the document was accepted but the claim "
-                       "does not show it yet; send it again", claim_id=claim_id)
+                       "does not show it yet; send it again", claim_id=claim_id,
+                       headers={"Retry-After": "1"})
     if duplicate:
         response.status_code = 200
     return ClaimDocumentUploaded(**document_view(claim_id, doc).model_dump(), claim_id=claim_id,
@@ -109,9 +109,9 @@ async def upload_document(claim_id: str, request: Request, response: Response, w
                      "content": DOCUMENT_CONTENT},
                404: {"description": "claim_not_found, document_not_found"},
                500: {"description": "document_corrupt or document_missing"}})
-async def download_document(claim_id: str, sha256: str, _: Reader, session: SessionDep,
+async def download_document(claim_id: str, sha256: str, _: Reader, db: DbDep,
                             archive: ArchiveDep) -> Response:
-    row = load_claim(session, claim_id)
+    row = await db.run(load_claim, claim_id)
     doc = next((d for d in (row.detail or {}).get("documents") or []
                 if d["sha256"] == sha256), None)
     if doc is None:

@@ -18,6 +18,7 @@ from api.claim_schemas import (
 )
 from api.claim_views import claim_detail, claim_view
 from api.deps import ALL_ROLES, Principal, Role, SessionDep, SettingsDep, TemporalDep, require
+from api.edge.units import DbDep
 from api.pagination import decode_cursor, keyset_page
 from db import claims as repo
 from workflows.claim_types import ClaimCause, ClaimStep, Liability
@@ -38,9 +39,9 @@ Reader = Annotated[Principal, Depends(require(*ALL_ROLES))]
     responses={404: {"description": "order_not_found"},
                409: {"description": "invalid_transition: the order's stage takes no claim"}})
 async def open_order_claim(order_id: str, body: ClaimOpen, response: Response, who: Opener,
-                           session: SessionDep, client: TemporalDep,
+                           db: DbDep, client: TemporalDep,
                            settings: SettingsDep) -> ClaimOpened:
-    opened = await open_claim(session, client, settings, order_id, body.cause,
+    opened = await open_claim(db, client, settings, order_id, body.cause,
                               body.description, who, body.request_id)
     response.headers["Location"] = f"/v1/claims/{opened.claim_id}"
     return opened
@@ -87,11 +88,10 @@ def get_claim(claim_id: str, _: Reader, session: SessionDep) -> ClaimDetail:
                                     "event_id_reused"},
                422: {"description": "compensation_above_cap, override_reason_required, "
                                     "compensation_basis_required, currency_mismatch"}})
-async def post_claim_event(claim_id: str, who: Actor, session: SessionDep, client: TemporalDep,
+async def post_claim_event(claim_id: str, who: Actor, db: DbDep, client: TemporalDep,
                            settings: SettingsDep,
                            event: Annotated[ClaimEventIn,
                                             Body(openapi_examples=CLAIM_EVENT_EXAMPLES)]
                            ) -> ClaimEventAccepted:
-    row = load_claim(session, claim_id)
-    return await submit_claim_event(session, client, settings, row,
+    return await submit_claim_event(db, client, settings, claim_id,
                                      event.model_dump(mode="json"), who)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Response
 from sqlalchemy.exc import IntegrityError
@@ -32,9 +32,11 @@ from api.complaint_schemas import (
     Satisfaction,
 )
 from api.deps import ALL_ROLES, Principal, Role, SessionDep, SettingsDep, TemporalDep, require
+from api.edge.deadline import temporal_deadline
+from api.edge.units import Db, DbDep
 from api.errors import ApiError
 from api.event_idempotency import body_hash, execute_event_update, seen_before
-from api.order_events import load_order, workflow_input
+from api.orders.service import load_order, workflow_input
 from api.pagination import decode_cursor, keyset_page
 from api.schemas import TimelineEntryView
 from api.views import escalation_view
@@ -157,39 +159,50 @@ async def ensure_started(client: Client, settings: Settings, inp: ComplaintInput
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
 
 
+def _detail_of(session: Session, complaint_id: str) -> ComplaintDetail:
+    return _detail(session, load_complaint(session, complaint_id))
+
+
+def _record(session: Session, body: ComplaintCreate, complaint_id: str, digest: str,
+            who: Principal) -> ComplaintInput | None:
+    """Store a new complaint; None if the id is taken (the caller compares bodies)."""
+    if repo.get_complaint(session, complaint_id) is not None:
+        return None
+    inp = _new_input(session, body, complaint_id, who)
+    repo.add_complaint(session, initial_status(inp), digest, [opened_entry(inp)])
+    return inp
+
+
 @router.post("", status_code=201, response_model=ComplaintDetail,
              responses={200: {"description": "the same complaint was already opened with this "
                                              "id and body"},
                         404: {"description": "order_not_found"},
                         409: {"description": "complaint_exists: same id, different body"}})
 async def open_complaint(body: ComplaintCreate, response: Response, who: Opener,
-                         session: SessionDep, client: TemporalDep,
+                         db: DbDep, client: TemporalDep,
                          settings: SettingsDep) -> ComplaintDetail:
     digest = body_hash(body.model_dump(mode="json"))
     complaint_id = body.complaint_id or f"CP-{uuid.uuid4().hex[:12].upper()}"
-    row = repo.get_complaint(session, complaint_id)
-    if row is None:
-        inp = _new_input(session, body, complaint_id, who)
-        try:
-            repo.add_complaint(session, initial_status(inp), digest, [opened_entry(inp)])
-            # Commit before starting the workflow: no side effect may precede the commit.
-            session.commit()
-        except IntegrityError:
-            session.rollback()  # a concurrent request with the same id won
-            row = load_complaint(session, complaint_id)
-        else:
+    try:
+        # Committed before the workflow starts: no side effect may precede the commit.
+        inp = await db.run(_record, body, complaint_id, digest, who)
+    except IntegrityError:
+        inp = None  # a concurrent request with the same id won
+    if inp is not None:
+        async with temporal_deadline(settings):
             await ensure_started(client, settings, inp)
-            response.status_code = 201
-            return _detail(session, load_complaint(session, complaint_id))
+        response.status_code = 201
+        return await db.run(_detail_of, complaint_id)
+    row = await db.run(load_complaint, complaint_id)
     if row.create_hash != digest:
         raise ApiError(409, "complaint_exists",
                        f"complaint {complaint_id} exists with a different body",
                        complaint_id=complaint_id)
     if row.step != ComplaintStep.CLOSED.value:
-        await ensure_started(client, settings, stored_input(row))  # in case it never started
+        async with temporal_deadline(settings):  # in case it never started
+            await ensure_started(client, settings, stored_input(row))
     response.status_code = 200
-    session.expire_all()
-    return _detail(session, load_complaint(session, complaint_id))
+    return await db.run(_detail_of, complaint_id)
 
 
 @router.get("", response_model=ComplaintPage, description="Newest first.")
@@ -227,25 +240,34 @@ def get_complaint(complaint_id: str, _: Reader, session: SessionDep) -> Complain
                         409: {"description": "invalid_transition or event_id_reused"},
                         422: {"description": "invalid_promise, or the body is not valid"}})
 async def post_event(
-    complaint_id: str, who: Actor, session: SessionDep, client: TemporalDep,
+    complaint_id: str, who: Actor, db: DbDep, client: TemporalDep,
     settings: SettingsDep,
     event: Annotated[ComplaintEventIn, Body(openapi_examples=COMPLAINT_EVENT_EXAMPLES)],
 ) -> ComplaintEventAccepted:
-    row = load_complaint(session, complaint_id)
     body = event.model_dump(mode="json")
     digest = body_hash(body)
-    if seen_before(repo.find_event(session, complaint_id, event.event_id), digest,
-                   event.event_id):
-        return ComplaintEventAccepted(event_id=event.event_id, duplicate=True, step=row.step,
-                                      complaint=_detail(session, row))
+    row, known = await db.run(_complaint_and_event, complaint_id, event.event_id)
+    if seen_before(known, digest, event.event_id):
+        return await db.run(_accepted, complaint_id, event.event_id, True)
     inp = ComplaintEventInput(
         event_id=event.event_id, type=ComplaintEventType(event.type),
         occurred_at=event.occurred_at, data=body["data"], actor=who.name,
-        source=who.role.value, body_hash=digest)
-    duplicate = await _apply(session, client, settings, row, inp)
-    session.expire_all()
+        source=who.role.value, body_hash=digest, request_id=uuid.uuid4().hex)
+    async with temporal_deadline(settings):
+        duplicate = await _apply(db, client, settings, row, inp)
+    return await db.run(_accepted, complaint_id, event.event_id, duplicate)
+
+
+def _complaint_and_event(session: Session, complaint_id: str,
+                         event_id: str) -> tuple[ComplaintRow, Any]:
+    return load_complaint(session, complaint_id), repo.find_event(session, complaint_id,
+                                                                    event_id)
+
+
+def _accepted(session: Session, complaint_id: str, event_id: str,
+              duplicate: bool) -> ComplaintEventAccepted:
     row = load_complaint(session, complaint_id)
-    return ComplaintEventAccepted(event_id=event.event_id, duplicate=duplicate, step=row.step,
+    return ComplaintEventAccepted(event_id=event_id, duplicate=duplicate, step=row.step,
                                   complaint=_detail(session, row))
 
 
@@ -254,7 +276,7 @@ def _closed(row: ComplaintRow, inp: ComplaintEventInput) -> ApiError:
                     current_step=row.step, event_type=inp.type.value)
 
 
-async def _apply(session: Session, client: Client, settings: Settings, row: ComplaintRow,
+async def _apply(db: Db, client: Client, settings: Settings, row: ComplaintRow,
                  inp: ComplaintEventInput) -> bool:
     """Apply the event through the workflow's update; True if it had been applied before."""
     if row.step == ComplaintStep.CLOSED.value:
@@ -268,8 +290,7 @@ async def _apply(session: Session, client: Client, settings: Settings, row: Comp
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND or attempt == 2:
                 raise
-        session.expire_all()
-        row = load_complaint(session, row.id)
+        row = await db.run(load_complaint, row.id)
         if row.step == ComplaintStep.CLOSED.value:
             raise _closed(row, inp)  # the workflow ended between our read and the update
         # Stored but its workflow never started (Temporal was down): start it now.

@@ -16,8 +16,10 @@ from temporalio.client import Client
 
 from api import escalation_actions as actions
 from api.deps import Principal, Role, SessionDep, SettingsDep, TemporalDep, require
+from api.edge.units import Db, DbDep
 from api.schemas import EscalationPage, EscalationView
 from api.views import escalation_view
+from config import Settings
 from db import escalations as repo
 from db.models import EscalationRow
 from workflows.escalation import EscalationWorkflow
@@ -104,34 +106,34 @@ def get_escalation(escalation_id: str, _: Staff, session: SessionDep) -> Escalat
     return _detail(session, _load(session, escalation_id))
 
 
-async def _act(session: Session, client: Client, timeout: float, escalation_id: str,
+async def _act(db: Db, client: Client, settings: Settings, escalation_id: str,
                update: Any, arg: Any) -> EscalationDetail:
-    return _detail(session, await actions.act(session, client, timeout, escalation_id, update,
-                                              arg))
+    await actions.act(db, client, settings, escalation_id, update, arg)
+    return await db.run(lambda session: _detail(session, _load(session, escalation_id)))
 
 
 @router.post("/{escalation_id}/acknowledge", response_model=EscalationDetail)
 async def acknowledge(escalation_id: str, body: AcknowledgeBody, who: Actor,
-                      session: SessionDep, client: TemporalDep,
+                      db: DbDep, client: TemporalDep,
                       settings: SettingsDep) -> EscalationDetail:
-    return await _act(session, client, settings.update_timeout_seconds, escalation_id,
+    return await _act(db, client, settings, escalation_id,
                       EscalationWorkflow.acknowledge,
                       AcknowledgeInput(actor=who.name, comment=body.comment))
 
 
 @router.post("/{escalation_id}/resolve", response_model=EscalationDetail)
-async def resolve(escalation_id: str, body: ResolveBody, who: Actor, session: SessionDep,
+async def resolve(escalation_id: str, body: ResolveBody, who: Actor, db: DbDep,
                   client: TemporalDep, settings: SettingsDep) -> EscalationDetail:
-    return await _act(session, client, settings.update_timeout_seconds, escalation_id,
+    return await _act(db, client, settings, escalation_id,
                       EscalationWorkflow.resolve,
                       ResolveInput(actor=who.name, code=body.code, text=body.text,
                                    comment=body.comment))
 
 
 @router.post("/{escalation_id}/reassign", response_model=EscalationDetail)
-async def reassign(escalation_id: str, body: ReassignBody, who: Actor, session: SessionDep,
+async def reassign(escalation_id: str, body: ReassignBody, who: Actor, db: DbDep,
                    client: TemporalDep, settings: SettingsDep) -> EscalationDetail:
-    return await _act(session, client, settings.update_timeout_seconds, escalation_id,
+    return await _act(db, client, settings, escalation_id,
                       EscalationWorkflow.reassign,
                       ReassignInput(actor=who.name, assignee=body.assignee,
                                     comment=body.comment))
@@ -140,9 +142,9 @@ async def reassign(escalation_id: str, body: ReassignBody, who: Actor, session: 
 @router.post("/{escalation_id}/snooze", response_model=EscalationDetail,
              description="Hold the ladder until `until`, at most the policy's `snooze_max` "
                          "from now; the level's clock restarts when the snooze ends.")
-async def snooze(escalation_id: str, body: SnoozeBody, who: Actor, session: SessionDep,
+async def snooze(escalation_id: str, body: SnoozeBody, who: Actor, db: DbDep,
                  client: TemporalDep, settings: SettingsDep) -> EscalationDetail:
     until = body.until.astimezone(UTC)
-    return await _act(session, client, settings.update_timeout_seconds, escalation_id,
+    return await _act(db, client, settings, escalation_id,
                       EscalationWorkflow.snooze,
                       SnoozeInput(actor=who.name, until=until, comment=body.comment))

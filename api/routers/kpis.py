@@ -12,9 +12,10 @@ from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import Principal, Role, SessionDep, SettingsDep, require
+from api.downloads import table_download
 from api.errors import ApiError
 from kpis import GROUP_KEYS, KpiQuery, PeriodError, compute_kpis, follow_up_monthly
-from kpis.export import CSV_TYPE, XLSX_TYPE, follow_up_table, kpi_table, to_csv, to_xlsx
+from kpis.export import CSV_TYPE, XLSX_TYPE, follow_up_table, kpi_table
 from kpis.periods import range_bounds, zone
 
 log = logging.getLogger("waybill.api.kpis")
@@ -63,16 +64,6 @@ def negotiate(fmt: str | None, accept: str | None) -> str:
             return by_type[media]
     raise ApiError(406, "not_acceptable", "none of the accepted types is served",
                    supported=list(FORMATS.values()))
-
-
-def table_download(columns: list[str], rows: list[dict[str, Any]], fmt: str, name: str,
-                   sheet: str, headers: dict[str, str]) -> Response:
-    """A table as the file `name.fmt` (csv or xlsx): the API's and the console's downloads."""
-    headers = {**headers, "Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
-    if fmt == "csv":
-        return Response(to_csv(columns, rows), media_type=f"{CSV_TYPE}; charset=utf-8",
-                        headers=headers)
-    return Response(to_xlsx(columns, rows, sheet), media_type=XLSX_TYPE, headers=headers)
 
 
 def _render(body: dict[str, Any], fmt: str, table: Any, name: str, sheet: str) -> Response:

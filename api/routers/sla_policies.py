@@ -71,7 +71,7 @@ def list_policies(_: Admin, session: SessionDep) -> PolicyList:
 
 @router.get("/{name}", response_model=PolicyDetail)
 def get_policy(name: PolicyName, _: Admin, session: SessionDep,
-               version: int | None = Query(default=None, ge=1)) -> PolicyDetail:
+               version: int | None = Query(default=None, ge=1, le=2**31 - 1)) -> PolicyDetail:
     row = repo.latest(session, name) if version is None else repo.get_version(session, name,
                                                                               version)
     if row is None:

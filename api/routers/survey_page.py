@@ -23,8 +23,9 @@ from starlette.exceptions import HTTPException
 from temporalio.service import RPCError
 
 from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.edge.units import DbDep
 from api.errors import ApiError
-from api.order_events import submit_event
+from api.orders.service import submit_event
 from api.survey_form import (
     MAX_SUGGESTIONS,
     SCORE_NAMES,
@@ -165,10 +166,10 @@ def survey_page(token: str, session: SessionDep, links: LinksDep,
 
 
 @router.post("/{token}", response_class=HTMLResponse)
-async def answer_survey(token: str, request: Request, session: SessionDep, links: LinksDep,
+async def answer_survey(token: str, request: Request, db: DbDep, links: LinksDep,
                         temporal: TemporalDep, settings: SettingsDep,
                         lang: str | None = None) -> HTMLResponse:
-    locale, order = _open_survey(session, links, token, lang, posting=True)
+    locale, order = await db.run(_open_survey, links, token, lang, posting=True)
     if isinstance(order, HTMLResponse):
         return order
     form = await _read_form(request)
@@ -181,27 +182,32 @@ async def answer_survey(token: str, request: Request, session: SessionDep, links
     body = {"event_id": f"survey-web-{order.order_id}", "type": "survey_response",
             "occurred_at": datetime.now(UTC).isoformat(), "data": answers.data}
     try:
-        result = await submit_event(session, temporal, settings, order, body,
+        result = await submit_event(db, temporal, settings, order.order_id, body,
                                     actor=f"customer:{order.customer_id}", source=SOURCE)
     except ApiError as exc:
+        if exc.code == "temporal_unavailable":
+            return _unavailable(locale, order.order_id, exc.code)
         if exc.code not in _RACED:
             raise
-        session.expire_all()
-        fresh = repo.get_order(session, order.order_id)
+        fresh = await db.run(repo.get_order, order.order_id)
         answered = exc.code == "event_id_reused" or (
             fresh is not None and survey_state(fresh, datetime.now(UTC)) == SurveyState.ANSWERED)
         return _closed_page(locale, SurveyState.ANSWERED if answered else SurveyState.CLOSED,
                             order.order_id, posting=True)
     except RPCError as exc:
-        log.error("survey answer not recorded: temporal unavailable",
-                  extra={"order_id": order.order_id, "status": exc.status.name})
-        page = _message(locale, 503, "unavailable", order.order_id)
-        page.headers["Retry-After"] = "30"
-        return page
+        return _unavailable(locale, order.order_id, exc.status.name)
     if result.duplicate:
         return _closed_page(locale, SurveyState.ANSWERED, order.order_id, posting=True)
     log.info("survey answered through its link", extra={"order_id": order.order_id})
     return _message(locale, 200, "thanks", order.order_id)
+
+
+def _unavailable(locale: str, order_id: str, status: str) -> HTMLResponse:
+    log.error("survey answer not recorded: temporal unavailable",
+              extra={"order_id": order_id, "status": status})
+    page = _message(locale, 503, "unavailable", order_id)
+    page.headers["Retry-After"] = "30"
+    return page
 
 
 async def _read_form(request: Request) -> dict[str, list[Any]] | int:

@@ -1,0 +1,19 @@
+"""A table as a downloaded CSV or XLSX file: the API's KPI exports and the console's alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.responses import Response
+
+from kpis.export import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
+
+
+def table_download(columns: list[str], rows: list[dict[str, Any]], fmt: str, name: str,
+                   sheet: str, headers: dict[str, str]) -> Response:
+    """A table as the file `name.fmt` (csv or xlsx)."""
+    headers = {**headers, "Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
+    if fmt == "csv":
+        return Response(to_csv(columns, rows), media_type=f"{CSV_TYPE}; charset=utf-8",
+                        headers=headers)
+    return Response(to_xlsx(columns, rows, sheet), media_type=XLSX_TYPE, headers=headers)

@@ -1,0 +1,1 @@
+"""Orders: what the API and the console both do to an order (service.py)."""

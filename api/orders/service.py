@@ -1,0 +1,240 @@
+"""What the API and the console do to an order: create it, post an event, read it.
+
+Every operation follows the edge's rule (api/edge/): database work in short units of work off
+the event loop (`Db.run`), the connection released, then Temporal under one deadline, then a
+fresh unit to read back. A closed or cancelled order takes notes only, written straight to its
+timeline; an order that closes while an event is on its way is treated as closed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from temporalio.client import Client
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import Principal
+from api.edge.deadline import temporal_deadline
+from api.edge.units import Db
+from api.errors import ApiError
+from api.event_idempotency import body_hash, execute_event_update, seen_before
+from api.schemas import EventAccepted, OrderCreate, OrderView
+from api.views import order_view, workflow_id
+from config import Settings
+from db import escalations as escalation_repo
+from db import orders as repo
+from db import policies as policy_repo
+from db.models import Order
+from policies import from_snapshot, policy_name_for, snapshot
+from workflows import search
+from workflows.order import OrderWorkflow, created_entry
+from workflows.types import (
+    TERMINAL_STAGES,
+    Customer,
+    EventInput,
+    EventType,
+    Line,
+    OrderInput,
+    SlaPolicy,
+    Stage,
+    Tier,
+    TimelineEntry,
+)
+
+# Rejections raised by the workflow's update validator, by their ApplicationError type.
+REJECTIONS = {"invalid_transition": 409, "event_id_reused": 409, "unknown_sku": 422,
+              "invalid_promise": 422, "invalid_quantity": 422, "decision_not_pending": 409,
+              "decision_pending": 409, "receipt_unchanged": 409}
+
+
+# -- reading --------------------------------------------------------------------------------
+
+def load_order(session: Session, order_id: str) -> Order:
+    row = repo.get_order(session, order_id)
+    if row is None:
+        raise ApiError(404, "order_not_found", f"order {order_id} does not exist",
+                       order_id=order_id)
+    return row
+
+
+def view_of(session: Session, order_id: str) -> OrderView:
+    row = load_order(session, order_id)
+    return order_view(row, escalation_repo.open_escalations(session, [order_id])
+                      .get(order_id, []))
+
+
+def workflow_input(row: Order) -> OrderInput:
+    customer = row.customer
+    return OrderInput(
+        order_id=row.order_id,
+        customer=Customer(id=customer["id"], name=customer["name"], tier=Tier(customer["tier"]),
+                          phone=customer.get("phone"), email=customer.get("email"),
+                          language=customer.get("language", "zh-CN"),
+                          key_account_manager=customer.get("key_account_manager")),
+        lines=[Line(sku=line["sku"], qty=line["ordered"]) for line in row.lines],
+        destination=row.destination,
+        promised_ship_by=row.promised_ship_by,
+        promised_delivery_by=row.promised_delivery_by,
+        policy=from_snapshot(row.sla_policy_snapshot),
+        received_at=row.received_at,
+        recorded_at=row.created_at,
+        actor=row.created_by,
+        source=row.created_by_role,
+    )
+
+
+# -- creating -------------------------------------------------------------------------------
+
+def _policy_for(session: Session, requested: str | None, tier: Tier) -> SlaPolicy:
+    """The newest version of the policy asked for, else of the tier's, else of `standard`."""
+    for name in policy_name_for(requested, tier):
+        row = policy_repo.latest(session, name)
+        if row is not None:
+            return policy_repo.as_policy(row)
+    raise ApiError(422, "unknown_policy", f"no SLA policy named {requested!r}",
+                   sla_policy=requested,
+                   known=[r.name for r in policy_repo.all_latest(session)])
+
+
+def _record(session: Session, body: OrderCreate, digest: str, who: Principal) -> Order | None:
+    """Store a new order with its first timeline entry; None if the id is taken."""
+    if repo.get_order(session, body.order_id) is not None:
+        return None
+    policy = _policy_for(session, body.sla_policy, body.customer.tier)
+    now = datetime.now(UTC)
+    row = Order(
+        order_id=body.order_id, customer_id=body.customer.id,
+        customer_tier=body.customer.tier.value, customer=body.customer.model_dump(mode="json"),
+        lines=[{"sku": line.sku, "ordered": line.qty} for line in body.lines],
+        destination=body.destination.model_dump(mode="json", exclude_none=True),
+        promised_ship_by=body.promised_ship_by,
+        promised_delivery_by=body.promised_delivery_by, sla_policy=policy.name,
+        sla_policy_version=policy.version, sla_policy_snapshot=snapshot(policy),
+        stage=Stage.RECEIVED.value, received_at=body.received_at or now, breached=False,
+        detail={}, create_hash=digest, created_by=who.name, created_by_role=who.role.value,
+        created_at=now, updated_at=now, projection_seq=0)
+    repo.add_order(session, row)
+    repo.add_timeline_entries(session, row.order_id, [created_entry(workflow_input(row))])
+    return row
+
+
+async def create(db: Db, client: Client, settings: Settings, body: OrderCreate,
+                 who: Principal) -> tuple[OrderView, bool]:
+    """Record the order, then start its workflow; (view, created). The same body twice is the
+    same order (its workflow started if the first try could not); another body under the id
+    is `order_exists`, even when both arrive at once (the insert decides)."""
+    digest = body_hash(body.model_dump(mode="json"))
+    try:
+        # Committed before the workflow starts: no side effect may precede the commit.
+        row = await db.run(_record, body, digest, who)
+    except IntegrityError:
+        row = None  # a concurrent create of the same id won the insert
+    created = row is not None
+    if row is None:
+        row = await db.run(load_order, body.order_id)
+        if row.create_hash != digest:
+            raise ApiError(409, "order_exists",
+                           f"order {body.order_id} exists with a different body",
+                           order_id=body.order_id)
+    async with temporal_deadline(settings):
+        await ensure_started(client, settings, row)
+    return await db.run(view_of, body.order_id), created
+
+
+async def ensure_started(client: Client, settings: Settings, row: Order) -> None:
+    """Start the order's workflow; one already started for this order is the same order."""
+    inp = workflow_input(row)
+    with contextlib.suppress(WorkflowAlreadyStartedError):
+        await client.start_workflow(
+            OrderWorkflow.run, inp, id=workflow_id(row.order_id), task_queue=settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes([
+                SearchAttributePair(search.STAGE, Stage.RECEIVED.value),
+                SearchAttributePair(search.CUSTOMER_ID, inp.customer.id),
+                SearchAttributePair(search.CUSTOMER_TIER, inp.customer.tier.value),
+                SearchAttributePair(search.SLA_BREACHED, False),
+            ]))
+
+
+# -- events ---------------------------------------------------------------------------------
+
+def order_and_event(session: Session, order_id: str, event_id: str) -> tuple[Order, Any]:
+    return load_order(session, order_id), repo.find_event(session, order_id, event_id)
+
+
+async def submit_event(db: Db, client: Client, settings: Settings, order_id: str,
+                       body: dict[str, Any], actor: str, source: str) -> EventAccepted:
+    """Apply one event to an order.
+
+    `body` is the event as JSON ({event_id, type, occurred_at, data}); its hash makes a repeat
+    of the same event id a duplicate, and a different body under that id a 409. `actor` and
+    `source` say who posted it (a key's name and role, or e.g. a customer through a survey link).
+    """
+    digest = body_hash(body)
+    event_id = body["event_id"]
+    row, known = await db.run(order_and_event, order_id, event_id)
+    if seen_before(known, digest, event_id):
+        return EventAccepted(duplicate=True, stage=row.stage)
+    inp = EventInput(event_id=event_id, type=EventType(body["type"]),
+                     occurred_at=datetime.fromisoformat(body["occurred_at"]).astimezone(UTC),
+                     data=body["data"], actor=actor, source=source, body_hash=digest,
+                     request_id=uuid.uuid4().hex)
+    if Stage(row.stage) in TERMINAL_STAGES:
+        return await db.run(_after_close, order_id, inp)
+    async with temporal_deadline(settings):
+        try:
+            return await _apply(client, settings, row, inp)
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+        except ApiError as exc:
+            if not _closed_meanwhile(exc):
+                raise
+            # The order closed between our read and the update; its workflow, still finishing,
+            # takes nothing more: a note goes straight to the timeline, as for a closed order.
+            return await db.run(_after_close, order_id, inp)
+        row = await db.run(load_order, order_id)
+        if Stage(row.stage) in TERMINAL_STAGES:
+            # The workflow ended between our read and the update (a race with cancel or close).
+            return await db.run(_after_close, order_id, inp)
+        # The order was stored but its workflow never started (Temporal was down): start it now.
+        await ensure_started(client, settings, row)
+        return await _apply(client, settings, row, inp)
+
+
+def _closed_meanwhile(exc: ApiError) -> bool:
+    """The running workflow refused because its order has just closed or been cancelled."""
+    return (exc.code == "invalid_transition"
+            and exc.details.get("current_stage") in {s.value for s in TERMINAL_STAGES})
+
+
+async def _apply(client: Client, settings: Settings, row: Order,
+                 inp: EventInput) -> EventAccepted:
+    handle = client.get_workflow_handle(workflow_id(row.order_id))
+    duplicate, result = await execute_event_update(handle, OrderWorkflow.apply_event, inp,
+                                                   settings, REJECTIONS)
+    if duplicate:
+        return EventAccepted(duplicate=True, stage=result.stage.value if result else row.stage)
+    return EventAccepted(duplicate=False, stage=result.stage.value)
+
+
+def _after_close(session: Session, order_id: str, inp: EventInput) -> EventAccepted:
+    row = load_order(session, order_id)
+    known = repo.find_event(session, order_id, inp.event_id)
+    if seen_before(known, inp.body_hash, inp.event_id):
+        return EventAccepted(duplicate=True, stage=row.stage)
+    if inp.type != EventType.NOTE:
+        raise ApiError(409, "invalid_transition", f"{inp.type} is not allowed in stage {row.stage}",
+                       current_stage=row.stage, event_type=inp.type.value)
+    now = datetime.now(UTC)
+    repo.add_timeline_entries(session, order_id, [TimelineEntry(
+        event_id=inp.event_id, type=inp.type.value, occurred_at=inp.occurred_at, recorded_at=now,
+        actor=inp.actor, source=inp.source, data=inp.data, body_hash=inp.body_hash)])
+    return EventAccepted(duplicate=False, stage=row.stage)
