@@ -25,7 +25,7 @@ from api.edge.deadline import temporal_deadline
 from api.edge.units import Db
 from api.errors import ApiError
 from api.event_idempotency import body_hash, execute_event_update, seen_before
-from api.orders.service import ensure_started, load_order, workflow_input
+from api.orders.service import Ended, load_order, on_running_order, workflow_input
 from api.rejections import as_api_error
 from api.views import workflow_id
 from config import Settings
@@ -41,7 +41,7 @@ from workflows.claim_types import (
     OpenClaimInput,
     claim_workflow_id,
 )
-from workflows.types import TERMINAL_STAGES, LineState, Stage
+from workflows.types import LineState, Stage
 
 # Rejections by the claim's update validator (and the order's open_claim), by type.
 REJECTIONS = {"invalid_transition": 409, "event_id_reused": 409, "invalid_event": 422,
@@ -65,33 +65,14 @@ async def open_claim(db: Db, client: Client, settings: Settings, order_id: str,
                      request_id: str | None = None) -> ClaimOpened:
     row = await db.run(load_order, order_id)
     async with temporal_deadline(settings):
-        stage = Stage(row.stage)
-        if stage not in TERMINAL_STAGES:
-            try:
-                return await _through_order(client, settings, row, cause, description, who,
-                                            request_id)
-            except RPCError as exc:
-                if exc.status != RPCStatusCode.NOT_FOUND:
-                    raise
-            except ApiError as exc:
-                if not _closed_meanwhile(exc):
-                    raise
-                # The order closed between our read and the update: its workflow, still
-                # finishing, opens no claim; the claim starts on its own, as for a closed order.
-                stage = Stage(exc.details["current_stage"])
-            row = await db.run(load_order, order_id)
-            if stage not in TERMINAL_STAGES and Stage(row.stage) not in TERMINAL_STAGES:
-                # The order was stored but its workflow never started (Temporal was down).
-                await ensure_started(client, settings, row)
-                return await _through_order(client, settings, row, cause, description, who,
-                                            request_id)
-            stage = max(stage, Stage(row.stage), key=lambda s: s in TERMINAL_STAGES)
-        return await _directly(db, client, settings, row, stage, cause, description, who)
-
-
-def _closed_meanwhile(exc: ApiError) -> bool:
-    return (exc.code == "invalid_transition"
-            and exc.details.get("current_stage") in {s.value for s in TERMINAL_STAGES})
+        outcome = await on_running_order(
+            db, client, settings, row,
+            lambda now: _through_order(client, settings, now, cause, description, who,
+                                       request_id))
+        if isinstance(outcome, Ended):  # the claim starts on its own, as for a closed order
+            return await _directly(db, client, settings, outcome.row, outcome.stage, cause,
+                                   description, who)
+    return outcome
 
 
 async def _through_order(client: Client, settings: Settings, row: Order, cause: ClaimCause,

@@ -181,7 +181,7 @@ async def test_a_stopped_database_is_a_503_everywhere_until_it_is_back(
             order_id = order["order_id"]
             assert (await api.create(order)).status_code == 201
             assert (await sign_in(api.http, api.keys["operator"], "en")).status_code == 303
-            pg.stop()
+            pg.stop("fast")  # a clean stop: this server runs without fsync
             try:
                 for response in (await api.get(f"/v1/orders/{order_id}"),
                                  await api.get("/v1/orders"),

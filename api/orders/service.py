@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -48,6 +50,8 @@ from workflows.types import (
     TimelineEntry,
 )
 
+T = TypeVar("T")
+
 # Rejections raised by the workflow's update validator, by their ApplicationError type.
 REJECTIONS = {"invalid_transition": 409, "event_id_reused": 409, "unknown_sku": 422,
               "invalid_promise": 422, "invalid_quantity": 422, "decision_not_pending": 409,
@@ -70,14 +74,18 @@ def view_of(session: Session, order_id: str) -> OrderView:
                       .get(order_id, []))
 
 
+def customer_of(stored: dict[str, Any]) -> Customer:
+    """The workflow's Customer from its stored JSON (an order's or a complaint's)."""
+    return Customer(id=stored["id"], name=stored["name"], tier=Tier(stored["tier"]),
+                    phone=stored.get("phone"), email=stored.get("email"),
+                    language=stored.get("language", "zh-CN"),
+                    key_account_manager=stored.get("key_account_manager"))
+
+
 def workflow_input(row: Order) -> OrderInput:
-    customer = row.customer
     return OrderInput(
         order_id=row.order_id,
-        customer=Customer(id=customer["id"], name=customer["name"], tier=Tier(customer["tier"]),
-                          phone=customer.get("phone"), email=customer.get("email"),
-                          language=customer.get("language", "zh-CN"),
-                          key_account_manager=customer.get("key_account_manager")),
+        customer=customer_of(row.customer),
         lines=[Line(sku=line["sku"], qty=line["ordered"]) for line in row.lines],
         destination=row.destination,
         promised_ship_by=row.promised_ship_by,
@@ -186,30 +194,51 @@ async def submit_event(db: Db, client: Client, settings: Settings, order_id: str
                      occurred_at=datetime.fromisoformat(body["occurred_at"]).astimezone(UTC),
                      data=body["data"], actor=actor, source=source, body_hash=digest,
                      request_id=uuid.uuid4().hex)
-    if Stage(row.stage) in TERMINAL_STAGES:
-        return await db.run(_after_close, order_id, inp)
     async with temporal_deadline(settings):
+        outcome = await on_running_order(db, client, settings, row,
+                                         lambda now: _apply(client, settings, now, inp))
+    if isinstance(outcome, Ended):
+        return await db.run(_after_close, order_id, inp)
+    return outcome
+
+
+@dataclass(frozen=True)
+class Ended:
+    """The order has ended (closed or cancelled), maybe while a request was on its way."""
+
+    row: Order
+    stage: Stage
+
+
+async def on_running_order(db: Db, client: Client, settings: Settings, row: Order,
+                           call: Callable[[Order], Awaitable[T]]) -> T | Ended:
+    """`call(row)` on the order's running workflow, or `Ended` for the caller's closed-order way.
+
+    The order may end between our read and the update: its workflow, still finishing, refuses
+    with its terminal stage (or is gone), and that is the same as arriving after the close, not
+    a conflict. An order stored while Temporal was down has its workflow started first.
+    """
+    stage = Stage(row.stage)
+    if stage not in TERMINAL_STAGES:
         try:
-            return await _apply(client, settings, row, inp)
+            return await call(row)
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise
         except ApiError as exc:
-            if not _closed_meanwhile(exc):
+            if not closed_meanwhile(exc):
                 raise
-            # The order closed between our read and the update; its workflow, still finishing,
-            # takes nothing more: a note goes straight to the timeline, as for a closed order.
-            return await db.run(_after_close, order_id, inp)
-        row = await db.run(load_order, order_id)
-        if Stage(row.stage) in TERMINAL_STAGES:
-            # The workflow ended between our read and the update (a race with cancel or close).
-            return await db.run(_after_close, order_id, inp)
-        # The order was stored but its workflow never started (Temporal was down): start it now.
-        await ensure_started(client, settings, row)
-        return await _apply(client, settings, row, inp)
+            stage = Stage(exc.details["current_stage"])
+        if stage not in TERMINAL_STAGES:
+            row = await db.run(load_order, row.order_id)
+            stage = Stage(row.stage)
+            if stage not in TERMINAL_STAGES:
+                await ensure_started(client, settings, row)
+                return await call(row)
+    return Ended(row, stage)
 
 
-def _closed_meanwhile(exc: ApiError) -> bool:
+def closed_meanwhile(exc: ApiError) -> bool:
     """The running workflow refused because its order has just closed or been cancelled."""
     return (exc.code == "invalid_transition"
             and exc.details.get("current_stage") in {s.value for s in TERMINAL_STAGES})

@@ -36,7 +36,7 @@ from api.edge.deadline import temporal_deadline
 from api.edge.units import Db, DbDep
 from api.errors import ApiError
 from api.event_idempotency import body_hash, execute_event_update, seen_before
-from api.orders.service import load_order, workflow_input
+from api.orders.service import customer_of, load_order, workflow_input
 from api.pagination import decode_cursor, keyset_page
 from api.schemas import TimelineEntryView
 from api.views import escalation_view
@@ -137,13 +137,8 @@ def _new_input(session: Session, body: ComplaintCreate, complaint_id: str,
 
 def stored_input(row: ComplaintRow) -> ComplaintInput:
     """The workflow input of a stored complaint (to start a workflow that never started)."""
-    c = row.customer
     return ComplaintInput(
-        complaint_id=row.id,
-        customer=Customer(id=c["id"], name=c["name"], tier=Tier(c["tier"]),
-                          phone=c.get("phone"), email=c.get("email"),
-                          language=c.get("language", "zh-CN"),
-                          key_account_manager=c.get("key_account_manager")),
+        complaint_id=row.id, customer=customer_of(row.customer),
         order_id=row.order_id, origin=row.origin, category=row.category,
         description=row.description, opened_at=row.opened_at, actor=row.created_by,
         source=row.created_by_role, policy=from_snapshot(row.sla_policy_snapshot),
