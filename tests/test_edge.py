@@ -18,6 +18,8 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from api.errors import ApiError
+from api.orders.service import Ended, load_order, on_running_order
 from db.engine import make_engine, session_factory, transaction
 from db.migrate import upgrade
 from db.orders import timeline
@@ -25,6 +27,7 @@ from tests.api_harness import Api, api_stack, order_body
 from tests.conftest import running_worker
 from tests.pg import postgres_server
 from tests.test_console import sign_in
+from workflows.types import Stage
 
 
 def _envelope(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
@@ -204,3 +207,28 @@ async def test_a_stopped_database_is_a_503_everywhere_until_it_is_back(
                 pg.start()
             assert (await api.get(f"/v1/orders/{order_id}")).status_code == 200
             assert (await api.http.get("/readyz")).status_code == 200
+
+
+async def test_an_order_closing_while_a_request_is_on_its_way_is_treated_as_closed(
+        dev_env: WorkflowEnvironment, sqlite_url: str, task_queue: str, tmp_path: Path) -> None:
+    """The workflow refuses with its terminal stage (it closed after our read, and is still
+    finishing): that is the closed-order way for the caller, never a 409 for the race."""
+    async with api_stack(dev_env.client, sqlite_url, task_queue, tmp_path,
+                         worker=False) as api:
+        order = order_body()
+        assert (await api.create(order)).status_code == 201
+        db = api.app.state.db
+        row = await db.run(load_order, order["order_id"])
+
+        async def refused_as_closed(_: Any) -> None:
+            raise ApiError(409, "invalid_transition", "closed", current_stage="closed")
+
+        outcome = await on_running_order(db, api.temporal, api.settings, row,
+                                          refused_as_closed)
+        assert isinstance(outcome, Ended) and outcome.stage == Stage.CLOSED
+
+        async def refused_otherwise(_: Any) -> None:
+            raise ApiError(409, "invalid_transition", "not now", current_stage="received")
+
+        with pytest.raises(ApiError):
+            await on_running_order(db, api.temporal, api.settings, row, refused_otherwise)
