@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import shutil
@@ -38,6 +39,53 @@ def _temporal_binary() -> str:
     return found
 
 
+# What each child is called in the one line `waybill dev` says when it stops unexpectedly.
+LABELS = {"temporal": "the Temporal dev server", "worker": "the worker", "api": "the API"}
+
+
+def _port_free(host: str, port: int) -> bool:
+    """True if `port` can be bound on `host` now. Binding, not connecting, is the test: a port
+    held by a socket that does not accept (or accepts elsewhere) is just as unusable."""
+    with socket.socket() as s:
+        # As uvicorn and Temporal bind: a port still in TIME_WAIT from our last run is free.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _wanted_ports(settings: Settings) -> list[tuple[str, str, int, str]]:
+    """(what, host, port, what to do if it is taken) for every port a child will listen on."""
+    wanted = []
+    if settings.temporal_address is None:
+        wanted += [("Temporal port", "127.0.0.1", settings.temporal_port,
+                    "set WAYBILL_TEMPORAL_PORT, or WAYBILL_TEMPORAL_ADDRESS to use the Temporal "
+                    "listening there"),
+                   ("Temporal UI port", "127.0.0.1", settings.temporal_ui_port,
+                    "set WAYBILL_TEMPORAL_UI_PORT")]
+    wanted.append(("API port", settings.api_host, settings.api_port, "set WAYBILL_API_PORT"))
+    return wanted
+
+
+def check_ports(settings: Settings) -> str | None:
+    """The first port problem as one line for the user, or None. Checked before any child
+    starts, so a busy port stops `waybill dev` before it has anything to clean up."""
+    seen: dict[int, str] = {}
+    for what, host, port, fix in _wanted_ports(settings):
+        if port in seen:
+            return f"the {seen[port]} and the {what} are both {port}: {fix}"
+        seen[port] = what
+        if not _port_free(host, port):
+            return f"{what} {port} is taken: {fix}"
+    return None
+
+
+def _exit_reason(code: int) -> str:
+    return f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+
+
 def _port_open(host: str, port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.5)
@@ -50,9 +98,6 @@ def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 def _start_temporal(settings: Settings) -> subprocess.Popen[bytes]:
-    if _port_open("127.0.0.1", settings.temporal_port):
-        raise RuntimeError(f"port {settings.temporal_port} is taken; set WAYBILL_TEMPORAL_PORT, "
-                           "or WAYBILL_TEMPORAL_ADDRESS to use that Temporal")
     args = [_temporal_binary(), "server", "start-dev",
             "--db-filename", str((settings.data_dir / "temporal.db").resolve()),
             "--ip", "127.0.0.1", "--port", str(settings.temporal_port),
@@ -64,8 +109,11 @@ def _start_temporal(settings: Settings) -> subprocess.Popen[bytes]:
     proc = _spawn(args, dict(os.environ))
     deadline = time.monotonic() + 60
     while not _port_open("127.0.0.1", settings.temporal_port):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("the Temporal dev server did not start")
+        if proc.poll() is not None:
+            raise RuntimeError(f"the Temporal dev server {_exit_reason(proc.returncode)} while "
+                               "starting (its log is above)")
+        if time.monotonic() > deadline:
+            raise RuntimeError("the Temporal dev server did not start within 60 s")
         time.sleep(0.2)
     return proc
 
@@ -88,15 +136,21 @@ def _stop(procs: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
     """Stop in reverse start order: demo traffic, API, worker, then Temporal."""
     for _, proc in reversed(procs):
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
+            _signal_group(proc, signal.SIGTERM)
     deadline = time.monotonic() + STOP_GRACE_SECONDS
     for name, proc in reversed(procs):
         try:
             proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
-            log.warning("killing process that did not stop", extra={"process": name})
-            os.killpg(proc.pid, signal.SIGKILL)
+            log.warning("killing a child that did not stop", extra={"child": name})
+            _signal_group(proc, signal.SIGKILL)
             proc.wait()
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    # The child may end between our check and the signal: then there is nothing to stop.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, sig)
 
 
 def run(settings: Settings) -> int:
@@ -106,6 +160,10 @@ def run(settings: Settings) -> int:
     except PolicyError as exc:
         typer.echo(f"waybill: bad SLA policy file: {exc}", err=True)
         return 2
+    problem = check_ports(settings)
+    if problem is not None:
+        typer.echo(f"waybill: {problem}", err=True)
+        return 1
     upgrade(settings.db_url)
     demo_key = None
     if settings.demo:
@@ -150,8 +208,10 @@ def run(settings: Settings) -> int:
                             extra={"code": proc.returncode})
                     procs.remove((name, proc))
                     continue
-                log.error("process exited; stopping everything",
-                          extra={"process": name, "code": proc.returncode})
+                # One line, on stderr like the children's logs above it; the rest is stopped in
+                # `finally`, so the user is left with no half-running stack.
+                typer.echo(f"waybill: {LABELS.get(name, name)} {_exit_reason(proc.returncode)}; "
+                           "stopped everything else (its log is above)", err=True)
                 return 1
             time.sleep(0.3)
         return 0
