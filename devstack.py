@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 import httpx
 import typer
@@ -92,12 +93,17 @@ def _port_open(host: str, port: int) -> bool:
         return s.connect_ex((host, port)) == 0
 
 
-def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+def spawn(args: list[str], env: dict[str, str],
+          output: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
+    """Start a child; `output` (stdout and stderr) defaults to ours."""
     # A session of its own, so Ctrl-C reaches only us and we stop the children in order.
-    return subprocess.Popen(args, env=env, start_new_session=True)
+    return subprocess.Popen(args, env=env, start_new_session=True, stdout=output,
+                            stderr=output)
 
 
-def _start_temporal(settings: Settings) -> subprocess.Popen[bytes]:
+def start_temporal(settings: Settings,
+                   output: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
+    """The Temporal dev server on a file database in DATA_DIR, once it accepts connections."""
     args = [_temporal_binary(), "server", "start-dev",
             "--db-filename", str((settings.data_dir / "temporal.db").resolve()),
             "--ip", "127.0.0.1", "--port", str(settings.temporal_port),
@@ -106,7 +112,7 @@ def _start_temporal(settings: Settings) -> subprocess.Popen[bytes]:
     for key in search.ALL:
         kind = "Keyword" if key.indexed_value_type.name == "KEYWORD" else "Bool"
         args += ["--search-attribute", f"{key.name}={kind}"]
-    proc = _spawn(args, dict(os.environ))
+    proc = spawn(args, dict(os.environ), output)
     deadline = time.monotonic() + 60
     while not _port_open("127.0.0.1", settings.temporal_port):
         if proc.poll() is not None:
@@ -118,7 +124,7 @@ def _start_temporal(settings: Settings) -> subprocess.Popen[bytes]:
     return proc
 
 
-async def _register_search_attributes(settings: Settings) -> None:
+async def register_search_attributes(settings: Settings) -> None:
     from worker import connect, ensure_search_attributes
 
     client = await connect(settings)
@@ -132,7 +138,7 @@ def _api_ready(api: str) -> bool:
         return False
 
 
-def _stop(procs: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
+def stop(procs: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
     """Stop in reverse start order: demo traffic, API, worker, then Temporal."""
     for _, proc in reversed(procs):
         if proc.poll() is None:
@@ -185,18 +191,18 @@ def run(settings: Settings) -> int:
     env = dict(os.environ)
     try:
         if settings.temporal_address is None:
-            procs.append(("temporal", _start_temporal(settings)))
+            procs.append(("temporal", start_temporal(settings)))
             env["WAYBILL_TEMPORAL_ADDRESS"] = settings.temporal_target
-        asyncio.run(_register_search_attributes(settings))
+        asyncio.run(register_search_attributes(settings))
         me = [sys.executable, "-m", "cli"]
-        procs.append(("worker", _spawn([*me, "worker"], env)))
-        procs.append(("api", _spawn([*me, "api"], env)))
+        procs.append(("worker", spawn([*me, "worker"], env)))
+        procs.append(("api", spawn([*me, "api"], env)))
         _banner(settings)
         api = f"http://{settings.api_host}:{settings.api_port}"
         while not stopping:
             if demo_key is not None and _api_ready(api):
                 # The key goes by environment, not argv, where `ps` would show it to anyone.
-                procs.append(("demo", _spawn([*me, "demo", "--api-url", api],
+                procs.append(("demo", spawn([*me, "demo", "--api-url", api],
                                              {**env, "WAYBILL_DEMO_KEY": demo_key})))
                 demo_key = None
             for name, proc in list(procs):
@@ -219,7 +225,7 @@ def run(settings: Settings) -> int:
         typer.echo(f"waybill: {exc}", err=True)
         return 1
     finally:
-        _stop(procs)
+        stop(procs)
 
 
 def _banner(settings: Settings) -> None:

@@ -31,8 +31,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def throwaway_postgres() -> Iterator[str]:
-    """Yield a SQLAlchemy URL to a fresh server's `postgres` database; remove it all after."""
+def throwaway_postgres(durable: bool = False) -> Iterator[str]:
+    """Yield a SQLAlchemy URL to a fresh server's `postgres` database; remove it all after.
+
+    Tests trade durability for speed; `durable=True` keeps PostgreSQL's defaults (fsync,
+    synchronous commit), so a benchmark pays for its commits what production does.
+    """
     base = Path(tempfile.mkdtemp(prefix="waybill-pg-"))
     data, port = base / "data", free_port()
     as_root = os.geteuid() == 0
@@ -43,9 +47,10 @@ def throwaway_postgres() -> Iterator[str]:
                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         run(_pg_bin("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-            "--no-sync")
-        opts = (f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+            *([] if durable else ["--no-sync"]))
+        fast = "" if durable else "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+        opts = (f"-p {port} -k {base} -c listen_addresses=127.0.0.1 {fast}"
+                "-c max_connections=200")
         run(_pg_bin("pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"), "-w",
             "start")
         try:
