@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from temporalio.client import Client
 
+import logs
 from bench.drivers import Driver, SkeletonDriver, Tally, WaybillDriver
 from bench.stack import Stack, StackFailed, bench_stack
 
@@ -164,6 +165,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    logs.configure("WARNING")  # the stack's own warnings (a child that will not stop) as JSON
     deadline = time.monotonic() + args.deadline_minutes * 60
     print(f"bench.throughput: db={args.db} concurrency={args.concurrency} "
           f"orders/client={args.orders_per_client} survey_after={args.survey_after:g}s; "
