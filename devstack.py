@@ -117,7 +117,7 @@ def start_temporal(settings: Settings,
     while not _port_open("127.0.0.1", settings.temporal_port):
         if proc.poll() is not None:
             raise RuntimeError(f"the Temporal dev server {_exit_reason(proc.returncode)} while "
-                               "starting (its log is above)")
+                               "starting")
         if time.monotonic() > deadline:
             raise RuntimeError("the Temporal dev server did not start within 60 s")
         time.sleep(0.2)
@@ -217,7 +217,7 @@ def run(settings: Settings) -> int:
                 # One line, on stderr like the children's logs above it; the rest is stopped in
                 # `finally`, so the user is left with no half-running stack.
                 typer.echo(f"waybill: {LABELS.get(name, name)} {_exit_reason(proc.returncode)}; "
-                           "stopped everything else (its log is above)", err=True)
+                           "stopping everything else (its log is above)", err=True)
                 return 1
             time.sleep(0.3)
         return 0

@@ -196,7 +196,7 @@ def test_a_child_that_dies_stops_the_rest_with_one_line(tmp_path: Path) -> None:
             proc.kill()
             proc.wait()
     text = output.read_text()
-    assert "waybill: the API was killed by SIGKILL; stopped everything else" in text, text
+    assert "waybill: the API was killed by SIGKILL; stopping everything else" in text, text
     assert "Traceback" not in text
     assert not [pid for pid in children if _alive(pid)]
     assert _no_process_mentions(str(tmp_path))
