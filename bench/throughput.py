@@ -83,10 +83,11 @@ async def run_round(driver: Driver, concurrency: int, per_client: int, prefix: s
 def round_line(r: Round) -> str:
     lat = r.tally.accept_seconds
     p50, p90, p99 = (percentile(lat, q) * 1000 for q in (50, 90, 99))
+    accept = (f"accept p50/p90/p99 {p50:6.0f}/{p90:6.0f}/{p99:6.0f} ms ({len(lat)} writes)"
+              if lat else "accept p50/p90/p99 -: no write was accepted")
     errors = ", ".join(f"{label} x{n}" for label, n in r.tally.errors.most_common()) or "none"
     return (f"{r.system:<8} c={r.concurrency:<3} closed {r.tally.closed}/{r.tally.started} "
-            f"(of {r.planned}) in {r.seconds:6.1f} s  {r.rate:6.2f} orders/s  "
-            f"accept p50/p90/p99 {p50:6.0f}/{p90:6.0f}/{p99:6.0f} ms ({len(lat)} writes)  "
+            f"(of {r.planned}) in {r.seconds:6.1f} s  {r.rate:6.2f} orders/s  {accept}  "
             f"errors: {errors}")
 
 
