@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import shutil
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 import httpx
 import typer
@@ -38,21 +40,70 @@ def _temporal_binary() -> str:
     return found
 
 
+# What each child is called in the one line `waybill dev` says when it stops unexpectedly.
+LABELS = {"temporal": "the Temporal dev server", "worker": "the worker", "api": "the API"}
+
+
+def _port_free(host: str, port: int) -> bool:
+    """True if `port` can be bound on `host` now. Binding, not connecting, is the test: a port
+    held by a socket that does not accept (or accepts elsewhere) is just as unusable."""
+    with socket.socket() as s:
+        # As uvicorn and Temporal bind: a port still in TIME_WAIT from our last run is free.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _wanted_ports(settings: Settings) -> list[tuple[str, str, int, str]]:
+    """(what, host, port, what to do if it is taken) for every port a child will listen on."""
+    wanted = []
+    if settings.temporal_address is None:
+        wanted += [("Temporal port", "127.0.0.1", settings.temporal_port,
+                    "set WAYBILL_TEMPORAL_PORT, or WAYBILL_TEMPORAL_ADDRESS to use the Temporal "
+                    "listening there"),
+                   ("Temporal UI port", "127.0.0.1", settings.temporal_ui_port,
+                    "set WAYBILL_TEMPORAL_UI_PORT")]
+    wanted.append(("API port", settings.api_host, settings.api_port, "set WAYBILL_API_PORT"))
+    return wanted
+
+
+def check_ports(settings: Settings) -> str | None:
+    """The first port problem as one line for the user, or None. Checked before any child
+    starts, so a busy port stops `waybill dev` before it has anything to clean up."""
+    seen: dict[int, str] = {}
+    for what, host, port, fix in _wanted_ports(settings):
+        if port in seen:
+            return f"the {seen[port]} and the {what} are both {port}: {fix}"
+        seen[port] = what
+        if not _port_free(host, port):
+            return f"{what} {port} is taken: {fix}"
+    return None
+
+
+def _exit_reason(code: int) -> str:
+    return f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+
+
 def _port_open(host: str, port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.5)
         return s.connect_ex((host, port)) == 0
 
 
-def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+def spawn(args: list[str], env: dict[str, str],
+          output: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
+    """Start a child; `output` (stdout and stderr) defaults to ours."""
     # A session of its own, so Ctrl-C reaches only us and we stop the children in order.
-    return subprocess.Popen(args, env=env, start_new_session=True)
+    return subprocess.Popen(args, env=env, start_new_session=True, stdout=output,
+                            stderr=output)
 
 
-def _start_temporal(settings: Settings) -> subprocess.Popen[bytes]:
-    if _port_open("127.0.0.1", settings.temporal_port):
-        raise RuntimeError(f"port {settings.temporal_port} is taken; set WAYBILL_TEMPORAL_PORT, "
-                           "or WAYBILL_TEMPORAL_ADDRESS to use that Temporal")
+def start_temporal(settings: Settings,
+                   output: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
+    """The Temporal dev server on a file database in DATA_DIR, once it accepts connections."""
     args = [_temporal_binary(), "server", "start-dev",
             "--db-filename", str((settings.data_dir / "temporal.db").resolve()),
             "--ip", "127.0.0.1", "--port", str(settings.temporal_port),
@@ -61,16 +112,19 @@ def _start_temporal(settings: Settings) -> subprocess.Popen[bytes]:
     for key in search.ALL:
         kind = "Keyword" if key.indexed_value_type.name == "KEYWORD" else "Bool"
         args += ["--search-attribute", f"{key.name}={kind}"]
-    proc = _spawn(args, dict(os.environ))
+    proc = spawn(args, dict(os.environ), output)
     deadline = time.monotonic() + 60
     while not _port_open("127.0.0.1", settings.temporal_port):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("the Temporal dev server did not start")
+        if proc.poll() is not None:
+            raise RuntimeError(f"the Temporal dev server {_exit_reason(proc.returncode)} while "
+                               "starting")
+        if time.monotonic() > deadline:
+            raise RuntimeError("the Temporal dev server did not start within 60 s")
         time.sleep(0.2)
     return proc
 
 
-async def _register_search_attributes(settings: Settings) -> None:
+async def register_search_attributes(settings: Settings) -> None:
     from worker import connect, ensure_search_attributes
 
     client = await connect(settings)
@@ -84,19 +138,25 @@ def _api_ready(api: str) -> bool:
         return False
 
 
-def _stop(procs: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
+def stop(procs: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
     """Stop in reverse start order: demo traffic, API, worker, then Temporal."""
     for _, proc in reversed(procs):
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
+            _signal_group(proc, signal.SIGTERM)
     deadline = time.monotonic() + STOP_GRACE_SECONDS
     for name, proc in reversed(procs):
         try:
             proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
-            log.warning("killing process that did not stop", extra={"process": name})
-            os.killpg(proc.pid, signal.SIGKILL)
+            log.warning("killing a child that did not stop", extra={"child": name})
+            _signal_group(proc, signal.SIGKILL)
             proc.wait()
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    # The child may end between our check and the signal: then there is nothing to stop.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, sig)
 
 
 def run(settings: Settings) -> int:
@@ -106,6 +166,10 @@ def run(settings: Settings) -> int:
     except PolicyError as exc:
         typer.echo(f"waybill: bad SLA policy file: {exc}", err=True)
         return 2
+    problem = check_ports(settings)
+    if problem is not None:
+        typer.echo(f"waybill: {problem}", err=True)
+        return 1
     upgrade(settings.db_url)
     demo_key = None
     if settings.demo:
@@ -127,18 +191,18 @@ def run(settings: Settings) -> int:
     env = dict(os.environ)
     try:
         if settings.temporal_address is None:
-            procs.append(("temporal", _start_temporal(settings)))
+            procs.append(("temporal", start_temporal(settings)))
             env["WAYBILL_TEMPORAL_ADDRESS"] = settings.temporal_target
-        asyncio.run(_register_search_attributes(settings))
+        asyncio.run(register_search_attributes(settings))
         me = [sys.executable, "-m", "cli"]
-        procs.append(("worker", _spawn([*me, "worker"], env)))
-        procs.append(("api", _spawn([*me, "api"], env)))
+        procs.append(("worker", spawn([*me, "worker"], env)))
+        procs.append(("api", spawn([*me, "api"], env)))
         _banner(settings)
         api = f"http://{settings.api_host}:{settings.api_port}"
         while not stopping:
             if demo_key is not None and _api_ready(api):
                 # The key goes by environment, not argv, where `ps` would show it to anyone.
-                procs.append(("demo", _spawn([*me, "demo", "--api-url", api],
+                procs.append(("demo", spawn([*me, "demo", "--api-url", api],
                                              {**env, "WAYBILL_DEMO_KEY": demo_key})))
                 demo_key = None
             for name, proc in list(procs):
@@ -150,8 +214,10 @@ def run(settings: Settings) -> int:
                             extra={"code": proc.returncode})
                     procs.remove((name, proc))
                     continue
-                log.error("process exited; stopping everything",
-                          extra={"process": name, "code": proc.returncode})
+                # One line, on stderr like the children's logs above it; the rest is stopped in
+                # `finally`, so the user is left with no half-running stack.
+                typer.echo(f"waybill: {LABELS.get(name, name)} {_exit_reason(proc.returncode)}; "
+                           "stopping everything else (its log is above)", err=True)
                 return 1
             time.sleep(0.3)
         return 0
@@ -159,7 +225,7 @@ def run(settings: Settings) -> int:
         typer.echo(f"waybill: {exc}", err=True)
         return 1
     finally:
-        _stop(procs)
+        stop(procs)
 
 
 def _banner(settings: Settings) -> None:

@@ -1,13 +1,41 @@
-"""Structured logging: one JSON object per line, with any `extra=` fields included."""
+"""Structured logging: one JSON object per line, with any `extra=` fields included.
+
+Importing this module makes every logger created afterwards a `StructuredLogger` (`cli.py`
+imports it first), so an `extra=` key that names a LogRecord attribute cannot crash a process.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
+
+
+def safe_extra(extra: Mapping[str, Any]) -> dict[str, Any]:
+    """`extra` with keys that name a LogRecord attribute (process, name, created, ...) suffixed
+    with `_`: the standard library raises KeyError for them, inside the logging call."""
+    return {f"{k}_" if k in _STANDARD else k: v for k, v in extra.items()}
+
+
+class StructuredLogger(logging.Logger):
+    """A Logger whose `extra=` keys never collide. A clash used to surface only when its log
+    line ran, typically on an error path (`waybill dev` crashed with a traceback instead of
+    saying which child had exited)."""
+
+    def makeRecord(  # noqa: N802 - the standard library's name
+            self, name: str, level: int, fn: str, lno: int, msg: object, args: Any,
+            exc_info: Any, func: str | None = None, extra: Mapping[str, object] | None = None,
+            sinfo: str | None = None) -> logging.LogRecord:
+        return super().makeRecord(name, level, fn, lno, msg, args, exc_info, func,
+                                  safe_extra(extra) if extra else extra, sinfo)
+
+
+logging.setLoggerClass(StructuredLogger)
 
 
 class JsonFormatter(logging.Formatter):

@@ -32,10 +32,14 @@ def free_port() -> int:
 
 
 class PostgresServer:
-    """A throwaway server that a test can stop and start again (an outage on purpose)."""
+    """A throwaway server that a test can stop and start again (an outage on purpose).
 
-    def __init__(self, base: Path, port: int) -> None:
-        self.base, self.data, self.port = base, base / "data", port
+    Tests trade durability for speed; `durable=True` keeps PostgreSQL's defaults (fsync,
+    synchronous commit), so a benchmark or soak pays for its commits what production does.
+    """
+
+    def __init__(self, base: Path, port: int, durable: bool = False) -> None:
+        self.base, self.data, self.port, self.durable = base, base / "data", port, durable
         self.url = f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
         self._prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
@@ -44,8 +48,10 @@ class PostgresServer:
                        stderr=subprocess.PIPE)
 
     def start(self) -> None:
-        opts = (f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        fast = "" if self.durable else \
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+        opts = (f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 {fast}"
+                "-c max_connections=200")
         self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-o", opts, "-l",
                   str(self.base / "log"), "-w", "start")
 
@@ -54,15 +60,15 @@ class PostgresServer:
 
 
 @contextmanager
-def postgres_server() -> Iterator[PostgresServer]:
+def postgres_server(durable: bool = False) -> Iterator[PostgresServer]:
     """A fresh, started server; stopped and removed after, whatever state the test left."""
     base = Path(tempfile.mkdtemp(prefix="waybill-pg-"))
-    server = PostgresServer(base, free_port())
+    server = PostgresServer(base, free_port(), durable)
     if os.geteuid() == 0:
         shutil.chown(base, "postgres", "postgres")
     try:
         server._run(_pg_bin("initdb"), "-D", str(server.data), "-U", "postgres",
-                    "--auth=trust", "-E", "UTF8", "--no-sync")
+                    "--auth=trust", "-E", "UTF8", *([] if durable else ["--no-sync"]))
         server.start()
         try:
             yield server
@@ -74,7 +80,7 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 @contextmanager
-def throwaway_postgres() -> Iterator[str]:
+def throwaway_postgres(durable: bool = False) -> Iterator[str]:
     """Yield a SQLAlchemy URL to a fresh server's `postgres` database; remove it all after."""
-    with postgres_server() as server:
+    with postgres_server(durable) as server:
         yield server.url

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.builders import policy_yaml
 from tests.pg import free_port
@@ -31,21 +33,26 @@ def _env(tmp_path: Path, ports: dict[str, int]) -> dict[str, str]:
     return env
 
 
+def _wait_ready(proc: subprocess.Popen[bytes], api: str, output: Path | None = None) -> None:
+    deadline = time.monotonic() + 90
+    while True:
+        assert proc.poll() is None, (output.read_text() if output
+                                     else proc.stdout.read().decode())  # type: ignore[union-attr]
+        try:
+            if httpx.get(f"{api}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "waybill dev did not become ready"
+        time.sleep(0.5)
+
+
 @contextmanager
 def dev_stack(env: dict[str, str], api: str) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen([str(BIN / "waybill"), "dev"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert proc.poll() is None, proc.stdout.read().decode()  # type: ignore[union-attr]
-            try:
-                if httpx.get(f"{api}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "waybill dev did not become ready"
-            time.sleep(0.5)
+        _wait_ready(proc, api)
         yield proc
     finally:
         if proc.poll() is None:
@@ -121,3 +128,75 @@ def test_bad_policy_file_stops_start_up_naming_file_policy_and_key(tmp_path: Pat
     assert result.returncode == 2
     assert str(bad) in result.stderr and "rush" in result.stderr
     assert "confirm_within" in result.stderr
+
+
+def _ports() -> dict[str, int]:
+    return {"api": free_port(), "temporal": free_port(), "ui": free_port()}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(("taken", "line"), [
+    ("api", "API port {port} is taken: set WAYBILL_API_PORT"),
+    ("temporal", "Temporal port {port} is taken: set WAYBILL_TEMPORAL_PORT, or "
+                 "WAYBILL_TEMPORAL_ADDRESS to use the Temporal listening there"),
+    ("ui", "Temporal UI port {port} is taken: set WAYBILL_TEMPORAL_UI_PORT"),
+])
+def test_a_taken_port_stops_start_up_with_one_line_before_anything_starts(
+        tmp_path: Path, taken: str, line: str) -> None:
+    ports = _ports()
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", ports[taken]))
+        holder.listen()
+        result = subprocess.run([str(BIN / "waybill"), "dev"], env=_env(tmp_path, ports),
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    # Only the line: nothing started, so nothing else (no Temporal log, no traceback) is said.
+    assert result.stderr.strip().splitlines() == [
+        f"waybill: {line.format(port=ports[taken])}"], result.stderr
+    assert "Traceback" not in result.stdout
+    assert _no_process_mentions(str(tmp_path))
+
+
+def test_the_same_port_twice_is_refused_up_front(tmp_path: Path) -> None:
+    ports = _ports()
+    ports["ui"] = ports["api"]
+    result = subprocess.run([str(BIN / "waybill"), "dev"], env=_env(tmp_path, ports),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        f"waybill: the Temporal UI port and the API port are both {ports['api']}: "
+        "set WAYBILL_API_PORT"], result.stderr
+
+
+def test_a_child_that_dies_stops_the_rest_with_one_line(tmp_path: Path) -> None:
+    ports = _ports()
+    env, api = _env(tmp_path, ports), f"http://127.0.0.1:{ports['api']}"
+    output = tmp_path / "dev.log"
+    with output.open("wb") as out:
+        proc = subprocess.Popen([str(BIN / "waybill"), "dev"], env=env, stdout=out, stderr=out)
+    try:
+        _wait_ready(proc, api, output)
+        ps = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(proc.pid)],
+                            capture_output=True, text=True, check=True).stdout
+        children = {int(pid): args for pid, args in
+                    (line.strip().split(" ", 1) for line in ps.splitlines())}
+        assert len(children) == 3, children  # temporal, worker, api
+        api_pid = next(pid for pid, args in children.items() if args.endswith("cli api"))
+        os.kill(api_pid, signal.SIGKILL)
+        assert proc.wait(timeout=40) != 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = output.read_text()
+    assert "waybill: the API was killed by SIGKILL; stopping everything else" in text, text
+    assert "Traceback" not in text
+    assert not [pid for pid in children if _alive(pid)]
+    assert _no_process_mentions(str(tmp_path))
