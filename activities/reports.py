@@ -81,7 +81,7 @@ class ReportActivities:
                 report.period.as_of, str(tz), report.to_json())
             result = SnapshotResult(kind=row.kind, period_key=row.period_key, created=created,
                                     as_of=row.as_of)
-        log.info("daily kpi snapshot", extra={"day": inp.day, "created": created})
+        log.info("daily kpi snapshot", extra={"day": inp.day, "stored_now": created})
         return result
 
     @activity.defn(name="store_follow_up_report")
