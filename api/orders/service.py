@@ -186,20 +186,26 @@ async def submit_event(db: Db, client: Client, settings: Settings, order_id: str
     `source` say who posted it (a key's name and role, or e.g. a customer through a survey link).
     """
     digest = body_hash(body)
-    event_id = body["event_id"]
-    row, known = await db.run(order_and_event, order_id, event_id)
-    if seen_before(known, digest, event_id):
-        return EventAccepted(duplicate=True, stage=row.stage)
-    inp = EventInput(event_id=event_id, type=EventType(body["type"]),
+    inp = EventInput(event_id=body["event_id"], type=EventType(body["type"]),
                      occurred_at=datetime.fromisoformat(body["occurred_at"]).astimezone(UTC),
                      data=body["data"], actor=actor, source=source, body_hash=digest,
                      request_id=uuid.uuid4().hex)
+    # Straight to the running workflow: it knows every event id it applied (a repeat is a
+    # duplicate there), so the database is read only when the order is not running.
     async with temporal_deadline(settings):
-        outcome = await on_running_order(db, client, settings, row,
+        outcome = await on_running_order(db, client, settings, Running(order_id),
                                          lambda now: _apply(client, settings, now, inp))
     if isinstance(outcome, Ended):
         return await db.run(_after_close, order_id, inp)
     return outcome
+
+
+@dataclass(frozen=True)
+class Running:
+    """An order presumed running, not read from the database (only its id is needed)."""
+
+    order_id: str
+    stage: str = Stage.RECEIVED.value
 
 
 @dataclass(frozen=True)
@@ -210,8 +216,8 @@ class Ended:
     stage: Stage
 
 
-async def on_running_order(db: Db, client: Client, settings: Settings, row: Order,
-                           call: Callable[[Order], Awaitable[T]]) -> T | Ended:
+async def on_running_order(db: Db, client: Client, settings: Settings, row: Order | Running,
+                           call: Callable[[Order | Running], Awaitable[T]]) -> T | Ended:
     """`call(row)` on the order's running workflow, or `Ended` for the caller's closed-order way.
 
     The order may end between our read and the update: its workflow, still finishing, refuses
@@ -235,6 +241,8 @@ async def on_running_order(db: Db, client: Client, settings: Settings, row: Orde
             if stage not in TERMINAL_STAGES:
                 await ensure_started(client, settings, row)
                 return await call(row)
+    if isinstance(row, Running):
+        row = await db.run(load_order, row.order_id)
     return Ended(row, stage)
 
 
@@ -244,14 +252,15 @@ def closed_meanwhile(exc: ApiError) -> bool:
             and exc.details.get("current_stage") in {s.value for s in TERMINAL_STAGES})
 
 
-async def _apply(client: Client, settings: Settings, row: Order,
+async def _apply(client: Client, settings: Settings, row: Order | Running,
                  inp: EventInput) -> EventAccepted:
     handle = client.get_workflow_handle(workflow_id(row.order_id))
     duplicate, result = await execute_event_update(handle, OrderWorkflow.apply_event, inp,
                                                    settings, REJECTIONS)
-    if duplicate:
-        return EventAccepted(duplicate=True, stage=result.stage.value if result else row.stage)
-    return EventAccepted(duplicate=False, stage=result.stage.value)
+    if result is None:  # the workflow applied it before; its query says where the order is
+        stage = (await handle.query(OrderWorkflow.state)).stage.value
+        return EventAccepted(duplicate=True, stage=stage)
+    return EventAccepted(duplicate=duplicate, stage=result.stage.value)
 
 
 def _after_close(session: Session, order_id: str, inp: EventInput) -> EventAccepted:
