@@ -202,6 +202,20 @@ async def backlog_caught_up(env: WorkflowEnvironment, h: WorkflowHandle) -> None
     await h.result()
 
 
+async def alarms_breach_then_close(env: WorkflowEnvironment, h: WorkflowHandle) -> None:
+    """Recorded with the lean-timers patch: a deadline's alarm rings (confirm late), events
+    move the next deadline on, the order closes."""
+    await env.sleep(timedelta(hours=3))
+    await _send(env, h, EventType.CONFIRMED)
+    await _send(env, h, EventType.PICKED, FULL_PICK)
+    await _send(env, h, EventType.SHIPPED, SHIP)
+    await _send(env, h, EventType.DELIVERED, POD)
+    await _send(env, h, EventType.RECEIPT_RETURNED, RECEIPT)
+    await env.sleep(timedelta(days=1, minutes=1))
+    await _send(env, h, EventType.SURVEY_RESPONSE, SURVEY)
+    await h.result()
+
+
 # Scenarios whose order reached Waybill this long after it was received.
 BACKDATED = {"backlog_caught_up": timedelta(days=3)}
 
@@ -213,6 +227,7 @@ SCENARIOS: dict[str, Scenario] = {
     "breaches_then_cancel": breaches_then_cancel,
     "transit_trouble_and_unanswered_survey": transit_trouble_and_unanswered_survey,
     "ladder_climbs_then_resolved": ladder_climbs_then_resolved,
+    "alarms_breach_then_close": alarms_breach_then_close,
 }
 
 

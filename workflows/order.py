@@ -53,6 +53,9 @@ SYSTEM_SOURCE = "system"
 # without them: every behaviour that issues new commands checks this patch.
 EXCEPTIONS_PATCH = "exceptions-and-after-delivery"
 CATCH_UP_PATCH = "catch-up-grace"  # deadlines past before Waybill heard of them wait a grace
+# One alarm per wake-up time instead of a timer started and cancelled at every event, and the
+# stage search attribute written once per change: a third fewer history events per order.
+LEAN_PATCH = "lean-timers-and-attributes"
 # Sent this long after it happened, an order or event is a system catching up on a backlog
 # (live ones arrive within seconds): only then do deadlines already past wait the grace, so a
 # live event racing a deadline's own timer never postpones its breach.
@@ -131,6 +134,10 @@ class OrderWorkflow(OrderExceptions, OrderFollowUp):
         self._children: list[tuple[str, Any, str]] = []
         self._v2 = workflow.patched(EXCEPTIONS_PATCH)
         self._catch_up = workflow.patched(CATCH_UP_PATCH)
+        self._lean = workflow.patched(LEAN_PATCH)
+        self._alarm: datetime | None = None  # the earliest wake-up a timer is running for
+        self._alarms: set[asyncio.Task[None]] = set()
+        self._shown_stage: str | None = Stage.RECEIVED.value  # as the search attribute says
         if self._catch_up and inp.received_at < workflow.now() - CATCH_UP_LAG:
             self._s.heard_at = workflow.now()
         self._projecting = asyncio.Lock()
@@ -146,6 +153,10 @@ class OrderWorkflow(OrderExceptions, OrderFollowUp):
             if self._s.stage in TERMINAL_STAGES:
                 break
             wake = self._next_wakeup()
+            if self._lean:
+                self._set_alarm(wake)
+                await workflow.wait_condition(lambda: self._changed)
+                continue
             timeout = None if wake is None else max((wake - workflow.now()).total_seconds(), 0.001)
             with contextlib.suppress(TimeoutError):  # a timer is due: refresh at the loop top
                 await workflow.wait_condition(lambda: self._changed, timeout=timeout)
@@ -371,7 +382,8 @@ class OrderWorkflow(OrderExceptions, OrderFollowUp):
         self._s.stage = stage
         self._s.stage_times[stage.value] = at
         self._dirty = True
-        workflow.upsert_search_attributes([search.STAGE.value_set(stage.value)])
+        if not self._lean:
+            workflow.upsert_search_attributes([search.STAGE.value_set(stage.value)])
 
     # -- deadlines and timed steps -----------------------------------------------------------
 
@@ -446,6 +458,29 @@ class OrderWorkflow(OrderExceptions, OrderFollowUp):
             self._s.next_deadline = nxt
             self._dirty = True
 
+    def _set_alarm(self, wake: datetime | None) -> None:
+        """Make sure a timer rings by `wake`. A running one that rings earlier is kept (it may
+        ring for nothing: the loop then sets the next), so an event that moves the next
+        deadline later cancels and starts no timer."""
+        if wake is None or (self._alarm is not None and self._alarm <= wake):
+            return
+        self._alarm = wake
+        task = asyncio.create_task(self._ring(wake))
+        self._alarms.add(task)  # held until it rings, so it is never collected mid-sleep
+        task.add_done_callback(self._alarms.discard)
+
+    async def _ring(self, at: datetime) -> None:
+        await workflow.sleep(max((at - workflow.now()).total_seconds(), 0.001))
+        if self._alarm == at:
+            self._alarm = None
+        self._changed = True
+
+    def _show_stage(self) -> None:
+        """Write the stage search attribute if it changed since it was last written."""
+        if self._shown_stage != self._s.stage.value:
+            self._shown_stage = self._s.stage.value
+            workflow.upsert_search_attributes([search.STAGE.value_set(self._shown_stage)])
+
     def _next_wakeup(self) -> datetime | None:
         now = workflow.now()
         open_keys = self._open_breach_keys()
@@ -476,6 +511,8 @@ class OrderWorkflow(OrderExceptions, OrderFollowUp):
             await self._project_now()
 
     async def _project_now(self) -> None:
+        if self._lean:
+            self._show_stage()  # once per change, however many stages an activation passed
         if not self._pending and not self._dirty:
             return
         self._s.seq += 1
