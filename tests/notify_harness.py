@@ -29,27 +29,25 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.notify import NotifierActivities
-from activities.webhook_signing import (
-    DELIVERY_HEADER,
-    EVENT_HEADER,
-    SIGNATURE_HEADER,
-    verify_signature,
-)
+from activities.webhook_signing import EVENT_HEADER, ID_HEADER, verify
 from config import Settings
 from db.engine import make_engine, session_factory
 from tests.notify_workflow import DeliverAllInput, DeliverAllWorkflow
 from tests.pg import free_port
+from workflows.delivery import delivery_workflow_id
 
 # -- webhook receiver -----------------------------------------------------------------------
 
 
 @dataclass
 class Received:
-    delivery_id: str
+    delivery_id: str  # the webhook-id header
     event_type: str
     body: dict[str, Any]
     signature_ok: bool
     status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes = b""
 
 
 @dataclass
@@ -77,7 +75,8 @@ class WebhookReceiver:
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> int:
         raw = handler.rfile.read(int(handler.headers.get("Content-Length", "0")))
-        ok = verify_signature(self.secret, handler.headers.get(SIGNATURE_HEADER), raw)
+        headers = dict(handler.headers.items())
+        ok = verify(self.secret, headers, raw)
         with self._lock:
             if not ok:
                 status = 400
@@ -86,9 +85,10 @@ class WebhookReceiver:
             else:
                 status = 200
             self.requests.append(Received(
-                delivery_id=handler.headers.get(DELIVERY_HEADER, ""),
+                delivery_id=handler.headers.get(ID_HEADER, ""),
                 event_type=handler.headers.get(EVENT_HEADER, ""),
-                body=json.loads(raw), signature_ok=ok, status=status))
+                body=json.loads(raw), signature_ok=ok, status=status, headers=headers,
+                raw=raw))
         self.arrived.set()
         if self.hold:
             self.release.wait(60)
@@ -210,6 +210,12 @@ async def notifier_worker(client: Client, db_url: str, task_queue: str, settings
         async with worker:
             yield worker
     engine.dispose()
+
+
+async def await_deliveries(client: Client, outbox_ids: list[str]) -> list[str]:
+    """The results of the rows' DeliveryWorkflows (their latest runs), in order."""
+    return [await client.get_workflow_handle(delivery_workflow_id(i), result_type=str).result()
+            for i in outbox_ids]
 
 
 async def deliver_all(client: Client, task_queue: str, ids: list[str],
