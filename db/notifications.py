@@ -365,3 +365,29 @@ def deliver_inbox(session: Session, row: OutboxRow, now: datetime) -> bool:
 
 def _clip(text: str | None, limit: int = 1000) -> str | None:
     return None if text is None else text[:limit]
+
+
+# -- a subscription's delivery log -----------------------------------------------------------
+
+
+def deliveries(session: Session, subscription_id: str, status: str | None, limit: int,
+               after: tuple[datetime, str] | None = None) -> list[OutboxRow]:
+    """A subscription's webhook rows, newest first, keyset-paginated on (created_at, id)."""
+    q = select(OutboxRow).where(OutboxRow.channel == Channel.WEBHOOK.value,
+                                OutboxRow.recipient == subscription_id)
+    if status:
+        q = q.where(OutboxRow.status == status)
+    if after:
+        created, row_id = after
+        q = q.where(or_(OutboxRow.created_at < created,
+                        and_(OutboxRow.created_at == created, OutboxRow.id < row_id)))
+    return list(session.scalars(
+        q.order_by(OutboxRow.created_at.desc(), OutboxRow.id.desc()).limit(limit)))
+
+
+def get_delivery(session: Session, subscription_id: str, row_id: str) -> OutboxRow | None:
+    """One webhook row of `subscription_id`, as it is in the database now."""
+    row = get_row(session, row_id)
+    if row is None or row.channel != Channel.WEBHOOK or row.recipient != subscription_id:
+        return None
+    return row

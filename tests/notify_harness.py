@@ -55,13 +55,15 @@ class WebhookReceiver:
     """Checks each request's signature, answers per its mode and records what arrived.
 
     fail_first: answer 500 to that many requests first; always_fail: answer 500 to all;
-    hold: wait (after recording the request as arrived) until `release` is set.
+    hold: wait (after recording the request as arrived) until `release` is set; answer: the
+    body of every answer.
     """
 
     secret: str = ""
     fail_first: int = 0
     always_fail: bool = False
     hold: bool = False
+    answer: bytes = b"ok"
     requests: list[Received] = field(default_factory=list)
     arrived: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
@@ -104,9 +106,9 @@ def webhook_receiver(**kwargs: Any) -> Iterator[WebhookReceiver]:
             status = receiver._handle(self)
             try:
                 self.send_response(status)
-                self.send_header("Content-Length", "2")
+                self.send_header("Content-Length", str(len(receiver.answer)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(receiver.answer)
             except OSError:
                 pass  # the sender is gone (the test killed it)
 
