@@ -137,6 +137,7 @@ class Mailbox:
     envelopes: list[Envelope] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
     refuse_rcpt: str | None = None  # e.g. "550 5.1.1 no such user"
+    drop_after_data: int = 0  # take that many messages, then hang up before saying so
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Envelope,  # noqa: N802
                           address: str, rcpt_options: list[str]) -> str:
@@ -150,6 +151,9 @@ class Mailbox:
         self.envelopes.append(envelope)
         raw = envelope.original_content or b""
         self.messages.append(message_from_bytes(raw, policy=policy.default))  # type: ignore[arg-type]
+        if self.drop_after_data > 0:
+            self.drop_after_data -= 1
+            server.transport.close()  # the sender never hears that it arrived
         return "250 Message accepted for delivery"
 
 

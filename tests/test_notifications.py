@@ -622,6 +622,23 @@ async def test_delay_risk_email_arrives_in_the_customers_language(
     assert rows(sessions, ids)[0].status == OutboxStatus.DELIVERED
 
 
+async def test_email_whose_connection_broke_off_is_sent_again_with_the_same_message_id(
+        dev_env: WorkflowEnvironment, db_url: str, sessions: sessionmaker[Session],
+        task_queue: str, tmp_path: Path) -> None:
+    """The server took the message but hung up before saying so: at least once, so it is
+    sent again, and its Message-ID lets the mail system drop the copy."""
+    with smtp_server() as (mailbox, port):
+        mailbox.drop_after_data = 1
+        settings = settings_for(db_url, tmp_path, smtp_host="127.0.0.1", smtp_port=port,
+                                smtp_tls="none", smtp_from="Waybill <notify@waybill.test>")
+        ids = enqueue_now(sessions, [delay_risk()])
+        async with notifier_worker(dev_env.client, db_url, task_queue, settings):
+            assert await deliver_all(dev_env.client, task_queue, ids) == ["delivered"]
+    assert [m["Message-ID"].strip() for m in mailbox.messages] == [f"<{ids[0]}@waybill.test>"] * 2
+    [row] = rows(sessions, ids)
+    assert row.status == OutboxStatus.DELIVERED and row.attempts == 2
+
+
 async def test_email_refused_by_the_server_fails_without_retrying(
         dev_env: WorkflowEnvironment, db_url: str, sessions: sessionmaker[Session],
         task_queue: str, tmp_path: Path) -> None:
