@@ -24,9 +24,10 @@ The delivery guarantee, per outbox row (= per notice, channel and recipient):
   all failed) and back to 0 on any delivered message. At `webhook_max_failures` the
   subscription is disabled, an inbox alert goes to the `admin` team and an error is logged. A
   receiver down for a day gets disabled; a one-minute blip costs a few retries, no failure.
-* **Disabled subscription**: its rows are held `pending` (not sent, no attempt counted); the
-  sweep leaves them alone until an admin re-enables the subscription, then delivers them. Rows
-  of a deleted subscription are `skipped`.
+* **Disabled subscription**: rows already written for it are held `pending` (not sent, no
+  attempt counted); the sweep leaves them alone until an admin re-enables the subscription,
+  then delivers them. Events while it is disabled write no rows for it (db.notifications
+  .enqueue). Rows of a deleted subscription are `skipped`.
 * Email without `smtp_host` configured is `skipped` ("smtp not configured").
 
 `deliver` returns the row's status: "delivered", "already_delivered", "skipped", "failed",
@@ -100,7 +101,8 @@ _T = TypeVar("_T")
 
 
 class _NotSent(Exception):
-    """The message certainly did not reach the receiver: safe to try again later."""
+    """This attempt did not get the message accepted (it may still have arrived, e.g. a read
+    timeout): try again later, unless the refusal is permanent."""
 
     def __init__(self, message: str, permanent: bool = False) -> None:
         super().__init__(message)

@@ -171,7 +171,8 @@ def enqueue(session: Session, notices: list[Notice]) -> list[str]:
 
     Returns:
         The ids of this call's rows still awaiting delivery (status pending), in a stable
-        order; pass each to NotifierActivities.deliver. Rows a previous call created and
+        order; once the caller's transaction has committed, start a DeliveryWorkflow for each
+        (activities.delivery_start.deliver_after_commit). Rows a previous call created and
         that were delivered since are not returned again.
 
     Raises:
