@@ -213,6 +213,8 @@ SCENARIOS: dict[str, Scenario] = {
     "breaches_then_cancel": breaches_then_cancel,
     "transit_trouble_and_unanswered_survey": transit_trouble_and_unanswered_survey,
     "ladder_climbs_then_resolved": ladder_climbs_then_resolved,
+    # Recorded with DELIVERY_WORKFLOWS_PATCH: the projections start the deliveries.
+    "shortage_deliveries_as_workflows": shortage_calls_and_receipt_versions,
 }
 
 
