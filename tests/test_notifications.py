@@ -28,9 +28,9 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
-from activities.notify import DELIVERY_RETRY, HELD_REASON, retry_delays
+from activities.notify import DELIVERY_RETRY, HELD_REASON, NotifierActivities, retry_delays
 from activities.webhook_signing import secret_key, sign_headers, verify
 from config import REPO_ROOT, Settings
 from db import subscriptions as subs_repo
@@ -50,6 +50,7 @@ from db.notifications import (
     release,
     reopen,
     settle,
+    stranded,
 )
 from schedules import OUTBOX_SWEEP_ID, SCHEDULE_IDS, ensure_schedules
 from tests.conftest import running_worker
@@ -62,7 +63,7 @@ from tests.notify_harness import (
     webhook_receiver,
 )
 from workflows.delivery import DeliveryWorkflow, delivery_workflow_id
-from workflows.notify_types import DeliveryInput, SweepResult
+from workflows.notify_types import DeliverInput, DeliveryInput, SweepResult
 
 # Every variable a template may use; README's "Notifications" section documents them.
 TEMPLATE_VARIABLES = {
@@ -344,6 +345,50 @@ def test_outbox_state_changes_are_conditional_and_a_dead_claim_is_taken_over(
     with transaction(sessions) as session:
         assert reopen(session, row_id) and not reopen(session, row_id)
     assert status() == ("pending", 3)
+
+
+def test_the_sweep_finds_rows_no_delivery_is_looking_after(
+        sessions: sessionmaker[Session]) -> None:
+    now = datetime.now(UTC)
+    old = now - timedelta(minutes=10)
+    sub_id, _ = subscribe(sessions, "http://127.0.0.1:9/a")
+    off_id, _ = subscribe(sessions, "http://127.0.0.1:9/b")
+    ids = enqueue_now(sessions, [delay_risk(email=None) for _ in range(7)])
+    mine = [i for i in ids if rows(sessions, [i])[0].recipient == sub_id]
+    [off] = [i for i in ids if rows(sessions, [i])[0].recipient == off_id][:1]
+    fresh, stale, backing_off, dead, alive, done = mine[:6]
+    values: dict[str, dict[str, Any]] = {
+        fresh: {}, stale: {"created_at": old},
+        backing_off: {"created_at": old, "last_attempt_at": old,
+                      "next_attempt_at": now + timedelta(minutes=30)},
+        dead: {"created_at": old, "status": "sending", "claim": "gone",
+               "claim_expires_at": old},
+        alive: {"created_at": old, "status": "sending", "claim": "busy",
+                "claim_expires_at": now + timedelta(seconds=30)},
+        done: {"created_at": old, "status": "delivered"},
+        off: {"created_at": old}}
+    with transaction(sessions) as session:
+        for row_id, change in values.items():
+            if change:
+                session.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(**change))
+        sub = subs_repo.get(session, off_id)
+        assert sub is not None
+        subs_repo.change(session, sub, subs_repo.Changes(active=False), "test")
+    with sessions() as session:
+        found = stranded(session, now, timedelta(minutes=5), limit=100)
+        assert stranded(session, now, timedelta(minutes=5), limit=1) == found[:1]
+    assert set(found) == {stale, dead}  # the held row of the disabled subscription waits
+
+
+async def test_a_workflow_from_before_deliveries_were_workflows_leaves_the_row_to_them(
+        sessions: sessionmaker[Session], db_url: str, tmp_path: Path) -> None:
+    """Its history calls the notifier without `delivery_workflow`: nothing is sent or
+    claimed, so the row's DeliveryWorkflow (or the sweep) is its only sender."""
+    [row_id] = enqueue_now(sessions, [level_changed("SO-9", ["operator"])])
+    notifier = NotifierActivities(sessions, settings_for(db_url, tmp_path))
+    assert ActivityEnvironment().run(notifier.deliver, DeliverInput(row_id)) == "handed_off"
+    [row] = rows(sessions, [row_id])
+    assert row.status == OutboxStatus.PENDING and row.attempts == 0
 
 
 # -- webhook delivery -----------------------------------------------------------------------
