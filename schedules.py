@@ -1,7 +1,10 @@
-"""The report Schedules, created at worker start: idempotent, safe to run on every start.
+"""The Schedules, created at worker start: idempotent, safe to run on every start.
 
 * `waybill-daily-kpi-snapshot`: 00:30 business zone, snapshots the day before;
-* `waybill-follow-up-monthly-report`: the 1st at 06:00 business zone, reports the month before.
+* `waybill-follow-up-monthly-report`: the 1st at 06:00 business zone, reports the month before;
+* `waybill-outbox-sweep`: every 5 minutes, re-drives outbox rows no delivery is looking after
+  (left pending by a terminated workflow, or claimed by a worker that died). A missed sweep is
+  not caught up: the next one does its work.
 
 An existing schedule is updated to the current spec and action (e.g. after the business zone or
 task queue changed); its pause state and history are kept. Overlapping runs are skipped, and a
@@ -21,6 +24,7 @@ from temporalio.client import (
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
     ScheduleCalendarSpec,
+    ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleRange,
@@ -29,6 +33,8 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
+from workflows.notify_types import SweepInput
+from workflows.outbox_sweep import OutboxSweepWorkflow
 from workflows.report_types import DailyKpiSnapshotInput, FollowUpMonthlyReportInput
 from workflows.reports import DailyKpiSnapshotWorkflow, FollowUpMonthlyReportWorkflow
 
@@ -36,6 +42,9 @@ log = logging.getLogger("waybill.schedules")
 
 DAILY_SNAPSHOT_ID = "waybill-daily-kpi-snapshot"
 MONTHLY_REPORT_ID = "waybill-follow-up-monthly-report"
+OUTBOX_SWEEP_ID = "waybill-outbox-sweep"
+SWEEP_EVERY = timedelta(minutes=5)
+SCHEDULE_IDS = (DAILY_SNAPSHOT_ID, MONTHLY_REPORT_ID, OUTBOX_SWEEP_ID)
 
 
 @dataclass(frozen=True)
@@ -43,7 +52,9 @@ class _Wanted:
     schedule_id: str
     workflow: Any
     arg: Any
-    calendar: ScheduleCalendarSpec
+    calendar: ScheduleCalendarSpec | None = None
+    every: timedelta | None = None
+    catchup_window: timedelta = timedelta(days=1)
 
 
 def _wanted() -> list[_Wanted]:
@@ -55,6 +66,8 @@ def _wanted() -> list[_Wanted]:
                 FollowUpMonthlyReportInput(),
                 ScheduleCalendarSpec(day_of_month=[ScheduleRange(1)], hour=[ScheduleRange(6)],
                                      comment="06:00 on the 1st: the month before")),
+        _Wanted(OUTBOX_SWEEP_ID, OutboxSweepWorkflow.run, SweepInput(), every=SWEEP_EVERY,
+                catchup_window=timedelta(minutes=1)),
     ]
 
 
@@ -62,13 +75,15 @@ def _schedule(w: _Wanted, task_queue: str, timezone: str) -> Schedule:
     return Schedule(
         action=ScheduleActionStartWorkflow(w.workflow, w.arg, id=f"{w.schedule_id}-run",
                                            task_queue=task_queue),
-        spec=ScheduleSpec(calendars=[w.calendar], time_zone_name=timezone),
+        spec=ScheduleSpec(calendars=[w.calendar] if w.calendar else [],
+                          intervals=[ScheduleIntervalSpec(every=w.every)] if w.every else [],
+                          time_zone_name=timezone),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP,
-                              catchup_window=timedelta(days=1)))
+                              catchup_window=w.catchup_window))
 
 
 async def ensure_schedules(client: Client, task_queue: str, timezone: str) -> list[str]:
-    """Create the report schedules, or bring existing ones up to date; returns their ids."""
+    """Create the schedules, or bring existing ones up to date; returns their ids."""
     ids = []
     for w in _wanted():
         wanted = _schedule(w, task_queue, timezone)

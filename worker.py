@@ -15,7 +15,9 @@ from temporalio.worker import Worker
 
 from activities.claims import ClaimActivities
 from activities.complaints import ComplaintActivities
+from activities.delivery_start import DeliveryStarter
 from activities.notify import NotifierActivities
+from activities.outbox_sweep import SweepActivities
 from activities.projection import ProjectionActivities
 from activities.reports import ReportActivities
 from config import Settings
@@ -24,24 +26,30 @@ from schedules import ensure_schedules
 from workflows import search
 from workflows.claim import ClaimWorkflow
 from workflows.complaint import ComplaintWorkflow
+from workflows.delivery import DeliveryWorkflow
 from workflows.escalation import EscalationWorkflow
 from workflows.order import OrderWorkflow
+from workflows.outbox_sweep import OutboxSweepWorkflow
 from workflows.reports import DailyKpiSnapshotWorkflow, FollowUpMonthlyReportWorkflow
 
 log = logging.getLogger("waybill.worker")
 
 WORKFLOWS = [OrderWorkflow, EscalationWorkflow, ComplaintWorkflow, ClaimWorkflow,
-             DailyKpiSnapshotWorkflow, FollowUpMonthlyReportWorkflow]
+             DailyKpiSnapshotWorkflow, FollowUpMonthlyReportWorkflow, DeliveryWorkflow,
+             OutboxSweepWorkflow]
 
 
 def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: str,
                  executor: ThreadPoolExecutor, settings: Settings | None = None) -> Worker:
     settings = settings or Settings()
-    projections = ProjectionActivities(sessions, settings)
+    # Projections start a DeliveryWorkflow per outbox row they wrote, on this task queue.
+    starter = DeliveryStarter(client, task_queue)
+    projections = ProjectionActivities(sessions, settings, starter)
     notifier = NotifierActivities(sessions, settings)
-    complaints = ComplaintActivities(sessions)
-    claims = ClaimActivities(sessions)
-    reports = ReportActivities(sessions, settings)
+    complaints = ComplaintActivities(sessions, starter)
+    claims = ClaimActivities(sessions, starter)
+    reports = ReportActivities(sessions, settings, starter)
+    sweep = SweepActivities(sessions, starter)
     return Worker(
         client,
         task_queue=task_queue,
@@ -49,7 +57,8 @@ def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: st
         activities=[projections.project_order, projections.project_escalation,
                     notifier.deliver, complaints.project_complaint,
                     claims.project_claim, reports.previous_period,
-                    reports.store_daily_kpis, reports.store_follow_up_report],
+                    reports.store_daily_kpis, reports.store_follow_up_report,
+                    sweep.sweep_outbox],
         activity_executor=executor,
         max_concurrent_activities=8,
         # Let in-flight projections finish on shutdown rather than be retried elsewhere.

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
+from activities.delivery_start import DeliveryStarter, deliver_after_commit
 from db.claims import apply_claim_projection
 from db.engine import transaction
 from db.notification_templates import normalize_locale
@@ -83,15 +84,19 @@ def claim_notices(status: ClaimStatus, entries: list[ClaimTimelineEntry]) -> lis
 
 
 class ClaimActivities:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session],
+                 starter: DeliveryStarter | None = None) -> None:
         self._sessions = sessions
+        self._starter = starter
 
     @activity.defn
     def project_claim(self, inp: ClaimProjection) -> list[str]:
         """Upsert keyed by claim id and timeline seq: safe to retry.
 
-        Returns the outbox rows (written in the same transaction) still awaiting delivery.
+        Returns the outbox rows (written in the same transaction) still awaiting delivery,
+        whose DeliveryWorkflows it started once the transaction committed.
         """
         with transaction(self._sessions) as session:
             apply_claim_projection(session, inp)
-            return enqueue(session, claim_notices(inp.status, inp.entries))
+            outbox = enqueue(session, claim_notices(inp.status, inp.entries))
+        return deliver_after_commit(self._starter, outbox)

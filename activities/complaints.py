@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
+from activities.delivery_start import DeliveryStarter, deliver_after_commit
 from db.complaints import apply_complaint_projection
 from db.engine import transaction
 from db.notifications import Audience, Notice, NotificationEvent, enqueue
@@ -63,15 +64,19 @@ def complaint_notices(s: ComplaintStatus, entries: list[ComplaintEntry]) -> list
 
 
 class ComplaintActivities:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session],
+                 starter: DeliveryStarter | None = None) -> None:
         self._sessions = sessions
+        self._starter = starter
 
     @activity.defn
     def project_complaint(self, inp: ComplaintProjection) -> list[str]:
         """Upsert keyed by complaint, event id and projection sequence: safe to retry.
 
-        Returns the outbox rows (written in the same transaction) still awaiting delivery.
+        Returns the outbox rows (written in the same transaction) still awaiting delivery,
+        whose DeliveryWorkflows it started once the transaction committed.
         """
         with transaction(self._sessions) as session:
             apply_complaint_projection(session, inp)
-            return enqueue(session, complaint_notices(inp.status, inp.entries))
+            outbox = enqueue(session, complaint_notices(inp.status, inp.entries))
+        return deliver_after_commit(self._starter, outbox)

@@ -2,27 +2,40 @@
 
 The delivery guarantee, per outbox row (= per notice, channel and recipient):
 
-* **At most once.** Before anything leaves the process, the attempt claims the row in a committed
-  transaction (`pending -> sending`, with a token of its own). The outcome is written right after
-  the send: `delivered`; `pending` again when the message certainly did not reach the receiver
-  (connection refused, non-2xx answer, SMTP 4xx), so Temporal's retry sends it then; or `failed`
-  (permanent refusal, or no attempts left). An attempt that finds the row still `sending` knows a
-  previous attempt died (worker killed, timed out) between its claim and its outcome, after it may
-  have sent: it marks the row `uncertain` and sends nothing. So a worker death mid-delivery can
-  lose a message (reported as `uncertain`, never silently) but can never duplicate one.
+* **At least once, with a stable id.** Every row gets its own `DeliveryWorkflow`
+  (workflows/delivery.py), which calls `deliver` with DELIVERY_RETRY: durable server-side
+  backoff, 5 s doubling to 1 h, 34 attempts, a little over 24 h in all, then `failed`. Before
+  anything leaves the process an attempt claims the row in a committed transaction
+  (`pending -> sending`, with a token and a deadline: the attempt's start-to-close timeout).
+  The outcome is written right after the send: `delivered`; `pending` again with the time the
+  next retry is due (connection refused, a non-2xx answer, a timeout or a connection that
+  broke off mid-way: the message may or may not have arrived, and is sent again); or `failed`
+  (a permanent refusal, or no attempts left). An attempt that finds the row `sending` under a
+  claim past its deadline knows that attempt died (worker killed) and sends again; under a
+  live claim it waits for a retry. So a worker death mid-delivery means a resend, never a loss;
+  the receiver de-duplicates on `webhook-id` (email: on `Message-ID`), which is the row id and
+  the same on every attempt and every redelivery.
 * **Inbox** rows are written in the same transaction that marks them delivered: exactly once.
-* **Webhooks** carry `Waybill-Delivery: <row id>`, stable across attempts, so a receiver can also
-  drop duplicates it might get from elsewhere (e.g. an admin replaying a delivery).
-* A webhook subscription is disabled after `webhook_max_failures` consecutive failed deliveries
-  (a delivery fails when its last attempt fails or ends `uncertain`); disabling adds an inbox
-  alert for the `admin` team and logs an error. Rows for a disabled or deleted subscription are
-  `skipped`.
+* **Webhooks** are signed per Standard Webhooks 1.0 (activities/webhook_signing.py); during a
+  secret rotation's overlap both secrets sign. Only the status code of an answer is kept (the
+  receiver's body is never stored or logged).
+* **Failures** are counted per *delivery*, not per attempt: a subscription's
+  `consecutive_failures` goes up by one when a delivery ends `failed` (its 24 h of attempts
+  all failed) and back to 0 on any delivered message. At `webhook_max_failures` the
+  subscription is disabled, an inbox alert goes to the `admin` team and an error is logged. A
+  receiver down for a day gets disabled; a one-minute blip costs a few retries, no failure.
+* **Disabled subscription**: rows already written for it are held `pending` (not sent, no
+  attempt counted); the sweep leaves them alone until an admin re-enables the subscription,
+  then delivers them. Events while it is disabled write no rows for it (db.notifications
+  .enqueue). Rows of a deleted subscription are `skipped`.
 * Email without `smtp_host` configured is `skipped` ("smtp not configured").
 
-`deliver` returns the row's final status: "delivered", "already_delivered", "skipped", "failed"
-or "uncertain". It raises (for Temporal to retry with DELIVERY_RETRY) only while attempts remain;
-on the last attempt it records `failed` and returns, so a workflow need not catch anything but an
-infrastructure failure (e.g. the database is down for longer than the whole retry schedule).
+`deliver` returns the row's status: "delivered", "already_delivered", "skipped", "failed",
+"held" (subscription disabled), "sending" (another attempt holds it, on our last attempt) or
+"handed_off" (called by a workflow started before deliveries were workflows of their own: its
+rows are delivered by their DeliveryWorkflow or the sweep, so it does nothing). It raises (for
+Temporal to retry) only while attempts remain; on the last attempt it records `failed` and
+returns.
 """
 
 from __future__ import annotations
@@ -46,7 +59,7 @@ from temporalio import activity
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
-from activities.webhook_signing import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, sign
+from activities.webhook_signing import EVENT_HEADER, sign_headers
 from config import Settings
 from db import subscriptions as subs_repo
 from db.engine import transaction
@@ -55,10 +68,11 @@ from db.notifications import (
     Channel,
     OutboxStatus,
     claim,
+    claim_is_dead,
     deliver_inbox,
     finish,
     get_row,
-    mark_uncertain,
+    hold,
     release,
     settle,
 )
@@ -66,28 +80,45 @@ from workflows.notify_types import DeliverInput
 
 log = logging.getLogger("waybill.notify")
 
-# About 20 minutes of retries (5 s, 10 s, 20 s ... capped at 5 min), then `failed`.
+# A little over 24 hours of retries on durable server-side timers: 5 s, 10 s, 20 s ... then
+# hourly (waits add up to 24 h 25 min over 34 attempts), then `failed`. See retry_delays.
 DELIVERY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5),
     backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=5),
-    maximum_attempts=10,
+    maximum_interval=timedelta(hours=1),
+    maximum_attempts=34,
 )
 # One attempt: longer than the webhook or SMTP timeout plus the database round trips.
 DELIVERY_TIMEOUT = timedelta(seconds=60)
 
 USER_AGENT = "Waybill-Webhooks/1.0"
+HELD = "held"
+HELD_REASON = "subscription disabled: held until it is re-enabled"
+HANDED_OFF = "handed_off"
 OUTCOME_WRITE_TRIES = 4
 
 _T = TypeVar("_T")
 
 
 class _NotSent(Exception):
-    """The message certainly did not reach the receiver: safe to try again later."""
+    """This attempt did not get the message accepted (it may still have arrived, e.g. a read
+    timeout): try again later, unless the refusal is permanent."""
 
     def __init__(self, message: str, permanent: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+
+
+def retry_delay(policy: RetryPolicy, attempt: int) -> timedelta:
+    """How long Temporal waits after failed attempt `attempt` (1-based) before the next."""
+    delay = policy.initial_interval * policy.backoff_coefficient ** (attempt - 1)
+    return min(delay, policy.maximum_interval) if policy.maximum_interval else delay
+
+
+def retry_delays(policy: RetryPolicy) -> list[timedelta]:
+    """Every wait between attempts of a delivery under `policy` (which must limit attempts)."""
+    assert policy.maximum_attempts, "an unlimited policy has no schedule"
+    return [retry_delay(policy, n) for n in range(1, policy.maximum_attempts)]
 
 
 def _last_attempt() -> bool:
@@ -110,7 +141,11 @@ class NotifierActivities:
 
     @activity.defn(name="deliver_notification")
     def deliver(self, inp: DeliverInput) -> str:
-        """Deliver one outbox row at most once; returns its final status (see module doc)."""
+        """Deliver one outbox row at least once; returns its status (see module doc)."""
+        if not inp.delivery_workflow:
+            log.info("notification left to its delivery workflow",
+                     extra={"outbox_id": inp.outbox_id})
+            return HANDED_OFF
         now = datetime.now(UTC)
         with transaction(self._sessions) as session:
             row = get_row(session, inp.outbox_id)
@@ -118,12 +153,14 @@ class NotifierActivities:
                 raise ApplicationError(f"no outbox row {inp.outbox_id}", type="OutboxRowNotFound",
                                        non_retryable=True)
             if row.status == OutboxStatus.SENDING:
-                if not mark_uncertain(session, row.id, now):
-                    return self._current(session, row.id)  # its attempt just finished
-                log.warning("delivery interrupted earlier; not sending again", extra={
-                    **self._where(row), "status": OutboxStatus.UNCERTAIN.value})
-                return OutboxStatus.UNCERTAIN.value
-            if row.status != OutboxStatus.PENDING:
+                if not claim_is_dead(row, now):
+                    if _last_attempt():
+                        return OutboxStatus.SENDING.value  # its attempt records the outcome
+                    raise ApplicationError("another attempt is sending it",
+                                           type="DeliveryInProgress")
+                log.warning("delivery interrupted earlier; sending again (at least once)",
+                            extra=self._where(row))
+            elif row.status != OutboxStatus.PENDING:
                 return self._final(row.status)
             session.expunge(row)
         if row.channel == Channel.INBOX:
@@ -159,15 +196,17 @@ class NotifierActivities:
                 smtp.send_message(self._email(row))
             except smtplib.SMTPRecipientsRefused as exc:
                 code = max((c for c, _ in exc.recipients.values()), default=550)
-                return self._outcome_not_sent(row, token, _NotSent(
+                return self._outcome_failed_attempt(row, token, _NotSent(
                     f"smtp refused recipient: {code}", permanent=500 <= code < 600))
             except smtplib.SMTPResponseException as exc:
                 reason = exc.smtp_error.decode(errors="replace") if isinstance(
                     exc.smtp_error, bytes) else str(exc.smtp_error)
-                return self._outcome_not_sent(row, token, _NotSent(
+                return self._outcome_failed_attempt(row, token, _NotSent(
                     f"smtp {exc.smtp_code}: {reason}", permanent=500 <= exc.smtp_code < 600))
             except (smtplib.SMTPException, OSError) as exc:
-                return self._outcome_maybe_sent(row, token, f"smtp send broke off: {exc!r}")
+                # It may have arrived: sent again, and Message-ID lets mail systems de-dup.
+                return self._outcome_failed_attempt(
+                    row, token, _NotSent(f"smtp send broke off: {exc!r}"))
             return self._outcome_delivered(row, token)
         finally:
             try:
@@ -177,49 +216,54 @@ class NotifierActivities:
 
     def _deliver_webhook(self, row: OutboxRow) -> str:
         with transaction(self._sessions) as session:
+            now = datetime.now(UTC)
             sub = subs_repo.get(session, row.recipient)
-            if sub is None or not sub.active:
-                reason = "subscription deleted" if sub is None else "subscription disabled"
-                if not _settle_in(session, row, OutboxStatus.SKIPPED, reason):
+            if sub is None:
+                if not _settle_in(session, row, OutboxStatus.SKIPPED, "subscription deleted"):
                     return self._current(session, row.id)
-                log.info("notification skipped", extra={**self._where(row), "reason": reason})
+                log.info("notification skipped",
+                         extra={**self._where(row), "reason": "subscription deleted"})
                 return OutboxStatus.SKIPPED.value
-            url, secret = sub.url, sub.secret
-            token = uuid.uuid4().hex
-            if not claim(session, row.id, token, datetime.now(UTC)):
+            if not sub.active:
+                if not hold(session, row.id, HELD_REASON, now):
+                    return self._current(session, row.id)
+                log.info("notification held until the subscription is re-enabled",
+                         extra=self._where(row))
+                return HELD
+            url, signing_secrets = sub.url, subs_repo.signing_secrets(sub, now)
+            token = self._claim_in(session, row, now)
+            if token is None:
                 return self._current(session, row.id)
         body = json.dumps(row.payload, ensure_ascii=False, separators=(",", ":"),
                           sort_keys=True).encode()
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-                   DELIVERY_HEADER: row.id, EVENT_HEADER: row.event_type,
-                   SIGNATURE_HEADER: sign(secret, body)}
+                   EVENT_HEADER: row.event_type, **sign_headers(signing_secrets, row.id, body)}
         on_failure = self._webhook_failure(row)
         try:
             with httpx.Client(timeout=self._settings.webhook_timeout_seconds,
                               follow_redirects=False) as client:
                 response = client.post(url, content=body, headers=headers)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout,
-                httpx.UnsupportedProtocol) as exc:
-            return self._outcome_not_sent(row, token, _NotSent(f"webhook connect: {exc!r}"),
-                                          on_failure)
         except httpx.HTTPError as exc:
-            return self._outcome_maybe_sent(row, token, f"webhook broke off: {exc!r}",
-                                            on_failure)
+            # Refused, timed out or broke off: it may have arrived; sent again either way.
+            return self._outcome_failed_attempt(
+                row, token, _NotSent(f"webhook {type(exc).__name__}"), on_failure)
         if 200 <= response.status_code < 300:
             return self._outcome_delivered(
-                row, token, lambda s, now: subs_repo.record_success(s, row.recipient, now))
-        snippet = response.text[:200].replace("\n", " ")
-        return self._outcome_not_sent(
-            row, token, _NotSent(f"webhook answered {response.status_code}: {snippet}"),
-            on_failure)
+                row, token, lambda s, now: subs_repo.record_success(s, row.recipient, now),
+                http_status=response.status_code)
+        # Only the status: the receiver's body may hold anything, and is never kept.
+        return self._outcome_failed_attempt(
+            row, token, _NotSent(f"webhook answered {response.status_code}"), on_failure,
+            http_status=response.status_code)
 
     # -- outcomes ---------------------------------------------------------------------------
 
     def _outcome_delivered(self, row: OutboxRow, token: str,
-                           also: Callable[[Session, datetime], None] | None = None) -> str:
+                           also: Callable[[Session, datetime], None] | None = None,
+                           http_status: int | None = None) -> str:
         def write(session: Session) -> None:
             now = datetime.now(UTC)
-            finish(session, row.id, token, OutboxStatus.DELIVERED, None, now)
+            finish(session, row.id, token, OutboxStatus.DELIVERED, None, now, http_status)
             if also:
                 also(session, now)
 
@@ -227,18 +271,20 @@ class NotifierActivities:
         self._log_delivered(row)
         return OutboxStatus.DELIVERED.value
 
-    def _outcome_not_sent(self, row: OutboxRow, token: str, exc: _NotSent,
-                          on_failure: Callable[[Session, str, datetime, bool], None] | None = None
-                          ) -> str:
+    def _outcome_failed_attempt(
+            self, row: OutboxRow, token: str, exc: _NotSent,
+            on_failure: Callable[[Session, str, datetime, bool], None] | None = None,
+            http_status: int | None = None) -> str:
+        """This attempt did not get the message accepted: retry later, or (permanent refusal,
+        last attempt) the delivery has failed."""
         def write(session: Session) -> bool:
             now = datetime.now(UTC)
             final = exc.permanent or _last_attempt()
             if final:
-                finish(session, row.id, token, OutboxStatus.FAILED, str(exc), now)
-            elif not release(session, row.id, token, str(exc)):
-                # Our claim was taken over (we outlived our timeout): nobody will retry this row.
-                finish(session, row.id, token, OutboxStatus.FAILED, str(exc), now)
-                final = True
+                finish(session, row.id, token, OutboxStatus.FAILED, str(exc), now, http_status)
+            else:
+                # False: our claim was taken over (we outlived our deadline); its owner goes on.
+                release(session, row.id, token, str(exc), now + _next_retry(), http_status)
             if on_failure:
                 on_failure(session, str(exc), now, final)
             return final
@@ -250,23 +296,9 @@ class NotifierActivities:
                  extra={**self._where(row), "error": str(exc)})
         raise ApplicationError(str(exc), type="DeliveryNotAccepted")
 
-    def _outcome_maybe_sent(self, row: OutboxRow, token: str, error: str,
-                            on_failure: Callable[[Session, str, datetime, bool], None] | None = None
-                            ) -> str:
-        def write(session: Session) -> None:
-            now = datetime.now(UTC)
-            finish(session, row.id, token, OutboxStatus.UNCERTAIN, error, now)
-            if on_failure:
-                on_failure(session, error, now, True)
-
-        self._write_outcome(write)
-        log.warning("notification may or may not have arrived; not sending again",
-                    extra={**self._where(row), "error": error})
-        return OutboxStatus.UNCERTAIN.value
-
     def _write_outcome(self, write: Callable[[Session], _T]) -> _T:
         """Record what a send did, retrying a database hiccup a few times: if this cannot be
-        written the row stays `sending`, and the next attempt must then call it uncertain."""
+        written the row stays `sending` until its claim expires, and is then sent again."""
         for attempt in range(1, OUTCOME_WRITE_TRIES + 1):
             try:
                 with transaction(self._sessions) as session:
@@ -288,7 +320,8 @@ class NotifierActivities:
                             .where(OutboxRow.id == row.id,
                                    OutboxRow.status == OutboxStatus.PENDING.value)
                             .values(attempts=OutboxRow.attempts + 1, last_error=error[:1000],
-                                    last_attempt_at=datetime.now(UTC)))
+                                    last_attempt_at=datetime.now(UTC),
+                                    next_attempt_at=datetime.now(UTC) + _next_retry()))
         log.info("notification not delivered; will retry",
                  extra={**self._where(row), "error": error})
         raise ApplicationError(error, type="DeliveryNotAccepted")
@@ -308,9 +341,16 @@ class NotifierActivities:
     # -- helpers ----------------------------------------------------------------------------
 
     def _claim(self, row: OutboxRow) -> str | None:
-        token = uuid.uuid4().hex
         with transaction(self._sessions) as session:
-            return token if claim(session, row.id, token, datetime.now(UTC)) else None
+            return self._claim_in(session, row, datetime.now(UTC))
+
+    @staticmethod
+    def _claim_in(session: Session, row: OutboxRow, now: datetime) -> str | None:
+        """Claim `row` until this attempt's deadline, after which Temporal retries it (and
+        the retry may take the row over)."""
+        token = uuid.uuid4().hex
+        deadline = now + (activity.info().start_to_close_timeout or DELIVERY_TIMEOUT)
+        return token if claim(session, row.id, token, now, deadline) else None
 
     def _settle(self, row: OutboxRow, status: OutboxStatus, reason: str) -> str:
         with transaction(self._sessions) as session:
@@ -384,6 +424,11 @@ class NotifierActivities:
 
     def _log_delivered(self, row: OutboxRow) -> None:
         log.info("notification delivered", extra=self._where(row))
+
+
+def _next_retry() -> timedelta:
+    info = activity.info()
+    return retry_delay(info.retry_policy or DELIVERY_RETRY, info.attempt)
 
 
 def _settle_in(session: Session, row: OutboxRow, status: OutboxStatus, reason: str) -> bool:

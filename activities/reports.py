@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.delivery_start import DeliveryStarter, deliver_after_commit
 from config import Settings
 from db import kpi_snapshots as repo
 from db.engine import transaction
@@ -53,9 +54,11 @@ REPORT_TEAM = "customer_service"  # the managers' in-app copy of the monthly rep
 class ReportActivities:
     """Stores KPI snapshots; `sessions` reach the application database."""
 
-    def __init__(self, sessions: sessionmaker[Session], settings: Settings) -> None:
+    def __init__(self, sessions: sessionmaker[Session], settings: Settings,
+                 starter: DeliveryStarter | None = None) -> None:
         self._sessions = sessions
         self._settings = settings
+        self._starter = starter
 
     @activity.defn(name="report_previous_period")
     def previous_period(self, inp: PreviousPeriodInput) -> str:
@@ -102,6 +105,7 @@ class ReportActivities:
             result = SnapshotResult(kind=row.kind, period_key=row.period_key, created=created,
                                     as_of=row.as_of, late_changes=late, late_figures=changed,
                                     outbox_ids=outbox_ids)
+        deliver_after_commit(self._starter, outbox_ids)
         log.info("follow-up monthly report", extra={
             "month": inp.month, "created": created, "late_changes": len(late),
             "notifications": len(outbox_ids)})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -61,6 +62,19 @@ class SubscriptionPatch(Strict):
         return self
 
 
+_ANSWERED = re.compile(r"^(webhook answered \d{3})\b.*", re.DOTALL)
+
+
+def public_error(text: str | None) -> str | None:
+    """A delivery error as shown: for a refusal only the status code, never what the
+    receiver said (rows written before 0012 quoted its body)."""
+    return None if text is None else _ANSWERED.sub(r"\1", text)
+
+
+# A stored delivery error as the API shows it.
+PublicError = Annotated[str | None, AfterValidator(public_error)]
+
+
 class SubscriptionView(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -70,11 +84,13 @@ class SubscriptionView(BaseModel):
     event_types: list[str]
     active: bool
     consecutive_failures: int
-    last_error: str | None
+    last_error: PublicError
     last_failure_at: datetime | None
     last_success_at: datetime | None
     disabled_at: datetime | None
     disabled_reason: str | None
+    previous_secret_expires_at: datetime | None = Field(
+        description="until then the secret replaced by the last rotation signs too")
     created_at: datetime
     created_by: str
     updated_at: datetime
@@ -86,6 +102,42 @@ class SubscriptionCreated(SubscriptionView):
 
 class SubscriptionList(BaseModel):
     items: list[SubscriptionView]
+
+
+MAX_OVERLAP_SECONDS = 7 * 24 * 3600
+
+
+class SecretRotation(Strict):
+    overlap_seconds: int = Field(
+        default=86400, ge=0, le=MAX_OVERLAP_SECONDS,
+        description="how long the old secret keeps signing too (both signatures are sent)")
+
+
+class SecretRotated(SubscriptionView):
+    secret: str = Field(description="the new signing secret: shown only in this response")
+
+
+class DeliveryView(BaseModel):
+    """One message to a subscription: `id` is its `webhook-id`."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    event_type: str
+    order_id: str | None
+    status: str
+    attempts: int
+    last_http_status: int | None
+    last_error: PublicError
+    created_at: datetime
+    last_attempt_at: datetime | None
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryView]
+    next_cursor: str | None = None
 
 
 class InboxItemView(BaseModel):

@@ -16,6 +16,7 @@ from console import (
     order_routes,
     report_routes,
     static_routes,
+    webhook_routes,
 )
 from console.deps import install
 
@@ -28,5 +29,6 @@ router.include_router(escalation_routes.router)
 router.include_router(audit_routes.router)
 router.include_router(kpi_routes.router)
 router.include_router(report_routes.router)
+router.include_router(webhook_routes.router)
 
 __all__ = ["install", "router"]

@@ -46,6 +46,7 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "audit": frozenset({Role.AUDITOR, Role.ADMIN}),
     "order.create": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
     "kpis": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN}),
+    "webhooks": frozenset({Role.ADMIN}),
 }
 _HASH_PREFIX = 16
 

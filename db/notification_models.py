@@ -43,15 +43,19 @@ class OutboxRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_http_status: Mapped[int | None] = mapped_column(Integer)  # the receiver's last answer
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a retry is due
+    claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # claimer dead after
 
-    __table_args__ = (Index("ix_outbox_status_created_at", "status", "created_at"),)
+    __table_args__ = (Index("ix_outbox_status_created_at", "status", "created_at"),
+                      Index("ix_outbox_recipient_created_at", "recipient", "created_at", "id"))
 
 
 class WebhookSubscription(Base):
     """A subscriber URL and the event types it receives.
 
     The secret is kept in clear because signing needs it; it is shown to the admin once, at
-    creation, and never logged.
+    creation or rotation, and never logged.
     """
 
     __tablename__ = "webhook_subscriptions"
@@ -59,6 +63,9 @@ class WebhookSubscription(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     url: Mapped[str] = mapped_column(String(2000))
     secret: Mapped[str] = mapped_column(String(100))
+    # After a rotation the old secret signs too, until it expires (the overlap window).
+    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     description: Mapped[str | None] = mapped_column(String(500))
     event_types: Mapped[list[str]] = mapped_column(JsonType)
     active: Mapped[bool] = mapped_column(Boolean)

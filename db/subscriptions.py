@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -23,7 +24,7 @@ def create(session: Session, url: str, event_types: list[str], description: str 
            created_by: str) -> tuple[WebhookSubscription, str]:
     """Add an active subscription; returns it and its signing secret."""
     now = datetime.now(UTC)
-    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    secret = new_secret()
     row = WebhookSubscription(
         id="sub_" + secrets.token_hex(12), url=url, secret=secret, description=description,
         event_types=list(event_types), active=True, consecutive_failures=0,
@@ -31,6 +32,32 @@ def create(session: Session, url: str, event_types: list[str], description: str 
     session.add(row)
     session.flush()
     return row, secret
+
+
+def new_secret() -> str:
+    """`whsec_` and 32 random bytes in standard base64 (Standard Webhooks). Secrets made
+    before used URL-safe base64; the signer decodes both."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def signing_secrets(row: WebhookSubscription, now: datetime) -> list[str]:
+    """The secrets that sign a delivery now: the current one, and the one it replaced while
+    the rotation's overlap window lasts."""
+    expires = row.previous_secret_expires_at
+    if row.previous_secret and expires is not None and expires > now:
+        return [row.secret, row.previous_secret]
+    return [row.secret]
+
+
+def rotate_secret(session: Session, row: WebhookSubscription, overlap: timedelta) -> str:
+    """Give `row` a new secret; the old one keeps signing too for `overlap`. Returns the new
+    secret (shown once). Rotating again within an overlap drops the oldest secret."""
+    now = datetime.now(UTC)
+    secret = new_secret()
+    row.previous_secret, row.previous_secret_expires_at = row.secret, now + overlap
+    row.secret, row.updated_at = secret, now
+    session.flush()
+    return secret
 
 
 def list_all(session: Session) -> list[WebhookSubscription]:

@@ -29,27 +29,25 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.notify import NotifierActivities
-from activities.webhook_signing import (
-    DELIVERY_HEADER,
-    EVENT_HEADER,
-    SIGNATURE_HEADER,
-    verify_signature,
-)
+from activities.webhook_signing import EVENT_HEADER, ID_HEADER, verify
 from config import Settings
 from db.engine import make_engine, session_factory
 from tests.notify_workflow import DeliverAllInput, DeliverAllWorkflow
 from tests.pg import free_port
+from workflows.delivery import delivery_workflow_id
 
 # -- webhook receiver -----------------------------------------------------------------------
 
 
 @dataclass
 class Received:
-    delivery_id: str
+    delivery_id: str  # the webhook-id header
     event_type: str
     body: dict[str, Any]
     signature_ok: bool
     status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes = b""
 
 
 @dataclass
@@ -57,13 +55,15 @@ class WebhookReceiver:
     """Checks each request's signature, answers per its mode and records what arrived.
 
     fail_first: answer 500 to that many requests first; always_fail: answer 500 to all;
-    hold: wait (after recording the request as arrived) until `release` is set.
+    hold: wait (after recording the request as arrived) until `release` is set; answer: the
+    body of every answer.
     """
 
     secret: str = ""
     fail_first: int = 0
     always_fail: bool = False
     hold: bool = False
+    answer: bytes = b"ok"
     requests: list[Received] = field(default_factory=list)
     arrived: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
@@ -77,7 +77,8 @@ class WebhookReceiver:
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> int:
         raw = handler.rfile.read(int(handler.headers.get("Content-Length", "0")))
-        ok = verify_signature(self.secret, handler.headers.get(SIGNATURE_HEADER), raw)
+        headers = dict(handler.headers.items())
+        ok = verify(self.secret, headers, raw)
         with self._lock:
             if not ok:
                 status = 400
@@ -86,9 +87,10 @@ class WebhookReceiver:
             else:
                 status = 200
             self.requests.append(Received(
-                delivery_id=handler.headers.get(DELIVERY_HEADER, ""),
+                delivery_id=handler.headers.get(ID_HEADER, ""),
                 event_type=handler.headers.get(EVENT_HEADER, ""),
-                body=json.loads(raw), signature_ok=ok, status=status))
+                body=json.loads(raw), signature_ok=ok, status=status, headers=headers,
+                raw=raw))
         self.arrived.set()
         if self.hold:
             self.release.wait(60)
@@ -104,9 +106,9 @@ def webhook_receiver(**kwargs: Any) -> Iterator[WebhookReceiver]:
             status = receiver._handle(self)
             try:
                 self.send_response(status)
-                self.send_header("Content-Length", "2")
+                self.send_header("Content-Length", str(len(receiver.answer)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(receiver.answer)
             except OSError:
                 pass  # the sender is gone (the test killed it)
 
@@ -135,6 +137,7 @@ class Mailbox:
     envelopes: list[Envelope] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
     refuse_rcpt: str | None = None  # e.g. "550 5.1.1 no such user"
+    drop_after_data: int = 0  # take that many messages, then hang up before saying so
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Envelope,  # noqa: N802
                           address: str, rcpt_options: list[str]) -> str:
@@ -148,6 +151,9 @@ class Mailbox:
         self.envelopes.append(envelope)
         raw = envelope.original_content or b""
         self.messages.append(message_from_bytes(raw, policy=policy.default))  # type: ignore[arg-type]
+        if self.drop_after_data > 0:
+            self.drop_after_data -= 1
+            server.transport.close()  # the sender never hears that it arrived
         return "250 Message accepted for delivery"
 
 
@@ -210,6 +216,12 @@ async def notifier_worker(client: Client, db_url: str, task_queue: str, settings
         async with worker:
             yield worker
     engine.dispose()
+
+
+async def await_deliveries(client: Client, outbox_ids: list[str]) -> list[str]:
+    """The results of the rows' DeliveryWorkflows (their latest runs), in order."""
+    return [await client.get_workflow_handle(delivery_workflow_id(i), result_type=str).result()
+            for i in outbox_ids]
 
 
 async def deliver_all(client: Client, task_queue: str, ids: list[str],

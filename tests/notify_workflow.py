@@ -1,7 +1,8 @@
-"""A test-only workflow that delivers outbox rows the way the order workflows do.
+"""A test-only workflow that delivers outbox rows the way DeliveryWorkflow does, one by one.
 
-It uses the production DELIVERY_RETRY with shorter intervals (and optionally fewer attempts),
-so retries run for real on the Temporal dev server without making tests wait minutes.
+It uses the production DELIVERY_RETRY with shorter intervals (and optionally fewer attempts, a
+shorter attempt timeout), so retries run for real on the Temporal dev server without making
+tests wait minutes or a day.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class DeliverAllWorkflow:
         results = []
         for outbox_id in inp.outbox_ids:
             results.append(await workflow.execute_activity_method(
-                NotifierActivities.deliver, DeliverInput(outbox_id),
+                NotifierActivities.deliver, DeliverInput(outbox_id, delivery_workflow=True),
                 start_to_close_timeout=timeout, retry_policy=retry,
                 task_queue=inp.activity_task_queue))
         return results

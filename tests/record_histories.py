@@ -228,6 +228,8 @@ SCENARIOS: dict[str, Scenario] = {
     "transit_trouble_and_unanswered_survey": transit_trouble_and_unanswered_survey,
     "ladder_climbs_then_resolved": ladder_climbs_then_resolved,
     "alarms_breach_then_close": alarms_breach_then_close,
+    # Recorded with DELIVERY_WORKFLOWS_PATCH: the projections start the deliveries.
+    "shortage_deliveries_as_workflows": shortage_calls_and_receipt_versions,
 }
 
 

@@ -13,7 +13,7 @@ import db.registry  # noqa: F401  (registers every table)
 from db.engine import make_engine
 from db.migrate import alembic_config
 from db.models import Base
-from db.notification_models import InboxItem, OutboxRow
+from db.notification_models import InboxItem, OutboxRow, WebhookSubscription
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:
@@ -65,5 +65,41 @@ def test_outbox_order_id_becomes_null_and_every_migration_downgrades_and_upgrade
         command.upgrade(cfg, "head")
         with engine.connect() as conn:
             assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_uncertain_rows_go_back_to_pending_and_receiver_bodies_are_dropped(db_url: str) -> None:
+    """0012: at most once left rows `uncertain` (maybe never arrived): they become `pending`,
+    for the sweep to send again (receivers de-duplicate on webhook-id); a stored refusal keeps
+    its status code but not what the receiver said."""
+    cfg = alembic_config(db_url)
+    command.downgrade(cfg, "0011")
+    now = datetime.now(UTC)
+    row = {"notice_key": "k", "event_type": "order.shipped", "audience": "customer",
+           "channel": "webhook", "recipient": "sub_1", "order_id": "SO-1", "escalation_id": None,
+           "locale": "zh-CN", "subject": "s", "body": "b", "payload": {}, "attempts": 1,
+           "created_at": now}
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(OutboxRow.__table__), [
+                {**row, "id": "lost", "status": "uncertain", "claim": "dead",
+                 "last_error": "a previous attempt was interrupted after it may have sent"},
+                {**row, "id": "refused", "status": "failed", "claim": None,
+                 "last_error": "webhook answered 500: password=hunter2"}])
+            conn.execute(insert(WebhookSubscription.__table__), [{
+                "id": "sub_1", "url": "https://hooks.example.com", "secret": "whsec_x",
+                "event_types": ["order.shipped"], "active": True, "consecutive_failures": 1,
+                "last_error": "webhook answered 503: <html>upstream down</html>",
+                "created_at": now, "created_by": "t", "updated_at": now}])
+        command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            rows = {r.id: r for r in conn.execute(select(OutboxRow.__table__))}
+            sub_error = conn.scalar(select(WebhookSubscription.__table__.c.last_error))
+        assert rows["lost"].status == "pending" and rows["lost"].claim is None
+        assert rows["refused"].status == "failed"
+        assert rows["refused"].last_error == "webhook answered 500"
+        assert sub_error == "webhook answered 503"
     finally:
         engine.dispose()

@@ -7,6 +7,9 @@ intervals), against a real HTTP receiver and a real SMTP server on 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import logging
 import os
 import signal
@@ -16,16 +19,19 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.testing import WorkflowEnvironment
+from temporalio.client import Client
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
-from activities.webhook_signing import sign, verify_signature
+from activities.notify import DELIVERY_RETRY, HELD_REASON, NotifierActivities, retry_delays
+from activities.webhook_signing import secret_key, sign_headers, verify
 from config import REPO_ROOT, Settings
 from db import subscriptions as subs_repo
 from db.engine import make_engine, session_factory, transaction
@@ -37,17 +43,27 @@ from db.notifications import (
     Notice,
     NotificationEvent,
     OutboxStatus,
+    claim,
     enqueue,
+    finish,
     outbox_id,
+    release,
+    reopen,
     settle,
+    stranded,
 )
+from schedules import OUTBOX_SWEEP_ID, SCHEDULE_IDS, ensure_schedules
+from tests.conftest import running_worker
 from tests.notify_harness import (
     LOOPBACK_CERT,
+    await_deliveries,
     deliver_all,
     notifier_worker,
     smtp_server,
     webhook_receiver,
 )
+from workflows.delivery import DeliveryWorkflow, delivery_workflow_id
+from workflows.notify_types import DeliverInput, DeliveryInput, SweepResult
 
 # Every variable a template may use; README's "Notifications" section documents them.
 TEMPLATE_VARIABLES = {
@@ -155,36 +171,85 @@ def test_render_picks_the_language_and_marks_missing_values() -> None:
 # -- signatures -----------------------------------------------------------------------------
 
 
-def test_signature_verifies_and_rejects_tampering_replays_and_junk() -> None:
-    secret, body = "whsec_test", b'{"id":"evt_1","type":"order.shipped"}'
+LEGACY_SECRET = "whsec_" + "Zm9vYmFy-_" * 4  # URL-safe base64, as secrets were made before
+
+
+def signed(secrets: list[str], msg_id: str, body: bytes,
+           timestamp: int | None = None) -> dict[str, str]:
+    return sign_headers(secrets, msg_id, body, timestamp)
+
+
+def test_signature_is_standard_webhooks_and_rejects_tampering_replays_and_junk() -> None:
+    secret, body, msg_id = subs_repo.new_secret(), b'{"id":"evt_1","type":"order.shipped"}', "a1"
     now = int(time.time())
-    header = sign(secret, body, timestamp=now)
-    assert header.startswith(f"t={now},v1=")
-    assert verify_signature(secret, header, body, now=now)
-    assert verify_signature(secret, header, body, now=now + 299)
-    assert not verify_signature(secret, header, body, now=now + 301)  # a replay, too late
-    assert not verify_signature(secret, header, body, now=now - 301)
-    assert not verify_signature(secret, header, body + b" ", now=now)
-    assert not verify_signature("whsec_other", header, body, now=now)
-    assert not verify_signature(secret, None, body, now=now)
-    assert not verify_signature(secret, "v1=abc", body, now=now)
-    assert not verify_signature(secret, "t=abc,v1=abc", body, now=now)
-    rotated = f"t={now},v1={'0' * 64},{header.split(',')[1]}"
-    assert verify_signature(secret, rotated, body, now=now)
+    headers = signed([secret], msg_id, body, now)
+    assert headers["webhook-id"] == msg_id and headers["webhook-timestamp"] == str(now)
+    # Standard Webhooks 1.0: v1,<base64 HMAC-SHA256(key, "id.timestamp.body")>, key from whsec_.
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    expected = base64.b64encode(hmac.new(key, f"{msg_id}.{now}.".encode() + body,
+                                         hashlib.sha256).digest()).decode()
+    assert headers["webhook-signature"] == f"v1,{expected}"
+    assert verify(secret, headers, body, now=now)
+    assert verify(secret, {k.upper(): v for k, v in headers.items()}, body, now=now)
+    assert verify(secret, headers, body, now=now + 299)
+    assert not verify(secret, headers, body, now=now + 301)  # a replay, too late
+    assert not verify(secret, headers, body, now=now - 301)
+    assert not verify(secret, headers, body + b" ", now=now)
+    assert not verify(secret, {**headers, "webhook-id": "a2"}, body, now=now)
+    assert not verify(subs_repo.new_secret(), headers, body, now=now)
+    assert not verify(secret, {}, body, now=now)
+    assert not verify(secret, {**headers, "webhook-timestamp": "abc"}, body, now=now)
+    assert not verify(secret, {**headers, "webhook-signature": "v1,abc 签名"}, body, now=now)
+    assert not verify("whsec_not base64!", headers, body, now=now)
+    # The legacy header still signs for one release, keyed with the whole secret string.
+    assert headers["Waybill-Delivery"] == msg_id
+    assert headers["Waybill-Signature"] == f"t={now},v1=" + hmac.new(
+        secret.encode(), f"{now}.".encode() + body, hashlib.sha256).hexdigest()
 
 
-def test_the_readme_verification_snippet_accepts_our_signatures() -> None:
+def test_rotation_sends_both_signatures_and_old_url_safe_secrets_keep_working() -> None:
+    body, now = b"{}", int(time.time())
+    both = signed([subs_repo.new_secret(), LEGACY_SECRET], "a1", body, now)
+    assert len(both["webhook-signature"].split(" ")) == 2
+    assert verify(LEGACY_SECRET, both, body, now=now)  # a receiver still on the old secret
+    assert secret_key(LEGACY_SECRET) == base64.urlsafe_b64decode(
+        LEGACY_SECRET.removeprefix("whsec_") + "=" * (-len(LEGACY_SECRET) % 4))
+
+
+def readme_verify() -> Callable[..., bool]:
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     snippet = readme.split("\n## Webhooks\n", 1)[1].split("```python\n", 1)[1].split("```")[0]
     namespace: dict[str, Any] = {}
     exec(compile(snippet, "README.md", "exec"), namespace)  # noqa: S102 (our own docs)
-    verify = namespace["verify_signature"]
+    return namespace["verify_webhook"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("secret", [subs_repo.new_secret(), LEGACY_SECRET],
+                         ids=["standard-base64", "url-safe-base64"])
+def test_the_readme_verification_snippet_accepts_our_signatures(secret: str) -> None:
+    verify_webhook = readme_verify()
     body = '{"id":"evt_1","data":{"客户":"上海"}}'.encode()
-    assert verify("whsec_a", sign("whsec_a", body), body)
-    assert not verify("whsec_b", sign("whsec_a", body), body)
-    assert not verify("whsec_a", sign("whsec_a", body), body + b" ")
-    assert not verify("whsec_a", sign("whsec_a", body, int(time.time()) - 301), body)
-    assert not verify("whsec_a", "", body)
+    headers = signed([secret], "row-1", body)
+    assert verify_webhook(secret, headers, body)
+    assert verify_webhook(secret, {k.title(): v for k, v in headers.items()}, body)
+    assert verify_webhook(secret, signed([subs_repo.new_secret(), secret], "row-1", body), body)
+    assert not verify_webhook(subs_repo.new_secret(), headers, body)
+    assert not verify_webhook(secret, headers, body + b" ")
+    assert not verify_webhook(secret, {**headers, "webhook-id": "row-2"}, body)
+    assert not verify_webhook(secret, signed([secret], "row-1", body, int(time.time()) - 301),
+                              body)
+    assert not verify_webhook(secret, {}, body)
+
+
+def test_the_retry_schedule_covers_a_day_on_durable_timers() -> None:
+    delays = retry_delays(DELIVERY_RETRY)
+    assert delays[:4] == [timedelta(seconds=s) for s in (5, 10, 20, 40)]
+    assert max(delays) == timedelta(hours=1) and delays[-1] == timedelta(hours=1)
+    total = sum(delays, timedelta())
+    assert timedelta(hours=24) <= total < timedelta(hours=25)
+    assert len(delays) + 1 == DELIVERY_RETRY.maximum_attempts == 34
+    # The last attempt starts after a day: one fewer attempt would not cover it.
+    assert sum(delays[:-1], timedelta()) < timedelta(hours=24)
 
 
 # -- enqueue --------------------------------------------------------------------------------
@@ -222,7 +287,6 @@ def test_enqueue_is_idempotent_and_returns_only_rows_awaiting_delivery(
     again = enqueue_now(sessions, [notice])
     assert first == again and len(first) == 2
     with transaction(sessions) as session:
-        from datetime import UTC, datetime
         assert settle(session, first[0], OutboxStatus.DELIVERED, None, datetime.now(UTC))
     assert enqueue_now(sessions, [notice]) == first[1:]
     with sessions() as session:
@@ -249,37 +313,82 @@ def test_enqueue_rejects_unknown_types_and_skips_absent_recipients(
     assert enqueue_now(sessions, []) == []
 
 
-def test_outbox_state_changes_are_conditional_so_only_one_attempt_wins(
+def test_outbox_state_changes_are_conditional_and_a_dead_claim_is_taken_over(
         sessions: sessionmaker[Session]) -> None:
-    from datetime import UTC, datetime
-
-    from db.notifications import claim, finish, mark_uncertain, release
-
     [row_id] = enqueue_now(sessions, [delay_risk()])
     now = datetime.now(UTC)
+    later = now + timedelta(minutes=2)
 
     def status() -> tuple[str, int]:
         [row] = rows(sessions, [row_id])
         return row.status, row.attempts
 
     with transaction(sessions) as session:
-        assert claim(session, row_id, "first", now)
-        assert not claim(session, row_id, "second", now)  # already claimed
+        assert claim(session, row_id, "first", now, now + timedelta(minutes=1))
+        assert not claim(session, row_id, "second", now, now + timedelta(minutes=1))  # live
     assert status() == ("sending", 1)
     with transaction(sessions) as session:
-        assert not release(session, row_id, "second", "not mine")
-        assert release(session, row_id, "first", "connection refused")
-        assert claim(session, row_id, "third", now)
+        assert not release(session, row_id, "second", "not mine", later)
+        assert release(session, row_id, "first", "webhook answered 503", later, 503)
+        assert not reopen(session, row_id)  # pending: nothing to redeliver
+        assert claim(session, row_id, "third", now, now + timedelta(minutes=1))
     assert status() == ("sending", 2)
-    with transaction(sessions) as session:  # "third" died; the next attempt finds the claim
-        assert mark_uncertain(session, row_id, now)
-        assert not mark_uncertain(session, row_id, now)
-        assert not claim(session, row_id, "fourth", now)
-    assert status() == ("uncertain", 2)
-    with transaction(sessions) as session:  # "third" was only slow, and knows it delivered
-        assert not finish(session, row_id, "fourth", OutboxStatus.DELIVERED, None, now)
-        assert finish(session, row_id, "third", OutboxStatus.DELIVERED, None, now)
-    assert status() == ("delivered", 2)
+    # "third" died after it may have sent: once its deadline passed, the row is sent again.
+    with transaction(sessions) as session:
+        assert not claim(session, row_id, "fourth", now + timedelta(seconds=30), later)
+        assert claim(session, row_id, "fifth", later, later + timedelta(minutes=1))
+        assert not finish(session, row_id, "third", OutboxStatus.DELIVERED, None, later)
+        assert finish(session, row_id, "fifth", OutboxStatus.DELIVERED, None, later, 204)
+    assert status() == ("delivered", 3)
+    [row] = rows(sessions, [row_id])
+    assert row.last_http_status == 204 and row.claim_expires_at is None
+    with transaction(sessions) as session:
+        assert reopen(session, row_id) and not reopen(session, row_id)
+    assert status() == ("pending", 3)
+
+
+def test_the_sweep_finds_rows_no_delivery_is_looking_after(
+        sessions: sessionmaker[Session]) -> None:
+    now = datetime.now(UTC)
+    old = now - timedelta(minutes=10)
+    sub_id, _ = subscribe(sessions, "http://127.0.0.1:9/a")
+    off_id, _ = subscribe(sessions, "http://127.0.0.1:9/b")
+    ids = enqueue_now(sessions, [delay_risk(email=None) for _ in range(7)])
+    mine = [i for i in ids if rows(sessions, [i])[0].recipient == sub_id]
+    [off] = [i for i in ids if rows(sessions, [i])[0].recipient == off_id][:1]
+    fresh, stale, backing_off, dead, alive, done = mine[:6]
+    values: dict[str, dict[str, Any]] = {
+        fresh: {}, stale: {"created_at": old},
+        backing_off: {"created_at": old, "last_attempt_at": old,
+                      "next_attempt_at": now + timedelta(minutes=30)},
+        dead: {"created_at": old, "status": "sending", "claim": "gone",
+               "claim_expires_at": old},
+        alive: {"created_at": old, "status": "sending", "claim": "busy",
+                "claim_expires_at": now + timedelta(seconds=30)},
+        done: {"created_at": old, "status": "delivered"},
+        off: {"created_at": old}}
+    with transaction(sessions) as session:
+        for row_id, change in values.items():
+            if change:
+                session.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(**change))
+        sub = subs_repo.get(session, off_id)
+        assert sub is not None
+        subs_repo.change(session, sub, subs_repo.Changes(active=False), "test")
+    with sessions() as session:
+        found = stranded(session, now, timedelta(minutes=5), limit=100)
+        assert stranded(session, now, timedelta(minutes=5), limit=1) == found[:1]
+    assert set(found) == {stale, dead}  # the held row of the disabled subscription waits
+
+
+async def test_a_workflow_from_before_deliveries_were_workflows_leaves_the_row_to_them(
+        sessions: sessionmaker[Session], db_url: str, tmp_path: Path) -> None:
+    """Its history calls the notifier without `delivery_workflow`: nothing is sent or
+    claimed, so the row's DeliveryWorkflow (or the sweep) is its only sender."""
+    [row_id] = enqueue_now(sessions, [level_changed("SO-9", ["operator"])])
+    notifier = NotifierActivities(sessions, settings_for(db_url, tmp_path))
+    assert ActivityEnvironment().run(notifier.deliver, DeliverInput(row_id)) == "handed_off"
+    [row] = rows(sessions, [row_id])
+    assert row.status == OutboxStatus.PENDING and row.attempts == 0
 
 
 # -- webhook delivery -----------------------------------------------------------------------
@@ -338,15 +447,18 @@ async def test_a_receiver_that_always_fails_is_disabled_with_an_admin_alert(
             results = await deliver_all(dev_env.client, task_queue, ids, maximum_attempts=3)
 
     # Two deliveries fail (3 attempts each), which disables the subscription; the third
-    # message is then skipped rather than sent to a receiver known to be down.
-    assert results == ["failed", "failed", "skipped"]
+    # message is then held (not sent, no attempt counted) rather than sent to a receiver known
+    # to be down: it goes out once an admin re-enables the subscription.
+    assert results == ["failed", "failed", "held"]
     assert len(receiver.requests) == 6 and receiver.accepted == []
-    assert [r.attempts for r in rows(sessions, ids)] == [3, 3, 1]
-    assert rows(sessions, ids)[2].last_error == "subscription disabled"
+    assert [r.attempts for r in rows(sessions, ids)] == [3, 3, 0]
+    assert [r.status for r in rows(sessions, ids)] == ["failed", "failed", "pending"]
+    assert rows(sessions, ids)[2].last_error == HELD_REASON
+    assert {r.last_error for r in rows(sessions, ids[:2])} == {"webhook answered 500"}
     with sessions() as session:
         sub = session.get(WebhookSubscription, sub_id)
         assert sub is not None and not sub.active and sub.disabled_at is not None
-        assert sub.consecutive_failures == 2
+        assert sub.consecutive_failures == 2  # deliveries, not attempts (6 of those)
         alerts = list_items(session, "admin", unread_only=True, limit=10)
     assert len(alerts) == 1 and alerts[0].event_type == "webhook.disabled"
     assert sub_id in alerts[0].title and receiver.url in alerts[0].body
@@ -361,11 +473,12 @@ async def test_a_receiver_that_always_fails_is_disabled_with_an_admin_alert(
     assert enqueue_now(sessions, [delay_risk(email=None)]) == []
 
 
-async def test_a_worker_killed_mid_delivery_does_not_send_twice(
+async def test_a_worker_killed_mid_delivery_means_a_resend_with_the_same_webhook_id(
         dev_env: WorkflowEnvironment, db_url: str, sessions: sessionmaker[Session],
         task_queue: str, tmp_path: Path) -> None:
     """The worker dies after the request reached the receiver but before the outcome was
-    written; Temporal retries the activity on another worker, which must not send again."""
+    written; Temporal retries the activity on another worker, which sends again (the first
+    answer was lost): the receiver gets it twice, with one webhook-id to de-duplicate on."""
     activity_queue = f"{task_queue}-act"
     settings = settings_for(db_url, tmp_path)
     with webhook_receiver(hold=True) as receiver:
@@ -399,33 +512,38 @@ async def test_a_worker_killed_mid_delivery_does_not_send_twice(
                 doomed.kill()
                 doomed.wait(10)
 
-    assert results == ["uncertain"]
-    assert len(receiver.requests) == 1 and receiver.requests[0].delivery_id == row_id
+    assert results == ["delivered"]
+    assert [r.delivery_id for r in receiver.requests] == [row_id, row_id]
+    assert all(r.signature_ok for r in receiver.requests)
+    assert receiver.requests[0].raw == receiver.requests[1].raw  # the same message
     [row] = rows(sessions, [row_id])
-    assert row.status == OutboxStatus.UNCERTAIN and row.attempts == 1
-    assert "not sent again" in (row.last_error or "")
+    assert row.status == OutboxStatus.DELIVERED and row.attempts == 2
+    assert row.last_http_status == 200 and row.claim is not None
     with sessions() as session:
         sub = session.get(WebhookSubscription, sub_id)
-        assert sub is not None and sub.active  # our worker died, not the subscriber
+        assert sub is not None and sub.active and sub.consecutive_failures == 0
 
 
-async def test_a_receiver_that_times_out_is_not_sent_the_message_again(
+async def test_a_receiver_that_times_out_gets_the_message_again(
         dev_env: WorkflowEnvironment, db_url: str, sessions: sessionmaker[Session],
         task_queue: str, tmp_path: Path) -> None:
-    """A read timeout means the receiver may have taken the message: no retry, `uncertain`."""
+    """A read timeout means the receiver may or may not have taken it: sent again."""
     settings = settings_for(db_url, tmp_path, webhook_timeout_seconds=0.5)
     with webhook_receiver(hold=True) as receiver:
         sub_id, receiver.secret = subscribe(sessions, receiver.url)
         ids = enqueue_now(sessions, [delay_risk(email=None)])
         async with notifier_worker(dev_env.client, db_url, task_queue, settings):
-            assert await deliver_all(dev_env.client, task_queue, ids) == ["uncertain"]
-    assert len(receiver.requests) == 1
+            run = asyncio.create_task(deliver_all(dev_env.client, task_queue, ids))
+            assert await asyncio.to_thread(receiver.arrived.wait, 30)
+            receiver.hold = False  # the first request stays held past the sender's timeout
+            assert await asyncio.wait_for(run, 30) == ["delivered"]
+    assert [r.delivery_id for r in receiver.requests] == ids * 2
     [row] = rows(sessions, ids)
-    assert row.status == OutboxStatus.UNCERTAIN and row.attempts == 1
-    assert "ReadTimeout" in (row.last_error or "")
+    assert row.status == OutboxStatus.DELIVERED and row.attempts == 2
     with sessions() as session:
         sub = session.get(WebhookSubscription, sub_id)
-        assert sub is not None and sub.consecutive_failures == 1  # counts toward disabling
+        assert sub is not None and sub.consecutive_failures == 0
+        assert sub.last_error == "webhook ReadTimeout"
 
 
 async def test_deleted_subscription_rows_are_skipped(
@@ -443,6 +561,68 @@ async def test_deleted_subscription_rows_are_skipped(
             assert await deliver_all(dev_env.client, task_queue, ids) == ["skipped"]
     assert receiver.requests == []
     assert rows(sessions, ids)[0].last_error == "subscription deleted"
+
+
+# -- deliveries of their own, and the sweep -------------------------------------------------
+
+
+async def sweep_by_schedule(client: Client) -> SweepResult:
+    """Trigger the production sweep schedule once and wait for its run's result."""
+    handle = client.get_schedule_handle(OUTBOX_SWEEP_ID)
+    before = len((await handle.describe()).info.recent_actions)
+    await handle.trigger()
+    for _ in range(300):
+        actions = (await handle.describe()).info.recent_actions
+        if len(actions) > before:
+            action = actions[-1].action
+            return await client.get_workflow_handle(
+                action.workflow_id,  # type: ignore[attr-defined]
+                run_id=action.first_execution_run_id,  # type: ignore[attr-defined]
+                result_type=SweepResult).result()
+        await asyncio.sleep(0.1)
+    raise AssertionError("the sweep schedule did not run")
+
+
+async def test_rows_left_pending_by_a_terminated_workflow_are_swept_and_held_rows_wait(
+        dev_env: WorkflowEnvironment, db_url: str, sessions: sessionmaker[Session],
+        task_queue: str, tmp_path: Path) -> None:
+    client = dev_env.client
+    with webhook_receiver() as receiver:
+        sub_id, receiver.secret = subscribe(sessions, receiver.url)
+        ids = enqueue_now(sessions, [delay_risk(email=None) for _ in range(2)])
+        # One row's delivery is terminated before any worker ran it; the other's never started
+        # (its workflow failed first). Both sit pending, past the sweep's grace.
+        handle = await client.start_workflow(
+            DeliveryWorkflow.run, DeliveryInput(outbox_id=ids[0]),
+            id=delivery_workflow_id(ids[0]), task_queue=task_queue)
+        await handle.terminate("operator terminated it")
+        with transaction(sessions) as session:
+            session.execute(update(OutboxRow).where(OutboxRow.id.in_(ids)).values(
+                created_at=datetime.now(UTC) - timedelta(minutes=10)))
+            sub = subs_repo.get(session, sub_id)
+            assert sub is not None
+            subs_repo.change(session, sub, subs_repo.Changes(active=False), "test")
+
+        async with running_worker(client, db_url, task_queue,
+                                  settings_for(db_url, tmp_path, task_queue=task_queue)):
+            try:
+                await ensure_schedules(client, task_queue, "UTC")
+                # The subscription is disabled: its rows are held, not swept.
+                assert await sweep_by_schedule(client) == SweepResult(stranded=0, started=0)
+                with transaction(sessions) as session:
+                    sub = subs_repo.get(session, sub_id)
+                    assert sub is not None
+                    subs_repo.change(session, sub, subs_repo.Changes(active=True), "test")
+                assert await sweep_by_schedule(client) == SweepResult(stranded=2, started=2)
+                assert await await_deliveries(client, ids) == ["delivered", "delivered"]
+                assert await sweep_by_schedule(client) == SweepResult(stranded=0, started=0)
+            finally:
+                for schedule_id in SCHEDULE_IDS:
+                    await client.get_schedule_handle(schedule_id).delete()
+
+    assert Counter(receiver.accepted) == Counter(ids)  # each once
+    assert all(r.signature_ok for r in receiver.requests)
+    assert [r.status for r in rows(sessions, ids)] == ["delivered", "delivered"]
 
 
 # -- email ----------------------------------------------------------------------------------
@@ -487,6 +667,23 @@ async def test_delay_risk_email_arrives_in_the_customers_language(
     assert rows(sessions, ids)[0].status == OutboxStatus.DELIVERED
 
 
+async def test_email_whose_connection_broke_off_is_sent_again_with_the_same_message_id(
+        dev_env: WorkflowEnvironment, db_url: str, sessions: sessionmaker[Session],
+        task_queue: str, tmp_path: Path) -> None:
+    """The server took the message but hung up before saying so: at least once, so it is
+    sent again, and its Message-ID lets the mail system drop the copy."""
+    with smtp_server() as (mailbox, port):
+        mailbox.drop_after_data = 1
+        settings = settings_for(db_url, tmp_path, smtp_host="127.0.0.1", smtp_port=port,
+                                smtp_tls="none", smtp_from="Waybill <notify@waybill.test>")
+        ids = enqueue_now(sessions, [delay_risk()])
+        async with notifier_worker(dev_env.client, db_url, task_queue, settings):
+            assert await deliver_all(dev_env.client, task_queue, ids) == ["delivered"]
+    assert [m["Message-ID"].strip() for m in mailbox.messages] == [f"<{ids[0]}@waybill.test>"] * 2
+    [row] = rows(sessions, ids)
+    assert row.status == OutboxStatus.DELIVERED and row.attempts == 2
+
+
 async def test_email_refused_by_the_server_fails_without_retrying(
         dev_env: WorkflowEnvironment, db_url: str, sessions: sessionmaker[Session],
         task_queue: str, tmp_path: Path) -> None:
@@ -524,8 +721,6 @@ async def test_staff_notices_reach_each_teams_inbox_once_through_the_production_
         dev_env: WorkflowEnvironment, db_url: str, sessions: sessionmaker[Session],
         task_queue: str, tmp_path: Path) -> None:
     """The notifier is registered by worker.build_worker: the delivery runs there."""
-    from tests.conftest import running_worker
-
     production_queue = f"{task_queue}-prod"
     ids = enqueue_now(sessions, [level_changed("SO-77", ["operator", "supervisor"])])
     assert len(ids) == 2

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,15 +12,25 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 from temporalio.testing import WorkflowEnvironment
 
+from activities.delivery_start import DeliveryStarter
+from activities.webhook_signing import verify
 from api.deps import Role
 from db import inbox as inbox_repo
 from db import subscriptions as subs_repo
 from db.engine import make_engine, session_factory, transaction
 from db.keys import create_key
-from db.notification_models import WebhookSubscription
+from db.notification_models import OutboxRow, WebhookSubscription
+from db.notifications import Notice, enqueue, outbox_id
 from tests.api_harness import Api, api_stack
+from tests.notify_harness import (
+    await_deliveries,
+    deliver_all,
+    notifier_worker,
+    webhook_receiver,
+)
 
 ADMINS = {"admin"}
 INBOX_READERS = {"operator", "supervisor", "admin"}
@@ -66,6 +78,26 @@ def seed_inbox(api: Api, team: str, n: int = 1, start: datetime | None = None,
     return ids
 
 
+def seed_deliveries(api: Api, sub_id: str, statuses: list[str], start: datetime | None = None,
+                    event_type: str = "order.shipped") -> list[str]:
+    """One webhook row per status for `sub_id` (subscribed to `event_type`), a minute apart
+    from `start`; oldest first."""
+    start = start or datetime.now(UTC) - timedelta(hours=1)
+    engine = make_engine(api.settings.db_url)
+    ids = []
+    with transaction(session_factory(engine)) as session:
+        for i, status in enumerate(statuses):
+            key = f"SO-{i}:{uuid.uuid4().hex[:6]}"
+            enqueue(session, [Notice(key=key, event_type=event_type, audience="customer",
+                                     order_id=f"SO-{i}")])
+            row_id = outbox_id(key, "webhook", sub_id)
+            session.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(
+                status=status, created_at=start + timedelta(minutes=i)))
+            ids.append(row_id)
+    engine.dispose()
+    return ids
+
+
 # -- authorization --------------------------------------------------------------------------
 
 
@@ -73,12 +105,17 @@ def seed_inbox(api: Api, team: str, n: int = 1, start: datetime | None = None,
 async def test_authz_matrix_for_every_notification_endpoint(api: Api, role: str) -> None:
     existing = await new_subscription(api)
     [item_id] = seed_inbox(api, role)
+    [delivery_id] = seed_deliveries(api, existing["id"], ["delivered"])
     endpoints: list[tuple[str, str, dict[str, Any] | None, set[str], int]] = [
         ("POST", "/v1/subscriptions", {"url": HOOK, "event_types": ["order.delivered"]},
          ADMINS, 201),
         ("GET", "/v1/subscriptions", None, ADMINS, 200),
         ("GET", f"/v1/subscriptions/{existing['id']}", None, ADMINS, 200),
         ("PATCH", f"/v1/subscriptions/{existing['id']}", {"description": "CRM"}, ADMINS, 200),
+        ("POST", f"/v1/subscriptions/{existing['id']}/rotate-secret", None, ADMINS, 200),
+        ("GET", f"/v1/subscriptions/{existing['id']}/deliveries", None, ADMINS, 200),
+        ("POST", f"/v1/subscriptions/{existing['id']}/deliveries/{delivery_id}/redeliver",
+         None, ADMINS, 202),
         ("DELETE", f"/v1/subscriptions/{existing['id']}", None, ADMINS, 200),
         ("GET", "/v1/inbox", None, INBOX_READERS, 200),
         ("POST", f"/v1/inbox/{item_id}/read", None, INBOX_READERS, 200),
@@ -187,6 +224,176 @@ async def test_invalid_subscriptions_are_422_in_the_envelope(
         rows = session.query(WebhookSubscription).all()
     engine.dispose()
     assert all(r.url == HOOK and r.event_types == ["order.shipped"] for r in rows)
+
+
+# -- delivery log, redelivery, rotation -----------------------------------------------------
+
+
+async def test_the_delivery_log_pages_newest_first_filters_and_bounds_its_inputs(
+        api: Api) -> None:
+    sub = await new_subscription(api)
+    other = await new_subscription(api, event_types=["order.delivered"])
+    ids = seed_deliveries(api, sub["id"], ["delivered", "failed", "pending", "failed",
+                                           "delivered"])
+    seed_deliveries(api, other["id"], ["failed"], event_type="order.delivered")
+    path = f"/v1/subscriptions/{sub['id']}/deliveries"
+    seen, cursor = [], None
+    for _ in range(5):
+        page = (await call(api, "GET", path, limit=2,
+                           **({"cursor": cursor} if cursor else {}))).json()
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert [d["id"] for d in seen] == ids[::-1]
+    assert seen[0]["event_type"] == "order.shipped" and seen[0]["order_id"] == "SO-4"
+    assert set(seen[0]) == {"id", "event_type", "order_id", "status", "attempts",
+                            "last_http_status", "last_error", "created_at", "last_attempt_at",
+                            "next_attempt_at", "delivered_at"}
+    failed = (await call(api, "GET", path, status="failed")).json()["items"]
+    assert [d["id"] for d in failed] == [ids[3], ids[1]]
+
+    for params, code in (({"limit": 201}, "validation_error"),
+                         ({"limit": 0}, "validation_error"),
+                         ({"status": "uncertain"}, "validation_error"),
+                         ({"cursor": "garbage!"}, "invalid_cursor")):
+        bad = await call(api, "GET", path, **params)
+        assert bad.status_code == 422 and error_code(bad) == code, params
+    missing = await call(api, "GET", "/v1/subscriptions/sub_nope/deliveries")
+    assert missing.status_code == 404 and error_code(missing) == "subscription_not_found"
+
+
+async def test_redelivery_is_for_delivered_and_failed_messages_only(api: Api) -> None:
+    sub = await new_subscription(api)
+    other = await new_subscription(api, event_types=["order.delivered"])
+    delivered, failed, skipped, sending = seed_deliveries(
+        api, sub["id"], ["delivered", "failed", "skipped", "sending"])
+    [not_ours] = seed_deliveries(api, other["id"], ["failed"], event_type="order.delivered")
+    base = f"/v1/subscriptions/{sub['id']}/deliveries"
+
+    for row_id in (delivered, failed):
+        resp = await call(api, "POST", f"{base}/{row_id}/redeliver")
+        assert resp.status_code == 202, resp.text
+        assert resp.json()["id"] == row_id and resp.json()["status"] == "pending"
+        handle = api.temporal.get_workflow_handle(f"delivery-{row_id}")
+        assert (await handle.describe()).workflow_type == "DeliveryWorkflow"
+    again = await call(api, "POST", f"{base}/{delivered}/redeliver")  # still pending: harmless
+    assert again.status_code == 202
+
+    for row_id, status, code in ((skipped, 409, "not_redeliverable"),
+                                 (sending, 409, "delivery_in_progress"),
+                                 (not_ours, 404, "delivery_not_found"),
+                                 ("nope", 404, "delivery_not_found")):
+        resp = await call(api, "POST", f"{base}/{row_id}/redeliver")
+        assert resp.status_code == status and error_code(resp) == code, (row_id, resp.text)
+        assert set(resp.json()["error"]) == {"code", "message", "details"}
+    await call(api, "PATCH", f"/v1/subscriptions/{sub['id']}", body={"active": False})
+    disabled = await call(api, "POST", f"{base}/{failed}/redeliver")
+    assert disabled.status_code == 409 and error_code(disabled) == "subscription_disabled"
+
+
+async def test_redelivery_when_temporal_does_not_answer_in_time_is_503_and_queued(
+        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path) -> None:
+    async with api_stack(dev_env.client, db_url, task_queue, tmp_path, worker=False,
+                         update_timeout_seconds=1e-6) as api:
+        sub = await new_subscription(api)
+        [row_id] = seed_deliveries(api, sub["id"], ["failed"])
+        resp = await call(api, "POST",
+                          f"/v1/subscriptions/{sub['id']}/deliveries/{row_id}/redeliver")
+        assert resp.status_code == 503 and error_code(resp) == "temporal_unavailable"
+        assert resp.headers["Retry-After"] == "5"
+        log = (await call(api, "GET", f"/v1/subscriptions/{sub['id']}/deliveries")).json()
+    assert log["items"][0]["status"] == "pending"  # reopened: the sweep sends it
+
+
+async def test_a_failing_receiver_shows_in_the_log_without_its_body_and_a_redelivery_arrives(
+        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path) -> None:
+    """The receiver answers 500 with a body that must never be stored or shown; once fixed,
+    an admin redelivers the failed message and it arrives with the same webhook-id."""
+    body = b"Traceback: password=hunter2 at db.internal"
+    with webhook_receiver(always_fail=True, answer=body) as receiver:
+        async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as api:
+            created = (await call(api, "POST", "/v1/subscriptions", body={
+                "url": receiver.url, "event_types": ["order.shipped"]})).json()
+            receiver.secret = created["secret"]
+            [row_id] = seed_deliveries(api, created["id"], ["pending"])
+            # Two quick attempts, not a day's: the test's stand-in for DeliveryWorkflow.
+            async with notifier_worker(api.temporal, db_url, f"{task_queue}-quick",
+                                       api.settings):
+                assert await deliver_all(api.temporal, f"{task_queue}-quick", [row_id],
+                                         maximum_attempts=2) == ["failed"]
+            path = f"/v1/subscriptions/{created['id']}/deliveries"
+            log = await call(api, "GET", path)
+            [item] = log.json()["items"]
+            assert item["id"] == row_id and item["status"] == "failed"
+            assert item["attempts"] == 2 and item["last_http_status"] == 500
+            assert item["last_error"] == "webhook answered 500"
+            sub = (await call(api, "GET", f"/v1/subscriptions/{created['id']}")).json()
+            assert sub["last_error"] == "webhook answered 500"
+            assert sub["consecutive_failures"] == 1
+
+            receiver.always_fail = False
+            redo = await call(api, "POST", f"{path}/{row_id}/redeliver")
+            assert redo.status_code == 202
+            assert await await_deliveries(api.temporal, [row_id]) == ["delivered"]
+            [item] = (await call(api, "GET", path)).json()["items"]
+            shown = log.text + json.dumps(sub) + json.dumps(item)
+    assert item["status"] == "delivered" and item["last_http_status"] == 200
+    assert item["attempts"] == 3 and item["delivered_at"] and item["last_error"] is None
+    assert [r.delivery_id for r in receiver.requests] == [row_id] * 3
+    assert [r.status for r in receiver.requests] == [500, 500, 200]
+    assert "hunter2" not in shown
+    engine = make_engine(db_url)
+    with session_factory(engine)() as session:
+        stored = [r.last_error for r in session.query(OutboxRow)] + [
+            s.last_error for s in session.query(WebhookSubscription)]
+    engine.dispose()
+    assert not any("hunter2" in (e or "") for e in stored)
+
+
+async def test_rotating_the_secret_signs_with_both_during_the_overlap_then_only_the_new(
+        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    with webhook_receiver() as receiver:
+        async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as api:
+            created = (await call(api, "POST", "/v1/subscriptions", body={
+                "url": receiver.url, "event_types": ["order.shipped"]})).json()
+            old = receiver.secret = created["secret"]
+            rotate = f"/v1/subscriptions/{created['id']}/rotate-secret"
+            for bad in ({"overlap_seconds": 7 * 24 * 3600 + 1}, {"overlap_seconds": -1},
+                        {"overlap_seconds": 60, "extra": 1}):
+                resp = await call(api, "POST", rotate, body=bad)
+                assert resp.status_code == 422 and error_code(resp) == "validation_error"
+            rotated = await call(api, "POST", rotate)  # no body: a day of overlap
+            assert rotated.status_code == 200
+            new = rotated.json()["secret"]
+            assert new != old and new.startswith("whsec_")
+            until = datetime.fromisoformat(rotated.json()["previous_secret_expires_at"])
+            assert timedelta(hours=23, minutes=59) < until - datetime.now(UTC) <= timedelta(
+                hours=24)
+            assert "secret" not in (await call(
+                api, "GET", f"/v1/subscriptions/{created['id']}")).json()
+
+            first = seed_deliveries(api, created["id"], ["pending"])
+            await DeliveryStarter(api.temporal, task_queue).start(first)
+            assert await await_deliveries(api.temporal, first) == ["delivered"]
+
+            newest = (await call(api, "POST", rotate, body={"overlap_seconds": 0})).json()
+            receiver.secret = newest["secret"]  # the receiver moves on to the newest
+            second = seed_deliveries(api, created["id"], ["pending"])
+            await DeliveryStarter(api.temporal, task_queue).start(second)
+            assert await await_deliveries(api.temporal, second) == ["delivered"]
+
+    during, after = receiver.requests
+    assert during.signature_ok  # the receiver still on the old secret accepts it
+    assert len(during.headers["webhook-signature"].split(" ")) == 2
+    assert verify(new, during.headers, during.raw) and verify(old, during.headers, during.raw)
+    assert len(after.headers["webhook-signature"].split(" ")) == 1
+    assert verify(newest["secret"], after.headers, after.raw)
+    assert not verify(new, after.headers, after.raw) and after.signature_ok
+    assert not any(s in str(r.__dict__) for r in caplog.records
+                   for s in (old, new, newest["secret"]))
 
 
 # -- inbox ----------------------------------------------------------------------------------

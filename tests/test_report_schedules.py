@@ -30,10 +30,17 @@ from db.notification_models import OutboxRow
 from db.notification_templates import LOCALES, TEMPLATE_DIR
 from db.notifications import NotificationEvent, team_locales
 from kpis.periods import previous_day
-from schedules import DAILY_SNAPSHOT_ID, MONTHLY_REPORT_ID, ensure_schedules
+from schedules import (
+    DAILY_SNAPSHOT_ID,
+    MONTHLY_REPORT_ID,
+    OUTBOX_SWEEP_ID,
+    SCHEDULE_IDS,
+    SWEEP_EVERY,
+    ensure_schedules,
+)
 from tests.conftest import running_worker
 from tests.kpi_fixtures import AFTER_ALL, Answer, november, order
-from tests.notify_harness import webhook_receiver
+from tests.notify_harness import await_deliveries, webhook_receiver
 from workflows.report_types import (
     FollowUpMonthlyReportInput,
     SnapshotResult,
@@ -70,8 +77,8 @@ async def test_schedules_exist_after_setup_and_a_second_setup_changes_nothing_bu
         dev_env: WorkflowEnvironment) -> None:
     client = dev_env.client
     try:
-        assert await ensure_schedules(client, "tq-first", ZONE) == [DAILY_SNAPSHOT_ID,
-                                                                     MONTHLY_REPORT_ID]
+        assert await ensure_schedules(client, "tq-first", ZONE) == [
+            DAILY_SNAPSHOT_ID, MONTHLY_REPORT_ID, OUTBOX_SWEEP_ID]
         await client.get_schedule_handle(DAILY_SNAPSHOT_ID).pause(note="paused by an admin")
         await ensure_schedules(client, "tq-second", ZONE)  # already there: updated, no error
 
@@ -88,12 +95,15 @@ async def test_schedules_exist_after_setup_and_a_second_setup_changes_nothing_bu
         assert [r.start for r in month_cal.day_of_month] == [1]
         assert [r.start for r in month_cal.hour] == [6]
         assert daily.schedule.state.paused  # the update kept the admin's pause
+        sweep = await client.get_schedule_handle(OUTBOX_SWEEP_ID).describe()
+        assert sweep.schedule.action.workflow == "OutboxSweepWorkflow"  # type: ignore[union-attr]
+        assert [i.every for i in sweep.schedule.spec.intervals] == [SWEEP_EVERY]
+        assert not sweep.schedule.spec.calendars
 
         listed = [s.id async for s in await client.list_schedules()]
-        assert sorted(i for i in listed if i.startswith("waybill-")) == sorted(
-            [DAILY_SNAPSHOT_ID, MONTHLY_REPORT_ID])
+        assert sorted(i for i in listed if i.startswith("waybill-")) == sorted(SCHEDULE_IDS)
     finally:
-        for schedule_id in (DAILY_SNAPSHOT_ID, MONTHLY_REPORT_ID):
+        for schedule_id in SCHEDULE_IDS:
             await client.get_schedule_handle(schedule_id).delete()
 
 
@@ -125,7 +135,7 @@ async def test_the_daily_schedule_triggered_twice_stores_one_snapshot_of_the_day
                     run_id=action.first_execution_run_id,  # type: ignore[attr-defined]
                     result_type=SnapshotResult).result())
         finally:
-            for schedule_id in (DAILY_SNAPSHOT_ID, MONTHLY_REPORT_ID):
+            for schedule_id in SCHEDULE_IDS:
                 await client.get_schedule_handle(schedule_id).delete()
     day = previous_day(actions[0].scheduled_at, ZoneInfo(ZONE))
     assert {r.period_key for r in results} == {day}
@@ -164,7 +174,9 @@ async def test_monthly_report_is_stored_sent_and_later_reports_late_events_not_n
                 assert stored is not None
                 reported = stored.body
             assert first.created and first.late_changes == []
-            assert first.delivered == ["delivered", "delivered"]  # webhook and inbox
+            # Delivered by a DeliveryWorkflow per row, which the activity started.
+            assert await await_deliveries(client, first.outbox_ids) == ["delivered"] * 2
+            assert first.delivered == []  # only workflows started before that deliver here
 
             again = await run()  # nothing new: nothing stored or sent again
             assert not again.created and again.late_changes == [] and again.outbox_ids == []
@@ -181,6 +193,7 @@ async def test_monthly_report_is_stored_sent_and_later_reports_late_events_not_n
                     "followed_up": "11-19T03:00"}, carrier="SF", on_time=True, in_full=True,
                     answer=Answer("11-19T03:00", {"arrival": 2, "service": 1}))
             late = await run()
+            await await_deliveries(client, late.outbox_ids)
 
     assert not late.created
     changed = {c["figure"]: (c["reported"], c["now"]) for c in late.late_changes}

@@ -1,6 +1,8 @@
-"""Notification deliveries a workflow has started: run concurrently, awaited before it ends.
+"""Notification deliveries of workflows started before DELIVERY_WORKFLOWS_PATCH (replay only).
 
-Deliveries retry for minutes; an order must not wait on them to take its next event.
+Such a workflow calls the notifier for each row its projection wrote, concurrently, and awaits
+the calls before it ends, as its history records. The notifier now answers these calls at
+once ("handed_off"): the row's DeliveryWorkflow, or the sweep, delivers it (workflows/delivery.py).
 """
 
 from __future__ import annotations

@@ -2,7 +2,10 @@
 
 Orders, claims, complaints and escalations all project alike, with the same timeout and retry,
 so a stalled database holds each of them back the same way; the outbox rows the projection
-wrote in its transaction are then handed to the workflow's deliveries.
+wrote in its transaction get a DeliveryWorkflow each, started by the projection activity
+itself once its transaction committed (workflows/delivery.py). A workflow whose history
+predates that still hands the ids to its `Deliveries` (whose notifier calls now defer to those
+DeliveryWorkflows), so it replays as it ran.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from workflows.deliveries import Deliveries
+    from workflows.delivery import DELIVERY_WORKFLOWS_PATCH
 
 PROJECTION_TIMEOUT = timedelta(seconds=30)
 # Retried without limit: the read model must catch up once the database is back.
@@ -26,4 +30,5 @@ async def project(activity: Any, payload: Any, deliveries: Deliveries) -> None:
     outbox = await workflow.execute_activity_method(
         activity, payload, start_to_close_timeout=PROJECTION_TIMEOUT,
         retry_policy=PROJECTION_RETRY)
-    deliveries.start(outbox)
+    if not workflow.patched(DELIVERY_WORKFLOWS_PATCH):
+        deliveries.start(outbox)

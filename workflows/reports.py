@@ -15,6 +15,7 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from activities.notify import DELIVERY_RETRY, DELIVERY_TIMEOUT, NotifierActivities
     from activities.reports import ReportActivities
+    from workflows.delivery import DELIVERY_WORKFLOWS_PATCH
     from workflows.notify_types import DeliverInput
     from workflows.report_types import (
         DailyKpiSnapshotInput,
@@ -62,6 +63,8 @@ class FollowUpMonthlyReportWorkflow:
             ReportActivities.store_follow_up_report,
             StoreFollowUpReportInput(month=month, as_of=inp.as_of or now),
             start_to_close_timeout=STORE_TIMEOUT, retry_policy=STORE_RETRY)
+        if workflow.patched(DELIVERY_WORKFLOWS_PATCH):
+            return result  # the activity started a DeliveryWorkflow per outbox row
         for outbox_id in result.outbox_ids:
             result.delivered.append(await workflow.execute_activity_method(
                 NotifierActivities.deliver, DeliverInput(outbox_id=outbox_id),

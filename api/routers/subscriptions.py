@@ -1,15 +1,22 @@
-"""Webhook subscriptions (admin only): who receives which events, and with which secret."""
+"""Webhook subscriptions (admin only): who receives which events, with which secret, and
+what was delivered to them (the delivery log, redelivery)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi.responses import JSONResponse
 
-from api.deps import Principal, Role, SessionDep, require
-from api.errors import ApiError
+from api import subscription_service as service
+from api.deps import Principal, Role, SessionDep, SettingsDep, TemporalDep, require
+from api.errors import envelope
 from api.notification_schemas import (
+    DeliveryPage,
+    DeliveryView,
+    SecretRotated,
+    SecretRotation,
     SubscriptionCreate,
     SubscriptionCreated,
     SubscriptionList,
@@ -17,7 +24,7 @@ from api.notification_schemas import (
     SubscriptionView,
 )
 from db import subscriptions as repo
-from db.notification_models import WebhookSubscription
+from db.notifications import OutboxStatus
 
 log = logging.getLogger("waybill.api")
 
@@ -25,14 +32,6 @@ router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
 
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 NOT_FOUND = {404: {"description": "subscription_not_found"}}
-
-
-def _load(session: SessionDep, subscription_id: str) -> WebhookSubscription:
-    row = repo.get(session, subscription_id)
-    if row is None:
-        raise ApiError(404, "subscription_not_found", f"no subscription {subscription_id}",
-                       subscription_id=subscription_id)
-    return row
 
 
 @router.post("", status_code=201, response_model=SubscriptionCreated,
@@ -56,7 +55,7 @@ def list_subscriptions(_: Admin, session: SessionDep) -> SubscriptionList:
 
 @router.get("/{subscription_id}", response_model=SubscriptionView, responses=NOT_FOUND)
 def get_subscription(subscription_id: str, _: Admin, session: SessionDep) -> SubscriptionView:
-    return SubscriptionView.model_validate(_load(session, subscription_id))
+    return SubscriptionView.model_validate(service.load(session, subscription_id))
 
 
 @router.patch("/{subscription_id}", response_model=SubscriptionView, responses=NOT_FOUND,
@@ -65,7 +64,7 @@ def get_subscription(subscription_id: str, _: Admin, session: SessionDep) -> Sub
                           "failure count.")
 def update_subscription(subscription_id: str, body: SubscriptionPatch, who: Admin,
                         session: SessionDep) -> SubscriptionView:
-    row = _load(session, subscription_id)
+    row = service.load(session, subscription_id)
     repo.change(session, row, repo.Changes(
         url=body.url, description=body.description, active=body.active,
         event_types=[e.value for e in body.event_types] if body.event_types else None),
@@ -80,8 +79,55 @@ def update_subscription(subscription_id: str, body: SubscriptionPatch, who: Admi
                            "delivered to it are skipped.")
 def delete_subscription(subscription_id: str, who: Admin,
                         session: SessionDep) -> SubscriptionView:
-    row = _load(session, subscription_id)
+    row = service.load(session, subscription_id)
     view = SubscriptionView.model_validate(row)
     repo.delete(session, row)
     log.info("webhook subscription deleted", extra={"subscription_id": row.id, "by": who.name})
     return view
+
+
+@router.post("/{subscription_id}/rotate-secret", response_model=SecretRotated,
+             responses=NOT_FOUND,
+             description="Replace the signing secret. The response holds the new secret, "
+                         "shown only here; until `overlap_seconds` (default a day, at most 7 "
+                         "days) have passed, deliveries carry both signatures.")
+def rotate_secret(subscription_id: str, who: Admin, session: SessionDep,
+                  body: Annotated[SecretRotation | None, Body()] = None) -> SecretRotated:
+    overlap = (body or SecretRotation()).overlap_seconds
+    row, secret = service.rotate(session, subscription_id, overlap, who.name)
+    return SecretRotated(**SubscriptionView.model_validate(row).model_dump(), secret=secret)
+
+
+@router.get("/{subscription_id}/deliveries", response_model=DeliveryPage, responses=NOT_FOUND,
+            description="The subscription's delivery log, newest first: per message (its "
+                        "`id` is the `webhook-id`) the status, attempts and the last HTTP "
+                        "status; never what the receiver answered.")
+def list_deliveries(subscription_id: str, _: Admin, session: SessionDep,
+                    status: OutboxStatus | None = None,
+                    limit: int = Query(default=50, ge=1, le=200),
+                    cursor: Annotated[str | None, Query(max_length=200)] = None
+                    ) -> DeliveryPage:
+    rows, next_cursor = service.delivery_page(session, subscription_id, status, limit, cursor)
+    return DeliveryPage(items=[DeliveryView.model_validate(r) for r in rows],
+                        next_cursor=next_cursor)
+
+
+@router.post("/{subscription_id}/deliveries/{delivery_id}/redeliver", status_code=202,
+             response_model=DeliveryView,
+             responses={404: {"description": "subscription_not_found, delivery_not_found"},
+                        409: {"description": "not_redeliverable, delivery_in_progress, "
+                                             "subscription_disabled"},
+                        503: {"description": "temporal_unavailable (the sweep sends it "
+                                             "within minutes; calling again is safe)"}},
+             description="Send a delivered or failed message again, with the same "
+                         "`webhook-id` (a pending one: make sure its delivery runs).")
+async def redeliver(subscription_id: str, delivery_id: str, who: Admin, request: Request,
+                    temporal: TemporalDep, settings: SettingsDep) -> DeliveryView | JSONResponse:
+    try:
+        row = await service.redeliver(
+            request.app.state.sessions, temporal, settings.task_queue,
+            settings.update_timeout_seconds, subscription_id, delivery_id, who.name)
+    except service.TemporalUnavailable:
+        return envelope(503, "temporal_unavailable", "the workflow service did not answer",
+                        {"delivery_id": delivery_id, "queued": True}, {"Retry-After": "5"})
+    return DeliveryView.model_validate(row)
