@@ -7,28 +7,24 @@ DeliveryWorkflow with no database connection held, within `update_timeout_second
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 
-from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 from temporalio.client import Client
 from temporalio.service import RPCError
 
 from activities.delivery_start import DeliveryStarter
+from api.edge.deadline import temporal_deadline
+from api.edge.units import Db
 from api.errors import ApiError
 from api.pagination import decode_cursor, keyset_page
+from config import Settings
 from db import subscriptions as repo
-from db.engine import transaction
 from db.notification_models import OutboxRow, WebhookSubscription
 from db.notifications import OutboxStatus, deliveries, get_delivery, reopen
 
 log = logging.getLogger("waybill.api")
-
-
-class TemporalUnavailable(Exception):
-    """Temporal did not answer in time; the reopened row is delivered by the sweep later."""
 
 
 def load(session: Session, subscription_id: str) -> WebhookSubscription:
@@ -74,29 +70,29 @@ def _reopen(session: Session, subscription_id: str, delivery_id: str) -> OutboxR
     return found
 
 
-async def redeliver(sessions: sessionmaker[Session], temporal: Client, task_queue: str,
-                    timeout_seconds: float, subscription_id: str, delivery_id: str,
-                    actor: str) -> OutboxRow:
+async def redeliver(db: Db, temporal: Client, settings: Settings, subscription_id: str,
+                    delivery_id: str, actor: str) -> OutboxRow:
     """Deliver a row again, same webhook-id: reopen it, then start its DeliveryWorkflow.
 
     Raises:
         ApiError: 404 (no such subscription or delivery), 409 (disabled, in progress, or
             not delivered nor failed).
-        TemporalUnavailable: the row is reopened but its delivery could not be started in
-            time; the sweep starts it within minutes, and calling again is safe.
+        ApiError: 503 temporal_unavailable: the row is reopened but its delivery could not
+            be started in time; the sweep starts it within minutes, and calling again is safe.
     """
-    def reopen_now() -> OutboxRow:
-        with transaction(sessions) as session:
-            return _reopen(session, subscription_id, delivery_id)
-
-    row = await run_in_threadpool(reopen_now)
+    row = await db.run(_reopen, subscription_id, delivery_id)
     try:
-        async with asyncio.timeout(timeout_seconds):
-            await DeliveryStarter(temporal, task_queue).start([row.id])
-    except (TimeoutError, RPCError) as exc:
+        async with temporal_deadline(settings):
+            await DeliveryStarter(temporal, settings.task_queue).start([row.id])
+    except (ApiError, RPCError) as exc:
+        if isinstance(exc, ApiError) and exc.code != "temporal_unavailable":
+            raise
         log.error("redelivery not started; the sweep will", extra={
             "subscription_id": subscription_id, "outbox_id": row.id, "error": repr(exc)})
-        raise TemporalUnavailable from exc
+        raise ApiError(503, "temporal_unavailable", "the workflow service did not answer; the "
+                       "sweep sends it within minutes, and calling again is safe",
+                       headers={"Retry-After": str(settings.retry_after_seconds)},
+                       delivery_id=delivery_id, queued=True) from exc
     log.info("webhook redelivery started", extra={
         "subscription_id": subscription_id, "outbox_id": row.id, "by": actor})
     return row

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api import subscription_service as service
 from api.deps import SessionDep, TemporalDep
+from api.edge.units import DbDep
 from api.errors import ApiError
 from api.notification_schemas import public_error
 from console.deps import PageDep
@@ -61,11 +62,11 @@ def webhook(subscription_id: str, page: PageDep, session: SessionDep,
 
 
 @router.post("/webhooks/{subscription_id}/enable")
-async def enable(subscription_id: str, page: PageDep, session: SessionDep) -> Response:
+async def enable(subscription_id: str, page: PageDep, db: DbDep) -> Response:
     user = page.allow(ACTION)
     await page.form()
     try:
-        service.set_active(session, subscription_id, True, user.name)
+        await db.run(service.set_active, subscription_id, True, user.name)
     except ApiError:
         return page.message(404, "webhooks.not_found")
     return RedirectResponse(f"/console/webhooks/{quote(subscription_id)}?done=enabled", 303)
@@ -73,18 +74,18 @@ async def enable(subscription_id: str, page: PageDep, session: SessionDep) -> Re
 
 @router.post("/webhooks/{subscription_id}/deliveries/{delivery_id}/redeliver")
 async def redeliver(subscription_id: str, delivery_id: str, page: PageDep,
-                    session: SessionDep, temporal: TemporalDep) -> Response:
+                    db: DbDep, temporal: TemporalDep) -> Response:
     user = page.allow(ACTION)
     await page.form()
     try:
-        await service.redeliver(page.request.app.state.sessions, temporal,
-                                page.settings.task_queue, page.settings.update_timeout_seconds,
-                                subscription_id, delivery_id, user.name)
+        await service.redeliver(db, temporal, page.settings, subscription_id, delivery_id,
+                                user.name)
     except ApiError as exc:
         if exc.code == "subscription_not_found":
             return page.message(404, "webhooks.not_found")
-        return _detail(page, session, subscription_id, "", None, exc.status,
-                       error=f"webhooks.error.{exc.code}")
-    except service.TemporalUnavailable:
-        return page.message(503, "unavailable")
+        if exc.code == "temporal_unavailable":
+            return page.message(503, "unavailable")
+        status, error = exc.status, f"webhooks.error.{exc.code}"
+        return await db.run(lambda session: _detail(page, session, subscription_id, "", None,
+                                                    status, error=error))
     return RedirectResponse(f"/console/webhooks/{quote(subscription_id)}?done=redelivered", 303)

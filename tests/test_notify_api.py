@@ -286,7 +286,7 @@ async def test_redelivery_is_for_delivered_and_failed_messages_only(api: Api) ->
                                  ("nope", 404, "delivery_not_found")):
         resp = await call(api, "POST", f"{base}/{row_id}/redeliver")
         assert resp.status_code == status and error_code(resp) == code, (row_id, resp.text)
-        assert set(resp.json()["error"]) == {"code", "message", "details"}
+        assert set(resp.json()["error"]) == {"code", "message", "details", "request_id"}
     await call(api, "PATCH", f"/v1/subscriptions/{sub['id']}", body={"active": False})
     disabled = await call(api, "POST", f"{base}/{failed}/redeliver")
     assert disabled.status_code == 409 and error_code(disabled) == "subscription_disabled"
@@ -295,7 +295,7 @@ async def test_redelivery_is_for_delivered_and_failed_messages_only(api: Api) ->
 async def test_redelivery_when_temporal_does_not_answer_in_time_is_503_and_queued(
         dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path) -> None:
     async with api_stack(dev_env.client, db_url, task_queue, tmp_path, worker=False,
-                         update_timeout_seconds=1e-6) as api:
+                         temporal_deadline_seconds=1e-6) as api:
         sub = await new_subscription(api)
         [row_id] = seed_deliveries(api, sub["id"], ["failed"])
         resp = await call(api, "POST",

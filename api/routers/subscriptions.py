@@ -6,12 +6,11 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Body, Depends, Query
 
 from api import subscription_service as service
 from api.deps import Principal, Role, SessionDep, SettingsDep, TemporalDep, require
-from api.errors import envelope
+from api.edge.units import DbDep
 from api.notification_schemas import (
     DeliveryPage,
     DeliveryView,
@@ -121,13 +120,8 @@ def list_deliveries(subscription_id: str, _: Admin, session: SessionDep,
                                              "within minutes; calling again is safe)"}},
              description="Send a delivered or failed message again, with the same "
                          "`webhook-id` (a pending one: make sure its delivery runs).")
-async def redeliver(subscription_id: str, delivery_id: str, who: Admin, request: Request,
-                    temporal: TemporalDep, settings: SettingsDep) -> DeliveryView | JSONResponse:
-    try:
-        row = await service.redeliver(
-            request.app.state.sessions, temporal, settings.task_queue,
-            settings.update_timeout_seconds, subscription_id, delivery_id, who.name)
-    except service.TemporalUnavailable:
-        return envelope(503, "temporal_unavailable", "the workflow service did not answer",
-                        {"delivery_id": delivery_id, "queued": True}, {"Retry-After": "5"})
+async def redeliver(subscription_id: str, delivery_id: str, who: Admin, db: DbDep,
+                    temporal: TemporalDep, settings: SettingsDep) -> DeliveryView:
+    row = await service.redeliver(db, temporal, settings, subscription_id, delivery_id,
+                                  who.name)
     return DeliveryView.model_validate(row)
