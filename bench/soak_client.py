@@ -25,6 +25,7 @@ class Record:
     start: float
     end: float
     endpoint: str  # e.g. "POST /v1/orders/{id}/events"
+    path: str
     status: int | None  # None: no answer (connection refused, reset, timeout)
     error: str | None  # the transport error's class name when there was no answer
     content_type: str | None
@@ -82,11 +83,11 @@ class SoakClient:
         try:
             resp = await self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
-            self.records.append(Record(start, time.monotonic(), endpoint, None,
+            self.records.append(Record(start, time.monotonic(), endpoint, path, None,
                                        type(exc).__name__, None, False, False))
             return None
         self.records.append(Record(
-            start, time.monotonic(), endpoint, resp.status_code,
+            start, time.monotonic(), endpoint, path, resp.status_code,
             None, resp.headers.get("content-type"), "retry-after" in resp.headers,
             _is_json(resp)))
         return resp

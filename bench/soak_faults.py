@@ -9,7 +9,8 @@ import random
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -66,47 +67,42 @@ class Faults:
         await asyncio.sleep(max(t0 + offset - time.monotonic(), 0))
         await asyncio.to_thread(action)
 
-    def _window(self, kind: str, note: str = "") -> Window:
+    @contextmanager
+    def _fault(self, kind: str, note: str, child: Child | None = None) -> Iterator[None]:
+        """A fault's window, while `child` (if any) is the fault's, not the supervisor's."""
+        if child is not None:
+            self._busy.add(child.name)
         w = Window(kind, time.monotonic(), note=note)
         self.windows.append(w)
         log.info("fault begins", extra={"fault": kind, "note": note})
-        return w
-
-    def _close(self, w: Window) -> None:
-        w.end = time.monotonic()
-        log.info("fault ends", extra={"fault": w.kind, "seconds": round(w.end - w.start, 1)})
+        try:
+            yield
+            w.end = time.monotonic()
+            log.info("fault ends", extra={"fault": kind, "seconds": round(w.end - w.start, 1)})
+        finally:
+            if child is not None:
+                self._busy.discard(child.name)
 
     def _kill_api(self) -> None:
         api = self.stack.api
         assert api is not None
-        self._busy.add(api.name)
-        try:
-            w = self._window("api_down", "SIGKILL")
+        with self._fault("api_down", "SIGKILL", api):
             api.kill(signal.SIGKILL)
             api.start()
             wait_port(self.stack.api_port, 60, api.proc)
-            self._close(w)
-        finally:
-            self._busy.discard(api.name)
 
     def _restart_temporal(self) -> None:
         temporal = self.stack.temporal
-        assert temporal is not None
-        self._busy.add(temporal.name)
-        try:
-            w = self._window("temporal_down", "SIGTERM, start again on the same file DB")
+        with self._fault("temporal_down", "SIGTERM, start again on the same file DB", temporal):
+            assert temporal is not None
             temporal.stop()
             self.stack.start_temporal()
-            self._close(w)
-        finally:
-            self._busy.discard(temporal.name)
 
     def _postgres_outage(self) -> None:
-        w = self._window("postgres_down", f"pg_ctl stop -m fast for {self.plan.pg_stop_for:.0f} s")
-        self.stack.pg.stop("fast")
-        time.sleep(self.plan.pg_stop_for)
-        self.stack.pg.start()
-        self._close(w)
+        with self._fault("postgres_down", f"pg_ctl stop -m fast for {self.plan.pg_stop_for:.0f} s"):
+            self.stack.pg.stop("fast")
+            time.sleep(self.plan.pg_stop_for)
+            self.stack.pg.start()
 
     async def _kill_workers(self, drive_done: asyncio.Event, t0: float) -> None:
         kills = 0
@@ -120,14 +116,9 @@ class Faults:
             kills += 1
 
     def _kill_worker(self, worker: Child) -> None:
-        self._busy.add(worker.name)
-        try:
-            w = self._window("worker_kill", worker.name)
+        with self._fault("worker_kill", worker.name, worker):
             worker.kill(signal.SIGKILL)
             worker.start()
-            self._close(w)
-        finally:
-            self._busy.discard(worker.name)
 
     async def supervise(self, stop: asyncio.Event) -> None:
         """Restart a child that died by itself (a crash is a finding; a dead stack proves
