@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import random
 import shutil
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -154,6 +156,7 @@ async def _soak(cfg: SoakConfig, stack: Stack, receiver: Receiver, key: str,
     drive_done, stop = asyncio.Event(), asyncio.Event()
     prober.start()
     supervisor = asyncio.create_task(faults.supervise(stop))
+    reporter = asyncio.create_task(_progress(driver, client, drive_done))
     drive_started = time.monotonic()
     try:
         fault_task = asyncio.create_task(faults.run(drive_done))
@@ -176,8 +179,10 @@ async def _soak(cfg: SoakConfig, stack: Stack, receiver: Receiver, key: str,
             engine.dispose()
     finally:
         stop.set()
+        drive_done.set()
         prober.stop()
         await supervisor
+        await reporter
         await client.aclose()
     found = checks.check_orders(driver.runs, seen)
     found += checks.check_webhooks(driver.runs, seen, receiver.snapshot())
@@ -193,6 +198,20 @@ async def _soak(cfg: SoakConfig, stack: Stack, receiver: Receiver, key: str,
     _print_report(cfg, found, [f"worker SIGKILLs: {kills}", *tables, *health_lines],
                   time.monotonic() - started)
     return found
+
+
+async def _progress(driver: Driver, client: SoakClient, done: asyncio.Event,
+                    every: float = 30.0) -> None:
+    """A line every `every` seconds: a long soak that stalls says so while it runs."""
+    seen = 0
+    while not done.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), every)
+        records = client.records[seen:]
+        seen += len(records)
+        log.info("progress", extra={**driver.progress(), "requests": len(records),
+                                    "answers": dict(Counter(str(r.status or r.error)
+                                                            for r in records))})
 
 
 def _print_report(cfg: SoakConfig, found: list[checks.Check], lines: list[str],

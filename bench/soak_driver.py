@@ -83,6 +83,16 @@ class Driver:
         # The late sends still out (bounded by the client's deadline).
         await asyncio.gather(*self._late)
 
+    def progress(self) -> dict[str, int]:
+        """Walks finished, in flight, and stopped early, for the soak's progress log."""
+        started = [r for r in self.runs if r.steps]
+        finished = sum(1 for r in started if r.stopped is None and r.steps[-1].kind
+                       == "survey_response" and r.steps[-1].acked)
+        stopped = sum(1 for r in started if r.stopped is not None)
+        return {"finished": finished, "stopped": stopped,
+                "in_flight": len(started) - finished - stopped,
+                "not_started": len(self.runs) - len(started)}
+
     async def _order(self, n: int, run: OrderRun) -> None:
         await asyncio.sleep(self.cfg.ramp * n / max(self.cfg.orders, 1))
         async with self._slots:
