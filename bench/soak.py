@@ -174,7 +174,7 @@ async def _soak(cfg: SoakConfig, stack: Stack, receiver: Receiver, key: str,
                 await asyncio.sleep(2)
             temporal = await asyncio.wait_for(Client.connect(stack.temporal_address), 30)
             seen = await checks.observe(engine, client, temporal,
-                                        [r.order_id for r in driver.runs], prefix)
+                                        [r.order_id for r in driver.runs], prefix, t_end - 10)
         finally:
             engine.dispose()
     finally:

@@ -130,7 +130,7 @@ class Faults:
                 code = child.proc.returncode
                 self.unexpected_exits.append(f"{child.name} exited {code}")
                 log.error("process exited on its own; restarting it",
-                          extra={"process": child.name, "code": code})
+                          extra={"child": child.name, "code": code})
                 if child is self.stack.temporal:
                     await asyncio.to_thread(self.stack.start_temporal)
                 else:

@@ -97,7 +97,7 @@ class Child:
         try:
             self.proc.wait(timeout=STOP_GRACE_SECONDS)
         except subprocess.TimeoutExpired:
-            log.warning("process did not stop; killing", extra={"process": self.name})
+            log.warning("process did not stop; killing", extra={"child": self.name})
             self.kill()
 
     def close(self) -> None:
@@ -223,7 +223,7 @@ class Stack:
             try:
                 child.stop()
             except Exception:  # one stuck child must not keep the others running
-                log.exception("could not stop process", extra={"process": child.name})
+                log.exception("could not stop process", extra={"child": child.name})
             child.close()
         if self.pg.running():
             try:
