@@ -97,6 +97,8 @@ class SoakClient:
         """Send until answered 2xx/4xx or the deadline; `body()` gives the same request
         arguments each time (a fresh multipart stream for a file)."""
         delay, attempts = BACKOFF_START, 0
+        if time.monotonic() > self.deadline:
+            return Outcome(None, 0)  # past the drive's deadline: not even a first attempt
         while True:
             attempts += 1
             resp = await self.request(method, path, endpoint, **body())

@@ -96,6 +96,9 @@ class Driver:
     async def _order(self, n: int, run: OrderRun) -> None:
         await asyncio.sleep(self.cfg.ramp * n / max(self.cfg.orders, 1))
         async with self._slots:
+            if time.monotonic() > self.client.deadline:
+                run.stopped = "not started: the drive's deadline had passed"
+                return
             try:
                 await self._walk(run)
             except Exception as exc:  # a driver bug must show in the report, not end the soak
