@@ -146,7 +146,7 @@ def check_orders(runs: list[OrderRun], seen: Observed) -> list[Check]:
         oid, api, state = run.order_id, seen.api[run.order_id], seen.temporal[run.order_id]
         allowed = implied_stages(run)
         # A scan posted after shipment leaves the stage `shipped` until one arrives.
-        if "in_transit" in allowed and run.scans == 0:
+        if "in_transit" in allowed and not run.acked("tracking_scan"):
             allowed.add("shipped")
         if seen.stages.get(oid) not in allowed:
             stage_bad.append(f"{oid}: database {seen.stages.get(oid)}, "

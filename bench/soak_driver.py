@@ -37,7 +37,7 @@ class Step:
 class OrderRun:
     order_id: str
     steps: list[Step] = field(default_factory=list)
-    scans: int = 0
+    scans: int = 0  # scans sent (acknowledged or not)
     stopped: str | None = None  # why the walk ended early
 
     def acked(self, kind: str) -> list[Step]:
@@ -141,9 +141,9 @@ class Driver:
                  for i in range(1, self.cfg.scans + 1)]
         self.rng.shuffle(scans)
         for event_id, at, data in scans:
+            run.scans += 1  # sent: one without an answer may still have been applied
             if not await self._event(run, "tracking_scan", data, event_id, at):
                 return
-            run.scans += 1
         if not await self._event(run, "delivered", {
                 "signer": "Li Lei", "condition": "intact",
                 "pod": {"kind": "signature", "ref": f"pod/{oid}.png"}}):
