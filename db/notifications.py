@@ -169,9 +169,12 @@ def _validate(notice: Notice) -> None:
 def enqueue(session: Session, notices: list[Notice]) -> list[str]:
     """Write outbox rows in the caller's transaction (the caller commits).
 
+    Inbox rows are delivered here, in the same transaction (exactly once).
+
     Returns:
-        The ids of this call's rows still awaiting delivery (status pending), in a stable
-        order; once the caller's transaction has committed, start a DeliveryWorkflow for each
+        The ids of this call's rows still awaiting delivery (status pending: webhook and
+        email), in a stable order; once the caller's transaction has committed, start a
+        DeliveryWorkflow for each
         (activities.delivery_start.deliver_after_commit). Rows a previous call created and
         that were delivered since are not returned again.
 
@@ -229,7 +232,19 @@ def enqueue(session: Session, notices: list[Notice]) -> list[str]:
                     .on_conflict_do_nothing(index_elements=["id"]), rows)
     pending = set(session.scalars(select(OutboxRow.id).where(
         OutboxRow.id.in_(ids), OutboxRow.status == OutboxStatus.PENDING.value)))
+    # The in-app inbox is ours: its items are written here, in the causing event's transaction,
+    # exactly once, with no delivery of their own (a workflow per staff notice cost as much
+    # Temporal work as the order's own events).
+    for row in rows:
+        if row["channel"] == Channel.INBOX.value and row["id"] in pending:
+            _to_inbox(session, row, now)
+            pending.discard(row["id"])
     return [i for i in dict.fromkeys(ids) if i in pending]
+
+
+def _to_inbox(session: Session, row: dict[str, Any], now: datetime) -> None:
+    if settle(session, row["id"], OutboxStatus.DELIVERED, None, now):
+        _add_inbox_item(session, row, now)
 
 
 # -- delivery state: each step is one conditional UPDATE, so concurrent attempts cannot both win
@@ -357,11 +372,18 @@ def deliver_inbox(session: Session, row: OutboxRow, now: datetime) -> bool:
     """
     if not settle(session, row.id, OutboxStatus.DELIVERED, None, now):
         return False
-    inbox_repo.add_item(session, {
-        "id": row.id, "team": row.recipient, "outbox_id": row.id, "event_type": row.event_type,
-        "title": row.subject, "body": row.body, "order_id": row.order_id,
-        "escalation_id": row.escalation_id, "created_at": now})
+    _add_inbox_item(session, {"id": row.id, "recipient": row.recipient,
+                              "event_type": row.event_type, "subject": row.subject,
+                              "body": row.body, "order_id": row.order_id,
+                              "escalation_id": row.escalation_id}, now)
     return True
+
+
+def _add_inbox_item(session: Session, row: dict[str, Any], now: datetime) -> None:
+    inbox_repo.add_item(session, {
+        "id": row["id"], "team": row["recipient"], "outbox_id": row["id"],
+        "event_type": row["event_type"], "title": row["subject"], "body": row["body"],
+        "order_id": row["order_id"], "escalation_id": row["escalation_id"], "created_at": now})
 
 
 def _clip(text: str | None, limit: int = 1000) -> str | None:

@@ -271,7 +271,13 @@ def test_enqueue_writes_one_row_per_channel_and_recipient(
     assert sorted((r.channel, r.recipient) for r in written) == sorted([
         ("webhook", wanted), ("email", "buyer@example.com"),
         ("inbox", "operator"), ("inbox", "kam:zhang")])
-    assert len(ids) == 4 and all(r.status == OutboxStatus.PENDING for r in written)
+    # The in-app copies are in the teams' inboxes at once; webhook and email await delivery.
+    assert sorted(ids) == sorted(r.id for r in written if r.channel in ("webhook", "email"))
+    assert {r.channel: r.status for r in written if r.channel != "inbox"} == {
+        "webhook": OutboxStatus.PENDING, "email": OutboxStatus.PENDING}
+    assert {r.status for r in written if r.channel == "inbox"} == {OutboxStatus.DELIVERED}
+    with sessions() as session:
+        assert {i.team for i in session.scalars(select(InboxItem))} == {"operator", "kam:zhang"}
     assert {r.id for r in written} == {outbox_id(notice.key, r.channel, r.recipient)
                                        for r in written}
     email = next(r for r in written if r.channel == "email")
@@ -283,14 +289,16 @@ def test_enqueue_writes_one_row_per_channel_and_recipient(
 def test_enqueue_is_idempotent_and_returns_only_rows_awaiting_delivery(
         sessions: sessionmaker[Session]) -> None:
     notice = delay_risk(teams=["operator"])
+    subscribe(sessions, "http://127.0.0.1:9/a")
     first = enqueue_now(sessions, [notice])
     again = enqueue_now(sessions, [notice])
-    assert first == again and len(first) == 2
+    assert first == again and len(first) == 2  # the webhook and the email
     with transaction(sessions) as session:
         assert settle(session, first[0], OutboxStatus.DELIVERED, None, datetime.now(UTC))
     assert enqueue_now(sessions, [notice]) == first[1:]
     with sessions() as session:
-        assert session.scalar(select(func.count()).select_from(OutboxRow)) == 2
+        assert session.scalar(select(func.count()).select_from(OutboxRow)) == 3
+        assert session.scalar(select(func.count()).select_from(InboxItem)) == 1
 
 
 def test_enqueue_is_part_of_the_callers_transaction(sessions: sessionmaker[Session]) -> None:
@@ -384,7 +392,7 @@ async def test_a_workflow_from_before_deliveries_were_workflows_leaves_the_row_t
         sessions: sessionmaker[Session], db_url: str, tmp_path: Path) -> None:
     """Its history calls the notifier without `delivery_workflow`: nothing is sent or
     claimed, so the row's DeliveryWorkflow (or the sweep) is its only sender."""
-    [row_id] = enqueue_now(sessions, [level_changed("SO-9", ["operator"])])
+    [row_id] = enqueue_now(sessions, [delay_risk(teams=[])])  # an email
     notifier = NotifierActivities(sessions, settings_for(db_url, tmp_path))
     assert ActivityEnvironment().run(notifier.deliver, DeliverInput(row_id)) == "handed_off"
     [row] = rows(sessions, [row_id])
@@ -717,23 +725,17 @@ async def test_email_to_an_unreachable_server_is_retried_then_failed(
 # -- inbox ----------------------------------------------------------------------------------
 
 
-async def test_staff_notices_reach_each_teams_inbox_once_through_the_production_worker(
-        dev_env: WorkflowEnvironment, db_url: str, sessions: sessionmaker[Session],
-        task_queue: str, tmp_path: Path) -> None:
-    """The notifier is registered by worker.build_worker: the delivery runs there."""
-    production_queue = f"{task_queue}-prod"
-    ids = enqueue_now(sessions, [level_changed("SO-77", ["operator", "supervisor"])])
-    assert len(ids) == 2
-    async with running_worker(dev_env.client, db_url, production_queue), \
-            notifier_worker(dev_env.client, db_url, task_queue, settings_for(db_url, tmp_path),
-                            activities=False):
-        first = await deliver_all(dev_env.client, task_queue, ids,
-                                  activity_task_queue=production_queue)
-        again = await deliver_all(dev_env.client, task_queue, ids,
-                                  activity_task_queue=production_queue)
-    assert first == ["delivered", "delivered"] and again == ["already_delivered"] * 2
+def test_staff_notices_reach_each_teams_inbox_once_with_the_event_that_caused_them(
+        sessions: sessionmaker[Session]) -> None:
+    """The inbox is Waybill's own: its items are written in the causing event's transaction,
+    exactly once, with no delivery of their own."""
+    notice = level_changed("SO-77", ["operator", "supervisor"])
+    assert enqueue_now(sessions, [notice]) == []  # nothing left to deliver
+    assert enqueue_now(sessions, [notice]) == []  # a retried projection adds nothing
     with sessions() as session:
         items = list(session.scalars(select(InboxItem).order_by(InboxItem.team)))
+        statuses = {r.status for r in session.scalars(select(OutboxRow))}
+    assert statuses == {OutboxStatus.DELIVERED}
     assert [i.team for i in items] == ["operator", "supervisor"]
     assert items[0].title == "升级事项 SO-77:esc-1 现为第 2 级"
     assert items[0].escalation_id == "SO-77:esc-1" and items[0].order_id == "SO-77"
