@@ -23,7 +23,7 @@ from api.claim_schemas import ClaimEventAccepted, ClaimOpened
 from api.deps import Principal
 from api.edge.deadline import temporal_deadline
 from api.edge.units import Db
-from api.errors import ApiError
+from api.errors import ApiError, found
 from api.event_idempotency import body_hash, execute_event_update, seen_before
 from api.orders.service import Ended, load_order, on_running_order, workflow_input
 from api.rejections import as_api_error
@@ -53,11 +53,7 @@ _MAX_NUMBERS_TRIED = 100
 
 
 def load_claim(session: Session, claim_id: str) -> ClaimRow:
-    row = repo.get_claim(session, claim_id)
-    if row is None:
-        raise ApiError(404, "claim_not_found", f"claim {claim_id} does not exist",
-                       claim_id=claim_id)
-    return row
+    return found(repo.get_claim(session, claim_id), "claim", "claim_id", claim_id)
 
 
 async def open_claim(db: Db, client: Client, settings: Settings, order_id: str,

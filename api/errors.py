@@ -8,7 +8,7 @@ header. Console pages (/console) get the same as a page in the viewer's language
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,6 +22,7 @@ from temporalio.service import RPCError
 from api.edge import request_id
 
 log = logging.getLogger("waybill.api")
+T = TypeVar("T")
 
 
 class ApiError(Exception):
@@ -32,6 +33,15 @@ class ApiError(Exception):
         super().__init__(message)
         self.status, self.code, self.message, self.details = status, code, message, details
         self.headers = headers
+
+
+def found(row: T | None, what: str, key: str, value: str) -> T:
+    """`row`, or a 404 whose code names what is missing (`<what>_not_found`, details
+    `{key: value}`): one rule for every lookup by id."""
+    if row is None:
+        raise ApiError(404, f"{what}_not_found", f"{what} {value} does not exist",
+                       **{key: value})
+    return row
 
 
 def envelope(status: int, code: str, message: str, details: dict[str, Any] | None = None,

@@ -12,7 +12,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.edge.deadline import temporal_deadline
 from api.edge.units import Db
-from api.errors import ApiError
+from api.errors import ApiError, found
 from api.rejections import as_api_error
 from config import Settings
 from db import escalations as repo
@@ -23,11 +23,8 @@ REJECTIONS = {"already_resolved": 409, "already_acknowledged": 409, "snooze_in_p
 
 
 def load(session: Session, escalation_id: str) -> EscalationRow:
-    row = repo.get_escalation(session, escalation_id)
-    if row is None:
-        raise ApiError(404, "escalation_not_found", f"escalation {escalation_id} does not exist",
-                       escalation_id=escalation_id)
-    return row
+    return found(repo.get_escalation(session, escalation_id), "escalation", "escalation_id",
+                 escalation_id)
 
 
 async def act(db: Db, client: Client, settings: Settings, escalation_id: str,

@@ -17,7 +17,7 @@ from temporalio.service import RPCError
 from activities.delivery_start import DeliveryStarter
 from api.edge.deadline import temporal_deadline
 from api.edge.units import Db
-from api.errors import ApiError
+from api.errors import ApiError, found
 from api.pagination import decode_cursor, keyset_page
 from config import Settings
 from db import subscriptions as repo
@@ -28,11 +28,8 @@ log = logging.getLogger("waybill.api")
 
 
 def load(session: Session, subscription_id: str) -> WebhookSubscription:
-    row = repo.get(session, subscription_id)
-    if row is None:
-        raise ApiError(404, "subscription_not_found", f"no subscription {subscription_id}",
-                       subscription_id=subscription_id)
-    return row
+    return found(repo.get(session, subscription_id), "subscription", "subscription_id",
+                 subscription_id)
 
 
 def delivery_page(session: Session, subscription_id: str, status: OutboxStatus | None,

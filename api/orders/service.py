@@ -25,7 +25,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.deps import Principal
 from api.edge.deadline import temporal_deadline
 from api.edge.units import Db
-from api.errors import ApiError
+from api.errors import ApiError, found
 from api.event_idempotency import body_hash, execute_event_update, seen_before
 from api.schemas import EventAccepted, OrderCreate, OrderView
 from api.views import order_view, workflow_id
@@ -61,11 +61,7 @@ REJECTIONS = {"invalid_transition": 409, "event_id_reused": 409, "unknown_sku": 
 # -- reading --------------------------------------------------------------------------------
 
 def load_order(session: Session, order_id: str) -> Order:
-    row = repo.get_order(session, order_id)
-    if row is None:
-        raise ApiError(404, "order_not_found", f"order {order_id} does not exist",
-                       order_id=order_id)
-    return row
+    return found(repo.get_order(session, order_id), "order", "order_id", order_id)
 
 
 def view_of(session: Session, order_id: str) -> OrderView:

@@ -34,7 +34,7 @@ from api.complaint_schemas import (
 from api.deps import ALL_ROLES, Principal, Role, SessionDep, SettingsDep, TemporalDep, require
 from api.edge.deadline import temporal_deadline
 from api.edge.units import Db, DbDep
-from api.errors import ApiError
+from api.errors import ApiError, found
 from api.event_idempotency import body_hash, execute_event_update, seen_before
 from api.orders.service import customer_of, load_order, workflow_input
 from api.pagination import decode_cursor, keyset_page
@@ -71,11 +71,8 @@ ORIGIN_API = "api"
 
 
 def load_complaint(session: Session, complaint_id: str) -> ComplaintRow:
-    row = repo.get_complaint(session, complaint_id)
-    if row is None:
-        raise ApiError(404, "complaint_not_found", f"complaint {complaint_id} does not exist",
-                       complaint_id=complaint_id)
-    return row
+    return found(repo.get_complaint(session, complaint_id), "complaint", "complaint_id",
+                 complaint_id)
 
 
 def complaint_view(row: ComplaintRow) -> ComplaintView:
