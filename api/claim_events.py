@@ -25,7 +25,7 @@ from api.edge.deadline import temporal_deadline
 from api.edge.units import Db
 from api.errors import ApiError, found
 from api.event_idempotency import body_hash, execute_event_update, seen_before
-from api.orders.service import Ended, load_order, on_running_order, workflow_input
+from api.orders.service import Ended, on_running_order, workflow_input
 from api.rejections import as_api_error
 from api.views import workflow_id
 from config import Settings
@@ -59,23 +59,22 @@ def load_claim(session: Session, claim_id: str) -> ClaimRow:
 async def open_claim(db: Db, client: Client, settings: Settings, order_id: str,
                      cause: ClaimCause, description: str, who: Principal,
                      request_id: str | None = None) -> ClaimOpened:
-    row = await db.run(load_order, order_id)
     async with temporal_deadline(settings):
         outcome = await on_running_order(
-            db, client, settings, row,
-            lambda now: _through_order(client, settings, now, cause, description, who,
-                                       request_id))
+            db, client, settings, order_id,
+            lambda: _through_order(client, settings, order_id, cause, description, who,
+                                   request_id))
         if isinstance(outcome, Ended):  # the claim starts on its own, as for a closed order
             return await _directly(db, client, settings, outcome.row, outcome.stage, cause,
                                    description, who)
     return outcome
 
 
-async def _through_order(client: Client, settings: Settings, row: Order, cause: ClaimCause,
+async def _through_order(client: Client, settings: Settings, order_id: str, cause: ClaimCause,
                          description: str, who: Principal,
                          request_id: str | None) -> ClaimOpened:
     # By name: the order's module is the lead's, and the update is its contract.
-    handle = client.get_workflow_handle(workflow_id(row.order_id))
+    handle = client.get_workflow_handle(workflow_id(order_id))
     try:
         # Temporal answers a repeated update id with the first outcome: a retried request
         # gets the claim it already opened instead of a second one.
@@ -86,7 +85,7 @@ async def _through_order(client: Client, settings: Settings, row: Order, cause: 
             result_type=str, rpc_timeout=timedelta(seconds=settings.update_timeout_seconds))
     except WorkflowUpdateFailedError as exc:
         raise as_api_error(exc, REJECTIONS) or exc from exc.cause
-    return ClaimOpened(claim_id=claim_id, order_id=row.order_id, cause=cause.value,
+    return ClaimOpened(claim_id=claim_id, order_id=order_id, cause=cause.value,
                        origin="manual", workflow_id=claim_workflow_id(claim_id))
 
 

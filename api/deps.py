@@ -90,7 +90,7 @@ def require(*roles: Role) -> Callable[..., Principal]:
         if creds is None or creds.scheme.lower() != "bearer":
             raise ApiError(401, "unauthorized",
                            "an API key is required: Authorization: Bearer <key>")
-        key = request.app.state.db.now(find_active_key, creds.credentials)
+        key = request.app.state.db.here(find_active_key, creds.credentials)
         if key is None:
             raise ApiError(401, "unauthorized", "the API key is not valid")
         if key.role not in roles:

@@ -242,9 +242,16 @@ def enqueue(session: Session, notices: list[Notice]) -> list[str]:
     return [i for i in dict.fromkeys(ids) if i in pending]
 
 
-def _to_inbox(session: Session, row: dict[str, Any], now: datetime) -> None:
-    if settle(session, row["id"], OutboxStatus.DELIVERED, None, now):
-        _add_inbox_item(session, row, now)
+def _to_inbox(session: Session, row: dict[str, Any], now: datetime) -> bool:
+    """Mark the row delivered and write its inbox item, in the caller's transaction; False
+    (and nothing written) if the row was no longer pending."""
+    if not settle(session, row["id"], OutboxStatus.DELIVERED, None, now):
+        return False
+    inbox_repo.add_item(session, {
+        "id": row["id"], "team": row["recipient"], "outbox_id": row["id"],
+        "event_type": row["event_type"], "title": row["subject"], "body": row["body"],
+        "order_id": row["order_id"], "escalation_id": row["escalation_id"], "created_at": now})
+    return True
 
 
 # -- delivery state: each step is one conditional UPDATE, so concurrent attempts cannot both win
@@ -370,20 +377,10 @@ def deliver_inbox(session: Session, row: OutboxRow, now: datetime) -> bool:
     Returns:
         False (and writes nothing) if the row was no longer pending.
     """
-    if not settle(session, row.id, OutboxStatus.DELIVERED, None, now):
-        return False
-    _add_inbox_item(session, {"id": row.id, "recipient": row.recipient,
-                              "event_type": row.event_type, "subject": row.subject,
-                              "body": row.body, "order_id": row.order_id,
-                              "escalation_id": row.escalation_id}, now)
-    return True
-
-
-def _add_inbox_item(session: Session, row: dict[str, Any], now: datetime) -> None:
-    inbox_repo.add_item(session, {
-        "id": row["id"], "team": row["recipient"], "outbox_id": row["id"],
-        "event_type": row["event_type"], "title": row["subject"], "body": row["body"],
-        "order_id": row["order_id"], "escalation_id": row["escalation_id"], "created_at": now})
+    return _to_inbox(session, {"id": row.id, "recipient": row.recipient,
+                               "event_type": row.event_type, "subject": row.subject,
+                               "body": row.body, "order_id": row.order_id,
+                               "escalation_id": row.escalation_id}, now)
 
 
 def _clip(text: str | None, limit: int = 1000) -> str | None:

@@ -30,9 +30,9 @@ class Db:
 
     async def run(self, fn: Callable[Concatenate[Session, P], T], *args: P.args,
                   **kwargs: P.kwargs) -> T:
-        return await run_in_threadpool(self.now, fn, *args, **kwargs)
+        return await run_in_threadpool(self.here, fn, *args, **kwargs)
 
-    def now(self, fn: Callable[Concatenate[Session, P], T], *args: P.args,
+    def here(self, fn: Callable[Concatenate[Session, P], T], *args: P.args,
             **kwargs: P.kwargs) -> T:
         """The same unit on the calling thread (for code already off the event loop)."""
         with transaction(self._sessions) as session:

@@ -186,22 +186,13 @@ async def submit_event(db: Db, client: Client, settings: Settings, order_id: str
                      occurred_at=datetime.fromisoformat(body["occurred_at"]).astimezone(UTC),
                      data=body["data"], actor=actor, source=source, body_hash=digest,
                      request_id=uuid.uuid4().hex)
-    # Straight to the running workflow: it knows every event id it applied (a repeat is a
-    # duplicate there), so the database is read only when the order is not running.
+    # The running workflow knows every event id it applied: a repeat is a duplicate there.
     async with temporal_deadline(settings):
-        outcome = await on_running_order(db, client, settings, Running(order_id),
-                                         lambda now: _apply(client, settings, now, inp))
+        outcome = await on_running_order(db, client, settings, order_id,
+                                         lambda: _apply(client, settings, order_id, inp))
     if isinstance(outcome, Ended):
         return await db.run(_after_close, order_id, inp)
     return outcome
-
-
-@dataclass(frozen=True)
-class Running:
-    """An order presumed running, not read from the database (only its id is needed)."""
-
-    order_id: str
-    stage: str = Stage.RECEIVED.value
 
 
 @dataclass(frozen=True)
@@ -212,34 +203,30 @@ class Ended:
     stage: Stage
 
 
-async def on_running_order(db: Db, client: Client, settings: Settings, row: Order | Running,
-                           call: Callable[[Order | Running], Awaitable[T]]) -> T | Ended:
-    """`call(row)` on the order's running workflow, or `Ended` for the caller's closed-order way.
+async def on_running_order(db: Db, client: Client, settings: Settings, order_id: str,
+                           call: Callable[[], Awaitable[T]]) -> T | Ended:
+    """`call()` on the order's running workflow, or `Ended` for the caller's closed-order way.
 
-    The order may end between our read and the update: its workflow, still finishing, refuses
-    with its terminal stage (or is gone), and that is the same as arriving after the close, not
-    a conflict. An order stored while Temporal was down has its workflow started first.
+    Straight to the workflow: the database is read only when it is not running. The order may
+    end between a caller's read and the update: its workflow, still finishing, refuses with its
+    terminal stage (or is gone), and that is the same as arriving after the close, not a
+    conflict. An order stored while Temporal was down has its workflow started first.
     """
-    stage = Stage(row.stage)
-    if stage not in TERMINAL_STAGES:
-        try:
-            return await call(row)
-        except RPCError as exc:
-            if exc.status != RPCStatusCode.NOT_FOUND:
-                raise
-        except ApiError as exc:
-            if not closed_meanwhile(exc):
-                raise
-            stage = Stage(exc.details["current_stage"])
-        if stage not in TERMINAL_STAGES:
-            row = await db.run(load_order, row.order_id)
-            stage = Stage(row.stage)
-            if stage not in TERMINAL_STAGES:
-                await ensure_started(client, settings, row)
-                return await call(row)
-    if isinstance(row, Running):
-        row = await db.run(load_order, row.order_id)
-    return Ended(row, stage)
+    ended: Stage | None = None
+    try:
+        return await call()
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+    except ApiError as exc:
+        if not closed_meanwhile(exc):
+            raise
+        ended = Stage(exc.details["current_stage"])
+    row = await db.run(load_order, order_id)  # 404 if there is no such order
+    if ended is None and Stage(row.stage) not in TERMINAL_STAGES:
+        await ensure_started(client, settings, row)
+        return await call()
+    return Ended(row, ended or Stage(row.stage))
 
 
 def closed_meanwhile(exc: ApiError) -> bool:
@@ -248,9 +235,9 @@ def closed_meanwhile(exc: ApiError) -> bool:
             and exc.details.get("current_stage") in {s.value for s in TERMINAL_STAGES})
 
 
-async def _apply(client: Client, settings: Settings, row: Order | Running,
+async def _apply(client: Client, settings: Settings, order_id: str,
                  inp: EventInput) -> EventAccepted:
-    handle = client.get_workflow_handle(workflow_id(row.order_id))
+    handle = client.get_workflow_handle(workflow_id(order_id))
     duplicate, result = await execute_event_update(handle, OrderWorkflow.apply_event, inp,
                                                    settings, REJECTIONS)
     if result is None:  # the workflow applied it before; its query says where the order is
