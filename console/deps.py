@@ -80,7 +80,7 @@ def get_page(request: Request, settings: SettingsDep) -> Page:
     # Its own short unit of work (this runs in the thread pool): no connection stays checked
     # out while the page's handler awaits Temporal.
     cookie = request.cookies.get(sessions.SESSION_COOKIE)
-    user = request.app.state.db.now(lambda session: sessions.read(settings, session, cookie))
+    user = request.app.state.db.here(lambda session: sessions.read(settings, session, cookie))
     shown = viewer(request, settings, user.locale if user else None, user.zone if user else None)
     return Page(request=request, settings=settings, viewer=shown, user=user)
 
