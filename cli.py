@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 import logs
 from config import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
 app = typer.Typer(help="Waybill: order lifecycle on Temporal.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
@@ -17,17 +22,46 @@ app.add_typer(keys_app, name="keys")
 ROLES = ("operator", "supervisor", "integration", "auditor", "admin")
 
 
+def _csv(value: str | None) -> list[str] | None:
+    """`a,b` -> ["a", "b"]; None stays None (no limit)."""
+    return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _keys_session() -> tuple[Engine, AbstractContextManager[Session]]:
+    """A migrated database and one transaction on it."""
+    from db.engine import make_engine, session_factory, transaction
+    from db.migrate import upgrade
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.db_url)
+    engine = make_engine(settings.db_url)
+    return engine, transaction(session_factory(engine))
+
+
 @keys_app.command("create")
 def keys_create(
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}")],
     name: Annotated[str, typer.Option(help="Who holds the key; shown as the actor of events")],
     team: Annotated[str | None, typer.Option(
         help="Team whose in-app inbox the key reads (default: the role's name)")] = None,
+    event_types: Annotated[str | None, typer.Option(
+        help="Integration keys: only these order event types, e.g. confirmed,picked")] = None,
+    customers: Annotated[str | None, typer.Option(
+        help="Integration keys: only these customer ids, e.g. C-1,C-2")] = None,
+    carriers: Annotated[str | None, typer.Option(
+        help="Integration keys: only orders shipped by these carriers")] = None,
+    expires_in_days: Annotated[float | None, typer.Option(
+        min=0.001, help="The key stops working after this many days (default: never)")] = None,
 ) -> None:
     """Create an API key; the key itself is printed once, alone on the last line."""
-    from db.engine import make_engine, session_factory, transaction
-    from db.keys import create_key
-    from db.migrate import upgrade
+    from datetime import UTC, datetime, timedelta
+
+    from pydantic import ValidationError
+
+    from api import key_admin
+    from api.errors import ApiError
+    from api.key_schemas import KeyCreate
 
     if role not in ROLES:
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}", param_hint="--role")
@@ -35,15 +69,79 @@ def keys_create(
         raise typer.BadParameter("name must not be empty", param_hint="--name")
     if team is not None and not (team := team.strip()):
         raise typer.BadParameter("team must not be empty", param_hint="--team")
-    settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.db_url)
-    engine = make_engine(settings.db_url)
-    with transaction(session_factory(engine)) as session:
-        row, key = create_key(session, name.strip(), role, team)
-    engine.dispose()
+    scope = {"event_types": _csv(event_types), "customers": _csv(customers),
+             "carriers": _csv(carriers)}
+    try:
+        body = KeyCreate(
+            name=name, role=role, team=team,
+            scope=scope if any(v is not None for v in scope.values()) else None,
+            expires_at=(datetime.now(UTC) + timedelta(days=expires_in_days)
+                        if expires_in_days else None))
+    except ValidationError as exc:
+        raise typer.BadParameter("; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
+    engine, unit = _keys_session()
+    try:
+        with unit as session:
+            row, key = key_admin.create(session, body, "cli")
+    except ApiError as exc:
+        raise typer.BadParameter(f"{exc.code}: {exc.message}") from exc
+    finally:
+        engine.dispose()
     typer.echo(f"created {role} key for {row.name!r} (prefix {row.prefix})", err=True)
     typer.echo(key)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Every key: name, role, prefix, scope, created, expires, revoked (never a key or hash)."""
+    from api import key_admin
+    from db.keys import list_keys
+
+    engine, unit = _keys_session()
+    with unit as session:
+        views = [key_admin.view(r) for r in list_keys(session)]
+    engine.dispose()
+
+    def when(value: object) -> str:
+        return value.isoformat(timespec="seconds") if value else "-"  # type: ignore[attr-defined]
+
+    def listed(values: list[str] | None) -> str:
+        return ",".join(str(getattr(v, "value", v)) for v in values) if values else "*"
+
+    header = ("id", "name", "role", "prefix", "state", "event types", "customers", "carriers",
+              "created", "expires", "revoked")
+    rows = [header] + [
+        (str(v.id), v.name, v.role, v.prefix, v.state, listed(v.scope.event_types),
+         listed(v.scope.customers), listed(v.scope.carriers), when(v.created_at),
+         when(v.expires_at), when(v.revoked_at)) for v in views]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    for r in rows:
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    name_or_prefix: Annotated[str, typer.Argument(
+        help="The key's name, or the start of its prefix (as `waybill keys list` shows)")],
+) -> None:
+    """Revoke a key at once: its next request is refused and its console sessions end."""
+    from api import key_admin
+    from db.keys import find_by_name_or_prefix
+
+    engine, unit = _keys_session()
+    try:
+        with unit as session:
+            matches = find_by_name_or_prefix(session, name_or_prefix.strip())
+            if len(matches) != 1:
+                names = ", ".join(f"{m.name} ({m.prefix})" for m in matches[:10])
+                raise typer.BadParameter(
+                    f"{len(matches)} active keys match {name_or_prefix!r}"
+                    + (f": {names}; give a longer prefix" if matches else ""))
+            row = key_admin.revoke(session, matches[0].id, "cli")
+            typer.echo(f"revoked {row.role} key {row.name!r} (prefix {row.prefix})")
+    finally:
+        engine.dispose()
 
 
 @app.command()

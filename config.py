@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=10, ge=0)
     db_pool_timeout_seconds: float = Field(default=2.0, gt=0)
     retry_after_seconds: int = Field(default=5, ge=1, description="Retry-After on every 503")
+    # Failed authentications (no key, unknown/revoked/expired key, console sign-in) allowed per
+    # client address in a sliding minute; past it, 429 `too_many_auth_failures` before the key
+    # lookup (api/edge/auth_failures.py).
+    auth_failures_per_minute: int = Field(default=20, ge=1)
     demo: bool = Field(default=False, description="`waybill dev` also runs the demo traffic "
                        "generator (demo/traffic.py): `make run DEMO=1`")
 

@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api import errors
+from api.edge.access_log import AccessLogMiddleware
+from api.edge.auth_failures import AuthFailures
 from api.edge.request_id import RequestIdFilter, RequestIdMiddleware
 from api.edge.units import Db
 from api.routers import (
@@ -19,6 +21,7 @@ from api.routers import (
     escalations,
     health,
     inbox,
+    keys,
     kpis,
     orders,
     receipts,
@@ -70,6 +73,10 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         lifespan=lifespan,
     )
     errors.install(app)
+    # Per app (so per process): the failed-authentication window, before any lifespan work.
+    app.state.auth_failures = AuthFailures(settings.auth_failures_per_minute)
+    # Added first, so it runs inside RequestIdMiddleware and its line names the request id.
+    app.add_middleware(AccessLogMiddleware)
     app.add_middleware(RequestIdMiddleware)
     _log_request_ids()
     app.include_router(health.router)
@@ -84,6 +91,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(survey_page.router)
     app.include_router(receipts.router)
     app.include_router(kpis.router)
+    app.include_router(keys.router)
     app.include_router(console.router)
     console.install(app)
     return app

@@ -3,30 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Annotated
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 
+from api.edge.auth_failures import AuthFailures
 from api.errors import ApiError
+from api.permissions import Role, roles_for
 from archive import Archive
 from config import Settings
-from db.keys import find_active_key
+from db.keys import Scope, find_key, is_expired
+from db.models import ApiKey
 
-
-class Role(StrEnum):
-    OPERATOR = "operator"
-    SUPERVISOR = "supervisor"
-    INTEGRATION = "integration"
-    AUDITOR = "auditor"
-    ADMIN = "admin"
-
-
-ALL_ROLES = tuple(Role)
+ALL_ROLES = tuple(Role)  # Role lives in api/permissions.py; imported from here too
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -73,29 +66,110 @@ class Principal:
     name: str
     role: Role
     team: str = ""  # whose in-app inbox the caller reads; defaults to the role's name
+    key_id: int | None = None
+    scope: Scope = field(default_factory=Scope)
 
     def __post_init__(self) -> None:
         if not self.team:
             object.__setattr__(self, "team", self.role.value)
 
 
-def require(*roles: Role) -> Callable[..., Principal]:
-    """A dependency that admits only callers whose key has one of `roles`."""
+def authorize(who: Principal, action: str) -> None:
+    """403 `forbidden` (naming the action) unless the caller's role may do `action` (the
+    permission table, api/permissions.py). For checks that need the body, e.g. the event
+    type."""
+    if who.role not in roles_for(action):
+        raise ApiError(403, "forbidden", f"role {who.role.value} may not do {action}",
+                       role=who.role.value, action=action,
+                       allowed=sorted(r.value for r in roles_for(action)))
 
-    # A plain `def`: FastAPI runs it in the thread pool. Its own short unit of work: the key
-    # lookup must not leave a connection checked out for the rest of the request.
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _failures(request: Request) -> AuthFailures:
+    failures: AuthFailures = request.app.state.auth_failures
+    return failures
+
+
+def refuse_if_throttled(request: Request) -> None:
+    """429 `too_many_auth_failures` for an address over the failed-authentication limit; asked
+    before any key lookup, so a key-guessing client costs no query."""
+    retry = _failures(request).retry_after(client_address(request))
+    if retry is not None:
+        raise ApiError(429, "too_many_auth_failures",
+                       "too many failed authentications from this address; try later",
+                       headers={"Retry-After": str(retry)}, retry_after_seconds=retry)
+
+
+def key_refusal(row: ApiKey | None) -> str | None:
+    """Why a looked-up key may not be used (`unknown`, `revoked`, `expired`), or None."""
+    if row is None:
+        return "unknown"
+    if row.revoked_at is not None:
+        return "revoked"
+    if is_expired(row):
+        return "expired"
+    return None
+
+
+_REFUSALS: dict[str, tuple[str, str]] = {
+    "missing": ("unauthorized", "an API key is required: Authorization: Bearer <key>"),
+    "unknown": ("unauthorized", "the API key is not valid"),
+    "revoked": ("key_revoked", "the API key has been revoked"),
+    "expired": ("key_expired", "the API key has expired"),
+}
+
+
+def authenticate(request: Request, creds: HTTPAuthorizationCredentials | None) -> Principal:
+    """The caller behind the bearer key, or 401 (each failure logged and counted per address;
+    429 once an address is over the limit)."""
+    refuse_if_throttled(request)
+    given = creds.credentials if creds is not None else None
+    if creds is None or creds.scheme.lower() != "bearer" or not given:
+        reason, row = "missing", None
+    else:
+        # Its own short unit of work: the lookup must not leave a connection checked out for
+        # the rest of the request.
+        row = request.app.state.db.here(find_key, given)
+        reason = key_refusal(row)  # type: ignore[assignment]
+    if reason is not None or row is None:
+        reason = reason or "unknown"
+        _failures(request).record(client_address(request), reason, given, via="api")
+        code, message = _REFUSALS[reason]
+        raise ApiError(401, code, message)
+    who = Principal(name=row.name, role=Role(row.role), team=row.team or row.role,
+                    key_id=row.id, scope=scope_of(row))
+    request.state.role = who.role.value  # for the access log line
+    return who
+
+
+def scope_of(row: ApiKey) -> Scope:
+    def listed(values: Any) -> tuple[str, ...] | None:
+        return tuple(values) if values is not None else None
+
+    return Scope(event_types=listed(row.scope_event_types),
+                 customers=listed(row.scope_customers), carriers=listed(row.scope_carriers))
+
+
+def require(action: str) -> Callable[..., Principal]:
+    """A dependency that admits only callers whose role may do `action` (a name in the
+    permission table, or a family such as `order.event.*` whose handler checks the member
+    with `authorize`). An unknown action fails here, when the router is built."""
+    roles = roles_for(action)
+
+    # A plain `def`: FastAPI runs it in the thread pool (the key lookup is a query).
     def dependency(request: Request,
                    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
                    ) -> Principal:
-        if creds is None or creds.scheme.lower() != "bearer":
-            raise ApiError(401, "unauthorized",
-                           "an API key is required: Authorization: Bearer <key>")
-        key = request.app.state.db.here(find_active_key, creds.credentials)
-        if key is None:
-            raise ApiError(401, "unauthorized", "the API key is not valid")
-        if key.role not in roles:
-            raise ApiError(403, "forbidden", f"role {key.role} may not do this",
-                           role=key.role, allowed=[r.value for r in roles])
-        return Principal(name=key.name, role=Role(key.role), team=key.team or key.role)
+        who = authenticate(request, creds)
+        if who.role not in roles:
+            raise ApiError(403, "forbidden", f"role {who.role.value} may not do {action}",
+                           role=who.role.value, action=action,
+                           allowed=sorted(r.value for r in roles))
+        return who
 
+    dependency.action = action  # type: ignore[attr-defined]  # read by tests/test_permissions.py
+    dependency.__name__ = f"require_{action}"
     return dependency

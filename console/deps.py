@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.exceptions import HTTPException
 
+from api import permissions
 from api.deps import SettingsDep
 from config import Settings
 from console import pages
@@ -86,6 +87,24 @@ def get_page(request: Request, settings: SettingsDep) -> Page:
 
 
 PageDep = Annotated[Page, Depends(get_page)]
+
+
+def guard(page: PageDep) -> None:
+    """Every console route's entry in the permission table (api/permissions.py `ROUTES`), checked
+    before its handler runs: signed out, to the sign-in page; a role without the action, a 403
+    page; a route missing from the table, a 403 page too (closed by default). Handlers still say
+    what they need (`page.allow`), for the buttons they show."""
+    request = page.request
+    route = request.scope.get("route")
+    method = "GET" if request.method == "HEAD" else request.method
+    # Console routes sit in routers included without a prefix of their own, under /console.
+    path = sessions.COOKIE_PATH + getattr(route, "path", "")
+    action = permissions.ROUTES.get((method, path))
+    if action == permissions.PUBLIC:
+        return
+    user = page.signed_in()
+    if action is None or user.role not in permissions.roles_for(action):
+        raise Refused(page.message(403, "forbidden"))
 
 
 def install(app: Any) -> None:

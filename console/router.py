@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from console import (
     audit_routes,
@@ -18,9 +18,10 @@ from console import (
     static_routes,
     webhook_routes,
 )
-from console.deps import install
+from console.deps import guard, install
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+# `guard`: every route under /console is checked against the permission table first.
+router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[Depends(guard)])
 router.include_router(new_order.router)  # before /orders/{order_id} would claim "new"
 for _module in (auth_routes, board_routes, order_routes, order_actions, order_receipt,
                 static_routes):

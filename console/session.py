@@ -4,8 +4,8 @@ The session cookie is signed: `<key id>.<key hash prefix>.<expiry>.<nonce>.<mac>
 names a row in `console_sessions` (db.console). Every request reads that row with the API key it
 was made from in one lookup, so signing out (the row's `ended_at`) ends the session for any copy
 of the cookie, revoking the key ends all its sessions at once, and the expiry ends them after
-`console_session_hours`. A forged cookie is refused by its signature before any query. The key
-itself is never stored in the cookie.
+`console_session_hours` (or the key's own expiry). A forged cookie is refused by its signature
+before any query. The key itself is never stored in the cookie.
 
 CSRF: every form carries HMAC(secret, "csrf:" + nonce), where the nonce is the session's (signed
 in) or a pre-session cookie's (the sign-in form), so a token is only good for the browser it was
@@ -25,29 +25,35 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from api.deps import Role
+from api import permissions
+from api.permissions import Role
 from api.survey_tokens import signing_key as survey_signing_key
 from config import Settings
 from db import console as console_db
+from db.keys import is_expired
 from db.models import ApiKey
 
 SESSION_COOKIE = "wb_session"
 PRE_SESSION_COOKIE = "wb_presession"
 COOKIE_PATH = "/console"
-CONSOLE_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN})
+CONSOLE_ROLES = permissions.roles_for("console.sign_in")
 # What each role may do beyond reading; templates ask `user.can(...)`, handlers check again.
-ACTIONS: dict[str, frozenset[Role]] = {
-    "note": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
-    "escalation": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
-    "order.confirm": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
-    "order.cancel": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
-    "order.follow_up_call": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
-    "order.receipt_upload": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
-    "audit": frozenset({Role.AUDITOR, Role.ADMIN}),
-    "order.create": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}),
-    "kpis": frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN}),
-    "webhooks": frozenset({Role.ADMIN}),
+# The console's names for the API's actions: the roles come from the one permission table.
+_CONSOLE_ACTIONS = {
+    "note": "order.event.note",
+    "escalation": "escalation.acknowledge",  # the four escalation actions share one rule
+    "order.confirm": "order.event.confirmed",
+    "order.cancel": "order.event.cancelled",
+    "order.follow_up_call": "order.event.follow_up_call",
+    "order.receipt_upload": "receipt.upload",
+    "audit": "order.history.read",
+    "order.create": "order.create",
+    "kpis": "kpis.read",
+    "webhooks": "subscription.manage",
 }
+ACTIONS: dict[str, frozenset[Role]] = {
+    name: permissions.roles_for(action) & CONSOLE_ROLES
+    for name, action in _CONSOLE_ACTIONS.items()}
 _HASH_PREFIX = 16
 
 
@@ -114,8 +120,8 @@ def read(settings: Settings, session: Session, cookie: str | None,
     if (row.key_id != int(key_id) or row.ended_at is not None
             or row.expires_at.timestamp() <= now):
         return None
-    if (key.revoked_at is not None or key.key_hash[:_HASH_PREFIX] != hash_prefix
-            or key.role not in CONSOLE_ROLES):
+    if (key.revoked_at is not None or is_expired(key, datetime.fromtimestamp(now, UTC))
+            or key.key_hash[:_HASH_PREFIX] != hash_prefix or key.role not in CONSOLE_ROLES):
         return None
     return ConsoleUser(name=key.name, role=Role(key.role), nonce=nonce, key_id=key.id,
                        locale=preference.locale if preference else None,

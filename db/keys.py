@@ -1,12 +1,13 @@
-"""API keys: generated once, stored only as a SHA-256 hash."""
+"""API keys: generated once, stored only as a SHA-256 hash; listed, revoked, scoped, expiring."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from db.models import ApiKey
@@ -19,17 +20,73 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_key(session: Session, name: str, role: str,
-               team: str | None = None) -> tuple[ApiKey, str]:
+@dataclass(frozen=True)
+class Scope:
+    """What a key is limited to; None = no limit of that kind."""
+
+    event_types: tuple[str, ...] | None = None
+    customers: tuple[str, ...] | None = None
+    carriers: tuple[str, ...] | None = None
+
+
+def _listed(values: tuple[str, ...] | None) -> list[str] | None:
+    return sorted(set(values)) if values is not None else None
+
+
+def create_key(session: Session, name: str, role: str, team: str | None = None,
+               scope: Scope | None = None,
+               expires_at: datetime | None = None) -> tuple[ApiKey, str]:
     """A new key; `team` names the in-app inbox its holder reads (None: the role's name)."""
+    scope = scope or Scope()
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(name=name, role=role, key_hash=hash_key(key), prefix=key[:10],
-                 created_at=datetime.now(UTC), team=team)
+                 created_at=datetime.now(UTC), team=team,
+                 scope_event_types=_listed(scope.event_types),
+                 scope_customers=_listed(scope.customers),
+                 scope_carriers=_listed(scope.carriers), expires_at=expires_at)
     session.add(row)
     session.flush()
     return row, key
 
 
+def find_key(session: Session, key: str) -> ApiKey | None:
+    """The key's row, revoked and expired ones included (the caller says which it was)."""
+    return session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
+
+
+def is_expired(row: ApiKey, now: datetime | None = None) -> bool:
+    return row.expires_at is not None and row.expires_at <= (now or datetime.now(UTC))
+
+
 def find_active_key(session: Session, key: str) -> ApiKey | None:
-    return session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key),
-                                               ApiKey.revoked_at.is_(None)))
+    """The key's row if it is neither revoked nor expired."""
+    row = find_key(session, key)
+    if row is None or row.revoked_at is not None or is_expired(row):
+        return None
+    return row
+
+
+def list_keys(session: Session) -> list[ApiKey]:
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)))
+
+
+def get_key(session: Session, key_id: int) -> ApiKey | None:
+    return session.get(ApiKey, key_id)
+
+
+def find_by_name_or_prefix(session: Session, name_or_prefix: str) -> list[ApiKey]:
+    """Keys not yet revoked whose name is, or whose prefix starts with, `name_or_prefix`."""
+    return list(session.scalars(select(ApiKey).where(
+        ApiKey.revoked_at.is_(None),
+        or_(ApiKey.name == name_or_prefix, ApiKey.prefix.startswith(name_or_prefix,
+                                                                     autoescape=True)))))
+
+
+def revoke(session: Session, row: ApiKey, now: datetime | None = None) -> ApiKey:
+    """Revoke at once: the next request with the key is 401 and its console sessions end
+    (console/session.py reads `revoked_at` on every request). Revoking twice keeps the first
+    time."""
+    if row.revoked_at is None:
+        row.revoked_at = now or datetime.now(UTC)
+        session.flush()
+    return row

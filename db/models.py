@@ -34,6 +34,12 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     team: Mapped[str | None] = mapped_column(String(120), nullable=True)  # inbox; None = role
+    # Scopes (issue 14): None = unlimited; a list limits the key to those event types, customer
+    # ids or carriers (db/keys.py, api/key_scope.py).
+    scope_event_types: Mapped[list[str] | None] = mapped_column(JsonType, nullable=True)
+    scope_customers: Mapped[list[str] | None] = mapped_column(JsonType, nullable=True)
+    scope_carriers: Mapped[list[str] | None] = mapped_column(JsonType, nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Order(Base):

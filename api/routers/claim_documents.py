@@ -17,10 +17,8 @@ from api.claim_events import load_claim, submit_claim_event
 from api.claim_schemas import ClaimDocumentUploaded
 from api.claim_views import document_view
 from api.deps import (
-    ALL_ROLES,
     ArchiveDep,
     Principal,
-    Role,
     SettingsDep,
     TemporalDep,
     require,
@@ -42,8 +40,8 @@ log = logging.getLogger("waybill.api.claims")
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"])
 
-Actor = Annotated[Principal, Depends(require(Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN))]
-Reader = Annotated[Principal, Depends(require(*ALL_ROLES))]
+Actor = Annotated[Principal, Depends(require("claim.document.upload"))]
+Reader = Annotated[Principal, Depends(require("claim.document.read"))]
 
 _KINDS = [k.value for k in DocumentKind]
 _UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from temporalio.client import Client
 
 from api import escalation_actions as actions
-from api.deps import Principal, Role, SessionDep, SettingsDep, TemporalDep, require
+from api.deps import Principal, SessionDep, SettingsDep, TemporalDep, require
 from api.edge.units import Db, DbDep
 from api.schemas import EscalationPage, EscalationView
 from api.views import escalation_view
@@ -27,9 +27,11 @@ from workflows.types import AcknowledgeInput, ReassignInput, ResolveInput, Snooz
 
 router = APIRouter(prefix="/v1/escalations", tags=["escalations"])
 
-Staff = Annotated[Principal, Depends(require(Role.OPERATOR, Role.SUPERVISOR, Role.AUDITOR,
-                                             Role.ADMIN))]
-Actor = Annotated[Principal, Depends(require(Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN))]
+Staff = Annotated[Principal, Depends(require("escalation.read"))]
+Acknowledger = Annotated[Principal, Depends(require("escalation.acknowledge"))]
+Resolver = Annotated[Principal, Depends(require("escalation.resolve"))]
+Reassigner = Annotated[Principal, Depends(require("escalation.reassign"))]
+Snoozer = Annotated[Principal, Depends(require("escalation.snooze"))]
 
 class _Action(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -113,7 +115,7 @@ async def _act(db: Db, client: Client, settings: Settings, escalation_id: str,
 
 
 @router.post("/{escalation_id}/acknowledge", response_model=EscalationDetail)
-async def acknowledge(escalation_id: str, body: AcknowledgeBody, who: Actor,
+async def acknowledge(escalation_id: str, body: AcknowledgeBody, who: Acknowledger,
                       db: DbDep, client: TemporalDep,
                       settings: SettingsDep) -> EscalationDetail:
     return await _act(db, client, settings, escalation_id,
@@ -122,7 +124,7 @@ async def acknowledge(escalation_id: str, body: AcknowledgeBody, who: Actor,
 
 
 @router.post("/{escalation_id}/resolve", response_model=EscalationDetail)
-async def resolve(escalation_id: str, body: ResolveBody, who: Actor, db: DbDep,
+async def resolve(escalation_id: str, body: ResolveBody, who: Resolver, db: DbDep,
                   client: TemporalDep, settings: SettingsDep) -> EscalationDetail:
     return await _act(db, client, settings, escalation_id,
                       EscalationWorkflow.resolve,
@@ -131,7 +133,7 @@ async def resolve(escalation_id: str, body: ResolveBody, who: Actor, db: DbDep,
 
 
 @router.post("/{escalation_id}/reassign", response_model=EscalationDetail)
-async def reassign(escalation_id: str, body: ReassignBody, who: Actor, db: DbDep,
+async def reassign(escalation_id: str, body: ReassignBody, who: Reassigner, db: DbDep,
                    client: TemporalDep, settings: SettingsDep) -> EscalationDetail:
     return await _act(db, client, settings, escalation_id,
                       EscalationWorkflow.reassign,
@@ -142,7 +144,7 @@ async def reassign(escalation_id: str, body: ReassignBody, who: Actor, db: DbDep
 @router.post("/{escalation_id}/snooze", response_model=EscalationDetail,
              description="Hold the ladder until `until`, at most the policy's `snooze_max` "
                          "from now; the level's clock restarts when the snooze ends.")
-async def snooze(escalation_id: str, body: SnoozeBody, who: Actor, db: DbDep,
+async def snooze(escalation_id: str, body: SnoozeBody, who: Snoozer, db: DbDep,
                  client: TemporalDep, settings: SettingsDep) -> EscalationDetail:
     until = body.until.astimezone(UTC)
     return await _act(db, client, settings, escalation_id,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import Principal, Role, SessionDep, require
+from api.deps import Principal, SessionDep, require
 from api.errors import ApiError
 from api.notification_schemas import InboxItemView, InboxPage
 from api.pagination import decode_cursor, keyset_page
@@ -15,7 +15,7 @@ from db import inbox as repo
 
 router = APIRouter(prefix="/v1/inbox", tags=["inbox"])
 
-Staff = Annotated[Principal, Depends(require(Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN))]
+Staff = Annotated[Principal, Depends(require("inbox.read"))]
 
 
 @router.get("", response_model=InboxPage,

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse, Response
 
-from api.deps import Principal, Role, SessionDep, SettingsDep, require
+from api.deps import Principal, SessionDep, SettingsDep, require
 from api.downloads import table_download
 from api.errors import ApiError
 from kpis import GROUP_KEYS, KpiQuery, PeriodError, compute_kpis, follow_up_monthly
@@ -21,8 +21,7 @@ from kpis.periods import range_bounds, zone
 log = logging.getLogger("waybill.api.kpis")
 router = APIRouter(tags=["kpis"])
 
-Reader = Annotated[Principal, Depends(require(Role.OPERATOR, Role.SUPERVISOR, Role.AUDITOR,
-                                              Role.ADMIN))]
+Reader = Annotated[Principal, Depends(require("kpis.read"))]
 FORMATS = {"json": "application/json", "csv": CSV_TYPE, "xlsx": XLSX_TYPE}
 _FORMAT_DOC = ("json (default), csv or xlsx; overrides the Accept header, which may ask for "
                f"application/json, {CSV_TYPE} or {XLSX_TYPE}")

@@ -10,13 +10,13 @@ from fastapi import APIRouter, Body, Depends, Query, Response
 from sqlalchemy.orm import Session
 from temporalio.service import RPCError, RPCStatusCode
 
+from api import key_scope
 from api.deps import (
-    ALL_ROLES,
     Principal,
-    Role,
     SessionDep,
     SettingsDep,
     TemporalDep,
+    authorize,
     require,
 )
 from api.edge.deadline import temporal_deadline
@@ -40,15 +40,16 @@ from api.views import order_view, workflow_id
 from db import documents
 from db import escalations as escalation_repo
 from db import orders as repo
-from workflows.types import Stage
+from workflows.types import EventType, Stage
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
-Writer = Annotated[Principal, Depends(require(Role.OPERATOR, Role.SUPERVISOR, Role.INTEGRATION,
-                                              Role.ADMIN))]
-Reader = Annotated[Principal, Depends(require(*ALL_ROLES))]
-Auditor = Annotated[Principal, Depends(require(Role.AUDITOR, Role.ADMIN))]
-CallTaker = Annotated[Principal, Depends(require(Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN))]
+Creator = Annotated[Principal, Depends(require("order.create"))]
+# The body names the event type: post_event checks it (authorize) against the table.
+EventSender = Annotated[Principal, Depends(require("order.event.*"))]
+Reader = Annotated[Principal, Depends(require("order.read"))]
+Auditor = Annotated[Principal, Depends(require("order.history.read"))]
+CallTaker = Annotated[Principal, Depends(require("order.event.follow_up_call"))]
 
 
 @router.post("", status_code=201, response_model=OrderView,
@@ -56,8 +57,10 @@ CallTaker = Annotated[Principal, Depends(require(Role.OPERATOR, Role.SUPERVISOR,
                         409: {"description": "order_exists: same id, different body"},
                         503: {"description": "temporal_unavailable or database_unavailable: "
                                            "retry the same body"}})
-async def create_order(body: OrderCreate, response: Response, who: Writer, db: DbDep,
+async def create_order(body: OrderCreate, response: Response, who: Creator, db: DbDep,
                        client: TemporalDep, settings: SettingsDep) -> OrderView:
+    key_scope.check_event_type(who, None, "order.create")
+    key_scope.check_customer(who, body.customer.id)
     view, created = await service.create(db, client, settings, body, who)
     response.status_code = 201 if created else 200
     return view
@@ -97,10 +100,14 @@ def get_order(order_id: str, _: Reader, session: SessionDep) -> OrderView:
 @router.post("/{order_id}/events", response_model=EventAccepted,
              responses={404: {"description": "order_not_found"},
                         409: {"description": "invalid_transition or event_id_reused"}})
-async def post_event(order_id: str, who: Writer, db: DbDep, client: TemporalDep,
+async def post_event(order_id: str, who: EventSender, db: DbDep, client: TemporalDep,
                      settings: SettingsDep,
                      event: Annotated[EventIn, Body(openapi_examples=EVENT_EXAMPLES)]
                      ) -> EventAccepted:
+    authorize(who, f"order.event.{event.type}")
+    if key_scope.limited(who):
+        await db.run(key_scope.check_order, order_id, who, "order.event", event.type,
+                     event.model_dump(mode="json").get("data"))
     if event.type == "receipt_returned":
         await db.run(_check_archived, order_id, event.data.document.sha256)
     return await service.submit_event(db, client, settings, order_id,
@@ -125,6 +132,9 @@ async def record_follow_up_call(order_id: str, body: FollowUpCallIn, who: CallTa
     """A phone follow-up (回访电话). `no_answer` schedules another call (customer service is
     told when it is due) up to the policy's count; `refused` ends the follow-up unsuccessful;
     `answered` records the customer's answers as a survey response would."""
+    if key_scope.limited(who):
+        await db.run(key_scope.check_order, order_id, who, "order.event",
+                     EventType.FOLLOW_UP_CALL.value)
     event_id = f"call-{body.call_id or uuid.uuid4().hex}"
     data = body.model_dump(mode="json", exclude={"call_id", "occurred_at"})
     occurred = (body.occurred_at or datetime.now(UTC)).isoformat()

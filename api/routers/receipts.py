@@ -12,11 +12,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from api import key_scope
 from api.deps import (
-    ALL_ROLES,
     ArchiveDep,
     Principal,
-    Role,
     SessionDep,
     SettingsDep,
     TemporalDep,
@@ -34,14 +33,14 @@ from api.receipt_schemas import ReceiptUploaded, ReceiptVersions
 from api.receipt_views import receipt_versions
 from api.receipts import service
 from api.uploads import multipart_body, read_upload
+from workflows.types import EventType
 
 log = logging.getLogger("waybill.api.receipts")
 
 router = APIRouter(prefix="/v1/orders", tags=["receipts"])
 
-Writer = Annotated[Principal, Depends(require(Role.OPERATOR, Role.SUPERVISOR, Role.INTEGRATION,
-                                              Role.ADMIN))]
-Reader = Annotated[Principal, Depends(require(*ALL_ROLES))]
+Writer = Annotated[Principal, Depends(require("receipt.upload"))]
+Reader = Annotated[Principal, Depends(require("receipt.read"))]
 
 @router.post(
     "/{order_id}/receipt", status_code=201, response_model=ReceiptUploaded,
@@ -62,6 +61,9 @@ async def upload_receipt(
                         "of scans); with a time zone, not in the future; default now")] = None,
 ) -> ReceiptUploaded:
     returned = service.returned_at(returned_at)
+    if key_scope.limited(who):  # an upload is the receipt coming back
+        await db.run(key_scope.check_order, order_id, who, "receipt.upload",
+                     EventType.RECEIPT_RETURNED.value)
     await db.run(service.takes_receipt, order_id)  # refused before the upload is read
     upload = await read_upload(request, settings.receipt_max_bytes)
     stored = await service.store_receipt(db, client, settings, archive, order_id, upload,

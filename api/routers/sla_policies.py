@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from api.deps import Principal, Role, SessionDep, require
+from api.deps import Principal, SessionDep, require
 from api.errors import ApiError
 from db import policies as repo
 from db.models import SlaPolicyVersion
@@ -16,7 +16,7 @@ from policies import PolicyError, normalise_body, parse_policy
 
 router = APIRouter(prefix="/v1/sla-policies", tags=["sla-policies"])
 
-Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+Admin = Annotated[Principal, Depends(require("policy.manage"))]
 PolicyName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$")]
 
 EXAMPLE = {

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Query
 
 from api import subscription_service as service
-from api.deps import Principal, Role, SessionDep, SettingsDep, TemporalDep, require
+from api.deps import Principal, SessionDep, SettingsDep, TemporalDep, require
 from api.edge.units import DbDep
 from api.notification_schemas import (
     DeliveryPage,
@@ -29,7 +29,7 @@ log = logging.getLogger("waybill.api")
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
 
-Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+Admin = Annotated[Principal, Depends(require("subscription.manage"))]
 NOT_FOUND = {404: {"description": "subscription_not_found"}}
 
 

@@ -1,0 +1,245 @@
+"""The permission table: which role may do which action, and which action every route is.
+
+One place for the rule (issue 14): every API route depends on `api.deps.require(<action>)`,
+the console's pages check the same actions (console/session.py builds its ACTIONS from here),
+and the README's role tables are checked against it (tests/test_permissions.py). Events are
+actions of their own, one per type (`order.event.<type>`, `claim.event.<type>`,
+`complaint.event.<type>`), so a staff-only event cannot be sent through a generic endpoint.
+
+Framework-free on purpose: the CLI and the tests read it without building an app.
+
+`python -m api.permissions --markdown` prints the role table for the README.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+
+from workflows.claim_types import ClaimEventType
+from workflows.complaint_types import ComplaintEventType
+from workflows.types import EventType
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    SUPERVISOR = "supervisor"
+    INTEGRATION = "integration"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+ALL = frozenset(Role)
+# Operators and supervisors do the same work; supervisors hold extra rights (claim overrides).
+STAFF = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
+READERS = STAFF | {Role.AUDITOR}  # staff and auditors: everything read-only beyond orders
+WRITERS = STAFF | {Role.INTEGRATION}  # who may feed an order's path
+ADMIN = frozenset({Role.ADMIN})
+# Who may sign in to the console: people, not machines.
+CONSOLE = READERS
+
+# Order events the machines on the path send (intake, WMS, carriers, POD apps, survey tools);
+# staff may enter them by hand too (a carrier phones in a delivery). Every other event type is
+# a staff decision: cancelling, notes, promise changes, the customer's shortage choice and
+# follow-up calls (which end a customer's survey).
+INTEGRATION_EVENTS = frozenset({
+    EventType.CONFIRMED, EventType.PICKED, EventType.STOCK_SHORTAGE, EventType.SHIPPED,
+    EventType.TRACKING_SCAN, EventType.DELIVERED, EventType.DELIVERY_EXCEPTION,
+    EventType.RECEIPT_RETURNED, EventType.SURVEY_RESPONSE,
+})
+
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "order.create": WRITERS,
+    "order.read": ALL,
+    "order.history.read": frozenset({Role.AUDITOR, Role.ADMIN}),
+    **{f"order.event.{t.value}": WRITERS if t in INTEGRATION_EVENTS else STAFF
+       for t in EventType},
+    "receipt.upload": WRITERS,  # the POD app returns the signed receipt
+    "receipt.read": ALL,
+    "claim.open": WRITERS,
+    "claim.read": ALL,
+    **{f"claim.event.{t.value}": STAFF for t in ClaimEventType
+       if t != ClaimEventType.DOCUMENT_ADDED},  # documents: claim.document.upload
+    # Compensation above the standard cap (enforced by the claim workflow's validator).
+    "claim.compensation.override": frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    "claim.document.upload": STAFF,
+    "claim.document.read": ALL,
+    "complaint.open": WRITERS,
+    "complaint.read": ALL,
+    **{f"complaint.event.{t.value}": STAFF for t in ComplaintEventType},
+    "escalation.read": READERS,
+    "escalation.acknowledge": STAFF,
+    "escalation.resolve": STAFF,
+    "escalation.reassign": STAFF,
+    "escalation.snooze": STAFF,
+    "inbox.read": STAFF,
+    "kpis.read": READERS,
+    "policy.manage": ADMIN,
+    "subscription.manage": ADMIN,
+    "keys.manage": ADMIN,
+    "console.sign_in": CONSOLE,
+    "console.read": CONSOLE,  # board, order pages, escalation queue, preferences
+}
+
+# A route whose body names the event type: the route admits a role that may send at least one
+# type of the family, and the handler checks the type itself (api.deps.authorize).
+FAMILIES = {"order.event": "order.event.*", "claim.event": "claim.event.*",
+            "complaint.event": "complaint.event.*"}
+
+PUBLIC = "public"  # no key and no session: health, docs, survey links, console sign-in
+
+# Every route of the app, by method and path, with its action (tests/test_permissions.py
+# fails on a route missing here, and on an API route whose `require` names another action).
+ROUTES: dict[tuple[str, str], str] = {
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", "/openapi.json"): PUBLIC,
+    ("GET", "/docs"): PUBLIC,
+    ("GET", "/docs/oauth2-redirect"): PUBLIC,
+    ("GET", "/redoc"): PUBLIC,
+    ("GET", "/s/{token}"): PUBLIC,  # the customer's survey link; the token is the credential
+    ("POST", "/s/{token}"): PUBLIC,
+    ("POST", "/v1/orders"): "order.create",
+    ("GET", "/v1/orders"): "order.read",
+    ("GET", "/v1/orders/{order_id}"): "order.read",
+    ("POST", "/v1/orders/{order_id}/events"): "order.event.*",
+    ("POST", "/v1/orders/{order_id}/follow-up-call"): "order.event.follow_up_call",
+    ("GET", "/v1/orders/{order_id}/timeline"): "order.read",
+    ("GET", "/v1/orders/{order_id}/history"): "order.history.read",
+    ("POST", "/v1/orders/{order_id}/receipt"): "receipt.upload",
+    ("GET", "/v1/orders/{order_id}/receipt"): "receipt.read",
+    ("GET", "/v1/orders/{order_id}/receipt/versions"): "receipt.read",
+    ("POST", "/v1/orders/{order_id}/claims"): "claim.open",
+    ("GET", "/v1/claims"): "claim.read",
+    ("GET", "/v1/claims/{claim_id}"): "claim.read",
+    ("POST", "/v1/claims/{claim_id}/events"): "claim.event.*",
+    ("POST", "/v1/claims/{claim_id}/documents"): "claim.document.upload",
+    ("GET", "/v1/claims/{claim_id}/documents/{sha256}"): "claim.document.read",
+    ("POST", "/v1/complaints"): "complaint.open",
+    ("GET", "/v1/complaints"): "complaint.read",
+    ("GET", "/v1/complaints/{complaint_id}"): "complaint.read",
+    ("POST", "/v1/complaints/{complaint_id}/events"): "complaint.event.*",
+    ("GET", "/v1/escalations"): "escalation.read",
+    ("GET", "/v1/escalations/{escalation_id}"): "escalation.read",
+    ("POST", "/v1/escalations/{escalation_id}/acknowledge"): "escalation.acknowledge",
+    ("POST", "/v1/escalations/{escalation_id}/resolve"): "escalation.resolve",
+    ("POST", "/v1/escalations/{escalation_id}/reassign"): "escalation.reassign",
+    ("POST", "/v1/escalations/{escalation_id}/snooze"): "escalation.snooze",
+    ("GET", "/v1/inbox"): "inbox.read",
+    ("POST", "/v1/inbox/{item_id}/read"): "inbox.read",
+    ("GET", "/v1/kpis"): "kpis.read",
+    ("GET", "/v1/reports/follow-up-monthly"): "kpis.read",
+    ("GET", "/v1/sla-policies"): "policy.manage",
+    ("GET", "/v1/sla-policies/{name}"): "policy.manage",
+    ("PUT", "/v1/sla-policies/{name}"): "policy.manage",
+    ("POST", "/v1/subscriptions"): "subscription.manage",
+    ("GET", "/v1/subscriptions"): "subscription.manage",
+    ("GET", "/v1/subscriptions/{subscription_id}"): "subscription.manage",
+    ("PATCH", "/v1/subscriptions/{subscription_id}"): "subscription.manage",
+    ("DELETE", "/v1/subscriptions/{subscription_id}"): "subscription.manage",
+    ("POST", "/v1/subscriptions/{subscription_id}/rotate-secret"): "subscription.manage",
+    ("GET", "/v1/subscriptions/{subscription_id}/deliveries"): "subscription.manage",
+    ("POST", "/v1/subscriptions/{subscription_id}/deliveries/{delivery_id}/redeliver"):
+        "subscription.manage",
+    ("GET", "/v1/keys"): "keys.manage",
+    ("POST", "/v1/keys"): "keys.manage",
+    ("POST", "/v1/keys/{key_id}/revoke"): "keys.manage",
+    # The console: its pages check these through console.deps (Page.allow / signed_in).
+    ("GET", "/console/"): PUBLIC,  # a redirect to the board
+    ("GET", "/console/sign-in"): PUBLIC,
+    ("POST", "/console/sign-in"): PUBLIC,  # the key in the form is checked: console.sign_in
+    ("POST", "/console/sign-out"): PUBLIC,  # ends this browser's session, if any
+    ("POST", "/console/preferences"): PUBLIC,  # language/zone cookies work signed out too
+    ("GET", "/console/static/{name}"): PUBLIC,
+    ("GET", "/console/preferences"): "console.read",
+    ("GET", "/console/board"): "console.read",
+    ("GET", "/console/board/columns"): "console.read",
+    ("GET", "/console/orders/new"): "order.create",
+    ("POST", "/console/orders/new"): "order.create",
+    ("GET", "/console/orders/{order_id}"): "console.read",
+    ("POST", "/console/orders/{order_id}/notes"): "order.event.note",
+    ("POST", "/console/orders/{order_id}/confirm"): "order.event.confirmed",
+    ("POST", "/console/orders/{order_id}/cancel"): "order.event.cancelled",
+    ("POST", "/console/orders/{order_id}/follow-up-call"): "order.event.follow_up_call",
+    ("GET", "/console/orders/{order_id}/receipt"): "console.read",
+    ("POST", "/console/orders/{order_id}/receipt"): "receipt.upload",
+    ("GET", "/console/escalations"): "console.read",
+    ("GET", "/console/escalations/rows"): "console.read",
+    ("GET", "/console/escalations/{escalation_id}"): "console.read",
+    # One form route for the four escalation actions; all four have the same roles (a test
+    # checks), the page checks `escalation.<action>`.
+    ("POST", "/console/escalations/{escalation_id}/{action}"): "escalation.acknowledge",
+    ("GET", "/console/audit"): "order.history.read",
+    ("GET", "/console/audit/orders/{order_id}"): "order.history.read",
+    ("GET", "/console/audit/orders/{order_id}/timeline.{kind}"): "order.history.read",
+    ("GET", "/console/audit/orders/{order_id}/history.{kind}"): "order.history.read",
+    ("GET", "/console/kpis"): "kpis.read",
+    ("GET", "/console/kpis.csv"): "kpis.read",
+    ("GET", "/console/kpis.xlsx"): "kpis.read",
+    ("GET", "/console/reports/follow-up-monthly"): "kpis.read",
+    ("GET", "/console/reports/follow-up-monthly.csv"): "kpis.read",
+    ("GET", "/console/reports/follow-up-monthly.xlsx"): "kpis.read",
+    ("GET", "/console/webhooks"): "subscription.manage",
+    ("GET", "/console/webhooks/{subscription_id}"): "subscription.manage",
+    ("POST", "/console/webhooks/{subscription_id}/enable"): "subscription.manage",
+    ("POST", "/console/webhooks/{subscription_id}/deliveries/{delivery_id}/redeliver"):
+        "subscription.manage",
+}
+
+
+def roles_for(action: str) -> frozenset[Role]:
+    """The roles that may do `action`; a family (`order.event.*`) is any of its members.
+
+    Raises KeyError for an action the table does not name: a typo must fail at import time
+    (every `require(...)` calls this when its router is built), never admit or refuse quietly.
+    """
+    if action.endswith(".*"):
+        prefix = action[:-1]
+        members = [roles for name, roles in PERMISSIONS.items() if name.startswith(prefix)]
+        if not members:
+            raise KeyError(action)
+        return frozenset().union(*members)
+    return PERMISSIONS[action]
+
+
+def allowed(role: str, action: str) -> bool:
+    return role in roles_for(action)
+
+
+def route_roles(method: str, path: str) -> frozenset[Role] | None:
+    """The roles a route admits; None for a public route. KeyError if the route is unknown."""
+    action = ROUTES[(method, path)]
+    return None if action == PUBLIC else roles_for(action)
+
+
+def describe(roles: frozenset[Role] | None) -> str:
+    """How the README writes a set of roles."""
+    if roles is None:
+        return "none (public)"
+    if roles == ALL:
+        return "all"
+    return ", ".join(r.value for r in Role if r in roles)
+
+
+def markdown() -> str:
+    """The README's generated role tables: every API route with its action and roles, then the
+    action × role matrix (console actions included)."""
+    lines = ["| endpoint | action | roles |", "|---|---|---|"]
+    for (method, path), action in ROUTES.items():
+        if not path.startswith("/console"):
+            each = " (each event type: its own action, below)" if action.endswith(".*") else ""
+            lines.append(f"| `{method} {path}` | `{action}` | "
+                         f"{describe(route_roles(method, path))}{each} |")
+    roles = list(Role)
+    lines += ["", "| action | " + " | ".join(r.value for r in roles) + " |",
+              "|---|" + "---|" * len(roles)]
+    for action, allowed_roles in PERMISSIONS.items():
+        cells = ["✓" if r in allowed_roles else "" for r in roles]
+        lines.append(f"| `{action}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--markdown"]:
+        sys.exit("usage: python -m api.permissions --markdown")
+    sys.stdout.write(markdown())
