@@ -60,7 +60,7 @@ def check_carrier(who: Principal, carrier: str | None) -> None:
                        carrier=carrier)
 
 
-def check_order(session: Session, who: Principal, order_id: str, action: str,
+def check_order(session: Session, order_id: str, who: Principal, action: str,
                 event_type: str | None = None, data: dict[str, Any] | None = None) -> None:
     """The scope checks for a write on an existing order (404 if there is none)."""
     check_event_type(who, event_type, action)
