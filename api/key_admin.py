@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
@@ -59,7 +60,7 @@ def create(session: Session, body: KeyCreate, by: str) -> tuple[ApiKey, str]:
     return row, key
 
 
-def _values(items: list | None) -> tuple[str, ...] | None:  # type: ignore[type-arg]
+def _values(items: Sequence[object] | None) -> tuple[str, ...] | None:
     return tuple(str(getattr(v, "value", v)) for v in items) if items is not None else None
 
 

@@ -103,6 +103,7 @@ def guard(page: PageDep) -> None:
     if action == permissions.PUBLIC:
         return
     user = page.signed_in()
+    request.state.role = user.role.value  # for the access log line
     if action is None or user.role not in permissions.roles_for(action):
         raise Refused(page.message(403, "forbidden"))
 

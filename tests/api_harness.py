@@ -15,6 +15,7 @@ from temporalio.client import Client
 
 from api.app import create_app
 from api.deps import Role
+from api.permissions import PERMISSIONS
 from archive import archive_from_settings
 from config import Settings
 from db import documents
@@ -40,7 +41,14 @@ class Api:
 
     async def event(self, order_id: str, type_: str, data: dict[str, Any] | None = None,
                     event_id: str | None = None, occurred_at: datetime | None = None,
-                    role: str = "integration") -> httpx.Response:
+                    role: str | None = None) -> httpx.Response:
+        """Post an order event; by default as the role that sends it in real life: an
+        integration for the path's events, an operator for staff decisions (cancelled, note,
+        promise_changed, shortage_decision, follow_up_call: api/permissions.py)."""
+        if role is None:
+            senders = PERMISSIONS.get(f"order.event.{type_}")  # None: a type that is refused
+            role = "integration" if senders is None or Role.INTEGRATION in senders \
+                else "operator"
         body = {"event_id": event_id or f"ev-{uuid.uuid4().hex[:10]}", "type": type_,
                 "occurred_at": (occurred_at or datetime.now(UTC)).isoformat(),
                 "data": data or {}}
