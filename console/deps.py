@@ -89,6 +89,9 @@ def get_page(request: Request, settings: SettingsDep) -> Page:
 PageDep = Annotated[Page, Depends(get_page)]
 
 
+_POLLED = frozenset({"/console/board/columns", "/console/escalations/rows"})
+
+
 def guard(page: PageDep) -> None:
     """Every console route's entry in the permission table (api/permissions.py `ROUTES`), checked
     before its handler runs: signed out, to the sign-in page; a role without the action, a 403
@@ -102,6 +105,10 @@ def guard(page: PageDep) -> None:
     action = permissions.ROUTES.get((method, path))
     if action == permissions.PUBLIC:
         return
+    if page.user is None and path in _POLLED:
+        # A page's poller: a bare 401 makes the page reload (to the sign-in page).
+        raise Refused(HTMLResponse(status_code=401,
+                                   headers=pages.security_headers(page.viewer.locale)))
     user = page.signed_in()
     request.state.role = user.role.value  # for the access log line
     if action is None or user.role not in permissions.roles_for(action):

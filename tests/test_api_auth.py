@@ -15,7 +15,7 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from api.permissions import ROUTES, Role, roles_for
+from api.permissions import ROUTES, Role, roles_for, route_roles
 from db.engine import make_engine, session_factory, transaction
 from db.keys import create_key
 from tests.api_harness import Api, api_stack, order_body
@@ -254,3 +254,13 @@ async def test_one_access_log_line_per_request(api: Api,
     assert "C-88" not in repr(first.__dict__)  # the query string is left out
     assert second.status == 401 and not hasattr(second, "role")  # type: ignore[attr-defined]
     assert second.request_id == refused.headers["X-Request-ID"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("role", ["operator", "supervisor", "auditor", "admin"])
+async def test_console_pages_follow_the_table(api: Api, role: str) -> None:
+    assert (await sign_in(api.http, api.keys[role])).status_code == 303
+    for path in ("/console/board", "/console/audit", "/console/orders/new", "/console/webhooks",
+                 "/console/kpis"):
+        resp = await api.http.get(path)
+        allowed = Role(role) in route_roles("GET", path)  # type: ignore[operator]
+        assert resp.status_code == (200 if allowed else 403), (role, path)
