@@ -183,7 +183,7 @@ def demo(
         help="Base URL of the API (default: http://API_HOST:API_PORT)")] = None,
     key: Annotated[str | None, typer.Option(
         envvar="WAYBILL_DEMO_KEY", show_envvar=True,
-        help="An integration key; without one, the demo's key and SLA policies are created "
+        help="An operator key; without one, the demo's key and SLA policies are created "
              "in the local database")] = None,
     pace: Annotated[float, typer.Option(
         min=0.01, help="Multiplies every wait: 1 = an event every 1-3 s; 0.1 = ten times "

@@ -85,7 +85,7 @@ class DemoClient:
         code, details = _error(resp)
         if resp.status_code in (401, 403):
             raise Fatal(f"the API refused the demo's key ({resp.status_code} {code}); "
-                        "the demo needs an integration key")
+                        "the demo needs an operator key")
         if code == "unknown_policy":
             raise Fatal(f"the API has no SLA policy {details.get('sla_policy')!r}: seed "
                         "policies/demo.yaml first (waybill dev does it when WAYBILL_DEMO=1)")

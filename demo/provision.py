@@ -22,7 +22,9 @@ KEY_NAME = "demo-traffic"  # the actor of every event the demo posts
 
 def provision(db_url: str, policy_file: Path = DEMO_POLICY_FILE) -> str:
     """Seed the demo policies (a new version only when the file changed) and create the demo's
-    integration key; returns the key."""
+    key; returns the key. An operator key: besides the integrations' events the demo makes the
+    desk's decisions (cancellations, the customer's shortage choice), which integration keys may
+    not send (api/permissions.py)."""
     bodies = load_policy_file(policy_file)
     missing = sorted(set(DEMO_POLICIES.values()) - set(bodies))
     if missing:
@@ -31,7 +33,7 @@ def provision(db_url: str, policy_file: Path = DEMO_POLICY_FILE) -> str:
     try:
         with transaction(session_factory(engine)) as session:
             seed_from_file(session, bodies, str(policy_file))
-            _, key = create_key(session, KEY_NAME, "integration")
+            _, key = create_key(session, KEY_NAME, "operator")
     finally:
         engine.dispose()
     return key
