@@ -127,13 +127,14 @@ def authenticate(request: Request, creds: HTTPAuthorizationCredentials | None) -
     429 once an address is over the limit)."""
     refuse_if_throttled(request)
     given = creds.credentials if creds is not None else None
+    row: ApiKey | None = None
     if creds is None or creds.scheme.lower() != "bearer" or not given:
-        reason, row = "missing", None
+        reason: str | None = "missing"
     else:
         # Its own short unit of work: the lookup must not leave a connection checked out for
         # the rest of the request.
         row = request.app.state.db.here(find_key, given)
-        reason = key_refusal(row)  # type: ignore[assignment]
+        reason = key_refusal(row)
     if reason is not None or row is None:
         reason = reason or "unknown"
         _failures(request).record(client_address(request), reason, given, via="api")
