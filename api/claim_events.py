@@ -47,7 +47,7 @@ from workflows.types import LineState, Stage
 REJECTIONS = {"invalid_transition": 409, "event_id_reused": 409, "invalid_event": 422,
               "compensation_above_cap": 422, "override_reason_required": 422,
               "compensation_basis_required": 422, "currency_mismatch": 422,
-              "override_forbidden": 403}
+              "override_forbidden": 403, "basis_change_forbidden": 403}
 _LINE_FIELDS = {f.name for f in dataclasses.fields(LineState)}
 _MAX_NUMBERS_TRIED = 100
 
@@ -102,7 +102,8 @@ async def _directly(db: Db, client: Client, settings: Settings, row: Order, stag
             customer=order.customer, order_stage=stage, policy=order.policy,
             lines=[LineState(**{k: v for k, v in line.items() if k in _LINE_FIELDS})
                    for line in row.lines],
-            description=description, notify_order=False)
+            description=description, notify_order=False,
+            declared_value_minor=order.declared_value_minor, weight_kg=order.weight_kg)
         try:
             # Reject duplicates: a closed claim's id is never reused for another claim.
             await client.start_workflow(

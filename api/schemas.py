@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -74,7 +74,7 @@ class OrderCreate(Strict):
         "destination": {"address": "88 Century Ave", "city": "Shanghai", "contact": "Li Lei"},
         "promised_ship_by": "2026-12-01T10:00:00Z",
         "promised_delivery_by": "2026-12-03T18:00:00Z",
-        "sla_policy": "standard"}]})
+        "sla_policy": "standard", "declared_value_minor": 1200000, "weight_kg": 35}]})
 
     order_id: Id
     customer: CustomerIn
@@ -87,6 +87,17 @@ class OrderCreate(Strict):
         default=None, description="when order intake received the order, if it posts it "
         "after the fact (a backlog, a system catching up); default: now. Cycle times and the "
         "confirm deadline run from it. Not in the future.")
+    declared_value_minor: int | None = Field(
+        default=None, ge=0, le=10**12, description="declared value of the goods in minor units "
+        "of the claim policy's currency (CNY by default): a claim's compensation standard when "
+        "no weight is given")
+    weight_kg: float | None = Field(
+        default=None, gt=0, le=1_000_000, description="weight of the goods: a claim's "
+        "compensation standard is the policy's cap_per_kg_minor per kg")
+
+    # Optional fields added after orders were stored: left out of the idempotency hash
+    # while unset (api/orders/service.py creation_body).
+    ADDED_LATER: ClassVar[tuple[str, ...]] = ("declared_value_minor", "weight_kg")
 
     _lines = field_validator("lines")(_unique_skus)
     _times = field_validator("promised_ship_by", "promised_delivery_by")(_utc)
@@ -456,6 +467,9 @@ class OrderView(BaseModel):
     exceptions: list[dict[str, Any]] = Field(default_factory=list)
     claims: list[dict[str, Any]] = Field(default_factory=list)
     complaints: list[str] = Field(default_factory=list)
+    declared_value_minor: int | None = Field(default=None, description="claims' compensation "
+                                             "basis given at creation")
+    weight_kg: float | None = None
     workflow_id: str
     created_at: datetime
     updated_at: datetime

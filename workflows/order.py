@@ -122,6 +122,8 @@ class OrderWorkflow(OrderExceptions, OrderFollowUp):
             policy=inp.policy,
             stage=Stage.RECEIVED,
             stage_times={Stage.RECEIVED.value: inp.received_at},
+            declared_value_minor=inp.declared_value_minor,
+            weight_kg=inp.weight_kg,
         )
         self._event_hashes: dict[str, str] = {}
         self._last_event = "order_created"

@@ -212,6 +212,10 @@ class OrderInput:
     # When Waybill recorded the order; later than received_at for an order intake posts after
     # the fact. None in histories from before it existed, where both were the same instant.
     recorded_at: datetime | None = None
+    # The claims' compensation basis given at intake (in the claim policy's currency, and kg);
+    # None in older histories and when intake did not say: then a supervisor records one.
+    declared_value_minor: int | None = None
+    weight_kg: float | None = None
 
 
 @dataclass
@@ -365,6 +369,8 @@ class OrderState:
     complaints: list[str] = field(default_factory=list)
     lost: bool = False
     heard_at: datetime | None = None  # when the latest order or event sent late reached us
+    declared_value_minor: int | None = None  # the claims' compensation basis (OrderInput)
+    weight_kg: float | None = None
 
 
 @dataclass

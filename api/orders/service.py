@@ -91,6 +91,8 @@ def workflow_input(row: Order) -> OrderInput:
         recorded_at=row.created_at,
         actor=row.created_by,
         source=row.created_by_role,
+        declared_value_minor=row.declared_value_minor,
+        weight_kg=row.weight_kg,
     )
 
 
@@ -123,10 +125,18 @@ def _record(session: Session, body: OrderCreate, digest: str, who: Principal) ->
         sla_policy_version=policy.version, sla_policy_snapshot=snapshot(policy),
         stage=Stage.RECEIVED.value, received_at=body.received_at or now, breached=False,
         detail={}, create_hash=digest, created_by=who.name, created_by_role=who.role.value,
-        created_at=now, updated_at=now, projection_seq=0)
+        created_at=now, updated_at=now, projection_seq=0,
+        declared_value_minor=body.declared_value_minor, weight_kg=body.weight_kg)
     repo.add_order(session, row)
     repo.add_timeline_entries(session, row.order_id, [created_entry(workflow_input(row))])
     return row
+
+
+def creation_body(body: OrderCreate) -> dict[str, Any]:
+    """The body an order's idempotency hash is taken of. Fields added later are left out
+    while unset, so an order created before them still matches its retried body."""
+    return body.model_dump(mode="json", exclude={
+        name for name in OrderCreate.ADDED_LATER if getattr(body, name) is None})
 
 
 async def create(db: Db, client: Client, settings: Settings, body: OrderCreate,
@@ -134,7 +144,7 @@ async def create(db: Db, client: Client, settings: Settings, body: OrderCreate,
     """Record the order, then start its workflow; (view, created). The same body twice is the
     same order (its workflow started if the first try could not); another body under the id
     is `order_exists`, even when both arrive at once (the insert decides)."""
-    digest = body_hash(body.model_dump(mode="json"))
+    digest = body_hash(creation_body(body))
     try:
         # Committed before the workflow starts: no side effect may precede the commit.
         row = await db.run(_record, body, digest, who)
