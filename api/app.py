@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api import errors
+from api.edge.body_limit import BodyLimitMiddleware
 from api.edge.request_id import RequestIdFilter, RequestIdMiddleware
 from api.edge.units import Db
 from api.routers import (
@@ -70,6 +71,9 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         lifespan=lifespan,
     )
     errors.install(app)
+    # Added first, so it runs inside RequestIdMiddleware: a refusal carries the request id.
+    app.add_middleware(BodyLimitMiddleware, max_json_bytes=settings.max_json_body_bytes,
+                       max_upload_bytes=settings.receipt_max_bytes)
     app.add_middleware(RequestIdMiddleware)
     _log_request_ids()
     app.include_router(health.router)

@@ -25,6 +25,7 @@ from api.edge.deadline import temporal_deadline
 from api.edge.units import Db
 from api.errors import ApiError, found
 from api.event_idempotency import body_hash, execute_event_update, seen_before
+from api.event_times import received_at, refuse_occurred_before
 from api.orders.service import Ended, on_running_order, workflow_input
 from api.rejections import as_api_error
 from api.views import workflow_id
@@ -119,8 +120,10 @@ async def _directly(db: Db, client: Client, settings: Settings, row: Order, stag
                    order_id=row.order_id, headers={"Retry-After": "1"})
 
 
-def _claim_and_event(session: Session, claim_id: str, event_id: str) -> tuple[ClaimRow, Any]:
-    return load_claim(session, claim_id), repo.find_event(session, claim_id, event_id)
+def _claim_and_event(session: Session, claim_id: str,
+                     event_id: str) -> tuple[ClaimRow, Any, datetime | None]:
+    row = load_claim(session, claim_id)
+    return row, repo.find_event(session, claim_id, event_id), received_at(session, row.order_id)
 
 
 async def submit_claim_event(db: Db, client: Client, settings: Settings, claim_id: str,
@@ -132,12 +135,15 @@ async def submit_claim_event(db: Db, client: Client, settings: Settings, claim_i
     """
     digest = body_hash(body)
     event_id = body["event_id"]
-    row, known = await db.run(_claim_and_event, claim_id, event_id)
+    row, known, received = await db.run(_claim_and_event, claim_id, event_id)
     if seen_before(known, digest, event_id):
         return _accepted(row, duplicate=True)
     if row.state == "closed":
         raise _closed(row, body["type"])
     occurred = body.get("occurred_at")
+    if occurred and received is not None:
+        refuse_occurred_before(datetime.fromisoformat(occurred), received,
+                               settings.event_clock_skew_seconds)
     inp = ClaimEventInput(
         event_id=event_id, type=ClaimEventType(body["type"]), data=body["data"],
         actor=who.name, actor_role=who.role.value, source=who.role.value, body_hash=digest,

@@ -231,6 +231,9 @@ class EventInput:
     # under the same id with the first one's outcome, and this tells the others it was not
     # theirs (a duplicate, or event_id_reused when their body differs).
     request_id: str | None = None
+    # How far before the order's received time the event may be dated (the API's
+    # event_clock_skew_seconds); None in inputs from before the check, which skip it.
+    clock_skew_seconds: float | None = None
 
 
 @dataclass
