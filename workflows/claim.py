@@ -202,7 +202,7 @@ class ClaimWorkflow:
             elif inp.type == ClaimEventType.BASIS_SET:
                 if not sent_basis(inp.data):
                     raise ValueError("give weight_kg, declared_value_minor or both")
-                self._check_basis_change(inp)
+                self._check_basis_change(inp, always=True)
         except (KeyError, ValueError, TypeError) as exc:
             raise _reject("invalid_event", f"the {inp.type.value} event is malformed: {exc}",
                           event_type=inp.type.value) from exc
@@ -248,9 +248,10 @@ class ClaimWorkflow:
         recorded = self._recorded_basis()
         return {k: v for k, v in sent_basis(data).items() if v != recorded[k]}
 
-    def _check_basis_change(self, inp: ClaimEventInput) -> None:
+    def _check_basis_change(self, inp: ClaimEventInput, always: bool = False) -> None:
+        """Only a supervisor (or admin) changes the basis; `always`: nor sets it at all."""
         change = self._basis_change(inp.data)
-        if change and inp.actor_role not in OVERRIDE_ROLES:
+        if (change or always) and inp.actor_role not in OVERRIDE_ROLES:
             raise _reject("basis_change_forbidden", "only a supervisor may set or change the "
                           "compensation basis (weight_kg, declared_value_minor); send the "
                           "recorded one or none", role=inp.actor_role,
