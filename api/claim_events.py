@@ -22,6 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.claim_schemas import ClaimEventAccepted, ClaimOpened
 from api.deps import Principal
 from api.edge.deadline import temporal_deadline
+from api.edge.payload_limit import check_payload
 from api.edge.units import Db
 from api.errors import ApiError, found
 from api.event_idempotency import body_hash, execute_event_update, seen_before
@@ -105,6 +106,7 @@ async def _directly(db: Db, client: Client, settings: Settings, row: Order, stag
                    for line in row.lines],
             description=description, notify_order=False,
             declared_value_minor=order.declared_value_minor, weight_kg=order.weight_kg)
+        check_payload(settings, inp, "claim")
         try:
             # Reject duplicates: a closed claim's id is never reused for another claim.
             await client.start_workflow(
