@@ -48,6 +48,16 @@ class Settings(BaseSettings):
     # client address in a sliding minute; past it, 429 `too_many_auth_failures` before the key
     # lookup (api/edge/auth_failures.py).
     auth_failures_per_minute: int = Field(default=20, ge=1)
+    # Limits (issue 14 §6). Every non-multipart body (JSON, forms) is refused past this size
+    # with 413 body_too_large before it is parsed or the caller authenticated (api/edge/
+    # body_limit.py); uploads keep receipt_max_bytes.
+    max_json_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    # The encoded input of a workflow start or update is refused with 413 payload_too_large
+    # past this size, well under Temporal's 2 MiB blob limit, so it never fails in the workflow.
+    max_workflow_payload_bytes: int = Field(default=512 * 1024, gt=0)
+    # An event may be dated this much before its order was received (clocks disagree a little);
+    # earlier is 422 occurred_before_order.
+    event_clock_skew_seconds: float = Field(default=300.0, ge=0)
     demo: bool = Field(default=False, description="`waybill dev` also runs the demo traffic "
                        "generator (demo/traffic.py): `make run DEMO=1`")
 

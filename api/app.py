@@ -12,6 +12,7 @@ from temporalio.client import Client
 from api import errors
 from api.edge.access_log import AccessLogMiddleware
 from api.edge.auth_failures import AuthFailures
+from api.edge.body_limit import BodyLimitMiddleware
 from api.edge.request_id import RequestIdFilter, RequestIdMiddleware
 from api.edge.units import Db
 from api.routers import (
@@ -75,7 +76,10 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     errors.install(app)
     # Per app (so per process): the failed-authentication window, before any lifespan work.
     app.state.auth_failures = AuthFailures(settings.auth_failures_per_minute)
-    # Added first, so it runs inside RequestIdMiddleware and its line names the request id.
+    # The last added runs first: request id, then the access log (so its line names the
+    # request id and sees every answer), then the body limit (its 413 is logged too).
+    app.add_middleware(BodyLimitMiddleware, max_json_bytes=settings.max_json_body_bytes,
+                       max_upload_bytes=settings.receipt_max_bytes)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(RequestIdMiddleware)
     _log_request_ids()

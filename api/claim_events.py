@@ -22,9 +22,11 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.claim_schemas import ClaimEventAccepted, ClaimOpened
 from api.deps import Principal
 from api.edge.deadline import temporal_deadline
+from api.edge.payload_limit import check_payload
 from api.edge.units import Db
 from api.errors import ApiError, found
 from api.event_idempotency import body_hash, execute_event_update, seen_before
+from api.event_times import received_at, refuse_occurred_before
 from api.orders.service import Ended, on_running_order, workflow_input
 from api.rejections import as_api_error
 from api.views import workflow_id
@@ -47,7 +49,7 @@ from workflows.types import LineState, Stage
 REJECTIONS = {"invalid_transition": 409, "event_id_reused": 409, "invalid_event": 422,
               "compensation_above_cap": 422, "override_reason_required": 422,
               "compensation_basis_required": 422, "currency_mismatch": 422,
-              "override_forbidden": 403}
+              "override_forbidden": 403, "basis_change_forbidden": 403}
 _LINE_FIELDS = {f.name for f in dataclasses.fields(LineState)}
 _MAX_NUMBERS_TRIED = 100
 
@@ -102,7 +104,9 @@ async def _directly(db: Db, client: Client, settings: Settings, row: Order, stag
             customer=order.customer, order_stage=stage, policy=order.policy,
             lines=[LineState(**{k: v for k, v in line.items() if k in _LINE_FIELDS})
                    for line in row.lines],
-            description=description, notify_order=False)
+            description=description, notify_order=False,
+            declared_value_minor=order.declared_value_minor, weight_kg=order.weight_kg)
+        check_payload(settings, inp, "claim")
         try:
             # Reject duplicates: a closed claim's id is never reused for another claim.
             await client.start_workflow(
@@ -118,8 +122,10 @@ async def _directly(db: Db, client: Client, settings: Settings, row: Order, stag
                    order_id=row.order_id, headers={"Retry-After": "1"})
 
 
-def _claim_and_event(session: Session, claim_id: str, event_id: str) -> tuple[ClaimRow, Any]:
-    return load_claim(session, claim_id), repo.find_event(session, claim_id, event_id)
+def _claim_and_event(session: Session, claim_id: str,
+                     event_id: str) -> tuple[ClaimRow, Any, datetime | None]:
+    row = load_claim(session, claim_id)
+    return row, repo.find_event(session, claim_id, event_id), received_at(session, row.order_id)
 
 
 async def submit_claim_event(db: Db, client: Client, settings: Settings, claim_id: str,
@@ -131,12 +137,15 @@ async def submit_claim_event(db: Db, client: Client, settings: Settings, claim_i
     """
     digest = body_hash(body)
     event_id = body["event_id"]
-    row, known = await db.run(_claim_and_event, claim_id, event_id)
+    row, known, received = await db.run(_claim_and_event, claim_id, event_id)
     if seen_before(known, digest, event_id):
         return _accepted(row, duplicate=True)
     if row.state == "closed":
         raise _closed(row, body["type"])
     occurred = body.get("occurred_at")
+    if occurred and received is not None:
+        refuse_occurred_before(datetime.fromisoformat(occurred), received,
+                               settings.event_clock_skew_seconds)
     inp = ClaimEventInput(
         event_id=event_id, type=ClaimEventType(body["type"]), data=body["data"],
         actor=who.name, actor_role=who.role.value, source=who.role.value, body_hash=digest,

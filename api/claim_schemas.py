@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from api.schemas import EventId, Strict
+from api.schemas import EventId, Strict, instant
 from workflows.claim_types import ClaimCause, DocumentKind, Liability
 
 LongText = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -49,19 +49,37 @@ class OverrideIn(Strict):
     reason: LongText = Field(description="why the amount may exceed the compensation standard")
 
 
+_BASIS_NOTE = ("; the recorded basis comes from the order (or a supervisor's basis_set): an "
+               "operator may only repeat it, a different value is 403 basis_change_forbidden, "
+               "a supervisor's is recorded as a basis change")
+
+
 class CompensationData(Strict):
     """The amount in minor units (fen for CNY). The standard caps it at the policy's
-    `cap_per_kg_minor` per kg when `weight_kg` is given, else at `declared_value_minor`;
-    above it a supervisor (or admin) key must send `override` with a reason."""
+    `cap_per_kg_minor` per kg when a weight is recorded, else at the declared value, both
+    taken from the order as created or from a supervisor's recorded decision (never from an
+    operator's request); above it a supervisor (or admin) key must send `override` with a
+    reason. Without a recorded basis an amount above 0 is 422 compensation_basis_required."""
 
     amount_minor: int = Field(ge=0, le=10**12)
     currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["CNY"])
     weight_kg: float | None = Field(default=None, gt=0, le=1_000_000,
-                                    description="weight of the goods lost or damaged")
+                                    description="weight of the goods lost or damaged"
+                                    + _BASIS_NOTE)
     declared_value_minor: int | None = Field(default=None, ge=0, le=10**12,
-                                             description="declared value of the lines affected")
+                                             description="declared value of the lines affected"
+                                             + _BASIS_NOTE)
     override: OverrideIn | None = None
     note: str | None = Field(default=None, max_length=2000)
+
+
+class BasisSetData(Strict):
+    """A supervisor's (or admin's) decision on the compensation basis; recorded with who,
+    when, the old and the new values."""
+
+    weight_kg: float | None = Field(default=None, gt=0, le=1_000_000)
+    declared_value_minor: int | None = Field(default=None, ge=0, le=10**12)
+    reason: LongText
 
 
 class PayoutData(Strict):
@@ -83,7 +101,7 @@ class _ClaimEvent(Strict):
     occurred_at: AwareDatetime | None = Field(
         default=None, description="when it happened; default now. A step counts as done then, "
                                   "but never later than now nor before the step before it")
-    _occurred = field_validator("occurred_at")(lambda v: v.astimezone(UTC) if v else v)
+    _occurred = field_validator("occurred_at")(lambda v: instant(v) if v else v)
 
 
 class CustomerContactedEvent(_ClaimEvent):
@@ -99,6 +117,11 @@ class LiabilityDecidedEvent(_ClaimEvent):
 class CompensationSetEvent(_ClaimEvent):
     type: Literal["compensation_set"]
     data: CompensationData
+
+
+class BasisSetEvent(_ClaimEvent):
+    type: Literal["basis_set"]
+    data: BasisSetData
 
 
 class PayoutIssuedEvent(_ClaimEvent):
@@ -118,7 +141,7 @@ class ClaimNoteEvent(_ClaimEvent):
 
 ClaimEventIn = Annotated[
     CustomerContactedEvent | LiabilityDecidedEvent | CompensationSetEvent | PayoutIssuedEvent
-    | WithdrawnEvent | ClaimNoteEvent,
+    | WithdrawnEvent | ClaimNoteEvent | BasisSetEvent,
     Field(discriminator="type"),
 ]
 
@@ -128,12 +151,15 @@ CLAIM_EVENT_EXAMPLES = {
         "data": {"channel": "phone", "note": "apologised, asked for photos"}}},
     "liability_decided": {"summary": "the carrier is liable", "value": {
         "event_id": "cl-2", "type": "liability_decided", "data": {"liability": "carrier"}}},
-    "compensation_set": {"summary": "compensation by weight", "value": {
+    "basis_set": {"summary": "the compensation basis (supervisor key)", "value": {
+        "event_id": "cl-2b", "type": "basis_set",
+        "data": {"weight_kg": 20, "reason": "weighed at the hub: 20 kg damaged"}}},
+    "compensation_set": {"summary": "compensation against the recorded basis", "value": {
         "event_id": "cl-3", "type": "compensation_set",
-        "data": {"amount_minor": 30000, "currency": "CNY", "weight_kg": 20}}},
+        "data": {"amount_minor": 30000, "currency": "CNY"}}},
     "compensation_override": {"summary": "above the standard (supervisor key)", "value": {
         "event_id": "cl-3b", "type": "compensation_set",
-        "data": {"amount_minor": 60000, "currency": "CNY", "weight_kg": 20,
+        "data": {"amount_minor": 60000, "currency": "CNY",
                  "override": {"reason": "fragile goods, agreed with the key-account manager"}}}},
     "payout_issued": {"summary": "payout voucher", "value": {
         "event_id": "cl-4", "type": "payout_issued", "data": {"voucher": "PV-2026-0001"}}},
@@ -225,6 +251,9 @@ class ClaimDetail(ClaimView):
     customer: dict[str, Any]
     weight_kg: float | None = None
     declared_value_minor: int | None = None
+    basis_changes: list[dict[str, Any]] = Field(
+        default_factory=list, description="each change of the compensation basis: at, by, "
+        "role, old, new, reason")
     steps: list[ClaimStepView]
     documents: list[ClaimDocumentView]
     breaches: list[ClaimBreachView]

@@ -39,6 +39,7 @@ def claim_detail(row: ClaimRow, events: list[ClaimEvent]) -> ClaimDetail:
         description=detail.get("description", ""),
         customer=detail.get("customer") or {},
         weight_kg=row.weight_kg, declared_value_minor=row.declared_value_minor,
+        basis_changes=detail.get("basis_changes") or [],
         steps=steps,
         documents=[document_view(row.id, d) for d in detail.get("documents") or []],
         breaches=[ClaimBreachView(**b) for b in detail.get("breaches") or []],

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
 
 from api.edge import request_id
+from workflows.rejections import ECHO_MAX
 
 log = logging.getLogger("waybill.api")
 T = TypeVar("T")
@@ -55,6 +56,10 @@ def envelope(status: int, code: str, message: str, details: dict[str, Any] | Non
     return JSONResponse(to_jsonable_python({"error": error}), status_code=status,
                         headers=headers)
 
+
+# Validation errors raised by Waybill's own schema rules (api/schemas.py), answered under their
+# code instead of `validation_error` when they are the only thing wrong with a request.
+OWN_CODES = frozenset({"occurred_too_early", "unknown_survey_question"})
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized",
                403: "forbidden", 413: "body_too_large"}
@@ -100,16 +105,26 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        found = exc.errors()
+        # At most a few errors back (a 50,000-line body may have 50,000): the first ones and
+        # how many there were.
         errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
-                  for e in exc.errors()]
-        return respond(request, 422, "validation_error", "the request is not valid",
-                       {"errors": errors})
+                  for e in found[:ECHO_MAX]]
+        details: dict[str, Any] = {"errors": errors}
+        if len(found) > ECHO_MAX:
+            details["error_count"] = len(found)
+        # A body refused by one of Waybill's own rules answers with its code.
+        kinds = {e.get("type") for e in found}
+        code = kinds.pop() if len(kinds) == 1 and kinds <= OWN_CODES else "validation_error"
+        return respond(request, 422, code, "the request is not valid", details)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return respond(request, exc.status_code, code, str(exc.detail), None,
-                       dict(exc.headers or {}))
+        # api/edge/body_limit.BodyTooLarge carries its own code and limit.
+        code = getattr(exc, "code", None) or _HTTP_CODES.get(exc.status_code, "http_error")
+        limit = getattr(exc, "limit", None)
+        return respond(request, exc.status_code, code, str(exc.detail),
+                       {"max_bytes": limit} if limit else None, dict(exc.headers or {}))
 
     @app.exception_handler(RPCError)
     async def _temporal(request: Request, exc: RPCError) -> Response:

@@ -16,6 +16,7 @@ from pydantic_core import to_jsonable_python
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
+from api.edge.payload_limit import check_payload
 from api.errors import ApiError
 from api.rejections import as_api_error
 from config import Settings
@@ -53,6 +54,7 @@ async def execute_event_update(handle: WorkflowHandle[Any, Any], update: Any, in
     applied body's hash and request id (`body_hash`, `request_id`) tells the loser apart: the
     same body is a duplicate, another body `event_id_reused`.
     """
+    check_payload(settings, inp, "event")
     try:
         result = await handle.execute_update(
             update, inp, id=inp.event_id,

@@ -59,8 +59,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "claim.open": WRITERS,
     "claim.read": ALL,
     **{f"claim.event.{t.value}": STAFF for t in ClaimEventType
-       if t != ClaimEventType.DOCUMENT_ADDED},  # documents: claim.document.upload
-    # Compensation above the standard cap (enforced by the claim workflow's validator).
+       if t not in (ClaimEventType.DOCUMENT_ADDED,  # documents: claim.document.upload
+                    ClaimEventType.BASIS_SET)},
+    # Recording or changing the compensation basis (weight, declared value), and compensation
+    # above the standard cap: supervisors (the claim workflow's validator refuses others too).
+    "claim.event.basis_set": frozenset({Role.SUPERVISOR, Role.ADMIN}),
     "claim.compensation.override": frozenset({Role.SUPERVISOR, Role.ADMIN}),
     "claim.document.upload": STAFF,
     "claim.document.read": ALL,

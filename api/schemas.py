@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from workflows.types import Tier
 
@@ -14,13 +23,28 @@ EventId = Annotated[str, Field(min_length=1, max_length=128,
                                pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
 Sku = Annotated[str, Field(min_length=1, max_length=64)]
+# Every list in a request is bounded (issue 14 §6): an order has at most this many lines.
+MAX_LINES = 500
 
 
 RECEIVED_LEEWAY = timedelta(minutes=5)
 
 
-def _utc(value: datetime) -> datetime:
+# No time in a request is earlier (issue 14 §7): an event dated 0001-01-01 once made an order
+# on time and skipped its survey.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def instant(value: datetime) -> datetime:
+    """A request's time in UTC; before 2000 is refused (error type `occurred_too_early`)."""
+    if value < EARLIEST:
+        raise PydanticCustomError("occurred_too_early", "times before {earliest} are not "
+                                  "accepted", {"earliest": EARLIEST.isoformat()})
     return value.astimezone(UTC)
+
+
+def _opt(value: datetime | None) -> datetime | None:
+    return instant(value) if value is not None else None
 
 
 class Strict(BaseModel):
@@ -74,11 +98,11 @@ class OrderCreate(Strict):
         "destination": {"address": "88 Century Ave", "city": "Shanghai", "contact": "Li Lei"},
         "promised_ship_by": "2026-12-01T10:00:00Z",
         "promised_delivery_by": "2026-12-03T18:00:00Z",
-        "sla_policy": "standard"}]})
+        "sla_policy": "standard", "declared_value_minor": 1200000, "weight_kg": 35}]})
 
     order_id: Id
     customer: CustomerIn
-    lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=MAX_LINES)
     destination: DestinationIn
     promised_ship_by: AwareDatetime
     promised_delivery_by: AwareDatetime
@@ -87,9 +111,20 @@ class OrderCreate(Strict):
         default=None, description="when order intake received the order, if it posts it "
         "after the fact (a backlog, a system catching up); default: now. Cycle times and the "
         "confirm deadline run from it. Not in the future.")
+    declared_value_minor: int | None = Field(
+        default=None, ge=0, le=10**12, description="declared value of the goods in minor units "
+        "of the claim policy's currency (CNY by default): a claim's compensation standard when "
+        "no weight is given")
+    weight_kg: float | None = Field(
+        default=None, gt=0, le=1_000_000, description="weight of the goods: a claim's "
+        "compensation standard is the policy's cap_per_kg_minor per kg")
+
+    # Optional fields added after orders were stored: left out of the idempotency hash
+    # while unset (api/orders/service.py creation_body).
+    ADDED_LATER: ClassVar[tuple[str, ...]] = ("declared_value_minor", "weight_kg")
 
     _lines = field_validator("lines")(_unique_skus)
-    _times = field_validator("promised_ship_by", "promised_delivery_by")(_utc)
+    _times = field_validator("promised_ship_by", "promised_delivery_by")(instant)
 
     @field_validator("received_at")
     @classmethod
@@ -99,7 +134,7 @@ class OrderCreate(Strict):
         # A little leeway for the intake system's clock running ahead of ours.
         if value > datetime.now(UTC) + RECEIVED_LEEWAY:
             raise ValueError("received_at must not be in the future")
-        return _utc(value)
+        return instant(value)
 
     @model_validator(mode="after")
     def _promises_in_order(self) -> OrderCreate:
@@ -116,7 +151,7 @@ class ConfirmedData(Strict):
 
 
 class PickedData(Strict):
-    lines: list[QtyLine] = Field(min_length=1)
+    lines: list[QtyLine] = Field(min_length=1, max_length=MAX_LINES)
     _lines = field_validator("lines")(_unique_skus)
 
 
@@ -125,7 +160,7 @@ class ShippedData(Strict):
     tracking_no: Annotated[str, Field(min_length=1, max_length=120)]
     vehicle: str | None = Field(default=None, max_length=120)
     driver: str | None = Field(default=None, max_length=120)
-    lines: list[QtyLine] | None = None
+    lines: list[QtyLine] | None = Field(default=None, max_length=MAX_LINES)
     _lines = field_validator("lines")(_unique_skus)
 
 
@@ -133,7 +168,7 @@ class ScanData(Strict):
     location: Text
     status: Text
     eta: AwareDatetime | None = None
-    _eta = field_validator("eta")(lambda v: _utc(v) if v else v)
+    _eta = field_validator("eta")(_opt)
 
 
 class Pod(Strict):
@@ -145,7 +180,7 @@ class DeliveredData(Strict):
     signer: Text
     condition: Literal["intact", "damaged", "short", "refused"]
     pod: Pod
-    lines: list[QtyLine] | None = None
+    lines: list[QtyLine] | None = Field(default=None, max_length=MAX_LINES)
     _lines = field_validator("lines")(_unique_skus)
 
 
@@ -153,7 +188,7 @@ class Document(Strict):
     ref: Text
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     content_type: str | None = Field(default=None, max_length=100)
-    size: int | None = Field(default=None, ge=0)
+    size: int | None = Field(default=None, ge=0, le=2**53)
     filename: str | None = Field(default=None, max_length=255)
 
 
@@ -165,12 +200,35 @@ Score = Annotated[int, Field(ge=1, le=5)]
 SURVEY_QUESTIONS = ("timeliness", "completeness", "courtesy")
 
 
+def _known_questions(value: Any) -> Any:
+    """Before the scores are validated one by one: only the survey's questions are keys, so
+    20,000 made-up keys are one short refusal and never reach the workflow (issue 14 §6)."""
+    if isinstance(value, dict):
+        unknown = [key for key in value if key not in SURVEY_QUESTIONS]
+        if unknown:
+            raise PydanticCustomError(
+                "unknown_survey_question",
+                "scores answer only the survey's questions ({known}); {count} unknown, e.g. "
+                "{some}", {"known": ", ".join(SURVEY_QUESTIONS), "count": len(unknown),
+                           "some": ", ".join(repr(str(k)[:64]) for k in unknown[:3])})
+    return value
+
+
+# Survey scores: 1-5 per question of the survey (SURVEY_QUESTIONS), nothing else.
+Scores = Annotated[dict[str, Score],
+                   Field(max_length=len(SURVEY_QUESTIONS),
+                         description="1-5 per survey question: " + ", ".join(SURVEY_QUESTIONS),
+                         json_schema_extra={"propertyNames": {"enum": list(SURVEY_QUESTIONS)}}),
+                   BeforeValidator(_known_questions)]
+
+
 class SurveyData(Strict):
     """The seeds' follow-up (seed 003): did the goods arrive in order, how was the service
-    (1-5 per question), suggestions. Other score keys are kept as sent."""
+    (1-5 per question: timeliness, completeness, courtesy), suggestions. Any other score key
+    is 422 (error type `unknown_survey_question`)."""
 
     goods_ok: bool | None = Field(default=None, description="the goods arrived in order")
-    scores: dict[Annotated[str, Field(min_length=1, max_length=64)], Score] = Field(min_length=1)
+    scores: Scores = Field(min_length=1)
     suggestions: str | None = Field(default=None, max_length=2000)
     comment: str | None = Field(default=None, max_length=2000)
     channel: Literal["web", "phone", "api"] = "api"
@@ -181,7 +239,7 @@ class FollowUpCallData(Strict):
 
     outcome: Literal["answered", "no_answer", "refused"]
     goods_ok: bool | None = None
-    scores: dict[Annotated[str, Field(min_length=1, max_length=64)], Score] | None = None
+    scores: Scores | None = None
     suggestions: str | None = Field(default=None, max_length=2000)
     note: str | None = Field(default=None, max_length=2000)
 
@@ -199,7 +257,7 @@ class FollowUpCallIn(FollowUpCallData):
 
     call_id: EventId | None = None
     occurred_at: AwareDatetime | None = None
-    _occurred = field_validator("occurred_at")(lambda v: _utc(v) if v else v)
+    _occurred = field_validator("occurred_at")(_opt)
 
 
 class FollowUpCallAccepted(BaseModel):
@@ -213,7 +271,8 @@ class FollowUpCallAccepted(BaseModel):
 class ShortageData(Strict):
     """Stock short at confirmation: what is available per short line."""
 
-    lines: list[QtyLine] = Field(min_length=1, description="available quantity per short SKU")
+    lines: list[QtyLine] = Field(min_length=1, max_length=MAX_LINES,
+                                 description="available quantity per short SKU")
     note: str | None = Field(default=None, max_length=2000)
     _lines = field_validator("lines")(_unique_skus)
 
@@ -223,13 +282,14 @@ class ShortageDecisionData(Strict):
 
     decision: Literal["partial", "backorder", "cancel"]
     decided_by: Text = Field(description="who on the customer's side decided")
-    lines: list[QtyLine] | None = Field(default=None, description="partial: agreed quantities")
+    lines: list[QtyLine] | None = Field(default=None, max_length=MAX_LINES,
+                                        description="partial: agreed quantities")
     promised_ship_by: AwareDatetime | None = None
     promised_delivery_by: AwareDatetime | None = None
     note: str | None = Field(default=None, max_length=2000)
     _lines = field_validator("lines")(_unique_skus)
     _times = field_validator("promised_ship_by", "promised_delivery_by")(
-        lambda v: _utc(v) if v else v)
+        _opt)
 
     @model_validator(mode="after")
     def _complete(self) -> ShortageDecisionData:
@@ -248,7 +308,7 @@ class DeliveryExceptionData(Strict):
     text: Annotated[str, Field(min_length=1, max_length=2000)]
     promised_delivery_by: AwareDatetime | None = Field(
         default=None, description="a new promise agreed with the customer, if it moves")
-    _time = field_validator("promised_delivery_by")(lambda v: _utc(v) if v else v)
+    _time = field_validator("promised_delivery_by")(_opt)
 
 
 class CancelledData(Strict):
@@ -262,7 +322,7 @@ class PromiseChangedData(Strict):
     promised_delivery_by: AwareDatetime | None = None
     reason: Text
     _times = field_validator("promised_ship_by", "promised_delivery_by")(
-        lambda v: _utc(v) if v else v)
+        _opt)
 
     @model_validator(mode="after")
     def _some_promise(self) -> PromiseChangedData:
@@ -278,7 +338,7 @@ class NoteData(Strict):
 class _Event(Strict):
     event_id: EventId
     occurred_at: AwareDatetime
-    _occurred = field_validator("occurred_at")(_utc)
+    _occurred = field_validator("occurred_at")(instant)
 
 
 class ConfirmedEvent(_Event):
@@ -456,6 +516,9 @@ class OrderView(BaseModel):
     exceptions: list[dict[str, Any]] = Field(default_factory=list)
     claims: list[dict[str, Any]] = Field(default_factory=list)
     complaints: list[str] = Field(default_factory=list)
+    declared_value_minor: int | None = Field(default=None, description="claims' compensation "
+                                             "basis given at creation")
+    weight_kg: float | None = None
     workflow_id: str
     created_at: datetime
     updated_at: datetime

@@ -46,6 +46,8 @@ def order_view(row: Order, open_escalations: list[EscalationRow]) -> OrderView:
         exceptions=detail.get("exceptions") or [],
         claims=detail.get("claims") or [],
         complaints=detail.get("complaints") or [],
+        declared_value_minor=row.declared_value_minor,
+        weight_kg=row.weight_kg,
         workflow_id=workflow_id(row.order_id),
         created_at=row.created_at,
         updated_at=row.updated_at,

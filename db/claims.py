@@ -94,7 +94,7 @@ def apply_claim_projection(session: Session, inp: ClaimProjection) -> None:
         "detail": to_jsonable_python({
             "description": s.description, "customer": s.customer, "deadlines": s.deadlines,
             "documents": s.documents, "breaches": s.breaches,
-            "order_stage": s.order_stage}),
+            "order_stage": s.order_stage, "basis_changes": s.basis_changes}),
         "updated_seq": s.seq,
     }
     stmt = insert_for(session, ClaimRow).values(

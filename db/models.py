@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, MetaData, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from db.columns import JsonType, UTCDateTime
@@ -85,6 +94,9 @@ class Order(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     projection_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # The claims' compensation basis given at intake (the claim policy's currency; kg).
+    declared_value_minor: Mapped[int | None] = mapped_column(BigInteger)
+    weight_kg: Mapped[float | None] = mapped_column(Float)
 
     __table_args__ = (
         Index("ix_orders_created_at_order_id", "created_at", "order_id"),

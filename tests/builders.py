@@ -49,7 +49,7 @@ FULL_PICK = {"lines": [{"sku": "SKU-1", "qty": 10}, {"sku": "SKU-2", "qty": 4}]}
 SHIP = {"carrier": "SF Express", "tracking_no": "SF123", "vehicle": "沪A-1234"}
 POD = {"signer": "Li Lei", "condition": "intact", "pod": {"kind": "signature", "ref": "sig-1"}}
 RECEIPT = {"document": {"ref": "receipts/abc.pdf", "sha256": "a" * 64}}
-SURVEY = {"scores": {"arrival": 5, "service": 4}, "comment": "fine"}
+SURVEY = {"scores": {"timeliness": 5, "courtesy": 4}, "comment": "fine"}
 
 
 def policy_yaml(**durations: str) -> str:

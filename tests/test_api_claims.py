@@ -55,9 +55,10 @@ async def claim_of(api: Api, claim_id: str, **expect: Any) -> dict[str, Any]:
     return await eventually(probe)
 
 
-async def claim_on_cancelled_order(api: Api, cause: str = "damaged") -> tuple[str, str]:
+async def claim_on_cancelled_order(api: Api, cause: str = "damaged",
+                                   **order: Any) -> tuple[str, str]:
     """A claim opened on an order that has ended: started directly, quick to set up."""
-    order_id = await created(api)
+    order_id = await created(api, **order)
     await drive(api, order_id, ("cancelled", {"reason": "customer withdrew"}))
     resp = await open_claim(api, order_id, cause=cause)
     assert resp.status_code == 201, resp.text
@@ -90,7 +91,8 @@ async def to_liability(api: Api, claim_id: str, liability: str = "carrier") -> N
 
 
 async def test_damaged_delivery_opens_a_claim_that_runs_to_payout(api: Api) -> None:
-    order_id = await created(api)
+    order_id = await created(api, weight_kg=20)  # the compensation basis comes from the order
+    assert (await api.get(f"/v1/orders/{order_id}")).json()["weight_kg"] == 20
     await drive(api, order_id, *IN_TRANSIT, ("delivered", {**POD, "condition": "damaged"}))
     claim_id = f"{order_id}-CL1"
     claim = await claim_of(api, claim_id)
@@ -101,7 +103,7 @@ async def test_damaged_delivery_opens_a_claim_that_runs_to_payout(api: Api) -> N
 
     await to_liability(api, claim_id)
     comp = await post(api, claim_id, "compensation_set",
-                      {"amount_minor": 30000, "currency": "CNY", "weight_kg": 20})
+                      {"amount_minor": 30000, "currency": "CNY"})
     assert comp.status_code == 200 and comp.json()["step"] == "compensation_set"
     paid = await post(api, claim_id, "payout_issued", {"voucher": "PV-2026-0001"})
     assert paid.json() == {"accepted": True, "duplicate": False, "claim_id": claim_id,
@@ -165,9 +167,9 @@ async def test_a_retried_manual_claim_with_its_request_id_opens_one_claim(api: A
 
 
 async def test_compensation_above_the_standard_needs_a_supervisors_override(api: Api) -> None:
-    _, claim_id = await claim_on_cancelled_order(api)
+    _, claim_id = await claim_on_cancelled_order(api, weight_kg=20)
     await to_liability(api, claim_id)
-    above = {"amount_minor": 50000, "currency": "CNY", "weight_kg": 20}
+    above = {"amount_minor": 50000, "currency": "CNY"}
 
     refused = await post(api, claim_id, "compensation_set", above)
     assert refused.status_code == 422 and error_code(refused) == "compensation_above_cap"
@@ -178,9 +180,6 @@ async def test_compensation_above_the_standard_needs_a_supervisors_override(api:
     no_reason = await post(api, claim_id, "compensation_set", {**above, "override": {}},
                            role="supervisor")
     assert no_reason.status_code == 422 and error_code(no_reason) == "validation_error"
-    no_basis = await post(api, claim_id, "compensation_set",
-                          {"amount_minor": 100, "currency": "CNY"})
-    assert error_code(no_basis) == "compensation_basis_required"
     assert (await post(api, claim_id, "compensation_set", overridden, role="integration")
             ).status_code == 403
 
@@ -189,6 +188,53 @@ async def test_compensation_above_the_standard_needs_a_supervisors_override(api:
     claim = await claim_of(api, claim_id, step="compensation_set")
     assert (claim["amount_minor"], claim["override_by"], claim["override_reason"]) == (
         50000, "test-supervisor", "fragile goods, agreed with the KAM")
+
+
+async def test_an_operator_cannot_raise_the_cap_with_a_basis_of_their_own(api: Api) -> None:
+    """Issue 14's reproduction: refused at an amount, an operator resent it with a declared
+    value as large and got 200. The basis is the order's (or a supervisor's) now."""
+    _, claim_id = await claim_on_cancelled_order(api, declared_value_minor=45000)
+    await to_liability(api, claim_id)
+    amount = {"amount_minor": 500000000, "currency": "CNY"}
+    above = await post(api, claim_id, "compensation_set", amount)
+    assert above.status_code == 422 and error_code(above) == "compensation_above_cap"
+    assert above.json()["error"]["details"]["cap_minor"] == 45000
+    override = await post(api, claim_id, "compensation_set",
+                          {**amount, "override": {"reason": "please"}})
+    assert override.status_code == 403 and error_code(override) == "override_forbidden"
+    for basis in ({"declared_value_minor": 500000000}, {"weight_kg": 250000}):
+        bypass = await post(api, claim_id, "compensation_set", {**amount, **basis})
+        assert bypass.status_code == 403 and error_code(bypass) == "basis_change_forbidden"
+        by_set = await post(api, claim_id, "basis_set", {**basis, "reason": "mine"})
+        assert by_set.status_code == 403 and error_code(by_set) == "basis_change_forbidden"
+    claim = await claim_of(api, claim_id)
+    assert (claim["awaiting"], claim["amount_minor"], claim["basis_changes"]) == (
+        "compensation_set", None, [])
+    same = await post(api, claim_id, "compensation_set",
+                      {"amount_minor": 40000, "currency": "CNY", "declared_value_minor": 45000})
+    assert same.status_code == 200, same.text  # the recorded basis, repeated: allowed
+    claim = await claim_of(api, claim_id, step="compensation_set")
+    assert (claim["cap_minor"], claim["cap_basis"], claim["override_by"]) == (
+        45000, "declared_value", None)
+
+
+async def test_without_a_basis_a_supervisor_records_one_on_the_claim(api: Api) -> None:
+    _, claim_id = await claim_on_cancelled_order(api)  # the order gave none
+    await to_liability(api, claim_id)
+    amount = {"amount_minor": 30000, "currency": "CNY"}
+    no_basis = await post(api, claim_id, "compensation_set", amount)
+    assert no_basis.status_code == 422 and error_code(no_basis) == "compensation_basis_required"
+    decided = await post(api, claim_id, "basis_set",
+                         {"weight_kg": 20, "reason": "weighed at the hub"}, role="supervisor")
+    assert decided.status_code == 200, decided.text
+    assert (await post(api, claim_id, "compensation_set", amount)).status_code == 200
+    claim = await claim_of(api, claim_id, step="compensation_set")
+    assert (claim["cap_minor"], claim["cap_basis"], claim["weight_kg"]) == (40000, "weight", 20)
+    [change] = claim["basis_changes"]
+    assert (change["by"], change["role"], change["old"], change["new"], change["reason"]) == (
+        "test-supervisor", "supervisor", {"weight_kg": None, "declared_value_minor": None},
+        {"weight_kg": 20, "declared_value_minor": None}, "weighed at the hub")
+    assert "basis_changed" in [e["type"] for e in claim["timeline"]]
 
 
 async def test_steps_out_of_order_are_409_and_event_ids_are_idempotent(api: Api) -> None:
@@ -219,7 +265,7 @@ async def test_customer_liability_closes_without_payout(api: Api) -> None:
     _, claim_id = await claim_on_cancelled_order(api, cause="refused")
     await to_liability(api, claim_id, liability="customer")
     goodwill = await post(api, claim_id, "compensation_set",
-                          {"amount_minor": 100, "currency": "CNY", "weight_kg": 1})
+                          {"amount_minor": 100, "currency": "CNY"})
     assert error_code(goodwill) == "compensation_above_cap"
     closed = await post(api, claim_id, "compensation_set", {"amount_minor": 0, "currency": "CNY"})
     assert closed.json()["state"] == "closed"

@@ -209,7 +209,7 @@ async def test_duplicate_event_is_applied_once_and_reused_id_conflicts(api: Api)
                                headers=api.auth("integration"))
     assert sent.status_code == 409 and error_code(sent) == "event_id_reused"
 
-    note = {"event_id": "n-1", "type": "note", "occurred_at": "2026-11-20T08:00:00Z",
+    note = {"event_id": "n-1", "type": "note", "occurred_at": datetime.now(UTC).isoformat(),
             "data": {"text": "called the customer"}}
     for expect_duplicate in (False, True, True):
         resp = await api.http.post(f"/v1/orders/{order_id}/events", json=note,
@@ -241,7 +241,7 @@ async def test_invalid_transition_is_409_with_details_and_changes_nothing(api: A
     ("delivered", {"signer": "Li", "condition": "fine", "pod": {"kind": "signature", "ref": "r"}}),
     ("delivered", {"signer": "Li", "condition": "intact"}),
     ("receipt_returned", {"document": {"ref": "r", "sha256": "xyz"}}),
-    ("survey_response", {"scores": {"arrival": 6}}),
+    ("survey_response", {"scores": {"timeliness": 6}}),
     ("cancelled", {}),
     ("note", {"text": ""}),
     ("teleported", {}),
@@ -349,9 +349,11 @@ async def test_short_pick_marks_the_order_not_in_full(api: Api) -> None:
 
 async def test_out_of_order_scans_keep_event_order_and_only_the_newest_eta_counts(
         api: Api) -> None:
-    order_id = await created(api, deliver_in_h=48)
-    await drive_to_in_transit(api, order_id)
     now = datetime.now(UTC)
+    # Received before its oldest scan: no event may be dated before its order.
+    order_id = await created(api, deliver_in_h=48,
+                             received_at=(now - timedelta(hours=3)).isoformat())
+    await drive_to_in_transit(api, order_id)
     newest_eta = now + timedelta(hours=30)
     newer = await api.event(order_id, "tracking_scan",
                             {"location": "Hangzhou", "status": "departed",

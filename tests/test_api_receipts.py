@@ -64,8 +64,8 @@ async def upload(api: Api, order_id: str, data: bytes | None, filename: str = "r
                                data=form or None, headers=api.auth(role))
 
 
-async def delivered(api: Api) -> str:
-    order_id = await created(api)
+async def delivered(api: Api, **order: Any) -> str:
+    order_id = await created(api, **order)
     for type_, data in (("confirmed", {}), ("picked", FULL_PICK), ("shipped", SHIP),
                         ("delivered", POD)):
         resp = await api.event(order_id, type_, data)
@@ -275,8 +275,9 @@ async def test_pdf_receipt_is_archived_and_clears_the_receipt_deadline(api: Api)
 
 
 async def test_a_receipt_scanned_in_later_keeps_when_it_came_back(api: Api) -> None:
-    order_id = await delivered(api)
     back = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=5)
+    # The order was received before the receipt came back: nothing is dated before its order.
+    order_id = await delivered(api, received_at=(back - timedelta(hours=1)).isoformat())
     future = await api.http.post(
         f"/v1/orders/{order_id}/receipt", params={"returned_at": (back + timedelta(days=1)
                                                                   ).isoformat()},

@@ -57,7 +57,8 @@ def sessions(sqlite_url: str) -> Iterator[sessionmaker[Session]]:
 
 
 def claim_input(now: datetime, notify_order: bool = False,
-                cause: ClaimCause = ClaimCause.DAMAGED) -> ClaimInput:
+                cause: ClaimCause = ClaimCause.DAMAGED, weight_kg: float | None = None,
+                declared_value_minor: int | None = None) -> ClaimInput:
     order_id = f"SO-{uuid.uuid4().hex[:8]}"
     return ClaimInput(
         claim_id=f"{order_id}-CL1", order_id=order_id, cause=cause, origin="delivery",
@@ -66,7 +67,8 @@ def claim_input(now: datetime, notify_order: bool = False,
                           email="buyer@example.com", language="en"),
         order_stage=Stage.DELIVERED, policy=STANDARD,
         lines=[LineState("SKU-1", 10, 10, 10, 8)], description="two cartons crushed",
-        notify_order=notify_order)
+        notify_order=notify_order, weight_kg=weight_kg,
+        declared_value_minor=declared_value_minor)
 
 
 async def start(env: WorkflowEnvironment, task_queue: str,
@@ -143,7 +145,7 @@ async def test_claim_runs_through_every_step_to_payout_and_closes(
     engine = make_engine(db_url)
     sessions = session_factory(engine)
     async with running_worker(ts_env.client, db_url, task_queue):
-        handle, inp = await start(ts_env, task_queue)
+        handle, inp = await start(ts_env, task_queue, weight_kg=20)
         s = await status(handle)
         assert (s.step, s.awaiting) == (ClaimStep.OPENED, ClaimStep.CUSTOMER_CONTACTED)
         assert s.due_at == inp.opened_at + timedelta(seconds=CLAIMS.contact_within)
@@ -160,8 +162,7 @@ async def test_claim_runs_through_every_step_to_payout_and_closes(
         assert (await apply(handle, doc("delivery_note"))).step == ClaimStep.EVIDENCE_COLLECTED
 
         await apply(handle, ev(ClaimEventType.LIABILITY_DECIDED, {"liability": "carrier"}))
-        await apply(handle, ev(ClaimEventType.COMPENSATION_SET,
-                               compensation(30000, weight_kg=20)))
+        await apply(handle, ev(ClaimEventType.COMPENSATION_SET, compensation(30000)))
         s = await status(handle)
         assert (s.amount_minor, s.cap_minor, s.cap_basis) == (30000, 40000, "weight")
         assert s.awaiting == ClaimStep.PAYOUT_ISSUED
@@ -231,33 +232,66 @@ async def test_missed_step_deadline_escalates_and_the_step_clears_it(
 async def test_compensation_above_the_standard_needs_a_supervisor_with_a_reason(
         ts_env: WorkflowEnvironment, sqlite_url: str, task_queue: str) -> None:
     async with running_worker(ts_env.client, sqlite_url, task_queue):
-        handle, _ = await start(ts_env, task_queue)
+        handle, _ = await start(ts_env, task_queue, weight_kg=20)  # the order's basis
         await to_liability(handle, "carrier")
         set_ = ClaimEventType.COMPENSATION_SET
 
-        above = await rejected(handle, ev(set_, compensation(50000, weight_kg=20)))
+        above = await rejected(handle, ev(set_, compensation(50000)))
         assert above.type == "compensation_above_cap"
         assert (details(above)["cap_minor"], details(above)["cap_basis"]) == (40000, "weight")
+        repeated = await rejected(handle, ev(set_, compensation(50000, weight_kg=20)))
+        assert repeated.type == "compensation_above_cap"  # repeating the basis changes nothing
         by_operator = await rejected(handle, ev(set_, compensation(
-            50000, weight_kg=20, override={"reason": "key account goodwill"})))
+            50000, override={"reason": "key account goodwill"})))
         assert by_operator.type == "override_forbidden"
+        # The bypass: a basis of the operator's own making, in the request setting the amount.
+        for own_basis in ({"declared_value_minor": 500000000}, {"weight_kg": 999}):
+            bypass = await rejected(handle, ev(set_, compensation(50000, **own_basis)))
+            assert bypass.type == "basis_change_forbidden"
+            assert details(bypass)["recorded"] == {"weight_kg": 20, "declared_value_minor": None}
         no_reason = await rejected(handle, ev(set_, compensation(
-            50000, weight_kg=20, override={"reason": " "}), role="supervisor"))
+            50000, override={"reason": " "}), role="supervisor"))
         assert no_reason.type == "override_reason_required"
-        no_basis = await rejected(handle, ev(set_, compensation(100)))
-        assert no_basis.type == "compensation_basis_required"
-        dollars = await rejected(handle, ev(set_, {"amount_minor": 100, "currency": "USD",
-                                                   "weight_kg": 1}))
+        dollars = await rejected(handle, ev(set_, {"amount_minor": 100, "currency": "USD"}))
         assert dollars.type == "currency_mismatch"
         assert (await status(handle)).awaiting == ClaimStep.COMPENSATION_SET
 
+        # A supervisor changes the basis with the amount: recorded as a basis change.
         ok = await apply(handle, ev(set_, compensation(
-            50000, declared_value_minor=45000, override={"reason": "fragile, agreed"}),
+            50000, weight_kg=22.5, override={"reason": "fragile, agreed"}),
             role="supervisor"))
         assert ok.step == ClaimStep.COMPENSATION_SET
         s = await status(handle)
-        assert (s.amount_minor, s.cap_minor, s.cap_basis) == (50000, 45000, "declared_value")
+        assert (s.amount_minor, s.cap_minor, s.cap_basis) == (50000, 45000, "weight")
         assert (s.override_reason, s.override_by) == ("fragile, agreed", "test-supervisor")
+        [change] = s.basis_changes
+        assert (change["by"], change["role"], change["old"]["weight_kg"],
+                change["new"]["weight_kg"]) == ("test-supervisor", "supervisor", 20, 22.5)
+
+
+async def test_without_a_recorded_basis_a_supervisor_records_one(
+        ts_env: WorkflowEnvironment, sqlite_url: str, task_queue: str) -> None:
+    async with running_worker(ts_env.client, sqlite_url, task_queue):
+        handle, _ = await start(ts_env, task_queue)  # the order gave no basis
+        await to_liability(handle, "warehouse")
+        set_ = ClaimEventType.COMPENSATION_SET
+        no_basis = await rejected(handle, ev(set_, compensation(100)))
+        assert no_basis.type == "compensation_basis_required"
+        own = await rejected(handle, ev(set_, compensation(100, declared_value_minor=100)))
+        assert own.type == "basis_change_forbidden"
+        basis = {"declared_value_minor": 45000, "reason": "invoice INV-7 checked"}
+        by_operator = await rejected(handle, ev(ClaimEventType.BASIS_SET, basis))
+        assert by_operator.type == "basis_change_forbidden"
+        await apply(handle, ev(ClaimEventType.BASIS_SET, basis, role="supervisor"))
+        above = await rejected(handle, ev(set_, compensation(50000)))
+        assert (above.type, details(above)["cap_minor"]) == ("compensation_above_cap", 45000)
+        await apply(handle, ev(set_, compensation(45000)))
+        s = await status(handle)
+        assert (s.cap_minor, s.cap_basis, s.declared_value_minor) == (
+            45000, "declared_value", 45000)
+        [change] = s.basis_changes
+        assert (change["by"], change["old"]["declared_value_minor"], change["reason"]) == (
+            "test-supervisor", None, "invoice INV-7 checked")
 
 
 async def test_steps_out_of_order_are_rejected_and_repeats_are_applied_once(
@@ -295,7 +329,7 @@ async def test_customer_liability_closes_with_no_payout_and_tells_the_customer(
         handle, inp = await start(ts_env, task_queue, notify_order=True)
         await to_liability(handle, "customer")
         goodwill = await rejected(handle, ev(ClaimEventType.COMPENSATION_SET,
-                                             compensation(10000, weight_kg=5)))
+                                             compensation(10000)))
         assert goodwill.type == "compensation_above_cap"
         assert (details(goodwill)["cap_minor"], details(goodwill)["cap_basis"]) == (
             0, "not_liable")

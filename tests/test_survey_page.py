@@ -210,6 +210,20 @@ async def test_incomplete_answers_are_shown_again_with_messages_and_not_recorded
     not_a_form = await api.http.post(path, json={"goods_ok": True})
     assert not_a_form.status_code == 415
 
+    sent_bytes = 0
+
+    async def chunked() -> AsyncIterator[bytes]:  # no Content-Length to check up front
+        nonlocal sent_bytes
+        yield b"goods_ok=yes&suggestions="
+        for _ in range(64):
+            sent_bytes += 16 * 1024
+            yield b"x" * (16 * 1024)
+
+    too_big = await api.http.post(path, content=chunked(), headers={
+        "content-type": "application/x-www-form-urlencoded"})
+    assert too_big.status_code == 413
+    assert sent_bytes <= 64 * 1024  # reading stopped past the form's 32 KiB
+
     assert (await follow_up(api, order_id))["status"] == "due"
     assert await survey_answers(api, order_id) == []
 

@@ -8,7 +8,10 @@ Seed 003's steps, each due a policy-set time after the step before it:
 Evidence is collected once both an accident report and a delivery note are on file (documents
 may arrive at any time; the step completes when the customer has been contacted too). The
 compensation is checked against the standard: `cap_per_kg_minor` per kg when a weight is
-given, else the declared value; above it only a supervisor (or admin) may go, with a reason.
+known, else the declared value; above it only a supervisor (or admin) may go, with a reason.
+The basis (weight, declared value) comes from the order as created, or from a supervisor's
+recorded decision (`basis_set`, or a basis sent with their compensation_set), never from the
+operator who sets the amount: an operator may only repeat the recorded basis.
 When the customer or force majeure is liable the standard is 0: the claim closes with
 compensation 0 and no payout, and any goodwill payment is an override. Compensation 0 closes
 the claim without payout whoever is liable; a withdrawn claim closes at any step.
@@ -29,6 +32,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.claims import ClaimActivities
     from workflows.claim_types import (
+        BASIS_FIELDS,
         COMPENSATING,
         EVIDENCE_KINDS,
         OVERRIDE_ROLES,
@@ -59,6 +63,9 @@ with workflow.unsafe.imports_passed_through():
 SYSTEM_ACTOR = "waybill"
 SYSTEM_SOURCE = "system"
 DEFAULT_DESK = ["ops_desk"]
+# Claims whose compensation_set took its basis from the request replay without this patch;
+# from it on, the basis is the recorded one (the order's, or a supervisor's decision).
+BASIS_PATCH = "cap-basis-recorded"
 
 # The step after each step, and the policy field giving how long it may take.
 _NEXT = {
@@ -86,7 +93,8 @@ _STEP_OF = {
 
 def compensation_cap(policy: ClaimPolicy, liability: Liability | None,
                      data: dict[str, Any]) -> tuple[int | None, str | None]:
-    """(cap in minor units, basis) of a compensation_set event; (None, None) without a basis."""
+    """(cap in minor units, basis) from a basis {weight_kg?, declared_value_minor?};
+    (None, None) without one."""
     if liability not in COMPENSATING:
         return 0, "not_liable"
     if data.get("weight_kg") is not None:
@@ -94,6 +102,11 @@ def compensation_cap(policy: ClaimPolicy, liability: Liability | None,
     if data.get("declared_value_minor") is not None:
         return int(data["declared_value_minor"]), "declared_value"
     return None, None
+
+
+def sent_basis(data: dict[str, Any]) -> dict[str, Any]:
+    """The basis fields an event names (a field left out keeps the recorded value)."""
+    return {k: data[k] for k in BASIS_FIELDS if data.get(k) is not None}
 
 
 @workflow.defn
@@ -109,7 +122,8 @@ class ClaimWorkflow:
             cause=inp.cause, origin=inp.origin, description=inp.description,
             opened_at=inp.opened_at, opened_by=inp.actor, order_stage=inp.order_stage,
             step_times={ClaimStep.OPENED.value: inp.opened_at},
-            desk=[name for name in desk if name != "key_account_manager"] or DEFAULT_DESK)
+            desk=[name for name in desk if name != "key_account_manager"] or DEFAULT_DESK,
+            weight_kg=inp.weight_kg, declared_value_minor=inp.declared_value_minor)
         self._hashes: dict[str, str] = {}
         self._pending: list[ClaimTimelineEntry] = []
         self._entries = 0
@@ -185,6 +199,10 @@ class ClaimWorkflow:
                 DocumentKind(inp.data["kind"])
             elif inp.type == ClaimEventType.COMPENSATION_SET:
                 self._check_compensation(inp)
+            elif inp.type == ClaimEventType.BASIS_SET:
+                if not sent_basis(inp.data):
+                    raise ValueError("give weight_kg, declared_value_minor or both")
+                self._check_basis_change(inp, always=True)
         except (KeyError, ValueError, TypeError) as exc:
             raise _reject("invalid_event", f"the {inp.type.value} event is malformed: {exc}",
                           event_type=inp.type.value) from exc
@@ -204,18 +222,40 @@ class ClaimWorkflow:
                               "compensation standard", role=inp.actor_role)
             if not str(override.get("reason") or "").strip():
                 raise _reject("override_reason_required", "an override must give its reason")
-        cap, basis = compensation_cap(self._policy, self._s.liability, data)
+        # Validators run only live, never on replay: the recorded basis rule holds for every
+        # claim, old ones too (their handler applies it behind BASIS_PATCH).
+        self._check_basis_change(inp)
+        cap, basis = compensation_cap(self._policy, self._s.liability,
+                                      {**self._recorded_basis(), **sent_basis(data)})
         if cap is None:
             if amount > 0:
-                raise _reject("compensation_basis_required", "give weight_kg or "
-                              "declared_value_minor so the amount can be checked against the "
-                              "compensation standard", amount_minor=amount)
+                raise _reject("compensation_basis_required", "no weight or declared value "
+                              "is recorded for this claim: a supervisor records one (basis_set) "
+                              "so the amount can be checked against the compensation standard",
+                              amount_minor=amount)
             return
         if amount > cap and override is None:
             raise _reject("compensation_above_cap", "the amount is above the compensation "
                           "standard: a supervisor must override it with a reason",
                           amount_minor=amount, cap_minor=cap, cap_basis=basis,
                           currency=currency, liability=self._s.liability)
+
+    def _recorded_basis(self) -> dict[str, Any]:
+        return {k: getattr(self._s, k) for k in BASIS_FIELDS}
+
+    def _basis_change(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The basis fields an event sends that differ from the recorded ones."""
+        recorded = self._recorded_basis()
+        return {k: v for k, v in sent_basis(data).items() if v != recorded[k]}
+
+    def _check_basis_change(self, inp: ClaimEventInput, always: bool = False) -> None:
+        """Only a supervisor (or admin) changes the basis; `always`: nor sets it at all."""
+        change = self._basis_change(inp.data)
+        if (change or always) and inp.actor_role not in OVERRIDE_ROLES:
+            raise _reject("basis_change_forbidden", "only a supervisor may set or change the "
+                          "compensation basis (weight_kg, declared_value_minor); send the "
+                          "recorded one or none", role=inp.actor_role,
+                          recorded=self._recorded_basis(), sent=sent_basis(inp.data))
 
     # -- applying events ---------------------------------------------------------------------
 
@@ -242,20 +282,43 @@ class ClaimWorkflow:
                 self._close(ClaimOutcome.PAID)
             case ClaimEventType.WITHDRAWN:
                 self._close(ClaimOutcome.WITHDRAWN)
+            case ClaimEventType.BASIS_SET:
+                self._change_basis(inp, at)
             case ClaimEventType.NOTE:
                 pass
 
     def _set_compensation(self, inp: ClaimEventInput, at: datetime) -> None:
         s, data = self._s, inp.data
         s.amount_minor, s.currency = int(data["amount_minor"]), data["currency"]
-        s.cap_minor, s.cap_basis = compensation_cap(self._policy, s.liability, data)
-        s.weight_kg = data.get("weight_kg")
-        s.declared_value_minor = data.get("declared_value_minor")
+        if workflow.patched(BASIS_PATCH):
+            self._change_basis(inp, at)  # a supervisor's; the validator refused anyone else's
+            s.cap_minor, s.cap_basis = compensation_cap(self._policy, s.liability,
+                                                        self._recorded_basis())
+        else:
+            s.cap_minor, s.cap_basis = compensation_cap(self._policy, s.liability, data)
+            s.weight_kg = data.get("weight_kg")
+            s.declared_value_minor = data.get("declared_value_minor")
         if s.cap_minor is not None and s.amount_minor > s.cap_minor:
             s.override_reason, s.override_by = data["override"]["reason"], inp.actor
         self._done(ClaimStep.COMPENSATION_SET, at)
         if s.amount_minor == 0:
             self._close(ClaimOutcome.NO_COMPENSATION)
+
+    def _change_basis(self, inp: ClaimEventInput, at: datetime) -> None:
+        """Record the basis fields the event changes: who, when, old and new."""
+        change = self._basis_change(inp.data)
+        if not change:
+            return
+        s, old = self._s, self._recorded_basis()
+        for key, value in change.items():
+            setattr(s, key, value)
+        entry = {"at": at.isoformat(), "by": inp.actor, "role": inp.actor_role, "old": old,
+                 "new": self._recorded_basis(),
+                 "reason": inp.data.get("reason") or (inp.data.get("override") or {}).get(
+                     "reason") or inp.data.get("note")}
+        s.basis_changes.append(entry)
+        self._record(f"{inp.event_id}-basis", ClaimSystemEvent.BASIS_CHANGED, at, entry,
+                     inp.actor, inp.source)
 
     def _missing_evidence(self) -> list[str]:
         have = {doc.kind for doc in self._s.documents}

@@ -44,6 +44,9 @@ class ClaimInput:
     lines: list[LineState]
     description: str = ""
     notify_order: bool = True
+    # The compensation basis the order was created with; None in older histories.
+    declared_value_minor: int | None = None
+    weight_kg: float | None = None
 
 
 @dataclass
@@ -110,6 +113,7 @@ class ClaimEventType(StrEnum):
     PAYOUT_ISSUED = "payout_issued"
     WITHDRAWN = "withdrawn"
     NOTE = "note"
+    BASIS_SET = "basis_set"  # a supervisor records the compensation basis
 
 
 class ClaimSystemEvent(StrEnum):
@@ -120,6 +124,7 @@ class ClaimSystemEvent(StrEnum):
     STEP_LATE = "step_late"
     BREACH_CLEARED = "breach_cleared"
     CLOSED = "closed"
+    BASIS_CHANGED = "basis_changed"  # who changed the compensation basis, when, old and new
 
 
 class DocumentKind(StrEnum):
@@ -131,8 +136,10 @@ class DocumentKind(StrEnum):
 
 EVIDENCE_KINDS = frozenset({DocumentKind.ACCIDENT_REPORT, DocumentKind.DELIVERY_NOTE})
 
-# Roles whose key may set a compensation above the standard.
+# Roles whose key may set a compensation above the standard, or set or change its basis.
 OVERRIDE_ROLES = frozenset({"supervisor", "admin"})
+# The fields the compensation standard is computed from (see workflows/claim.py).
+BASIS_FIELDS = ("weight_kg", "declared_value_minor")
 
 
 @dataclass
@@ -144,7 +151,8 @@ class ClaimEventInput:
     document_added {kind, sha256, filename, content_type, size}; liability_decided
     {liability, note}; compensation_set {amount_minor, currency, weight_kg?,
     declared_value_minor?, override?: {reason}, note?}; payout_issued {voucher, note?};
-    withdrawn {reason}; note {text}.
+    withdrawn {reason}; note {text}; basis_set {weight_kg?, declared_value_minor?, reason}.
+    A basis in compensation_set other than the recorded one is a change: supervisor or admin.
     """
 
     event_id: str
@@ -228,6 +236,8 @@ class ClaimStatus:
     order_stage: Stage | None = None
     desk: list[str] = field(default_factory=list)  # teams told of the claim (ladder level 1)
     seq: int = 0
+    # Each change of the compensation basis: {at, by, role, old, new, reason}.
+    basis_changes: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

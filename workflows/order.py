@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.order_exceptions import OrderExceptions
     from workflows.order_follow_up import OrderFollowUp
     from workflows.read_model import project
-    from workflows.rejections import refuse_repeat
+    from workflows.rejections import refuse_before, refuse_repeat
     from workflows.rejections import reject as _reject
     from workflows.types import (
         AFTER_DELIVERY,
@@ -122,6 +122,8 @@ class OrderWorkflow(OrderExceptions, OrderFollowUp):
             policy=inp.policy,
             stage=Stage.RECEIVED,
             stage_times={Stage.RECEIVED.value: inp.received_at},
+            declared_value_minor=inp.declared_value_minor,
+            weight_kg=inp.weight_kg,
         )
         self._event_hashes: dict[str, str] = {}
         self._last_event = "order_created"
@@ -226,6 +228,10 @@ class OrderWorkflow(OrderExceptions, OrderFollowUp):
     @apply_event.validator
     def _validate_event(self, inp: EventInput) -> None:
         refuse_repeat(self._event_hashes.get(inp.event_id), inp.event_id, inp.body_hash)
+        if inp.clock_skew_seconds is not None:
+            # Here, not in the API: only the workflow reads the order without a database trip.
+            refuse_before(inp.occurred_at, self._s.stage_times[Stage.RECEIVED.value],
+                          inp.clock_skew_seconds)
         stage = self._s.stage
         repick = inp.type == EventType.PICKED and self._s.repick_since is not None
         if stage not in ALLOWED_IN[inp.type] and not repick:

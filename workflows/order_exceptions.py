@@ -130,7 +130,8 @@ class OrderExceptions:
         self._children.append(("ClaimWorkflow", ClaimInput(
             claim_id=claim_id, order_id=s.order_id, cause=cause, origin=origin, opened_at=now,
             actor=actor, source=source, customer=s.customer, order_stage=s.stage,
-            policy=s.policy, lines=copy.deepcopy(s.lines), description=description),
+            policy=s.policy, lines=copy.deepcopy(s.lines), description=description,
+            declared_value_minor=s.declared_value_minor, weight_kg=s.weight_kg),
             claim_workflow_id(claim_id)))
         self._record(f"claim-{claim_id}-opened", SystemEventType.CLAIM_OPENED, now,
                      {"claim_id": claim_id, "cause": cause.value, "origin": origin},

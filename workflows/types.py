@@ -212,6 +212,10 @@ class OrderInput:
     # When Waybill recorded the order; later than received_at for an order intake posts after
     # the fact. None in histories from before it existed, where both were the same instant.
     recorded_at: datetime | None = None
+    # The claims' compensation basis given at intake (in the claim policy's currency, and kg);
+    # None in older histories and when intake did not say: then a supervisor records one.
+    declared_value_minor: int | None = None
+    weight_kg: float | None = None
 
 
 @dataclass
@@ -227,6 +231,9 @@ class EventInput:
     # under the same id with the first one's outcome, and this tells the others it was not
     # theirs (a duplicate, or event_id_reused when their body differs).
     request_id: str | None = None
+    # How far before the order's received time the event may be dated (the API's
+    # event_clock_skew_seconds); None in inputs from before the check, which skip it.
+    clock_skew_seconds: float | None = None
 
 
 @dataclass
@@ -365,6 +372,8 @@ class OrderState:
     complaints: list[str] = field(default_factory=list)
     lost: bool = False
     heard_at: datetime | None = None  # when the latest order or event sent late reached us
+    declared_value_minor: int | None = None  # the claims' compensation basis (OrderInput)
+    weight_kg: float | None = None
 
 
 @dataclass

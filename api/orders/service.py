@@ -24,9 +24,11 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import Principal
 from api.edge.deadline import temporal_deadline
+from api.edge.payload_limit import check_payload
 from api.edge.units import Db
 from api.errors import ApiError, found
 from api.event_idempotency import body_hash, execute_event_update, seen_before
+from api.event_times import refuse_occurred_before
 from api.schemas import EventAccepted, OrderCreate, OrderView
 from api.views import order_view, workflow_id
 from config import Settings
@@ -55,7 +57,7 @@ T = TypeVar("T")
 # Rejections raised by the workflow's update validator, by their ApplicationError type.
 REJECTIONS = {"invalid_transition": 409, "event_id_reused": 409, "unknown_sku": 422,
               "invalid_promise": 422, "invalid_quantity": 422, "decision_not_pending": 409,
-              "decision_pending": 409, "receipt_unchanged": 409}
+              "decision_pending": 409, "receipt_unchanged": 409, "occurred_before_order": 422}
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -91,6 +93,8 @@ def workflow_input(row: Order) -> OrderInput:
         recorded_at=row.created_at,
         actor=row.created_by,
         source=row.created_by_role,
+        declared_value_minor=row.declared_value_minor,
+        weight_kg=row.weight_kg,
     )
 
 
@@ -107,7 +111,8 @@ def _policy_for(session: Session, requested: str | None, tier: Tier) -> SlaPolic
                    known=[r.name for r in policy_repo.all_latest(session)])
 
 
-def _record(session: Session, body: OrderCreate, digest: str, who: Principal) -> Order | None:
+def _record(session: Session, settings: Settings, body: OrderCreate, digest: str,
+            who: Principal) -> Order | None:
     """Store a new order with its first timeline entry; None if the id is taken."""
     if repo.get_order(session, body.order_id) is not None:
         return None
@@ -123,10 +128,19 @@ def _record(session: Session, body: OrderCreate, digest: str, who: Principal) ->
         sla_policy_version=policy.version, sla_policy_snapshot=snapshot(policy),
         stage=Stage.RECEIVED.value, received_at=body.received_at or now, breached=False,
         detail={}, create_hash=digest, created_by=who.name, created_by_role=who.role.value,
-        created_at=now, updated_at=now, projection_seq=0)
+        created_at=now, updated_at=now, projection_seq=0,
+        declared_value_minor=body.declared_value_minor, weight_kg=body.weight_kg)
+    check_payload(settings, workflow_input(row), "order")  # before it is stored
     repo.add_order(session, row)
     repo.add_timeline_entries(session, row.order_id, [created_entry(workflow_input(row))])
     return row
+
+
+def creation_body(body: OrderCreate) -> dict[str, Any]:
+    """The body an order's idempotency hash is taken of. Fields added later are left out
+    while unset, so an order created before them still matches its retried body."""
+    return body.model_dump(mode="json", exclude={
+        name for name in OrderCreate.ADDED_LATER if getattr(body, name) is None})
 
 
 async def create(db: Db, client: Client, settings: Settings, body: OrderCreate,
@@ -134,10 +148,10 @@ async def create(db: Db, client: Client, settings: Settings, body: OrderCreate,
     """Record the order, then start its workflow; (view, created). The same body twice is the
     same order (its workflow started if the first try could not); another body under the id
     is `order_exists`, even when both arrive at once (the insert decides)."""
-    digest = body_hash(body.model_dump(mode="json"))
+    digest = body_hash(creation_body(body))
     try:
         # Committed before the workflow starts: no side effect may precede the commit.
-        row = await db.run(_record, body, digest, who)
+        row = await db.run(_record, settings, body, digest, who)
     except IntegrityError:
         row = None  # a concurrent create of the same id won the insert
     created = row is not None
@@ -185,7 +199,8 @@ async def submit_event(db: Db, client: Client, settings: Settings, order_id: str
     inp = EventInput(event_id=body["event_id"], type=EventType(body["type"]),
                      occurred_at=datetime.fromisoformat(body["occurred_at"]).astimezone(UTC),
                      data=body["data"], actor=actor, source=source, body_hash=digest,
-                     request_id=uuid.uuid4().hex)
+                     request_id=uuid.uuid4().hex,
+                     clock_skew_seconds=settings.event_clock_skew_seconds)
     # The running workflow knows every event id it applied: a repeat is a duplicate there.
     async with temporal_deadline(settings):
         outcome = await on_running_order(db, client, settings, order_id,
@@ -251,6 +266,7 @@ def _after_close(session: Session, order_id: str, inp: EventInput) -> EventAccep
     known = repo.find_event(session, order_id, inp.event_id)
     if seen_before(known, inp.body_hash, inp.event_id):
         return EventAccepted(duplicate=True, stage=row.stage)
+    refuse_occurred_before(inp.occurred_at, row.received_at, inp.clock_skew_seconds or 0)
     if inp.type != EventType.NOTE:
         raise ApiError(409, "invalid_transition", f"{inp.type} is not allowed in stage {row.stage}",
                        current_stage=row.stage, event_type=inp.type.value)

@@ -82,15 +82,20 @@ def get_claim(claim_id: str, _: Reader, session: SessionDep) -> ClaimDetail:
 @router.post(
     "/v1/claims/{claim_id}/events", response_model=ClaimEventAccepted,
     description="Move the claim on: customer_contacted, liability_decided, compensation_set, "
-                "payout_issued, withdrawn, note (documents: POST .../documents). Idempotent "
-                "per `event_id`.",
+                "payout_issued, withdrawn, note, basis_set (documents: POST .../documents). "
+                "Idempotent per `event_id`. The compensation standard's basis (weight, "
+                "declared value) is the order's, or a supervisor's `basis_set`; an operator "
+                "may not send another.",
     responses={403: {"description": "override_forbidden: only a supervisor (or admin) key "
-                                    "may set compensation above the standard"},
+                                    "may set compensation above the standard; "
+                                    "basis_change_forbidden: only they may set or change "
+                                    "its basis"},
                404: {"description": "claim_not_found"},
                409: {"description": "invalid_transition (out of order, or closed), "
                                     "event_id_reused"},
                422: {"description": "compensation_above_cap, override_reason_required, "
-                                    "compensation_basis_required, currency_mismatch"}})
+                                    "compensation_basis_required, currency_mismatch, "
+                                    "occurred_before_order, occurred_too_early"}})
 async def post_claim_event(claim_id: str, who: Actor, db: DbDep, client: TemporalDep,
                            settings: SettingsDep,
                            event: Annotated[ClaimEventIn,

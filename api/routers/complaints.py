@@ -34,9 +34,11 @@ from api.complaint_schemas import (
 )
 from api.deps import Principal, SessionDep, SettingsDep, TemporalDep, authorize, require
 from api.edge.deadline import temporal_deadline
+from api.edge.payload_limit import check_payload
 from api.edge.units import Db, DbDep
 from api.errors import ApiError, found
 from api.event_idempotency import body_hash, execute_event_update, seen_before
+from api.event_times import received_at, refuse_occurred_before
 from api.orders.service import customer_of, load_order, workflow_input
 from api.pagination import decode_cursor, keyset_page
 from api.schemas import TimelineEntryView
@@ -156,12 +158,13 @@ def _detail_of(session: Session, complaint_id: str) -> ComplaintDetail:
     return _detail(session, load_complaint(session, complaint_id))
 
 
-def _record(session: Session, body: ComplaintCreate, complaint_id: str, digest: str,
-            who: Principal) -> ComplaintInput | None:
+def _record(session: Session, settings: Settings, body: ComplaintCreate, complaint_id: str,
+            digest: str, who: Principal) -> ComplaintInput | None:
     """Store a new complaint; None if the id is taken (the caller compares bodies)."""
     if repo.get_complaint(session, complaint_id) is not None:
         return None
     inp = _new_input(session, body, complaint_id, who)
+    check_payload(settings, inp, "complaint")  # before it is stored
     repo.add_complaint(session, initial_status(inp), digest, [opened_entry(inp)])
     return inp
 
@@ -184,7 +187,7 @@ async def open_complaint(body: ComplaintCreate, response: Response, who: Opener,
     complaint_id = body.complaint_id or f"CP-{uuid.uuid4().hex[:12].upper()}"
     try:
         # Committed before the workflow starts: no side effect may precede the commit.
-        inp = await db.run(_record, body, complaint_id, digest, who)
+        inp = await db.run(_record, settings, body, complaint_id, digest, who)
     except IntegrityError:
         inp = None  # a concurrent request with the same id won
     if inp is not None:
@@ -246,9 +249,10 @@ async def post_event(
     authorize(who, f"complaint.event.{event.type}")
     body = event.model_dump(mode="json")
     digest = body_hash(body)
-    row, known = await db.run(_complaint_and_event, complaint_id, event.event_id)
+    row, known, since = await db.run(_complaint_and_event, complaint_id, event.event_id)
     if seen_before(known, digest, event.event_id):
         return await db.run(_accepted, complaint_id, event.event_id, True)
+    refuse_occurred_before(event.occurred_at, since, settings.event_clock_skew_seconds)
     inp = ComplaintEventInput(
         event_id=event.event_id, type=ComplaintEventType(event.type),
         occurred_at=event.occurred_at, data=body["data"], actor=who.name,
@@ -259,9 +263,12 @@ async def post_event(
 
 
 def _complaint_and_event(session: Session, complaint_id: str,
-                         event_id: str) -> tuple[ComplaintRow, Any]:
-    return load_complaint(session, complaint_id), repo.find_event(session, complaint_id,
-                                                                    event_id)
+                         event_id: str) -> tuple[ComplaintRow, Any, datetime]:
+    """The complaint, the event if known, and the earliest time its events may be dated
+    from: its order's received time, or when a complaint about no order was opened."""
+    row = load_complaint(session, complaint_id)
+    since = received_at(session, row.order_id) or row.opened_at
+    return row, repo.find_event(session, complaint_id, event_id), since
 
 
 def _accepted(session: Session, complaint_id: str, event_id: str,

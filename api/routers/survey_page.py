@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
+from starlette.types import Message
 from temporalio.service import RPCError
 
 from api.deps import SessionDep, SettingsDep, TemporalDep
@@ -219,11 +220,20 @@ async def _read_form(request: Request) -> dict[str, list[Any]] | int:
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > MAX_FORM_BYTES:
         return 413
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        return 413
+    # Read as it arrives and stop past the limit: a chunked body has no length to check first.
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_FORM_BYTES:
+            return 413
+        chunks.append(chunk)
+    body = b"".join(chunks)
+
+    async def replay() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
     try:
-        form = await request.form(max_files=0, max_fields=20)
+        form = await Request(request.scope, replay).form(max_files=0, max_fields=20)
     except HTTPException:  # a malformed multipart body, or files
         return 400
     return {name: form.getlist(name) for name in form}
