@@ -59,6 +59,13 @@ class Settings(BaseSettings):
         default=None, description="PEM certificates to trust for SMTP TLS; default: system CAs")
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Webhook targets (activities/webhook_targets.py), against SSRF: a URL must be https and may
+    # not reach loopback or private addresses, checked when it is set and again after DNS at
+    # each delivery. `waybill dev` and the test stacks turn both off for their local receivers;
+    # an on-premise receiver needs allow_private. Link-local (cloud metadata), multicast,
+    # unspecified and reserved addresses are refused whatever these say.
+    webhooks_require_https: bool = True
+    webhooks_allow_private_targets: bool = False
     webhook_max_failures: int = Field(
         default=5, ge=1, description="consecutive failed deliveries before a subscription is "
                                      "disabled")

@@ -31,6 +31,10 @@ from workflows import search
 log = logging.getLogger("waybill.dev")
 
 STOP_GRACE_SECONDS = 15
+# What the dev stack changes in its children's settings unless the environment says otherwise:
+# webhook receivers on this machine over plain http (tests, a local request catcher).
+DEV_ENV = {"WAYBILL_WEBHOOKS_REQUIRE_HTTPS": "false",
+           "WAYBILL_WEBHOOKS_ALLOW_PRIVATE_TARGETS": "true"}
 
 
 def _temporal_binary() -> str:
@@ -188,7 +192,7 @@ def run(settings: Settings) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    env = dict(os.environ)
+    env = {**DEV_ENV, **os.environ}
     try:
         if settings.temporal_address is None:
             procs.append(("temporal", start_temporal(settings)))
