@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 import logs
+import owner_only
 from config import Settings
 
 app = typer.Typer(help="Waybill: order lifecycle on Temporal.", no_args_is_help=True)
@@ -36,7 +37,7 @@ def keys_create(
     if team is not None and not (team := team.strip()):
         raise typer.BadParameter("team must not be empty", param_hint="--team")
     settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    owner_only.prepare(settings)
     upgrade(settings.db_url)
     engine = make_engine(settings.db_url)
     with transaction(session_factory(engine)) as session:
@@ -52,7 +53,7 @@ def migrate() -> None:
     from db.migrate import upgrade
 
     settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    owner_only.prepare(settings)
     upgrade(settings.db_url)
 
 
@@ -63,6 +64,7 @@ def worker() -> None:
 
     settings = Settings()
     logs.configure(settings.log_level)
+    owner_only.prepare(settings)  # the survey secret and a SQLite database are made owner-only
     asyncio.run(worker_module.run(settings))
 
 
@@ -75,6 +77,7 @@ def api() -> None:
 
     settings = Settings()
     logs.configure(settings.log_level)
+    owner_only.prepare(settings)  # uploads reach the archive; the survey secret is made here
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
                 log_config=None, access_log=False)
 
@@ -103,7 +106,7 @@ def demo(
         from db.migrate import upgrade
         from demo.provision import provision
 
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        owner_only.prepare(settings)
         upgrade(settings.db_url)
         key = provision(settings.db_url)
     cfg = DemoConfig(base_url=api_url or f"http://{settings.api_host}:{settings.api_port}",

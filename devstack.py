@@ -18,6 +18,7 @@ from typing import IO
 import httpx
 import typer
 
+import owner_only
 from config import Settings
 from db.engine import make_engine, session_factory, transaction
 from db.keys import create_key
@@ -164,7 +165,9 @@ def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
 
 
 def run(settings: Settings) -> int:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Before anything is created: the databases, the archive and the secrets are owner-only,
+    # and the children (the Temporal dev server makes temporal.db) inherit the umask.
+    owner_only.prepare(settings)
     try:
         load_policy_file(settings.sla_policies)
     except PolicyError as exc:
