@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     s3_secret_access_key: SecretStr | None = None
     receipt_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
 
+    # /docs, /redoc and /openapi.json (api/docs_ui.py): true = only with a valid API key
+    # (Authorization: Bearer) or a console session.
+    docs_require_key: bool = False
+
     # Operations console (/console): its session cookies are signed with console_secret; unset =
     # derived from the survey secret (rotating that one signs everyone out of the console).
     console_secret: SecretStr | None = None
