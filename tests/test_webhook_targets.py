@@ -6,6 +6,7 @@ the address that was checked; redirects are not followed."""
 from __future__ import annotations
 
 import ipaddress
+import ssl
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -35,6 +36,8 @@ from tests.test_notifications import delay_risk, enqueue_now, rows, sessions, su
 from workflows.notify_types import DeliverInput
 
 __all__ = ["sessions"]  # the fixture, used by name
+
+CERTS = Path(__file__).parent / "certs"  # loopback.pem: for 127.0.0.1 and localhost
 
 STRICT = TargetPolicy(require_https=True, allow_private=False)
 ON_PREMISE = TargetPolicy(require_https=True, allow_private=True)
@@ -250,3 +253,55 @@ def test_a_redirect_is_not_followed(
     [row] = rows(sessions, [row_id])
     assert (row.status, row.last_http_status, row.last_error) == \
         (OutboxStatus.PENDING, 302, "webhook answered 302")
+
+
+@contextmanager
+def tls_receiver() -> Iterator[tuple[int, list[str]]]:
+    """An https receiver on 127.0.0.1 whose certificate names `localhost`; yields its port and
+    the Host header of each request."""
+    hosts: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            hosts.append(self.headers.get("Host", ""))
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(CERTS / "loopback.pem", CERTS / "loopback.key")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1], hosts
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_tls_is_verified_for_the_name_while_connecting_to_the_checked_address(
+        sessions: sessionmaker[Session], db_url: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """https to the checked address still verifies the certificate against the URL's name
+    (sent as SNI): the right name is delivered, a name the certificate does not hold is not."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(CERTS / "loopback.pem"))  # trust the test's CA
+    with tls_receiver() as (port, hosts):
+        good_sub, _ = subscribe(sessions, f"https://localhost:{port}/hooks")
+        [good] = enqueue_now(sessions, [delay_risk(email=None)])
+        activities = notifier(sessions, db_url, tmp_path, lambda h, p: ["127.0.0.1"],
+                              webhooks_require_https=True, webhooks_allow_private_targets=True)
+        assert deliver(activities, good) == "delivered"
+        assert hosts == [f"localhost:{port}"]
+        with sessions.begin() as session:
+            sub = session.get(WebhookSubscription, good_sub)
+            assert sub is not None
+            sub.url = f"https://impostor.test:{port}/hooks"
+        [other] = enqueue_now(sessions, [delay_risk(email=None)])
+        with pytest.raises(ApplicationError, match="webhook ConnectError"):
+            deliver(activities, other)
+    assert hosts == [f"localhost:{port}"]
