@@ -51,12 +51,14 @@ def prepare(settings: Settings) -> None:
     roots = [settings.data_dir]
     if settings.archive_backend == "local" and settings.archive_dir is not None:
         roots.append(settings.archive_dir)
+    fixed = 0
     for root in roots:
         make_dir(root)
-        tighten(root)
-    for path in sqlite_files(settings.db_url):
-        if path.exists():
-            _tighten_one(path)
+        fixed += tighten(root)
+    fixed += sum(_tighten_one(path) for path in sqlite_files(settings.db_url))
+    if fixed:
+        log.warning("files left readable by others made owner-only",
+                    extra={"files": fixed, "roots": [str(r) for r in roots]})
 
 
 def sqlite_files(url: str) -> list[Path]:
@@ -68,21 +70,22 @@ def sqlite_files(url: str) -> list[Path]:
     return [Path(parsed.database + suffix) for suffix in _SQLITE_SIDE_FILES]
 
 
-def tighten(root: Path) -> None:
+def tighten(root: Path) -> int:
     """Take group and other permissions off `root` and everything under it (links are left
-    alone: their targets are not ours to change)."""
-    _tighten_one(root)
+    alone: their targets are not ours to change); returns how many needed it."""
+    fixed = _tighten_one(root)
     for directory, dirs, files in os.walk(root):
         for name in (*dirs, *files):
-            _tighten_one(Path(directory) / name)
+            fixed += _tighten_one(Path(directory) / name)
+    return fixed
 
 
-def _tighten_one(path: Path) -> None:
+def _tighten_one(path: Path) -> bool:
     try:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:
-        return
+        return False
     if stat.S_ISLNK(mode) or not mode & _OTHERS:
-        return
+        return False
     os.chmod(path, stat.S_IMODE(mode) & ~_OTHERS)
-    log.info("file made owner-only", extra={"path": str(path), "was": oct(stat.S_IMODE(mode))})
+    return True
