@@ -296,7 +296,10 @@ class NotifierActivities:
         """
         policy = policy_of(self._settings)
         check_url(url, policy)
-        parsed = httpx.URL(url)
+        try:
+            parsed = httpx.URL(url)
+        except httpx.InvalidURL:
+            raise TargetForbidden("invalid_host", "the URL cannot be sent to") from None
         host = parsed.raw_host.decode("ascii")
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
         address = resolve_checked(host, port, policy, self._resolver)
