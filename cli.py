@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 import logs
+import owner_only
 from config import Settings
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ def _keys_session() -> tuple[Engine, AbstractContextManager[Session]]:
     from db.migrate import upgrade
 
     settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    owner_only.prepare(settings)
     upgrade(settings.db_url)
     engine = make_engine(settings.db_url)
     return engine, transaction(session_factory(engine))
@@ -150,7 +151,7 @@ def migrate() -> None:
     from db.migrate import upgrade
 
     settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    owner_only.prepare(settings)
     upgrade(settings.db_url)
 
 
@@ -161,6 +162,7 @@ def worker() -> None:
 
     settings = Settings()
     logs.configure(settings.log_level)
+    owner_only.prepare(settings)  # the survey secret and a SQLite database are made owner-only
     asyncio.run(worker_module.run(settings))
 
 
@@ -173,6 +175,7 @@ def api() -> None:
 
     settings = Settings()
     logs.configure(settings.log_level)
+    owner_only.prepare(settings)  # uploads reach the archive; the survey secret is made here
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
                 log_config=None, access_log=False)
 
@@ -201,7 +204,7 @@ def demo(
         from db.migrate import upgrade
         from demo.provision import provision
 
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        owner_only.prepare(settings)
         upgrade(settings.db_url)
         key = provision(settings.db_url)
     cfg = DemoConfig(base_url=api_url or f"http://{settings.api_host}:{settings.api_port}",

@@ -73,6 +73,13 @@ class Settings(BaseSettings):
         default=None, description="PEM certificates to trust for SMTP TLS; default: system CAs")
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Webhook targets (activities/webhook_targets.py), against SSRF: a URL must be https and may
+    # not reach loopback or private addresses, checked when it is set and again after DNS at
+    # each delivery. `waybill dev` and the test stacks turn both off for their local receivers;
+    # an on-premise receiver needs allow_private. Link-local (cloud metadata), multicast,
+    # unspecified and reserved addresses are refused whatever these say.
+    webhooks_require_https: bool = True
+    webhooks_allow_private_targets: bool = False
     webhook_max_failures: int = Field(
         default=5, ge=1, description="consecutive failed deliveries before a subscription is "
                                      "disabled")
@@ -95,6 +102,10 @@ class Settings(BaseSettings):
     s3_access_key_id: str | None = None
     s3_secret_access_key: SecretStr | None = None
     receipt_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+
+    # /docs, /redoc and /openapi.json (api/docs_ui.py): true = only with a valid API key
+    # (Authorization: Bearer) or a console session.
+    docs_require_key: bool = False
 
     # Operations console (/console): its session cookies are signed with console_secret; unset =
     # derived from the survey secret (rotating that one signs everyone out of the console).

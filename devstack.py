@@ -18,6 +18,7 @@ from typing import IO
 import httpx
 import typer
 
+import owner_only
 from config import Settings
 from db.engine import make_engine, session_factory, transaction
 from db.keys import create_key
@@ -31,6 +32,10 @@ from workflows import search
 log = logging.getLogger("waybill.dev")
 
 STOP_GRACE_SECONDS = 15
+# What the dev stack changes in its children's settings unless the environment says otherwise:
+# webhook receivers on this machine over plain http (tests, a local request catcher).
+DEV_ENV = {"WAYBILL_WEBHOOKS_REQUIRE_HTTPS": "false",
+           "WAYBILL_WEBHOOKS_ALLOW_PRIVATE_TARGETS": "true"}
 
 
 def _temporal_binary() -> str:
@@ -160,7 +165,9 @@ def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
 
 
 def run(settings: Settings) -> int:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Before anything is created: the databases, the archive and the secrets are owner-only,
+    # and the children (the Temporal dev server makes temporal.db) inherit the umask.
+    owner_only.prepare(settings)
     try:
         load_policy_file(settings.sla_policies)
     except PolicyError as exc:
@@ -188,7 +195,7 @@ def run(settings: Settings) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    env = dict(os.environ)
+    env = {**DEV_ENV, **os.environ}
     try:
         if settings.temporal_address is None:
             procs.append(("temporal", start_temporal(settings)))

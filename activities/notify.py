@@ -18,7 +18,11 @@ The delivery guarantee, per outbox row (= per notice, channel and recipient):
 * **Inbox** rows are written in the same transaction that marks them delivered: exactly once.
 * **Webhooks** are signed per Standard Webhooks 1.0 (activities/webhook_signing.py); during a
   secret rotation's overlap both secrets sign. Only the status code of an answer is kept (the
-  receiver's body is never stored or logged).
+  receiver's body is never read, stored or logged); a redirect is not followed (a 3xx is a
+  failed attempt). Before each attempt the URL's host is resolved and every address checked
+  (activities/webhook_targets.py); the request goes to the checked address, so a DNS answer
+  that changes in between cannot point it elsewhere. A refused target fails the delivery at
+  once with a fixed message.
 * **Failures** are counted per *delivery*, not per attempt: a subscription's
   `consecutive_failures` goes up by one when a delivery ends `failed` (its 24 h of attempts
   all failed) and back to 0 on any delivered message. At `webhook_max_failures` the
@@ -60,6 +64,14 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 from activities.webhook_signing import EVENT_HEADER, sign_headers
+from activities.webhook_targets import (
+    Resolver,
+    TargetForbidden,
+    check_url,
+    policy_of,
+    resolve_checked,
+    system_resolver,
+)
 from config import Settings
 from db import subscriptions as subs_repo
 from db.engine import transaction
@@ -95,6 +107,9 @@ USER_AGENT = "Waybill-Webhooks/1.0"
 HELD = "held"
 HELD_REASON = "subscription disabled: held until it is re-enabled"
 HANDED_OFF = "handed_off"
+# A target refused at delivery (activities/webhook_targets.py): a fixed text, so neither the
+# resolved address nor anything else about the receiver's network is shown back.
+TARGET_REFUSED = "webhook target refused: not https, or a private or reserved address"
 OUTCOME_WRITE_TRIES = 4
 
 _T = TypeVar("_T")
@@ -135,9 +150,11 @@ def _mask_email(address: str) -> str:
 class NotifierActivities:
     """Delivers outbox rows; `sessions` reach the application database."""
 
-    def __init__(self, sessions: sessionmaker[Session], settings: Settings) -> None:
+    def __init__(self, sessions: sessionmaker[Session], settings: Settings,
+                 resolver: Resolver = system_resolver) -> None:
         self._sessions = sessions
         self._settings = settings
+        self._resolver = resolver  # a seam: tests point a host name at any address
 
     @activity.defn(name="deliver_notification")
     def deliver(self, inp: DeliverInput) -> str:
@@ -240,9 +257,22 @@ class NotifierActivities:
                    EVENT_HEADER: row.event_type, **sign_headers(signing_secrets, row.id, body)}
         on_failure = self._webhook_failure(row)
         try:
+            target, host_header, extensions = self._checked_target(url)
+        except TargetForbidden as exc:
+            log.warning("webhook target refused", extra={**self._where(row),
+                                                         "reason": exc.reason})
+            return self._outcome_failed_attempt(
+                row, token, _NotSent(TARGET_REFUSED, permanent=True), on_failure)
+        except (OSError, UnicodeError):
+            # The name did not resolve: maybe a DNS hiccup; retried like a refused connection.
+            return self._outcome_failed_attempt(
+                row, token, _NotSent("webhook host not resolved"), on_failure)
+        try:
             with httpx.Client(timeout=self._settings.webhook_timeout_seconds,
-                              follow_redirects=False) as client:
-                response = client.post(url, content=body, headers=headers)
+                              follow_redirects=False) as client, \
+                    client.stream("POST", target, content=body, extensions=extensions,
+                                  headers={**headers, "Host": host_header}) as response:
+                pass  # the status is all we keep; the body is never read
         except httpx.HTTPError as exc:
             # Refused, timed out or broke off: it may have arrived; sent again either way.
             return self._outcome_failed_attempt(
@@ -255,6 +285,26 @@ class NotifierActivities:
         return self._outcome_failed_attempt(
             row, token, _NotSent(f"webhook answered {response.status_code}"), on_failure,
             http_status=response.status_code)
+
+    def _checked_target(self, url: str) -> tuple[httpx.URL, str, dict[str, Any]]:
+        """The URL with its host replaced by the checked address, the Host header, and the
+        TLS server name: the certificate is still verified for the URL's own host name.
+
+        Raises:
+            TargetForbidden: the scheme, or an address the host resolves to, is refused.
+            OSError: the host name does not resolve.
+        """
+        policy = policy_of(self._settings)
+        check_url(url, policy)
+        try:
+            parsed = httpx.URL(url)
+        except httpx.InvalidURL:
+            raise TargetForbidden("invalid_host", "the URL cannot be sent to") from None
+        host = parsed.raw_host.decode("ascii")
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        address = resolve_checked(host, port, policy, self._resolver)
+        extensions = {"sni_hostname": host} if parsed.scheme == "https" else {}
+        return parsed.copy_with(host=str(address)), parsed.netloc.decode("ascii"), extensions
 
     # -- outcomes ---------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from api import errors
+from api import docs_ui, errors
 from api.edge.access_log import AccessLogMiddleware
 from api.edge.auth_failures import AuthFailures
 from api.edge.body_limit import BodyLimitMiddleware
@@ -72,6 +72,10 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
                     "Every call but `/healthz` and `/readyz` needs `Authorization: Bearer <key>`. "
                     'Errors use one envelope: `{"error": {"code", "message", "details"}}`.',
         lifespan=lifespan,
+        # api/docs_ui.py serves /docs and /redoc from installed assets (no CDN), and
+        # /openapi.json itself when the docs need a key.
+        docs_url=None, redoc_url=None,
+        openapi_url=None if settings.docs_require_key else docs_ui.OPENAPI_URL,
     )
     errors.install(app)
     # Per app (so per process): the failed-authentication window, before any lifespan work.
@@ -98,6 +102,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(keys.router)
     app.include_router(console.router)
     console.install(app)
+    docs_ui.install(app, settings)
     return app
 
 

@@ -16,10 +16,13 @@ from fastapi.concurrency import run_in_threadpool
 from api.edge.units import Db
 from api.errors import ApiError
 from api.uploads import Upload
-from archive import Archive, ArchiveError, DocumentCorrupt, DocumentMissing
+from archive import Archive, ArchiveError, DocumentCorrupt, DocumentMissing, sniff_content_type
 from db import documents
 
 EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+# Every extension a type's files go by; a download name ending otherwise gets the first.
+_TYPE_EXTENSIONS = {"application/pdf": ("pdf",), "image/jpeg": ("jpg", "jpeg"),
+                    "image/png": ("png",)}
 # The 200 `content` of a download endpoint's OpenAPI responses.
 DOCUMENT_CONTENT: dict[str, Any] = {t: {} for t in EXTENSIONS}
 
@@ -79,9 +82,24 @@ async def fetch_verified(archive: Archive, sha256: str, where: dict[str, Any],
                        **where) from None
 
 
-def serve(data: bytes, content_type: str, filename: str, headers: dict[str, str]) -> Response:
+def download_name(filename: str, content_type: str) -> str:
+    """`filename` with an extension that says what the bytes are: a PDF uploaded as
+    `poly.html` downloads as `poly.html.pdf`, so nothing opens it as a web page."""
+    wanted = _TYPE_EXTENSIONS.get(content_type, ("bin",))
+    stem, dot, ext = filename.rpartition(".")
+    if dot and stem and ext.lower() in wanted:
+        return filename
+    return f"{filename}.{wanted[0]}"
+
+
+def serve(data: bytes, filename: str, headers: dict[str, str]) -> Response:
+    """An archived document as an attachment. Its type is sniffed from the bytes served, never
+    taken from what the uploader said or what was stored beside it, and the name's extension
+    made to match; `nosniff` stops a browser guessing another type."""
+    content_type = sniff_content_type(data) or "application/octet-stream"
     return Response(content=data, media_type=content_type, headers={
-        **headers, "Content-Disposition": content_disposition(filename)})
+        **headers, "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": content_disposition(download_name(filename, content_type))})
 
 
 async def _put(archive: Archive, upload: Upload, log: logging.Logger) -> str:

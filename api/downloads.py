@@ -12,7 +12,8 @@ from kpis.export import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
 def table_download(columns: list[str], rows: list[dict[str, Any]], fmt: str, name: str,
                    sheet: str, headers: dict[str, str]) -> Response:
     """A table as the file `name.fmt` (csv or xlsx)."""
-    headers = {**headers, "Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
+    headers = {**headers, "Content-Disposition": f'attachment; filename="{name}.{fmt}"',
+               "X-Content-Type-Options": "nosniff"}
     if fmt == "csv":
         return Response(to_csv(columns, rows), media_type=f"{CSV_TYPE}; charset=utf-8",
                         headers=headers)

@@ -98,7 +98,6 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/readyz"): PUBLIC,
     ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
-    ("GET", "/docs/oauth2-redirect"): PUBLIC,
     ("GET", "/redoc"): PUBLIC,
     ("GET", "/s/{token}"): PUBLIC,  # the customer's survey link; the token is the credential
     ("POST", "/s/{token}"): PUBLIC,

@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from activities.delivery_start import DeliveryStarter
+from activities.webhook_targets import TargetForbidden, check_url, policy_of
 from api.edge.deadline import temporal_deadline
 from api.edge.units import Db
 from api.errors import ApiError, found
@@ -30,6 +31,21 @@ log = logging.getLogger("waybill.api")
 def load(session: Session, subscription_id: str) -> WebhookSubscription:
     return found(repo.get(session, subscription_id), "subscription", "subscription_id",
                  subscription_id)
+
+
+def check_target(url: str, settings: Settings) -> None:
+    """Refuse a webhook URL the target rule forbids (activities/webhook_targets.py); a host name
+    is checked again, after DNS, at every delivery.
+
+    Raises:
+        ApiError: 422 webhook_target_forbidden, with the `reason` (e.g. `https_required`,
+            `loopback_address`, `link_local_address`).
+    """
+    try:
+        check_url(url, policy_of(settings))
+    except TargetForbidden as exc:
+        raise ApiError(422, "webhook_target_forbidden", str(exc), field="url",
+                       reason=exc.reason) from None
 
 
 def delivery_page(session: Session, subscription_id: str, status: OutboxStatus | None,

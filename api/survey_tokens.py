@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from config import Settings
+from owner_only import make_dir
 
 log = logging.getLogger("waybill.survey")
 
@@ -98,7 +99,7 @@ def _create_secret(path: Path) -> None:
     The secret is written whole to a private temporary file, then hard-linked into place: the
     link fails if another process got there first, and then its secret is the one kept.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

@@ -9,8 +9,10 @@ import tempfile
 from pathlib import Path
 
 from archive.base import DocumentMissing, check_name, digest, verified
+from owner_only import make_dir
 
-_READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+# Owner-only (owner_only.py): receipts and evidence carry customers' names and signatures.
+_READ_ONLY = stat.S_IRUSR
 
 
 class LocalArchive:
@@ -29,7 +31,7 @@ class LocalArchive:
         path = self.path_of(name)
         if path.exists():
             return name
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_dir(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".put-")
         try:
             with os.fdopen(fd, "wb") as f:

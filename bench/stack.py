@@ -61,6 +61,7 @@ def policy_file(path: Path, survey_after: float) -> Path:
 
 def _child_env(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WAYBILL_")}
+    env.update(devstack.DEV_ENV)  # the soak's webhook receiver is on http://127.0.0.1
     env.update(WAYBILL_DATA_DIR=str(settings.data_dir), WAYBILL_DATABASE_URL=settings.db_url,
                WAYBILL_TEMPORAL_ADDRESS=settings.temporal_target,
                WAYBILL_TASK_QUEUE=settings.task_queue, WAYBILL_API_PORT=str(settings.api_port),

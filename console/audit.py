@@ -19,6 +19,7 @@ from temporalio.client import Client
 
 from db import orders as repo
 from db.models import Order
+from kpis.cells import inert
 
 TIMELINE_FIELDS = ("event_id", "type", "actor", "source", "occurred_at", "recorded_at", "data")
 HISTORY_FIELDS = ("event_id", "time", "event_type", "summary", "event")
@@ -83,7 +84,9 @@ def as_csv(rows: Iterable[dict[str, Any]], fields: tuple[str, ...]) -> str:
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        # Nested values go in as JSON so a spreadsheet cell holds all of them.
-        writer.writerow({f: json.dumps(row[f], ensure_ascii=False, sort_keys=True)
-                         if isinstance(row[f], dict | list) else row[f] for f in fields})
+        # Nested values go in as JSON so a spreadsheet cell holds all of them; every cell
+        # through kpis.cells.inert, since actors and event data are typed in by people.
+        writer.writerow({f: inert(json.dumps(row[f], ensure_ascii=False, sort_keys=True)
+                                  if isinstance(row[f], dict | list) else row[f])
+                         for f in fields})
     return out.getvalue()

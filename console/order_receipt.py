@@ -42,7 +42,7 @@ async def view_receipt(order_id: str, page: PageDep, db: DbDep, archive: Archive
     content_type = chosen.content_type or "application/octet-stream"
     filename = chosen.filename or \
         default_filename(f"receipt-{order_id}-v{chosen.version}", content_type)
-    return serve(data, content_type, filename,
+    return serve(data, filename,
                  {**verified_headers(chosen.sha256), "X-Receipt-Version": str(chosen.version)})
 
 

@@ -16,6 +16,8 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from kpis.cells import inert
+
 VALUE_COLUMNS = ("numerator", "denominator", "rate", "count", "sum", "mean", "p50", "p90",
                  "max", "currency", "amount_minor")
 CSV_TYPE = "text/csv"
@@ -122,11 +124,12 @@ def follow_up_table(report: dict[str, Any]) -> tuple[list[str], list[Row]]:
 
 
 def to_csv(columns: list[str], rows: list[Row]) -> bytes:
-    """UTF-8 with a byte-order mark, so spreadsheet programs read Chinese text right."""
+    """UTF-8 with a byte-order mark, so spreadsheet programs read Chinese text right. Every
+    cell goes through kpis.cells.inert: names, keys and survey text are typed in by people."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="raise", lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows({c: "" if r.get(c) is None else r[c] for c in columns} for r in rows)
+    writer.writerows({c: "" if r.get(c) is None else inert(r[c]) for c in columns} for r in rows)
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -136,8 +139,9 @@ def to_xlsx(columns: list[str], rows: list[Row], title: str) -> bytes:
     assert sheet is not None
     sheet.title = title[:31]
     sheet.append(columns)
+    # inert: openpyxl stores text starting with "=" as a formula; quoted, it stays a string.
     for row in rows:
-        sheet.append([row.get(c) for c in columns])
+        sheet.append([inert(row.get(c)) for c in columns])
     sheet.freeze_panes = "A2"
     buf = io.BytesIO()
     book.save(buf)

@@ -25,6 +25,12 @@ from tests.pg import throwaway_postgres
 from worker import build_worker, ensure_search_attributes
 from workflows import search
 
+# The test stacks' webhook receivers listen on http://127.0.0.1, as `waybill dev` allows
+# (devstack.DEV_ENV); tests of the target rule (tests/test_webhook_targets.py) set both
+# settings themselves. Set before any Settings() is built, and inherited by child processes.
+os.environ.setdefault("WAYBILL_WEBHOOKS_REQUIRE_HTTPS", "false")
+os.environ.setdefault("WAYBILL_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")
+
 
 def _binary(name: str) -> str:
     path = shutil.which(name) or str(Path(sys.prefix) / "bin" / name)

@@ -119,7 +119,7 @@ async def download_document(claim_id: str, sha256: str, _: Reader, db: DbDep,
                                 noun="document", log_noun="claim document")
     content_type = doc.get("content_type") or "application/octet-stream"
     filename = doc.get("filename") or default_filename(f"{claim_id}-{doc['kind']}", content_type)
-    return serve(data, content_type, filename, verified_headers(sha256))
+    return serve(data, filename, verified_headers(sha256))
 
 
 def _on_file(detail: dict[str, Any] | None, kind: str, sha256: str) -> dict[str, Any] | None:

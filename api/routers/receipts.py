@@ -102,4 +102,4 @@ async def download_receipt(order_id: str, request: Request, _: Reader, db: DbDep
     content_type = chosen.content_type or "application/octet-stream"
     filename = chosen.filename or \
         default_filename(f"receipt-{order_id}-v{chosen.version}", content_type)
-    return serve(data, content_type, filename, headers)
+    return serve(data, filename, headers)

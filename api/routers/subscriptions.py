@@ -35,9 +35,12 @@ NOT_FOUND = {404: {"description": "subscription_not_found"}}
 
 @router.post("", status_code=201, response_model=SubscriptionCreated,
              description="Subscribe a URL to event types. The response holds the signing "
-                         "secret; it is never shown again.")
-def create_subscription(body: SubscriptionCreate, who: Admin,
-                        session: SessionDep) -> SubscriptionCreated:
+                         "secret; it is never shown again. A URL that is not https, or names a "
+                         "private, loopback, link-local, multicast or reserved address, is 422 "
+                         "`webhook_target_forbidden`.")
+def create_subscription(body: SubscriptionCreate, who: Admin, session: SessionDep,
+                        settings: SettingsDep) -> SubscriptionCreated:
+    service.check_target(body.url, settings)
     row, secret = repo.create(session, body.url, [e.value for e in body.event_types],
                               body.description, who.name)
     log.info("webhook subscription created", extra={
@@ -62,7 +65,9 @@ def get_subscription(subscription_id: str, _: Admin, session: SessionDep) -> Sub
                           "`active: true` re-enables a disabled subscription and resets its "
                           "failure count.")
 def update_subscription(subscription_id: str, body: SubscriptionPatch, who: Admin,
-                        session: SessionDep) -> SubscriptionView:
+                        session: SessionDep, settings: SettingsDep) -> SubscriptionView:
+    if body.url is not None:
+        service.check_target(body.url, settings)
     row = service.load(session, subscription_id)
     repo.change(session, row, repo.Changes(
         url=body.url, description=body.description, active=body.active,

@@ -1,0 +1,91 @@
+"""Waybill's files at rest are readable by the user that runs it and nobody else.
+
+The data directory holds the application database (webhook secrets, customer names and
+addresses), Temporal's database (every workflow's payloads), the document archive and the
+survey link secret: directories are 0700 and files 0600 (archived documents 0400: write-once).
+`prepare` runs before anything is created: it sets the process umask, which the children
+`waybill dev` starts inherit (the Temporal dev server creates temporal.db), and takes group and
+other permissions off whatever an older version left behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from config import Settings
+
+log = logging.getLogger("waybill.files")
+
+UMASK = 0o077
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+_OTHERS = stat.S_IRWXG | stat.S_IRWXO
+_SQLITE_SIDE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def make_dir(path: Path) -> Path:
+    """`path` and any missing parents, each created 0700 whatever the umask."""
+    missing = []
+    for parent in (path, *path.parents):
+        if parent.exists():
+            break
+        missing.append(parent)
+    for directory in reversed(missing):
+        try:
+            directory.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            continue  # made by another process at the same moment
+        os.chmod(directory, DIR_MODE)  # mkdir's mode is cut by the umask
+    return path
+
+
+def prepare(settings: Settings) -> None:
+    """Make the data directory (and a local archive, a SQLite database kept elsewhere) owner-
+    only, now and for every file this process and its children create from here on."""
+    os.umask(UMASK)
+    roots = [settings.data_dir]
+    if settings.archive_backend == "local" and settings.archive_dir is not None:
+        roots.append(settings.archive_dir)
+    fixed = 0
+    for root in roots:
+        make_dir(root)
+        fixed += tighten(root)
+    fixed += sum(_tighten_one(path) for path in sqlite_files(settings.db_url))
+    if fixed:
+        log.warning("files left readable by others made owner-only",
+                    extra={"files": fixed, "roots": [str(r) for r in roots]})
+
+
+def sqlite_files(url: str) -> list[Path]:
+    """The database file of a SQLite URL with its journal files; none for other databases."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or not parsed.database \
+            or parsed.database == ":memory:":
+        return []
+    return [Path(parsed.database + suffix) for suffix in _SQLITE_SIDE_FILES]
+
+
+def tighten(root: Path) -> int:
+    """Take group and other permissions off `root` and everything under it (links are left
+    alone: their targets are not ours to change); returns how many needed it."""
+    fixed = _tighten_one(root)
+    for directory, dirs, files in os.walk(root):
+        for name in (*dirs, *files):
+            fixed += _tighten_one(Path(directory) / name)
+    return fixed
+
+
+def _tighten_one(path: Path) -> bool:
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return False
+    if stat.S_ISLNK(mode) or not mode & _OTHERS:
+        return False
+    os.chmod(path, stat.S_IMODE(mode) & ~_OTHERS)
+    return True
