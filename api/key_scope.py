@@ -13,6 +13,9 @@ own code so an integrator can tell a misconfigured key from a wrong call:
   carriers, or the order has not shipped yet; for a `shipped` event, the carrier named in its
   data must be in scope.
 
+Reads are narrowed the same way: a key limited to customers or carriers lists only their
+orders, and reading another order (its view or timeline) is the same 403.
+
 Scopes are for integration keys only (api/routers/keys.py refuses them on other roles).
 """
 
@@ -58,6 +61,15 @@ def check_carrier(who: Principal, carrier: str | None) -> None:
                        f"this key may not act for carrier {carrier}" if carrier else
                        "this key acts for carriers only, and the order has not shipped",
                        carrier=carrier)
+
+
+def check_read(session: Session, order_id: str, who: Principal) -> None:
+    """A read of one order by a key limited to customers or carriers (404 if there is none)."""
+    if who.scope.customers is None and who.scope.carriers is None:
+        return
+    row = load_order(session, order_id)
+    check_customer(who, row.customer_id)
+    check_carrier(who, row.carrier)
 
 
 def check_order(session: Session, order_id: str, who: Principal, action: str,

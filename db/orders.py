@@ -38,6 +38,9 @@ class OrderFilter:
     breached: bool | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+    # A scoped key's customers and carriers (api/key_scope.py): None = any.
+    customer_ids: tuple[str, ...] | None = None
+    carriers: tuple[str, ...] | None = None
 
 
 def list_orders(session: Session, flt: OrderFilter, limit: int,
@@ -48,6 +51,10 @@ def list_orders(session: Session, flt: OrderFilter, limit: int,
         q = q.where(Order.stage == flt.stage)
     if flt.customer_id:
         q = q.where(Order.customer_id == flt.customer_id)
+    if flt.customer_ids is not None:
+        q = q.where(Order.customer_id.in_(sorted(flt.customer_ids)))
+    if flt.carriers is not None:
+        q = q.where(Order.carrier.in_(sorted(flt.carriers)))
     if flt.tier:
         q = q.where(Order.customer_tier == flt.tier)
     if flt.breached is not None:

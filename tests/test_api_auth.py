@@ -147,6 +147,17 @@ async def test_scoped_keys_stay_inside_their_scope(api: Api) -> None:
     assert (await api.http.post("/v1/orders", json=own, headers={
         "Authorization": f"Bearer {one_customer}"})).status_code == 201
 
+    # Reads narrow alike: the key lists its customer's orders only, and another's is a 403.
+    as_c1 = {"Authorization": f"Bearer {one_customer}"}
+    listed = await api.http.get("/v1/orders", headers=as_c1)
+    assert listed.status_code == 200
+    assert {o["customer"]["id"] for o in listed.json()["items"]} == {"C-1"}
+    assert own["order_id"] in {o["order_id"] for o in listed.json()["items"]}
+    for path in (f"/v1/orders/{order_id}", f"/v1/orders/{order_id}/timeline"):
+        foreign_read = await api.http.get(path, headers=as_c1)
+        assert foreign_read.status_code == 403 and code(foreign_read) == "key_scope_customer"
+    assert (await api.http.get(f"/v1/orders/{own['order_id']}", headers=as_c1)).status_code == 200
+
     # Carriers: nothing before the order is shipped, a shipment only with its own carrier.
     scan_data = {"location": "Shanghai", "status": "departed"}
     early = await _post(api, carrier, order_id, "tracking_scan", scan_data)

@@ -68,7 +68,7 @@ async def create_order(body: OrderCreate, response: Response, who: Creator, db: 
 
 @router.get("", response_model=OrderPage)
 def list_orders(
-    _: Reader, session: SessionDep,
+    who: Reader, session: SessionDep,
     stage: Stage | None = None,
     customer_id: str | None = None,
     tier: str | None = Query(default=None, pattern="^(standard|key_account)$"),
@@ -84,7 +84,8 @@ def list_orders(
                            errors=[{"loc": ["query", name], "msg": "time zone required"}])
     flt = repo.OrderFilter(stage=stage.value if stage else None, customer_id=customer_id,
                            tier=tier, breached=breached, created_from=created_from,
-                           created_to=created_to)
+                           created_to=created_to, customer_ids=who.scope.customers,
+                           carriers=who.scope.carriers)
     rows = repo.list_orders(session, flt, limit + 1, decode_cursor(cursor) if cursor else None)
     page, next_cursor = keyset_page(rows, limit, lambda r: (r.created_at, r.order_id))
     escalations = escalation_repo.open_escalations(session, [r.order_id for r in page])
@@ -93,7 +94,8 @@ def list_orders(
 
 
 @router.get("/{order_id}", response_model=OrderView)
-def get_order(order_id: str, _: Reader, session: SessionDep) -> OrderView:
+def get_order(order_id: str, who: Reader, session: SessionDep) -> OrderView:
+    key_scope.check_read(session, order_id, who)
     return service.view_of(session, order_id)
 
 
@@ -150,8 +152,9 @@ async def record_follow_up_call(order_id: str, body: FollowUpCallIn, who: CallTa
 
 
 @router.get("/{order_id}/timeline", response_model=Timeline)
-def get_timeline(order_id: str, _: Reader, session: SessionDep) -> Timeline:
+def get_timeline(order_id: str, who: Reader, session: SessionDep) -> Timeline:
     service.load_order(session, order_id)
+    key_scope.check_read(session, order_id, who)
     items = [TimelineEntryView.model_validate(e, from_attributes=True)
              for e in repo.timeline(session, order_id)]
     return Timeline(order_id=order_id, items=items)
