@@ -131,7 +131,8 @@ def _subscribe(stack: Stack, admin_key: str, receiver: Receiver) -> None:
                       headers={"Authorization": f"Bearer {admin_key}"},
                       json={"url": receiver.url, "description": "soak receiver",
                             "event_types": [e.value for e in NotificationEvent]})
-    resp.raise_for_status()
+    if resp.status_code != 201:
+        raise RuntimeError(f"subscribing the receiver: {resp.status_code} {resp.text}")
     receiver.secret = resp.json()["secret"]
 
 

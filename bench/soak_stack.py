@@ -23,6 +23,7 @@ from typing import IO
 import yaml
 
 from config import DEFAULT_POLICY_FILE, REPO_ROOT
+from devstack import DEV_ENV
 from tests.pg import _pg_bin, free_port
 from workflows import search
 
@@ -185,6 +186,8 @@ class Stack:
             "WAYBILL_UPDATE_TIMEOUT_SECONDS": str(self.update_timeout),
             # Set, so no process races another to generate it into the data dir.
             "WAYBILL_SURVEY_SECRET": secrets.token_urlsafe(32),
+            # The soak's webhook receiver is on http://127.0.0.1, as under `waybill dev`.
+            **DEV_ENV,
         })
         return env
 

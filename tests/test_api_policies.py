@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -108,3 +109,19 @@ async def test_a_changed_file_seeds_a_new_version_an_unchanged_one_does_not(
     async with api_stack(dev_env.client, db_url, task_queue, tmp_path, path) as api:
         detail = (await api.get("/v1/sla-policies/standard", role="admin")).json()
         assert detail["version"] == 3 and detail["body"]["confirm_within"] == "PT2S"
+
+
+async def test_a_policy_too_large_for_an_order_to_carry_is_422_and_adds_nothing(api: Api) -> None:
+    """Every new order carries its policy: thirty years of daily holidays would make each of
+    them too large for its workflow, so the policy is refused, not the orders."""
+    start = date(2000, 1, 1)
+    holidays = [(start + timedelta(days=i)).isoformat() for i in range(11_000)]
+    body = {**NEW_STANDARD, "calendar": {"timezone": "Asia/Shanghai",
+                                         "hours": {"mon": ["09:00-18:00"]},
+                                         "holidays": holidays}}
+    resp = await put(api, "standard", body)
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["error"]["code"] == "policy_too_large"
+    assert resp.json()["error"]["details"]["size"] > resp.json()["error"]["details"]["max_bytes"]
+    detail = (await api.get("/v1/sla-policies/standard", role="admin")).json()
+    assert detail["versions"] == [1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query
@@ -17,6 +18,10 @@ from policies import PolicyError, normalise_body, parse_policy
 router = APIRouter(prefix="/v1/sla-policies", tags=["sla-policies"])
 
 Admin = Annotated[Principal, Depends(require("policy.manage"))]
+# A policy travels in every new order's workflow input (and every claim's): one far below the
+# workflow payload limit (WAYBILL_MAX_WORKFLOW_PAYLOAD_BYTES) keeps orders from being refused
+# for it. The example below is about 1 KiB; ten years of holidays about 20 KiB.
+MAX_POLICY_BYTES = 64 * 1024
 PolicyName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$")]
 
 EXAMPLE = {
@@ -89,5 +94,11 @@ def put_policy(name: PolicyName, who: Admin, session: SessionDep,
         parse_policy(name, body, "request body")
     except PolicyError as exc:
         raise ApiError(422, "invalid_policy", str(exc), name=name) from exc
-    row = repo.add_version(session, name, normalise_body(body), repo.SOURCE_API, who.name)
+    stored = normalise_body(body)
+    size = len(json.dumps(stored, separators=(",", ":")).encode())
+    if size > MAX_POLICY_BYTES:
+        raise ApiError(422, "policy_too_large", f"the policy is {size} bytes as JSON; at most "
+                       f"{MAX_POLICY_BYTES} are allowed", name=name, size=size,
+                       max_bytes=MAX_POLICY_BYTES)
+    row = repo.add_version(session, name, stored, repo.SOURCE_API, who.name)
     return _detail(session, row)
