@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from api import errors
+from api import errors, openapi
 from api.edge.request_id import RequestIdFilter, RequestIdMiddleware
 from api.edge.units import Db
 from api.routers import (
@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(kpis.router)
     app.include_router(console.router)
     console.install(app)
+    openapi.install(app)
     return app
 
 
