@@ -6,11 +6,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
 from api import errors, openapi
 from api.edge.request_id import RequestIdFilter, RequestIdMiddleware
+from api.edge.text import refuse_nul_in_url
 from api.edge.units import Db
 from api.routers import (
     claim_documents,
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
                     "Every call but `/healthz` and `/readyz` needs `Authorization: Bearer <key>`. "
                     'Errors use one envelope: `{"error": {"code", "message", "details"}}`.',
         lifespan=lifespan,
+        dependencies=[Depends(refuse_nul_in_url)],
     )
     errors.install(app)
     app.add_middleware(RequestIdMiddleware)

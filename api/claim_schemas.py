@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from api.schemas import EventId, Strict
+from api.schemas import EventId, Strict, to_utc
 from workflows.claim_types import ClaimCause, DocumentKind, Liability
 
 LongText = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -83,7 +83,7 @@ class _ClaimEvent(Strict):
     occurred_at: AwareDatetime | None = Field(
         default=None, description="when it happened; default now. A step counts as done then, "
                                   "but never later than now nor before the step before it")
-    _occurred = field_validator("occurred_at")(lambda v: v.astimezone(UTC) if v else v)
+    _occurred = field_validator("occurred_at")(lambda v: to_utc(v) if v else v)
 
 
 class CustomerContactedEvent(_ClaimEvent):

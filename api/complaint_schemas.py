@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from api.schemas import CustomerIn, EscalationView, EventId, Id, Strict, TimelineEntryView
+from api.schemas import (
+    CustomerIn,
+    EscalationView,
+    EventId,
+    Id,
+    Strict,
+    TimelineEntryView,
+    to_utc,
+)
 from workflows.complaint_types import ComplaintCategory, Department
 
 LongText = Annotated[str, Field(min_length=1, max_length=4000)]
 Comment = Annotated[str, Field(min_length=1, max_length=2000)]
-
-
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
 
 
 class ComplaintCreate(Strict):
@@ -59,7 +63,7 @@ class FirstReplyData(Strict):
     plan: LongText
     promised_by: AwareDatetime
     channel: Literal["phone", "email", "chat", "in_person", "other"] | None = None
-    _time = field_validator("promised_by")(_utc)
+    _time = field_validator("promised_by")(to_utc)
 
 
 class ResolvedData(Strict):
@@ -80,7 +84,7 @@ class NoteData(Strict):
 class _Event(Strict):
     event_id: EventId
     occurred_at: AwareDatetime
-    _occurred = field_validator("occurred_at")(_utc)
+    _occurred = field_validator("occurred_at")(to_utc)
 
 
 class RoutedEvent(_Event):

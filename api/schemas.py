@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from api.edge import text
+from api.edge.text import contains_nul
 from workflows.types import Tier
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
@@ -19,12 +21,26 @@ Sku = Annotated[str, Field(min_length=1, max_length=64)]
 RECEIVED_LEEWAY = timedelta(minutes=5)
 
 
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+def to_utc(value: datetime) -> datetime:
+    """`value` in UTC. A time UTC cannot hold (0001-01-01 east of Greenwich, 9999-12-31 west of
+    it) is a validation error (422), not the OverflowError pydantic would let through (500)."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range") from None
 
 
 class Strict(BaseModel):
+    """A request body: unknown fields and text the database cannot store are refused."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        if contains_nul(value):
+            raise ValueError(text.MESSAGE)
+        return value
 
 
 class CustomerIn(Strict):
@@ -89,7 +105,7 @@ class OrderCreate(Strict):
         "confirm deadline run from it. Not in the future.")
 
     _lines = field_validator("lines")(_unique_skus)
-    _times = field_validator("promised_ship_by", "promised_delivery_by")(_utc)
+    _times = field_validator("promised_ship_by", "promised_delivery_by")(to_utc)
 
     @field_validator("received_at")
     @classmethod
@@ -99,7 +115,7 @@ class OrderCreate(Strict):
         # A little leeway for the intake system's clock running ahead of ours.
         if value > datetime.now(UTC) + RECEIVED_LEEWAY:
             raise ValueError("received_at must not be in the future")
-        return _utc(value)
+        return to_utc(value)
 
     @model_validator(mode="after")
     def _promises_in_order(self) -> OrderCreate:
@@ -133,7 +149,7 @@ class ScanData(Strict):
     location: Text
     status: Text
     eta: AwareDatetime | None = None
-    _eta = field_validator("eta")(lambda v: _utc(v) if v else v)
+    _eta = field_validator("eta")(lambda v: to_utc(v) if v else v)
 
 
 class Pod(Strict):
@@ -199,7 +215,7 @@ class FollowUpCallIn(FollowUpCallData):
 
     call_id: EventId | None = None
     occurred_at: AwareDatetime | None = None
-    _occurred = field_validator("occurred_at")(lambda v: _utc(v) if v else v)
+    _occurred = field_validator("occurred_at")(lambda v: to_utc(v) if v else v)
 
 
 class FollowUpCallAccepted(BaseModel):
@@ -229,7 +245,7 @@ class ShortageDecisionData(Strict):
     note: str | None = Field(default=None, max_length=2000)
     _lines = field_validator("lines")(_unique_skus)
     _times = field_validator("promised_ship_by", "promised_delivery_by")(
-        lambda v: _utc(v) if v else v)
+        lambda v: to_utc(v) if v else v)
 
     @model_validator(mode="after")
     def _complete(self) -> ShortageDecisionData:
@@ -248,7 +264,7 @@ class DeliveryExceptionData(Strict):
     text: Annotated[str, Field(min_length=1, max_length=2000)]
     promised_delivery_by: AwareDatetime | None = Field(
         default=None, description="a new promise agreed with the customer, if it moves")
-    _time = field_validator("promised_delivery_by")(lambda v: _utc(v) if v else v)
+    _time = field_validator("promised_delivery_by")(lambda v: to_utc(v) if v else v)
 
 
 class CancelledData(Strict):
@@ -262,7 +278,7 @@ class PromiseChangedData(Strict):
     promised_delivery_by: AwareDatetime | None = None
     reason: Text
     _times = field_validator("promised_ship_by", "promised_delivery_by")(
-        lambda v: _utc(v) if v else v)
+        lambda v: to_utc(v) if v else v)
 
     @model_validator(mode="after")
     def _some_promise(self) -> PromiseChangedData:
@@ -278,7 +294,7 @@ class NoteData(Strict):
 class _Event(Strict):
     event_id: EventId
     occurred_at: AwareDatetime
-    _occurred = field_validator("occurred_at")(_utc)
+    _occurred = field_validator("occurred_at")(to_utc)
 
 
 class ConfirmedEvent(_Event):

@@ -9,6 +9,8 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from api.deps import Principal, Role, SessionDep, require
+from api.edge import text
+from api.edge.text import contains_nul
 from api.errors import ApiError
 from db import policies as repo
 from db.models import SlaPolicyVersion
@@ -89,5 +91,7 @@ def put_policy(name: PolicyName, who: Admin, session: SessionDep,
         parse_policy(name, body, "request body")
     except PolicyError as exc:
         raise ApiError(422, "invalid_policy", str(exc), name=name) from exc
+    if contains_nul(body):  # a free-form body: api.schemas.Strict does not see it
+        raise ApiError(422, "invalid_policy", text.MESSAGE, name=name)
     row = repo.add_version(session, name, normalise_body(body), repo.SOURCE_API, who.name)
     return _detail(session, row)
