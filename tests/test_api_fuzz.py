@@ -7,7 +7,11 @@ accepted, and any error that is not the JSON envelope fails the test. Bounded: a
 examples per operation and mode, so `make test` stays within minutes on two cores.
 
 `WAYBILL_FUZZ_SEED` changes the seed (the test prints the one it used, and failures name it);
-`WAYBILL_FUZZ_EXAMPLES` the examples per operation and mode (a longer exploratory run).
+`WAYBILL_FUZZ_EXAMPLES` the examples per operation and mode (a longer exploratory run);
+`WAYBILL_FUZZ_LOG` names a file that gets a line per request (method, URL, body, answer).
+
+Nothing is excluded: webhook subscriptions it creates point anywhere, but a delivery to them is
+a short-lived outbound attempt from the worker (1 s timeout here) that fails and is retried.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from temporalio.testing import WorkflowEnvironment
 
 from api.routers.sla_policies import EXAMPLE as SLA_EXAMPLE
@@ -84,9 +90,6 @@ CHECKS: list[Callable[..., bool | None]] = [
 @pytest.fixture
 async def stack(dev_env: WorkflowEnvironment, pg_server: str, pg_template: str,
                 task_queue: str, tmp_path: Path) -> AsyncIterator[Api]:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     name = f"fz_{uuid.uuid4().hex[:12]}"
     admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -116,12 +119,15 @@ async def _known_ids(api: Api) -> dict[str, str]:
         "cause": "damaged", "description": "carton crushed"})
     complaint = await api.http.post("/v1/complaints", headers=admin, json={
         "order_id": order_id, "category": "delay", "description": "late"})
+    assert (claim.status_code, complaint.status_code) == (201, 201), (claim.text,
+                                                                      complaint.text)
+    known = {"order_id": order_id, "name": "standard", "claim_id": claim.json()["claim_id"],
+             "complaint_id": complaint.json()["id"]}
     subscription = await api.http.post("/v1/subscriptions", headers=admin, json={
         "url": "https://receiver.example/hook", "event_types": ["order.confirmed"]})
-    assert (claim.status_code, complaint.status_code, subscription.status_code) == (
-        201, 201, 201), (claim.text, complaint.text, subscription.text)
-    return {"order_id": order_id, "name": "standard", "claim_id": claim.json()["claim_id"],
-            "complaint_id": complaint.json()["id"], "subscription_id": subscription.json()["id"]}
+    if subscription.status_code == 201:  # a target check that resolves names may refuse it
+        known["subscription_id"] = subscription.json()["id"]
+    return known
 
 
 def _httpx_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
