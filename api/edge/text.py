@@ -17,6 +17,7 @@ from api.errors import ApiError
 
 NUL = "\x00"
 MESSAGE = "text may not contain the NUL character (U+0000)"
+API_PREFIX = "/v1/"
 
 
 def contains_nul(value: Any) -> bool:
@@ -31,7 +32,12 @@ def contains_nul(value: Any) -> bool:
 
 
 async def refuse_nul_in_url(request: Request) -> None:
-    """422 `validation_error` for a NUL (`%00`) in the path or the query string."""
+    """422 `validation_error` for a NUL (`%00`) in an API call's path or query string.
+
+    Only under /v1: the survey page (/s) and the console answer with pages of their own (a
+    survey link with a NUL in it is simply not a valid link, 404)."""
+    if not request.url.path.startswith(API_PREFIX):
+        return
     where = ["path"] if NUL in request.url.path else next(
         (["query", name] for name, value in request.query_params.multi_items()
          if NUL in name or NUL in value), None)
