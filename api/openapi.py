@@ -34,6 +34,7 @@ from api.errors import ErrorBody, ErrorEnvelope
 
 _WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 _ENVELOPE_REF = "#/components/schemas/ErrorEnvelope"
+_UNAVAILABLE = ("database_unavailable", "temporal_unavailable")
 _DESCRIPTIONS = {
     401: "unauthorized: no API key, or one that is not valid",
     403: "forbidden: the key's role may not do this",
@@ -98,8 +99,8 @@ def error_statuses(route: Any, method: str) -> dict[int, str]:
         out[413] = _DESCRIPTIONS[413]
     if route.body_field is not None or _has_params(route.dependant):
         out[422] = _DESCRIPTIONS[422]
-    unavailable = [name for name, on in (("database_unavailable", database),
-                                         ("temporal_unavailable", temporal)) if on]
+    unavailable = [name for name, on in zip(_UNAVAILABLE, (database, temporal), strict=True)
+                   if on]
     if unavailable:
         out[503] = " or ".join(unavailable) + ": retry after `Retry-After` seconds"
     return out
@@ -109,9 +110,13 @@ def _complete(op: dict[str, Any], route: Any, method: str) -> None:
     responses: dict[str, Any] = op.setdefault("responses", {})
     for status, description in error_statuses(route, method).items():
         declared = responses.setdefault(str(status), {})
-        # A route's own text is kept; FastAPI's "Validation Error" says less than ours.
-        if declared.get("description") in (None, "", "Validation Error"):
+        own = declared.get("description")
+        # A route's own text is kept; FastAPI's "Validation Error" says less than ours. A
+        # route's own 503 (archive_unavailable) comes on top of the database's and Temporal's.
+        if own in (None, "", "Validation Error"):
             declared["description"] = description
+        elif status == 503 and not any(code in own for code in _UNAVAILABLE):
+            declared["description"] = f"{own}; {description}"
     success = responses.get(str(route.status_code or 200), {}).get("content")
     for status, response in responses.items():
         code = int(status) if status.isdigit() else 0
