@@ -6,14 +6,15 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
-from api import docs_ui, errors
+from api import docs_ui, errors, openapi
 from api.edge.access_log import AccessLogMiddleware
 from api.edge.auth_failures import AuthFailures
 from api.edge.body_limit import BodyLimitMiddleware
 from api.edge.request_id import RequestIdFilter, RequestIdMiddleware
+from api.edge.text import refuse_nul_in_url
 from api.edge.units import Db
 from api.routers import (
     claim_documents,
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         # /openapi.json itself when the docs need a key.
         docs_url=None, redoc_url=None,
         openapi_url=None if settings.docs_require_key else docs_ui.OPENAPI_URL,
+        dependencies=[Depends(refuse_nul_in_url)],
     )
     errors.install(app)
     # Per app (so per process): the failed-authentication window, before any lifespan work.
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(console.router)
     console.install(app)
     docs_ui.install(app, settings)
+    openapi.install(app)
     return app
 
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -34,6 +35,21 @@ class ApiError(Exception):
         super().__init__(message)
         self.status, self.code, self.message, self.details = status, code, message, details
         self.headers = headers
+
+
+class ErrorBody(BaseModel):
+    """What went wrong: `code` is for machines (stable), `message` for people."""
+
+    code: str = Field(examples=["invalid_transition"])
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+    request_id: str | None = Field(default=None, description="also in X-Request-ID and the log")
+
+
+class ErrorEnvelope(BaseModel):
+    """Every error the API answers, 4xx and 5xx alike (built by `envelope` below)."""
+
+    error: ErrorBody
 
 
 def found(row: T | None, what: str, key: str, value: str) -> T:
@@ -120,6 +136,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+            # FastAPI answers a JSON body that is not UTF-8 with a bare 400; it is as invalid
+            # as malformed JSON, which it reports as a validation error (422 json_invalid).
+            return respond(request, 422, "validation_error", "the request is not valid",
+                           {"errors": [{"loc": ["body"], "msg": "the body is not UTF-8 JSON",
+                                        "type": "json_invalid"}]})
         # api/edge/body_limit.BodyTooLarge carries its own code and limit.
         code = getattr(exc, "code", None) or _HTTP_CODES.get(exc.status_code, "http_error")
         limit = getattr(exc, "limit", None)

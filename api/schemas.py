@@ -16,6 +16,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from api.edge import text
+from api.edge.text import contains_nul
 from workflows.types import Tier
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
@@ -36,11 +38,20 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def instant(value: datetime) -> datetime:
-    """A request's time in UTC; before 2000 is refused (error type `occurred_too_early`)."""
-    if value < EARLIEST:
+    """A request's time in UTC; before 2000 is refused (error type `occurred_too_early`).
+
+    A time UTC cannot hold (0001-01-01 east of Greenwich, 9999-12-31 west of it) is a
+    validation error too, not the OverflowError pydantic would let through (a 500)."""
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        if value.year >= EARLIEST.year:
+            raise ValueError("the time is out of range") from None
+        utc = datetime.min.replace(tzinfo=UTC)  # before any UTC time: too early, below
+    if utc < EARLIEST:
         raise PydanticCustomError("occurred_too_early", "times before {earliest} are not "
                                   "accepted", {"earliest": EARLIEST.isoformat()})
-    return value.astimezone(UTC)
+    return utc
 
 
 def _opt(value: datetime | None) -> datetime | None:
@@ -48,7 +59,16 @@ def _opt(value: datetime | None) -> datetime | None:
 
 
 class Strict(BaseModel):
+    """A request body: unknown fields and text the database cannot store are refused."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        if contains_nul(value):
+            raise ValueError(text.MESSAGE)
+        return value
 
 
 class CustomerIn(Strict):

@@ -6,18 +6,18 @@ what is resolved); each records the actor (the API key's name) and an optional c
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 
 from api import escalation_actions as actions
 from api.deps import Principal, SessionDep, SettingsDep, TemporalDep, require
 from api.edge.units import Db, DbDep
-from api.schemas import EscalationPage, EscalationView
+from api.schemas import EscalationPage, EscalationView, Strict, instant
 from api.views import escalation_view
 from config import Settings
 from db import escalations as repo
@@ -33,8 +33,7 @@ Resolver = Annotated[Principal, Depends(require("escalation.resolve"))]
 Reassigner = Annotated[Principal, Depends(require("escalation.reassign"))]
 Snoozer = Annotated[Principal, Depends(require("escalation.snooze"))]
 
-class _Action(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Action(Strict):
     comment: str | None = Field(default=None, max_length=2000)
 
 
@@ -54,6 +53,7 @@ class ReassignBody(_Action):
 
 class SnoozeBody(_Action):
     until: AwareDatetime
+    _until = field_validator("until")(instant)
 
 
 class StepView(BaseModel):
@@ -146,7 +146,6 @@ async def reassign(escalation_id: str, body: ReassignBody, who: Reassigner, db: 
                          "from now; the level's clock restarts when the snooze ends.")
 async def snooze(escalation_id: str, body: SnoozeBody, who: Snoozer, db: DbDep,
                  client: TemporalDep, settings: SettingsDep) -> EscalationDetail:
-    until = body.until.astimezone(UTC)
     return await _act(db, client, settings, escalation_id,
                       EscalationWorkflow.snooze,
-                      SnoozeInput(actor=who.name, until=until, comment=body.comment))
+                      SnoozeInput(actor=who.name, until=body.until, comment=body.comment))

@@ -27,7 +27,8 @@ def _select_one(request: Request) -> None:
         conn.execute(text("SELECT 1"))
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses={503: {"description": "not_ready: `details.failing` names "
+                                                      "the dependency that did not answer"}})
 async def readyz(request: Request) -> JSONResponse:
     """200 when the database and Temporal answer within 2 s each; 503 naming what failed."""
     state = request.app.state

@@ -10,6 +10,8 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from api.deps import Principal, SessionDep, require
+from api.edge import text
+from api.edge.text import contains_nul
 from api.errors import ApiError
 from db import policies as repo
 from db.models import SlaPolicyVersion
@@ -94,6 +96,8 @@ def put_policy(name: PolicyName, who: Admin, session: SessionDep,
         parse_policy(name, body, "request body")
     except PolicyError as exc:
         raise ApiError(422, "invalid_policy", str(exc), name=name) from exc
+    if contains_nul(body):  # a free-form body: api.schemas.Strict does not see it
+        raise ApiError(422, "invalid_policy", text.MESSAGE, name=name)
     stored = normalise_body(body)
     size = len(json.dumps(stored, separators=(",", ":")).encode())
     if size > MAX_POLICY_BYTES:
