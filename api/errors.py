@@ -117,6 +117,8 @@ def install(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         if exc.status == 401:
             headers["WWW-Authenticate"] = "Bearer"
+        if exc.status == 503:  # every 503 says when to retry (archive_unavailable too)
+            headers = {**_retry_after(request), **headers}
         return respond(request, exc.status, exc.code, exc.message, exc.details, headers)
 
     @app.exception_handler(RequestValidationError)
