@@ -27,6 +27,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.rejections import reject as _reject
     from workflows.types import (
         AFTER_DELIVERY,
+        BEFORE_SHIPMENT,
+        MOVING,
         TERMINAL_STAGES,
         Breach,
         ClaimRef,
@@ -68,23 +70,22 @@ ALLOWED_IN: dict[EventType, frozenset[Stage]] = {
     EventType.CONFIRMED: frozenset({Stage.RECEIVED}),
     EventType.PICKED: frozenset({Stage.CONFIRMED}),
     EventType.SHIPPED: frozenset({Stage.PICKED}),
-    EventType.TRACKING_SCAN: frozenset({Stage.SHIPPED, Stage.IN_TRANSIT}) | AFTER_DELIVERY,
-    EventType.DELIVERED: frozenset({Stage.SHIPPED, Stage.IN_TRANSIT}),
+    EventType.TRACKING_SCAN: MOVING | AFTER_DELIVERY,
+    EventType.DELIVERED: MOVING,
     EventType.RECEIPT_RETURNED: AFTER_DELIVERY,
     EventType.SURVEY_RESPONSE: AFTER_DELIVERY,
-    EventType.CANCELLED: frozenset({Stage.RECEIVED, Stage.CONFIRMED, Stage.PICKED}),
+    EventType.CANCELLED: BEFORE_SHIPMENT,
     EventType.NOTE: frozenset(Stage) - TERMINAL_STAGES,
-    EventType.PROMISE_CHANGED: frozenset({Stage.RECEIVED, Stage.CONFIRMED, Stage.PICKED,
-                                          Stage.SHIPPED, Stage.IN_TRANSIT}),
+    EventType.PROMISE_CHANGED: BEFORE_SHIPMENT | MOVING,
     EventType.STOCK_SHORTAGE: frozenset({Stage.RECEIVED, Stage.CONFIRMED}),
-    EventType.SHORTAGE_DECISION: frozenset({Stage.RECEIVED, Stage.CONFIRMED, Stage.PICKED}),
-    EventType.DELIVERY_EXCEPTION: frozenset({Stage.SHIPPED, Stage.IN_TRANSIT}),
+    EventType.SHORTAGE_DECISION: BEFORE_SHIPMENT,
+    EventType.DELIVERY_EXCEPTION: MOVING,
     EventType.FOLLOW_UP_CALL: AFTER_DELIVERY,
 }
 # Events that move the goods on: held while the customer's shortage decision is awaited.
 _HELD_BY_DECISION = frozenset({EventType.CONFIRMED, EventType.PICKED, EventType.SHIPPED,
                                EventType.STOCK_SHORTAGE})
-_CLAIM_STAGES = frozenset({Stage.SHIPPED, Stage.IN_TRANSIT}) | AFTER_DELIVERY
+_CLAIM_STAGES = MOVING | AFTER_DELIVERY
 
 
 def _ts(value: Any) -> datetime:
@@ -320,7 +321,7 @@ class OrderWorkflow(OrderExceptions, OrderFollowUp):
 
     def _check_promise(self, inp: EventInput) -> None:
         s, data = self._s, inp.data
-        if data.get("promised_ship_by") and s.stage in (Stage.SHIPPED, Stage.IN_TRANSIT):
+        if data.get("promised_ship_by") and s.stage in MOVING:
             raise _reject("invalid_transition", "the order has shipped: only the delivery "
                           "promise can still change", current_stage=s.stage.value,
                           event_type=inp.type.value)
@@ -328,7 +329,7 @@ class OrderWorkflow(OrderExceptions, OrderFollowUp):
             else s.promised_ship_by
         deliver = _ts(data["promised_delivery_by"]) if data.get("promised_delivery_by") \
             else s.promised_delivery_by
-        if deliver < ship and s.stage not in (Stage.SHIPPED, Stage.IN_TRANSIT):
+        if deliver < ship and s.stage not in MOVING:
             raise _reject("invalid_promise", "the delivery promise would fall before the "
                           "ship promise", promised_ship_by=ship.isoformat(),
                           promised_delivery_by=deliver.isoformat())

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.claim_types import ClaimCause, ClaimInput, claim_workflow_id
     from workflows.complaint_types import ComplaintInput, complaint_workflow_id
     from workflows.types import (
+        BEFORE_SHIPMENT,
         ClaimRef,
         EventInput,
         EventType,
@@ -99,8 +100,7 @@ class OrderExceptions:
                 what = "picked" if s.decision.kind == "short_pick" else "ordered"
                 raise reject("invalid_quantity", f"agreed quantities exceed what was {what}",
                              skus=over)
-        if data["decision"] == "cancel" and s.stage not in (
-                Stage.RECEIVED, Stage.CONFIRMED, Stage.PICKED):
+        if data["decision"] == "cancel" and s.stage not in BEFORE_SHIPMENT:
             raise reject("invalid_transition", "the order can no longer be cancelled",
                          current_stage=s.stage.value)
 
