@@ -29,6 +29,7 @@ from api.edge.units import Db
 from api.errors import ApiError, found
 from api.event_idempotency import body_hash, execute_event_update, seen_before
 from api.event_times import refuse_occurred_before
+from api.rejections import rejected
 from api.schemas import EventAccepted, OrderCreate, OrderView
 from api.views import order_view, workflow_id
 from config import Settings
@@ -54,10 +55,6 @@ from workflows.types import (
 
 T = TypeVar("T")
 
-# Rejections raised by the workflow's update validator, by their ApplicationError type.
-REJECTIONS = {"invalid_transition": 409, "event_id_reused": 409, "unknown_sku": 422,
-              "invalid_promise": 422, "invalid_quantity": 422, "decision_not_pending": 409,
-              "decision_pending": 409, "receipt_unchanged": 409, "occurred_before_order": 422}
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -254,7 +251,7 @@ async def _apply(client: Client, settings: Settings, order_id: str,
                  inp: EventInput) -> EventAccepted:
     handle = client.get_workflow_handle(workflow_id(order_id))
     duplicate, result = await execute_event_update(handle, OrderWorkflow.apply_event, inp,
-                                                   settings, REJECTIONS)
+                                                   settings)
     if result is None:  # the workflow applied it before; its query says where the order is
         stage = (await handle.query(OrderWorkflow.state)).stage.value
         return EventAccepted(duplicate=True, stage=stage)
@@ -268,7 +265,7 @@ def _after_close(session: Session, order_id: str, inp: EventInput) -> EventAccep
         return EventAccepted(duplicate=True, stage=row.stage)
     refuse_occurred_before(inp.occurred_at, row.received_at, inp.clock_skew_seconds or 0)
     if inp.type != EventType.NOTE:
-        raise ApiError(409, "invalid_transition", f"{inp.type} is not allowed in stage {row.stage}",
+        raise rejected("invalid_transition", f"{inp.type} is not allowed in stage {row.stage}",
                        current_stage=row.stage, event_type=inp.type.value)
     now = datetime.now(UTC)
     repo.add_timeline_entries(session, order_id, [TimelineEntry(

@@ -1,0 +1,57 @@
+"""Rules written once: the stage groups and the rejection codes with their HTTP status.
+
+Pure and fast: no database, no Temporal.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from temporalio.exceptions import ApplicationError
+
+from api.rejections import from_rejection, rejected
+from workflows.rejections import HTTP_STATUS, reject
+from workflows.types import AFTER_DELIVERY, BEFORE_SHIPMENT, MOVING, TERMINAL_STAGES, Stage
+
+WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
+# `reject("code", ...)` and `_reject("code", ...)`, the code possibly on the next line.
+_REJECT_CALL = re.compile(r"\b_?reject\(\s*\"([a-z_]+)\"")
+
+
+def _raised_codes() -> set[str]:
+    return {code for path in WORKFLOWS.rglob("*.py")
+            for code in _REJECT_CALL.findall(path.read_text(encoding="utf-8"))}
+
+
+def test_every_stage_is_in_exactly_one_group() -> None:
+    groups = [BEFORE_SHIPMENT, MOVING, AFTER_DELIVERY, TERMINAL_STAGES]
+    assert sorted(s for g in groups for s in g) == sorted(Stage)
+
+
+def test_every_code_a_workflow_refuses_with_has_a_status() -> None:
+    raised = _raised_codes()
+    assert len(raised) >= 20, "the scan found too few reject() calls: has their form changed?"
+    assert sorted(raised - HTTP_STATUS.keys()) == []
+
+
+def test_the_table_holds_no_code_no_workflow_raises() -> None:
+    assert sorted(HTTP_STATUS.keys() - _raised_codes()) == []
+
+
+def test_statuses_are_client_errors() -> None:
+    assert set(HTTP_STATUS.values()) <= {403, 409, 422}
+
+
+def test_a_rejection_becomes_the_api_error_with_its_status() -> None:
+    error = from_rejection(reject("unknown_sku", "lines name SKUs that are not on the order",
+                                  skus=[f"S{i}" for i in range(12)]))
+    assert error is not None
+    assert (error.status, error.code) == (422, "unknown_sku")
+    assert error.details["skus_count"] == 12 and len(error.details["skus"]) == 10
+    assert rejected("invalid_transition", "closed").status == 409
+
+
+def test_an_unknown_failure_is_not_answered_as_a_rejection() -> None:
+    assert from_rejection(ApplicationError("boom", type="SomethingElse")) is None
+    assert from_rejection(ApplicationError("boom")) is None
