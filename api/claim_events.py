@@ -29,7 +29,6 @@ from api.event_idempotency import body_hash, execute_event_update, seen_before
 from api.event_times import received_at, refuse_occurred_before
 from api.orders.service import Ended, on_running_order, workflow_input
 from api.rejections import as_api_error, rejected
-from api.views import workflow_id
 from config import Settings
 from db import claims as repo
 from db.claim_models import ClaimRow
@@ -41,8 +40,8 @@ from workflows.claim_types import (
     ClaimEventType,
     ClaimInput,
     OpenClaimInput,
-    claim_workflow_id,
 )
+from workflows.ids import claim_workflow_id, order_workflow_id
 from workflows.types import LineState, Stage
 
 _LINE_FIELDS = {f.name for f in dataclasses.fields(LineState)}
@@ -71,7 +70,7 @@ async def _through_order(client: Client, settings: Settings, order_id: str, caus
                          description: str, who: Principal,
                          request_id: str | None) -> ClaimOpened:
     # By name: the order's module is the lead's, and the update is its contract.
-    handle = client.get_workflow_handle(workflow_id(order_id))
+    handle = client.get_workflow_handle(order_workflow_id(order_id))
     try:
         # Temporal answers a repeated update id with the first outcome: a retried request
         # gets the claim it already opened instead of a second one.

@@ -1,4 +1,5 @@
-"""Rules written once: the stage groups and the rejection codes with their HTTP status.
+"""Rules written once: the stage groups, the rejection codes with their HTTP status, and the
+names Waybill gives (workflow ids, its own actor).
 
 Pure and fast: no database, no Temporal.
 """
@@ -11,10 +12,12 @@ from pathlib import Path
 from temporalio.exceptions import ApplicationError
 
 from api.rejections import from_rejection, rejected
+from workflows import ids
 from workflows.rejections import HTTP_STATUS, reject
 from workflows.types import AFTER_DELIVERY, BEFORE_SHIPMENT, MOVING, TERMINAL_STAGES, Stage
 
-WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = ROOT / "workflows"
 # `reject("code", ...)` and `_reject("code", ...)`, the code possibly on the next line.
 _REJECT_CALL = re.compile(r"\b_?reject\(\s*\"([a-z_]+)\"")
 
@@ -55,3 +58,22 @@ def test_a_rejection_becomes_the_api_error_with_its_status() -> None:
 def test_an_unknown_failure_is_not_answered_as_a_rejection() -> None:
     assert from_rejection(ApplicationError("boom", type="SomethingElse")) is None
     assert from_rejection(ApplicationError("boom")) is None
+
+
+def test_workflow_ids_are_the_ones_committed_histories_hold() -> None:
+    assert ids.order_workflow_id("SO-1") == "order-SO-1"
+    assert ids.claim_workflow_id("CL-1") == "claim-CL-1"
+    assert ids.complaint_workflow_id("CP-1") == "complaint-CP-1"
+    assert ids.escalation_workflow_id("SO-1", "ship_late-1") == "esc-SO-1-ship_late-1"
+    assert ids.delivery_workflow_id("42") == "delivery-42"
+    assert (ids.SYSTEM_ACTOR, ids.SYSTEM_SOURCE) == ("waybill", "system")
+
+
+def test_workflow_ids_and_the_system_actor_are_spelt_only_in_workflows_ids() -> None:
+    spelt = re.compile(r'f"(order|claim|complaint|delivery)-\{[^}]*\}"|f"esc-\{|'
+                       r"^SYSTEM_(ACTOR|SOURCE) =", re.MULTILINE)
+    sources = [p for p in ROOT.rglob("*.py")
+               if not {"tests", ".venv", "migrations"} & set(p.relative_to(ROOT).parts)]
+    offenders = sorted(str(p.relative_to(ROOT)) for p in sources
+                       if p != WORKFLOWS / "ids.py" and spelt.search(p.read_text("utf-8")))
+    assert offenders == []

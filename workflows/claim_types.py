@@ -21,10 +21,6 @@ class ClaimCause(StrEnum):
     OTHER = "other"
 
 
-def claim_workflow_id(claim_id: str) -> str:
-    return f"claim-{claim_id}"
-
-
 @dataclass
 class ClaimInput:
     """Opens a ClaimWorkflow. `origin`: delivery (POD condition), delivery_exception (lost),

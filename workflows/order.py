@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.deadlines import ActiveDeadline, active_deadlines, next_follow_up_change
     from workflows.deliveries import Deliveries
     from workflows.escalation_link import EscalationLink
+    from workflows.ids import SYSTEM_ACTOR, SYSTEM_SOURCE, escalation_workflow_id
     from workflows.order_exceptions import OrderExceptions
     from workflows.order_follow_up import OrderFollowUp
     from workflows.read_model import project
@@ -49,8 +50,6 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
     )
 
-SYSTEM_ACTOR = "waybill"
-SYSTEM_SOURCE = "system"
 # Orders started before claims, complaints, shortages and survey reminders existed replay
 # without them: every behaviour that issues new commands checks this patch.
 EXCEPTIONS_PATCH = "exceptions-and-after-delivery"
@@ -420,7 +419,8 @@ class OrderWorkflow(OrderExceptions, OrderFollowUp):
         number = 1 + sum(1 for b in s.breaches if b.kind == deadline.kind)
         breach_id = f"{deadline.kind.value}-{number}"
         breach = Breach(id=breach_id, kind=deadline.kind, stage=s.stage, due_at=deadline.due_at,
-                        detected_at=now, escalation_id=f"esc-{s.order_id}-{breach_id}")
+                        detected_at=now,
+                        escalation_id=escalation_workflow_id(s.order_id, breach_id))
         s.breaches.append(breach)
         assert s.policy.escalation is not None  # every parsed policy has a ladder
         self._escalations.open(EscalationInput(

@@ -15,8 +15,14 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.claim_types import ClaimCause, ClaimInput, claim_workflow_id
-    from workflows.complaint_types import ComplaintInput, complaint_workflow_id
+    from workflows.claim_types import ClaimCause, ClaimInput
+    from workflows.complaint_types import ComplaintInput
+    from workflows.ids import (
+        SYSTEM_ACTOR,
+        SYSTEM_SOURCE,
+        claim_workflow_id,
+        complaint_workflow_id,
+    )
     from workflows.types import (
         BEFORE_SHIPMENT,
         ClaimRef,
@@ -28,8 +34,6 @@ with workflow.unsafe.imports_passed_through():
         SystemEventType,
     )
 
-SYSTEM_ACTOR = "waybill"
-SYSTEM_SOURCE = "system"
 
 
 def _ts(value: Any) -> datetime:

@@ -31,7 +31,7 @@ from api.event_idempotency import body_hash, execute_event_update, seen_before
 from api.event_times import refuse_occurred_before
 from api.rejections import rejected
 from api.schemas import EventAccepted, OrderCreate, OrderView
-from api.views import order_view, workflow_id
+from api.views import order_view
 from config import Settings
 from db import escalations as escalation_repo
 from db import orders as repo
@@ -39,6 +39,7 @@ from db import policies as policy_repo
 from db.models import Order
 from policies import from_snapshot, policy_name_for, snapshot
 from workflows import search
+from workflows.ids import order_workflow_id
 from workflows.order import OrderWorkflow, created_entry
 from workflows.types import (
     TERMINAL_STAGES,
@@ -168,7 +169,8 @@ async def ensure_started(client: Client, settings: Settings, row: Order) -> None
     inp = workflow_input(row)
     with contextlib.suppress(WorkflowAlreadyStartedError):
         await client.start_workflow(
-            OrderWorkflow.run, inp, id=workflow_id(row.order_id), task_queue=settings.task_queue,
+            OrderWorkflow.run, inp, id=order_workflow_id(row.order_id),
+            task_queue=settings.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=TypedSearchAttributes([
                 SearchAttributePair(search.STAGE, Stage.RECEIVED.value),
@@ -249,7 +251,7 @@ def closed_meanwhile(exc: ApiError) -> bool:
 
 async def _apply(client: Client, settings: Settings, order_id: str,
                  inp: EventInput) -> EventAccepted:
-    handle = client.get_workflow_handle(workflow_id(order_id))
+    handle = client.get_workflow_handle(order_workflow_id(order_id))
     duplicate, result = await execute_event_update(handle, OrderWorkflow.apply_event, inp,
                                                    settings)
     if result is None:  # the workflow applied it before; its query says where the order is

@@ -57,8 +57,8 @@ from workflows.complaint_types import (
     ComplaintInput,
     ComplaintStep,
     Department,
-    complaint_workflow_id,
 )
+from workflows.ids import complaint_workflow_id
 from workflows.types import Customer, SlaPolicy, Stage, Tier
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
