@@ -1,5 +1,5 @@
 """Rules written once: the stage groups, the rejection codes with their HTTP status, and the
-names Waybill gives (workflow ids, its own actor).
+names Waybill gives (workflow ids, its own actor), the default escalation ladder.
 
 Pure and fast: no database, no Temporal.
 """
@@ -12,6 +12,7 @@ from pathlib import Path
 from temporalio.exceptions import ApplicationError
 
 from api.rejections import from_rejection, rejected
+from policies import parse_policy
 from workflows import ids
 from workflows.rejections import HTTP_STATUS, reject
 from workflows.types import AFTER_DELIVERY, BEFORE_SHIPMENT, MOVING, TERMINAL_STAGES, Stage
@@ -77,3 +78,15 @@ def test_workflow_ids_and_the_system_actor_are_spelt_only_in_workflows_ids() -> 
     offenders = sorted(str(p.relative_to(ROOT)) for p in sources
                        if p != WORKFLOWS / "ids.py" and spelt.search(p.read_text("utf-8")))
     assert offenders == []
+
+
+def test_a_policy_without_a_ladder_takes_the_default_one() -> None:
+    body = {key: "PT1H" for key in ("confirm_within", "pick_within", "scan_gap",
+                                    "receipt_within", "survey_after", "survey_window")}
+    ladder = parse_policy("plain", body, "test").escalation
+    assert ladder is not None
+    assert [(lvl.level, lvl.recipients, lvl.ack_within, lvl.resolve_within)
+            for lvl in ladder.levels] == [
+        (1, ["ops_desk"], 1800, 4 * 3600), (2, ["supervisor"], 3600, 8 * 3600),
+        (3, ["cs_manager", "key_account_manager"], 2 * 3600, 24 * 3600)]
+    assert (ladder.repeat_every, ladder.snooze_max) == (4 * 3600, 8 * 3600)
