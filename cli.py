@@ -10,6 +10,7 @@ import typer
 
 import logs
 import owner_only
+from api.permissions import Role
 from config import Settings
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ app = typer.Typer(help="Waybill: order lifecycle on Temporal.", no_args_is_help=
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
-ROLES = ("operator", "supervisor", "integration", "auditor", "admin")
+ROLES = tuple(Role)  # the permission table's roles, in its order
 
 
 def _csv(value: str | None) -> list[str] | None:

@@ -15,7 +15,8 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from workflows.delivery import DeliveryWorkflow, delivery_workflow_id
+from workflows.delivery import DeliveryWorkflow
+from workflows.ids import delivery_workflow_id
 from workflows.notify_types import DeliveryInput
 
 log = logging.getLogger("waybill.notify")

@@ -28,8 +28,7 @@ from api.errors import ApiError, found
 from api.event_idempotency import body_hash, execute_event_update, seen_before
 from api.event_times import received_at, refuse_occurred_before
 from api.orders.service import Ended, on_running_order, workflow_input
-from api.rejections import as_api_error
-from api.views import workflow_id
+from api.rejections import as_api_error, rejected
 from config import Settings
 from db import claims as repo
 from db.claim_models import ClaimRow
@@ -41,15 +40,10 @@ from workflows.claim_types import (
     ClaimEventType,
     ClaimInput,
     OpenClaimInput,
-    claim_workflow_id,
 )
+from workflows.ids import claim_workflow_id, order_workflow_id
 from workflows.types import LineState, Stage
 
-# Rejections by the claim's update validator (and the order's open_claim), by type.
-REJECTIONS = {"invalid_transition": 409, "event_id_reused": 409, "invalid_event": 422,
-              "compensation_above_cap": 422, "override_reason_required": 422,
-              "compensation_basis_required": 422, "currency_mismatch": 422,
-              "override_forbidden": 403, "basis_change_forbidden": 403}
 _LINE_FIELDS = {f.name for f in dataclasses.fields(LineState)}
 _MAX_NUMBERS_TRIED = 100
 
@@ -76,7 +70,7 @@ async def _through_order(client: Client, settings: Settings, order_id: str, caus
                          description: str, who: Principal,
                          request_id: str | None) -> ClaimOpened:
     # By name: the order's module is the lead's, and the update is its contract.
-    handle = client.get_workflow_handle(workflow_id(order_id))
+    handle = client.get_workflow_handle(order_workflow_id(order_id))
     try:
         # Temporal answers a repeated update id with the first outcome: a retried request
         # gets the claim it already opened instead of a second one.
@@ -86,7 +80,7 @@ async def _through_order(client: Client, settings: Settings, order_id: str, caus
             id=f"open-claim-{request_id}" if request_id else None,
             result_type=str, rpc_timeout=timedelta(seconds=settings.update_timeout_seconds))
     except WorkflowUpdateFailedError as exc:
-        raise as_api_error(exc, REJECTIONS) or exc from exc.cause
+        raise as_api_error(exc) or exc from exc.cause
     return ClaimOpened(claim_id=claim_id, order_id=order_id, cause=cause.value,
                        origin="manual", workflow_id=claim_workflow_id(claim_id))
 
@@ -155,7 +149,7 @@ async def submit_claim_event(db: Db, client: Client, settings: Settings, claim_i
     try:
         async with temporal_deadline(settings):
             duplicate, result = await execute_event_update(handle, ClaimWorkflow.apply, inp,
-                                                           settings, REJECTIONS)
+                                                           settings)
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise
@@ -172,5 +166,5 @@ def _accepted(row: ClaimRow, duplicate: bool) -> ClaimEventAccepted:
 
 
 def _closed(row: ClaimRow, event_type: str) -> ApiError:
-    return ApiError(409, "invalid_transition", "the claim is closed", claim_id=row.id,
+    return rejected("invalid_transition", "the claim is closed", claim_id=row.id,
                     current_step="closed", event_type=event_type)

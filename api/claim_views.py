@@ -14,7 +14,7 @@ from api.claim_schemas import (
 )
 from db.claim_models import ClaimEvent, ClaimRow
 from db.claims import STEP_COLUMNS
-from workflows.claim_types import claim_workflow_id
+from workflows.ids import claim_workflow_id
 
 
 def claim_view(row: ClaimRow) -> ClaimView:

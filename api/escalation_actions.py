@@ -12,14 +12,11 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.edge.deadline import temporal_deadline
 from api.edge.units import Db
-from api.errors import ApiError, found
-from api.rejections import as_api_error
+from api.errors import found
+from api.rejections import as_api_error, rejected
 from config import Settings
 from db import escalations as repo
 from db.models import EscalationRow
-
-REJECTIONS = {"already_resolved": 409, "already_acknowledged": 409, "snooze_in_past": 422,
-              "snooze_too_long": 422}
 
 
 def load(session: Session, escalation_id: str) -> EscalationRow:
@@ -32,7 +29,7 @@ async def act(db: Db, client: Client, settings: Settings, escalation_id: str,
     """Run `update` with `arg` (the caller reads the row back). ApiError on a refusal."""
     row = await db.run(load, escalation_id)
     if row.state == "resolved":
-        raise ApiError(409, "already_resolved", "the escalation is already resolved",
+        raise rejected("already_resolved", "the escalation is already resolved",
                        escalation_id=escalation_id, resolved_by=row.resolved_by)
     handle = client.get_workflow_handle(escalation_id)
     try:
@@ -40,9 +37,9 @@ async def act(db: Db, client: Client, settings: Settings, escalation_id: str,
             await handle.execute_update(
                 update, arg, rpc_timeout=timedelta(seconds=settings.update_timeout_seconds))
     except WorkflowUpdateFailedError as exc:
-        raise as_api_error(exc, REJECTIONS) or exc from exc.cause
+        raise as_api_error(exc) or exc from exc.cause
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise
-        raise ApiError(409, "already_resolved", "the escalation is already resolved",
+        raise rejected("already_resolved", "the escalation is already resolved",
                        escalation_id=escalation_id) from exc

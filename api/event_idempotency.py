@@ -17,8 +17,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from api.edge.payload_limit import check_payload
-from api.errors import ApiError
-from api.rejections import as_api_error
+from api.rejections import as_api_error, rejected
 from config import Settings
 
 
@@ -37,16 +36,15 @@ def seen_before(known: _Recorded | None, digest: str, event_id: str) -> bool:
     if known is None:
         return False
     if known.body_hash != digest:
-        raise ApiError(409, "event_id_reused", "event_id was already used for another event",
+        raise rejected("event_id_reused", "event_id was already used for another event",
                        event_id=event_id)
     return True
 
 
 async def execute_event_update(handle: WorkflowHandle[Any, Any], update: Any, inp: Any,
-                               settings: Settings,
-                               rejections: dict[str, int]) -> tuple[bool, Any]:
+                               settings: Settings) -> tuple[bool, Any]:
     """Run the update under `inp.event_id`: (True, result or None) if the workflow had applied
-    it before, else (False, its result). Validator rejections become ApiErrors by `rejections`;
+    it before, else (False, its result). Validator rejections become ApiErrors (api/rejections.py);
     an RPCError (e.g. no such running workflow) is the caller's to handle.
 
     Temporal answers an update whose id it has seen with the first one's outcome, whatever the
@@ -63,10 +61,10 @@ async def execute_event_update(handle: WorkflowHandle[Any, Any], update: Any, in
         cause = exc.cause
         if isinstance(cause, ApplicationError) and cause.type == "duplicate_event":
             return True, None
-        raise as_api_error(exc, rejections) or exc from exc.cause
+        raise as_api_error(exc) or exc from exc.cause
     applied_hash = getattr(result, "body_hash", None)
     if applied_hash is not None and applied_hash != inp.body_hash:
-        raise ApiError(409, "event_id_reused", "event_id was already used for another event",
+        raise rejected("event_id_reused", "event_id was already used for another event",
                        event_id=inp.event_id)
     applied_by = getattr(result, "request_id", None)
     if applied_by is not None and applied_by != getattr(inp, "request_id", None):

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 from temporalio.exceptions import ApplicationError
 
-from api.errors import ApiError
+from api.rejections import from_rejection
 from db import orders as order_repo
 from workflows.rejections import refuse_before
 
@@ -27,6 +27,4 @@ def refuse_occurred_before(occurred_at: datetime | None, received_at: datetime,
     try:
         refuse_before(occurred_at, received_at, skew_seconds)
     except ApplicationError as exc:
-        details = exc.details[0] if exc.details else {}
-        raise ApiError(422, exc.type or "occurred_before_order", exc.message,
-                       **details) from None
+        raise from_rejection(exc) or exc from None

@@ -15,7 +15,7 @@ from typing import Any
 from api.schemas import SurveyData
 from api.survey_i18n import Translate
 from db.models import Order
-from workflows.types import FollowUpStatus, Stage
+from workflows.types import TERMINAL_STAGES, FollowUpStatus
 
 SCORE_NAMES = ("timeliness", "completeness", "courtesy")
 SCORES = (1, 2, 3, 4, 5)
@@ -42,7 +42,7 @@ def survey_state(order: Order, now: datetime) -> SurveyState:
     closed even if the workflow has not yet recorded it (its timer may fire a little late)."""
     survey = (order.detail or {}).get("survey")
     if not survey:
-        ended = order.stage in (Stage.CLOSED.value, Stage.CANCELLED.value)
+        ended = order.stage in TERMINAL_STAGES
         return SurveyState.CLOSED if ended else SurveyState.NOT_YET
     status = survey.get("status")
     if status == FollowUpStatus.ANSWERED.value:

@@ -5,10 +5,7 @@ from __future__ import annotations
 from api.schemas import EscalationView, OrderView
 from db.models import EscalationRow, Order
 from db.orders import STAGE_COLUMNS
-
-
-def workflow_id(order_id: str) -> str:
-    return f"order-{order_id}"
+from workflows.ids import order_workflow_id
 
 
 def escalation_view(row: EscalationRow) -> EscalationView:
@@ -48,7 +45,7 @@ def order_view(row: Order, open_escalations: list[EscalationRow]) -> OrderView:
         complaints=detail.get("complaints") or [],
         declared_value_minor=row.declared_value_minor,
         weight_kg=row.weight_kg,
-        workflow_id=workflow_id(row.order_id),
+        workflow_id=order_workflow_id(row.order_id),
         created_at=row.created_at,
         updated_at=row.updated_at,
     )

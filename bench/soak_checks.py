@@ -23,6 +23,7 @@ from bench.soak_client import Record, SoakClient
 from bench.soak_driver import OrderRun
 from bench.soak_faults import Probe, Window
 from bench.soak_receiver import Delivery
+from workflows.ids import order_workflow_id
 from workflows.order import OrderWorkflow
 
 # The order-level notices every order that closes has sent, once each.
@@ -105,7 +106,7 @@ async def observe(engine: Engine, client: SoakClient, temporal: Client,
     async def state(oid: str) -> Any:
         async with slots:
             try:
-                return await temporal.get_workflow_handle(f"order-{oid}").query(
+                return await temporal.get_workflow_handle(order_workflow_id(oid)).query(
                     OrderWorkflow.state, rpc_timeout=timedelta(seconds=10))
             except Exception as exc:  # reported per order, not raised: one bad order of 300
                 return f"{type(exc).__name__}: {exc}"

@@ -20,6 +20,7 @@ from temporalio.client import Client
 from db import orders as repo
 from db.models import Order
 from kpis.cells import inert
+from workflows.ids import order_workflow_id
 
 TIMELINE_FIELDS = ("event_id", "type", "actor", "source", "occurred_at", "recorded_at", "data")
 HISTORY_FIELDS = ("event_id", "time", "event_type", "summary", "event")
@@ -64,7 +65,7 @@ def history_row(event: HistoryEvent) -> dict[str, Any]:
 
 
 async def history_rows(client: Client, order_id: str) -> list[dict[str, Any]]:
-    history = await client.get_workflow_handle(f"order-{order_id}").fetch_history()
+    history = await client.get_workflow_handle(order_workflow_id(order_id)).fetch_history()
     return [history_row(e) for e in history.events]
 
 

@@ -13,11 +13,9 @@ from console.session import ConsoleUser
 from db import claims as claim_repo
 from db import complaints as complaint_repo
 from db.models import Order
-from workflows.types import AFTER_DELIVERY, Stage
+from workflows.types import AFTER_DELIVERY, BEFORE_SHIPMENT, Stage
 
 LINE_COLUMNS = ("ordered", "agreed", "picked", "shipped", "delivered")
-# Cancelling is offered until the goods leave; after that the workflow refuses it anyway.
-CANCELLABLE = frozenset({Stage.RECEIVED, Stage.CONFIRMED, Stage.PICKED})
 _RELATED_LIMIT = 50
 
 
@@ -52,7 +50,8 @@ def offered(user: ConsoleUser | None, order: Order) -> dict[str, bool]:
 
     return {
         "confirm": can("order.confirm") and stage == Stage.RECEIVED,
-        "cancel": can("order.cancel") and stage in CANCELLABLE,
+        # until the goods leave; after that the workflow refuses it anyway
+        "cancel": can("order.cancel") and stage in BEFORE_SHIPMENT,
         "call": can("order.follow_up_call") and stage in AFTER_DELIVERY
         and survey.get("status") in ("pending", "due"),
         "receipt": can("order.receipt_upload") and stage in AFTER_DELIVERY,

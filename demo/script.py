@@ -5,6 +5,7 @@ answered, with its plan's trouble on the way."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -12,18 +13,18 @@ from demo.catalog import CARRIERS, HUBS, SIGNERS, Customer, order_body
 from demo.client import Fatal, Refused
 from demo.documents import receipt_pdf, receipt_png
 from demo.plans import Plan
+from workflows.types import MOVING, TERMINAL_STAGES
 
 if TYPE_CHECKING:
     from demo.traffic import Generator
 
 log = logging.getLogger("waybill.demo")
 
-TERMINAL = ("closed", "cancelled")
 # Where the order waits while a late step is held back: once it is elsewhere, someone (an
 # operator in the console) did the step, and the demo leaves it to them.
-_WAITING_IN = {"confirm_late": ("received",), "pick_late": ("confirmed",),
-               "delivery_late": ("shipped", "in_transit"),
-               "receipt_late": ("delivered", "followed_up")}
+_WAITING_IN: dict[str, Collection[str]] = {
+    "confirm_late": ("received",), "pick_late": ("confirmed",), "delivery_late": MOVING,
+    "receipt_late": ("delivered", "followed_up")}
 
 
 class OrderEnded(Exception):  # noqa: N818 - control flow: the order needs nothing more from us
@@ -194,7 +195,7 @@ class OrderRun:
         deadline = self.gen.loop_time() + self.gen.cfg.wait_cap
         while True:
             view = await self.gen.client.order(self.order_id)
-            if view["stage"] in TERMINAL:
+            if view["stage"] in TERMINAL_STAGES:
                 raise OrderEnded(f"{view['stage']} while waiting for {what}")
             if done(view) or self.gen.loop_time() > deadline:
                 return view
@@ -218,7 +219,7 @@ class OrderRun:
                   escalations=[e["id"] for e in view.get("open_escalations") or []])
         await self.gen.sleep(self.gen.cfg.hold if self.plan.stuck else self.gen.cfg.late_hold)
         view = await self.gen.client.order(self.order_id)
-        if view["stage"] in TERMINAL:
+        if view["stage"] in TERMINAL_STAGES:
             raise OrderEnded(view["stage"])
         return view["stage"] in stages
 
@@ -245,5 +246,5 @@ class OrderRun:
         self.gen.stats["refused"] += 1
         stage = exc.details.get("current_stage")
         self._log("demo step refused", step=what, code=exc.code, stage=stage)
-        if stage in TERMINAL or exc.code == "order_closed":
+        if stage in TERMINAL_STAGES or exc.code == "order_closed":
             raise OrderEnded(f"{what} refused: order {stage or 'closed'}")

@@ -45,19 +45,9 @@ _SECTIONS: dict[str, tuple[type, tuple[str, ...], dict[str, Any]]] = {
 }
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-# Used when a policy names no ladder: ops desk, then supervisor, then the CS manager or the
-# customer's key-account manager.
-DEFAULT_LADDER: dict[str, Any] = {
-    "repeat_every": "PT4H",
-    "snooze_max": "PT8H",
-    "levels": [
-        {"level": 1, "recipients": ["ops_desk"], "ack_within": "PT30M", "resolve_within": "PT4H"},
-        {"level": 2, "recipients": ["supervisor"], "ack_within": "PT1H",
-         "resolve_within": "PT8H"},
-        {"level": 3, "recipients": ["cs_manager", "key_account_manager"], "ack_within": "PT2H",
-         "resolve_within": "PT24H"},
-    ],
-}
+# Used when a policy names no ladder; written once, in the YAML next to the shipped policies.
+DEFAULT_LADDER_FILE = Path(__file__).with_name("default_ladder.yaml")
+DEFAULT_LADDER: dict[str, Any] = yaml.safe_load(DEFAULT_LADDER_FILE.read_text(encoding="utf-8"))
 
 # ISO 8601 durations without years or months, whose length in seconds depends on the calendar.
 _DURATION = re.compile(

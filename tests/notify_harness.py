@@ -34,7 +34,7 @@ from config import Settings
 from db.engine import make_engine, session_factory
 from tests.notify_workflow import DeliverAllInput, DeliverAllWorkflow
 from tests.pg import free_port
-from workflows.delivery import delivery_workflow_id
+from workflows.ids import delivery_workflow_id
 
 # -- webhook receiver -----------------------------------------------------------------------
 

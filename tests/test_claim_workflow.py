@@ -40,9 +40,9 @@ from workflows.claim_types import (
     ClaimState,
     ClaimStatus,
     ClaimStep,
-    claim_workflow_id,
 )
 from workflows.escalation import EscalationWorkflow
+from workflows.ids import claim_workflow_id
 from workflows.types import BreachKind, Customer, EscalationState, LineState, Stage, Tier
 
 SLACK = timedelta(minutes=1)

@@ -35,9 +35,9 @@ from workflows.complaint_types import (
     ComplaintInput,
     ComplaintStatus,
     ComplaintStep,
-    complaint_workflow_id,
 )
 from workflows.escalation import EscalationWorkflow
+from workflows.ids import complaint_workflow_id
 from workflows.types import BreachKind, Customer, EscalationState, Stage, Tier
 
 SLACK = timedelta(minutes=1)

@@ -62,7 +62,8 @@ from tests.notify_harness import (
     smtp_server,
     webhook_receiver,
 )
-from workflows.delivery import DeliveryWorkflow, delivery_workflow_id
+from workflows.delivery import DeliveryWorkflow
+from workflows.ids import delivery_workflow_id
 from workflows.notify_types import DeliverInput, DeliveryInput, SweepResult
 
 # Every variable a template may use; README's "Notifications" section documents them.

@@ -55,13 +55,17 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.deliveries import Deliveries
     from workflows.escalation_link import EscalationLink
+    from workflows.ids import (
+        SYSTEM_ACTOR,
+        SYSTEM_SOURCE,
+        escalation_workflow_id,
+        order_workflow_id,
+    )
     from workflows.read_model import project
     from workflows.rejections import refuse_repeat
     from workflows.rejections import reject as _reject
     from workflows.types import BreachKind, ClaimPolicy, EscalationInput
 
-SYSTEM_ACTOR = "waybill"
-SYSTEM_SOURCE = "system"
 DEFAULT_DESK = ["ops_desk"]
 # Claims whose compensation_set took its basis from the request replay without this patch;
 # from it on, the basis is the recorded one (the order's, or a supervisor's decision).
@@ -378,7 +382,7 @@ class ClaimWorkflow:
             return
         step = s.awaiting
         breach = ClaimBreach(step=step, due_at=s.due_at, detected_at=now,
-                             escalation_id=f"esc-{s.claim_id}-{step.value}")
+                             escalation_id=escalation_workflow_id(s.claim_id, step.value))
         s.breaches.append(breach)
         if self._ladder is not None:
             self._escalations.open(EscalationInput(
@@ -411,7 +415,7 @@ class ClaimWorkflow:
         if not self._notify_order or s.outcome is None:
             return
         try:
-            await workflow.get_external_workflow_handle(f"order-{s.order_id}").signal(
+            await workflow.get_external_workflow_handle(order_workflow_id(s.order_id)).signal(
                 "claim_closed", ClaimClosed(claim_id=s.claim_id, outcome=s.outcome.value))
         except ApplicationError:
             # The order finished already (e.g. cancelled); it has nothing left to wait for.

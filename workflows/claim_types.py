@@ -21,10 +21,6 @@ class ClaimCause(StrEnum):
     OTHER = "other"
 
 
-def claim_workflow_id(claim_id: str) -> str:
-    return f"claim-{claim_id}"
-
-
 @dataclass
 class ClaimInput:
     """Opens a ClaimWorkflow. `origin`: delivery (POD condition), delivery_exception (lost),
@@ -136,7 +132,8 @@ class DocumentKind(StrEnum):
 
 EVIDENCE_KINDS = frozenset({DocumentKind.ACCIDENT_REPORT, DocumentKind.DELIVERY_NOTE})
 
-# Roles whose key may set a compensation above the standard, or set or change its basis.
+# Roles whose key may set a compensation above the standard, or set or change its basis; the
+# permission table (api/permissions.py SUPERVISORS) reads this set.
 OVERRIDE_ROLES = frozenset({"supervisor", "admin"})
 # The fields the compensation standard is computed from (see workflows/claim.py).
 BASIS_FIELDS = ("weight_kg", "declared_value_minor")

@@ -35,13 +35,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.deliveries import Deliveries
     from workflows.escalation_link import EscalationLink
+    from workflows.ids import SYSTEM_ACTOR, SYSTEM_SOURCE, escalation_workflow_id
     from workflows.read_model import project
     from workflows.rejections import refuse_repeat
     from workflows.rejections import reject as _reject
     from workflows.types import BreachKind, EscalationInput, SlaPolicy
 
-SYSTEM_ACTOR = "waybill"
-SYSTEM_SOURCE = "system"
 # Waybill's own timeline entries; the API's event id pattern cannot produce a "/".
 SYSTEM_PREFIX = "sys/"
 SATISFACTION = "satisfaction"
@@ -279,7 +278,7 @@ class ComplaintWorkflow:
     def _breach(self, step: LateStep, now: datetime) -> None:
         s = self._s
         breach = ComplaintBreach(step=step, due_at=s.deadlines[step.value], detected_at=now,
-                                 escalation_id=f"esc-{s.complaint_id}-{step.value}")
+                                 escalation_id=escalation_workflow_id(s.complaint_id, step.value))
         s.breaches.append(breach)
         assert s.policy.escalation is not None  # every parsed policy has a ladder
         self._escalations.open(EscalationInput(

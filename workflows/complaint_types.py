@@ -13,10 +13,6 @@ from typing import Any
 from workflows.types import Customer, SlaPolicy, Stage
 
 
-def complaint_workflow_id(complaint_id: str) -> str:
-    return f"complaint-{complaint_id}"
-
-
 @dataclass
 class ComplaintInput:
     """`origin`: api or survey. `order_id` is None for a complaint about the customer's service

@@ -12,15 +12,14 @@ from datetime import datetime, timedelta
 from workflows.calendar import add_working_time
 from workflows.types import (
     AFTER_DELIVERY,
+    BEFORE_SHIPMENT,
+    MOVING,
     TERMINAL_STAGES,
     BreachKind,
     FollowUpStatus,
     OrderState,
     Stage,
 )
-
-_BEFORE_SHIPMENT = frozenset({Stage.RECEIVED, Stage.CONFIRMED, Stage.PICKED})
-_MOVING = frozenset({Stage.SHIPPED, Stage.IN_TRANSIT})
 
 
 @dataclass(frozen=True)
@@ -86,11 +85,11 @@ def active_deadlines(state: OrderState, now: datetime) -> list[ActiveDeadline]:
     elif stage == Stage.CONFIRMED or state.repick_since is not None:
         picking_from = state.repick_since or _resumed(state, times[Stage.CONFIRMED])
         add(BreachKind.PICK_LATE, after(state, picking_from, policy.pick_within))
-    if stage in _BEFORE_SHIPMENT and state.decision is None:
+    if stage in BEFORE_SHIPMENT and state.decision is None:
         add(BreachKind.SHIP_LATE, state.promised_ship_by)
-    if stage in _BEFORE_SHIPMENT or stage in _MOVING:
+    if stage in BEFORE_SHIPMENT or stage in MOVING:
         add(BreachKind.DELIVERY_LATE, state.promised_delivery_by)
-    if stage in _MOVING and not state.lost:
+    if stage in MOVING and not state.lost:
         last_seen = max([times[Stage.SHIPPED],
                          *(min(s.occurred_at, s.seen_at or s.occurred_at) for s in state.scans)])
         add(BreachKind.SCAN_GAP, last_seen + _secs(policy.scan_gap))

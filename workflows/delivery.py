@@ -24,10 +24,6 @@ with workflow.unsafe.imports_passed_through():
 DELIVERY_WORKFLOWS_PATCH = "deliveries-as-workflows"
 
 
-def delivery_workflow_id(outbox_id: str) -> str:
-    return f"delivery-{outbox_id}"
-
-
 @workflow.defn
 class DeliveryWorkflow:
     @workflow.run

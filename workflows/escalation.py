@@ -18,6 +18,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.projection import ProjectionActivities
     from workflows.deliveries import Deliveries
+    from workflows.ids import SYSTEM_ACTOR
     from workflows.read_model import project
     from workflows.rejections import reject as _reject
     from workflows.types import (
@@ -36,7 +37,6 @@ with workflow.unsafe.imports_passed_through():
         Tier,
     )
 
-SYSTEM_ACTOR = "waybill"
 KEY_ACCOUNT_MANAGER = "key_account_manager"
 
 

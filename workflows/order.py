@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.deadlines import ActiveDeadline, active_deadlines, next_follow_up_change
     from workflows.deliveries import Deliveries
     from workflows.escalation_link import EscalationLink
+    from workflows.ids import SYSTEM_ACTOR, SYSTEM_SOURCE, escalation_workflow_id
     from workflows.order_exceptions import OrderExceptions
     from workflows.order_follow_up import OrderFollowUp
     from workflows.read_model import project
@@ -27,6 +28,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.rejections import reject as _reject
     from workflows.types import (
         AFTER_DELIVERY,
+        BEFORE_SHIPMENT,
+        MOVING,
         TERMINAL_STAGES,
         Breach,
         ClaimRef,
@@ -47,8 +50,6 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
     )
 
-SYSTEM_ACTOR = "waybill"
-SYSTEM_SOURCE = "system"
 # Orders started before claims, complaints, shortages and survey reminders existed replay
 # without them: every behaviour that issues new commands checks this patch.
 EXCEPTIONS_PATCH = "exceptions-and-after-delivery"
@@ -68,23 +69,22 @@ ALLOWED_IN: dict[EventType, frozenset[Stage]] = {
     EventType.CONFIRMED: frozenset({Stage.RECEIVED}),
     EventType.PICKED: frozenset({Stage.CONFIRMED}),
     EventType.SHIPPED: frozenset({Stage.PICKED}),
-    EventType.TRACKING_SCAN: frozenset({Stage.SHIPPED, Stage.IN_TRANSIT}) | AFTER_DELIVERY,
-    EventType.DELIVERED: frozenset({Stage.SHIPPED, Stage.IN_TRANSIT}),
+    EventType.TRACKING_SCAN: MOVING | AFTER_DELIVERY,
+    EventType.DELIVERED: MOVING,
     EventType.RECEIPT_RETURNED: AFTER_DELIVERY,
     EventType.SURVEY_RESPONSE: AFTER_DELIVERY,
-    EventType.CANCELLED: frozenset({Stage.RECEIVED, Stage.CONFIRMED, Stage.PICKED}),
+    EventType.CANCELLED: BEFORE_SHIPMENT,
     EventType.NOTE: frozenset(Stage) - TERMINAL_STAGES,
-    EventType.PROMISE_CHANGED: frozenset({Stage.RECEIVED, Stage.CONFIRMED, Stage.PICKED,
-                                          Stage.SHIPPED, Stage.IN_TRANSIT}),
+    EventType.PROMISE_CHANGED: BEFORE_SHIPMENT | MOVING,
     EventType.STOCK_SHORTAGE: frozenset({Stage.RECEIVED, Stage.CONFIRMED}),
-    EventType.SHORTAGE_DECISION: frozenset({Stage.RECEIVED, Stage.CONFIRMED, Stage.PICKED}),
-    EventType.DELIVERY_EXCEPTION: frozenset({Stage.SHIPPED, Stage.IN_TRANSIT}),
+    EventType.SHORTAGE_DECISION: BEFORE_SHIPMENT,
+    EventType.DELIVERY_EXCEPTION: MOVING,
     EventType.FOLLOW_UP_CALL: AFTER_DELIVERY,
 }
 # Events that move the goods on: held while the customer's shortage decision is awaited.
 _HELD_BY_DECISION = frozenset({EventType.CONFIRMED, EventType.PICKED, EventType.SHIPPED,
                                EventType.STOCK_SHORTAGE})
-_CLAIM_STAGES = frozenset({Stage.SHIPPED, Stage.IN_TRANSIT}) | AFTER_DELIVERY
+_CLAIM_STAGES = MOVING | AFTER_DELIVERY
 
 
 def _ts(value: Any) -> datetime:
@@ -320,7 +320,7 @@ class OrderWorkflow(OrderExceptions, OrderFollowUp):
 
     def _check_promise(self, inp: EventInput) -> None:
         s, data = self._s, inp.data
-        if data.get("promised_ship_by") and s.stage in (Stage.SHIPPED, Stage.IN_TRANSIT):
+        if data.get("promised_ship_by") and s.stage in MOVING:
             raise _reject("invalid_transition", "the order has shipped: only the delivery "
                           "promise can still change", current_stage=s.stage.value,
                           event_type=inp.type.value)
@@ -328,7 +328,7 @@ class OrderWorkflow(OrderExceptions, OrderFollowUp):
             else s.promised_ship_by
         deliver = _ts(data["promised_delivery_by"]) if data.get("promised_delivery_by") \
             else s.promised_delivery_by
-        if deliver < ship and s.stage not in (Stage.SHIPPED, Stage.IN_TRANSIT):
+        if deliver < ship and s.stage not in MOVING:
             raise _reject("invalid_promise", "the delivery promise would fall before the "
                           "ship promise", promised_ship_by=ship.isoformat(),
                           promised_delivery_by=deliver.isoformat())
@@ -419,7 +419,8 @@ class OrderWorkflow(OrderExceptions, OrderFollowUp):
         number = 1 + sum(1 for b in s.breaches if b.kind == deadline.kind)
         breach_id = f"{deadline.kind.value}-{number}"
         breach = Breach(id=breach_id, kind=deadline.kind, stage=s.stage, due_at=deadline.due_at,
-                        detected_at=now, escalation_id=f"esc-{s.order_id}-{breach_id}")
+                        detected_at=now,
+                        escalation_id=escalation_workflow_id(s.order_id, breach_id))
         s.breaches.append(breach)
         assert s.policy.escalation is not None  # every parsed policy has a ladder
         self._escalations.open(EscalationInput(

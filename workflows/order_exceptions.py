@@ -15,9 +15,16 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.claim_types import ClaimCause, ClaimInput, claim_workflow_id
-    from workflows.complaint_types import ComplaintInput, complaint_workflow_id
+    from workflows.claim_types import ClaimCause, ClaimInput
+    from workflows.complaint_types import ComplaintInput
+    from workflows.ids import (
+        SYSTEM_ACTOR,
+        SYSTEM_SOURCE,
+        claim_workflow_id,
+        complaint_workflow_id,
+    )
     from workflows.types import (
+        BEFORE_SHIPMENT,
         ClaimRef,
         EventInput,
         EventType,
@@ -27,8 +34,6 @@ with workflow.unsafe.imports_passed_through():
         SystemEventType,
     )
 
-SYSTEM_ACTOR = "waybill"
-SYSTEM_SOURCE = "system"
 
 
 def _ts(value: Any) -> datetime:
@@ -99,8 +104,7 @@ class OrderExceptions:
                 what = "picked" if s.decision.kind == "short_pick" else "ordered"
                 raise reject("invalid_quantity", f"agreed quantities exceed what was {what}",
                              skus=over)
-        if data["decision"] == "cancel" and s.stage not in (
-                Stage.RECEIVED, Stage.CONFIRMED, Stage.PICKED):
+        if data["decision"] == "cancel" and s.stage not in BEFORE_SHIPMENT:
             raise reject("invalid_transition", "the order can no longer be cancelled",
                          current_stage=s.stage.value)
 

@@ -11,6 +11,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from workflows.types import (
+        TERMINAL_STAGES,
         EventInput,
         FollowUpStatus,
         OrderState,
@@ -106,7 +107,7 @@ class OrderFollowUp:
 
     def _advance_follow_up(self, now: datetime) -> None:
         survey = self._s.survey
-        if survey is None or self._s.stage in (Stage.CLOSED, Stage.CANCELLED):
+        if survey is None or self._s.stage in TERMINAL_STAGES:
             return
         if survey.status == FollowUpStatus.PENDING and now >= survey.due_at:
             survey.status = FollowUpStatus.DUE

@@ -1,6 +1,7 @@
 """How a workflow's update validator refuses an event: a typed, non-retryable ApplicationError.
 
-The API maps the type (the machine-readable code) to an HTTP status (api/rejections.py).
+The type is the machine-readable code the API answers with; HTTP_STATUS below is the one table
+of each code's status (api/rejections.py reads it), so a new code is added here and only here.
 """
 
 from __future__ import annotations
@@ -13,6 +14,37 @@ from temporalio.exceptions import ApplicationError
 # A refusal names at most this many offending values per detail, and how many there were:
 # 50,000 unknown SKUs are not echoed back (nor stored in the update's failure).
 ECHO_MAX = 10
+
+# Every code a workflow refuses with, and the HTTP status the API answers it with. Plain ints:
+# this module stays framework-free (workflows import no HTTP library).
+HTTP_STATUS: dict[str, int] = {
+    # The case is not in a state that takes this request (now, or any more).
+    "invalid_transition": 409,
+    "event_id_reused": 409,
+    # The event endpoints answer this one as a duplicate instead (api/event_idempotency.py).
+    "duplicate_event": 409,
+    "decision_not_pending": 409,
+    "decision_pending": 409,
+    "receipt_unchanged": 409,
+    "already_acknowledged": 409,
+    "already_resolved": 409,
+    # The request is wrong in itself.
+    "unknown_sku": 422,
+    "invalid_promise": 422,
+    "invalid_quantity": 422,
+    "occurred_before_order": 422,
+    "invalid_event": 422,
+    "currency_mismatch": 422,
+    "compensation_above_cap": 422,
+    "compensation_basis_required": 422,
+    "override_reason_required": 422,
+    "snooze_in_past": 422,
+    "snooze_too_long": 422,
+    "unknown_department": 422,
+    # Only a supervisor may do this (the permission table lets the caller post the event).
+    "override_forbidden": 403,
+    "basis_change_forbidden": 403,
+}
 
 
 def few(details: dict[str, Any]) -> dict[str, Any]:
@@ -27,6 +59,7 @@ def few(details: dict[str, Any]) -> dict[str, Any]:
 
 
 def reject(code: str, message: str, **details: Any) -> ApplicationError:
+    """The refusal `code` (a key of HTTP_STATUS) with its message and details."""
     return ApplicationError(message, few(details), type=code, non_retryable=True)
 
 

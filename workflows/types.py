@@ -25,8 +25,12 @@ class Stage(StrEnum):
     CANCELLED = "cancelled"
 
 
-TERMINAL_STAGES = frozenset({Stage.CLOSED, Stage.CANCELLED})
+# The stage groups every rule is written in terms of (allowed events, deadlines, console
+# actions): a rule that depends on where the goods are names one of these, never lists stages.
+BEFORE_SHIPMENT = frozenset({Stage.RECEIVED, Stage.CONFIRMED, Stage.PICKED})  # at the warehouse
+MOVING = frozenset({Stage.SHIPPED, Stage.IN_TRANSIT})  # with the carrier
 AFTER_DELIVERY = frozenset({Stage.DELIVERED, Stage.RECEIPT_ARCHIVED, Stage.FOLLOWED_UP})
+TERMINAL_STAGES = frozenset({Stage.CLOSED, Stage.CANCELLED})  # the workflow has ended
 
 
 class EventType(StrEnum):

@@ -29,8 +29,9 @@ from api.edge.units import Db
 from api.errors import ApiError, found
 from api.event_idempotency import body_hash, execute_event_update, seen_before
 from api.event_times import refuse_occurred_before
+from api.rejections import rejected
 from api.schemas import EventAccepted, OrderCreate, OrderView
-from api.views import order_view, workflow_id
+from api.views import order_view
 from config import Settings
 from db import escalations as escalation_repo
 from db import orders as repo
@@ -38,6 +39,7 @@ from db import policies as policy_repo
 from db.models import Order
 from policies import from_snapshot, policy_name_for, snapshot
 from workflows import search
+from workflows.ids import order_workflow_id
 from workflows.order import OrderWorkflow, created_entry
 from workflows.types import (
     TERMINAL_STAGES,
@@ -54,10 +56,6 @@ from workflows.types import (
 
 T = TypeVar("T")
 
-# Rejections raised by the workflow's update validator, by their ApplicationError type.
-REJECTIONS = {"invalid_transition": 409, "event_id_reused": 409, "unknown_sku": 422,
-              "invalid_promise": 422, "invalid_quantity": 422, "decision_not_pending": 409,
-              "decision_pending": 409, "receipt_unchanged": 409, "occurred_before_order": 422}
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -171,7 +169,8 @@ async def ensure_started(client: Client, settings: Settings, row: Order) -> None
     inp = workflow_input(row)
     with contextlib.suppress(WorkflowAlreadyStartedError):
         await client.start_workflow(
-            OrderWorkflow.run, inp, id=workflow_id(row.order_id), task_queue=settings.task_queue,
+            OrderWorkflow.run, inp, id=order_workflow_id(row.order_id),
+            task_queue=settings.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=TypedSearchAttributes([
                 SearchAttributePair(search.STAGE, Stage.RECEIVED.value),
@@ -252,9 +251,9 @@ def closed_meanwhile(exc: ApiError) -> bool:
 
 async def _apply(client: Client, settings: Settings, order_id: str,
                  inp: EventInput) -> EventAccepted:
-    handle = client.get_workflow_handle(workflow_id(order_id))
+    handle = client.get_workflow_handle(order_workflow_id(order_id))
     duplicate, result = await execute_event_update(handle, OrderWorkflow.apply_event, inp,
-                                                   settings, REJECTIONS)
+                                                   settings)
     if result is None:  # the workflow applied it before; its query says where the order is
         stage = (await handle.query(OrderWorkflow.state)).stage.value
         return EventAccepted(duplicate=True, stage=stage)
@@ -268,7 +267,7 @@ def _after_close(session: Session, order_id: str, inp: EventInput) -> EventAccep
         return EventAccepted(duplicate=True, stage=row.stage)
     refuse_occurred_before(inp.occurred_at, row.received_at, inp.clock_skew_seconds or 0)
     if inp.type != EventType.NOTE:
-        raise ApiError(409, "invalid_transition", f"{inp.type} is not allowed in stage {row.stage}",
+        raise rejected("invalid_transition", f"{inp.type} is not allowed in stage {row.stage}",
                        current_stage=row.stage, event_type=inp.type.value)
     now = datetime.now(UTC)
     repo.add_timeline_entries(session, order_id, [TimelineEntry(

@@ -33,6 +33,7 @@ from api.documents import (
 )
 from api.edge.units import DbDep
 from api.errors import ApiError
+from api.rejections import rejected
 from api.uploads import Upload, read_upload
 from workflows.claim_types import DocumentKind
 
@@ -77,7 +78,7 @@ async def upload_document(claim_id: str, request: Request, response: Response, w
             "loc": ["body", "kind"], "msg": f"kind must be one of {', '.join(_KINDS)}",
             "type": "enum"}])
     if row.state == "closed" and not _on_file(row.detail, kind, upload.sha256):
-        raise ApiError(409, "invalid_transition", "the claim is closed", claim_id=claim_id,
+        raise rejected("invalid_transition", "the claim is closed", claim_id=claim_id,
                        current_step="closed", event_type="document_added")
     await archive_and_record(db, archive, upload, who.name, log)
     try:

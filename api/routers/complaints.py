@@ -41,6 +41,7 @@ from api.event_idempotency import body_hash, execute_event_update, seen_before
 from api.event_times import received_at, refuse_occurred_before
 from api.orders.service import customer_of, load_order, workflow_input
 from api.pagination import decode_cursor, keyset_page
+from api.rejections import rejected
 from api.schemas import TimelineEntryView
 from api.views import escalation_view
 from config import Settings
@@ -56,8 +57,8 @@ from workflows.complaint_types import (
     ComplaintInput,
     ComplaintStep,
     Department,
-    complaint_workflow_id,
 )
+from workflows.ids import complaint_workflow_id
 from workflows.types import Customer, SlaPolicy, Stage, Tier
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
@@ -67,9 +68,6 @@ Opener = Annotated[Principal, Depends(require("complaint.open"))]
 Actor = Annotated[Principal, Depends(require("complaint.event.*"))]
 Reader = Annotated[Principal, Depends(require("complaint.read"))]
 
-# Rejections raised by the workflow's update validator, by their ApplicationError type.
-REJECTIONS = {"invalid_transition": 409, "event_id_reused": 409, "invalid_promise": 422,
-              "unknown_department": 422}
 ORIGIN_API = "api"
 
 
@@ -279,7 +277,7 @@ def _accepted(session: Session, complaint_id: str, event_id: str,
 
 
 def _closed(row: ComplaintRow, inp: ComplaintEventInput) -> ApiError:
-    return ApiError(409, "invalid_transition", f"{inp.type} is not allowed in step {row.step}",
+    return rejected("invalid_transition", f"{inp.type} is not allowed in step {row.step}",
                     current_step=row.step, event_type=inp.type.value)
 
 
@@ -292,7 +290,7 @@ async def _apply(db: Db, client: Client, settings: Settings, row: ComplaintRow,
         handle = client.get_workflow_handle(complaint_workflow_id(row.id))
         try:
             duplicate, _ = await execute_event_update(handle, ComplaintWorkflow.apply_event, inp,
-                                                      settings, REJECTIONS)
+                                                      settings)
             return duplicate
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND or attempt == 2:

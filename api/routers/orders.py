@@ -36,10 +36,11 @@ from api.schemas import (
     Timeline,
     TimelineEntryView,
 )
-from api.views import order_view, workflow_id
+from api.views import order_view
 from db import documents
 from db import escalations as escalation_repo
 from db import orders as repo
+from workflows.ids import order_workflow_id
 from workflows.types import EventType, Stage
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
@@ -168,7 +169,7 @@ async def get_history(order_id: str, _: Auditor, db: DbDep, client: TemporalDep,
     await db.run(service.load_order, order_id)
     try:
         async with temporal_deadline(settings):
-            history = await client.get_workflow_handle(workflow_id(order_id)).fetch_history()
+            history = await client.get_workflow_handle(order_workflow_id(order_id)).fetch_history()
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise ApiError(404, "history_not_found",
