@@ -4,32 +4,86 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
-from temporalio.client import Client
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from config import Settings
 from db.engine import make_engine, session_factory
 from db.migrate import upgrade
+from tests.browser import browser, site  # noqa: F401 - fixtures for every module
+from tests.order_workflow_harness import NewOrder, reach, start
 from tests.pg import throwaway_postgres
-from worker import build_worker, ensure_search_attributes
+from tests.worker_harness import running_worker
+from worker import ensure_search_attributes
 from workflows import search
+from workflows.types import Stage
 
 # The test stacks' webhook receivers listen on http://127.0.0.1, as `waybill dev` allows
 # (devstack.DEV_ENV); tests of the target rule (tests/test_webhook_targets.py) set both
 # settings themselves. Set before any Settings() is built, and inherited by child processes.
 os.environ.setdefault("WAYBILL_WEBHOOKS_REQUIRE_HTTPS", "false")
 os.environ.setdefault("WAYBILL_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")
+
+
+# The fixtures that bring up part of the stack: a test that needs none of them (directly or
+# through another fixture) is a unit test, and `make test-fast` (`pytest -m unit`) runs it.
+# A new stack fixture goes here, or its tests would land in the fast tier (the guard below
+# then fails them, so the list cannot silently go stale for processes and Temporal servers).
+STACK_FIXTURES = frozenset({
+    "ts_env", "dev_env",                                   # Temporal servers
+    "pg_server", "pg_template", "db_url", "engine", "sqlite_url",  # migrated databases
+    "browser",                                             # Chromium (tests/browser.py)
+    "s3_endpoint",                                         # moto's S3 server
+})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "unit: needs no stack (set automatically from the fixtures a test uses)")
+    config.addinivalue_line(
+        "markers", "e2e: starts its own processes (waybill dev, a bench, the soak): never unit")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if not fixtures & STACK_FIXTURES and item.get_closest_marker("e2e") is None:
+            item.add_marker(pytest.mark.unit)
+
+
+class StackInUnitTest(AssertionError):
+    """A test classified as unit started part of the stack."""
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_start_no_stack(request: pytest.FixtureRequest,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A unit test that starts a process or a Temporal server fails at once, naming the fix,
+    instead of quietly making the fast tier slow."""
+    if request.node.get_closest_marker("unit") is None:
+        return
+
+    def refuse(what: str):  # noqa: ANN202 - stands in for functions of several signatures
+        def refused(*args: object, **kwargs: object) -> None:
+            raise StackInUnitTest(
+                f"{request.node.nodeid} starts {what} but is classified as unit: use a stack "
+                "fixture (tests/conftest.py STACK_FIXTURES) or mark it @pytest.mark.e2e")
+        return refused
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse("a process"))
+    monkeypatch.setattr(WorkflowEnvironment, "start_local", refuse("a Temporal dev server"))
+    monkeypatch.setattr(WorkflowEnvironment, "start_time_skipping",
+                        refuse("a Temporal test server"))
 
 
 def _binary(name: str) -> str:
@@ -128,13 +182,23 @@ def task_queue() -> str:
     return f"tq-{uuid.uuid4().hex[:10]}"
 
 
-@asynccontextmanager
-async def running_worker(client: Client, url: str, task_queue: str,
-                         settings: Settings | None = None) -> AsyncIterator[Worker]:
-    eng = make_engine(url)
-    with ThreadPoolExecutor(max_workers=8) as executor:
-        worker = build_worker(client, session_factory(eng), task_queue, executor,
-                              settings or Settings(database_url=url, task_queue=task_queue))
-        async with worker:
-            yield worker
-    eng.dispose()
+@pytest.fixture
+def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(db_url)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+async def new_order(ts_env: WorkflowEnvironment, sqlite_url: str,
+                    task_queue: str) -> AsyncIterator[NewOrder]:
+    """`await new_order(stage, **order_input_kw)`: start an order on a live worker, bring it to
+    `stage` (default: just received) and return its handle."""
+
+    async def new(stage: Stage = Stage.RECEIVED, **kw: Any) -> WorkflowHandle:
+        handle = await start(ts_env, ts_env.client, task_queue, **kw)
+        await reach(ts_env, handle, stage)
+        return handle
+
+    async with running_worker(ts_env.client, sqlite_url, task_queue):
+        yield new
