@@ -7,9 +7,9 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -51,12 +51,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "unit: needs no stack (set automatically from the fixtures a test uses)")
     config.addinivalue_line(
-        "markers", "e2e: starts its own processes (waybill dev, a bench, the soak): never unit")
+        "markers", "e2e: slow end to end (its own processes, a browser, a month of traffic); "
+                   "`-m 'not e2e'` leaves them out")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
+        if "browser" in fixtures:
+            item.add_marker(pytest.mark.e2e)
         if not fixtures & STACK_FIXTURES and item.get_closest_marker("e2e") is None:
             item.add_marker(pytest.mark.unit)
 
@@ -73,8 +76,8 @@ def _unit_tests_start_no_stack(request: pytest.FixtureRequest,
     if request.node.get_closest_marker("unit") is None:
         return
 
-    def refuse(what: str):  # noqa: ANN202 - stands in for functions of several signatures
-        def refused(*args: object, **kwargs: object) -> None:
+    def refuse(what: str) -> Callable[..., NoReturn]:
+        def refused(*args: object, **kwargs: object) -> NoReturn:
             raise StackInUnitTest(
                 f"{request.node.nodeid} starts {what} but is classified as unit: use a stack "
                 "fixture (tests/conftest.py STACK_FIXTURES) or mark it @pytest.mark.e2e")
@@ -184,6 +187,8 @@ def task_queue() -> str:
 
 @pytest.fixture
 def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the test's migrated database (both engines), for tests that read or seed
+    rows themselves."""
     engine = make_engine(db_url)
     yield session_factory(engine)
     engine.dispose()
