@@ -3,6 +3,8 @@
 VENV ?= .venv
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 STAMP := $(VENV)/.installed-stamp
+# pytest-xdist workers for `make test` (auto: one per core; 0 runs in this process alone).
+TEST_WORKERS ?= auto
 
 .PHONY: run test test-fast test-machine lint clean
 
@@ -20,7 +22,7 @@ run: $(STAMP)
 # The machine's part first (PostgreSQL, Chromium: tests/setup_machine.sh), so a machine that
 # lacks them stops at once, before the venv is built.
 test: test-machine $(STAMP)
-	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS)
 
 test-machine:
 	@tests/setup_machine.sh

@@ -138,13 +138,17 @@ def pg_server() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def pg_template(pg_server: str) -> str:
-    """A database migrated once; each test copies it, which is faster than migrating again."""
+    """A database migrated once; each test copies it, which is faster than migrating again.
+
+    One per pytest-xdist worker (gw0, gw1 ...): workers may share a WAYBILL_TEST_POSTGRES_URL.
+    """
+    name = f"waybill_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS waybill_template"))
-        conn.execute(text("CREATE DATABASE waybill_template"))
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
-    url = make_url(pg_server).set(database="waybill_template").render_as_string(False)
+    url = make_url(pg_server).set(database=name).render_as_string(False)
     upgrade(url)
     return url
 
@@ -156,11 +160,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path)
         return
     server = request.getfixturevalue("pg_server")
-    request.getfixturevalue("pg_template")
+    template = make_url(request.getfixturevalue("pg_template")).database
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE waybill_template"))
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
     yield make_url(server).set(database=name).render_as_string(False)
     with admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
