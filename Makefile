@@ -1,9 +1,12 @@
-# `make run` starts Waybill; `make test` runs the whole test suite. Both set themselves up.
+# `make run` starts Waybill; `make test` runs the whole test suite, `make test-fast` its unit tier.
+# All set themselves up.
 VENV ?= .venv
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 STAMP := $(VENV)/.installed-stamp
+# pytest-xdist workers for `make test` (auto: one per core; 0 runs in this process alone).
+TEST_WORKERS ?= auto
 
-.PHONY: run test lint clean
+.PHONY: run test test-fast test-machine lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -16,8 +19,18 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(if $(DEMO),WAYBILL_DEMO=$(DEMO) )$(VENV)/bin/waybill dev
 
-test: $(STAMP)
-	$(VENV)/bin/python -m pytest -q
+# The machine's part first (PostgreSQL, Chromium: tests/setup_machine.sh), so a machine that
+# lacks them stops at once, before the venv is built.
+test: test-machine $(STAMP)
+	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS)
+
+test-machine:
+	@tests/setup_machine.sh
+
+# The unit tier: tests that use no stack fixture (tests/conftest.py marks them `unit`); no
+# database server, Temporal server, browser or child process, so no test-machine either.
+test-fast: $(STAMP)
+	$(VENV)/bin/python -m pytest -q -m unit
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -21,7 +21,7 @@ from config import Settings
 from db import documents
 from db.engine import make_engine, session_factory, transaction
 from db.keys import create_key
-from tests.conftest import running_worker
+from tests.worker_harness import running_worker
 
 
 @dataclass
@@ -108,3 +108,20 @@ async def api_stack(temporal: Client, db_url: str, task_queue: str, data_dir: Pa
                     yield api
             else:
                 yield api
+
+
+def policy_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "policies.yaml"
+    path.write_text(text)
+    return path
+
+
+def error_code(resp: httpx.Response) -> str:
+    return resp.json()["error"]["code"]
+
+
+async def created(api: Api, **kw: Any) -> str:
+    body = order_body(**kw)
+    resp = await api.create(body)
+    assert resp.status_code == 201, resp.text
+    return body["order_id"]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import struct
 import uuid
+import zlib
 from datetime import datetime, timedelta
 from typing import Any
 
 from config import DEFAULT_POLICY_FILE
+from demo.documents import one_page_pdf
 from policies import DURATION_KEYS, load_policies
 from workflows.types import Customer, EventInput, EventType, Line, OrderInput, SlaPolicy, Tier
 
@@ -56,3 +59,19 @@ def policy_yaml(**durations: str) -> str:
     """A policy file with one policy, `standard`: every duration PT1H unless given."""
     body = "".join(f"    {k}: {durations.get(k, 'PT1H')}\n" for k in DURATION_KEYS)
     return f"policies:\n  standard:\n{body}"
+
+
+def minimal_pdf(text: str = "Receipt signed by Li Lei") -> bytes:
+    return one_page_pdf(f"BT /F1 12 Tf 20 100 Td ({text}) Tj ET".encode(), 300, 200)
+
+
+def minimal_png(width: int = 4, height: int = 3, shade: int = 200) -> bytes:
+    """A greyscale PNG: signature, IHDR, one zlib IDAT, IEND, each chunk with its CRC."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + \
+            struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(b"\x00" + bytes([shade]) * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))

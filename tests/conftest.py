@@ -4,32 +4,92 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
+import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import closing
 from pathlib import Path
+from typing import Any, NoReturn
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
-from temporalio.client import Client
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from config import Settings
 from db.engine import make_engine, session_factory
 from db.migrate import upgrade
+from tests.browser import browser, site  # noqa: F401 - fixtures for every module
+from tests.order_workflow_harness import NewOrder, reach, start
 from tests.pg import throwaway_postgres
-from worker import build_worker, ensure_search_attributes
+from tests.worker_harness import running_worker
+from worker import ensure_search_attributes
 from workflows import search
+from workflows.types import Stage
 
 # The test stacks' webhook receivers listen on http://127.0.0.1, as `waybill dev` allows
 # (devstack.DEV_ENV); tests of the target rule (tests/test_webhook_targets.py) set both
 # settings themselves. Set before any Settings() is built, and inherited by child processes.
 os.environ.setdefault("WAYBILL_WEBHOOKS_REQUIRE_HTTPS", "false")
 os.environ.setdefault("WAYBILL_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")
+
+
+# The fixtures that bring up part of the stack: a test that needs none of them (directly or
+# through another fixture) is a unit test, and `make test-fast` (`pytest -m unit`) runs it.
+# A new stack fixture goes here, or its tests would land in the fast tier (the guard below
+# then fails them, so the list cannot silently go stale for processes and Temporal servers).
+STACK_FIXTURES = frozenset({
+    "ts_env", "dev_env",                                   # Temporal servers
+    "pg_server", "pg_template", "db_url", "engine",        # migrated databases
+    "sqlite_template", "sqlite_url",
+    "browser",                                             # Chromium (tests/browser.py)
+    "s3_endpoint",                                         # moto's S3 server
+})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "unit: needs no stack (set automatically from the fixtures a test uses)")
+    config.addinivalue_line(
+        "markers", "e2e: slow end to end (its own processes, a browser, a month of traffic); "
+                   "`-m 'not e2e'` leaves them out")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "browser" in fixtures:
+            item.add_marker(pytest.mark.e2e)
+        if not fixtures & STACK_FIXTURES and item.get_closest_marker("e2e") is None:
+            item.add_marker(pytest.mark.unit)
+
+
+class StackInUnitTest(AssertionError):
+    """A test classified as unit started part of the stack."""
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_start_no_stack(request: pytest.FixtureRequest,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A unit test that starts a process or a Temporal server fails at once, naming the fix,
+    instead of quietly making the fast tier slow."""
+    if request.node.get_closest_marker("unit") is None:
+        return
+
+    def refuse(what: str) -> Callable[..., NoReturn]:
+        def refused(*args: object, **kwargs: object) -> NoReturn:
+            raise StackInUnitTest(
+                f"{request.node.nodeid} starts {what} but is classified as unit: use a stack "
+                "fixture (tests/conftest.py STACK_FIXTURES) or mark it @pytest.mark.e2e")
+        return refused
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse("a process"))
+    monkeypatch.setattr(WorkflowEnvironment, "start_local", refuse("a Temporal dev server"))
+    monkeypatch.setattr(WorkflowEnvironment, "start_time_skipping",
+                        refuse("a Temporal test server"))
 
 
 def _binary(name: str) -> str:
@@ -78,13 +138,17 @@ def pg_server() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def pg_template(pg_server: str) -> str:
-    """A database migrated once; each test copies it, which is faster than migrating again."""
+    """A database migrated once; each test copies it, which is faster than migrating again.
+
+    One per pytest-xdist worker (gw0, gw1 ...): workers may share a WAYBILL_TEST_POSTGRES_URL.
+    """
+    name = f"waybill_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS waybill_template"))
-        conn.execute(text("CREATE DATABASE waybill_template"))
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
-    url = make_url(pg_server).set(database="waybill_template").render_as_string(False)
+    url = make_url(pg_server).set(database=name).render_as_string(False)
     upgrade(url)
     return url
 
@@ -93,27 +157,41 @@ def pg_template(pg_server: str) -> str:
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, migrated application database: every SQL test runs on both engines."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'waybill.db'}"
-        upgrade(url)
-        yield url
+        yield sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path)
         return
     server = request.getfixturevalue("pg_server")
-    request.getfixturevalue("pg_template")
+    template = make_url(request.getfixturevalue("pg_template")).database
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE waybill_template"))
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
     yield make_url(server).set(database=name).render_as_string(False)
     with admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated once, like pg_template: a copy takes a millisecond, running
+    the migrations again a tenth of a second per test."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "waybill.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+def sqlite_copy(template: Path, tmp_path: Path) -> str:
+    """The URL of a copy of `template` in `tmp_path`, made with SQLite's backup API, which
+    copies what a WAL file still holds too."""
+    target = tmp_path / "waybill.db"
+    with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(target)) as copy:
+        source.backup(copy)
+    return f"sqlite:///{target}"
+
+
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'waybill.db'}"
-    upgrade(url)
-    return url
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    return sqlite_copy(sqlite_template, tmp_path)
 
 
 @pytest.fixture
@@ -128,13 +206,25 @@ def task_queue() -> str:
     return f"tq-{uuid.uuid4().hex[:10]}"
 
 
-@asynccontextmanager
-async def running_worker(client: Client, url: str, task_queue: str,
-                         settings: Settings | None = None) -> AsyncIterator[Worker]:
-    eng = make_engine(url)
-    with ThreadPoolExecutor(max_workers=8) as executor:
-        worker = build_worker(client, session_factory(eng), task_queue, executor,
-                              settings or Settings(database_url=url, task_queue=task_queue))
-        async with worker:
-            yield worker
-    eng.dispose()
+@pytest.fixture
+def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the test's migrated database (both engines), for tests that read or seed
+    rows themselves."""
+    engine = make_engine(db_url)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+async def new_order(ts_env: WorkflowEnvironment, sqlite_url: str,
+                    task_queue: str) -> AsyncIterator[NewOrder]:
+    """`await new_order(stage, **order_input_kw)`: start an order on a live worker, bring it to
+    `stage` (default: just received) and return its handle."""
+
+    async def new(stage: Stage = Stage.RECEIVED, **kw: Any) -> WorkflowHandle:
+        handle = await start(ts_env, ts_env.client, task_queue, **kw)
+        await reach(ts_env, handle, stage)
+        return handle
+
+    async with running_worker(ts_env.client, sqlite_url, task_queue):
+        yield new

@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.migrate import upgrade
 from tests.builders import FULL_PICK, POD, RECEIPT, SHIP, SURVEY, event, order_input
-from tests.conftest import running_worker
+from tests.worker_harness import running_worker
 from worker import ensure_search_attributes
 from workflows.claim import ClaimWorkflow
 from workflows.claim_types import ClaimEventInput, ClaimEventType

@@ -20,7 +20,7 @@ from db.engine import make_engine, session_factory, transaction
 from db.keys import create_key
 from tests.api_harness import Api, api_stack, order_body
 from tests.builders import FULL_PICK, SHIP
-from tests.test_console import sign_in
+from tests.console_harness import sign_in
 
 
 @pytest.fixture

@@ -13,15 +13,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from pydantic import TypeAdapter
 from temporalio.testing import WorkflowEnvironment
 
 from api.complaint_schemas import COMPLAINT_EVENT_EXAMPLES, ComplaintCreate, ComplaintEventIn
-from tests.api_harness import Api, api_stack, order_body
+from tests.api_harness import Api, api_stack, error_code, order_body, policy_file
 from tests.builders import FULL_PICK, POD, POLICIES, SHIP, policy_yaml
-from tests.test_api_orders import error_code, eventually, policy_file
+from tests.complaints_harness import open_complaint, post
+from tests.polling import eventually
 
 
 @pytest.fixture
@@ -34,20 +34,6 @@ async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
 def customer(customer_id: str | None = None, tier: str = "standard") -> dict[str, Any]:
     return {"id": customer_id or f"C-{uuid.uuid4().hex[:8]}", "name": "Sanghong Apparel",
             "tier": tier, "email": "buyer@example.com", "language": "en"}
-
-
-async def open_complaint(api: Api, body: dict[str, Any],
-                         role: str = "operator") -> httpx.Response:
-    return await api.http.post("/v1/complaints", json=body, headers=api.auth(role))
-
-
-async def post(api: Api, complaint_id: str, type_: str, data: dict[str, Any],
-               event_id: str | None = None, role: str = "operator",
-               occurred_at: datetime | None = None) -> httpx.Response:
-    body = {"event_id": event_id or f"ev-{uuid.uuid4().hex[:10]}", "type": type_,
-            "occurred_at": (occurred_at or datetime.now(UTC)).isoformat(), "data": data}
-    return await api.http.post(f"/v1/complaints/{complaint_id}/events", json=body,
-                               headers=api.auth(role))
 
 
 def reply(hours: float = 48) -> dict[str, Any]:

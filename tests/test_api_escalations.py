@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.api_harness import Api, api_stack, order_body
+from tests.api_harness import Api, api_stack, error_code, order_body
 from tests.builders import policy_yaml
-from tests.test_api_orders import error_code, eventually
+from tests.escalations_harness import escalation_of
 
 FAST_LADDER = policy_yaml(confirm_within="PT1S") + """    escalation:
       repeat_every: PT2S
@@ -31,15 +31,6 @@ async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
     path.write_text(FAST_LADDER)
     async with api_stack(dev_env.client, db_url, task_queue, tmp_path, path) as stack:
         yield stack
-
-
-async def escalation_of(api: Api, order_id: str, level: int = 1) -> dict[str, Any]:
-    """Create nothing; wait until the order's escalation exists at `level`."""
-    async def probe() -> dict[str, Any] | None:
-        items = (await api.get("/v1/escalations", order_id=order_id)).json()["items"]
-        return items[0] if items and items[0]["level"] >= level else None
-
-    return await eventually(probe, timeout=30)
 
 
 async def breached_order(api: Api) -> tuple[str, dict[str, Any]]:

@@ -16,10 +16,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.engine import make_engine, session_factory, transaction
 from tests import kpi_fixtures as fx
-from tests.api_harness import Api, api_stack
+from tests.api_harness import Api, api_stack, created, error_code
 from tests.builders import FULL_PICK, POD, SHIP
 from tests.kpi_fixtures import rate
-from tests.test_api_orders import created, error_code, eventually
+from tests.polling import eventually
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NOVEMBER = {"from": "2026-11-01", "to": "2026-11-30", "as_of": "2026-12-10T00:00:00Z"}

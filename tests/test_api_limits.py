@@ -16,13 +16,12 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.api_harness import Api, api_stack, order_body
+from tests.api_harness import Api, api_stack, created, order_body
 from tests.builders import FULL_PICK, POD, SHIP
-from tests.test_api_claims import claim_of, claim_on_cancelled_order
-from tests.test_api_claims import post as claim_post
-from tests.test_api_complaints import open_complaint
-from tests.test_api_complaints import post as complaint_post
-from tests.test_api_orders import created
+from tests.claims_harness import claim_of, claim_on_cancelled_order
+from tests.claims_harness import post as claim_post
+from tests.complaints_harness import open_complaint
+from tests.complaints_harness import post as complaint_post
 
 MiB = 1024 * 1024
 

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.api_harness import Api, api_stack, order_body
+from tests.api_harness import Api, api_stack, created, error_code, order_body, policy_file
 from tests.builders import FULL_PICK, POD, SHIP, SURVEY, policy_yaml
+from tests.polling import eventually
 
 FAST_SURVEY = policy_yaml(survey_after="PT1S")
 BREACH_IN_SECONDS = policy_yaml(confirm_within="PT2S")
-
-
-def policy_file(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "policies.yaml"
-    path.write_text(text)
-    return path
 
 
 @pytest.fixture
@@ -30,29 +23,6 @@ async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
               tmp_path: Path) -> AsyncIterator[Api]:
     async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as stack:
         yield stack
-
-
-async def eventually(probe: Callable[[], Awaitable[Any]], timeout: float = 20) -> Any:
-    """Poll until `probe` returns something truthy: the read model trails the workflow a little."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.2)
-
-
-def error_code(resp: httpx.Response) -> str:
-    return resp.json()["error"]["code"]
-
-
-async def created(api: Api, **kw: Any) -> str:
-    body = order_body(**kw)
-    resp = await api.create(body)
-    assert resp.status_code == 201, resp.text
-    return body["order_id"]
 
 
 async def drive_to_in_transit(api: Api, order_id: str) -> None:

@@ -6,15 +6,12 @@ import asyncio
 import hashlib
 import logging
 import os
-import struct
-import zlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 import pytest
 from sqlalchemy import select, update
 from temporalio.testing import WorkflowEnvironment
@@ -23,29 +20,11 @@ from db import documents
 from db.document_models import Document
 from db.engine import make_engine, session_factory, transaction
 from db.models import Order
-from demo.documents import one_page_pdf
-from tests.api_harness import Api, api_stack
-from tests.builders import FULL_PICK, POD, SHIP
+from tests.api_harness import Api, api_stack, created, error_code
+from tests.builders import FULL_PICK, POD, SHIP, minimal_pdf, minimal_png
 from tests.moto_s3 import moto_server, new_bucket, raw_client, s3_settings
-from tests.test_api_orders import created, error_code, eventually
-
-SMALL_LIMIT = 4096
-
-
-def minimal_pdf(text: str = "Receipt signed by Li Lei") -> bytes:
-    return one_page_pdf(f"BT /F1 12 Tf 20 100 Td ({text}) Tj ET".encode(), 300, 200)
-
-
-def minimal_png(width: int = 4, height: int = 3, shade: int = 200) -> bytes:
-    """A greyscale PNG: signature, IHDR, one zlib IDAT, IEND, each chunk with its CRC."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + \
-            struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    rows = b"".join(b"\x00" + bytes([shade]) * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n"
-            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+from tests.polling import eventually
+from tests.receipts_harness import SMALL_LIMIT, delivered, upload
 
 
 @pytest.fixture
@@ -54,24 +33,6 @@ async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
     async with api_stack(dev_env.client, db_url, task_queue, tmp_path,
                          receipt_max_bytes=SMALL_LIMIT) as stack:
         yield stack
-
-
-async def upload(api: Api, order_id: str, data: bytes | None, filename: str = "receipt.pdf",
-                 content_type: str = "application/pdf", role: str = "operator",
-                 **form: Any) -> httpx.Response:
-    files = {"file": (filename, data, content_type)} if data is not None else None
-    return await api.http.post(f"/v1/orders/{order_id}/receipt", files=files,
-                               data=form or None, headers=api.auth(role))
-
-
-async def delivered(api: Api, **order: Any) -> str:
-    order_id = await created(api, **order)
-    for type_, data in (("confirmed", {}), ("picked", FULL_PICK), ("shipped", SHIP),
-                        ("delivered", POD)):
-        resp = await api.event(order_id, type_, data)
-        assert resp.status_code == 200, resp.text
-    return order_id
-
 
 async def order(api: Api, order_id: str) -> dict[str, Any]:
     return (await api.get(f"/v1/orders/{order_id}")).json()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from bench.throughput import percentile
 from config import REPO_ROOT
 
@@ -15,6 +17,7 @@ def test_percentile_is_nearest_rank() -> None:
     assert percentile([0.2], 99) == 0.2
 
 
+@pytest.mark.e2e  # the bench starts its own stack
 def test_one_client_two_orders_prints_both_rounds_and_the_ratio() -> None:
     run = subprocess.run(
         [sys.executable, "-m", "bench.throughput", "--concurrency", "1",

@@ -26,8 +26,8 @@ from db import claims as repo
 from db.engine import make_engine, session_factory
 from db.notification_models import OutboxRow
 from tests.builders import STANDARD
-from tests.conftest import running_worker
 from tests.order_stub import OrderStubWorkflow
+from tests.worker_harness import running_worker
 from workflows.claim import ClaimWorkflow
 from workflows.claim_types import (
     ClaimCause,

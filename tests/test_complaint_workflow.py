@@ -26,8 +26,8 @@ from db.engine import make_engine, session_factory
 from db.models import EscalationRow
 from db.notification_models import OutboxRow
 from tests.builders import STANDARD
-from tests.conftest import running_worker
-from tests.test_api_orders import eventually
+from tests.polling import eventually
+from tests.worker_harness import running_worker
 from workflows.complaint import ComplaintWorkflow
 from workflows.complaint_types import (
     ComplaintEventInput,

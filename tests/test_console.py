@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import update
 from temporalio.testing import WorkflowEnvironment
@@ -18,7 +17,8 @@ from console.i18n import CONSOLE_TEMPLATE_DIR, MESSAGE_DIR, catalogue
 from db.engine import make_engine, session_factory, transaction
 from db.models import ApiKey
 from tests.api_harness import Api, api_stack, order_body
-from tests.test_api_orders import eventually
+from tests.console_harness import csrf_of, sign_in
+from tests.polling import eventually
 
 
 @pytest.fixture
@@ -26,18 +26,6 @@ async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
               tmp_path: Path) -> AsyncIterator[Api]:
     async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as stack:
         yield stack
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf" value="([0-9a-f]+)"', html).group(1)  # type: ignore[union-attr]
-
-
-async def sign_in(http: httpx.AsyncClient, key: str, lang: str = "en") -> httpx.Response:
-    http.cookies.clear()  # a fresh browser
-    http.headers["Accept-Language"] = lang
-    page = await http.get("/console/sign-in")
-    return await http.post("/console/sign-in", data={"api_key": key, "csrf": csrf_of(page.text),
-                                                    "next": "/console/board"})
 
 
 async def test_a_session_follows_its_key_and_every_form_needs_its_token(api: Api) -> None:

@@ -15,8 +15,8 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.api_harness import Api, api_stack, order_body
-from tests.test_api_orders import eventually
-from tests.test_console import sign_in
+from tests.console_harness import sign_in
+from tests.polling import eventually
 
 
 @pytest.fixture

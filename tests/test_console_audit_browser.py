@@ -8,18 +8,12 @@ import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import playwright.async_api as playwright_api
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.api_harness import order_body
-from tests.test_console_browser import (
-    Site,
-    browser,  # noqa: F401 - the fixture
-    playwright_api,
-    served,
-    shot,
-    signed_in,
-)
+from tests.browser import Site, served, shot, signed_in
 
 
 @pytest.fixture

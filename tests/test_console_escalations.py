@@ -15,9 +15,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.api_harness import Api, api_stack, order_body
 from tests.builders import policy_yaml
-from tests.test_api_escalations import escalation_of
-from tests.test_api_orders import eventually
-from tests.test_console import csrf_of, sign_in
+from tests.console_harness import csrf_of, sign_in
+from tests.escalations_harness import escalation_of
+from tests.polling import eventually
 
 # Level 1 waits 5 s for an acknowledgement: room for the test to acknowledge one in time and
 # to watch another climb to level 2.

@@ -7,19 +7,13 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import playwright.async_api as playwright_api
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.api_harness import order_body
+from tests.browser import Site, served, shot, signed_in
 from tests.builders import policy_yaml
-from tests.test_console_browser import (  # noqa: F401 - browser is a fixture
-    Site,
-    browser,
-    playwright_api,
-    served,
-    shot,
-    signed_in,
-)
 
 LADDER = policy_yaml(confirm_within="PT2S") + """    escalation:
       repeat_every: PT1H

@@ -5,9 +5,7 @@ seconds; who may read it, and bad periods refused with the reason."""
 
 from __future__ import annotations
 
-import csv
 import html as htmllib
-import io
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -15,7 +13,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-import openpyxl
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
@@ -25,7 +22,8 @@ from kpis import KpiQuery, compute_kpis
 from kpis.periods import range_bounds
 from tests import kpi_fixtures as fx
 from tests.api_harness import Api, api_stack
-from tests.test_console import sign_in
+from tests.console_harness import sign_in
+from tests.report_rows import csv_rows, row, same, xlsx_rows
 from workflows.types import Tier
 
 NOVEMBER = {"from": "2026-11-01", "to": "2026-11-30"}
@@ -51,14 +49,6 @@ def expected(api: Api, group_by: list[str] | None = None) -> dict:
                                                 datetime.now(UTC)), tz).to_json()
     engine.dispose()
     return report
-
-
-def row(html: str, attr: str, value: str) -> list[str]:
-    """The cells of the table row marked data-<attr>="value", as text."""
-    match = re.search(rf'<tr data-{attr}="{re.escape(value)}">(.*?)</tr>', html, re.S)
-    assert match, f"no row {attr}={value}"
-    return [re.sub(r"<[^>]+>", "", c).strip()
-            for c in re.findall(r"<td[^>]*>(.*?)</td>", match.group(1), re.S)]
 
 
 def pct(r: dict) -> str:
@@ -166,29 +156,6 @@ def downloads(html: str) -> dict[str, str]:
     links = dict(re.findall(r'<a href="(/console/kpis\.(csv|xlsx)\?[^"]*)" download',
                             html))
     return {fmt: htmllib.unescape(href) for href, fmt in links.items()}
-
-
-def csv_rows(body: bytes) -> list[dict[str, str]]:
-    assert body.startswith(b"\xef\xbb\xbf")  # the BOM spreadsheet programs need for Chinese
-    return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
-
-
-def xlsx_rows(body: bytes) -> list[dict[str, str]]:
-    """The sheet's rows with every cell as the CSV writes it, so the two can be compared."""
-    sheet = openpyxl.load_workbook(io.BytesIO(body), read_only=True).active
-    head, *rest = [list(r) for r in sheet.iter_rows(values_only=True)]
-    return [{h: "" if c is None else str(c) for h, c in zip(head, r, strict=True)}
-            for r in rest]
-
-
-def same(r: dict[str, str]) -> dict[str, object]:
-    """A row with its numbers as numbers: a sheet keeps a rate of 1.0 as the number 1."""
-    def value(cell: str) -> object:
-        try:
-            return float(cell)
-        except ValueError:
-            return cell
-    return {k: value(c) for k, c in r.items()}
 
 
 def find(rows: list[dict[str, str]], scope: str, metric: str, dimension: str = "") -> dict:

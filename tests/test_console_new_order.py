@@ -10,7 +10,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.api_harness import Api, api_stack
-from tests.test_console import csrf_of, sign_in
+from tests.console_harness import csrf_of, sign_in
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.api_harness import Api, api_stack, order_body
 from tests.builders import FULL_PICK, POD, SHIP
-from tests.test_api_orders import eventually
-from tests.test_console import csrf_of, sign_in
+from tests.console_harness import csrf_of, sign_in
+from tests.polling import eventually
 
 PDF = b"%PDF-1.4\n% signed by Li Lei\n%%EOF\n"
 

@@ -6,16 +6,11 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
+import playwright.async_api as playwright_api
+
 from tests.api_harness import order_body
+from tests.browser import Site, shot, signed_in
 from tests.builders import FULL_PICK, POD, SHIP
-from tests.test_console_browser import (  # noqa: F401 - fixtures used by name
-    Site,
-    browser,
-    playwright_api,
-    shot,
-    signed_in,
-    site,
-)
 
 
 async def test_an_auditor_gets_no_cancel_button_and_a_forged_cancel_is_refused(

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import playwright.async_api as playwright_api
 import pytest
 import yaml
 from temporalio.testing import WorkflowEnvironment
@@ -22,14 +23,8 @@ from config import DEFAULT_POLICY_FILE
 from console.i18n import catalogue
 from db.migrate import upgrade
 from tests.api_harness import order_body
+from tests.browser import Site, served, shot
 from tests.builders import FULL_PICK, SHIP
-from tests.test_console_browser import (  # noqa: F401 - browser is a fixture
-    Site,
-    browser,
-    playwright_api,
-    served,
-    shot,
-)
 
 LOCALES = ("en", "zh-CN")
 WIDTHS = (1280, 390)

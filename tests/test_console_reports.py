@@ -28,8 +28,8 @@ from kpis.periods import previous_month as last_full_month
 from kpis.report_words import late_lines
 from tests import kpi_fixtures as fx
 from tests.api_harness import Api, api_stack
-from tests.test_console import sign_in
-from tests.test_console_kpis import csv_rows, row, same, xlsx_rows
+from tests.console_harness import sign_in
+from tests.report_rows import csv_rows, row, same, xlsx_rows
 
 PAGE = "/console/reports/follow-up-monthly"
 NOVEMBER = {"month": "2026-11"}

@@ -18,7 +18,7 @@ from db.console_models import ConsolePreference, ConsoleSession
 from db.engine import make_engine, session_factory, transaction
 from db.models import ApiKey
 from tests.api_harness import Api, api_stack
-from tests.test_console import csrf_of, sign_in
+from tests.console_harness import csrf_of, sign_in
 
 ZH = "zh-CN,zh;q=0.9"
 

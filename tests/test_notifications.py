@@ -17,9 +17,8 @@ import string
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ from activities.notify import DELIVERY_RETRY, HELD_REASON, NotifierActivities, r
 from activities.webhook_signing import secret_key, sign_headers, verify
 from config import REPO_ROOT, Settings
 from db import subscriptions as subs_repo
-from db.engine import make_engine, session_factory, transaction
+from db.engine import transaction
 from db.inbox import list_items
 from db.notification_models import InboxItem, OutboxRow, WebhookSubscription
 from db.notification_templates import LOCALES, TEMPLATE_DIR, render, template_path
@@ -53,7 +52,6 @@ from db.notifications import (
     stranded,
 )
 from schedules import OUTBOX_SWEEP_ID, SCHEDULE_IDS, ensure_schedules
-from tests.conftest import running_worker
 from tests.notify_harness import (
     LOOPBACK_CERT,
     await_deliveries,
@@ -62,6 +60,8 @@ from tests.notify_harness import (
     smtp_server,
     webhook_receiver,
 )
+from tests.outbox import delay_risk, enqueue_now, rows, subscribe
+from tests.worker_harness import running_worker
 from workflows.delivery import DeliveryWorkflow
 from workflows.ids import delivery_workflow_id
 from workflows.notify_types import DeliverInput, DeliveryInput, SweepResult
@@ -82,26 +82,6 @@ TEMPLATE_VARIABLES = {
 ALERT_VARIABLES = {"subscription_id", "url", "failures", "last_error", "disabled_at"}
 
 
-@pytest.fixture
-def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(db_url)
-    yield session_factory(engine)
-    engine.dispose()
-
-
-def delay_risk(order_id: str | None = None, locale: str = "zh-CN",
-               email: str | None = "buyer@example.com", teams: list[str] | None = None,
-               **data: Any) -> Notice:
-    order_id = order_id or f"SO-{uuid.uuid4().hex[:8]}"
-    return Notice(
-        key=f"{order_id}:late-risk-1", event_type=NotificationEvent.ORDER_DELAY_RISK,
-        audience=Audience.CUSTOMER, order_id=order_id, locale=locale, customer_email=email,
-        teams=teams or [],
-        data={"customer_name": "Sanghong Apparel", "carrier": "SF Express",
-              "tracking_no": "SF1234567890", "eta": "2026-12-04T09:00:00+00:00",
-              "promised_delivery_by": "2026-12-03T18:00:00Z", **data})
-
-
 def level_changed(order_id: str, teams: list[str], level: int = 2) -> Notice:
     return Notice(
         key=f"{order_id}:esc-1:level-{level}",
@@ -110,29 +90,6 @@ def level_changed(order_id: str, teams: list[str], level: int = 2) -> Notice:
         data={"level": level, "previous_level": level - 1, "kind": "scan_gap",
               "stage": "in_transit", "customer_name": "Sanghong Apparel",
               "due_at": "2026-12-02T08:00:00Z"})
-
-
-def subscribe(sessions: sessionmaker[Session], url: str,
-              event_types: list[str] | None = None) -> tuple[str, str]:
-    with transaction(sessions) as session:
-        row, secret = subs_repo.create(
-            session, url, event_types or [NotificationEvent.ORDER_DELAY_RISK.value], None, "test")
-        return row.id, secret
-
-
-def rows(sessions: sessionmaker[Session], ids: list[str] | None = None) -> list[OutboxRow]:
-    """All outbox rows, or those of `ids` in that order."""
-    with sessions() as session:
-        q = select(OutboxRow).order_by(OutboxRow.created_at, OutboxRow.id)
-        if ids is None:
-            return list(session.scalars(q))
-        found = {r.id: r for r in session.scalars(q.where(OutboxRow.id.in_(ids)))}
-        return [found[i] for i in ids]
-
-
-def enqueue_now(sessions: sessionmaker[Session], notices: list[Notice]) -> list[str]:
-    with transaction(sessions) as session:
-        return enqueue(session, notices)
 
 
 # -- templates ------------------------------------------------------------------------------

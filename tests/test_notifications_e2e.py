@@ -17,7 +17,7 @@ from db.keys import create_key
 from tests.api_harness import api_stack, order_body
 from tests.builders import FULL_PICK, SHIP
 from tests.notify_harness import smtp_server, webhook_receiver
-from tests.test_api_orders import eventually
+from tests.polling import eventually
 
 EVENTS = ["order.confirmed", "order.shipped", "order.delay_risk", "escalation.level_changed"]
 

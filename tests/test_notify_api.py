@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
 from temporalio.testing import WorkflowEnvironment
 
 from activities.delivery_start import DeliveryStarter
@@ -23,7 +21,6 @@ from db import subscriptions as subs_repo
 from db.engine import make_engine, session_factory, transaction
 from db.keys import create_key
 from db.notification_models import OutboxRow, WebhookSubscription
-from db.notifications import Notice, enqueue, outbox_id
 from tests.api_harness import Api, api_stack
 from tests.notify_harness import (
     await_deliveries,
@@ -31,10 +28,10 @@ from tests.notify_harness import (
     notifier_worker,
     webhook_receiver,
 )
+from tests.subscriptions_harness import HOOK, call, new_subscription, seed_deliveries
 
 ADMINS = {"admin"}
 INBOX_READERS = {"operator", "supervisor", "admin"}
-HOOK = "https://hooks.example.com/waybill"
 
 
 @pytest.fixture
@@ -46,19 +43,6 @@ async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
 
 def error_code(resp: httpx.Response) -> str:
     return resp.json()["error"]["code"]
-
-
-async def call(api: Api, method: str, path: str, role: str | None = "admin",
-               body: dict[str, Any] | None = None, **params: Any) -> httpx.Response:
-    headers = api.auth(role) if role else {}
-    return await api.http.request(method, path, json=body, headers=headers, params=params)
-
-
-async def new_subscription(api: Api, **body: Any) -> dict[str, Any]:
-    resp = await call(api, "POST", "/v1/subscriptions",
-                      body={"url": HOOK, "event_types": ["order.shipped"], **body})
-    assert resp.status_code == 201, resp.text
-    return resp.json()
 
 
 def seed_inbox(api: Api, team: str, n: int = 1, start: datetime | None = None,
@@ -74,26 +58,6 @@ def seed_inbox(api: Api, team: str, n: int = 1, start: datetime | None = None,
                 "event_type": "escalation.level_changed", "title": f"Escalation {i}",
                 "body": "moved to level 2", "order_id": "SO-1", "escalation_id": "SO-1:esc",
                 "created_at": start + timedelta(minutes=i)})
-    engine.dispose()
-    return ids
-
-
-def seed_deliveries(api: Api, sub_id: str, statuses: list[str], start: datetime | None = None,
-                    event_type: str = "order.shipped") -> list[str]:
-    """One webhook row per status for `sub_id` (subscribed to `event_type`), a minute apart
-    from `start`; oldest first."""
-    start = start or datetime.now(UTC) - timedelta(hours=1)
-    engine = make_engine(api.settings.db_url)
-    ids = []
-    with transaction(session_factory(engine)) as session:
-        for i, status in enumerate(statuses):
-            key = f"SO-{i}:{uuid.uuid4().hex[:6]}"
-            enqueue(session, [Notice(key=key, event_type=event_type, audience="customer",
-                                     order_id=f"SO-{i}")])
-            row_id = outbox_id(key, "webhook", sub_id)
-            session.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(
-                status=status, created_at=start + timedelta(minutes=i)))
-            ids.append(row_id)
     engine.dispose()
     return ids
 

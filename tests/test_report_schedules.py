@@ -38,9 +38,9 @@ from schedules import (
     SWEEP_EVERY,
     ensure_schedules,
 )
-from tests.conftest import running_worker
 from tests.kpi_fixtures import AFTER_ALL, Answer, november, order
 from tests.notify_harness import await_deliveries, webhook_receiver
+from tests.worker_harness import running_worker
 from workflows.report_types import (
     FollowUpMonthlyReportInput,
     SnapshotResult,

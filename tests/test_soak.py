@@ -14,7 +14,11 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from config import REPO_ROOT
+
+pytestmark = pytest.mark.e2e  # the soak starts and stops its own stack
 
 LIMIT_SECONDS = 240
 

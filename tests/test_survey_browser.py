@@ -15,8 +15,8 @@ from temporalio.testing import WorkflowEnvironment
 from api.survey_tokens import links_for
 from config import Settings
 from tests.api_harness import order_body
+from tests.browser import SHOTS, Site, served
 from tests.builders import FULL_PICK, POD, SHIP, policy_yaml
-from tests.test_console_browser import SHOTS, Site, browser, served  # noqa: F401  (fixture)
 
 SHOTS_DIR = SHOTS.parent / "survey"
 

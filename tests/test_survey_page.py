@@ -31,7 +31,7 @@ from db.notification_models import OutboxRow
 from db.notification_templates import render
 from tests.api_harness import Api, api_stack, order_body
 from tests.builders import FULL_PICK, POD, SHIP, order_input, policy_yaml
-from tests.test_api_orders import eventually
+from tests.polling import eventually
 from workflows.types import (
     FollowUpStatus,
     LineState,

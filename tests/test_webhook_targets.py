@@ -32,10 +32,13 @@ from db.notification_models import WebhookSubscription
 from db.notifications import OutboxStatus
 from tests.api_harness import Api, api_stack
 from tests.notify_harness import webhook_receiver
-from tests.test_notifications import delay_risk, enqueue_now, rows, sessions, subscribe
+from tests.outbox import (
+    delay_risk,
+    enqueue_now,
+    rows,
+    subscribe,
+)
 from workflows.notify_types import DeliverInput
-
-__all__ = ["sessions"]  # the fixture, used by name
 
 CERTS = Path(__file__).parent / "certs"  # loopback.pem: for 127.0.0.1 and localhost
 

@@ -14,7 +14,7 @@ from db.engine import make_engine
 from db.models import EscalationRow, Order, OrderEvent
 from tests.api_harness import api_stack, order_body
 from tests.builders import FULL_PICK, POD, SHIP
-from tests.conftest import running_worker
+from tests.worker_harness import running_worker
 
 
 async def test_order_completes_after_the_worker_is_replaced(

@@ -8,7 +8,6 @@ definition shows up as a failure rather than being reproduced by the test.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,47 +16,33 @@ from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
     WorkflowHandle,
-    WorkflowUpdateFailedError,
 )
-from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from tests.builders import FULL_PICK, POD, RECEIPT, SHIP, STANDARD, SURVEY, event
-from tests.conftest import running_worker
-from tests.test_workflow_lifecycle import send, start, state
+from tests.order_workflow_harness import (
+    SLACK,
+    NewOrder,
+    assert_rejected,
+    post,
+    secs,
+    send,
+    sleep_past,
+    state,
+)
 from workflows import search
 from workflows.escalation import EscalationWorkflow
-from workflows.order import OrderWorkflow
 from workflows.types import (
     Breach,
     BreachKind,
     EscalationState,
-    EventInput,
     EventType,
     FollowUpStatus,
     OrderState,
     Stage,
 )
 
-# How far past a due time we sleep: enough for the timer to have fired, too little to reach
-# any other deadline the scenarios set up.
-SLACK = timedelta(minutes=1)
-
 CANCEL = {"reason": "customer withdrew"}
-
-# The events that walk an order forward, and the stage each one leaves it in.
-HAPPY_PATH: list[tuple[EventType, dict[str, Any] | None, Stage]] = [
-    (EventType.CONFIRMED, None, Stage.CONFIRMED),
-    (EventType.PICKED, FULL_PICK, Stage.PICKED),
-    (EventType.SHIPPED, SHIP, Stage.IN_TRANSIT),
-    (EventType.DELIVERED, POD, Stage.DELIVERED),
-    (EventType.RECEIPT_RETURNED, RECEIPT, Stage.RECEIPT_ARCHIVED),
-]
-
-
-def secs(seconds: float) -> timedelta:
-    """Policy durations are stored in seconds."""
-    return timedelta(seconds=seconds)
 
 
 def scan(eta: datetime | None = None) -> dict[str, Any]:
@@ -71,62 +56,16 @@ def scan(eta: datetime | None = None) -> dict[str, Any]:
 # -- driving an order ------------------------------------------------------------------------
 
 
-async def post(handle: WorkflowHandle, ev: EventInput) -> Stage:
-    """Apply a prebuilt event (for when its time or id matters), using its id as the update id."""
-    result = await handle.execute_update(OrderWorkflow.apply_event, ev, id=ev.event_id)
-    return result.stage
-
-
-async def sleep_past(env: WorkflowEnvironment, when: datetime) -> None:
-    """Skip the server clock to just after `when`, letting any timer due by then fire."""
-    await env.sleep(when - await env.get_current_time() + SLACK)
-
-
-async def reach(env: WorkflowEnvironment, handle: WorkflowHandle, stage: Stage) -> None:
-    """Walk a fresh order along the happy path until it sits in `stage`.
-
-    FOLLOWED_UP is off the straight path: it means the survey was answered while the receipt is
-    still outstanding, so we deliver, wait for the survey to fall due and answer it.
-    """
-    if stage == Stage.FOLLOWED_UP:
-        await reach(env, handle, Stage.DELIVERED)
-        await env.sleep(secs(STANDARD.survey_after) + SLACK)
-        assert await send(env, handle, EventType.SURVEY_RESPONSE, SURVEY) == Stage.FOLLOWED_UP
-        return
-    for type_, data, after in HAPPY_PATH:
-        if (await state(handle)).stage == stage:
-            return
-        assert await send(env, handle, type_, data) == after
-    assert (await state(handle)).stage == stage
-
-
 async def is_running(handle: WorkflowHandle) -> bool:
     return (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
 
 
-NewOrder = Callable[..., Awaitable[WorkflowHandle]]
 CLIENT: list[Client] = []
 
 
 @pytest.fixture(autouse=True)
 def _remember_client(ts_env: WorkflowEnvironment) -> None:
     CLIENT[:] = [ts_env.client]
-
-
-@pytest.fixture(name="new_order")
-async def new_order_fixture(ts_env: WorkflowEnvironment, sqlite_url: str,
-                    task_queue: str) -> AsyncIterator[NewOrder]:
-    """`await new_order(stage, **order_input_kw)`: start an order on a live worker, bring it to
-    `stage` (default: just received) and return its handle."""
-
-    async def new(stage: Stage = Stage.RECEIVED, **kw: Any) -> WorkflowHandle:
-        handle = await start(ts_env, ts_env.client, task_queue, **kw)
-        await reach(ts_env, handle, stage)
-        return handle
-
-    async with running_worker(ts_env.client, sqlite_url, task_queue):
-        yield new
-
 
 # -- checking breaches -----------------------------------------------------------------------
 
@@ -337,21 +276,6 @@ async def test_cancel_ends_the_order_and_clears_open_breaches(
 
 
 # -- rejected events -------------------------------------------------------------------------
-
-
-async def assert_rejected(handle: WorkflowHandle, ev: EventInput, code: str,
-                          update_id: str | None = None) -> ApplicationError:
-    """The validator refuses `ev` with error type `code`, and the order is left as it was."""
-    before = await state(handle)
-    with pytest.raises(WorkflowUpdateFailedError) as raised:
-        await handle.execute_update(OrderWorkflow.apply_event, ev, id=update_id or ev.event_id)
-    err = raised.value.cause
-    assert isinstance(err, ApplicationError) and err.type == code
-    after = await state(handle)
-    assert (after.stage, after.stage_times, after.seq) == (
-        before.stage, before.stage_times, before.seq)
-    assert after == before
-    return err
 
 
 # (stage the order is in, event that is not allowed there). Every posted event type appears;

@@ -14,17 +14,16 @@ from temporalio.testing import WorkflowEnvironment
 from db.engine import make_engine
 from db.orders import timeline
 from tests.builders import POD, RECEIPT, SHIP, STANDARD, event
-from tests.test_workflow_deadlines import (  # noqa: F401  (fixtures)
+from tests.order_workflow_harness import (
     SLACK,
     NewOrder,
-    _remember_client,
     assert_rejected,
-    new_order_fixture,
     post,
     secs,
+    send,
     sleep_past,
+    state,
 )
-from tests.test_workflow_lifecycle import send, state
 from workflows.claim_types import ClaimClosed
 from workflows.order import OrderWorkflow
 from workflows.types import BreachKind, EventType, FollowUpStatus, Stage

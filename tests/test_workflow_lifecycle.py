@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from tests.builders import FULL_PICK, POD, RECEIPT, SHIP, SURVEY, event, order_input
-from tests.conftest import running_worker
-from workflows.order import OrderWorkflow
-from workflows.types import EventType, FollowUpStatus, OrderState, Stage
+from tests.builders import FULL_PICK, POD, RECEIPT, SHIP, SURVEY
+from tests.order_workflow_harness import send, start, state
+from tests.worker_harness import running_worker
+from workflows.types import EventType, FollowUpStatus, Stage
 
 
 @pytest.fixture
@@ -20,24 +20,6 @@ async def client(ts_env: WorkflowEnvironment, sqlite_url: str,
                  task_queue: str) -> AsyncIterator[Client]:
     async with running_worker(ts_env.client, sqlite_url, task_queue):
         yield ts_env.client
-
-
-async def start(env: WorkflowEnvironment, client: Client, task_queue: str,
-                **kw) -> WorkflowHandle:
-    inp = order_input(await env.get_current_time(), **kw)
-    return await client.start_workflow(OrderWorkflow.run, inp, id=f"order-{inp.order_id}",
-                                       task_queue=task_queue)
-
-
-async def send(env: WorkflowEnvironment, handle: WorkflowHandle, type_: EventType,
-               data: dict | None = None) -> Stage:
-    ev = event(type_, await env.get_current_time(), data)
-    result = await handle.execute_update(OrderWorkflow.apply_event, ev, id=ev.event_id)
-    return result.stage
-
-
-async def state(handle: WorkflowHandle) -> OrderState:
-    return await handle.query(OrderWorkflow.state)
 
 
 async def test_happy_path_reaches_closed_through_every_stage(

@@ -1,0 +1,40 @@
+"""Reading what the console's reports show: a table row's cells, the CSV and XLSX downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import openpyxl
+
+
+def row(html: str, attr: str, value: str) -> list[str]:
+    """The cells of the table row marked data-<attr>="value", as text."""
+    match = re.search(rf'<tr data-{attr}="{re.escape(value)}">(.*?)</tr>', html, re.S)
+    assert match, f"no row {attr}={value}"
+    return [re.sub(r"<[^>]+>", "", c).strip()
+            for c in re.findall(r"<td[^>]*>(.*?)</td>", match.group(1), re.S)]
+
+
+def csv_rows(body: bytes) -> list[dict[str, str]]:
+    assert body.startswith(b"\xef\xbb\xbf")  # the BOM spreadsheet programs need for Chinese
+    return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+
+
+def xlsx_rows(body: bytes) -> list[dict[str, str]]:
+    """The sheet's rows with every cell as the CSV writes it, so the two can be compared."""
+    sheet = openpyxl.load_workbook(io.BytesIO(body), read_only=True).active
+    head, *rest = [list(r) for r in sheet.iter_rows(values_only=True)]
+    return [{h: "" if c is None else str(c) for h, c in zip(head, r, strict=True)}
+            for r in rest]
+
+
+def same(r: dict[str, str]) -> dict[str, object]:
+    """A row with its numbers as numbers: a sheet keeps a rate of 1.0 as the number 1."""
+    def value(cell: str) -> object:
+        try:
+            return float(cell)
+        except ValueError:
+            return cell
+    return {k: value(c) for k, c in r.items()}
