@@ -43,7 +43,7 @@ os.environ.setdefault("WAYBILL_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")
 # then fails them, so the list cannot silently go stale for processes and Temporal servers).
 STACK_FIXTURES = frozenset({
     "ts_env", "dev_env",                                   # Temporal servers
-    "pg_server", "pg_template", "db_url", "engine",        # migrated databases
+    "pg_server", "pg_template", "pg_url", "db_url", "engine",  # migrated databases
     "sqlite_template", "sqlite_url",
     "browser",                                             # Chromium (tests/browser.py)
     "s3_endpoint",                                         # moto's S3 server
@@ -159,13 +159,18 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path)
         return
-    server = request.getfixturevalue("pg_server")
-    template = make_url(request.getfixturevalue("pg_template")).database
+    yield request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def pg_url(pg_server: str, pg_template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database copied from this worker's migrated template."""
+    template = make_url(pg_template).database
     name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
-    yield make_url(server).set(database=name).render_as_string(False)
+    yield make_url(pg_server).set(database=name).render_as_string(False)
     with admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     admin.dispose()

@@ -21,7 +21,6 @@ import functools
 import json
 import logging
 import os
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -43,8 +42,6 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
@@ -92,22 +89,12 @@ CHECKS: list[Callable[..., bool | None]] = [
 
 
 @pytest.fixture
-async def stack(dev_env: WorkflowEnvironment, pg_server: str, pg_template: str,
-                task_queue: str, tmp_path: Path) -> AsyncIterator[Api]:
-    name = f"fz_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE waybill_template"))
-    url = make_url(pg_server).set(database=name).render_as_string(False)
-    try:
-        # Generated subscriptions name any URL: deliveries to them give up quickly.
-        async with api_stack(dev_env.client, url, task_queue, tmp_path,
-                             webhook_timeout_seconds=1) as api:
-            yield api
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
+async def stack(dev_env: WorkflowEnvironment, pg_url: str, task_queue: str,
+                tmp_path: Path) -> AsyncIterator[Api]:
+    # Generated subscriptions name any URL: deliveries to them give up quickly.
+    async with api_stack(dev_env.client, pg_url, task_queue, tmp_path,
+                         webhook_timeout_seconds=1) as api:
+        yield api
 
 
 async def _known_ids(api: Api) -> dict[str, str]:
