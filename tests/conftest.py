@@ -22,6 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.engine import make_engine, session_factory
 from db.migrate import upgrade
+from tests.api_harness import Api, api_stack
 from tests.browser import browser, site  # noqa: F401 - fixtures for every module
 from tests.order_workflow_harness import NewOrder, reach, start
 from tests.pg import throwaway_postgres
@@ -209,6 +210,15 @@ def engine(db_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def task_queue() -> str:
     return f"tq-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
+              tmp_path: Path) -> AsyncIterator[Api]:
+    """The API in process over a real database (both engines), worker and dev server; a module
+    that needs other settings (a policy file, limits) defines its own `api`."""
+    async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as stack:
+        yield stack
 
 
 @pytest.fixture

@@ -6,26 +6,14 @@ Claim deadlines are hours long here: these tests watch steps, rules and reads, n
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from temporalio.testing import WorkflowEnvironment
 
-from tests.api_harness import Api, api_stack, created, error_code
+from tests.api_harness import Api, created, error_code
 from tests.builders import FULL_PICK, POD, SHIP, minimal_pdf, minimal_png
 from tests.claims_harness import claim_of, claim_on_cancelled_order, drive, open_claim, post
 from tests.polling import eventually
-
-
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as stack:
-        yield stack
-
 
 IN_TRANSIT = (("confirmed", {}), ("picked", FULL_PICK), ("shipped", SHIP))
 

@@ -8,7 +8,6 @@ and the satisfaction window are tested on the time-skipping server
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,13 +21,6 @@ from tests.api_harness import Api, api_stack, error_code, order_body, policy_fil
 from tests.builders import FULL_PICK, POD, POLICIES, SHIP, policy_yaml
 from tests.complaints_harness import open_complaint, post
 from tests.polling import eventually
-
-
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as stack:
-        yield stack
 
 
 def customer(customer_id: str | None = None, tier: str = "standard") -> dict[str, Any]:

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.api_harness import Api, api_stack, created, order_body
@@ -24,13 +23,6 @@ from tests.complaints_harness import open_complaint
 from tests.complaints_harness import post as complaint_post
 
 MiB = 1024 * 1024
-
-
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as stack:
-        yield stack
 
 
 def refused(resp: httpx.Response, status: int, code: str) -> dict[str, Any]:

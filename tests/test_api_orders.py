@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,13 +16,6 @@ from tests.polling import eventually
 
 FAST_SURVEY = policy_yaml(survey_after="PT1S")
 BREACH_IN_SECONDS = policy_yaml(confirm_within="PT2S")
-
-
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as stack:
-        yield stack
 
 
 async def drive_to_in_transit(api: Api, order_id: str) -> None:

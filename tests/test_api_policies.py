@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,13 +17,6 @@ NEW_STANDARD: dict[str, Any] = {
     "confirm_within": "PT2H", "pick_within": "PT3H", "scan_gap": "PT4H",
     "receipt_within": "P2D", "survey_after": "P1D", "survey_window": "P2D",
 }
-
-
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as stack:
-        yield stack
 
 
 async def put(api: Api, name: str, body: dict[str, Any], role: str = "admin") -> Any:

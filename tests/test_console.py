@@ -4,28 +4,17 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from sqlalchemy import update
-from temporalio.testing import WorkflowEnvironment
 
 from api.i18n import LOCALES, from_accept_language
 from console.i18n import CONSOLE_TEMPLATE_DIR, MESSAGE_DIR, catalogue
 from db.engine import make_engine, session_factory, transaction
 from db.models import ApiKey
-from tests.api_harness import Api, api_stack, order_body
+from tests.api_harness import Api, order_body
 from tests.console_harness import csrf_of, sign_in
 from tests.polling import eventually
-
-
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as stack:
-        yield stack
 
 
 async def test_a_session_follows_its_key_and_every_form_needs_its_token(api: Api) -> None:

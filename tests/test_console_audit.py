@@ -6,24 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from urllib.parse import quote
 
-import pytest
-from temporalio.testing import WorkflowEnvironment
-
-from tests.api_harness import Api, api_stack, order_body
+from tests.api_harness import Api, order_body
 from tests.console_harness import sign_in
 from tests.polling import eventually
-
-
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as stack:
-        yield stack
 
 
 async def confirmed_order(api: Api) -> str:

@@ -3,21 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
-from temporalio.testing import WorkflowEnvironment
-
-from tests.api_harness import Api, api_stack
+from tests.api_harness import Api
 from tests.console_harness import csrf_of, sign_in
-
-
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as stack:
-        yield stack
 
 
 def beside(html: str, field: str) -> str:

@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
-from temporalio.testing import WorkflowEnvironment
-
-from tests.api_harness import Api, api_stack, order_body
+from tests.api_harness import Api, order_body
 from tests.builders import FULL_PICK, POD, SHIP
 from tests.console_harness import csrf_of, sign_in
 from tests.polling import eventually
 
 PDF = b"%PDF-1.4\n% signed by Li Lei\n%%EOF\n"
-
-
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as stack:
-        yield stack
 
 
 def event_id_of(html: str, form: str) -> str:

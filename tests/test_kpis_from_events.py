@@ -6,29 +6,19 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
 from db.engine import make_engine
 from tests import kpi_recompute as recompute
-from tests.api_harness import Api, api_stack
+from tests.api_harness import Api
 from tests.month_traffic import month_of_orders
 
 pytestmark = pytest.mark.e2e  # a month of orders through the API and the real workflows
 
 GROUP_BY = ("customer", "tier", "carrier", "sla_policy")
-
-
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as stack:
-        yield stack
 
 
 def _mismatches(api_report: dict[str, Any], mine: dict[tuple[str | None, ...], Any],
