@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -16,10 +16,8 @@ from api.errors import ApiError
 from api.permissions import Role, roles_for
 from archive import Archive
 from config import Settings
-from db.keys import Scope, find_key, is_expired
+from db.keys import Scope, find_key, refusal
 from db.models import ApiKey
-
-ALL_ROLES = tuple(Role)  # Role lives in api/permissions.py; imported from here too
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -103,17 +101,6 @@ def refuse_if_throttled(request: Request) -> None:
                        headers={"Retry-After": str(retry)}, retry_after_seconds=retry)
 
 
-def key_refusal(row: ApiKey | None) -> str | None:
-    """Why a looked-up key may not be used (`unknown`, `revoked`, `expired`), or None."""
-    if row is None:
-        return "unknown"
-    if row.revoked_at is not None:
-        return "revoked"
-    if is_expired(row):
-        return "expired"
-    return None
-
-
 _REFUSALS: dict[str, tuple[str, str]] = {
     "missing": ("unauthorized", "an API key is required: Authorization: Bearer <key>"),
     "unknown": ("unauthorized", "the API key is not valid"),
@@ -134,24 +121,16 @@ def authenticate(request: Request, creds: HTTPAuthorizationCredentials | None) -
         # Its own short unit of work: the lookup must not leave a connection checked out for
         # the rest of the request.
         row = request.app.state.db.here(find_key, given)
-        reason = key_refusal(row)
+        reason = refusal(row)
     if reason is not None or row is None:
         reason = reason or "unknown"
         _failures(request).record(client_address(request), reason, given, via="api")
         code, message = _REFUSALS[reason]
         raise ApiError(401, code, message)
     who = Principal(name=row.name, role=Role(row.role), team=row.team or row.role,
-                    key_id=row.id, scope=scope_of(row))
+                    key_id=row.id, scope=Scope.of(row))
     request.state.role = who.role.value  # for the access log line
     return who
-
-
-def scope_of(row: ApiKey) -> Scope:
-    def listed(values: Any) -> tuple[str, ...] | None:
-        return tuple(values) if values is not None else None
-
-    return Scope(event_types=listed(row.scope_event_types),
-                 customers=listed(row.scope_customers), carriers=listed(row.scope_carriers))
 
 
 def require(action: str) -> Callable[..., Principal]:

@@ -36,14 +36,14 @@ def create(session: Session, body: KeyCreate, by: str) -> tuple[ApiKey, str]:
     """A new key (returned once). 422 `scope_needs_integration` for a scope on a key of
     another role (scopes narrow what machines post), `scope_event_type_not_allowed` for an event
     type the role may not send anyway, `expires_in_past`."""
-    scope = body.scope or KeyScope()
-    if body.scope is not None and body.role != Role.INTEGRATION and (
-            scope.event_types is not None or scope.customers is not None
-            or scope.carriers is not None):
+    given = body.scope or KeyScope()
+    scope = repo.Scope(event_types=_values(given.event_types),
+                       customers=_values(given.customers), carriers=_values(given.carriers))
+    if scope.limited and body.role != Role.INTEGRATION:
         raise ApiError(422, "scope_needs_integration",
                        "only integration keys take a scope", role=body.role.value)
-    refused = [t.value for t in scope.event_types or []
-               if not allowed(body.role, f"order.event.{t.value}")]
+    refused = [t for t in scope.event_types or ()
+               if not allowed(body.role, f"order.event.{t}")]
     if refused:
         raise ApiError(422, "scope_event_type_not_allowed",
                        f"an {body.role.value} key may not send these events at all",
@@ -51,9 +51,7 @@ def create(session: Session, body: KeyCreate, by: str) -> tuple[ApiKey, str]:
     if body.expires_at is not None and body.expires_at <= datetime.now(UTC):
         raise ApiError(422, "expires_in_past", "expires_at must be in the future")
     row, key = repo.create_key(
-        session, body.name, body.role.value, body.team,
-        repo.Scope(event_types=_values(scope.event_types), customers=_values(scope.customers),
-                   carriers=_values(scope.carriers)),
+        session, body.name, body.role.value, body.team, scope,
         body.expires_at.astimezone(UTC) if body.expires_at else None)
     log.info("api key created", extra={"key_id": row.id, "key_name": row.name,
                                        "role": row.role, "prefix": row.prefix, "by": by})

@@ -32,8 +32,7 @@ from workflows.types import EventType
 
 
 def limited(who: Principal) -> bool:
-    s = who.scope
-    return s.event_types is not None or s.customers is not None or s.carriers is not None
+    return who.scope.limited
 
 
 def check_event_type(who: Principal, event_type: str | None, action: str) -> None:

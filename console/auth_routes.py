@@ -9,14 +9,14 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from api.deps import client_address, key_refusal
+from api.deps import client_address
 from api.edge.auth_failures import AuthFailures
 from api.edge.units import DbDep
 from console import session as sessions
 from console.deps import Page, PageDep
 from console.i18n import LANG_COOKIE, TZ_COOKIE, all_zones, match_locale, valid_zone
 from db import console as console_db
-from db.keys import find_key
+from db.keys import find_key, refusal
 
 router = APIRouter()
 PREF_MAX_AGE = 365 * 24 * 3600
@@ -68,7 +68,7 @@ def _sign_in(session: Session, page: Page, form: dict[str, str]) -> Response:
         return response
     given = form.get("api_key", "").strip()
     key = find_key(session, given) if given else None
-    if (reason := key_refusal(key)) is not None or key is None:
+    if (reason := refusal(key)) is not None or key is None:
         failures.record(address, reason or "unknown", given, via="console")
         return _sign_in_form(page, form.get("next"), "error_key_invalid", 401)
     if key.role not in sessions.CONSOLE_ROLES:

@@ -28,6 +28,18 @@ class Scope:
     customers: tuple[str, ...] | None = None
     carriers: tuple[str, ...] | None = None
 
+    @property
+    def limited(self) -> bool:
+        return any(v is not None for v in (self.event_types, self.customers, self.carriers))
+
+    @classmethod
+    def of(cls, row: ApiKey) -> Scope:
+        def values(listed: list[str] | None) -> tuple[str, ...] | None:
+            return tuple(listed) if listed is not None else None
+
+        return cls(event_types=values(row.scope_event_types),
+                   customers=values(row.scope_customers), carriers=values(row.scope_carriers))
+
 
 def _listed(values: tuple[str, ...] | None) -> list[str] | None:
     return sorted(set(values)) if values is not None else None
@@ -58,12 +70,21 @@ def is_expired(row: ApiKey, now: datetime | None = None) -> bool:
     return row.expires_at is not None and row.expires_at <= (now or datetime.now(UTC))
 
 
+def refusal(row: ApiKey | None) -> str | None:
+    """Why a looked-up key may not be used (`unknown`, `revoked`, `expired`), or None."""
+    if row is None:
+        return "unknown"
+    if row.revoked_at is not None:
+        return "revoked"
+    if is_expired(row):
+        return "expired"
+    return None
+
+
 def find_active_key(session: Session, key: str) -> ApiKey | None:
     """The key's row if it is neither revoked nor expired."""
     row = find_key(session, key)
-    if row is None or row.revoked_at is not None or is_expired(row):
-        return None
-    return row
+    return row if refusal(row) is None else None
 
 
 def list_keys(session: Session) -> list[ApiKey]:
