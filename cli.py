@@ -163,7 +163,7 @@ def worker() -> None:
 
     settings = Settings()
     logs.configure(settings.log_level)
-    owner_only.prepare(settings)  # the survey secret and a SQLite database are made owner-only
+    owner_only.restrict(settings)  # the survey secret and a SQLite database are made owner-only
     asyncio.run(worker_module.run(settings))
 
 
@@ -176,7 +176,7 @@ def api() -> None:
 
     settings = Settings()
     logs.configure(settings.log_level)
-    owner_only.prepare(settings)  # uploads reach the archive; the survey secret is made here
+    owner_only.restrict(settings)  # uploads reach the archive; the survey secret is made here
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
                 log_config=None, access_log=False)
 

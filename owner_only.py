@@ -3,9 +3,11 @@
 The data directory holds the application database (webhook secrets, customer names and
 addresses), Temporal's database (every workflow's payloads), the document archive and the
 survey link secret: directories are 0700 and files 0600 (archived documents 0400: write-once).
-`prepare` runs before anything is created: it sets the process umask, which the children
-`waybill dev` starts inherit (the Temporal dev server creates temporal.db), and takes group and
-other permissions off whatever an older version left behind.
+`prepare` runs before anything is created (the dev stack, `waybill migrate`, the other one-off
+commands): it sets the process umask, which the children `waybill dev` starts inherit (the
+Temporal dev server creates temporal.db), and takes group and other permissions off whatever an
+older version left behind. The worker and the API only `restrict` (the umask): they start
+often, and the archive may hold many files.
 """
 
 from __future__ import annotations
@@ -44,17 +46,27 @@ def make_dir(path: Path) -> Path:
     return path
 
 
-def prepare(settings: Settings) -> None:
-    """Make the data directory (and a local archive, a SQLite database kept elsewhere) owner-
-    only, now and for every file this process and its children create from here on."""
+def restrict(settings: Settings) -> list[Path]:
+    """Every file this process and its children create from here on is owner-only, and the
+    data directory (and a local archive kept elsewhere) exists; returns those roots.
+
+    What the long-running worker and API do at start: walking an archive of many documents
+    each time either starts would cost minutes; `prepare` (the dev stack, `waybill migrate`)
+    fixes what is already there."""
     os.umask(UMASK)
     roots = [settings.data_dir]
     if settings.archive_backend == "local" and settings.archive_dir is not None:
         roots.append(settings.archive_dir)
-    fixed = 0
     for root in roots:
         make_dir(root)
-        fixed += tighten(root)
+    return roots
+
+
+def prepare(settings: Settings) -> None:
+    """`restrict`, and take group and other permissions off what is already there (the data
+    directory, a local archive, a SQLite database kept elsewhere)."""
+    roots = restrict(settings)
+    fixed = sum(tighten(root) for root in roots)
     fixed += sum(_tighten_one(path) for path in sqlite_files(settings.db_url))
     if fixed:
         log.warning("files left readable by others made owner-only",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +22,6 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from db import complaints as repo
-from db.engine import make_engine, session_factory
 from db.models import EscalationRow
 from db.notification_models import OutboxRow
 from tests.builders import STANDARD
@@ -42,13 +41,6 @@ from workflows.types import BreachKind, Customer, EscalationState, Stage, Tier
 
 SLACK = timedelta(minutes=1)
 C = STANDARD.complaints
-
-
-@pytest.fixture
-def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(db_url)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture

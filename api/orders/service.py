@@ -128,9 +128,10 @@ def _record(session: Session, settings: Settings, body: OrderCreate, digest: str
         detail={}, create_hash=digest, created_by=who.name, created_by_role=who.role.value,
         created_at=now, updated_at=now, projection_seq=0,
         declared_value_minor=body.declared_value_minor, weight_kg=body.weight_kg)
-    check_payload(settings, workflow_input(row), "order")  # before it is stored
+    inp = workflow_input(row)
+    check_payload(settings, inp, "order")  # before it is stored
     repo.add_order(session, row)
-    repo.add_timeline_entries(session, row.order_id, [created_entry(workflow_input(row))])
+    repo.add_timeline_entries(session, row.order_id, [created_entry(inp)])
     return row
 
 
