@@ -37,9 +37,8 @@ class BodyLimitMiddleware:
         self.max_json_bytes = max_json_bytes
         self.max_upload_bytes = max_upload_bytes
 
-    def limit_for(self, scope: Scope) -> tuple[int, BodyTooLarge]:
-        """(bytes allowed, the refusal past them) for this request's body."""
-        headers = dict(scope.get("headers") or [])
+    def limit_for(self, headers: dict[bytes, bytes]) -> tuple[int, BodyTooLarge]:
+        """(bytes allowed, the refusal past them) for a body sent with `headers`."""
         ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if ctype == b"multipart/form-data":
             return (self.max_upload_bytes + UPLOAD_SLACK,
@@ -50,8 +49,9 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit, too_large = self.limit_for(scope)
-        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        headers = dict(scope.get("headers") or [])
+        limit, too_large = self.limit_for(headers)
+        declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
             await refuse(scope, receive, send, too_large)
             return
