@@ -61,9 +61,9 @@ def keys_create(
 
     from pydantic import ValidationError
 
-    from api import key_admin
     from api.errors import ApiError
-    from api.key_schemas import KeyCreate
+    from api.keys import service as key_admin
+    from api.keys.schemas import KeyCreate
 
     if role not in ROLES:
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}", param_hint="--role")
@@ -97,7 +97,7 @@ def keys_create(
 @keys_app.command("list")
 def keys_list() -> None:
     """Every key: name, role, prefix, scope, created, expires, revoked (never a key or hash)."""
-    from api import key_admin
+    from api.keys import service as key_admin
     from db.keys import list_keys
 
     engine, unit = _keys_session()
@@ -128,7 +128,7 @@ def keys_revoke(
         help="The key's name, or the start of its prefix (as `waybill keys list` shows)")],
 ) -> None:
     """Revoke a key at once: its next request is refused and its console sessions end."""
-    from api import key_admin
+    from api.keys import service as key_admin
     from db.keys import find_by_name_or_prefix
 
     engine, unit = _keys_session()

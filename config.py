@@ -73,8 +73,8 @@ class Settings(BaseSettings):
         default=None, description="PEM certificates to trust for SMTP TLS; default: system CAs")
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
-    # Webhook targets (activities/webhook_targets.py), against SSRF: a URL must be https and may
-    # not reach loopback or private addresses, checked when it is set and again after DNS at
+    # Webhook targets (activities/notify/webhook_targets.py), against SSRF: a URL must be https
+    # and may not reach loopback or private addresses, checked when it is set and again after DNS at
     # each delivery. `waybill dev` and the test stacks turn both off for their local receivers;
     # an on-premise receiver needs allow_private. Link-local (cloud metadata), multicast,
     # unspecified and reserved addresses are refused whatever these say.
@@ -84,7 +84,7 @@ class Settings(BaseSettings):
         default=5, ge=1, description="consecutive failed deliveries before a subscription is "
                                      "disabled")
 
-    # Follow-up survey links (api/survey_tokens.py). Unset secret: one is generated once into
+    # Follow-up survey links (shared/survey_links.py). Unset secret: one is generated once into
     # DATA_DIR/survey_secret, so links keep working across restarts of `make run`.
     survey_secret: SecretStr | None = Field(
         default=None, description="HMAC key of survey links; unset = DATA_DIR/survey_secret")

@@ -27,7 +27,7 @@ from demo.catalog import CUSTOMERS
 from demo.provision import KEY_NAME, provision
 from demo.traffic import DEMO_POLICIES
 from policies import PolicyError, load_policy_file
-from workflows import search
+from workflows.order import search
 
 log = logging.getLogger("waybill.dev")
 

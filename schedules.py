@@ -33,10 +33,10 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
-from workflows.notify_types import SweepInput
-from workflows.outbox_sweep import OutboxSweepWorkflow
-from workflows.report_types import DailyKpiSnapshotInput, FollowUpMonthlyReportInput
-from workflows.reports import DailyKpiSnapshotWorkflow, FollowUpMonthlyReportWorkflow
+from workflows.notify.outbox_sweep import OutboxSweepWorkflow
+from workflows.notify.types import SweepInput
+from workflows.reports.types import DailyKpiSnapshotInput, FollowUpMonthlyReportInput
+from workflows.reports.workflow import DailyKpiSnapshotWorkflow, FollowUpMonthlyReportWorkflow
 
 log = logging.getLogger("waybill.schedules")
 

@@ -13,24 +13,24 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
-from activities.claims import ClaimActivities
-from activities.complaints import ComplaintActivities
-from activities.delivery_start import DeliveryStarter
-from activities.notify import NotifierActivities
-from activities.outbox_sweep import SweepActivities
-from activities.projection import ProjectionActivities
-from activities.reports import ReportActivities
+from activities.claim.projection import ClaimActivities
+from activities.complaint.projection import ComplaintActivities
+from activities.notify.deliver import NotifierActivities
+from activities.notify.delivery_start import DeliveryStarter
+from activities.notify.outbox_sweep import SweepActivities
+from activities.order.projection import ProjectionActivities
+from activities.reports.snapshots import ReportActivities
 from config import Settings
 from db.engine import make_engine, session_factory
 from schedules import ensure_schedules
-from workflows import search
-from workflows.claim import ClaimWorkflow
-from workflows.complaint import ComplaintWorkflow
-from workflows.delivery import DeliveryWorkflow
-from workflows.escalation import EscalationWorkflow
-from workflows.order import OrderWorkflow
-from workflows.outbox_sweep import OutboxSweepWorkflow
-from workflows.reports import DailyKpiSnapshotWorkflow, FollowUpMonthlyReportWorkflow
+from workflows.claim.workflow import ClaimWorkflow
+from workflows.complaint.workflow import ComplaintWorkflow
+from workflows.escalation.workflow import EscalationWorkflow
+from workflows.notify.delivery import DeliveryWorkflow
+from workflows.notify.outbox_sweep import OutboxSweepWorkflow
+from workflows.order import search
+from workflows.order.workflow import OrderWorkflow
+from workflows.reports.workflow import DailyKpiSnapshotWorkflow, FollowUpMonthlyReportWorkflow
 
 log = logging.getLogger("waybill.worker")
 

@@ -9,28 +9,24 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
-from api import docs_ui, errors, openapi
+from api import docs_ui, errors, health, openapi
+from api.claims import documents as claim_documents
+from api.claims import router as claims
+from api.complaints import router as complaints
 from api.edge.access_log import AccessLogMiddleware
 from api.edge.auth_failures import AuthFailures
 from api.edge.body_limit import BodyLimitMiddleware
 from api.edge.request_id import RequestIdFilter, RequestIdMiddleware
 from api.edge.text import refuse_nul_in_url
 from api.edge.units import Db
-from api.routers import (
-    claim_documents,
-    claims,
-    complaints,
-    escalations,
-    health,
-    inbox,
-    keys,
-    kpis,
-    orders,
-    receipts,
-    sla_policies,
-    subscriptions,
-    survey_page,
-)
+from api.escalations import router as escalations
+from api.keys import router as keys
+from api.kpis import router as kpis
+from api.notifications import inbox, subscriptions
+from api.orders import router as orders
+from api.policies import router as sla_policies
+from api.receipts import router as receipts
+from api.survey import router as survey_page
 from archive import archive_from_settings
 from config import Settings
 from console import router as console

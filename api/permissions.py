@@ -16,8 +16,8 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 
-from workflows.claim_types import OVERRIDE_ROLES, ClaimEventType
-from workflows.complaint_types import ComplaintEventType
+from workflows.claim.types import OVERRIDE_ROLES, ClaimEventType
+from workflows.complaint.types import ComplaintEventType
 from workflows.types import EventType
 
 

@@ -42,7 +42,7 @@ from bench.soak_stack import Stack
 from db.engine import make_engine, session_factory, transaction
 from db.keys import create_key
 from db.migrate import upgrade
-from db.notifications import NotificationEvent
+from db.notifications.outbox import NotificationEvent
 
 log = logging.getLogger("bench.soak")
 report = logging.getLogger("bench.soak.report")

@@ -24,7 +24,7 @@ from bench.soak_driver import OrderRun
 from bench.soak_faults import Probe, Window
 from bench.soak_receiver import Delivery
 from workflows.ids import order_workflow_id
-from workflows.order import OrderWorkflow
+from workflows.order.workflow import OrderWorkflow
 
 # The order-level notices every order that closes has sent, once each.
 NOTICES = ("order.confirmed", "order.shipped", "order.delivered", "order.survey_due")

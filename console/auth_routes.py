@@ -15,7 +15,7 @@ from api.edge.units import DbDep
 from console import session as sessions
 from console.deps import Page, PageDep
 from console.i18n import LANG_COOKIE, TZ_COOKIE, all_zones, match_locale, valid_zone
-from db import console as console_db
+from db.console import queries as console_db
 from db.keys import find_key, refusal
 
 router = APIRouter()

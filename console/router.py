@@ -4,21 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from console import (
-    audit_routes,
-    auth_routes,
-    board_routes,
-    escalation_routes,
-    kpi_routes,
-    new_order,
-    order_actions,
-    order_receipt,
-    order_routes,
-    report_routes,
-    static_routes,
-    webhook_routes,
-)
+from console import auth_routes, static_routes
+from console.audit import routes as audit_routes
+from console.board import routes as board_routes
 from console.deps import guard, install
+from console.escalations import routes as escalation_routes
+from console.kpis import routes as kpi_routes
+from console.orders import actions as order_actions
+from console.orders import new as new_order
+from console.orders import receipt as order_receipt
+from console.orders import routes as order_routes
+from console.reports import routes as report_routes
+from console.webhooks import routes as webhook_routes
 
 # `guard`: every route under /console is checked against the permission table first.
 router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[Depends(guard)])

@@ -27,11 +27,11 @@ from sqlalchemy.orm import Session
 
 from api import permissions
 from api.permissions import Role
-from api.survey_tokens import signing_key as survey_signing_key
 from config import Settings
-from db import console as console_db
+from db.console import queries as console_db
 from db.keys import is_expired
 from db.models import ApiKey
+from shared.survey_links import signing_key as survey_signing_key
 
 SESSION_COOKIE = "wb_session"
 PRE_SESSION_COOKIE = "wb_presession"

@@ -44,7 +44,7 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     team: Mapped[str | None] = mapped_column(String(120), nullable=True)  # inbox; None = role
     # Scopes (issue 14): None = unlimited; a list limits the key to those event types, customer
-    # ids or carriers (db/keys.py, api/key_scope.py).
+    # ids or carriers (db/keys.py, api/keys/scope.py).
     scope_event_types: Mapped[list[str] | None] = mapped_column(JsonType, nullable=True)
     scope_customers: Mapped[list[str] | None] = mapped_column(JsonType, nullable=True)
     scope_carriers: Mapped[list[str] | None] = mapped_column(JsonType, nullable=True)
@@ -100,7 +100,7 @@ class Order(Base):
 
     __table_args__ = (
         Index("ix_orders_created_at_order_id", "created_at", "order_id"),
-        # KPIs select a period's transitions by the time they ended (db/kpis.py).
+        # KPIs select a period's transitions by the time they ended (db/kpis/queries.py).
         *(Index(f"ix_orders_{column}", column) for column in (
             "confirmed_at", "picked_at", "shipped_at", "delivered_at", "receipt_due_at",
             "receipt_archived_at", "followed_up_at")),

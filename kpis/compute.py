@@ -1,4 +1,5 @@
-"""Assembling KPI figures from the repository's aggregates (db/kpis.py), per group and in total.
+"""Assembling KPI figures from the repository's aggregates (db/kpis/queries.py), per group and
+in total.
 
 Definitions (each figure counts what fell in [from, min(to, as_of)), times in UTC):
 
@@ -29,7 +30,7 @@ import numpy as np
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from db import kpis as repo
+from db.kpis import queries as repo
 from kpis.models import (
     GROUP_KEYS,
     TRANSITION_NAMES,

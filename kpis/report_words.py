@@ -14,8 +14,8 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from api.schemas import SURVEY_QUESTIONS
-from db.notification_templates import TEMPLATE_DIR, normalize_locale
-from db.notifications import NotificationEvent
+from db.notifications.outbox import NotificationEvent
+from db.notifications.templates import TEMPLATE_DIR, normalize_locale
 
 T = TypeVar("T")
 LATE_FIGURES_LISTED = 12  # lines in the message; the webhook payload carries them all

@@ -18,7 +18,7 @@ from api.deps import Role
 from api.permissions import PERMISSIONS
 from archive import archive_from_settings
 from config import Settings
-from db import documents
+from db.documents import queries as documents
 from db.engine import make_engine, session_factory, transaction
 from db.keys import create_key
 from tests.worker_harness import running_worker

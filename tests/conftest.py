@@ -28,7 +28,7 @@ from tests.order_workflow_harness import NewOrder, reach, start
 from tests.pg import throwaway_postgres
 from tests.worker_harness import running_worker
 from worker import ensure_search_attributes
-from workflows import search
+from workflows.order import search
 from workflows.types import Stage
 
 # The test stacks' webhook receivers listen on http://127.0.0.1, as `waybill dev` allows

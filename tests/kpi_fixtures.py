@@ -25,12 +25,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from db.claims import apply_claim_projection
-from db.complaints import apply_complaint_projection
-from db.escalations import apply_escalation_projection
-from db.orders import apply_projection
+from db.claims.queries import apply_claim_projection
+from db.complaints.queries import apply_complaint_projection
+from db.escalations.queries import apply_escalation_projection
+from db.orders.queries import apply_projection
 from tests.builders import POLICIES
-from workflows.claim_types import (
+from workflows.claim.types import (
     ClaimCause,
     ClaimProjection,
     ClaimState,
@@ -38,7 +38,7 @@ from workflows.claim_types import (
     ClaimStep,
     Liability,
 )
-from workflows.complaint_types import ComplaintProjection, ComplaintStatus, ComplaintStep
+from workflows.complaint.types import ComplaintProjection, ComplaintStatus, ComplaintStep
 from workflows.types import (
     BreachKind,
     Customer,

@@ -28,8 +28,8 @@ from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.notify import NotifierActivities
-from activities.webhook_signing import EVENT_HEADER, ID_HEADER, verify
+from activities.notify.deliver import NotifierActivities
+from activities.notify.webhook_signing import EVENT_HEADER, ID_HEADER, verify
 from config import Settings
 from db.engine import make_engine, session_factory
 from tests.notify_workflow import DeliverAllInput, DeliverAllWorkflow

@@ -14,8 +14,8 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.notify import DELIVERY_RETRY, DELIVERY_TIMEOUT, NotifierActivities
-    from workflows.notify_types import DeliverInput
+    from activities.notify.deliver import DELIVERY_RETRY, DELIVERY_TIMEOUT, NotifierActivities
+    from workflows.notify.types import DeliverInput
 
 
 @dataclass

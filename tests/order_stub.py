@@ -9,7 +9,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.claim_types import ClaimClosed
+    from workflows.claim.types import ClaimClosed
 
 
 @workflow.defn

@@ -17,7 +17,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from tests.builders import FULL_PICK, POD, RECEIPT, SHIP, STANDARD, SURVEY, event, order_input
-from workflows.order import OrderWorkflow
+from workflows.order.workflow import OrderWorkflow
 from workflows.types import (
     EventInput,
     EventType,

@@ -9,15 +9,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import subscriptions as subs_repo
 from db.engine import transaction
-from db.notification_models import OutboxRow
-from db.notifications import (
-    Audience,
-    Notice,
-    NotificationEvent,
-    enqueue,
-)
+from db.notifications import subscriptions as subs_repo
+from db.notifications.models import OutboxRow
+from db.notifications.outbox import Audience, Notice, NotificationEvent, enqueue
 
 
 def delay_risk(order_id: str | None = None, locale: str = "zh-CN",

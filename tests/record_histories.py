@@ -23,12 +23,12 @@ from db.migrate import upgrade
 from tests.builders import FULL_PICK, POD, RECEIPT, SHIP, SURVEY, event, order_input
 from tests.worker_harness import running_worker
 from worker import ensure_search_attributes
-from workflows.claim import ClaimWorkflow
-from workflows.claim_types import ClaimEventInput, ClaimEventType
-from workflows.complaint import ComplaintWorkflow
-from workflows.complaint_types import ComplaintEventInput, ComplaintEventType
-from workflows.escalation import EscalationWorkflow
-from workflows.order import OrderWorkflow
+from workflows.claim.types import ClaimEventInput, ClaimEventType
+from workflows.claim.workflow import ClaimWorkflow
+from workflows.complaint.types import ComplaintEventInput, ComplaintEventType
+from workflows.complaint.workflow import ComplaintWorkflow
+from workflows.escalation.workflow import EscalationWorkflow
+from workflows.order.workflow import OrderWorkflow
 from workflows.types import (
     AcknowledgeInput,
     EventType,

@@ -10,8 +10,8 @@ import httpx
 from sqlalchemy import update
 
 from db.engine import make_engine, session_factory, transaction
-from db.notification_models import OutboxRow
-from db.notifications import Notice, enqueue, outbox_id
+from db.notifications.models import OutboxRow
+from db.notifications.outbox import Notice, enqueue, outbox_id
 from tests.api_harness import Api
 
 HOOK = "https://hooks.example.com/waybill"

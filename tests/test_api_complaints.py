@@ -16,7 +16,7 @@ import pytest
 from pydantic import TypeAdapter
 from temporalio.testing import WorkflowEnvironment
 
-from api.complaint_schemas import COMPLAINT_EVENT_EXAMPLES, ComplaintCreate, ComplaintEventIn
+from api.complaints.schemas import COMPLAINT_EVENT_EXAMPLES, ComplaintCreate, ComplaintEventIn
 from tests.api_harness import Api, api_stack, error_code, order_body, policy_file
 from tests.builders import FULL_PICK, POD, POLICIES, SHIP, policy_yaml
 from tests.complaints_harness import open_complaint, post

@@ -45,7 +45,7 @@ from schemathesis.specs.openapi.checks import (
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from api.routers.sla_policies import EXAMPLE as SLA_EXAMPLE
+from api.policies.router import EXAMPLE as SLA_EXAMPLE
 from config import Settings
 from tests.api_harness import Api, api_stack, order_body
 from tests.builders import FULL_PICK, SHIP

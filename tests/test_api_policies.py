@@ -11,7 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.api_harness import Api, api_stack, order_body
 from tests.builders import policy_yaml
-from workflows.order import OrderWorkflow
+from workflows.order.workflow import OrderWorkflow
 
 NEW_STANDARD: dict[str, Any] = {
     "confirm_within": "PT2H", "pick_within": "PT3H", "scan_gap": "PT4H",

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select, update
 from temporalio.testing import WorkflowEnvironment
 
-from db import documents
-from db.document_models import Document
+from db.documents import queries as documents
+from db.documents.models import Document
 from db.engine import make_engine, session_factory, transaction
 from db.models import Order
 from tests.api_harness import Api, api_stack, created, error_code

@@ -22,14 +22,13 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from db import claims as repo
+from db.claims import queries as repo
 from db.engine import make_engine, session_factory
-from db.notification_models import OutboxRow
+from db.notifications.models import OutboxRow
 from tests.builders import STANDARD
 from tests.order_stub import OrderStubWorkflow
 from tests.worker_harness import running_worker
-from workflows.claim import ClaimWorkflow
-from workflows.claim_types import (
+from workflows.claim.types import (
     ClaimCause,
     ClaimClosed,
     ClaimEventInput,
@@ -41,7 +40,8 @@ from workflows.claim_types import (
     ClaimStatus,
     ClaimStep,
 )
-from workflows.escalation import EscalationWorkflow
+from workflows.claim.workflow import ClaimWorkflow
+from workflows.escalation.workflow import EscalationWorkflow
 from workflows.ids import claim_workflow_id
 from workflows.types import BreachKind, Customer, EscalationState, LineState, Stage, Tier
 

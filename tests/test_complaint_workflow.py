@@ -21,21 +21,21 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from db import complaints as repo
+from db.complaints import queries as repo
 from db.models import EscalationRow
-from db.notification_models import OutboxRow
+from db.notifications.models import OutboxRow
 from tests.builders import STANDARD
 from tests.polling import eventually
 from tests.worker_harness import running_worker
-from workflows.complaint import ComplaintWorkflow
-from workflows.complaint_types import (
+from workflows.complaint.types import (
     ComplaintEventInput,
     ComplaintEventType,
     ComplaintInput,
     ComplaintStatus,
     ComplaintStep,
 )
-from workflows.escalation import EscalationWorkflow
+from workflows.complaint.workflow import ComplaintWorkflow
+from workflows.escalation.workflow import EscalationWorkflow
 from workflows.ids import complaint_workflow_id
 from workflows.types import BreachKind, Customer, EscalationState, Stage, Tier
 

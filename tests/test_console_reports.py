@@ -19,8 +19,8 @@ from sqlalchemy import update
 from temporalio.testing import WorkflowEnvironment
 
 from console.i18n import catalogue
-from db import kpi_snapshots as snaps
 from db.engine import make_engine, session_factory, transaction
+from db.kpis import snapshots as snaps
 from db.models import Order
 from kpis import follow_up_monthly
 from kpis.late import figures
@@ -330,7 +330,7 @@ async def test_the_default_month_and_a_bad_month(api: Api) -> None:
 
 
 def test_months_step_across_years() -> None:
-    from console.report_view import shift
+    from console.reports.view import shift
     assert [shift("2026-01", -1), shift("2026-12", 1), shift("2026-11", 0)] == [
         "2025-12", "2027-01", "2026-11"]
     tz = ZoneInfo("Asia/Shanghai")

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from temporalio.testing import WorkflowEnvironment
 
-from db.console_models import ConsolePreference, ConsoleSession
+from db.console.models import ConsolePreference, ConsoleSession
 from db.engine import make_engine, session_factory, transaction
 from db.models import ApiKey
 from tests.api_harness import Api, api_stack

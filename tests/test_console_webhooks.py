@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import update
 from temporalio.testing import WorkflowEnvironment
 
-from db import subscriptions as subs_repo
 from db.engine import make_engine, session_factory, transaction
-from db.notification_models import OutboxRow, WebhookSubscription
+from db.notifications import subscriptions as subs_repo
+from db.notifications.models import OutboxRow, WebhookSubscription
 from tests.api_harness import Api, api_stack
 from tests.console_harness import csrf_of, sign_in
 from tests.subscriptions_harness import new_subscription, seed_deliveries

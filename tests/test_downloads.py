@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from api.documents import download_name, serve
+from api.documents.archive import download_name, serve
 from tests.api_harness import Api, api_stack
 from tests.builders import minimal_pdf, minimal_png
 from tests.console_harness import sign_in

@@ -22,7 +22,7 @@ from api.errors import ApiError
 from api.orders.service import Ended, on_running_order
 from db.engine import make_engine, session_factory, transaction
 from db.migrate import upgrade
-from db.orders import timeline
+from db.orders.queries import timeline
 from tests.api_harness import Api, api_stack, order_body
 from tests.console_harness import sign_in
 from tests.pg import postgres_server

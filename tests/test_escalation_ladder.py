@@ -21,8 +21,8 @@ from temporalio.testing import WorkflowEnvironment
 from policies import parse_policy
 from tests.builders import POLICIES, STANDARD, event, order_input, policy_yaml
 from tests.worker_harness import running_worker
-from workflows.escalation import EscalationWorkflow
-from workflows.order import OrderWorkflow
+from workflows.escalation.workflow import EscalationWorkflow
+from workflows.order.workflow import OrderWorkflow
 from workflows.types import (
     AcknowledgeInput,
     BreachKind,

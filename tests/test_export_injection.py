@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from sqlalchemy import update
 from temporalio.testing import WorkflowEnvironment
 
-from console.audit import as_csv
+from console.audit.view import as_csv
 from db.engine import make_engine, session_factory, transaction
 from db.models import Order
 from kpis.cells import FORMULA_STARTS, inert

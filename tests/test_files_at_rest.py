@@ -14,12 +14,12 @@ import pytest
 
 import devstack
 import owner_only
-from api.survey_tokens import SECRET_FILE, links_for
 from archive import archive_from_settings
 from config import Settings
 from db.engine import make_engine, session_factory, transaction
 from db.keys import create_key
 from db.migrate import upgrade
+from shared.survey_links import SECRET_FILE, links_for
 from tests.pg import free_port
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"

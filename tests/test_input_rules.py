@@ -18,8 +18,8 @@ from temporalio.exceptions import ApplicationError
 from api.edge.body_limit import BodyLimitMiddleware
 from api.schemas import FollowUpCallData, OrderCreate, SurveyData
 from tests.api_harness import order_body
-from workflows.claim import compensation_cap, sent_basis
-from workflows.claim_types import Liability
+from workflows.claim.types import Liability
+from workflows.claim.workflow import compensation_cap, sent_basis
 from workflows.rejections import ECHO_MAX, few, refuse_before
 from workflows.types import ClaimPolicy
 

@@ -13,7 +13,7 @@ import db.registry  # noqa: F401  (registers every table)
 from db.engine import make_engine
 from db.migrate import alembic_config
 from db.models import Base
-from db.notification_models import InboxItem, OutboxRow, WebhookSubscription
+from db.notifications.models import InboxItem, OutboxRow, WebhookSubscription
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:

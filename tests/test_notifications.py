@@ -29,15 +29,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
-from activities.notify import DELIVERY_RETRY, HELD_REASON, NotifierActivities, retry_delays
-from activities.webhook_signing import secret_key, sign_headers, verify
+from activities.notify.deliver import DELIVERY_RETRY, HELD_REASON, NotifierActivities, retry_delays
+from activities.notify.webhook_signing import secret_key, sign_headers, verify
 from config import REPO_ROOT, Settings
-from db import subscriptions as subs_repo
 from db.engine import transaction
-from db.inbox import list_items
-from db.notification_models import InboxItem, OutboxRow, WebhookSubscription
-from db.notification_templates import LOCALES, TEMPLATE_DIR, render, template_path
-from db.notifications import (
+from db.notifications import subscriptions as subs_repo
+from db.notifications.inbox import list_items
+from db.notifications.models import InboxItem, OutboxRow, WebhookSubscription
+from db.notifications.outbox import (
     Audience,
     Notice,
     NotificationEvent,
@@ -51,6 +50,7 @@ from db.notifications import (
     settle,
     stranded,
 )
+from db.notifications.templates import LOCALES, TEMPLATE_DIR, render, template_path
 from schedules import OUTBOX_SWEEP_ID, SCHEDULE_IDS, ensure_schedules
 from tests.notify_harness import (
     LOOPBACK_CERT,
@@ -62,9 +62,9 @@ from tests.notify_harness import (
 )
 from tests.outbox import delay_risk, enqueue_now, rows, subscribe
 from tests.worker_harness import running_worker
-from workflows.delivery import DeliveryWorkflow
 from workflows.ids import delivery_workflow_id
-from workflows.notify_types import DeliverInput, DeliveryInput, SweepResult
+from workflows.notify.delivery import DeliveryWorkflow
+from workflows.notify.types import DeliverInput, DeliveryInput, SweepResult
 
 # Every variable a template may use; README's "Notifications" section documents them.
 TEMPLATE_VARIABLES = {

@@ -13,14 +13,14 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from activities.delivery_start import DeliveryStarter
-from activities.webhook_signing import verify
+from activities.notify.delivery_start import DeliveryStarter
+from activities.notify.webhook_signing import verify
 from api.deps import Role
-from db import inbox as inbox_repo
-from db import subscriptions as subs_repo
 from db.engine import make_engine, session_factory, transaction
 from db.keys import create_key
-from db.notification_models import OutboxRow, WebhookSubscription
+from db.notifications import inbox as inbox_repo
+from db.notifications import subscriptions as subs_repo
+from db.notifications.models import OutboxRow, WebhookSubscription
 from tests.api_harness import Api, api_stack
 from tests.notify_harness import (
     await_deliveries,

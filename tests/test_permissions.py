@@ -15,8 +15,8 @@ from api import permissions
 from api.app import create_app
 from api.permissions import PUBLIC, ROUTES, Role, roles_for, route_roles
 from console.session import ACTIONS, CONSOLE_ROLES
-from workflows.claim_types import ClaimEventType
-from workflows.complaint_types import ComplaintEventType
+from workflows.claim.types import ClaimEventType
+from workflows.complaint.types import ComplaintEventType
 from workflows.types import EventType
 
 README = Path(__file__).resolve().parent.parent / "README.md"

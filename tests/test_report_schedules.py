@@ -18,17 +18,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import ScheduleOverlapPolicy
 from temporalio.testing import WorkflowEnvironment
 
-from activities.reports import ReportActivities
+from activities.reports.snapshots import ReportActivities
 from config import Settings
-from db import kpi_snapshots as snaps
-from db import subscriptions as subs_repo
-from db.console import save_preference
+from db.console.queries import save_preference
 from db.engine import make_engine, session_factory, transaction
-from db.inbox import list_items
 from db.keys import create_key
-from db.notification_models import OutboxRow
-from db.notification_templates import LOCALES, TEMPLATE_DIR
-from db.notifications import NotificationEvent, team_locales
+from db.kpis import snapshots as snaps
+from db.notifications import subscriptions as subs_repo
+from db.notifications.inbox import list_items
+from db.notifications.models import OutboxRow
+from db.notifications.outbox import NotificationEvent, team_locales
+from db.notifications.templates import LOCALES, TEMPLATE_DIR
 from kpis.periods import previous_day
 from schedules import (
     DAILY_SNAPSHOT_ID,
@@ -41,12 +41,12 @@ from schedules import (
 from tests.kpi_fixtures import AFTER_ALL, Answer, november, order
 from tests.notify_harness import await_deliveries, webhook_receiver
 from tests.worker_harness import running_worker
-from workflows.report_types import (
+from workflows.reports.types import (
     FollowUpMonthlyReportInput,
     SnapshotResult,
     StoreFollowUpReportInput,
 )
-from workflows.reports import FollowUpMonthlyReportWorkflow
+from workflows.reports.workflow import FollowUpMonthlyReportWorkflow
 
 ZONE = "Asia/Shanghai"
 

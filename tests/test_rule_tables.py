@@ -11,7 +11,7 @@ from pathlib import Path
 
 from temporalio.exceptions import ApplicationError
 
-from api.rejections import from_rejection, rejected
+from api.events.rejections import from_rejection, rejected
 from policies import parse_policy
 from workflows import ids
 from workflows.rejections import HTTP_STATUS, reject

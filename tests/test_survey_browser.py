@@ -12,8 +12,8 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from api.survey_tokens import links_for
 from config import Settings
+from shared.survey_links import links_for
 from tests.api_harness import order_body
 from tests.browser import SHOTS, Site, served
 from tests.builders import FULL_PICK, POD, SHIP, policy_yaml

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
-from activities.notify import TARGET_REFUSED, NotifierActivities
-from activities.webhook_targets import (
+from activities.notify.deliver import TARGET_REFUSED, NotifierActivities
+from activities.notify.webhook_targets import (
     TargetForbidden,
     TargetPolicy,
     address_class,
@@ -28,8 +28,8 @@ from activities.webhook_targets import (
     resolve_checked,
 )
 from config import Settings
-from db.notification_models import WebhookSubscription
-from db.notifications import OutboxStatus
+from db.notifications.models import WebhookSubscription
+from db.notifications.outbox import OutboxStatus
 from tests.api_harness import Api, api_stack
 from tests.notify_harness import webhook_receiver
 from tests.outbox import (
@@ -38,7 +38,7 @@ from tests.outbox import (
     rows,
     subscribe,
 )
-from workflows.notify_types import DeliverInput
+from workflows.notify.types import DeliverInput
 
 CERTS = Path(__file__).parent / "certs"  # loopback.pem: for 127.0.0.1 and localhost
 

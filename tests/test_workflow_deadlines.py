@@ -30,8 +30,8 @@ from tests.order_workflow_harness import (
     sleep_past,
     state,
 )
-from workflows import search
-from workflows.escalation import EscalationWorkflow
+from workflows.escalation.workflow import EscalationWorkflow
+from workflows.order import search
 from workflows.types import (
     Breach,
     BreachKind,

@@ -12,7 +12,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from db.engine import make_engine
-from db.orders import timeline
+from db.orders.queries import timeline
 from tests.builders import POD, RECEIPT, SHIP, STANDARD, event
 from tests.order_workflow_harness import (
     SLACK,
@@ -24,8 +24,8 @@ from tests.order_workflow_harness import (
     sleep_past,
     state,
 )
-from workflows.claim_types import ClaimClosed
-from workflows.order import OrderWorkflow
+from workflows.claim.types import ClaimClosed
+from workflows.order.workflow import OrderWorkflow
 from workflows.types import BreachKind, EventType, FollowUpStatus, Stage
 
 ANSWERS = {"goods_ok": True, "scores": {"timeliness": 5, "completeness": 4, "courtesy": 5},
@@ -193,7 +193,7 @@ async def test_an_order_with_an_open_claim_does_not_close(
 
 async def test_a_claim_can_be_opened_by_hand(
         ts_env: WorkflowEnvironment, new_order: NewOrder) -> None:
-    from workflows.claim_types import ClaimCause, OpenClaimInput
+    from workflows.claim.types import ClaimCause, OpenClaimInput
     h = await new_order(Stage.DELIVERED)
     claim_id = await h.execute_update(OrderWorkflow.open_claim, OpenClaimInput(
         cause=ClaimCause.SHORT, description="two cartons missing", actor="op", source="operator"))

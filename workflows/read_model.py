@@ -3,7 +3,7 @@
 Orders, claims, complaints and escalations all project alike, with the same timeout and retry,
 so a stalled database holds each of them back the same way; the outbox rows the projection
 wrote in its transaction get a DeliveryWorkflow each, started by the projection activity
-itself once its transaction committed (workflows/delivery.py). A workflow whose history
+itself once its transaction committed (workflows/notify/delivery.py). A workflow whose history
 predates that still hands the ids to its `Deliveries` (whose notifier calls now defer to those
 DeliveryWorkflows), so it replays as it ran.
 """
@@ -17,8 +17,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.deliveries import Deliveries
-    from workflows.delivery import DELIVERY_WORKFLOWS_PATCH
+    from workflows.notify.deliveries import Deliveries
+    from workflows.notify.delivery import DELIVERY_WORKFLOWS_PATCH
 
 PROJECTION_TIMEOUT = timedelta(seconds=30)
 # Retried without limit: the read model must catch up once the database is back.

@@ -1,7 +1,8 @@
 """How a workflow's update validator refuses an event: a typed, non-retryable ApplicationError.
 
 The type is the machine-readable code the API answers with; HTTP_STATUS below is the one table
-of each code's status (api/rejections.py reads it), so a new code is added here and only here.
+of each code's status (api/events/rejections.py reads it), so a new code is added here and only
+here.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ HTTP_STATUS: dict[str, int] = {
     # The case is not in a state that takes this request (now, or any more).
     "invalid_transition": 409,
     "event_id_reused": 409,
-    # The event endpoints answer this one as a duplicate instead (api/event_idempotency.py).
+    # The event endpoints answer this one as a duplicate instead (api/events/idempotency.py).
     "duplicate_event": 409,
     "decision_not_pending": 409,
     "decision_pending": 409,

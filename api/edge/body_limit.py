@@ -4,9 +4,9 @@ Pure ASGI, outside the routers: a declared `Content-Length` over the limit is re
 without reading a byte; a chunked (or lying) body is counted as it streams and refused once it
 passes the limit, so an unauthenticated caller costs at most the limit in memory. JSON (and
 every other non-multipart body) gets `max_json_body_bytes`, refused with 413 `body_too_large`;
-multipart uploads keep their own limit and code (413 `file_too_large`, as read_upload in
-api/uploads.py answers when it finds the file too large). Both in the API's error envelope,
-with the request id.
+multipart uploads keep their own limit and code (413 `file_too_large`, as read_upload
+in api/documents/uploads.py answers when it finds the file too large).
+Both in the API's error envelope, with the request id.
 """
 
 from __future__ import annotations

@@ -27,20 +27,20 @@ from api.edge.deadline import temporal_deadline
 from api.edge.payload_limit import check_payload
 from api.edge.units import Db
 from api.errors import ApiError, found
-from api.event_idempotency import body_hash, execute_event_update, seen_before
-from api.event_times import refuse_occurred_before
-from api.rejections import rejected
+from api.events.idempotency import body_hash, execute_event_update, seen_before
+from api.events.rejections import rejected
+from api.events.times import refuse_occurred_before
+from api.orders.views import order_view
 from api.schemas import EventAccepted, OrderCreate, OrderView
-from api.views import order_view
 from config import Settings
-from db import escalations as escalation_repo
-from db import orders as repo
 from db import policies as policy_repo
+from db.escalations import queries as escalation_repo
 from db.models import Order
+from db.orders import queries as repo
 from policies import from_snapshot, policy_name_for, snapshot
-from workflows import search
 from workflows.ids import order_workflow_id
-from workflows.order import OrderWorkflow, created_entry
+from workflows.order import search
+from workflows.order.workflow import OrderWorkflow, created_entry
 from workflows.types import (
     TERMINAL_STAGES,
     Customer,

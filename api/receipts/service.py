@@ -12,17 +12,17 @@ from typing import Any
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 
-from api.documents import EXTENSIONS, archive_and_record
+from api.documents.archive import EXTENSIONS, archive_and_record
+from api.documents.uploads import Upload
 from api.edge.units import Db
 from api.errors import ApiError
 from api.orders.service import load_order, order_and_event, submit_event
-from api.receipt_schemas import ReceiptUploaded, ReceiptVersionView
-from api.receipt_views import receipt_versions
+from api.receipts.schemas import ReceiptUploaded, ReceiptVersionView
+from api.receipts.views import receipt_versions
 from api.schemas import RECEIVED_LEEWAY
-from api.uploads import Upload
 from archive import Archive
 from config import Settings
-from db import documents
+from db.documents import queries as documents
 from db.models import Order
 from workflows.types import AFTER_DELIVERY, TERMINAL_STAGES, Stage
 

@@ -1,7 +1,7 @@
 """Scoped API keys with an expiry (issue 14).
 
 * `api_keys.scope_event_types` / `scope_customers` / `scope_carriers`: JSON lists limiting what
-  a key may do (NULL: no limit), checked by api/key_scope.py;
+  a key may do (NULL: no limit), checked by api/keys/scope.py;
 * `api_keys.expires_at`: past it the key is refused (401 `key_expired`); NULL: never.
 
 Existing keys keep no scope and no expiry, so they work as before. Downgrading drops the

@@ -1,0 +1,1 @@
+"""A complaint's activities: its read model and the notices its steps give rise to."""

@@ -1,0 +1,2 @@
+"""Notifications leaving Waybill: delivery by webhook, e-mail or inbox, signed, to allowed targets.
+"""

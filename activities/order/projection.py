@@ -1,0 +1,50 @@
+"""Activities that write the order's read model to the application database."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio import activity
+
+from activities.notify.delivery_start import DeliveryStarter, deliver_after_commit
+from activities.order.notices import escalation_notices, order_notices
+from config import Settings
+from db.engine import transaction
+from db.escalations.queries import apply_escalation_projection
+from db.notifications.outbox import enqueue
+from db.orders.queries import apply_projection
+from shared.survey_links import links_for
+from workflows.types import EscalationProjection, ProjectionInput
+
+
+class ProjectionActivities:
+    def __init__(self, sessions: sessionmaker[Session], settings: Settings | None = None,
+                 starter: DeliveryStarter | None = None) -> None:
+        self._sessions = sessions
+        self._starter = starter
+        # Survey invitations carry a signed link; made once, so the secret file is read once.
+        self._survey_links = links_for(settings or Settings())
+
+    @activity.defn
+    def project_order(self, inp: ProjectionInput) -> list[str]:
+        """Upsert keyed by event id, breach id and projection sequence: safe to retry.
+
+        Returns the outbox rows (written in the same transaction) still awaiting delivery,
+        whose DeliveryWorkflows it started once the transaction committed.
+        """
+        with transaction(self._sessions) as session:
+            apply_projection(session, inp)
+            outbox = enqueue(session, order_notices(inp.state, inp.entries,
+                                                    survey_url=self._survey_links.url))
+        return deliver_after_commit(self._starter, outbox)
+
+    @activity.defn
+    def project_escalation(self, inp: EscalationProjection) -> list[str]:
+        """Upsert keyed by escalation id and step number: safe to retry.
+
+        Returns the outbox rows (written in the same transaction) still awaiting delivery,
+        whose DeliveryWorkflows it started once the transaction committed.
+        """
+        with transaction(self._sessions) as session:
+            apply_escalation_projection(session, inp)
+            outbox = enqueue(session, escalation_notices(inp.status, inp.steps))
+        return deliver_after_commit(self._starter, outbox)

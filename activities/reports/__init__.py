@@ -1,0 +1,1 @@
+"""Scheduled report activities: KPI snapshots and the monthly follow-up report."""

@@ -1,0 +1,1 @@
+"""Complaints (投诉) over HTTP: router and request and response bodies."""

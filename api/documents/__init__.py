@@ -1,0 +1,1 @@
+"""Documents over HTTP: reading uploads, archiving them, serving them back, table downloads."""

@@ -1,0 +1,1 @@
+"""Escalations over HTTP: the queue, one ladder, and acting on it."""

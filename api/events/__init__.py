@@ -1,0 +1,1 @@
+"""What every event endpoint shares: idempotency, event times, workflow refusals as errors."""

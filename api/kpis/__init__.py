@@ -1,0 +1,1 @@
+"""KPIs and the monthly follow-up report over HTTP."""

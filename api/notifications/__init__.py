@@ -1,0 +1,1 @@
+"""Webhook subscriptions and the in-app inbox over HTTP."""

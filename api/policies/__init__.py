@@ -1,0 +1,1 @@
+"""SLA policy versions over HTTP."""

@@ -1,0 +1,1 @@
+"""The customer's follow-up survey page: the page, its form and its words."""

@@ -1,0 +1,239 @@
+"""The customer's follow-up survey page: `GET /s/{token}` shows it, `POST /s/{token}` answers it.
+
+Public (the signed token is the only credential), HTML, zh-CN or en. Every outcome is a page
+with its own status: 200 form or thank-you, 404 unknown link, 409 already answered (on POST),
+410 closed, 422 answers to correct; nothing is recorded unless the answers are complete.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException
+from starlette.types import Message
+from temporalio.service import RPCError
+
+from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.edge.units import DbDep
+from api.errors import ApiError
+from api.orders.service import submit_event
+from api.survey.form import (
+    MAX_SUGGESTIONS,
+    SCORE_NAMES,
+    SCORES,
+    Answers,
+    SurveyState,
+    parse_answers,
+    survey_state,
+)
+from api.survey.i18n import (
+    LOCALES,
+    SURVEY_TEMPLATE_DIR,
+    catalogue,
+    choose_locale,
+    display_time,
+    translator,
+)
+from db.models import Order
+from db.orders import queries as repo
+from shared.survey_links import SurveyLinks, links_for
+
+log = logging.getLogger("waybill.survey")
+
+router = APIRouter(prefix="/s", tags=["survey"], include_in_schema=False)
+
+MAX_FORM_BYTES = 32 * 1024
+SOURCE = "survey_link"
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# The workflow's answers when the survey stopped awaiting one between our read and its update.
+_RACED = {"invalid_transition", "event_id_reused"}
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return Environment(loader=FileSystemLoader(SURVEY_TEMPLATE_DIR), autoescape=True,
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+@lru_cache(maxsize=1)
+def _stylesheet() -> tuple[Markup, str]:
+    """The page's CSS, inlined (no external assets), and its CSP hash (no 'unsafe-inline')."""
+    css = (SURVEY_TEMPLATE_DIR / "survey.css").read_text(encoding="utf-8").strip()
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    return Markup(css), f"'sha256-{digest}'"
+
+
+def security_headers(locale: str) -> dict[str, str]:
+    style = _stylesheet()[1]
+    return {
+        "Content-Security-Policy": f"default-src 'none'; style-src {style}; "
+                                   "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        # The token in the URL is the customer's credential: never leak it to another site.
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "X-Robots-Tag": "noindex, nofollow",
+        "Cache-Control": "no-store",
+        "Content-Language": locale,
+    }
+
+
+def _links(request: Request) -> SurveyLinks:
+    links = getattr(request.app.state, "survey_links", None)
+    if links is None:
+        links = request.app.state.survey_links = links_for(request.app.state.settings)
+    return links
+
+
+LinksDep = Annotated[SurveyLinks, Depends(_links)]
+
+
+def _render(template: str, locale: str, status: int, state: str, title: str,
+            **context: Any) -> HTMLResponse:
+    css, _ = _stylesheet()
+    switch = [{"locale": other, "name": catalogue(other)["language_name"]}
+              for other in LOCALES if other != locale]
+    html = _environment().get_template(template).render(
+        locale=locale, t=translator(locale), css=css, switch=switch, state=state, title=title,
+        **context)
+    return HTMLResponse(html, status_code=status, headers=security_headers(locale))
+
+
+def _message(locale: str, status: int, state: str, order_id: str = "") -> HTMLResponse:
+    t = translator(locale)
+    return _render("message.html", locale, status, state, t(f"{state}_title"),
+                   body=t(f"{state}_body", order_id=order_id))
+
+
+def _form(locale: str, order: Order, token: str, answers: Answers, status: int) -> HTMLResponse:
+    survey = (order.detail or {}).get("survey") or {}
+    return _render(
+        "form.html", locale, status, "form", translator(locale)("form_title"),
+        order_id=order.order_id, delivered_at=display_time(order.delivered_at),
+        expires_at=display_time(survey.get("expires_at")), action=f"{token}?lang={locale}",
+        values=answers.values, errors=answers.errors, summary=answers.summary,
+        score_names=SCORE_NAMES, scores=SCORES, max_suggestions=MAX_SUGGESTIONS)
+
+
+def _closed_page(locale: str, state: SurveyState, order_id: str, posting: bool) -> HTMLResponse:
+    """The page for a survey that takes no answer now (state is not OPEN)."""
+    if state == SurveyState.ANSWERED:
+        return _message(locale, 409 if posting else 200, "answered", order_id)
+    if state == SurveyState.CLOSED:
+        return _message(locale, 410, "closed", order_id)
+    return _message(locale, 409 if posting else 200, "not_yet", order_id)
+
+
+def _find(session: Session, links: SurveyLinks, token: str) -> Order | None:
+    order_id = links.order_id(token)
+    return repo.get_order(session, order_id) if order_id else None
+
+
+def _locale(lang: str | None, order: Order | None) -> str:
+    return choose_locale(lang, (order.customer or {}).get("language") if order else None)
+
+
+def _open_survey(session: Session, links: SurveyLinks, token: str, lang: str | None,
+                 posting: bool) -> tuple[str, Order | HTMLResponse]:
+    """The page's locale and the order whose survey takes an answer now, else the page why not.
+    """
+    order = _find(session, links, token)
+    locale = _locale(lang, order)
+    if order is None:
+        return locale, _message(locale, 404, "not_found")
+    state = survey_state(order, datetime.now(UTC))
+    if state != SurveyState.OPEN:
+        return locale, _closed_page(locale, state, order.order_id, posting=posting)
+    return locale, order
+
+
+@router.get("/{token}", response_class=HTMLResponse)
+def survey_page(token: str, session: SessionDep, links: LinksDep,
+                lang: str | None = None) -> HTMLResponse:
+    locale, order = _open_survey(session, links, token, lang, posting=False)
+    if isinstance(order, HTMLResponse):
+        return order
+    return _form(locale, order, token, Answers(), 200)
+
+
+@router.post("/{token}", response_class=HTMLResponse)
+async def answer_survey(token: str, request: Request, db: DbDep, links: LinksDep,
+                        temporal: TemporalDep, settings: SettingsDep,
+                        lang: str | None = None) -> HTMLResponse:
+    locale, order = await db.run(_open_survey, links, token, lang, posting=True)
+    if isinstance(order, HTMLResponse):
+        return order
+    form = await _read_form(request)
+    if isinstance(form, int):
+        return _message(locale, form, "bad_request", order.order_id)
+    answers = parse_answers(form, translator(locale))
+    if answers.data is None:
+        return _form(locale, order, token, answers, 422)
+
+    body = {"event_id": f"survey-web-{order.order_id}", "type": "survey_response",
+            "occurred_at": datetime.now(UTC).isoformat(), "data": answers.data}
+    try:
+        result = await submit_event(db, temporal, settings, order.order_id, body,
+                                    actor=f"customer:{order.customer_id}", source=SOURCE)
+    except ApiError as exc:
+        if exc.code == "temporal_unavailable":
+            return _unavailable(locale, order.order_id, exc.code)
+        if exc.code not in _RACED:
+            raise
+        fresh = await db.run(repo.get_order, order.order_id)
+        answered = exc.code == "event_id_reused" or (
+            fresh is not None and survey_state(fresh, datetime.now(UTC)) == SurveyState.ANSWERED)
+        return _closed_page(locale, SurveyState.ANSWERED if answered else SurveyState.CLOSED,
+                            order.order_id, posting=True)
+    except RPCError as exc:
+        return _unavailable(locale, order.order_id, exc.status.name)
+    if result.duplicate:
+        return _closed_page(locale, SurveyState.ANSWERED, order.order_id, posting=True)
+    log.info("survey answered through its link", extra={"order_id": order.order_id})
+    return _message(locale, 200, "thanks", order.order_id)
+
+
+def _unavailable(locale: str, order_id: str, status: str) -> HTMLResponse:
+    log.error("survey answer not recorded: temporal unavailable",
+              extra={"order_id": order_id, "status": status})
+    page = _message(locale, 503, "unavailable", order_id)
+    page.headers["Retry-After"] = "30"
+    return page
+
+
+async def _read_form(request: Request) -> dict[str, list[Any]] | int:
+    """The posted fields, or the status that refuses the request (413 too big, 415 not a form).
+    """
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in _FORM_TYPES:
+        return 415
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_FORM_BYTES:
+        return 413
+    # Read as it arrives and stop past the limit: a chunked body has no length to check first.
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_FORM_BYTES:
+            return 413
+        chunks.append(chunk)
+    body = b"".join(chunks)
+
+    async def replay() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    try:
+        form = await Request(request.scope, replay).form(max_files=0, max_fields=20)
+    except HTTPException:  # a malformed multipart body, or files
+        return 400
+    return {name: form.getlist(name) for name in form}

@@ -1,0 +1,1 @@
+"""The console's board: orders by stage."""

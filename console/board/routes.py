@@ -1,0 +1,49 @@
+"""The board: orders by stage, filtered; the columns fragment the page polls to stay live."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+
+from api.deps import SessionDep
+from console import pages
+from console.board.view import CARDS_PER_COLUMN, TIERS, BoardFilter, board, now, open_breaches
+from console.deps import PageDep
+
+router = APIRouter()
+POLL_SECONDS = 3
+
+
+def _context(page: PageDep, session: SessionDep, flt: BoardFilter) -> dict[str, object]:
+    settings = page.settings
+    return {"columns": board(session, flt), "now": now(), "cap": CARDS_PER_COLUMN,
+            "open_breaches": open_breaches,
+            "workflow_url": lambda order_id: (
+                f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}"
+                f"/workflows/order-{order_id}")}
+
+
+@router.get("/board", response_class=HTMLResponse)
+def board_page(page: PageDep, session: SessionDep, customer: str | None = None,
+               tier: str | None = None, breached: str | None = None,
+               q: str | None = None) -> Response:
+    page.signed_in()
+    flt = BoardFilter.parse(customer, tier, breached, q)
+    query = urlencode(flt.query())
+    return page.render("board.html", flt=flt, tiers=TIERS, poll_seconds=POLL_SECONDS,
+                       columns_url="/console/board/columns" + (f"?{query}" if query else ""),
+                       **_context(page, session, flt))
+
+
+@router.get("/board/columns", response_class=HTMLResponse)
+def board_columns(page: PageDep, session: SessionDep, customer: str | None = None,
+                  tier: str | None = None, breached: str | None = None,
+                  q: str | None = None) -> Response:
+    """Just the columns, for the page's poller; 401 (and the page reloads to sign in) when the
+    session has ended."""
+    if page.user is None:
+        return Response(status_code=401, headers=pages.security_headers(page.viewer.locale))
+    flt = BoardFilter.parse(customer, tier, breached, q)
+    return pages.fragment("_columns.html", page.viewer, **_context(page, session, flt))

@@ -1,0 +1,1 @@
+"""The console's escalation queue and ladder pages."""

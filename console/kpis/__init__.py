@@ -1,0 +1,1 @@
+"""The console's KPI page and its charts."""

@@ -1,0 +1,1 @@
+"""The console's webhook subscription pages (admins)."""

@@ -1,0 +1,1 @@
+"""Complaints in the application database: tables (models.py) and all SQL (queries.py)."""

@@ -1,0 +1,1 @@
+"""The document archive's index: table (models.py) and queries (queries.py)."""

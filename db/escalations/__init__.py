@@ -1,0 +1,1 @@
+"""Escalations in the application database: all SQL (queries.py)."""

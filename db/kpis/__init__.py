@@ -1,0 +1,1 @@
+"""KPIs in the application database: aggregate SQL (queries.py) and stored snapshots."""

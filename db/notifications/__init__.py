@@ -1,0 +1,1 @@
+"""The notification outbox, its templates, webhook subscriptions and the inbox."""

@@ -1,0 +1,148 @@
+"""All SQL about orders, their timeline and escalations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic_core import to_jsonable_python
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from db.follow_ups.queries import upsert_follow_up
+from db.models import Order, OrderEvent
+from db.upsert import insert_for
+from policies import snapshot
+from workflows.order.deadlines import after, latest_eta
+from workflows.types import ProjectionInput, Stage, TimelineEntry
+
+SYSTEM = "system"
+STAGE_COLUMNS = {stage.value: f"{stage.value}_at" for stage in Stage}
+
+
+def get_order(session: Session, order_id: str) -> Order | None:
+    return session.get(Order, order_id)
+
+
+def add_order(session: Session, order: Order) -> None:
+    session.add(order)
+    session.flush()
+
+
+@dataclass
+class OrderFilter:
+    stage: str | None = None
+    customer_id: str | None = None
+    tier: str | None = None
+    breached: bool | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    # A scoped key's customers and carriers (api/keys/scope.py): None = any.
+    customer_ids: tuple[str, ...] | None = None
+    carriers: tuple[str, ...] | None = None
+
+
+def list_orders(session: Session, flt: OrderFilter, limit: int,
+                after: tuple[datetime, str] | None) -> list[Order]:
+    """Newest first, keyset-paginated on (created_at, order_id)."""
+    q = select(Order)
+    if flt.stage:
+        q = q.where(Order.stage == flt.stage)
+    if flt.customer_id:
+        q = q.where(Order.customer_id == flt.customer_id)
+    if flt.customer_ids is not None:
+        q = q.where(Order.customer_id.in_(sorted(flt.customer_ids)))
+    if flt.carriers is not None:
+        q = q.where(Order.carrier.in_(sorted(flt.carriers)))
+    if flt.tier:
+        q = q.where(Order.customer_tier == flt.tier)
+    if flt.breached is not None:
+        q = q.where(Order.breached == flt.breached)
+    if flt.created_from:
+        q = q.where(Order.created_at >= flt.created_from)
+    if flt.created_to:
+        q = q.where(Order.created_at < flt.created_to)
+    if after:
+        created, oid = after
+        q = q.where(or_(Order.created_at < created,
+                        and_(Order.created_at == created, Order.order_id < oid)))
+    q = q.order_by(Order.created_at.desc(), Order.order_id.desc()).limit(limit)
+    return list(session.scalars(q))
+
+
+def find_event(session: Session, order_id: str, event_id: str) -> OrderEvent | None:
+    return session.scalar(select(OrderEvent).where(
+        OrderEvent.order_id == order_id, OrderEvent.event_id == event_id))
+
+
+def timeline(session: Session, order_id: str) -> list[OrderEvent]:
+    return list(session.scalars(
+        select(OrderEvent).where(OrderEvent.order_id == order_id)
+        .order_by(OrderEvent.occurred_at, OrderEvent.recorded_at, OrderEvent.id)))
+
+
+def add_timeline_entries(session: Session, order_id: str, entries: list[TimelineEntry]) -> None:
+    """Append entries; an entry already stored (same event id) is left as it is."""
+    if not entries:
+        return
+    rows = [{"order_id": order_id, "event_id": e.event_id, "type": e.type,
+             "occurred_at": e.occurred_at, "recorded_at": e.recorded_at, "actor": e.actor,
+             "source": e.source, "data": to_jsonable_python(e.data), "body_hash": e.body_hash}
+            for e in entries]
+    stmt = insert_for(session, OrderEvent).values(rows)
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["order_id", "event_id"]))
+
+
+def _detail(inp: ProjectionInput) -> dict[str, Any]:
+    s = inp.state
+    eta = latest_eta(s)
+    return to_jsonable_python({
+        "shipment": s.shipment, "scans": s.scans, "latest_eta": eta, "delivery": s.delivery,
+        "receipt": s.receipt, "survey": s.survey, "breaches": s.breaches,
+        "cancel_reason": s.cancel_reason,
+        "next_deadline": s.next_deadline,
+        "decision": s.decision, "decisions": s.decisions, "exceptions": s.exceptions,
+        "claims": s.claims, "complaints": s.complaints, "lost": s.lost,
+    })
+
+
+def apply_projection(session: Session, inp: ProjectionInput) -> None:
+    """Write one projection. Idempotent, and an older snapshot never overwrites a newer one."""
+    s, now = inp.state, datetime.now(UTC)
+    add_timeline_entries(session, s.order_id, inp.entries)
+    delivered = s.stage_times.get(Stage.DELIVERED.value)
+    dynamic: dict[str, Any] = {
+        "stage": s.stage.value,
+        "promised_ship_by": s.promised_ship_by,
+        "promised_delivery_by": s.promised_delivery_by,
+        **{col: s.stage_times.get(stage) for stage, col in STAGE_COLUMNS.items()},
+        # The same deadline the workflow's receipt_late breach uses (workflows/order/deadlines.py).
+        "receipt_due_at": after(s, delivered, s.policy.receipt_within) if delivered else None,
+        "lines": to_jsonable_python(s.lines),
+        "carrier": (s.shipment or {}).get("carrier"),
+        "tracking_no": (s.shipment or {}).get("tracking_no"),
+        "in_full": s.in_full,
+        "on_time": s.on_time,
+        "breached": bool(s.breaches),
+        "follow_up_status": s.survey.status.value if s.survey else None,
+        "next_deadline_kind": s.next_deadline.kind if s.next_deadline else None,
+        "next_deadline_at": s.next_deadline.due_at if s.next_deadline else None,
+        "detail": _detail(inp),
+        "projection_seq": s.seq,
+        "updated_at": now,
+    }
+    received = s.stage_times[Stage.RECEIVED.value]
+    insert = insert_for(session, Order).values(
+        order_id=s.order_id, customer_id=s.customer.id, customer_tier=s.customer.tier.value,
+        customer=to_jsonable_python(s.customer), destination=s.destination,
+        sla_policy=s.policy.name, sla_policy_version=s.policy.version,
+        sla_policy_snapshot=snapshot(s.policy), create_hash="",
+        created_by=SYSTEM, created_by_role=SYSTEM, created_at=received,
+        **dynamic)
+    session.execute(insert.on_conflict_do_update(
+        index_elements=["order_id"], set_=dynamic,
+        where=Order.projection_seq < insert.excluded.projection_seq))
+    if s.survey is not None:
+        upsert_follow_up(session, s)
+

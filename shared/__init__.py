@@ -1,0 +1,3 @@
+"""Framework-free pieces several layers need: survey links, survey questions, the Temporal
+connection.
+"""

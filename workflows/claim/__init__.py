@@ -1,0 +1,1 @@
+"""ClaimWorkflow (理赔) and its payload types."""

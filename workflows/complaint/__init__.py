@@ -1,0 +1,1 @@
+"""ComplaintWorkflow (投诉) and its payload types."""

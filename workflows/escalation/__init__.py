@@ -1,0 +1,1 @@
+"""EscalationWorkflow, one ladder per breach, and how parents start and clear ladders."""

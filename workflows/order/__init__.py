@@ -1,0 +1,3 @@
+"""OrderWorkflow: the order's run (workflow.py), its rules (deadlines, exceptions, follow-up), its
+types.
+"""

@@ -1,0 +1,1 @@
+"""The scheduled report workflows and their payload types."""
