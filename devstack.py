@@ -21,7 +21,7 @@ import typer
 import owner_only
 from config import Settings
 from db.engine import make_engine, session_factory, transaction
-from db.keys import create_key
+from db.keys.queries import create_key
 from db.migrate import upgrade
 from demo.catalog import CUSTOMERS
 from demo.provision import KEY_NAME, provision
@@ -130,10 +130,11 @@ def start_temporal(settings: Settings,
 
 
 async def register_search_attributes(settings: Settings) -> None:
-    from worker import connect, ensure_search_attributes
+    from shared.temporal import connect, ensure_search_attributes
+    from workflows.order import search
 
     client = await connect(settings)
-    await ensure_search_attributes(client, settings.temporal_namespace)
+    await ensure_search_attributes(client, settings.temporal_namespace, search.ALL)
 
 
 def _api_ready(api: str) -> bool:

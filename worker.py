@@ -10,7 +10,6 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities.claim.projection import ClaimActivities
@@ -23,12 +22,12 @@ from activities.reports.snapshots import ReportActivities
 from config import Settings
 from db.engine import make_engine, session_factory
 from schedules import ensure_schedules
+from shared.temporal import connect
 from workflows.claim.workflow import ClaimWorkflow
 from workflows.complaint.workflow import ComplaintWorkflow
 from workflows.escalation.workflow import EscalationWorkflow
 from workflows.notify.delivery import DeliveryWorkflow
 from workflows.notify.outbox_sweep import OutboxSweepWorkflow
-from workflows.order import search
 from workflows.order.workflow import OrderWorkflow
 from workflows.reports.workflow import DailyKpiSnapshotWorkflow, FollowUpMonthlyReportWorkflow
 
@@ -66,21 +65,6 @@ def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: st
     )
 
 
-async def connect(settings: Settings, attempts: int = 60) -> Client:
-    """Connect to Temporal, waiting for it to come up (the dev server starts alongside us)."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return await Client.connect(settings.temporal_target,
-                                        namespace=settings.temporal_namespace)
-        except RuntimeError as exc:
-            if attempt == attempts:
-                raise
-            log.info("waiting for temporal", extra={"target": settings.temporal_target,
-                                                     "error": str(exc)})
-            await asyncio.sleep(1)
-    raise AssertionError("unreachable")
-
-
 async def run(settings: Settings) -> None:
     client = await connect(settings)
     await ensure_schedules(client, settings.task_queue, settings.business_timezone)
@@ -97,32 +81,3 @@ async def run(settings: Settings) -> None:
             await stop.wait()
             log.info("worker stopping")
     engine.dispose()
-
-
-async def ensure_search_attributes(client: Client, namespace: str) -> None:
-    """Register Waybill's search attributes where missing (idempotent)."""
-    from temporalio.api.enums.v1 import IndexedValueType
-    from temporalio.api.operatorservice.v1 import (
-        AddSearchAttributesRequest,
-        ListSearchAttributesRequest,
-    )
-
-    wanted = {key.name: IndexedValueType.ValueType(key.indexed_value_type) for key in search.ALL}
-    try:
-        existing = await client.operator_service.list_search_attributes(
-            ListSearchAttributesRequest(namespace=namespace))
-    except RPCError as exc:
-        # The time-skipping test server can add attributes but cannot list them.
-        if exc.status != RPCStatusCode.UNIMPLEMENTED:
-            raise
-        known: set[str] = set()
-    else:
-        known = set(existing.custom_attributes) | set(existing.system_attributes)
-    missing = {name: kind for name, kind in wanted.items() if name not in known}
-    if missing:
-        try:
-            await client.operator_service.add_search_attributes(
-                AddSearchAttributesRequest(namespace=namespace, search_attributes=missing))
-        except RPCError as exc:
-            if exc.status != RPCStatusCode.ALREADY_EXISTS:
-                raise

@@ -31,9 +31,9 @@ from archive import archive_from_settings
 from config import Settings
 from console import router as console
 from db.engine import make_engine, session_factory, transaction
-from db.policies import seed_from_file
+from db.policies.queries import seed_from_file
 from policies import load_policy_file
-from worker import connect
+from shared.temporal import connect
 
 log = logging.getLogger("waybill.api")
 

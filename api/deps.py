@@ -16,8 +16,8 @@ from api.errors import ApiError
 from api.permissions import Role, roles_for
 from archive import Archive
 from config import Settings
-from db.keys import Scope, find_key, refusal
-from db.models import ApiKey
+from db.keys.models import ApiKey
+from db.keys.queries import Scope, find_key, refusal
 
 
 def get_session(request: Request) -> Iterator[Session]:

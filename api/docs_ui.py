@@ -22,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from api.errors import ApiError
 from config import Settings
 from console import session as console_sessions
-from db.keys import find_active_key
+from db.keys.queries import find_active_key
 
 ASSETS = Path(str(files("fastapi_offline") / "static"))
 STATIC = "/docs/static"

@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from workflows.claim.types import OVERRIDE_ROLES, ClaimEventType
 from workflows.complaint.types import ComplaintEventType
-from workflows.types import EventType
+from workflows.order.types import EventType
 
 
 class Role(StrEnum):

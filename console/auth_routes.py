@@ -16,7 +16,7 @@ from console import session as sessions
 from console.deps import Page, PageDep
 from console.i18n import LANG_COOKIE, TZ_COOKIE, all_zones, match_locale, valid_zone
 from db.console import queries as console_db
-from db.keys import find_key, refusal
+from db.keys.queries import find_key, refusal
 
 router = APIRouter()
 PREF_MAX_AGE = 365 * 24 * 3600

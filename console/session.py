@@ -29,8 +29,8 @@ from api import permissions
 from api.permissions import Role
 from config import Settings
 from db.console import queries as console_db
-from db.keys import is_expired
-from db.models import ApiKey
+from db.keys.models import ApiKey
+from db.keys.queries import is_expired
 from shared.survey_links import signing_key as survey_signing_key
 
 SESSION_COOKIE = "wb_session"

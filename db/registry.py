@@ -4,7 +4,10 @@ import db.claims.models  # noqa: F401
 import db.complaints.models  # noqa: F401
 import db.console.models  # noqa: F401
 import db.documents.models  # noqa: F401
+import db.escalations.models  # noqa: F401
 import db.follow_ups.models  # noqa: F401
+import db.keys.models  # noqa: F401
 import db.kpis.snapshot_models  # noqa: F401
-import db.models  # noqa: F401
 import db.notifications.models  # noqa: F401
+import db.orders.models  # noqa: F401
+import db.policies.models  # noqa: F401

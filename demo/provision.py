@@ -11,8 +11,8 @@ from pathlib import Path
 
 from config import REPO_ROOT
 from db.engine import make_engine, session_factory, transaction
-from db.keys import create_key
-from db.policies import seed_from_file
+from db.keys.queries import create_key
+from db.policies.queries import seed_from_file
 from demo.traffic import DEMO_POLICIES
 from policies import PolicyError, load_policy_file
 

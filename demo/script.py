@@ -13,7 +13,7 @@ from demo.catalog import CARRIERS, HUBS, SIGNERS, Customer, order_body
 from demo.client import Fatal, Refused
 from demo.documents import receipt_pdf, receipt_png
 from demo.plans import Plan
-from workflows.types import MOVING, TERMINAL_STAGES
+from workflows.order.types import MOVING, TERMINAL_STAGES
 
 if TYPE_CHECKING:
     from demo.traffic import Generator

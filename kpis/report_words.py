@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from api.schemas import SURVEY_QUESTIONS
 from db.notifications.outbox import NotificationEvent
 from db.notifications.templates import TEMPLATE_DIR, normalize_locale
+from shared.survey import SURVEY_QUESTIONS
 
 T = TypeVar("T")
 LATE_FIGURES_LISTED = 12  # lines in the message; the webhook payload carries them all

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import TypeAdapter
 
-from workflows.types import (
+from workflows.order.types import Tier
+from workflows.policy import (
     BusinessCalendar,
     ClaimPolicy,
     ComplaintPolicy,
@@ -24,7 +25,6 @@ from workflows.types import (
     FollowUpPolicy,
     LadderLevel,
     SlaPolicy,
-    Tier,
 )
 
 DURATION_KEYS = ("confirm_within", "pick_within", "scan_gap", "receipt_within", "survey_after",

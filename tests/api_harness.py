@@ -20,7 +20,7 @@ from archive import archive_from_settings
 from config import Settings
 from db.documents import queries as documents
 from db.engine import make_engine, session_factory, transaction
-from db.keys import create_key
+from db.keys.queries import create_key
 from tests.worker_harness import running_worker
 
 

@@ -25,7 +25,7 @@ from api.app import create_app
 from api.deps import Role
 from config import REPO_ROOT, Settings
 from db.engine import make_engine, session_factory, transaction
-from db.keys import create_key
+from db.keys.queries import create_key
 from tests.pg import free_port
 from tests.worker_harness import running_worker
 

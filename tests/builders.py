@@ -13,7 +13,8 @@ from typing import Any
 from config import DEFAULT_POLICY_FILE
 from demo.documents import one_page_pdf
 from policies import DURATION_KEYS, load_policies
-from workflows.types import Customer, EventInput, EventType, Line, OrderInput, SlaPolicy, Tier
+from workflows.order.types import Customer, EventInput, EventType, Line, OrderInput, Tier
+from workflows.policy import SlaPolicy
 
 POLICIES = load_policies(DEFAULT_POLICY_FILE)
 STANDARD = POLICIES["standard"]

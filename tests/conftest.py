@@ -22,14 +22,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.engine import make_engine, session_factory
 from db.migrate import upgrade
+from shared.temporal import ensure_search_attributes
 from tests.api_harness import Api, api_stack
 from tests.browser import browser, site  # noqa: F401 - fixtures for every module
 from tests.order_workflow_harness import NewOrder, reach, start
 from tests.pg import throwaway_postgres
 from tests.worker_harness import running_worker
-from worker import ensure_search_attributes
 from workflows.order import search
-from workflows.types import Stage
+from workflows.order.types import Stage
 
 # The test stacks' webhook receivers listen on http://127.0.0.1, as `waybill dev` allows
 # (devstack.DEV_ENV); tests of the target rule (tests/test_webhook_targets.py) set both
@@ -109,7 +109,7 @@ async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     """
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=_binary("temporal-test-server"))
-    await ensure_search_attributes(env.client, "default")
+    await ensure_search_attributes(env.client, "default", search.ALL)
     yield env
     await env.shutdown()
 

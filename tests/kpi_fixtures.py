@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from activities.order.projection import rule_dates
 from db.claims.queries import apply_claim_projection
 from db.complaints.queries import apply_complaint_projection
 from db.escalations.queries import apply_escalation_projection
@@ -39,24 +40,26 @@ from workflows.claim.types import (
     Liability,
 )
 from workflows.complaint.types import ComplaintProjection, ComplaintStatus, ComplaintStep
-from workflows.types import (
-    BreachKind,
-    Customer,
+from workflows.escalation.types import (
     EscalationAction,
     EscalationProjection,
     EscalationState,
     EscalationStatus,
     EscalationStep,
+)
+from workflows.order.types import (
+    BreachKind,
+    Customer,
     FollowUpStatus,
     LineState,
     OrderState,
     ProjectionInput,
-    SlaPolicy,
     Stage,
     Survey,
     Tier,
     TimelineEntry,
 )
+from workflows.policy import SlaPolicy
 
 NOV = (datetime(2026, 10, 31, 16, tzinfo=UTC), datetime(2026, 11, 30, 16, tzinfo=UTC))
 DEC = (datetime(2026, 11, 30, 16, tzinfo=UTC), datetime(2026, 12, 31, 16, tzinfo=UTC))
@@ -125,8 +128,8 @@ def order(session: Session, order_id: str, customer: str, promise: str,
                             occurred_at=stage_times["received"],
                             recorded_at=stage_times["received"], actor="test", source="test",
                             data={})
-    apply_projection(session, ProjectionInput(state=state,
-                                              entries=[created, *(extra_entries or [])]))
+    inp = ProjectionInput(state=state, entries=[created, *(extra_entries or [])])
+    apply_projection(session, inp, rule_dates(inp))
 
 
 def _lines(delivered: dict[str, int], agreed: dict[str, int] | None = None) -> list[LineState]:

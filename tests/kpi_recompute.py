@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from db.models import Order, OrderEvent
+from db.orders.models import Order, OrderEvent
 
 # The shipped policies (policies/default.yaml), by hand: no calendar, so plain durations.
 RECEIPT_WITHIN = {"standard": timedelta(days=7), "key_account": timedelta(days=3)}

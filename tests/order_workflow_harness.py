@@ -17,13 +17,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from tests.builders import FULL_PICK, POD, RECEIPT, SHIP, STANDARD, SURVEY, event, order_input
+from workflows.order.types import EventInput, EventType, OrderState, Stage
 from workflows.order.workflow import OrderWorkflow
-from workflows.types import (
-    EventInput,
-    EventType,
-    OrderState,
-    Stage,
-)
 
 
 async def start(env: WorkflowEnvironment, client: Client, task_queue: str,

@@ -20,22 +20,18 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from db.migrate import upgrade
+from shared.temporal import ensure_search_attributes
 from tests.builders import FULL_PICK, POD, RECEIPT, SHIP, SURVEY, event, order_input
 from tests.worker_harness import running_worker
-from worker import ensure_search_attributes
 from workflows.claim.types import ClaimEventInput, ClaimEventType
 from workflows.claim.workflow import ClaimWorkflow
 from workflows.complaint.types import ComplaintEventInput, ComplaintEventType
 from workflows.complaint.workflow import ComplaintWorkflow
+from workflows.escalation.types import AcknowledgeInput, ReassignInput, ResolveInput, SnoozeInput
 from workflows.escalation.workflow import EscalationWorkflow
+from workflows.order import search
+from workflows.order.types import EventType
 from workflows.order.workflow import OrderWorkflow
-from workflows.types import (
-    AcknowledgeInput,
-    EventType,
-    ReassignInput,
-    ResolveInput,
-    SnoozeInput,
-)
 
 HISTORIES = Path(__file__).parent / "histories"
 TASK_QUEUE = "record-histories"
@@ -237,7 +233,7 @@ async def main() -> None:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=shutil.which("temporal-test-server")
         or str(Path(sys.executable).parent / "temporal-test-server"))
-    await ensure_search_attributes(env.client, "default")
+    await ensure_search_attributes(env.client, "default", search.ALL)
     HISTORIES.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/record.db"

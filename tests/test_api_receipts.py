@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from db.documents import queries as documents
 from db.documents.models import Document
 from db.engine import make_engine, session_factory, transaction
-from db.models import Order
+from db.orders.models import Order
 from tests.api_harness import Api, api_stack, created, error_code
 from tests.builders import FULL_PICK, POD, SHIP, minimal_pdf, minimal_png
 from tests.moto_s3 import moto_server, new_bucket, raw_client, s3_settings

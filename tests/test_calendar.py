@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from workflows.calendar import add_working_time
-from workflows.types import BusinessCalendar
+from workflows.policy import BusinessCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEEK = {d: ["09:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")}

@@ -41,9 +41,10 @@ from workflows.claim.types import (
     ClaimStep,
 )
 from workflows.claim.workflow import ClaimWorkflow
+from workflows.escalation.types import EscalationState
 from workflows.escalation.workflow import EscalationWorkflow
 from workflows.ids import claim_workflow_id
-from workflows.types import BreachKind, Customer, EscalationState, LineState, Stage, Tier
+from workflows.order.types import BreachKind, Customer, LineState, Stage, Tier
 
 SLACK = timedelta(minutes=1)
 CLAIMS = STANDARD.claims

@@ -22,7 +22,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from db.complaints import queries as repo
-from db.models import EscalationRow
+from db.escalations.models import EscalationRow
 from db.notifications.models import OutboxRow
 from tests.builders import STANDARD
 from tests.polling import eventually
@@ -35,9 +35,10 @@ from workflows.complaint.types import (
     ComplaintStep,
 )
 from workflows.complaint.workflow import ComplaintWorkflow
+from workflows.escalation.types import EscalationState
 from workflows.escalation.workflow import EscalationWorkflow
 from workflows.ids import complaint_workflow_id
-from workflows.types import BreachKind, Customer, EscalationState, Stage, Tier
+from workflows.order.types import BreachKind, Customer, Stage, Tier
 
 SLACK = timedelta(minutes=1)
 C = STANDARD.complaints

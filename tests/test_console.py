@@ -11,7 +11,7 @@ from sqlalchemy import update
 from api.i18n import LOCALES, from_accept_language
 from console.i18n import CONSOLE_TEMPLATE_DIR, MESSAGE_DIR, catalogue
 from db.engine import make_engine, session_factory, transaction
-from db.models import ApiKey
+from db.keys.models import ApiKey
 from tests.api_harness import Api, order_body
 from tests.console_harness import csrf_of, sign_in
 from tests.polling import eventually

@@ -24,7 +24,7 @@ from tests import kpi_fixtures as fx
 from tests.api_harness import Api, api_stack
 from tests.console_harness import sign_in
 from tests.report_rows import csv_rows, row, same, xlsx_rows
-from workflows.types import Tier
+from workflows.order.types import Tier
 
 NOVEMBER = {"from": "2026-11-01", "to": "2026-11-30"}
 

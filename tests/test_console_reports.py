@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from console.i18n import catalogue
 from db.engine import make_engine, session_factory, transaction
 from db.kpis import snapshots as snaps
-from db.models import Order
+from db.orders.models import Order
 from kpis import follow_up_monthly
 from kpis.late import figures
 from kpis.periods import previous_month as last_full_month

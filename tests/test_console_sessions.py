@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.console.models import ConsolePreference, ConsoleSession
 from db.engine import make_engine, session_factory, transaction
-from db.models import ApiKey
+from db.keys.models import ApiKey
 from tests.api_harness import Api, api_stack
 from tests.console_harness import csrf_of, sign_in
 

@@ -27,7 +27,7 @@ from tests.api_harness import Api, api_stack, order_body
 from tests.console_harness import sign_in
 from tests.pg import postgres_server
 from tests.worker_harness import running_worker
-from workflows.types import Stage
+from workflows.order.types import Stage
 
 
 def _envelope(response: httpx.Response, status: int, code: str) -> dict[str, Any]:

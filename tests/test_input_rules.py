@@ -16,12 +16,13 @@ from starlette.types import Receive, Scope, Send
 from temporalio.exceptions import ApplicationError
 
 from api.edge.body_limit import BodyLimitMiddleware
-from api.schemas import FollowUpCallData, OrderCreate, SurveyData
+from api.orders.events import FollowUpCallData, SurveyData
+from api.orders.schemas import OrderCreate
 from tests.api_harness import order_body
 from workflows.claim.types import Liability
 from workflows.claim.workflow import compensation_cap, sent_basis
+from workflows.policy import ClaimPolicy
 from workflows.rejections import ECHO_MAX, few, refuse_before
-from workflows.types import ClaimPolicy
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 

@@ -17,13 +17,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from db.engine import session_factory, transaction
-from db.models import Order
+from db.orders.models import Order
 from kpis import KpiQuery, PeriodError, compute_kpis, follow_up_monthly, month_bounds
 from kpis.periods import range_bounds
 from tests import kpi_fixtures as fx
 from tests.builders import STANDARD
 from tests.kpi_fixtures import AFTER_ALL, DEC, MID_NOV, NOV, durations, fig, rate
-from workflows.types import BusinessCalendar
+from workflows.policy import BusinessCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -10,9 +10,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, insert, select
 
 import db.registry  # noqa: F401  (registers every table)
+from db.base import Base
 from db.engine import make_engine
 from db.migrate import alembic_config
-from db.models import Base
 from db.notifications.models import InboxItem, OutboxRow, WebhookSubscription
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from db.engine import make_engine, session_factory, transaction
-from db.keys import create_key
+from db.keys.queries import create_key
 from tests.api_harness import api_stack, order_body
 from tests.builders import FULL_PICK, SHIP
 from tests.notify_harness import smtp_server, webhook_receiver

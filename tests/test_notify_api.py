@@ -17,7 +17,7 @@ from activities.notify.delivery_start import DeliveryStarter
 from activities.notify.webhook_signing import verify
 from api.deps import Role
 from db.engine import make_engine, session_factory, transaction
-from db.keys import create_key
+from db.keys.queries import create_key
 from db.notifications import inbox as inbox_repo
 from db.notifications import subscriptions as subs_repo
 from db.notifications.models import OutboxRow, WebhookSubscription

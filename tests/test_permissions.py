@@ -17,7 +17,7 @@ from api.permissions import PUBLIC, ROUTES, Role, roles_for, route_roles
 from console.session import ACTIONS, CONSOLE_ROLES
 from workflows.claim.types import ClaimEventType
 from workflows.complaint.types import ComplaintEventType
-from workflows.types import EventType
+from workflows.order.types import EventType
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -9,7 +9,7 @@ import pytest
 from config import DEFAULT_POLICY_FILE
 from policies import PolicyError, load_policies, parse_duration, policy_name_for
 from tests.builders import policy_yaml
-from workflows.types import Tier
+from workflows.order.types import Tier
 
 
 @pytest.mark.parametrize("text, seconds", [

@@ -22,7 +22,7 @@ from activities.reports.snapshots import ReportActivities
 from config import Settings
 from db.console.queries import save_preference
 from db.engine import make_engine, session_factory, transaction
-from db.keys import create_key
+from db.keys.queries import create_key
 from db.kpis import snapshots as snaps
 from db.notifications import subscriptions as subs_repo
 from db.notifications.inbox import list_items

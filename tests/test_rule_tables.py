@@ -14,8 +14,8 @@ from temporalio.exceptions import ApplicationError
 from api.events.rejections import from_rejection, rejected
 from policies import parse_policy
 from workflows import ids
+from workflows.order.types import AFTER_DELIVERY, BEFORE_SHIPMENT, MOVING, TERMINAL_STAGES, Stage
 from workflows.rejections import HTTP_STATUS, reject
-from workflows.types import AFTER_DELIVERY, BEFORE_SHIPMENT, MOVING, TERMINAL_STAGES, Stage
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / "workflows"

@@ -25,14 +25,14 @@ from activities.order.notices import order_notices
 from api.survey.i18n import LOCALES, MESSAGE_DIR, SURVEY_TEMPLATE_DIR, catalogue
 from config import Settings
 from db.engine import make_engine, session_factory, transaction
-from db.keys import create_key
+from db.keys.queries import create_key
 from db.notifications.models import OutboxRow
 from db.notifications.templates import render
 from shared.survey_links import SECRET_FILE, links_for
 from tests.api_harness import Api, api_stack, order_body
 from tests.builders import FULL_PICK, POD, SHIP, order_input, policy_yaml
 from tests.polling import eventually
-from workflows.types import (
+from workflows.order.types import (
     FollowUpStatus,
     LineState,
     OrderState,

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from temporalio.testing import WorkflowEnvironment
 
 from db.engine import make_engine
-from db.models import EscalationRow, Order, OrderEvent
+from db.escalations.models import EscalationRow
+from db.orders.models import Order, OrderEvent
 from tests.api_harness import api_stack, order_body
 from tests.builders import FULL_PICK, POD, SHIP
 from tests.worker_harness import running_worker

@@ -30,17 +30,10 @@ from tests.order_workflow_harness import (
     sleep_past,
     state,
 )
+from workflows.escalation.types import EscalationState
 from workflows.escalation.workflow import EscalationWorkflow
 from workflows.order import search
-from workflows.types import (
-    Breach,
-    BreachKind,
-    EscalationState,
-    EventType,
-    FollowUpStatus,
-    OrderState,
-    Stage,
-)
+from workflows.order.types import Breach, BreachKind, EventType, FollowUpStatus, OrderState, Stage
 
 CANCEL = {"reason": "customer withdrew"}
 

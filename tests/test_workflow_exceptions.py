@@ -25,8 +25,8 @@ from tests.order_workflow_harness import (
     state,
 )
 from workflows.claim.types import ClaimClosed
+from workflows.order.types import BreachKind, EventType, FollowUpStatus, Stage
 from workflows.order.workflow import OrderWorkflow
-from workflows.types import BreachKind, EventType, FollowUpStatus, Stage
 
 ANSWERS = {"goods_ok": True, "scores": {"timeliness": 5, "completeness": 4, "courtesy": 5},
            "suggestions": None, "channel": "web"}

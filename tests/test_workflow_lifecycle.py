@@ -12,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 from tests.builders import FULL_PICK, POD, RECEIPT, SHIP, SURVEY
 from tests.order_workflow_harness import send, start, state
 from tests.worker_harness import running_worker
-from workflows.types import EventType, FollowUpStatus, Stage
+from workflows.order.types import EventType, FollowUpStatus, Stage
 
 
 @pytest.fixture

@@ -10,12 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 from db.notifications.outbox import Audience, Notice, NotificationEvent
+from workflows.escalation.types import EscalationAction, EscalationStatus, EscalationStep
 from workflows.order.deadlines import latest_eta
-from workflows.types import (
+from workflows.order.types import (
     BreachKind,
-    EscalationAction,
-    EscalationStatus,
-    EscalationStep,
     EventType,
     OrderState,
     Stage,

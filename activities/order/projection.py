@@ -11,9 +11,11 @@ from config import Settings
 from db.engine import transaction
 from db.escalations.queries import apply_escalation_projection
 from db.notifications.outbox import enqueue
-from db.orders.queries import apply_projection
+from db.orders.queries import RuleDates, apply_projection
 from shared.survey_links import links_for
-from workflows.types import EscalationProjection, ProjectionInput
+from workflows.escalation.types import EscalationProjection
+from workflows.order.deadlines import latest_eta, receipt_due_at
+from workflows.order.types import ProjectionInput
 
 
 class ProjectionActivities:
@@ -32,7 +34,7 @@ class ProjectionActivities:
         whose DeliveryWorkflows it started once the transaction committed.
         """
         with transaction(self._sessions) as session:
-            apply_projection(session, inp)
+            apply_projection(session, inp, rule_dates(inp))
             outbox = enqueue(session, order_notices(inp.state, inp.entries,
                                                     survey_url=self._survey_links.url))
         return deliver_after_commit(self._starter, outbox)
@@ -48,3 +50,8 @@ class ProjectionActivities:
             apply_escalation_projection(session, inp)
             outbox = enqueue(session, escalation_notices(inp.status, inp.steps))
         return deliver_after_commit(self._starter, outbox)
+
+
+def rule_dates(inp: ProjectionInput) -> RuleDates:
+    """The read model's dates that the order's deadline rules define."""
+    return RuleDates(latest_eta=latest_eta(inp.state), receipt_due_at=receipt_due_at(inp.state))

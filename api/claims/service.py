@@ -32,7 +32,7 @@ from api.orders.service import Ended, on_running_order, workflow_input
 from config import Settings
 from db.claims import queries as repo
 from db.claims.models import ClaimRow
-from db.models import Order
+from db.orders.models import Order
 from workflows.claim.types import (
     ClaimCause,
     ClaimEventInput,
@@ -42,7 +42,7 @@ from workflows.claim.types import (
 )
 from workflows.claim.workflow import ClaimWorkflow
 from workflows.ids import claim_workflow_id, order_workflow_id
-from workflows.types import LineState, Stage
+from workflows.order.types import LineState, Stage
 
 _LINE_FIELDS = {f.name for f in dataclasses.fields(LineState)}
 _MAX_NUMBERS_TRIED = 100

@@ -40,14 +40,14 @@ from api.events.idempotency import body_hash, execute_event_update, seen_before
 from api.events.rejections import rejected
 from api.events.times import received_at, refuse_occurred_before
 from api.keys import scope as key_scope
+from api.orders.schemas import TimelineEntryView
 from api.orders.service import customer_of, load_order, workflow_input
 from api.orders.views import escalation_view
 from api.pagination import decode_cursor, keyset_page
-from api.schemas import TimelineEntryView
 from config import Settings
-from db import policies as policy_repo
 from db.complaints import queries as repo
 from db.complaints.models import ComplaintRow
+from db.policies import queries as policy_repo
 from policies import from_snapshot
 from workflows.complaint.types import (
     ComplaintCategory,
@@ -59,7 +59,8 @@ from workflows.complaint.types import (
 )
 from workflows.complaint.workflow import ComplaintWorkflow, initial_status, opened_entry
 from workflows.ids import complaint_workflow_id
-from workflows.types import Customer, SlaPolicy, Stage, Tier
+from workflows.order.types import Customer, Stage, Tier
+from workflows.policy import SlaPolicy
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
 

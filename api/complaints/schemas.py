@@ -7,15 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from api.schemas import (
-    CustomerIn,
-    EscalationView,
-    EventId,
-    Id,
-    Strict,
-    TimelineEntryView,
-    instant,
-)
+from api.escalations.schemas import EscalationView
+from api.orders.schemas import CustomerIn, TimelineEntryView
+from api.schemas import EventId, Id, Strict, instant
 from workflows.complaint.types import ComplaintCategory, Department
 
 LongText = Annotated[str, Field(min_length=1, max_length=4000)]

@@ -17,13 +17,14 @@ from temporalio.client import Client
 from api.deps import Principal, SessionDep, SettingsDep, TemporalDep, require
 from api.edge.units import Db, DbDep
 from api.escalations import service as actions
+from api.escalations.schemas import EscalationPage, EscalationView
 from api.orders.views import escalation_view
-from api.schemas import EscalationPage, EscalationView, Strict, instant
+from api.schemas import Strict, instant
 from config import Settings
 from db.escalations import queries as repo
-from db.models import EscalationRow
+from db.escalations.models import EscalationRow
+from workflows.escalation.types import AcknowledgeInput, ReassignInput, ResolveInput, SnoozeInput
 from workflows.escalation.workflow import EscalationWorkflow
-from workflows.types import AcknowledgeInput, ReassignInput, ResolveInput, SnoozeInput
 
 router = APIRouter(prefix="/v1/escalations", tags=["escalations"])
 

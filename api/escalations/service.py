@@ -16,7 +16,7 @@ from api.errors import found
 from api.events.rejections import as_api_error, rejected
 from config import Settings
 from db.escalations import queries as repo
-from db.models import EscalationRow
+from db.escalations.models import EscalationRow
 
 
 def load(session: Session, escalation_id: str) -> EscalationRow:

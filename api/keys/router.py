@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Response
 from api.deps import Principal, SessionDep, require
 from api.keys import service as key_admin
 from api.keys.schemas import KeyCreate, KeyCreated, KeyList, KeyView
-from db import keys as repo
+from db.keys import queries as repo
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
 

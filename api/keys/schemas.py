@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from api.permissions import Role
-from workflows.types import EventType
+from workflows.order.types import EventType
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 ScopeValue = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,

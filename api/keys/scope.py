@@ -1,6 +1,6 @@
 """Scoped integration keys: what a key limited to event types, customers or carriers may do.
 
-A key's scope (db/keys.py `Scope`, stored on the key) narrows its role, never widens it: the
+A key's scope (db/keys/queries.py `Scope`, stored on the key) narrows its role, never widens it: the
 role is checked first (api/permissions.py), then the scope here, each refusal a 403 with its
 own code so an integrator can tell a misconfigured key from a wrong call:
 
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from api.deps import Principal
 from api.errors import ApiError
 from api.orders.service import load_order
-from workflows.types import EventType
+from workflows.order.types import EventType
 
 
 def limited(who: Principal) -> bool:

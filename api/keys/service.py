@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from api.errors import ApiError, found
 from api.keys.schemas import KeyCreate, KeyScope, KeyView
 from api.permissions import Role, allowed
-from db import keys as repo
-from db.models import ApiKey
+from db.keys import queries as repo
+from db.keys.models import ApiKey
 
 log = logging.getLogger("waybill.keys")
 

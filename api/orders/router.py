@@ -23,25 +23,21 @@ from api.edge.units import DbDep
 from api.errors import ApiError
 from api.keys import scope as key_scope
 from api.orders import service
-from api.orders.views import order_view
-from api.pagination import decode_cursor, keyset_page
-from api.schemas import (
+from api.orders.events import (
     EVENT_EXAMPLES,
     EventAccepted,
     EventIn,
     FollowUpCallAccepted,
     FollowUpCallIn,
-    OrderCreate,
-    OrderPage,
-    OrderView,
-    Timeline,
-    TimelineEntryView,
 )
+from api.orders.schemas import OrderCreate, OrderPage, OrderView, Timeline, TimelineEntryView
+from api.orders.views import order_view
+from api.pagination import decode_cursor, keyset_page
 from db.documents import queries as documents
 from db.escalations import queries as escalation_repo
 from db.orders import queries as repo
 from workflows.ids import order_workflow_id
-from workflows.types import EventType, Stage
+from workflows.order.types import EventType, Stage
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 

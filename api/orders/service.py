@@ -30,29 +30,30 @@ from api.errors import ApiError, found
 from api.events.idempotency import body_hash, execute_event_update, seen_before
 from api.events.rejections import rejected
 from api.events.times import refuse_occurred_before
+from api.orders.events import EventAccepted
+from api.orders.schemas import OrderCreate, OrderView
 from api.orders.views import order_view
-from api.schemas import EventAccepted, OrderCreate, OrderView
 from config import Settings
-from db import policies as policy_repo
 from db.escalations import queries as escalation_repo
-from db.models import Order
 from db.orders import queries as repo
+from db.orders.models import Order
+from db.policies import queries as policy_repo
 from policies import from_snapshot, policy_name_for, snapshot
 from workflows.ids import order_workflow_id
 from workflows.order import search
-from workflows.order.workflow import OrderWorkflow, created_entry
-from workflows.types import (
+from workflows.order.types import (
     TERMINAL_STAGES,
     Customer,
     EventInput,
     EventType,
     Line,
     OrderInput,
-    SlaPolicy,
     Stage,
     Tier,
     TimelineEntry,
 )
+from workflows.order.workflow import OrderWorkflow, created_entry
+from workflows.policy import SlaPolicy
 
 T = TypeVar("T")
 

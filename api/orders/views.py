@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from api.schemas import EscalationView, OrderView
-from db.models import EscalationRow, Order
+from api.escalations.schemas import EscalationView
+from api.orders.schemas import OrderView
+from db.escalations.models import EscalationRow
+from db.orders.models import Order
 from db.orders.queries import STAGE_COLUMNS
 from workflows.ids import order_workflow_id
 

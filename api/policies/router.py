@@ -13,8 +13,8 @@ from api.deps import Principal, SessionDep, require
 from api.edge import text
 from api.edge.text import contains_nul
 from api.errors import ApiError
-from db import policies as repo
-from db.models import SlaPolicyVersion
+from db.policies import queries as repo
+from db.policies.models import SlaPolicyVersion
 from policies import PolicyError, normalise_body, parse_policy
 
 router = APIRouter(prefix="/v1/sla-policies", tags=["sla-policies"])

@@ -33,7 +33,7 @@ from api.keys import scope as key_scope
 from api.receipts import service
 from api.receipts.schemas import ReceiptUploaded, ReceiptVersions
 from api.receipts.views import receipt_versions
-from workflows.types import EventType
+from workflows.order.types import EventType
 
 log = logging.getLogger("waybill.api.receipts")
 

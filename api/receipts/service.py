@@ -16,15 +16,15 @@ from api.documents.archive import EXTENSIONS, archive_and_record
 from api.documents.uploads import Upload
 from api.edge.units import Db
 from api.errors import ApiError
+from api.orders.schemas import RECEIVED_LEEWAY
 from api.orders.service import load_order, order_and_event, submit_event
 from api.receipts.schemas import ReceiptUploaded, ReceiptVersionView
 from api.receipts.views import receipt_versions
-from api.schemas import RECEIVED_LEEWAY
 from archive import Archive
 from config import Settings
 from db.documents import queries as documents
-from db.models import Order
-from workflows.types import AFTER_DELIVERY, TERMINAL_STAGES, Stage
+from db.orders.models import Order
+from workflows.order.types import AFTER_DELIVERY, TERMINAL_STAGES, Stage
 
 log = logging.getLogger("waybill.api.receipts")
 

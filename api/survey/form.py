@@ -12,10 +12,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from api.schemas import SurveyData
+from api.orders.events import SurveyData
 from api.survey.i18n import Translate
-from db.models import Order
-from workflows.types import TERMINAL_STAGES, FollowUpStatus
+from db.orders.models import Order
+from workflows.order.types import TERMINAL_STAGES, FollowUpStatus
 
 SCORE_NAMES = ("timeliness", "completeness", "courtesy")
 SCORES = (1, 2, 3, 4, 5)

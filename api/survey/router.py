@@ -44,8 +44,8 @@ from api.survey.i18n import (
     display_time,
     translator,
 )
-from db.models import Order
 from db.orders import queries as repo
+from db.orders.models import Order
 from shared.survey_links import SurveyLinks, links_for
 
 log = logging.getLogger("waybill.survey")

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 
-from db.models import Order
 from db.orders import queries as repo
+from db.orders.models import Order
 from kpis.cells import inert
 from workflows.ids import order_workflow_id
 

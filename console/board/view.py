@@ -10,8 +10,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from db.models import Order
-from workflows.types import Stage, Tier
+from db.orders.models import Order
+from workflows.order.types import Stage, Tier
 
 CARDS_PER_COLUMN = 50
 STAGES = tuple(s.value for s in Stage)

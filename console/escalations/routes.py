@@ -24,14 +24,9 @@ from console.board.view import STAGES
 from console.deps import Page, PageDep
 from console.i18n import catalogue
 from db.escalations import queries as repo
+from workflows.escalation.types import AcknowledgeInput, ReassignInput, ResolveInput, SnoozeInput
 from workflows.escalation.workflow import EscalationWorkflow
-from workflows.types import (
-    AcknowledgeInput,
-    BreachKind,
-    ReassignInput,
-    ResolveInput,
-    SnoozeInput,
-)
+from workflows.order.types import BreachKind
 
 router = APIRouter()
 QUEUE_LIMIT = 200

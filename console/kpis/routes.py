@@ -25,7 +25,7 @@ from kpis import PeriodError, export
 from kpis.models import SCORES, TRANSITIONS, KpiFigures, Rate, Scores
 from kpis.periods import zone
 from kpis.report_words import in_survey_order
-from workflows.types import Stage
+from workflows.order.types import Stage
 
 log = logging.getLogger("waybill.console.kpis")
 router = APIRouter()

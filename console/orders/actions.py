@@ -20,11 +20,12 @@ from pydantic import ValidationError
 from api.deps import TemporalDep
 from api.edge.units import Db, DbDep
 from api.errors import ApiError
+from api.orders.events import FollowUpCallData
 from api.orders.service import submit_event
-from api.schemas import SURVEY_QUESTIONS, FollowUpCallData
 from console.deps import Page, PageDep
 from console.i18n import catalogue
 from console.orders.routes import SOURCE, order_response
+from shared.survey import SURVEY_QUESTIONS
 
 router = APIRouter()
 REASON_MAX = 500

@@ -21,10 +21,10 @@ from api.deps import Principal, SessionDep, TemporalDep
 from api.edge.units import DbDep
 from api.errors import ApiError
 from api.orders import service
-from api.schemas import OrderCreate
+from api.orders.schemas import OrderCreate
 from console.deps import Page, PageDep
-from db import policies as policy_repo
-from workflows.types import Tier
+from db.policies import queries as policy_repo
+from workflows.order.types import Tier
 
 router = APIRouter()
 LINE_ROWS = 5

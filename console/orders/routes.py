@@ -16,14 +16,14 @@ from api.deps import SessionDep, TemporalDep
 from api.edge.units import DbDep
 from api.errors import ApiError
 from api.orders.service import submit_event
-from api.schemas import SURVEY_QUESTIONS
 from console.board.view import STAGES
 from console.deps import Page, PageDep
 from console.orders import view as order_view
 from db.escalations import queries as escalation_repo
-from db.models import Order
 from db.orders import queries as repo
+from db.orders.models import Order
 from db.orders.queries import STAGE_COLUMNS
+from shared.survey import SURVEY_QUESTIONS
 
 router = APIRouter()
 NOTE_MAX = 2000

@@ -12,8 +12,8 @@ from api.receipts.views import receipt_versions
 from console.session import ConsoleUser
 from db.claims import queries as claim_repo
 from db.complaints import queries as complaint_repo
-from db.models import Order
-from workflows.types import AFTER_DELIVERY, BEFORE_SHIPMENT, Stage
+from db.orders.models import Order
+from workflows.order.types import AFTER_DELIVERY, BEFORE_SHIPMENT, Stage
 
 LINE_COLUMNS = ("ordered", "agreed", "picked", "shipped", "delivered")
 _RELATED_LIMIT = 50

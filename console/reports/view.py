@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.kpis import snapshots
-from db.models import Order
+from db.orders.models import Order
 from kpis import follow_up_monthly
 from kpis.late import figures
 from kpis.periods import month_bounds, zone

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from db.base import Base
 from db.columns import JsonType, UTCDateTime
-from db.models import Base
 
 
 class ClaimRow(Base):

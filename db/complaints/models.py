@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from db.base import Base
 from db.columns import JsonType, UTCDateTime
-from db.models import Base
 
 # Survey complaints are "<order_id>-CP1", so an id may be longer than an order id.
 COMPLAINT_ID_LENGTH = 80

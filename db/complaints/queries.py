@@ -11,7 +11,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from db.complaints.models import ComplaintEvent, ComplaintRow
-from db.models import EscalationRow
+from db.escalations.models import EscalationRow
 from db.upsert import insert_for
 from policies import snapshot
 from workflows.complaint.types import ComplaintEntry, ComplaintProjection, ComplaintStatus

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from db.base import Base
 from db.columns import UTCDateTime
-from db.models import Base
 
 
 class ConsoleSession(Base):

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from db.console.models import ConsolePreference, ConsoleSession
-from db.models import ApiKey
+from db.keys.models import ApiKey
 from db.upsert import insert_for
 
 

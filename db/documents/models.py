@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from db.base import Base
 from db.columns import UTCDateTime
-from db.models import Base
 
 
 class Document(Base):

@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from db.documents.models import Document
-from db.models import OrderEvent
+from db.orders.models import OrderEvent
 from db.upsert import insert_for
 
 

@@ -8,9 +8,9 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import EscalationEvent, EscalationRow
+from db.escalations.models import EscalationEvent, EscalationRow
 from db.upsert import insert_for
-from workflows.types import EscalationProjection
+from workflows.escalation.types import EscalationProjection
 
 
 @dataclass

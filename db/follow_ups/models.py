@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Boolean, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from db.base import Base
 from db.columns import JsonType, UTCDateTime
-from db.models import Base
 
 
 class FollowUp(Base):

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from db.follow_ups.models import FollowUp
 from db.upsert import insert_for
-from workflows.types import FollowUpStatus, OrderState, Stage
+from workflows.order.types import FollowUpStatus, OrderState, Stage
 
 
 def upsert_follow_up(session: Session, s: OrderState) -> None:

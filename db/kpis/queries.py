@@ -43,8 +43,9 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from db.claims.models import ClaimRow
 from db.complaints.models import ComplaintRow
+from db.escalations.models import EscalationEvent, EscalationRow
 from db.follow_ups.models import FollowUp
-from db.models import EscalationEvent, EscalationRow, Order
+from db.orders.models import Order
 
 Key = tuple[str | None, ...]
 Samples = dict[tuple[Key, str], "np.ndarray"]  # (group, metric) -> seconds, unordered

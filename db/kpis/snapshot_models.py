@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from db.base import Base
 from db.columns import JsonType, UTCDateTime
-from db.models import Base
 
 
 class KpiSnapshot(Base):

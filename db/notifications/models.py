@@ -1,6 +1,7 @@
 """Tables of the notification outbox: what was to be said, to whom, and whether it was.
 
-Kept apart from db/models.py (same metadata, same Base) so the outbox can grow on its own.
+Kept apart from the order tables (same metadata, same Base: db/base.py) so the outbox can grow
+on its own.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from typing import Any
 from sqlalchemy import Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from db.base import Base
 from db.columns import JsonType, UTCDateTime
-from db.models import Base
 
 
 class OutboxRow(Base):

@@ -41,7 +41,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.console.models import ConsolePreference
-from db.models import ApiKey
+from db.keys.models import ApiKey
 from db.notifications import inbox as inbox_repo
 from db.notifications.models import OutboxRow, WebhookSubscription
 from db.notifications.templates import DEFAULT_LOCALE, normalize_locale, render

@@ -11,11 +11,10 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from db.follow_ups.queries import upsert_follow_up
-from db.models import Order, OrderEvent
+from db.orders.models import Order, OrderEvent
 from db.upsert import insert_for
 from policies import snapshot
-from workflows.order.deadlines import after, latest_eta
-from workflows.types import ProjectionInput, Stage, TimelineEntry
+from workflows.order.types import ProjectionInput, Stage, TimelineEntry
 
 SYSTEM = "system"
 STAGE_COLUMNS = {stage.value: f"{stage.value}_at" for stage in Stage}
@@ -94,9 +93,17 @@ def add_timeline_entries(session: Session, order_id: str, entries: list[Timeline
     session.execute(stmt.on_conflict_do_nothing(index_elements=["order_id", "event_id"]))
 
 
-def _detail(inp: ProjectionInput) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RuleDates:
+    """Dates the read model shows that follow from the order's rules (workflows/order/deadlines.py),
+    worked out by the caller: the database applies no workflow rules."""
+
+    latest_eta: datetime | None = None
+    receipt_due_at: datetime | None = None
+
+
+def _detail(inp: ProjectionInput, eta: datetime | None) -> dict[str, Any]:
     s = inp.state
-    eta = latest_eta(s)
     return to_jsonable_python({
         "shipment": s.shipment, "scans": s.scans, "latest_eta": eta, "delivery": s.delivery,
         "receipt": s.receipt, "survey": s.survey, "breaches": s.breaches,
@@ -107,18 +114,17 @@ def _detail(inp: ProjectionInput) -> dict[str, Any]:
     })
 
 
-def apply_projection(session: Session, inp: ProjectionInput) -> None:
+def apply_projection(session: Session, inp: ProjectionInput, dates: RuleDates) -> None:
     """Write one projection. Idempotent, and an older snapshot never overwrites a newer one."""
     s, now = inp.state, datetime.now(UTC)
     add_timeline_entries(session, s.order_id, inp.entries)
-    delivered = s.stage_times.get(Stage.DELIVERED.value)
     dynamic: dict[str, Any] = {
         "stage": s.stage.value,
         "promised_ship_by": s.promised_ship_by,
         "promised_delivery_by": s.promised_delivery_by,
         **{col: s.stage_times.get(stage) for stage, col in STAGE_COLUMNS.items()},
-        # The same deadline the workflow's receipt_late breach uses (workflows/order/deadlines.py).
-        "receipt_due_at": after(s, delivered, s.policy.receipt_within) if delivered else None,
+        # The same deadline the workflow's receipt_late breach uses.
+        "receipt_due_at": dates.receipt_due_at,
         "lines": to_jsonable_python(s.lines),
         "carrier": (s.shipment or {}).get("carrier"),
         "tracking_no": (s.shipment or {}).get("tracking_no"),
@@ -128,7 +134,7 @@ def apply_projection(session: Session, inp: ProjectionInput) -> None:
         "follow_up_status": s.survey.status.value if s.survey else None,
         "next_deadline_kind": s.next_deadline.kind if s.next_deadline else None,
         "next_deadline_at": s.next_deadline.due_at if s.next_deadline else None,
-        "detail": _detail(inp),
+        "detail": _detail(inp, dates.latest_eta),
         "projection_seq": s.seq,
         "updated_at": now,
     }

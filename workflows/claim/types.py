@@ -10,7 +10,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from workflows.types import Customer, LineState, SlaPolicy, Stage
+from workflows.order.types import Customer, LineState, Stage
+from workflows.policy import SlaPolicy
 
 
 class ClaimCause(StrEnum):

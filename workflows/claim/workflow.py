@@ -54,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
         Liability,
     )
     from workflows.escalation.link import EscalationLink
+    from workflows.escalation.types import EscalationInput
     from workflows.ids import (
         SYSTEM_ACTOR,
         SYSTEM_SOURCE,
@@ -61,10 +62,11 @@ with workflow.unsafe.imports_passed_through():
         order_workflow_id,
     )
     from workflows.notify.deliveries import Deliveries
+    from workflows.order.types import BreachKind
+    from workflows.policy import ClaimPolicy
     from workflows.read_model import project
     from workflows.rejections import refuse_repeat
     from workflows.rejections import reject as _reject
-    from workflows.types import BreachKind, ClaimPolicy, EscalationInput
 
 DEFAULT_DESK = ["ops_desk"]
 # Claims whose compensation_set took its basis from the request replay without this patch;

@@ -34,12 +34,14 @@ with workflow.unsafe.imports_passed_through():
         LateStep,
     )
     from workflows.escalation.link import EscalationLink
+    from workflows.escalation.types import EscalationInput
     from workflows.ids import SYSTEM_ACTOR, SYSTEM_SOURCE, escalation_workflow_id
     from workflows.notify.deliveries import Deliveries
+    from workflows.order.types import BreachKind
+    from workflows.policy import SlaPolicy
     from workflows.read_model import project
     from workflows.rejections import refuse_repeat
     from workflows.rejections import reject as _reject
-    from workflows.types import BreachKind, EscalationInput, SlaPolicy
 
 # Waybill's own timeline entries; the API's event id pattern cannot produce a "/".
 SYSTEM_PREFIX = "sys/"

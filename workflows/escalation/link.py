@@ -14,8 +14,8 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.escalation.types import ClearInput, EscalationInput
     from workflows.escalation.workflow import EscalationWorkflow
-    from workflows.types import ClearInput, EscalationInput
 
 
 class EscalationLink:

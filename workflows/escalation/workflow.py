@@ -17,11 +17,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.order.projection import ProjectionActivities
-    from workflows.ids import SYSTEM_ACTOR
-    from workflows.notify.deliveries import Deliveries
-    from workflows.read_model import project
-    from workflows.rejections import reject as _reject
-    from workflows.types import (
+    from workflows.escalation.types import (
         AcknowledgeInput,
         ClearInput,
         EscalationAction,
@@ -30,12 +26,16 @@ with workflow.unsafe.imports_passed_through():
         EscalationState,
         EscalationStatus,
         EscalationStep,
-        LadderLevel,
         ReassignInput,
         ResolveInput,
         SnoozeInput,
-        Tier,
     )
+    from workflows.ids import SYSTEM_ACTOR
+    from workflows.notify.deliveries import Deliveries
+    from workflows.order.types import Tier
+    from workflows.policy import LadderLevel
+    from workflows.read_model import project
+    from workflows.rejections import reject as _reject
 
 KEY_ACCOUNT_MANAGER = "key_account_manager"
 

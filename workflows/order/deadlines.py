@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from workflows.calendar import add_working_time
-from workflows.types import (
+from workflows.order.types import (
     AFTER_DELIVERY,
     BEFORE_SHIPMENT,
     MOVING,
@@ -67,6 +67,12 @@ def latest_eta(state: OrderState) -> datetime | None:
     return max(with_eta, key=lambda s: s.occurred_at).eta
 
 
+def receipt_due_at(state: OrderState) -> datetime | None:
+    """When the signed receipt is due: `receipt_within` of working time after delivery."""
+    delivered = state.stage_times.get(Stage.DELIVERED.value)
+    return after(state, delivered, state.policy.receipt_within) if delivered else None
+
+
 def active_deadlines(state: OrderState, now: datetime) -> list[ActiveDeadline]:
     if state.stage in TERMINAL_STAGES:
         return []
@@ -96,8 +102,9 @@ def active_deadlines(state: OrderState, now: datetime) -> list[ActiveDeadline]:
         eta = latest_eta(state)
         if eta is not None and eta > state.promised_delivery_by:
             add(BreachKind.LATE_RISK, state.promised_delivery_by, fire=now)
-    if stage in AFTER_DELIVERY and state.receipt is None:
-        add(BreachKind.RECEIPT_LATE, after(state, times[Stage.DELIVERED], policy.receipt_within))
+    receipt_due = receipt_due_at(state)
+    if stage in AFTER_DELIVERY and state.receipt is None and receipt_due is not None:
+        add(BreachKind.RECEIPT_LATE, receipt_due)
     if state.heard_at is None:
         return out
     # Past due before Waybill heard of the order's latest step: the rest of a backlog is

@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
         claim_workflow_id,
         complaint_workflow_id,
     )
-    from workflows.types import (
+    from workflows.order.types import (
         BEFORE_SHIPMENT,
         ClaimRef,
         EventInput,

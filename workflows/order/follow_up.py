@@ -10,7 +10,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.types import (
+    from workflows.order.types import (
         TERMINAL_STAGES,
         EventInput,
         FollowUpStatus,

@@ -17,16 +17,14 @@ with workflow.unsafe.imports_passed_through():
     from activities.order.projection import ProjectionActivities
     from workflows.claim.types import ClaimCause, ClaimClosed, OpenClaimInput
     from workflows.escalation.link import EscalationLink
+    from workflows.escalation.types import EscalationInput
     from workflows.ids import SYSTEM_ACTOR, SYSTEM_SOURCE, escalation_workflow_id
     from workflows.notify.deliveries import Deliveries
     from workflows.order import search
     from workflows.order.deadlines import ActiveDeadline, active_deadlines, next_follow_up_change
     from workflows.order.exceptions import OrderExceptions
     from workflows.order.follow_up import OrderFollowUp
-    from workflows.read_model import project
-    from workflows.rejections import refuse_before, refuse_repeat
-    from workflows.rejections import reject as _reject
-    from workflows.types import (
+    from workflows.order.types import (
         AFTER_DELIVERY,
         BEFORE_SHIPMENT,
         MOVING,
@@ -34,7 +32,6 @@ with workflow.unsafe.imports_passed_through():
         Breach,
         ClaimRef,
         Deadline,
-        EscalationInput,
         EventInput,
         EventResult,
         EventType,
@@ -49,6 +46,13 @@ with workflow.unsafe.imports_passed_through():
         SystemEventType,
         TimelineEntry,
     )
+
+    # Imported here although only OrderInput names it: the sandbox resolves a payload's type
+    # hints through its own sys.modules, which holds only what this module imports.
+    from workflows.policy import SlaPolicy  # noqa: F401
+    from workflows.read_model import project
+    from workflows.rejections import refuse_before, refuse_repeat
+    from workflows.rejections import reject as _reject
 
 # Orders started before claims, complaints, shortages and survey reminders existed replay
 # without them: every behaviour that issues new commands checks this patch.

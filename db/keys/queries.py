@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from db.models import ApiKey
+from db.keys.models import ApiKey
 
 KEY_PREFIX = "wb_"
 

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.models import SlaPolicyVersion
+from db.policies.models import SlaPolicyVersion
 from policies import parse_policy
-from workflows.types import SlaPolicy
+from workflows.policy import SlaPolicy
 
 SOURCE_FILE = "file"
 SOURCE_API = "api"
