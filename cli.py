@@ -98,7 +98,7 @@ def keys_create(
 def keys_list() -> None:
     """Every key: name, role, prefix, scope, created, expires, revoked (never a key or hash)."""
     from api.keys import service as key_admin
-    from db.keys import list_keys
+    from db.keys.queries import list_keys
 
     engine, unit = _keys_session()
     with unit as session:
@@ -129,7 +129,7 @@ def keys_revoke(
 ) -> None:
     """Revoke a key at once: its next request is refused and its console sessions end."""
     from api.keys import service as key_admin
-    from db.keys import find_by_name_or_prefix
+    from db.keys.queries import find_by_name_or_prefix
 
     engine, unit = _keys_session()
     try:

@@ -40,7 +40,7 @@ from bench.soak_faults import FaultPlan, Faults, HealthProber
 from bench.soak_receiver import Receiver
 from bench.soak_stack import Stack
 from db.engine import make_engine, session_factory, transaction
-from db.keys import create_key
+from db.keys.queries import create_key
 from db.migrate import upgrade
 from db.notifications.outbox import NotificationEvent
 

@@ -27,7 +27,7 @@ import httpx
 import devstack
 from config import REPO_ROOT, Settings
 from db.engine import make_engine, session_factory, transaction
-from db.keys import create_key
+from db.keys.queries import create_key
 from db.migrate import upgrade
 from policies import DURATION_KEYS
 from tests.pg import free_port, throwaway_postgres

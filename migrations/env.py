@@ -4,8 +4,8 @@ from alembic import context
 
 import db.registry  # noqa: F401  (registers every table)
 from config import Settings
+from db.base import Base
 from db.engine import make_engine
-from db.models import Base
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or Settings().db_url
