@@ -129,21 +129,21 @@ def default(cls: type, name: str, description: str = "") -> Any:
                  json_schema_extra={"default": written})
 
 
-class Body(BaseModel):
+class PolicyPart(BaseModel):
     """A mapping of an admin's policy: unknown keys are refused, never dropped."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class LevelBody(Body):
+class PolicyLevel(PolicyPart):
     level: StrictInt = Field(description="1 for the first level, then 2, 3... in order")
     recipients: list[Recipient] = Field(min_length=1, description="teams or roles to notify")
     ack_within: Duration
     resolve_within: Duration
 
 
-class LadderBody(Body):
-    levels: list[LevelBody] = Field(min_length=1)
+class PolicyLadder(PolicyPart):
+    levels: list[PolicyLevel] = Field(min_length=1)
     repeat_every: Duration
     snooze_max: Duration
     start_level: StrictInt | None = Field(default=None, ge=1, description="absent: 1")
@@ -151,7 +151,7 @@ class LadderBody(Body):
 
     @field_validator("levels")
     @classmethod
-    def _numbered_in_order(cls, levels: list[LevelBody]) -> list[LevelBody]:
+    def _numbered_in_order(cls, levels: list[PolicyLevel]) -> list[PolicyLevel]:
         for i, level in enumerate(levels):
             if level.level != i + 1:
                 raise rule("levels must be numbered 1, 2, 3... in order", i, "level")
@@ -175,7 +175,7 @@ class LadderBody(Body):
             key_account_start_level=self.key_account_start_level)
 
 
-class HoursBody(Body):
+class PolicyHours(PolicyPart):
     """Working spans per weekday; a day left out or empty has none."""
 
     mon: list[Span] | None = None
@@ -198,9 +198,9 @@ class HoursBody(Body):
                 if day in self.model_fields_set}
 
 
-class CalendarBody(Body):
+class PolicyCalendar(PolicyPart):
     timezone: TimeZone = Field(description="an IANA time zone, e.g. Asia/Shanghai")
-    hours: HoursBody
+    hours: PolicyHours
     holidays: list[Holiday] | None = None
 
     def to_policy(self) -> BusinessCalendar:
@@ -208,7 +208,7 @@ class CalendarBody(Body):
                                 holidays=list(self.holidays or []))
 
 
-class ClaimsBody(Body):
+class PolicyClaims(PolicyPart):
     """理赔 step deadlines and the compensation standard."""
 
     contact_within: Duration = default(ClaimPolicy, "contact_within")
@@ -225,7 +225,7 @@ class ClaimsBody(Body):
         return ClaimPolicy(**self.model_dump())
 
 
-class ComplaintsBody(Body):
+class PolicyComplaints(PolicyPart):
     """投诉 step deadlines; a survey score at or below low_score_max opens a complaint."""
 
     route_within: Duration = default(ComplaintPolicy, "route_within")
@@ -239,7 +239,7 @@ class ComplaintsBody(Body):
         return ComplaintPolicy(**self.model_dump())
 
 
-class FollowUpBody(Body):
+class PolicyFollowUp(PolicyPart):
     """Phone follow-ups: further calls after a first `no_answer`, and the gap between them."""
 
     call_retries: Annotated[StrictInt, Field(ge=0, le=10)] = default(
@@ -250,7 +250,7 @@ class FollowUpBody(Body):
         return FollowUpPolicy(**self.model_dump())
 
 
-class PolicyBody(Body):
+class PolicyBody(PolicyPart):
     """One SLA policy: its stage deadlines, escalation ladder, calendar and exception steps."""
 
     confirm_within: Duration
@@ -259,15 +259,15 @@ class PolicyBody(Body):
     receipt_within: Duration
     survey_after: Duration
     survey_window: Duration
-    escalation: LadderBody = Field(default=DEFAULT_LADDER, validate_default=True,
+    escalation: PolicyLadder = Field(default=DEFAULT_LADDER, validate_default=True,
                                    description="default: policies/default_ladder.yaml")
-    calendar: CalendarBody | None = Field(
+    calendar: PolicyCalendar | None = Field(
         default=None, description="stage deadlines then count working time only")
     decision_within: Duration = default(
         SlaPolicy, "decision_within", "the customer's answer to a shortage or short pick")
-    claims: ClaimsBody = Field(default_factory=ClaimsBody)
-    complaints: ComplaintsBody = Field(default_factory=ComplaintsBody)
-    follow_up: FollowUpBody = Field(default_factory=FollowUpBody)
+    claims: PolicyClaims = Field(default_factory=PolicyClaims)
+    complaints: PolicyComplaints = Field(default_factory=PolicyComplaints)
+    follow_up: PolicyFollowUp = Field(default_factory=PolicyFollowUp)
     catch_up_grace: Duration = default(
         SlaPolicy, "catch_up_grace", "how long after its arrival a deadline already past when "
         "a late order or event arrives breaches")
