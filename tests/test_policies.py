@@ -94,10 +94,10 @@ def test_key_accounts_get_tighter_exception_deadlines() -> None:
 
 
 @pytest.mark.parametrize("section, message", [
-    ("claims: {currency: yuan}", "'currency'"),
+    ("claims: {currency: yuan}", "'claims.currency'"),
     ("claims: {pay_within: P1D}", "unknown key"),
-    ("complaints: {low_score_max: 9}", "'low_score_max'"),
-    ("follow_up: {call_retry_after: soon}", "'call_retry_after'"),
+    ("complaints: {low_score_max: 9}", "'complaints.low_score_max'"),
+    ("follow_up: {call_retry_after: soon}", "'follow_up.call_retry_after'"),
     ("follow_up: [1, 2]", "expected a mapping"),
 ])
 def test_bad_sections_name_the_key(tmp_path: Path, section: str, message: str) -> None:
