@@ -236,7 +236,7 @@ def test_the_json_schema_refuses_unknown_keys_everywhere() -> None:
 @pytest.mark.parametrize("section, cls", [
     ("claims", ClaimPolicy), ("complaints", ComplaintPolicy), ("follow_up", FollowUpPolicy)])
 def test_the_schema_shows_the_workflow_types_defaults(section: str, cls: type) -> None:
-    """Defaults live once, in workflows/order/types.py; the schema shows them as an admin writes."""
+    """Defaults live once, in workflows/policy.py; the schema shows them as an admin writes."""
     schema = policy_json_schema()
     props = schema["$defs"][schema["properties"][section]["$ref"].rsplit("/", 1)[-1]][
         "properties"]
