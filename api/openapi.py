@@ -20,7 +20,7 @@ tests/test_api_fuzz.py fails on any status, content type or body not declared he
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from fastapi import FastAPI, routing
@@ -32,6 +32,7 @@ from fastapi.security.base import SecurityBase
 from api.deps import get_session, get_temporal
 from api.edge.units import get_db
 from api.errors import ErrorBody, ErrorEnvelope
+from policies.schema import policy_json_schema
 
 _WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 _ENVELOPE_REF = "#/components/schemas/ErrorEnvelope"
@@ -58,10 +59,36 @@ def install(app: FastAPI) -> None:
             doc = get_openapi(title=app.title, version=app.version, summary=app.summary,
                               description=app.description, routes=app.routes,
                               tags=app.openapi_tags, servers=app.servers)
-            app.openapi_schema = declare_errors(doc, app)
+            app.openapi_schema = declare_bodies(declare_errors(doc, app))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+# Bodies a handler takes as a plain mapping and checks itself (so a bad one gets the domain's own
+# code, e.g. 422 invalid_policy naming the key), described here by the model that checks them.
+HAND_CHECKED_BODIES: dict[tuple[str, str], tuple[str, Callable[[str], dict[str, Any]]]] = {
+    ("put", "/v1/sla-policies/{name}"): ("PolicyBody", policy_json_schema),
+}
+
+
+def declare_bodies(doc: dict[str, Any]) -> dict[str, Any]:
+    """`doc` with each hand-checked request body described by its schema (HAND_CHECKED_BODIES)."""
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    for (method, path), (name, schema_of) in HAND_CHECKED_BODIES.items():
+        operation = doc.get("paths", {}).get(path, {}).get(method)
+        if operation is None:
+            continue
+        schema = schema_of("#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[name] = schema
+        media = operation.setdefault("requestBody", {}).setdefault("content", {}).setdefault(
+            "application/json", {})
+        examples = media.get("schema", {}).get("examples")
+        media["schema"] = {"$ref": f"#/components/schemas/{name}"}
+        if examples:
+            media["schema"]["examples"] = examples
+    return doc
 
 
 def declare_errors(doc: dict[str, Any], app: FastAPI) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
+from api.app import create_app
+from api.policies.router import EXAMPLE
 from policies import DEFAULT_LADDER_FILE, DURATION_KEYS, PolicyError, parse_policy, snapshot
 from policies.durations import format_duration, parse_duration
 from policies.files import load_policies
@@ -253,3 +255,14 @@ def test_the_schema_shows_the_workflow_types_defaults(section: str, cls: type) -
     (600, "PT10M"), (86400, "P1D"), (14400, "PT4H"), (90061, "P1DT1H1M1S"), (2, "PT2S")])
 def test_format_duration_is_parse_durations_inverse(seconds: int, text: str) -> None:
     assert format_duration(seconds) == text and parse_duration(text) == seconds
+
+
+def test_openapi_describes_the_policy_body_and_its_example_is_valid() -> None:
+    doc = create_app().openapi()
+    media = doc["paths"]["/v1/sla-policies/{name}"]["put"]["requestBody"]["content"]
+    schema = media["application/json"]["schema"]
+    assert schema["$ref"] == "#/components/schemas/PolicyBody"
+    assert schema["examples"] == [EXAMPLE]
+    body = doc["components"]["schemas"]["PolicyBody"]
+    assert {"confirm_within", "escalation", "calendar"} <= set(body["properties"])
+    parse_policy("example", EXAMPLE, "api example")  # the documented example is a valid policy
