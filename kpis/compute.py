@@ -1,13 +1,9 @@
-"""Assembling KPI figures from the repository's aggregates (db/kpis/queries.py), per group and
-in total.
+"""Assembling KPI figures from the repository's aggregates (db/kpis/: one module per family),
+per group and in total.
 
 Definitions (each figure counts what fell in [from, min(to, as_of)), times in UTC):
 
-* OTIF, on-time, in-full: orders whose promise in force (`orders.promised_delivery_by`, moved
-  by promise_changed, a backorder decision or a delivery exception's new promise) fell due;
-  cancelled orders excluded. On time: delivered no later than that promise (the workflow's
-  `on_time`). In full: delivered, intact, every line at its agreed quantity (`in_full`). An
-  order still in flight once its promise has passed counts as neither.
+* OTIF, on-time, in-full: THE definition is kpis/otif.py.
 * Cycle times: per stage transition, the transitions that ended in the period.
 * Receipt return: receipts whose deadline fell in the period, returned by that deadline;
   the receipt cycle is the delivered -> receipt_archived cycle time.
@@ -30,7 +26,12 @@ import numpy as np
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from db.kpis import queries as repo
+from db.kpis.claims import claim_totals
+from db.kpis.complaints import complaint_durations, complaint_scores, complaints_opened
+from db.kpis.escalations import escalation_counts, escalation_durations
+from db.kpis.follow_ups import follow_up_counts, survey_problems, survey_scores, survey_suggestions
+from db.kpis.orders import order_figures
+from db.kpis.window import Key, Window, prepare_report
 from kpis.models import (
     GROUP_KEYS,
     TRANSITION_NAMES,
@@ -48,6 +49,7 @@ from kpis.models import (
     rate_fields,
     score_fields,
 )
+from kpis.otif import NO_OUTCOMES, Outcomes, otif_rates
 from kpis.periods import month_bounds
 
 SUGGESTIONS_KEPT = 20
@@ -128,8 +130,8 @@ def _claims(rows: list[tuple[str | None, str, str | None, int, int]]) -> Fields:
             "by_liability": split("liability"), "by_cause": split("cause")}
 
 
-def _pivot(data: dict[tuple[repo.Key, str], T]) -> dict[repo.Key, dict[str, T]]:
-    out: dict[repo.Key, dict[str, T]] = {}
+def _pivot(data: dict[tuple[Key, str], T]) -> dict[Key, dict[str, T]]:
+    out: dict[Key, dict[str, T]] = {}
     for (key, metric), value in data.items():
         out.setdefault(key, {})[metric] = value
     return out
@@ -151,26 +153,26 @@ def _merged(parts: list[Any]) -> Any:
     return sum(parts)
 
 
-def _total(by_key: dict[repo.Key, T]) -> dict[repo.Key, T]:
+def _total(by_key: dict[Key, T]) -> dict[Key, T]:
     """The raw figures of every group merged under the total's key `()`: every row counted in
     a group (a missing key included) is counted once in the total."""
     return {(): _merged(list(by_key.values()))} if by_key else {}
 
 
 # (outcomes, receipts, cycle times) of the window's orders, per group
-_OrderRaw = tuple[dict[repo.Key, tuple[int, int, int, int]], dict[repo.Key, tuple[int, int]],
-                  dict[repo.Key, dict[str, np.ndarray]]]
+_OrderRaw = tuple[dict[Key, Outcomes], dict[Key, tuple[int, int]],
+                  dict[Key, dict[str, np.ndarray]]]
 
 
-def _order_figures(session: Session, w: repo.Window, group_by: Sequence[str]) -> _OrderRaw:
-    got = repo.order_figures(session, w, group_by, TRANSITIONS)
+def _order_figures(session: Session, w: Window, group_by: Sequence[str]) -> _OrderRaw:
+    got = order_figures(session, w, group_by, TRANSITIONS)
     return got.outcomes, got.receipts, _pivot(got.cycles)
 
 
-def _order_figures_apart(engine: Engine, w: repo.Window, group_by: Sequence[str]
+def _order_figures_apart(engine: Engine, w: Window, group_by: Sequence[str]
                          ) -> _OrderRaw:
     with Session(engine) as session:
-        repo.prepare_report(session)
+        prepare_report(session)
         return _order_figures(session, w, group_by)
 
 
@@ -178,20 +180,20 @@ def _order_figures_apart(engine: Engine, w: repo.Window, group_by: Sequence[str]
 class _Raw:
     """What the repository returns for one grouping, before figures are made of it."""
 
-    outcomes: dict[repo.Key, tuple[int, int, int, int]]
-    cycles: dict[repo.Key, dict[str, np.ndarray]]
-    receipts: dict[repo.Key, tuple[int, int]]
-    follow_ups: dict[repo.Key, dict[str, int]]
-    scores: dict[repo.Key, dict[str, dict[int, int]]]
-    esc_counts: dict[repo.Key, list[tuple[int, str, str, int]]]
-    esc_durations: dict[repo.Key, dict[str, np.ndarray]]
-    complaints: dict[repo.Key, int]
-    complaint_durations: dict[repo.Key, dict[str, np.ndarray]]
-    complaint_scores: dict[repo.Key, dict[int, int]]
-    claims: dict[repo.Key, list[tuple[str | None, str, str | None, int, int]]]
+    outcomes: dict[Key, Outcomes]
+    cycles: dict[Key, dict[str, np.ndarray]]
+    receipts: dict[Key, tuple[int, int]]
+    follow_ups: dict[Key, dict[str, int]]
+    scores: dict[Key, dict[str, dict[int, int]]]
+    esc_counts: dict[Key, list[tuple[int, str, str, int]]]
+    esc_durations: dict[Key, dict[str, np.ndarray]]
+    complaints: dict[Key, int]
+    complaint_durations: dict[Key, dict[str, np.ndarray]]
+    complaint_scores: dict[Key, dict[int, int]]
+    claims: dict[Key, list[tuple[str | None, str, str | None, int, int]]]
 
     @classmethod
-    def read(cls, session: Session, w: repo.Window, group_by: Sequence[str]) -> _Raw:
+    def read(cls, session: Session, w: Window, group_by: Sequence[str]) -> _Raw:
         """Read with `session`; on PostgreSQL the orders' figures, half of the work, are read
         at the same time on a connection of their own, so they see committed data only."""
         bind = session.get_bind()
@@ -206,27 +208,27 @@ class _Raw:
                 pending.cancel()
 
     @classmethod
-    def _read_rest(cls, session: Session, w: repo.Window, group_by: Sequence[str],
+    def _read_rest(cls, session: Session, w: Window, group_by: Sequence[str],
                    orders: Callable[[], _OrderRaw]) -> _Raw:
         """Everything but the orders' figures read with `session`, then `orders()` (last, so
         that when they are being read elsewhere they are waited for only at the end)."""
         rest = {
-            "follow_ups": repo.follow_up_counts(session, w, group_by),
-            "scores": repo.survey_scores(session, w, group_by),
-            "esc_counts": repo.escalation_counts(session, w, group_by),
-            "esc_durations": _pivot(repo.escalation_durations(session, w, group_by)),
-            "complaints": repo.complaints_opened(session, w, group_by),
-            "complaint_durations": _pivot(repo.complaint_durations(session, w, group_by)),
-            "complaint_scores": repo.complaint_scores(session, w, group_by),
-            "claims": repo.claim_totals(session, w, group_by)}
+            "follow_ups": follow_up_counts(session, w, group_by),
+            "scores": survey_scores(session, w, group_by),
+            "esc_counts": escalation_counts(session, w, group_by),
+            "esc_durations": _pivot(escalation_durations(session, w, group_by)),
+            "complaints": complaints_opened(session, w, group_by),
+            "complaint_durations": _pivot(complaint_durations(session, w, group_by)),
+            "complaint_scores": complaint_scores(session, w, group_by),
+            "claims": claim_totals(session, w, group_by)}
         outcomes, receipts, cycles = orders()
         return cls(outcomes=outcomes, receipts=receipts, cycles=cycles, **rest)
 
     def total(self) -> _Raw:
         return _Raw(**{f.name: _total(getattr(self, f.name)) for f in fields(self)})
 
-    def figures(self) -> dict[repo.Key, KpiFigures]:
-        keys: set[repo.Key] = set()
+    def figures(self) -> dict[Key, KpiFigures]:
+        keys: set[Key] = set()
         for f in fields(self):
             keys.update(getattr(self, f.name))
         # Made of plain values, validated in one call per group: pydantic-core builds the
@@ -235,9 +237,8 @@ class _Raw:
         # full passes, ~100 ms at a time, into the report).
         return {key: KpiFigures.model_validate(self._figures(key)) for key in keys}
 
-    def _figures(self, key: repo.Key) -> Fields:
+    def _figures(self, key: Key) -> Fields:
         """The fields of the key's KpiFigures, as plain values (see figures)."""
-        due, on_time, in_full, otif = self.outcomes.get(key, (0, 0, 0, 0))
         cycles = self.cycles.get(key, {})
         cycle = {name: _durations(cycles.get(name)) for name in TRANSITION_NAMES}
         receipts_due, returned = self.receipts.get(key, (0, 0))
@@ -245,8 +246,7 @@ class _Raw:
         fu_due = fu.get("due", 0)
         cd = self.complaint_durations.get(key, {})
         return {
-            "otif": rate_fields(otif, due), "on_time": rate_fields(on_time, due),
-            "in_full": rate_fields(in_full, due), "cycle_times": cycle,
+            **otif_rates(self.outcomes.get(key, NO_OUTCOMES)), "cycle_times": cycle,
             "receipt_return": rate_fields(returned, receipts_due),
             "receipt_cycle": cycle["delivered_to_receipt_archived"],
             "follow_up": rate_fields(fu.get("attempted", 0), fu_due),
@@ -263,15 +263,15 @@ class _Raw:
             "claims": _claims(self.claims.get(key, []))}
 
 
-def _sort_key(key: repo.Key) -> tuple[Any, ...]:
+def _sort_key(key: Key) -> tuple[Any, ...]:
     return tuple((v is None, v or "") for v in key)  # a missing key (no carrier yet) last
 
 
 def _window(from_: datetime, to: datetime, as_of: datetime | None
-            ) -> tuple[repo.Window, datetime]:
+            ) -> tuple[Window, datetime]:
     as_of = (as_of or datetime.now(UTC)).astimezone(UTC)
     from_, to = from_.astimezone(UTC), to.astimezone(UTC)
-    return repo.Window(from_, max(from_, min(to, as_of))), as_of
+    return Window(from_, max(from_, min(to, as_of))), as_of
 
 
 def compute_kpis(session: Session, query: KpiQuery, tz: ZoneInfo | str = "UTC") -> KpiReport:
@@ -281,7 +281,7 @@ def compute_kpis(session: Session, query: KpiQuery, tz: ZoneInfo | str = "UTC") 
     """
     w, as_of = _window(query.from_, query.to, query.as_of)
     group_by = list(query.group_by)
-    repo.prepare_report(session)
+    prepare_report(session)
     # Read once, per group; the total is the groups merged (not a second pass over the data).
     raw = _Raw.read(session, w, group_by)
     total = (raw.total() if group_by else raw)._figures(())
@@ -302,12 +302,12 @@ def _counts(counts: dict[str, int], keep: int | None = None) -> list[Count]:
     return [Count(label=k, count=v) for k, v in ranked[:keep]]
 
 
-def _follow_up_figures(session: Session, w: repo.Window, group_by: Sequence[str]
-                       ) -> dict[repo.Key, FollowUpFigures]:
-    counts = repo.follow_up_counts(session, w, group_by)
-    scores = repo.survey_scores(session, w, group_by)
-    problems = repo.survey_problems(session, w, group_by)
-    suggestions = repo.survey_suggestions(session, w, group_by)
+def _follow_up_figures(session: Session, w: Window, group_by: Sequence[str]
+                       ) -> dict[Key, FollowUpFigures]:
+    counts = follow_up_counts(session, w, group_by)
+    scores = survey_scores(session, w, group_by)
+    problems = survey_problems(session, w, group_by)
+    suggestions = survey_suggestions(session, w, group_by)
     keys = set(counts) | ({()} if not group_by else set())
     out = {}
     for key in keys:
@@ -330,7 +330,7 @@ def _follow_up_figures(session: Session, w: repo.Window, group_by: Sequence[str]
     return out
 
 
-def _groups(session: Session, w: repo.Window, key: str) -> list[FollowUpGroup]:
+def _groups(session: Session, w: Window, key: str) -> list[FollowUpGroup]:
     figures = _follow_up_figures(session, w, [key])
     return [FollowUpGroup(key=str(k[0]), figures=figures[k])
             for k in sorted(figures, key=_sort_key)]
