@@ -8,13 +8,13 @@ Definitions (each figure counts what fell in [from, min(to, as_of)), times in UT
 * Receipt return: receipts whose deadline fell in the period, returned by that deadline;
   the receipt cycle is the delivered -> receipt_archived cycle time.
 * Follow-ups: those that fell due in the period; attempted (invitation sent or a call made)
-  and answered over due; satisfaction per question of the answered ones.
+  and answered over due; satisfaction per question of the answered ones (and the monthly
+  follow-up report, kpis/follow_up_report.py).
 * Escalations and complaints and claims: opened in the period; their durations ended in it.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
@@ -29,34 +29,23 @@ from sqlalchemy.orm import Session
 from db.kpis.claims import claim_totals
 from db.kpis.complaints import complaint_durations, complaint_scores, complaints_opened
 from db.kpis.escalations import escalation_counts, escalation_durations
-from db.kpis.follow_ups import follow_up_counts, survey_problems, survey_scores, survey_suggestions
+from db.kpis.follow_ups import follow_up_counts, survey_scores
 from db.kpis.orders import order_figures
 from db.kpis.window import Key, Window, prepare_report
+from kpis.figures import Fields, claim_fields, durations, escalation_fields
 from kpis.models import (
     GROUP_KEYS,
     TRANSITION_NAMES,
     TRANSITIONS,
-    Count,
-    Durations,
-    FollowUpFigures,
-    FollowUpGroup,
-    FollowUpReport,
     KpiFigures,
     KpiReport,
     Period,
-    Rate,
-    Scores,
     rate_fields,
     score_fields,
 )
 from kpis.otif import NO_OUTCOMES, Outcomes, otif_rates
-from kpis.periods import month_bounds
 
-SUGGESTIONS_KEPT = 20
-PERCENTILES = (50, 90)
-_NO_DURATIONS = Durations()  # shared by every empty figure of a report (Durations is frozen)
 T = TypeVar("T")
-Fields = dict[str, Any]  # a model's fields as plain values, validated later
 
 
 @dataclass(frozen=True)
@@ -75,59 +64,6 @@ class KpiQuery:
             raise ValueError(f"unknown group keys {unknown}; known: {list(GROUP_KEYS)}")
         if len(set(self.group_by)) != len(self.group_by):
             raise ValueError("a group key is repeated")
-
-
-def _durations(values: np.ndarray | None) -> Durations | Fields:
-    """Count, nearest-rank p50 and p90 (the ceil(p/100 * n)-th smallest, like
-    `percentile_disc`) and max of some seconds, which are reordered in place."""
-    if values is None or not len(values):
-        return _NO_DURATIONS
-    n = len(values)
-    ranks = [-(-p * n // 100) - 1 for p in PERCENTILES]
-    # In place: a copy per group and metric (thousands in a grouped report) is time wasted on
-    # arrays made for this report only, whose order means nothing.
-    values.partition([*ranks, n - 1])
-    p50, p90 = (int(values[r]) for r in ranks)
-    return {"count": n, "p50": p50, "p90": p90, "max": int(values[n - 1])}
-
-
-def _amounts(by_currency: dict[str, int]) -> list[Fields]:
-    return [{"currency": c, "amount_minor": a} for c, a in sorted(by_currency.items())]
-
-
-def _escalations(rows: list[tuple[int, str, str, int]],
-                 durations: dict[str, np.ndarray]) -> Fields:
-    level: Counter[str] = Counter()
-    stage: Counter[str] = Counter()
-    kind: Counter[str] = Counter()
-    for lvl, stg, knd, n in rows:
-        level[str(lvl)] += n
-        stage[stg] += n
-        kind[knd] += n
-    return {"opened": sum(level.values()), "by_level": dict(sorted(level.items())),
-            "by_stage": dict(sorted(stage.items())), "by_kind": dict(sorted(kind.items())),
-            "time_to_acknowledge": _durations(durations.get("time_to_acknowledge")),
-            "time_to_resolve": _durations(durations.get("time_to_resolve"))}
-
-
-def _claims(rows: list[tuple[str | None, str, str | None, int, int]]) -> Fields:
-    total: dict[str, int] = {}
-    # per dimension and value: [count, amount per currency]
-    splits: dict[str, dict[str, tuple[list[int], dict[str, int]]]] = {
-        "liability": {}, "cause": {}}
-    for liability, cause, currency, n, amount in rows:
-        if currency is not None:
-            total[currency] = total.get(currency, 0) + amount
-        for dim, value in (("liability", liability or "undecided"), ("cause", cause)):
-            count, money = splits[dim].setdefault(value, ([0], {}))
-            count[0] += n
-            if currency is not None:
-                money[currency] = money.get(currency, 0) + amount
-    def split(dim: str) -> dict[str, Fields]:
-        return {value: {"count": count[0], "amounts": _amounts(money)}
-                for value, (count, money) in sorted(splits[dim].items())}
-    return {"opened": sum(n for *_, n, _a in rows), "amounts": _amounts(total),
-            "by_liability": split("liability"), "by_cause": split("cause")}
 
 
 def _pivot(data: dict[tuple[Key, str], T]) -> dict[Key, dict[str, T]]:
@@ -240,7 +176,7 @@ class _Raw:
     def _figures(self, key: Key) -> Fields:
         """The fields of the key's KpiFigures, as plain values (see figures)."""
         cycles = self.cycles.get(key, {})
-        cycle = {name: _durations(cycles.get(name)) for name in TRANSITION_NAMES}
+        cycle = {name: durations(cycles.get(name)) for name in TRANSITION_NAMES}
         receipts_due, returned = self.receipts.get(key, (0, 0))
         fu = self.follow_ups.get(key, {})
         fu_due = fu.get("due", 0)
@@ -253,22 +189,24 @@ class _Raw:
             "successful_follow_up": rate_fields(fu.get("answered", 0), fu_due),
             "satisfaction": {q: score_fields(c)
                              for q, c in sorted(self.scores.get(key, {}).items())},
-            "escalations": _escalations(self.esc_counts.get(key, []),
-                                        self.esc_durations.get(key, {})),
+            "escalations": escalation_fields(self.esc_counts.get(key, []),
+                                             self.esc_durations.get(key, {})),
             "complaints": {
                 "opened": self.complaints.get(key, 0),
-                "time_to_first_reply": _durations(cd.get("time_to_first_reply")),
-                "time_to_resolution": _durations(cd.get("time_to_resolution")),
+                "time_to_first_reply": durations(cd.get("time_to_first_reply")),
+                "time_to_resolution": durations(cd.get("time_to_resolution")),
                 "satisfaction": score_fields(self.complaint_scores.get(key, {}))},
-            "claims": _claims(self.claims.get(key, []))}
+            "claims": claim_fields(self.claims.get(key, []))}
 
 
-def _sort_key(key: Key) -> tuple[Any, ...]:
+def sort_key(key: Key) -> tuple[Any, ...]:
+    """The order groups are listed in, by their keys' values."""
     return tuple((v is None, v or "") for v in key)  # a missing key (no carrier yet) last
 
 
-def _window(from_: datetime, to: datetime, as_of: datetime | None
+def window_of(from_: datetime, to: datetime, as_of: datetime | None
             ) -> tuple[Window, datetime]:
+    """The window [from_, min(to, as_of)) in UTC, and as_of (default now): what is counted."""
     as_of = (as_of or datetime.now(UTC)).astimezone(UTC)
     from_, to = from_.astimezone(UTC), to.astimezone(UTC)
     return Window(from_, max(from_, min(to, as_of))), as_of
@@ -279,7 +217,7 @@ def compute_kpis(session: Session, query: KpiQuery, tz: ZoneInfo | str = "UTC") 
 
     `tz` is only recorded in the report (the period is already in UTC).
     """
-    w, as_of = _window(query.from_, query.to, query.as_of)
+    w, as_of = window_of(query.from_, query.to, query.as_of)
     group_by = list(query.group_by)
     prepare_report(session)
     # Read once, per group; the total is the groups merged (not a second pass over the data).
@@ -289,66 +227,7 @@ def compute_kpis(session: Session, query: KpiQuery, tz: ZoneInfo | str = "UTC") 
     if group_by:
         by_key = raw.figures()
         groups = [{"key": dict(zip(group_by, key, strict=True)), "figures": by_key[key]}
-                  for key in sorted(by_key, key=_sort_key)]
+                  for key in sorted(by_key, key=sort_key)]
     period = Period(from_=w.start, to=query.to.astimezone(UTC), as_of=as_of, timezone=str(tz))
     return KpiReport.model_validate({"period": period, "group_by": group_by, "total": total,
                                      "groups": groups})
-
-
-# -- the monthly follow-up report (回访月报) -----------------------------------------------------
-
-def _counts(counts: dict[str, int], keep: int | None = None) -> list[Count]:
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [Count(label=k, count=v) for k, v in ranked[:keep]]
-
-
-def _follow_up_figures(session: Session, w: Window, group_by: Sequence[str]
-                       ) -> dict[Key, FollowUpFigures]:
-    counts = follow_up_counts(session, w, group_by)
-    scores = survey_scores(session, w, group_by)
-    problems = survey_problems(session, w, group_by)
-    suggestions = survey_suggestions(session, w, group_by)
-    keys = set(counts) | ({()} if not group_by else set())
-    out = {}
-    for key in keys:
-        c = counts.get(key, {})
-        due, attempted, answered = c.get("due", 0), c.get("attempted", 0), c.get("answered", 0)
-        per_question = scores.get(key, {})
-        overall: Counter[int] = Counter()
-        for dist in per_question.values():
-            overall.update(dist)
-        out[key] = FollowUpFigures(
-            due=due, attempted=attempted, answered=answered,
-            follow_up_rate=Rate.of(attempted, due),
-            successful_follow_up_rate=Rate.of(answered, due),
-            outcomes={k.split(":", 1)[1]: v for k, v in sorted(c.items())
-                      if k.startswith("outcome:")},
-            overall_satisfaction=Scores.of(dict(overall)),
-            satisfaction={q: Scores.of(d) for q, d in sorted(per_question.items())},
-            problems=_counts(problems.get(key, {})),
-            suggestions=_counts(suggestions.get(key, {}), SUGGESTIONS_KEPT))
-    return out
-
-
-def _groups(session: Session, w: Window, key: str) -> list[FollowUpGroup]:
-    figures = _follow_up_figures(session, w, [key])
-    return [FollowUpGroup(key=str(k[0]), figures=figures[k])
-            for k in sorted(figures, key=_sort_key)]
-
-
-def follow_up_monthly(session: Session, month: str, tz: ZoneInfo,
-                      as_of: datetime | None = None) -> FollowUpReport:
-    """回访月报 of `month` (YYYY-MM) in zone `tz`: follow-ups that fell due that month, done and
-    successful, satisfaction per question, recurring problems; in total, per customer, per tier.
-
-    Raises:
-        PeriodError: `month` is not YYYY-MM.
-    """
-    start, stop = month_bounds(month, tz)
-    w, as_of = _window(start, stop, as_of)
-    total = _follow_up_figures(session, w, [])[()]
-    period = Period(from_=start, to=stop, as_of=as_of, timezone=str(tz))
-    return FollowUpReport(month=month, period=period, total=total,
-                          by_customer=_groups(session, w, "customer"),
-                          by_tier=_groups(session, w, "tier"))
-

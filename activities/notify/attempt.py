@@ -23,7 +23,14 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 from db.engine import transaction
-from db.notifications.delivery_state import claim, finish, get_row, release, settle
+from db.notifications.delivery_state import (
+    claim,
+    finish,
+    get_row,
+    release,
+    retry_unclaimed,
+    settle,
+)
 from db.notifications.models import Channel, OutboxRow, OutboxStatus
 
 log = logging.getLogger("waybill.notify")
@@ -147,12 +154,7 @@ class Attempt:
             return self.settle(OutboxStatus.FAILED, error)
         now = datetime.now(UTC)
         with transaction(self.sessions) as session:
-            session.execute(OutboxRow.__table__.update()
-                            .where(OutboxRow.id == self.row.id,
-                                   OutboxRow.status == OutboxStatus.PENDING.value)
-                            .values(attempts=OutboxRow.attempts + 1, last_error=error[:1000],
-                                    last_attempt_at=now,
-                                    next_attempt_at=now + self._next_retry()))
+            retry_unclaimed(session, self.row.id, error, now, now + self._next_retry())
         log.info("notification not delivered; will retry",
                  extra={**self.where(), "error": error})
         raise ApplicationError(error, type="DeliveryNotAccepted")

@@ -107,6 +107,19 @@ def release(session: Session, row_id: str, token: str, error: str, next_attempt_
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def retry_unclaimed(session: Session, row_id: str, error: str, now: datetime,
+                    next_attempt_at: datetime) -> bool:
+    """A pending row stays pending after an attempt that failed before it could claim it (the
+    SMTP server was down): the attempt is counted, a retry is due at `next_attempt_at`."""
+    result = session.execute(
+        update(OutboxRow).where(OutboxRow.id == row_id,
+                                OutboxRow.status == OutboxStatus.PENDING.value)
+        .values(attempts=OutboxRow.attempts + 1, last_error=_clip(error), last_attempt_at=now,
+                next_attempt_at=next_attempt_at)
+        .execution_options(synchronize_session=False))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def hold(session: Session, row_id: str, reason: str, now: datetime) -> bool:
     """A pending row waits (its subscription is disabled): no attempt counted, no retry due."""
     result = session.execute(
