@@ -25,8 +25,8 @@ The delivery guarantee, per outbox row (= per notice, channel and recipient):
   receiver down for a day gets disabled; a one-minute blip costs a few retries, no failure.
 * **Disabled subscription**: rows already written for it are held `pending` (not sent, no
   attempt counted); the sweep leaves them alone until an admin re-enables the subscription,
-  then delivers them. Events while it is disabled write no rows for it (db.notifications
-  .enqueue). Rows of a deleted subscription are `skipped`.
+  then delivers them. Events while it is disabled write no rows for it (`enqueue` in
+  db/notifications/outbox.py). Rows of a deleted subscription are `skipped`.
 * Email without `smtp_host` configured is `skipped` ("smtp not configured")
   (activities/notify/email_channel.py).
 
