@@ -8,7 +8,7 @@ With a URL given the database must be empty (it is migrated and filled). The dat
 the database by generate_series, so 1M orders take about a minute; a fixed seed makes the runs
 comparable. Each timed run is a full `compute_kpis` of one month, once ungrouped and once
 grouped by customer and tier; the check then recomputes figures of that month with plain SQL
-written independently of db/kpis/queries.py (percentile_disc for the percentiles) and compares.
+written independently of db/kpis/ (percentile_disc for the percentiles) and compares.
 """
 
 from __future__ import annotations

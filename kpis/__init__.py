@@ -4,7 +4,8 @@
 pydantic models; `.to_json()` is the JSON the API serves and a snapshot stores.
 """
 
-from kpis.compute import KpiQuery, compute_kpis, follow_up_monthly
+from kpis.compute import KpiQuery, compute_kpis
+from kpis.follow_up_report import follow_up_monthly
 from kpis.models import GROUP_KEYS, FollowUpReport, KpiReport
 from kpis.periods import PeriodError, month_bounds, range_bounds
 

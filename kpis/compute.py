@@ -1,24 +1,20 @@
-"""Assembling KPI figures from the repository's aggregates (db/kpis/queries.py), per group and
-in total.
+"""Assembling KPI figures from the repository's aggregates (db/kpis/: one module per family),
+per group and in total.
 
 Definitions (each figure counts what fell in [from, min(to, as_of)), times in UTC):
 
-* OTIF, on-time, in-full: orders whose promise in force (`orders.promised_delivery_by`, moved
-  by promise_changed, a backorder decision or a delivery exception's new promise) fell due;
-  cancelled orders excluded. On time: delivered no later than that promise (the workflow's
-  `on_time`). In full: delivered, intact, every line at its agreed quantity (`in_full`). An
-  order still in flight once its promise has passed counts as neither.
+* OTIF, on-time, in-full: THE definition is kpis/otif.py.
 * Cycle times: per stage transition, the transitions that ended in the period.
 * Receipt return: receipts whose deadline fell in the period, returned by that deadline;
   the receipt cycle is the delivered -> receipt_archived cycle time.
 * Follow-ups: those that fell due in the period; attempted (invitation sent or a call made)
-  and answered over due; satisfaction per question of the answered ones.
+  and answered over due; satisfaction per question of the answered ones (and the monthly
+  follow-up report, kpis/follow_up_report.py).
 * Escalations and complaints and claims: opened in the period; their durations ended in it.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
@@ -30,31 +26,26 @@ import numpy as np
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from db.kpis import queries as repo
+from db.kpis.claims import claim_totals
+from db.kpis.complaints import complaint_durations, complaint_scores, complaints_opened
+from db.kpis.escalations import escalation_counts, escalation_durations
+from db.kpis.follow_ups import follow_up_counts, survey_scores
+from db.kpis.orders import order_figures
+from db.kpis.window import Key, Window, prepare_report
+from kpis.figures import Fields, claim_fields, durations, escalation_fields
 from kpis.models import (
     GROUP_KEYS,
     TRANSITION_NAMES,
     TRANSITIONS,
-    Count,
-    Durations,
-    FollowUpFigures,
-    FollowUpGroup,
-    FollowUpReport,
     KpiFigures,
     KpiReport,
     Period,
-    Rate,
-    Scores,
     rate_fields,
     score_fields,
 )
-from kpis.periods import month_bounds
+from kpis.otif import NO_OUTCOMES, Outcomes, otif_rates
 
-SUGGESTIONS_KEPT = 20
-PERCENTILES = (50, 90)
-_NO_DURATIONS = Durations()  # shared by every empty figure of a report (Durations is frozen)
 T = TypeVar("T")
-Fields = dict[str, Any]  # a model's fields as plain values, validated later
 
 
 @dataclass(frozen=True)
@@ -75,61 +66,8 @@ class KpiQuery:
             raise ValueError("a group key is repeated")
 
 
-def _durations(values: np.ndarray | None) -> Durations | Fields:
-    """Count, nearest-rank p50 and p90 (the ceil(p/100 * n)-th smallest, like
-    `percentile_disc`) and max of some seconds, which are reordered in place."""
-    if values is None or not len(values):
-        return _NO_DURATIONS
-    n = len(values)
-    ranks = [-(-p * n // 100) - 1 for p in PERCENTILES]
-    # In place: a copy per group and metric (thousands in a grouped report) is time wasted on
-    # arrays made for this report only, whose order means nothing.
-    values.partition([*ranks, n - 1])
-    p50, p90 = (int(values[r]) for r in ranks)
-    return {"count": n, "p50": p50, "p90": p90, "max": int(values[n - 1])}
-
-
-def _amounts(by_currency: dict[str, int]) -> list[Fields]:
-    return [{"currency": c, "amount_minor": a} for c, a in sorted(by_currency.items())]
-
-
-def _escalations(rows: list[tuple[int, str, str, int]],
-                 durations: dict[str, np.ndarray]) -> Fields:
-    level: Counter[str] = Counter()
-    stage: Counter[str] = Counter()
-    kind: Counter[str] = Counter()
-    for lvl, stg, knd, n in rows:
-        level[str(lvl)] += n
-        stage[stg] += n
-        kind[knd] += n
-    return {"opened": sum(level.values()), "by_level": dict(sorted(level.items())),
-            "by_stage": dict(sorted(stage.items())), "by_kind": dict(sorted(kind.items())),
-            "time_to_acknowledge": _durations(durations.get("time_to_acknowledge")),
-            "time_to_resolve": _durations(durations.get("time_to_resolve"))}
-
-
-def _claims(rows: list[tuple[str | None, str, str | None, int, int]]) -> Fields:
-    total: dict[str, int] = {}
-    # per dimension and value: [count, amount per currency]
-    splits: dict[str, dict[str, tuple[list[int], dict[str, int]]]] = {
-        "liability": {}, "cause": {}}
-    for liability, cause, currency, n, amount in rows:
-        if currency is not None:
-            total[currency] = total.get(currency, 0) + amount
-        for dim, value in (("liability", liability or "undecided"), ("cause", cause)):
-            count, money = splits[dim].setdefault(value, ([0], {}))
-            count[0] += n
-            if currency is not None:
-                money[currency] = money.get(currency, 0) + amount
-    def split(dim: str) -> dict[str, Fields]:
-        return {value: {"count": count[0], "amounts": _amounts(money)}
-                for value, (count, money) in sorted(splits[dim].items())}
-    return {"opened": sum(n for *_, n, _a in rows), "amounts": _amounts(total),
-            "by_liability": split("liability"), "by_cause": split("cause")}
-
-
-def _pivot(data: dict[tuple[repo.Key, str], T]) -> dict[repo.Key, dict[str, T]]:
-    out: dict[repo.Key, dict[str, T]] = {}
+def _pivot(data: dict[tuple[Key, str], T]) -> dict[Key, dict[str, T]]:
+    out: dict[Key, dict[str, T]] = {}
     for (key, metric), value in data.items():
         out.setdefault(key, {})[metric] = value
     return out
@@ -151,26 +89,26 @@ def _merged(parts: list[Any]) -> Any:
     return sum(parts)
 
 
-def _total(by_key: dict[repo.Key, T]) -> dict[repo.Key, T]:
+def _total(by_key: dict[Key, T]) -> dict[Key, T]:
     """The raw figures of every group merged under the total's key `()`: every row counted in
     a group (a missing key included) is counted once in the total."""
     return {(): _merged(list(by_key.values()))} if by_key else {}
 
 
 # (outcomes, receipts, cycle times) of the window's orders, per group
-_OrderRaw = tuple[dict[repo.Key, tuple[int, int, int, int]], dict[repo.Key, tuple[int, int]],
-                  dict[repo.Key, dict[str, np.ndarray]]]
+_OrderRaw = tuple[dict[Key, Outcomes], dict[Key, tuple[int, int]],
+                  dict[Key, dict[str, np.ndarray]]]
 
 
-def _order_figures(session: Session, w: repo.Window, group_by: Sequence[str]) -> _OrderRaw:
-    got = repo.order_figures(session, w, group_by, TRANSITIONS)
+def _order_figures(session: Session, w: Window, group_by: Sequence[str]) -> _OrderRaw:
+    got = order_figures(session, w, group_by, TRANSITIONS)
     return got.outcomes, got.receipts, _pivot(got.cycles)
 
 
-def _order_figures_apart(engine: Engine, w: repo.Window, group_by: Sequence[str]
+def _order_figures_apart(engine: Engine, w: Window, group_by: Sequence[str]
                          ) -> _OrderRaw:
     with Session(engine) as session:
-        repo.prepare_report(session)
+        prepare_report(session)
         return _order_figures(session, w, group_by)
 
 
@@ -178,20 +116,20 @@ def _order_figures_apart(engine: Engine, w: repo.Window, group_by: Sequence[str]
 class _Raw:
     """What the repository returns for one grouping, before figures are made of it."""
 
-    outcomes: dict[repo.Key, tuple[int, int, int, int]]
-    cycles: dict[repo.Key, dict[str, np.ndarray]]
-    receipts: dict[repo.Key, tuple[int, int]]
-    follow_ups: dict[repo.Key, dict[str, int]]
-    scores: dict[repo.Key, dict[str, dict[int, int]]]
-    esc_counts: dict[repo.Key, list[tuple[int, str, str, int]]]
-    esc_durations: dict[repo.Key, dict[str, np.ndarray]]
-    complaints: dict[repo.Key, int]
-    complaint_durations: dict[repo.Key, dict[str, np.ndarray]]
-    complaint_scores: dict[repo.Key, dict[int, int]]
-    claims: dict[repo.Key, list[tuple[str | None, str, str | None, int, int]]]
+    outcomes: dict[Key, Outcomes]
+    cycles: dict[Key, dict[str, np.ndarray]]
+    receipts: dict[Key, tuple[int, int]]
+    follow_ups: dict[Key, dict[str, int]]
+    scores: dict[Key, dict[str, dict[int, int]]]
+    esc_counts: dict[Key, list[tuple[int, str, str, int]]]
+    esc_durations: dict[Key, dict[str, np.ndarray]]
+    complaints: dict[Key, int]
+    complaint_durations: dict[Key, dict[str, np.ndarray]]
+    complaint_scores: dict[Key, dict[int, int]]
+    claims: dict[Key, list[tuple[str | None, str, str | None, int, int]]]
 
     @classmethod
-    def read(cls, session: Session, w: repo.Window, group_by: Sequence[str]) -> _Raw:
+    def read(cls, session: Session, w: Window, group_by: Sequence[str]) -> _Raw:
         """Read with `session`; on PostgreSQL the orders' figures, half of the work, are read
         at the same time on a connection of their own, so they see committed data only."""
         bind = session.get_bind()
@@ -206,27 +144,27 @@ class _Raw:
                 pending.cancel()
 
     @classmethod
-    def _read_rest(cls, session: Session, w: repo.Window, group_by: Sequence[str],
+    def _read_rest(cls, session: Session, w: Window, group_by: Sequence[str],
                    orders: Callable[[], _OrderRaw]) -> _Raw:
         """Everything but the orders' figures read with `session`, then `orders()` (last, so
         that when they are being read elsewhere they are waited for only at the end)."""
         rest = {
-            "follow_ups": repo.follow_up_counts(session, w, group_by),
-            "scores": repo.survey_scores(session, w, group_by),
-            "esc_counts": repo.escalation_counts(session, w, group_by),
-            "esc_durations": _pivot(repo.escalation_durations(session, w, group_by)),
-            "complaints": repo.complaints_opened(session, w, group_by),
-            "complaint_durations": _pivot(repo.complaint_durations(session, w, group_by)),
-            "complaint_scores": repo.complaint_scores(session, w, group_by),
-            "claims": repo.claim_totals(session, w, group_by)}
+            "follow_ups": follow_up_counts(session, w, group_by),
+            "scores": survey_scores(session, w, group_by),
+            "esc_counts": escalation_counts(session, w, group_by),
+            "esc_durations": _pivot(escalation_durations(session, w, group_by)),
+            "complaints": complaints_opened(session, w, group_by),
+            "complaint_durations": _pivot(complaint_durations(session, w, group_by)),
+            "complaint_scores": complaint_scores(session, w, group_by),
+            "claims": claim_totals(session, w, group_by)}
         outcomes, receipts, cycles = orders()
         return cls(outcomes=outcomes, receipts=receipts, cycles=cycles, **rest)
 
     def total(self) -> _Raw:
         return _Raw(**{f.name: _total(getattr(self, f.name)) for f in fields(self)})
 
-    def figures(self) -> dict[repo.Key, KpiFigures]:
-        keys: set[repo.Key] = set()
+    def figures(self) -> dict[Key, KpiFigures]:
+        keys: set[Key] = set()
         for f in fields(self):
             keys.update(getattr(self, f.name))
         # Made of plain values, validated in one call per group: pydantic-core builds the
@@ -235,43 +173,43 @@ class _Raw:
         # full passes, ~100 ms at a time, into the report).
         return {key: KpiFigures.model_validate(self._figures(key)) for key in keys}
 
-    def _figures(self, key: repo.Key) -> Fields:
+    def _figures(self, key: Key) -> Fields:
         """The fields of the key's KpiFigures, as plain values (see figures)."""
-        due, on_time, in_full, otif = self.outcomes.get(key, (0, 0, 0, 0))
         cycles = self.cycles.get(key, {})
-        cycle = {name: _durations(cycles.get(name)) for name in TRANSITION_NAMES}
+        cycle = {name: durations(cycles.get(name)) for name in TRANSITION_NAMES}
         receipts_due, returned = self.receipts.get(key, (0, 0))
         fu = self.follow_ups.get(key, {})
         fu_due = fu.get("due", 0)
         cd = self.complaint_durations.get(key, {})
         return {
-            "otif": rate_fields(otif, due), "on_time": rate_fields(on_time, due),
-            "in_full": rate_fields(in_full, due), "cycle_times": cycle,
+            **otif_rates(self.outcomes.get(key, NO_OUTCOMES)), "cycle_times": cycle,
             "receipt_return": rate_fields(returned, receipts_due),
             "receipt_cycle": cycle["delivered_to_receipt_archived"],
             "follow_up": rate_fields(fu.get("attempted", 0), fu_due),
             "successful_follow_up": rate_fields(fu.get("answered", 0), fu_due),
             "satisfaction": {q: score_fields(c)
                              for q, c in sorted(self.scores.get(key, {}).items())},
-            "escalations": _escalations(self.esc_counts.get(key, []),
-                                        self.esc_durations.get(key, {})),
+            "escalations": escalation_fields(self.esc_counts.get(key, []),
+                                             self.esc_durations.get(key, {})),
             "complaints": {
                 "opened": self.complaints.get(key, 0),
-                "time_to_first_reply": _durations(cd.get("time_to_first_reply")),
-                "time_to_resolution": _durations(cd.get("time_to_resolution")),
+                "time_to_first_reply": durations(cd.get("time_to_first_reply")),
+                "time_to_resolution": durations(cd.get("time_to_resolution")),
                 "satisfaction": score_fields(self.complaint_scores.get(key, {}))},
-            "claims": _claims(self.claims.get(key, []))}
+            "claims": claim_fields(self.claims.get(key, []))}
 
 
-def _sort_key(key: repo.Key) -> tuple[Any, ...]:
+def sort_key(key: Key) -> tuple[Any, ...]:
+    """The order groups are listed in, by their keys' values."""
     return tuple((v is None, v or "") for v in key)  # a missing key (no carrier yet) last
 
 
-def _window(from_: datetime, to: datetime, as_of: datetime | None
-            ) -> tuple[repo.Window, datetime]:
+def window_of(from_: datetime, to: datetime, as_of: datetime | None
+            ) -> tuple[Window, datetime]:
+    """The window [from_, min(to, as_of)) in UTC, and as_of (default now): what is counted."""
     as_of = (as_of or datetime.now(UTC)).astimezone(UTC)
     from_, to = from_.astimezone(UTC), to.astimezone(UTC)
-    return repo.Window(from_, max(from_, min(to, as_of))), as_of
+    return Window(from_, max(from_, min(to, as_of))), as_of
 
 
 def compute_kpis(session: Session, query: KpiQuery, tz: ZoneInfo | str = "UTC") -> KpiReport:
@@ -279,9 +217,9 @@ def compute_kpis(session: Session, query: KpiQuery, tz: ZoneInfo | str = "UTC") 
 
     `tz` is only recorded in the report (the period is already in UTC).
     """
-    w, as_of = _window(query.from_, query.to, query.as_of)
+    w, as_of = window_of(query.from_, query.to, query.as_of)
     group_by = list(query.group_by)
-    repo.prepare_report(session)
+    prepare_report(session)
     # Read once, per group; the total is the groups merged (not a second pass over the data).
     raw = _Raw.read(session, w, group_by)
     total = (raw.total() if group_by else raw)._figures(())
@@ -289,66 +227,7 @@ def compute_kpis(session: Session, query: KpiQuery, tz: ZoneInfo | str = "UTC") 
     if group_by:
         by_key = raw.figures()
         groups = [{"key": dict(zip(group_by, key, strict=True)), "figures": by_key[key]}
-                  for key in sorted(by_key, key=_sort_key)]
+                  for key in sorted(by_key, key=sort_key)]
     period = Period(from_=w.start, to=query.to.astimezone(UTC), as_of=as_of, timezone=str(tz))
     return KpiReport.model_validate({"period": period, "group_by": group_by, "total": total,
                                      "groups": groups})
-
-
-# -- the monthly follow-up report (回访月报) -----------------------------------------------------
-
-def _counts(counts: dict[str, int], keep: int | None = None) -> list[Count]:
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [Count(label=k, count=v) for k, v in ranked[:keep]]
-
-
-def _follow_up_figures(session: Session, w: repo.Window, group_by: Sequence[str]
-                       ) -> dict[repo.Key, FollowUpFigures]:
-    counts = repo.follow_up_counts(session, w, group_by)
-    scores = repo.survey_scores(session, w, group_by)
-    problems = repo.survey_problems(session, w, group_by)
-    suggestions = repo.survey_suggestions(session, w, group_by)
-    keys = set(counts) | ({()} if not group_by else set())
-    out = {}
-    for key in keys:
-        c = counts.get(key, {})
-        due, attempted, answered = c.get("due", 0), c.get("attempted", 0), c.get("answered", 0)
-        per_question = scores.get(key, {})
-        overall: Counter[int] = Counter()
-        for dist in per_question.values():
-            overall.update(dist)
-        out[key] = FollowUpFigures(
-            due=due, attempted=attempted, answered=answered,
-            follow_up_rate=Rate.of(attempted, due),
-            successful_follow_up_rate=Rate.of(answered, due),
-            outcomes={k.split(":", 1)[1]: v for k, v in sorted(c.items())
-                      if k.startswith("outcome:")},
-            overall_satisfaction=Scores.of(dict(overall)),
-            satisfaction={q: Scores.of(d) for q, d in sorted(per_question.items())},
-            problems=_counts(problems.get(key, {})),
-            suggestions=_counts(suggestions.get(key, {}), SUGGESTIONS_KEPT))
-    return out
-
-
-def _groups(session: Session, w: repo.Window, key: str) -> list[FollowUpGroup]:
-    figures = _follow_up_figures(session, w, [key])
-    return [FollowUpGroup(key=str(k[0]), figures=figures[k])
-            for k in sorted(figures, key=_sort_key)]
-
-
-def follow_up_monthly(session: Session, month: str, tz: ZoneInfo,
-                      as_of: datetime | None = None) -> FollowUpReport:
-    """回访月报 of `month` (YYYY-MM) in zone `tz`: follow-ups that fell due that month, done and
-    successful, satisfaction per question, recurring problems; in total, per customer, per tier.
-
-    Raises:
-        PeriodError: `month` is not YYYY-MM.
-    """
-    start, stop = month_bounds(month, tz)
-    w, as_of = _window(start, stop, as_of)
-    total = _follow_up_figures(session, w, [])[()]
-    period = Period(from_=start, to=stop, as_of=as_of, timezone=str(tz))
-    return FollowUpReport(month=month, period=period, total=total,
-                          by_customer=_groups(session, w, "customer"),
-                          by_tier=_groups(session, w, "tier"))
-

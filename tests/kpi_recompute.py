@@ -1,5 +1,5 @@
 """KPI figures recomputed from the raw event log (`order_events`), written apart from kpis/ and
-db/kpis/queries.py: a check on them, as an auditor would do it with the definitions in hand.
+db/kpis/: a check on them, as an auditor would do it with the definitions in hand.
 
 From `orders` it reads only what the order was created with (customer, tier, policy, ordered
 lines); everything that happened comes from the events, each applied at min(occurred, recorded)

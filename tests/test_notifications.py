@@ -29,27 +29,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
-from activities.notify.deliver import DELIVERY_RETRY, HELD_REASON, NotifierActivities, retry_delays
+from activities.notify.attempt import retry_delays
+from activities.notify.deliver import DELIVERY_RETRY, NotifierActivities
+from activities.notify.webhook_channel import HELD_REASON
 from activities.notify.webhook_signing import secret_key, sign_headers, verify
 from config import REPO_ROOT, Settings
 from db.engine import transaction
 from db.notifications import subscriptions as subs_repo
+from db.notifications.delivery_state import claim, finish, release, reopen, settle, stranded
 from db.notifications.inbox import list_items
-from db.notifications.models import InboxItem, OutboxRow, WebhookSubscription
-from db.notifications.outbox import (
-    Audience,
-    Notice,
-    NotificationEvent,
-    OutboxStatus,
-    claim,
-    enqueue,
-    finish,
-    outbox_id,
-    release,
-    reopen,
-    settle,
-    stranded,
-)
+from db.notifications.models import InboxItem, OutboxRow, OutboxStatus, WebhookSubscription
+from db.notifications.outbox import Audience, Notice, NotificationEvent, enqueue, outbox_id
 from db.notifications.templates import LOCALES, TEMPLATE_DIR, render, template_path
 from schedules import OUTBOX_SWEEP_ID, SCHEDULE_IDS, ensure_schedules
 from tests.notify_harness import (

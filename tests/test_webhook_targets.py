@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
-from activities.notify.deliver import TARGET_REFUSED, NotifierActivities
+from activities.notify.deliver import NotifierActivities
+from activities.notify.webhook_channel import TARGET_REFUSED
 from activities.notify.webhook_targets import (
     TargetForbidden,
     TargetPolicy,
@@ -28,8 +29,7 @@ from activities.notify.webhook_targets import (
     resolve_checked,
 )
 from config import Settings
-from db.notifications.models import WebhookSubscription
-from db.notifications.outbox import OutboxStatus
+from db.notifications.models import OutboxStatus, WebhookSubscription
 from tests.api_harness import Api, api_stack
 from tests.notify_harness import webhook_receiver
 from tests.outbox import (

@@ -1,5 +1,5 @@
 """The outbox sweep: (re)starts deliveries for rows nobody is delivering (see db.notifications
-.stranded). Run by OutboxSweepWorkflow on the `waybill-outbox-sweep` schedule."""
+.delivery_state.stranded). Run by OutboxSweepWorkflow on the `waybill-outbox-sweep` schedule."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from temporalio import activity
 
 from activities.notify.delivery_start import DeliveryStarter
 from db.engine import transaction
-from db.notifications.outbox import stranded
+from db.notifications.delivery_state import stranded
 from workflows.notify.types import SweepInput, SweepResult
 
 log = logging.getLogger("waybill.notify")

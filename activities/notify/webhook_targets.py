@@ -1,5 +1,5 @@
 """Where a webhook may be sent: the one rule checked when a subscription's URL is set (api/) and
-again, after DNS resolution, right before each delivery (activities/notify/deliver.py).
+again, after DNS resolution, right before each delivery (activities/notify/webhook_channel.py).
 
 A URL that reaches the machine Waybill runs on, its private network or a cloud metadata service
 (169.254.169.254) would let a subscriber make Waybill call inside (SSRF), so:

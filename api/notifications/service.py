@@ -22,8 +22,9 @@ from api.errors import ApiError, found
 from api.pagination import decode_cursor, keyset_page
 from config import Settings
 from db.notifications import subscriptions as repo
-from db.notifications.models import OutboxRow, WebhookSubscription
-from db.notifications.outbox import OutboxStatus, deliveries, get_delivery, reopen
+from db.notifications.delivery_log import deliveries, get_delivery
+from db.notifications.delivery_state import reopen
+from db.notifications.models import OutboxRow, OutboxStatus, WebhookSubscription
 
 log = logging.getLogger("waybill.api")
 

@@ -23,7 +23,7 @@ from api.notifications.schemas import (
     SubscriptionView,
 )
 from db.notifications import subscriptions as repo
-from db.notifications.outbox import OutboxStatus
+from db.notifications.models import OutboxStatus
 
 log = logging.getLogger("waybill.api")
 

@@ -17,7 +17,7 @@ from api.notifications import service
 from api.notifications.schemas import public_error
 from console.deps import PageDep
 from db.notifications import subscriptions as repo
-from db.notifications.outbox import REDELIVERABLE, OutboxStatus
+from db.notifications.models import REDELIVERABLE, OutboxStatus
 
 router = APIRouter()
 ACTION = "webhooks"

@@ -7,6 +7,7 @@ on its own.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Boolean, Index, Integer, String, Text
@@ -14,6 +15,29 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base
 from db.columns import JsonType, UTCDateTime
+
+
+class Channel(StrEnum):
+    """How an outbox row goes out (`OutboxRow.channel`)."""
+
+    WEBHOOK = "webhook"
+    EMAIL = "email"
+    INBOX = "inbox"
+
+
+class OutboxStatus(StrEnum):
+    """Where an outbox row is in its delivery (`OutboxRow.status`; the moves between them:
+    db/notifications/delivery_state.py)."""
+
+    PENDING = "pending"  # awaiting delivery (or a retry)
+    SENDING = "sending"  # claimed by an attempt that may be sending it right now
+    DELIVERED = "delivered"
+    FAILED = "failed"  # known not delivered, and no more attempts
+    SKIPPED = "skipped"  # nothing to deliver to: no SMTP, subscription deleted
+
+
+# What an admin may send again (same row, same webhook-id).
+REDELIVERABLE = frozenset({OutboxStatus.DELIVERED, OutboxStatus.FAILED})
 
 
 class OutboxRow(Base):

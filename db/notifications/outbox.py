@@ -14,36 +14,27 @@ Row ids are sha256(notice key, channel, recipient) and inserts are ON CONFLICT D
 retried caller creates nothing twice. Subject and body are rendered when the row is written, so
 the row records exactly what was said.
 
-Row states (see activities/notify/deliver.py for who moves them):
-
-    pending --claim--> sending --> delivered | pending (retry due at next_attempt_at) | failed
-       ^                  |
-       |                  `--(claiming attempt dead: claim_expires_at passed)--> claimed again
-       |                     and sent again (at least once; receivers de-duplicate on the id)
-       `-- redeliver (an admin: delivered or failed -> pending)
-    pending --> skipped (nothing to send: no SMTP, subscription deleted)
-    pending --> delivered (inbox rows: written in one transaction, no claim: exactly once)
-
-A webhook row whose subscription is disabled stays `pending` (held): the sweep leaves it alone
-until the subscription is re-enabled, then delivers it.
+Delivering the rows: db/notifications/delivery_state.py (claiming, finishing, the sweep's
+stranded rows) and activities/notify/ (sending); a subscription's delivery log:
+db/notifications/delivery_log.py.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.console.models import ConsolePreference
 from db.keys.models import ApiKey
-from db.notifications import inbox as inbox_repo
-from db.notifications.models import OutboxRow, WebhookSubscription
+from db.notifications.delivery_state import deliver_inbox_row
+from db.notifications.models import Channel, OutboxRow, OutboxStatus, WebhookSubscription
 from db.notifications.templates import DEFAULT_LOCALE, normalize_locale, render
 from db.upsert import insert_for
 
@@ -75,26 +66,6 @@ class NotificationEvent(StrEnum):
 class Audience(StrEnum):
     CUSTOMER = "customer"
     STAFF = "staff"
-
-
-class Channel(StrEnum):
-    WEBHOOK = "webhook"
-    EMAIL = "email"
-    INBOX = "inbox"
-
-
-class OutboxStatus(StrEnum):
-    PENDING = "pending"  # awaiting delivery (or a retry)
-    SENDING = "sending"  # claimed by an attempt that may be sending it right now
-    DELIVERED = "delivered"
-    FAILED = "failed"  # known not delivered, and no more attempts
-    SKIPPED = "skipped"  # nothing to deliver to: no SMTP, subscription deleted
-
-
-FINAL_STATUSES = frozenset({OutboxStatus.DELIVERED, OutboxStatus.FAILED, OutboxStatus.SKIPPED})
-REDELIVERABLE = frozenset({OutboxStatus.DELIVERED, OutboxStatus.FAILED})
-# A row claimed before claims had a deadline (claim_expires_at NULL) counts as dead after this.
-LEGACY_CLAIM_LIFETIME = timedelta(minutes=10)
 
 
 @dataclass
@@ -175,7 +146,7 @@ def enqueue(session: Session, notices: list[Notice]) -> list[str]:
         The ids of this call's rows still awaiting delivery (status pending: webhook and
         email), in a stable order; once the caller's transaction has committed, start a
         DeliveryWorkflow for each
-        (activities.delivery_start.deliver_after_commit). Rows a previous call created and
+        (activities.notify.delivery_start.deliver_after_commit). Rows a previous call created and
         that were delivered since are not returned again.
 
     Raises:
@@ -237,177 +208,6 @@ def enqueue(session: Session, notices: list[Notice]) -> list[str]:
     # Temporal work as the order's own events).
     for row in rows:
         if row["channel"] == Channel.INBOX.value and row["id"] in pending:
-            _to_inbox(session, row, now)
+            deliver_inbox_row(session, row, now)
             pending.discard(row["id"])
     return [i for i in dict.fromkeys(ids) if i in pending]
-
-
-def _to_inbox(session: Session, row: dict[str, Any], now: datetime) -> bool:
-    """Mark the row delivered and write its inbox item, in the caller's transaction; False
-    (and nothing written) if the row was no longer pending."""
-    if not settle(session, row["id"], OutboxStatus.DELIVERED, None, now):
-        return False
-    inbox_repo.add_item(session, {
-        "id": row["id"], "team": row["recipient"], "outbox_id": row["id"],
-        "event_type": row["event_type"], "title": row["subject"], "body": row["body"],
-        "order_id": row["order_id"], "escalation_id": row["escalation_id"], "created_at": now})
-    return True
-
-
-# -- delivery state: each step is one conditional UPDATE, so concurrent attempts cannot both win
-
-
-def get_row(session: Session, row_id: str) -> OutboxRow | None:
-    """The row as it is in the database now (conditional UPDATEs bypass the session's copy)."""
-    return session.get(OutboxRow, row_id, populate_existing=True)
-
-
-def claim(session: Session, row_id: str, token: str, now: datetime,
-          expires_at: datetime) -> bool:
-    """pending -> sending, owned by `token` until `expires_at`; also takes over a row still
-    `sending` whose claim expired (its attempt died, maybe after sending: at least once).
-
-    Returns:
-        False if the row was neither pending nor claimed by a dead attempt.
-    """
-    dead_claim = and_(OutboxRow.status == OutboxStatus.SENDING.value, or_(
-        OutboxRow.claim_expires_at < now,
-        and_(OutboxRow.claim_expires_at.is_(None),
-             OutboxRow.last_attempt_at < now - LEGACY_CLAIM_LIFETIME)))
-    result = session.execute(
-        update(OutboxRow).where(OutboxRow.id == row_id,
-                                or_(OutboxRow.status == OutboxStatus.PENDING.value, dead_claim))
-        .values(status=OutboxStatus.SENDING.value, claim=token, claim_expires_at=expires_at,
-                next_attempt_at=None, attempts=OutboxRow.attempts + 1, last_attempt_at=now)
-        .execution_options(synchronize_session=False))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def claim_is_dead(row: OutboxRow, now: datetime) -> bool:
-    """True if the attempt holding `row` is past its deadline (the same rule as `claim`)."""
-    if row.claim_expires_at is not None:
-        return row.claim_expires_at < now
-    return row.last_attempt_at is None or row.last_attempt_at < now - LEGACY_CLAIM_LIFETIME
-
-
-def settle(session: Session, row_id: str, status: OutboxStatus, reason: str | None,
-           now: datetime) -> bool:
-    """pending -> a final status without sending (skipped, failed): no claim needed."""
-    result = session.execute(
-        update(OutboxRow).where(OutboxRow.id == row_id,
-                                OutboxRow.status == OutboxStatus.PENDING.value)
-        .values(status=status.value, last_error=_clip(reason), attempts=OutboxRow.attempts + 1,
-                last_attempt_at=now, next_attempt_at=None,
-                delivered_at=now if status == OutboxStatus.DELIVERED else None)
-        .execution_options(synchronize_session=False))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def finish(session: Session, row_id: str, token: str, status: OutboxStatus, error: str | None,
-           now: datetime, http_status: int | None = None) -> bool:
-    """The claiming attempt records its final outcome (delivered or failed)."""
-    result = session.execute(
-        update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.claim == token)
-        .values(status=status.value, last_error=_clip(error), claim_expires_at=None,
-                last_http_status=http_status, next_attempt_at=None,
-                delivered_at=now if status == OutboxStatus.DELIVERED else None)
-        .execution_options(synchronize_session=False))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def release(session: Session, row_id: str, token: str, error: str, next_attempt_at: datetime,
-            http_status: int | None = None) -> bool:
-    """sending -> pending: the attempt did not get the message accepted; a retry is due at
-    `next_attempt_at` (until then the sweep leaves the row to its delivery's own retry)."""
-    result = session.execute(
-        update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.claim == token,
-                                OutboxRow.status == OutboxStatus.SENDING.value)
-        .values(status=OutboxStatus.PENDING.value, claim=None, claim_expires_at=None,
-                last_error=_clip(error), last_http_status=http_status,
-                next_attempt_at=next_attempt_at)
-        .execution_options(synchronize_session=False))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def hold(session: Session, row_id: str, reason: str, now: datetime) -> bool:
-    """A pending row waits (its subscription is disabled): no attempt counted, no retry due."""
-    result = session.execute(
-        update(OutboxRow).where(OutboxRow.id == row_id,
-                                OutboxRow.status == OutboxStatus.PENDING.value)
-        .values(last_error=_clip(reason), next_attempt_at=None)
-        .execution_options(synchronize_session=False))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def reopen(session: Session, row_id: str) -> bool:
-    """delivered or failed -> pending, for a redelivery of the same row (same webhook-id)."""
-    result = session.execute(
-        update(OutboxRow).where(OutboxRow.id == row_id,
-                                OutboxRow.status.in_([s.value for s in REDELIVERABLE]))
-        .values(status=OutboxStatus.PENDING.value, claim=None, claim_expires_at=None,
-                next_attempt_at=None, delivered_at=None)
-        .execution_options(synchronize_session=False))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def stranded(session: Session, now: datetime, grace: timedelta, limit: int) -> list[str]:
-    """Rows no delivery is looking after: pending with no retry due within `grace` (a
-    terminated or failed workflow left them), or claimed by an attempt dead for `grace`.
-
-    Webhook rows of a disabled subscription are held, not stranded. Oldest first.
-    """
-    cutoff = now - grace
-    pending = and_(OutboxRow.status == OutboxStatus.PENDING.value,
-                   func.coalesce(OutboxRow.next_attempt_at, OutboxRow.last_attempt_at,
-                                 OutboxRow.created_at) < cutoff)
-    dead = and_(OutboxRow.status == OutboxStatus.SENDING.value, or_(
-        OutboxRow.claim_expires_at < cutoff,
-        and_(OutboxRow.claim_expires_at.is_(None),
-             OutboxRow.last_attempt_at < cutoff - LEGACY_CLAIM_LIFETIME)))
-    disabled = select(WebhookSubscription.id).where(WebhookSubscription.active.is_(False))
-    held = and_(OutboxRow.channel == Channel.WEBHOOK.value, OutboxRow.recipient.in_(disabled))
-    return list(session.scalars(
-        select(OutboxRow.id).where(or_(pending, dead), ~held)
-        .order_by(OutboxRow.created_at, OutboxRow.id).limit(limit)))
-
-
-def deliver_inbox(session: Session, row: OutboxRow, now: datetime) -> bool:
-    """Mark the row delivered and write the inbox item in one transaction: exactly once.
-
-    Returns:
-        False (and writes nothing) if the row was no longer pending.
-    """
-    return _to_inbox(session, {"id": row.id, "recipient": row.recipient,
-                               "event_type": row.event_type, "subject": row.subject,
-                               "body": row.body, "order_id": row.order_id,
-                               "escalation_id": row.escalation_id}, now)
-
-
-def _clip(text: str | None, limit: int = 1000) -> str | None:
-    return None if text is None else text[:limit]
-
-
-# -- a subscription's delivery log -----------------------------------------------------------
-
-
-def deliveries(session: Session, subscription_id: str, status: str | None, limit: int,
-               after: tuple[datetime, str] | None = None) -> list[OutboxRow]:
-    """A subscription's webhook rows, newest first, keyset-paginated on (created_at, id)."""
-    q = select(OutboxRow).where(OutboxRow.channel == Channel.WEBHOOK.value,
-                                OutboxRow.recipient == subscription_id)
-    if status:
-        q = q.where(OutboxRow.status == status)
-    if after:
-        created, row_id = after
-        q = q.where(or_(OutboxRow.created_at < created,
-                        and_(OutboxRow.created_at == created, OutboxRow.id < row_id)))
-    return list(session.scalars(
-        q.order_by(OutboxRow.created_at.desc(), OutboxRow.id.desc()).limit(limit)))
-
-
-def get_delivery(session: Session, subscription_id: str, row_id: str) -> OutboxRow | None:
-    """One webhook row of `subscription_id`, as it is in the database now."""
-    row = get_row(session, row_id)
-    if row is None or row.channel != Channel.WEBHOOK or row.recipient != subscription_id:
-        return None
-    return row

@@ -70,7 +70,7 @@ class Order(Base):
 
     __table_args__ = (
         Index("ix_orders_created_at_order_id", "created_at", "order_id"),
-        # KPIs select a period's transitions by the time they ended (db/kpis/queries.py).
+        # KPIs select a period's transitions by the time they ended (db/kpis/orders.py).
         *(Index(f"ix_orders_{column}", column) for column in (
             "confirmed_at", "picked_at", "shipped_at", "delivered_at", "receipt_due_at",
             "receipt_archived_at", "followed_up_at")),
