@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from api.app import create_app
-from api.orders.read_model import OrderDetail
+from api.orders.read_model import OrderDetail, open_breaches_of
 from api.orders.schemas import OrderView
 from api.receipts.views import receipt_versions
 from config import Settings
+from db.orders.models import Order
 from db.orders.queries import _detail
 from tests.builders import STANDARD
 from workflows.order.types import (
@@ -179,3 +180,16 @@ def test_openapi_describes_every_part_of_an_order(tmp_path: Path) -> None:
 def test_the_model_alone_has_no_untyped_property() -> None:
     schema = OrderView.model_json_schema(mode="serialization")
     assert _untyped(schema, schema.get("$defs", {}), set(), "OrderView") == []
+
+
+def test_a_board_card_shows_the_breaches_still_open_most_overdue_first() -> None:
+    def breach(id_: str, due: float, cleared: float | None = None) -> dict[str, Any]:
+        return {"id": id_, "kind": "pick_late", "stage": "confirmed",
+                "due_at": _at(due).isoformat(), "detected_at": _at(due).isoformat(),
+                "cleared_at": _at(cleared).isoformat() if cleared is not None else None}
+
+    row = Order(order_id="SO-1", detail={"breaches": [
+        breach("late", 5), breach("cleared", 1, cleared=2), breach("later", 9),
+        breach("earliest", 3)]})
+    assert [b.id for b in open_breaches_of(row)] == ["earliest", "late", "later"]
+    assert open_breaches_of(Order(order_id="SO-2", detail={})) == []
