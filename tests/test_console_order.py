@@ -158,3 +158,21 @@ async def test_a_shortage_awaiting_the_customers_decision_is_shown(api: Api) -> 
     page = await api.http.get(f"/console/orders/{order_id}")
     assert "Awaiting the customer&#39;s decision on a stock shortage" in page.text
     assert "SKU-1: 6 available" in page.text
+
+
+async def test_exceptions_and_claims_are_named_in_words(api: Api) -> None:
+    body = order_body()
+    order_id = body["order_id"]
+    assert (await api.create(body)).status_code == 201
+    for type_, data in (("confirmed", {}), ("picked", FULL_PICK), ("shipped", SHIP),
+                        ("delivery_exception", {"reason": "weather", "text": "snow on the road"}),
+                        ("delivered", {**POD, "condition": "damaged"})):
+        assert (await api.event(order_id, type_, data)).status_code == 200
+
+    async def claimed() -> str | None:
+        page = await api.http.get(f"/console/orders/{order_id}")
+        return page.text if f"Claim {order_id}-CL1" in page.text else None
+    await sign_in(api.http, api.keys["operator"])
+    text = await eventually(claimed)
+    assert f"Claim {order_id}-CL1 (Damaged goods)" in text
+    assert "Weather: snow on the road (" in text

@@ -15,6 +15,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from api.orders.read_model import FollowUp
 from api.orders.schemas import MAX_LINES, QtyLine, unique_skus
 from api.schemas import EventId, Strict, Text, instant, instant_or_none
 from shared.survey import SURVEY_QUESTIONS
@@ -140,7 +141,7 @@ class FollowUpCallAccepted(BaseModel):
     duplicate: bool
     stage: str
     event_id: str
-    follow_up: dict[str, Any] | None = None
+    follow_up: FollowUp | None = Field(default=None, description="the follow-up after the call")
 
 
 class ShortageData(Strict):

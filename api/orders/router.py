@@ -30,6 +30,7 @@ from api.orders.events import (
     FollowUpCallAccepted,
     FollowUpCallIn,
 )
+from api.orders.read_model import detail_of
 from api.orders.schemas import OrderCreate, OrderPage, OrderView, Timeline, TimelineEntryView
 from api.orders.views import order_view
 from api.pagination import decode_cursor, keyset_page
@@ -145,7 +146,7 @@ async def record_follow_up_call(order_id: str, body: FollowUpCallIn, who: CallTa
         who.name, who.role.value)
     row = await db.run(service.load_order, order_id)
     return FollowUpCallAccepted(duplicate=result.duplicate, stage=result.stage,
-                                event_id=event_id, follow_up=(row.detail or {}).get("survey"))
+                                event_id=event_id, follow_up=detail_of(row).survey)
 
 
 @router.get("/{order_id}/timeline", response_model=Timeline)

@@ -18,8 +18,23 @@ from pydantic import (
 )
 
 from api.escalations.schemas import EscalationView
+from api.orders.read_model import (
+    Breach,
+    ClaimRef,
+    CustomerView,
+    Deadline,
+    Decision,
+    Delivery,
+    DeliveryException,
+    DestinationView,
+    FollowUp,
+    LineView,
+    PendingDecision,
+    Receipt,
+    Shipment,
+)
 from api.schemas import Id, Sku, Strict, Text, instant
-from workflows.order.types import Tier
+from workflows.order.types import Stage, Tier
 
 # Every list in a request is bounded (issue 14 §6): an order has at most this many lines.
 MAX_LINES = 500
@@ -123,55 +138,53 @@ class OrderCreate(Strict):
 # -- views --------------------------------------------------------------------------------
 
 
-class LineView(BaseModel):
-    sku: str
-    ordered: int
-    picked: int | None = None
-    shipped: int | None = None
-    delivered: int | None = None
-    agreed: int | None = Field(default=None, description="agreed by the customer after a "
-                               "shortage; in-full is judged against it")
-
-
-class DeadlineView(BaseModel):
-    kind: str
-    due_at: datetime
+class PolicyRef(BaseModel):
+    name: str = Field(description="the SLA policy the order runs under")
+    version: str = Field(description="its version, kept for the order's whole life")
 
 
 class OrderView(BaseModel):
-    order_id: str
-    customer: dict[str, Any]
-    lines: list[LineView]
-    destination: dict[str, Any]
-    stage: str
-    stage_times: dict[str, datetime | None]
-    promised_ship_by: datetime
-    promised_delivery_by: datetime
-    sla_policy: dict[str, Any]
-    next_deadline: DeadlineView | None = None
-    breached: bool
-    breaches: list[dict[str, Any]]
-    open_escalations: list[EscalationView]
-    in_full: bool | None = None
-    on_time: bool | None = None
-    shipment: dict[str, Any] | None = None
-    latest_eta: datetime | None = None
-    delivery: dict[str, Any] | None = None
-    receipt: dict[str, Any] | None = None
-    follow_up: dict[str, Any] | None = None
-    cancel_reason: str | None = None
-    awaiting_decision: dict[str, Any] | None = Field(
+    """One order as the read model holds it (api/orders/read_model.py)."""
+
+    order_id: str = Field(description="the shipper's order id")
+    customer: CustomerView = Field(description="who ordered")
+    lines: list[LineView] = Field(description="quantities per SKU, ordered to delivered")
+    destination: DestinationView = Field(description="where the goods go")
+    stage: Stage = Field(description="where the order is on its path")
+    stage_times: dict[Stage, datetime | None] = Field(
+        description="when the order entered each stage; null for stages not reached")
+    promised_ship_by: datetime = Field(description="the ship-by promise (as last agreed)")
+    promised_delivery_by: datetime = Field(description="the delivery promise (as last agreed)")
+    sla_policy: PolicyRef = Field(description="the SLA policy version the order keeps")
+    next_deadline: Deadline | None = Field(default=None, description="the next deadline due")
+    breached: bool = Field(description="some deadline was missed")
+    breaches: list[Breach] = Field(description="every missed deadline, cleared or not")
+    open_escalations: list[EscalationView] = Field(description="escalations not yet resolved")
+    in_full: bool | None = Field(default=None, description="every line in the agreed quantity "
+                                 "(known once picked, final at delivery)")
+    on_time: bool | None = Field(default=None, description="delivered by the promise")
+    shipment: Shipment | None = Field(default=None, description="the carrier handover")
+    latest_eta: datetime | None = Field(default=None, description="the latest scan's ETA")
+    delivery: Delivery | None = Field(default=None, description="the consignee's sign-off")
+    receipt: Receipt | None = Field(default=None, description="the signed receipt (回单)")
+    follow_up: FollowUp | None = Field(default=None, description="the follow-up (回访)")
+    cancel_reason: str | None = Field(default=None, description="why it was cancelled")
+    awaiting_decision: PendingDecision | None = Field(
         default=None, description="a shortage or short pick awaiting the customer's choice")
-    decisions: list[dict[str, Any]] = Field(default_factory=list)
-    exceptions: list[dict[str, Any]] = Field(default_factory=list)
-    claims: list[dict[str, Any]] = Field(default_factory=list)
-    complaints: list[str] = Field(default_factory=list)
+    decisions: list[Decision] = Field(default_factory=list,
+                                      description="the customer's shortage decisions")
+    exceptions: list[DeliveryException] = Field(default_factory=list,
+                                                description="delivery exceptions reported")
+    claims: list[ClaimRef] = Field(default_factory=list, description="the order's claims")
+    complaints: list[str] = Field(default_factory=list,
+                                  description="ids of the order's complaints")
     declared_value_minor: int | None = Field(default=None, description="claims' compensation "
                                              "basis given at creation")
-    weight_kg: float | None = None
-    workflow_id: str
-    created_at: datetime
-    updated_at: datetime
+    weight_kg: float | None = Field(default=None, description="the goods' weight given at "
+                                    "creation: claims' compensation basis")
+    workflow_id: str = Field(description="the order's Temporal workflow")
+    created_at: datetime = Field(description="when Waybill recorded the order")
+    updated_at: datetime = Field(description="when the read model last changed")
 
 
 class OrderPage(BaseModel):

@@ -16,6 +16,7 @@ from api.documents.archive import EXTENSIONS, archive_and_record
 from api.documents.uploads import Upload
 from api.edge.units import Db
 from api.errors import ApiError
+from api.orders.read_model import detail_of
 from api.orders.schemas import RECEIVED_LEEWAY
 from api.orders.service import load_order, order_and_event, submit_event
 from api.receipts.schemas import ReceiptUploaded, ReceiptVersionView
@@ -111,7 +112,7 @@ def _event_body(order_id: str, upload: Upload, returned: datetime | None) -> dic
 def _uploaded(session: Session, order_id: str, upload: Upload,
               duplicate: bool) -> ReceiptUploaded:
     row = load_order(session, order_id)
-    versions = [v for v in receipt_versions(row.detail.get("receipt"))
+    versions = [v for v in receipt_versions(detail_of(row).receipt)
                 if v.sha256 == upload.sha256]
     if not versions:
         # Cannot happen while the workflow projects before answering; retrying is safe.
@@ -124,7 +125,7 @@ def _uploaded(session: Session, order_id: str, upload: Upload,
 
 def chosen_version(row: Order, version: int | None) -> ReceiptVersionView:
     """The asked-for version, or the newest; 404 when there is none."""
-    versions = receipt_versions(row.detail.get("receipt"))
+    versions = receipt_versions(detail_of(row).receipt)
     if not versions:
         raise ApiError(404, "receipt_not_found", f"order {row.order_id} has no receipt yet",
                        order_id=row.order_id)

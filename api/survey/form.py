@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from api.orders.events import SurveyData
+from api.orders.read_model import detail_of
 from api.survey.i18n import Translate
 from db.orders.models import Order
 from workflows.order.types import TERMINAL_STAGES, FollowUpStatus
@@ -33,24 +34,18 @@ class SurveyState(StrEnum):
     CLOSED = "closed"  # window over, survey unsuccessful, or the order ended without one
 
 
-def _time(value: Any) -> datetime | None:
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
-
-
 def survey_state(order: Order, now: datetime) -> SurveyState:
     """Read from the order's projection, with the clock applied: a window past its end is
     closed even if the workflow has not yet recorded it (its timer may fire a little late)."""
-    survey = (order.detail or {}).get("survey")
-    if not survey:
+    survey = detail_of(order).survey
+    if survey is None:
         ended = order.stage in TERMINAL_STAGES
         return SurveyState.CLOSED if ended else SurveyState.NOT_YET
-    status = survey.get("status")
-    if status == FollowUpStatus.ANSWERED.value:
+    if survey.status == FollowUpStatus.ANSWERED:
         return SurveyState.ANSWERED
-    expires_at = _time(survey.get("expires_at"))
-    if status == FollowUpStatus.UNSUCCESSFUL.value or (expires_at and now >= expires_at):
+    if survey.status == FollowUpStatus.UNSUCCESSFUL or now >= survey.expires_at:
         return SurveyState.CLOSED
-    if status == FollowUpStatus.DUE.value:
+    if survey.status == FollowUpStatus.DUE:
         return SurveyState.OPEN
     return SurveyState.NOT_YET
 

@@ -26,6 +26,7 @@ from temporalio.service import RPCError
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.edge.units import DbDep
 from api.errors import ApiError
+from api.orders.read_model import customer_of, detail_of
 from api.orders.service import submit_event
 from api.survey.form import (
     MAX_SUGGESTIONS,
@@ -116,11 +117,12 @@ def _message(locale: str, status: int, state: str, order_id: str = "") -> HTMLRe
 
 
 def _form(locale: str, order: Order, token: str, answers: Answers, status: int) -> HTMLResponse:
-    survey = (order.detail or {}).get("survey") or {}
+    survey = detail_of(order).survey
     return _render(
         "form.html", locale, status, "form", translator(locale)("form_title"),
         order_id=order.order_id, delivered_at=display_time(order.delivered_at),
-        expires_at=display_time(survey.get("expires_at")), action=f"{token}?lang={locale}",
+        expires_at=display_time(survey.expires_at if survey else None),
+        action=f"{token}?lang={locale}",
         values=answers.values, errors=answers.errors, summary=answers.summary,
         score_names=SCORE_NAMES, scores=SCORES, max_suggestions=MAX_SUGGESTIONS)
 
@@ -140,7 +142,7 @@ def _find(session: Session, links: SurveyLinks, token: str) -> Order | None:
 
 
 def _locale(lang: str | None, order: Order | None) -> str:
-    return choose_locale(lang, (order.customer or {}).get("language") if order else None)
+    return choose_locale(lang, customer_of(order).language if order else None)
 
 
 def _open_survey(session: Session, links: SurveyLinks, token: str, lang: str | None,

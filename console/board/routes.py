@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.deps import SessionDep
 from console import pages
-from console.board.view import CARDS_PER_COLUMN, TIERS, BoardFilter, board, now, open_breaches
+from console.board.view import CARDS_PER_COLUMN, TIERS, BoardFilter, board, now
 from console.deps import PageDep
 
 router = APIRouter()
@@ -19,7 +19,6 @@ POLL_SECONDS = 3
 def _context(page: PageDep, session: SessionDep, flt: BoardFilter) -> dict[str, object]:
     settings = page.settings
     return {"columns": board(session, flt), "now": now(), "cap": CARDS_PER_COLUMN,
-            "open_breaches": open_breaches,
             "workflow_url": lambda order_id: (
                 f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}"
                 f"/workflows/order-{order_id}")}

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
+from api.orders.read_model import Breach, CustomerView, customer_of, open_breaches_of
 from db.orders.models import Order
 from workflows.order.types import Stage, Tier
 
@@ -56,11 +57,27 @@ class BoardFilter:
         return q
 
 
+@dataclass(frozen=True)
+class Card:
+    """One order on the board, with what its card reads from the order's read model."""
+
+    order: Order
+    customer: CustomerView
+    # Breaches not yet cleared, most overdue first: what a breached card says beside its badge
+    # (the card's next deadline may be a later, unbreached one).
+    open_breaches: list[Breach]
+
+    @classmethod
+    def of(cls, order: Order) -> Card:
+        return cls(order=order, customer=customer_of(order),
+                   open_breaches=open_breaches_of(order))
+
+
 @dataclass
 class Column:
     stage: str
     count: int = 0
-    cards: list[Order] = field(default_factory=list)
+    cards: list[Card] = field(default_factory=list)
 
 
 def board(session: Session, flt: BoardFilter) -> list[Column]:
@@ -74,20 +91,8 @@ def board(session: Session, flt: BoardFilter) -> list[Column]:
         q = flt.apply(select(Order).where(Order.stage == stage)).order_by(
             Order.next_deadline_at.is_(None), Order.next_deadline_at,
             Order.created_at.desc()).limit(CARDS_PER_COLUMN)
-        column.cards = list(session.scalars(q))
+        column.cards = [Card.of(order) for order in session.scalars(q)]
     return list(columns.values())
-
-
-def open_breaches(order: Order) -> list[tuple[str, datetime]]:
-    """(kind, due) of the order's breaches not yet cleared, most overdue first: what a breached
-    card says beside its badge (the card's next deadline may be a later, unbreached one)."""
-    found = []
-    for breach in (order.detail or {}).get("breaches") or []:
-        if breach.get("cleared_at") or not breach.get("due_at"):
-            continue
-        due = datetime.fromisoformat(str(breach["due_at"]).replace("Z", "+00:00"))
-        found.append((str(breach.get("kind")), due if due.tzinfo else due.replace(tzinfo=UTC)))
-    return sorted(found, key=lambda kind_due: kind_due[1])
 
 
 def now() -> datetime:

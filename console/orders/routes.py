@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from api.deps import SessionDep, TemporalDep
 from api.edge.units import DbDep
 from api.errors import ApiError
+from api.orders.read_model import customer_of, detail_of
 from api.orders.service import submit_event
 from console.board.view import STAGES
 from console.deps import Page, PageDep
@@ -32,17 +33,17 @@ _PATH_STAGES = STAGES[:-1]  # cancelled is an exit, not a step on the bar
 
 
 def _context(session: SessionDep, order: Order) -> dict[str, object]:
-    detail = order.detail or {}
+    detail = detail_of(order)
     stage_times = {stage: getattr(order, STAGE_COLUMNS[stage]) for stage in STAGES}
     reached = [s for s in _PATH_STAGES if stage_times[s] is not None]
     return {
-        "order": order, "detail": detail, "now": datetime.now(UTC),
+        "order": order, "customer": customer_of(order), "now": datetime.now(UTC),
         "steps": [{"stage": s, "at": stage_times[s], "current": s == order.stage,
                    "done": s in reached} for s in _PATH_STAGES],
         "cancelled_at": order.cancelled_at,
         "promises": [("promise_ship", order.promised_ship_by, order.shipped_at),
                      ("promise_delivery", order.promised_delivery_by, order.delivered_at)],
-        "breaches": detail.get("breaches") or [],
+        "breaches": detail.breaches,
         "escalations": escalation_repo.open_escalations(session, [order.order_id]).get(
             order.order_id, []),
         "timeline": repo.timeline(session, order.order_id),

@@ -1,0 +1,67 @@
+"""Every code an order page or a customer notice shows has words in both languages: a new event
+type, stage, breach kind, claim cause or complaint category without them would show its bare
+code (console/i18n.py `Viewer.code` falls back to it)."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import get_args
+
+import pytest
+
+from activities.claim.projection import CAUSE_TEXT
+from api.i18n import LOCALES
+from api.orders.events import DeliveredData, DeliveryExceptionData, Pod
+from console.i18n import catalogue
+from workflows.claim.types import ClaimCause, ClaimStep
+from workflows.complaint.types import ComplaintCategory, ComplaintStep
+from workflows.order.types import (
+    BreachKind,
+    EventType,
+    FollowUpStatus,
+    Stage,
+    SystemEventType,
+    Tier,
+)
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _literal(model: type, field: str) -> tuple[str, ...]:
+    return get_args(model.model_fields[field].annotation)  # type: ignore[attr-defined]
+
+
+# catalogue group -> the codes it must name (console/i18n.py looks up "<group>.<code>")
+LABELLED: dict[str, tuple[str, ...]] = {
+    "event": (*EventType, *SystemEventType),
+    "stage": tuple(Stage),
+    "deadline": tuple(BreachKind),  # the breach kinds, also escalations' kinds
+    "order.claim_cause": tuple(ClaimCause),
+    "order.complaint_category": tuple(ComplaintCategory),
+    "order.claim_step": tuple(ClaimStep),
+    "order.complaint_step": tuple(ComplaintStep),
+    "order.fu_status": tuple(FollowUpStatus),
+    "tier": tuple(Tier),
+    "order.exception_reason": _literal(DeliveryExceptionData, "reason"),
+    "order.condition": _literal(DeliveredData, "condition"),
+    "order.pod_kind": _literal(Pod, "kind"),
+}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("group", sorted(LABELLED))
+def test_every_code_has_a_label(locale: str, group: str) -> None:
+    words = catalogue(locale)
+    codes = [str(code.value if isinstance(code, StrEnum) else code) for code in LABELLED[group]]
+    missing = [code for code in codes if not words.get(f"{group}.{code}", "").strip()]
+    assert missing == [], f"{locale}: no words for {group}.{missing}"
+    if locale == "zh-CN":  # an English word copied into the Chinese catalogue is no label
+        untranslated = [c for c in codes if not HAN.search(words[f"{group}.{c}"])]
+        assert untranslated == [], f"zh-CN words for {group}.{untranslated} are not Chinese"
+
+
+def test_a_claim_notice_names_every_cause_in_both_languages() -> None:
+    assert set(CAUSE_TEXT) == set(LOCALES)
+    for locale, words in CAUSE_TEXT.items():
+        assert sorted(words) == sorted(ClaimCause), locale
