@@ -26,6 +26,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    import workflows.order.workflow as order_flow  # the order's module imports this one
     from activities.claim.projection import ClaimActivities
     from workflows.case import CaseWorkflow, Projection
     from workflows.claim.compensation import basis_change, compensation_cap
@@ -64,7 +65,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.escalation.link import EscalationLink
     from workflows.escalation.types import EscalationInput
     from workflows.ids import SYSTEM_ACTOR, SYSTEM_SOURCE, escalation_workflow_id, order_workflow_id
-    from workflows.order import workflow as order_flow  # the order's module imports this one
     from workflows.order.types import BreachKind
     from workflows.policy import SlaPolicy  # noqa: F401  # ClaimInput's hints resolve in here
     from workflows.rejections import refuse_repeat, reject

@@ -20,7 +20,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.order.event_data import DeliveryExceptionData, ShortageDecisionData
     from workflows.order.records import DecisionRecord, ExceptionRecord
     from workflows.order.types import (
-        BEFORE_SHIPMENT,
         ClaimRef,
         EventInput,
         EventType,
@@ -28,7 +27,6 @@ with workflow.unsafe.imports_passed_through():
         Stage,
         SystemEventType,
     )
-    from workflows.rejections import reject
 
 
 class OrderExceptions:
@@ -76,25 +74,6 @@ class OrderExceptions:
                                   actor=actor, source=inp.source)
                 self.cancel(reason, at)
         self._case.touch()
-
-    def check_decision(self, data: ShortageDecisionData) -> None:
-        s = self._case.order
-        if s.decision is None:
-            raise reject("decision_not_pending", "no shortage decision is awaited",
-                         current_stage=s.stage.value)
-        if data.decision == "partial":
-            limit = {line.sku: line.ordered for line in s.lines}
-            if s.decision.kind == "short_pick":
-                limit = {line.sku: line.picked or 0 for line in s.lines}
-            over = sorted(line.sku for line in data.lines or ()
-                          if line.sku in limit and line.qty > limit[line.sku])
-            if over:
-                what = "picked" if s.decision.kind == "short_pick" else "ordered"
-                raise reject("invalid_quantity", f"agreed quantities exceed what was {what}",
-                             skus=over)
-        if data.decision == "cancel" and s.stage not in BEFORE_SHIPMENT:
-            raise reject("invalid_transition", "the order can no longer be cancelled",
-                         current_stage=s.stage.value)
 
     # -- in transit ---------------------------------------------------------------------------
 

@@ -20,7 +20,6 @@ with workflow.unsafe.imports_passed_through():
         Survey,
         SystemEventType,
     )
-    from workflows.rejections import reject
 
 # Opens a complaint from low scores: (scores, goods_ok, suggestions, channel, at).
 OpenComplaint = Callable[[dict[str, int], bool | None, str | None, str, datetime], None]
@@ -54,16 +53,6 @@ class OrderFollowUp:
             self._case.after_track(Stage.RECEIPT_ARCHIVED, at)
         else:
             self._case.touch()
-
-    def check_receipt_version(self, inp: EventInput, data: ReceiptData) -> None:
-        s = self._case.order
-        if not self._case.v2:
-            raise reject("invalid_transition", "the receipt was already returned",
-                         current_stage=s.stage.value, event_type=inp.type.value)
-        current = s.receipt.document.sha256 if s.receipt else None
-        if current == data.document.sha256:
-            raise reject("receipt_unchanged", "this document is already the current receipt",
-                         sha256=current)
 
     # -- the follow-up --------------------------------------------------------------------------
 

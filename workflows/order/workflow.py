@@ -19,13 +19,15 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 # Payload types come from outside the sandbox so the converter sees the real datetime class.
+# Children start by reference: their modules, not classes, are imported, because the claim
+# signals this workflow back (a cycle Python resolves for module attributes read at call
+# time); `import a.b as c` passes through the sandbox, `from a import b` would load b again.
 with workflow.unsafe.imports_passed_through():
+    import workflows.claim.workflow as claim_flow
+    import workflows.complaint.workflow as complaint_flow
+    import workflows.order.event_data as ev
     from activities.order.projection import ProjectionActivities
-
-    # Children by reference; modules, not classes, because the claim signals this module's
-    # workflow back (a cycle Python resolves only for module attributes read at call time).
     from workflows.case import CaseWorkflow, Projection
-    from workflows.claim import workflow as claim_flow
 
     # Imported here although only payloads name them (OrderInput, the children's results):
     # the sandbox resolves a payload's type hints through its own sys.modules, which holds
@@ -36,56 +38,29 @@ with workflow.unsafe.imports_passed_through():
         ClaimStatus,  # noqa: F401
         OpenClaimInput,
     )
-    from workflows.complaint import workflow as complaint_flow
     from workflows.complaint.types import ComplaintStatus  # noqa: F401
     from workflows.escalation.link import EscalationLink
     from workflows.escalation.types import EscalationStatus  # noqa: F401
-    from workflows.ids import (
-        SYSTEM_ACTOR,
-        SYSTEM_SOURCE,
-        claim_workflow_id,
-        complaint_workflow_id,
-    )
+    from workflows.ids import SYSTEM_ACTOR, SYSTEM_SOURCE, claim_workflow_id, complaint_workflow_id
     from workflows.order import search
     from workflows.order.breaches import OrderBreaches
     from workflows.order.context import ChildInput
-    from workflows.order.event_data import (
-        CancelledData,
-        ConfirmedData,
-        DeliveredData,
-        DeliveryExceptionData,
-        EventData,
-        FollowUpCallData,
-        NoteData,
-        PickedData,
-        PromiseChangedData,
-        ReceiptData,
-        ScanData,
-        ShippedData,
-        ShortageData,
-        ShortageDecisionData,
-        SurveyData,
-        parse,
-    )
     from workflows.order.exceptions import OrderExceptions
     from workflows.order.follow_up import OrderFollowUp
     from workflows.order.records import Delivery, QtyLine, Shipment
     from workflows.order.rules import (
-        ALLOWED_IN,
         CLAIM_CONDITIONS,
         CLAIM_STAGES,
-        HELD_BY_DECISION,
+        check_event,
+        check_stage,
         created_entry,
-        lines_named,
     )
     from workflows.order.types import (
         AFTER_DELIVERY,
-        MOVING,
         TERMINAL_STAGES,
         ClaimRef,
         EventInput,
         EventResult,
-        EventType,
         FollowUpStatus,
         LineState,
         OrderInput,
@@ -165,7 +140,7 @@ class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
             self._s.heard_at = now
         self.record(inp.event_id, inp.type, inp.occurred_at, inp.data, inp.actor, inp.source,
                     inp.body_hash)
-        self._apply(inp, parse(inp.type, inp.data), min(inp.occurred_at, now))
+        self._apply(inp, ev.parse(inp.type, inp.data), min(inp.occurred_at, now))
         self._last_event = inp.type.value
         await self._settle()
         # The echo only adds to the update's result (no command): histories replay unchanged.
@@ -211,52 +186,26 @@ class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
     @apply_event.validator
     def _validate_event(self, inp: EventInput) -> None:
         refuse_repeat(self._event_hashes.get(inp.event_id), inp.event_id, inp.body_hash)
-        s = self._s
         if inp.clock_skew_seconds is not None:
             # Here, not in the API: only the workflow reads the order without a database trip.
-            refuse_before(inp.occurred_at, s.stage_times[Stage.RECEIVED.value],
+            refuse_before(inp.occurred_at, self._s.stage_times[Stage.RECEIVED.value],
                           inp.clock_skew_seconds)
-        stage = s.stage
-        repick = inp.type == EventType.PICKED and s.repick_since is not None
-        if stage not in ALLOWED_IN[inp.type] and not repick:
-            raise reject("invalid_transition", f"{inp.type} is not allowed in stage {stage}",
-                         current_stage=stage.value, event_type=inp.type.value)
+        check_stage(self._s, inp)
         try:
-            data = parse(inp.type, inp.data)
+            data = ev.parse(inp.type, inp.data)
         except (KeyError, ValueError, TypeError) as exc:
             raise reject("invalid_event", f"the {inp.type.value} event is malformed: {exc}",
                          event_type=inp.type.value) from exc
-        if isinstance(data, ReceiptData) and s.receipt is not None:
-            self._follow_up.check_receipt_version(inp, data)
-        if s.decision is not None and inp.type in HELD_BY_DECISION:
-            raise reject("decision_pending", "the customer's shortage decision is awaited",
-                         current_stage=stage.value, event_type=inp.type.value,
-                         decision_due_at=s.decision.due_at.isoformat())
-        if isinstance(data, ShortageDecisionData):
-            self._exceptions.check_decision(data)
-        if isinstance(data, SurveyData | FollowUpCallData):
-            status = s.survey.status if s.survey else None
-            open_for = (FollowUpStatus.DUE,) if isinstance(data, SurveyData) \
-                else (FollowUpStatus.PENDING, FollowUpStatus.DUE)
-            if status not in open_for:
-                raise reject("invalid_transition", "the follow-up is not awaiting an answer",
-                             current_stage=stage.value, event_type=inp.type.value,
-                             survey_status=status)
-        if isinstance(data, PromiseChangedData):
-            self._check_promise(inp, data)
-        ordered = {line.sku for line in s.lines}
-        unknown = sorted({line.sku for line in lines_named(data)} - ordered)
-        if unknown:
-            raise reject("unknown_sku", "lines name SKUs that are not on the order", skus=unknown)
+        check_event(self._s, inp, data, self._v2)
 
     # -- applying events ---------------------------------------------------------------------
 
-    def _apply(self, inp: EventInput, data: EventData, at: datetime) -> None:
+    def _apply(self, inp: EventInput, data: ev.EventData, at: datetime) -> None:
         s = self._s
         match data:
-            case ConfirmedData():
+            case ev.ConfirmedData():
                 self.enter(Stage.CONFIRMED, at)
-            case PickedData():
+            case ev.PickedData():
                 self._set_qty("picked", data.lines)
                 s.in_full = all((line.picked or 0) >= line.due for line in s.lines)
                 s.repick_since = None
@@ -265,7 +214,7 @@ class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
                     self._exceptions.ask_decision("short_pick", inp.event_id, at, {
                         line.sku: line.picked or 0 for line in s.lines
                         if (line.picked or 0) < line.due})
-            case ShippedData():
+            case ev.ShippedData():
                 s.shipment = Shipment(carrier=data.carrier, tracking_no=data.tracking_no,
                                       vehicle=data.vehicle, driver=data.driver)
                 if data.lines:
@@ -273,54 +222,41 @@ class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
                 self.enter(Stage.SHIPPED, at)
                 self.enter(Stage.IN_TRANSIT, at)
                 self.record(f"{inp.event_id}-in-transit", SystemEventType.IN_TRANSIT, at, {})
-            case ScanData():
+            case ev.ScanData():
                 s.scans.append(Scan(event_id=inp.event_id, occurred_at=inp.occurred_at,
                                     location=data.location, status=data.status, eta=data.eta,
                                     seen_at=at))
                 s.scans.sort(key=lambda scan: (scan.occurred_at, scan.event_id))
-            case DeliveredData():
+            case ev.DeliveredData():
                 self._deliver(data, inp.occurred_at, at)
-            case ReceiptData():
+            case ev.ReceiptData():
                 self._follow_up.archive_receipt(inp, data, at)
-            case SurveyData():
+            case ev.SurveyData():
                 self._follow_up.answered(data.scores, data.comment, data.goods_ok,
                                          data.suggestions, data.channel or "api", at)
-            case FollowUpCallData():
+            case ev.FollowUpCallData():
                 self._follow_up.called(data, inp.actor, at)
-            case CancelledData():
+            case ev.CancelledData():
                 self._exceptions.cancel(data.reason, at)
-            case PromiseChangedData():
+            case ev.PromiseChangedData():
                 if data.promised_ship_by:
                     s.promised_ship_by = data.promised_ship_by
                 if data.promised_delivery_by:
                     s.promised_delivery_by = data.promised_delivery_by
                 self._dirty = True
-            case ShortageData():
+            case ev.ShortageData():
                 self._exceptions.ask_decision("stock_shortage", inp.event_id, at,
                                               {line.sku: line.qty for line in data.lines})
-            case ShortageDecisionData():
+            case ev.ShortageDecisionData():
                 self._exceptions.decided(inp, data, at)
-            case DeliveryExceptionData():
+            case ev.DeliveryExceptionData():
                 self._exceptions.delivery_exception(inp, data, at)
-            case NoteData():
+            case ev.NoteData():
                 pass
             case _:
                 assert_never(data)
 
-    def _check_promise(self, inp: EventInput, data: PromiseChangedData) -> None:
-        s = self._s
-        if data.promised_ship_by and s.stage in MOVING:
-            raise reject("invalid_transition", "the order has shipped: only the delivery "
-                         "promise can still change", current_stage=s.stage.value,
-                         event_type=inp.type.value)
-        ship = data.promised_ship_by or s.promised_ship_by
-        deliver = data.promised_delivery_by or s.promised_delivery_by
-        if deliver < ship and s.stage not in MOVING:
-            raise reject("invalid_promise", "the delivery promise would fall before the "
-                         "ship promise", promised_ship_by=ship.isoformat(),
-                         promised_delivery_by=deliver.isoformat())
-
-    def _deliver(self, data: DeliveredData, occurred_at: datetime, at: datetime) -> None:
+    def _deliver(self, data: ev.DeliveredData, occurred_at: datetime, at: datetime) -> None:
         s = self._s
         s.delivery = Delivery(signer=data.signer, condition=data.condition, pod=data.pod)
         if data.lines:
