@@ -56,16 +56,17 @@ class Delivery:
     pod: Pod | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReceiptVersion:
-    """One version of the receipt: its document's fields flat, and who returned it when."""
+    """One version of the receipt: its document's fields flat, and who returned it when.
+    (Keyword-only, so the optional document fields keep their place in the JSON.)"""
 
     version: int
     ref: str
     sha256: str
-    content_type: str | None
-    size: int | None
-    filename: str | None
+    content_type: str | None = None
+    size: int | None = None
+    filename: str | None = None
     returned_at: str
     actor: str
     previous_sha256: str | None
