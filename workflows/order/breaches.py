@@ -9,10 +9,10 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    import workflows.order.search as search
     from workflows.escalation.link import EscalationLink
     from workflows.escalation.types import EscalationInput
     from workflows.ids import escalation_workflow_id
-    from workflows.order import search
     from workflows.order.context import OrderContext
     from workflows.order.deadlines import ActiveDeadline, active_deadlines, next_follow_up_change
     from workflows.order.types import Breach, Deadline, FollowUpStatus, Stage, SystemEventType

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     import workflows.claim.workflow as claim_flow
     import workflows.complaint.workflow as complaint_flow
     import workflows.order.event_data as ev
+    import workflows.order.search as search
     from activities.order.projection import ProjectionActivities
     from workflows.case import CaseWorkflow, Projection
 
@@ -42,7 +43,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.escalation.link import EscalationLink
     from workflows.escalation.types import EscalationStatus  # noqa: F401
     from workflows.ids import SYSTEM_ACTOR, SYSTEM_SOURCE, claim_workflow_id, complaint_workflow_id
-    from workflows.order import search
     from workflows.order.breaches import OrderBreaches
     from workflows.order.context import ChildInput
     from workflows.order.exceptions import OrderExceptions
