@@ -18,8 +18,10 @@ from workflows.claim import event_data as claim_data
 from workflows.claim.types import Basis, ClaimEventType, ClaimStatus
 from workflows.complaint import event_data as complaint_data
 from workflows.complaint.types import ComplaintEventType
+from workflows.complaint.workflow import ALLOWED_IN as COMPLAINT_ALLOWED_IN
 from workflows.order import event_data as order_data
 from workflows.order.records import QtyLine, ReceiptVersion
+from workflows.order.rules import ALLOWED_IN
 from workflows.order.types import EventType, OrderState
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -64,8 +66,10 @@ COMPLAINT_EXAMPLES: dict[ComplaintEventType, dict[str, Any]] = {
 }
 
 
-def test_every_event_type_parses() -> None:
+def test_every_event_type_parses_and_has_its_stages() -> None:
     assert set(ORDER_EXAMPLES) == set(EventType)
+    assert set(ALLOWED_IN) == set(EventType)
+    assert set(COMPLAINT_ALLOWED_IN) == set(ComplaintEventType)
     assert set(CLAIM_EXAMPLES) == set(ClaimEventType)
     assert set(COMPLAINT_EXAMPLES) == set(ComplaintEventType)
     parsed = {t: order_data.parse(t, d) for t, d in ORDER_EXAMPLES.items()}
