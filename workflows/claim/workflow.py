@@ -29,7 +29,13 @@ with workflow.unsafe.imports_passed_through():
     import workflows.order.workflow as order_flow  # the order's module imports this one
     from activities.claim.projection import ClaimActivities
     from workflows.case import CaseWorkflow, Projection
-    from workflows.claim.compensation import basis_change, compensation_cap
+    from workflows.claim.compensation import (
+        basis_change,
+        check_basis_change,
+        check_compensation,
+        compensation_cap,
+        recorded_basis,
+    )
     from workflows.claim.event_data import (
         BasisSetData,
         ClaimEventData,
@@ -44,7 +50,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.claim.types import (
         EVIDENCE_KINDS,
-        OVERRIDE_ROLES,
         Basis,
         BasisChange,
         ClaimBreach,
@@ -164,58 +169,17 @@ class ClaimWorkflow(CaseWorkflow[ClaimStatus, ClaimTimelineEntry]):
         try:
             data = parse(inp.type, inp.data)
             if isinstance(data, CompensationData):
-                self._check_compensation(inp, data)
+                check_compensation(self._policy, self._s, inp, data)
             elif isinstance(data, BasisSetData):
                 if not data.basis.named():
                     raise ValueError("give weight_kg, declared_value_minor or both")
-                self._check_basis_change(inp, data.basis, always=True)
+                check_basis_change(self._s, inp, data.basis, always=True)
         except (KeyError, ValueError, TypeError) as exc:
             raise reject("invalid_event", f"the {inp.type.value} event is malformed: {exc}",
                          event_type=inp.type.value) from exc
 
-    def _check_compensation(self, inp: ClaimEventInput, data: CompensationData) -> None:
-        amount, currency = data.amount_minor, data.currency
-        if amount < 0:
-            raise ValueError("amount_minor must not be negative")
-        if currency != self._policy.currency:
-            raise reject("currency_mismatch", f"compensation is paid in {self._policy.currency}",
-                         currency=currency, expected=self._policy.currency)
-        if data.override is not None:
-            if inp.actor_role not in OVERRIDE_ROLES:
-                raise reject("override_forbidden", "only a supervisor may override the "
-                             "compensation standard", role=inp.actor_role)
-            if not str(data.override.reason or "").strip():
-                raise reject("override_reason_required", "an override must give its reason")
-        # Validators run only live, never on replay: the recorded basis rule holds for every
-        # claim, old ones too (their handler applies it behind BASIS_PATCH).
-        self._check_basis_change(inp, data.basis)
-        cap, basis = compensation_cap(self._policy, self._s.liability,
-                                      data.basis.over(self._recorded_basis()))
-        if cap is None:
-            if amount > 0:
-                raise reject("compensation_basis_required", "no weight or declared value "
-                             "is recorded for this claim: a supervisor records one (basis_set) "
-                             "so the amount can be checked against the compensation standard",
-                             amount_minor=amount)
-            return
-        if amount > cap and data.override is None:
-            raise reject("compensation_above_cap", "the amount is above the compensation "
-                         "standard: a supervisor must override it with a reason",
-                         amount_minor=amount, cap_minor=cap, cap_basis=basis,
-                         currency=currency, liability=self._s.liability)
-
     def _recorded_basis(self) -> Basis:
-        return Basis(weight_kg=self._s.weight_kg, declared_value_minor=self._s.declared_value_minor)
-
-    def _check_basis_change(self, inp: ClaimEventInput, sent: Basis,
-                            always: bool = False) -> None:
-        """Only a supervisor (or admin) changes the basis; `always`: nor sets it at all."""
-        change = basis_change(sent, self._recorded_basis())
-        if (change or always) and inp.actor_role not in OVERRIDE_ROLES:
-            raise reject("basis_change_forbidden", "only a supervisor may set or change the "
-                         "compensation basis (weight_kg, declared_value_minor); send the "
-                         "recorded one or none", role=inp.actor_role,
-                         recorded=asdict(self._recorded_basis()), sent=sent.named())
+        return recorded_basis(self._s)
 
     # -- applying events ---------------------------------------------------------------------
 
