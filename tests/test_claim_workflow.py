@@ -266,8 +266,8 @@ async def test_compensation_above_the_standard_needs_a_supervisor_with_a_reason(
         assert (s.amount_minor, s.cap_minor, s.cap_basis) == (50000, 45000, "weight")
         assert (s.override_reason, s.override_by) == ("fragile, agreed", "test-supervisor")
         [change] = s.basis_changes
-        assert (change["by"], change["role"], change["old"]["weight_kg"],
-                change["new"]["weight_kg"]) == ("test-supervisor", "supervisor", 20, 22.5)
+        assert (change.by, change.role, change.old.weight_kg, change.new.weight_kg) == (
+            "test-supervisor", "supervisor", 20, 22.5)
 
 
 async def test_without_a_recorded_basis_a_supervisor_records_one(
@@ -291,7 +291,7 @@ async def test_without_a_recorded_basis_a_supervisor_records_one(
         assert (s.cap_minor, s.cap_basis, s.declared_value_minor) == (
             45000, "declared_value", 45000)
         [change] = s.basis_changes
-        assert (change["by"], change["old"]["declared_value_minor"], change["reason"]) == (
+        assert (change.by, change.old.declared_value_minor, change.reason) == (
             "test-supervisor", None, "invoice INV-7 checked")
 
 

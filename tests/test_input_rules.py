@@ -19,8 +19,8 @@ from api.edge.body_limit import BodyLimitMiddleware
 from api.orders.events import FollowUpCallData, SurveyData
 from api.orders.schemas import OrderCreate
 from tests.api_harness import order_body
-from workflows.claim.types import Liability
-from workflows.claim.workflow import compensation_cap, sent_basis
+from workflows.claim.compensation import compensation_cap
+from workflows.claim.types import Basis, Liability
 from workflows.policy import ClaimPolicy
 from workflows.rejections import ECHO_MAX, few, refuse_before
 
@@ -84,14 +84,13 @@ def test_an_order_takes_at_most_500_lines() -> None:
 
 def test_the_cap_comes_from_the_basis_weight_first() -> None:
     policy = ClaimPolicy()
-    basis = {"weight_kg": 20, "declared_value_minor": 45000}
+    basis = Basis(weight_kg=20, declared_value_minor=45000)
     assert compensation_cap(policy, Liability.CARRIER, basis) == (40000, "weight")
-    assert compensation_cap(policy, Liability.CARRIER, {"declared_value_minor": 45000}) == (
+    assert compensation_cap(policy, Liability.CARRIER, Basis(declared_value_minor=45000)) == (
         45000, "declared_value")
     assert compensation_cap(policy, Liability.CUSTOMER, basis) == (0, "not_liable")
-    assert compensation_cap(policy, Liability.CARRIER, {}) == (None, None)
-    assert sent_basis({"amount_minor": 1, "weight_kg": None, "declared_value_minor": 7}) == {
-        "declared_value_minor": 7}
+    assert compensation_cap(policy, Liability.CARRIER, Basis()) == (None, None)
+    assert Basis(weight_kg=None, declared_value_minor=7).named() == {"declared_value_minor": 7}
 
 
 # -- the body limit ---------------------------------------------------------------------------

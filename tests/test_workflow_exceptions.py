@@ -74,7 +74,7 @@ async def test_a_shortage_waits_for_the_customer_and_in_full_follows_the_agreeme
     s = await state(h)
     assert s.decision is None
     assert [(line.sku, line.agreed) for line in s.lines] == [("SKU-1", 6), ("SKU-2", None)]
-    assert s.decisions[0]["decided_by"] == "Ms Zhang (buyer)"
+    assert s.decisions[0].decided_by == "Ms Zhang (buyer)"
 
     assert await send(ts_env, h, EventType.PICKED, pick) == Stage.PICKED
     s = await state(h)
@@ -150,7 +150,7 @@ async def test_a_delivery_exception_can_move_the_promise(
                 "promised_delivery_by": later.isoformat()})
     s = await state(h)
     assert s.promised_delivery_by == later
-    assert [(x["reason"], x["text"]) for x in s.exceptions] == [
+    assert [(x.reason, x.text) for x in s.exceptions] == [
         ("weather", "typhoon closes the port")]
     assert not s.claims
 
@@ -284,8 +284,8 @@ async def test_a_receipt_uploaded_again_is_a_new_version(
     assert await post(h, event(EventType.RECEIPT_RETURNED, now, second)) \
         == Stage.RECEIPT_ARCHIVED
     receipt = (await state(h)).receipt
-    assert receipt["document"]["sha256"] == "b" * 64
-    assert [(v["version"], v["sha256"][0], v["previous_sha256"]) for v in receipt["versions"]] \
+    assert receipt is not None and receipt.document.sha256 == "b" * 64
+    assert [(v.version, v.sha256[0], v.previous_sha256) for v in receipt.versions] \
         == [(1, "a", None), (2, "b", "a" * 64)]
 
 

@@ -47,11 +47,11 @@ def _iso(value: Any) -> str | None:
 
 
 def _order_data(state: OrderState) -> dict[str, Any]:
-    shipment = state.shipment or {}
+    shipment = state.shipment
     return {
         "customer_name": state.customer.name,
-        "carrier": shipment.get("carrier"),
-        "tracking_no": shipment.get("tracking_no"),
+        "carrier": shipment.carrier if shipment else None,
+        "tracking_no": shipment.tracking_no if shipment else None,
         "eta": _iso(latest_eta(state)),
         "promised_delivery_by": _iso(state.promised_delivery_by),
         "delivered_at": _iso(state.stage_times.get(Stage.DELIVERED.value)),

@@ -43,6 +43,7 @@ from workflows.claim.types import (
 from workflows.claim.workflow import ClaimWorkflow
 from workflows.ids import claim_workflow_id, order_workflow_id
 from workflows.order.types import LineState, Stage
+from workflows.order.workflow import OrderWorkflow
 
 _LINE_FIELDS = {f.name for f in dataclasses.fields(LineState)}
 _MAX_NUMBERS_TRIED = 100
@@ -69,16 +70,15 @@ async def open_claim(db: Db, client: Client, settings: Settings, order_id: str,
 async def _through_order(client: Client, settings: Settings, order_id: str, cause: ClaimCause,
                          description: str, who: Principal,
                          request_id: str | None) -> ClaimOpened:
-    # By name: the order's module is the lead's, and the update is its contract.
-    handle = client.get_workflow_handle(order_workflow_id(order_id))
+    handle = client.get_workflow_handle_for(OrderWorkflow.run, order_workflow_id(order_id))
     try:
         # Temporal answers a repeated update id with the first outcome: a retried request
         # gets the claim it already opened instead of a second one.
         claim_id = await handle.execute_update(
-            "open_claim", OpenClaimInput(cause=cause, description=description, actor=who.name,
-                                         source=who.role.value),
+            OrderWorkflow.open_claim, OpenClaimInput(cause=cause, description=description,
+                                                     actor=who.name, source=who.role.value),
             id=f"open-claim-{request_id}" if request_id else None,
-            result_type=str, rpc_timeout=timedelta(seconds=settings.update_timeout_seconds))
+            rpc_timeout=timedelta(seconds=settings.update_timeout_seconds))
     except WorkflowUpdateFailedError as exc:
         raise as_api_error(exc) or exc from exc.cause
     return ClaimOpened(claim_id=claim_id, order_id=order_id, cause=cause.value,

@@ -20,7 +20,7 @@ def upsert_follow_up(session: Session, s: OrderState) -> None:
     ended = survey.answered_at if survey.status == FollowUpStatus.ANSWERED else (
         survey.expires_at if survey.outcome == "expired" else None)
     if survey.outcome == "refused" and survey.calls:
-        ended = datetime.fromisoformat(survey.calls[-1]["at"])
+        ended = datetime.fromisoformat(survey.calls[-1].at)
     values: dict[str, Any] = {
         "status": survey.status.value, "invited_at": invited,
         "reminded_at": survey.reminded_at, "calls": len(survey.calls),

@@ -126,8 +126,8 @@ def apply_projection(session: Session, inp: ProjectionInput, dates: RuleDates) -
         # The same deadline the workflow's receipt_late breach uses.
         "receipt_due_at": dates.receipt_due_at,
         "lines": to_jsonable_python(s.lines),
-        "carrier": (s.shipment or {}).get("carrier"),
-        "tracking_no": (s.shipment or {}).get("tracking_no"),
+        "carrier": s.shipment.carrier if s.shipment else None,
+        "tracking_no": s.shipment.tracking_no if s.shipment else None,
         "in_full": s.in_full,
         "on_time": s.on_time,
         "breached": bool(s.breaches),

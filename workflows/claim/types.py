@@ -140,6 +140,40 @@ OVERRIDE_ROLES = frozenset({"supervisor", "admin"})
 BASIS_FIELDS = ("weight_kg", "declared_value_minor")
 
 
+@dataclass(frozen=True)
+class Basis:
+    """What the compensation standard is computed from; an event's basis names some or none
+    (a field left out keeps the recorded value). Its JSON is {weight_kg, declared_value_minor}."""
+
+    weight_kg: float | None = None
+    declared_value_minor: int | None = None
+
+    def over(self, recorded: Basis) -> Basis:
+        """`recorded` with the fields this basis names."""
+        return Basis(
+            weight_kg=recorded.weight_kg if self.weight_kg is None else self.weight_kg,
+            declared_value_minor=recorded.declared_value_minor
+            if self.declared_value_minor is None else self.declared_value_minor)
+
+    def named(self) -> dict[str, Any]:
+        """The fields this basis names (for a refusal's details)."""
+        return {k: v for k, v in (("weight_kg", self.weight_kg),
+                                  ("declared_value_minor", self.declared_value_minor))
+                if v is not None}
+
+
+@dataclass(frozen=True)
+class BasisChange:
+    """Who changed the compensation basis, when, from what to what, and why."""
+
+    at: str
+    by: str
+    role: str
+    old: Basis
+    new: Basis
+    reason: str | None = None
+
+
 @dataclass
 class ClaimEventInput:
     """One event posted to a claim (update `ClaimWorkflow.apply`; the update id is event_id).
@@ -234,8 +268,8 @@ class ClaimStatus:
     order_stage: Stage | None = None
     desk: list[str] = field(default_factory=list)  # teams told of the claim (ladder level 1)
     seq: int = 0
-    # Each change of the compensation basis: {at, by, role, old, new, reason}.
-    basis_changes: list[dict[str, Any]] = field(default_factory=list)
+    # Each change of the compensation basis.
+    basis_changes: list[BasisChange] = field(default_factory=list)
 
 
 @dataclass

@@ -7,35 +7,51 @@ Seed 003's steps, each due a policy-set time after the step before it:
 
 Evidence is collected once both an accident report and a delivery note are on file (documents
 may arrive at any time; the step completes when the customer has been contacted too). The
-compensation is checked against the standard: `cap_per_kg_minor` per kg when a weight is
-known, else the declared value; above it only a supervisor (or admin) may go, with a reason.
-The basis (weight, declared value) comes from the order as created, or from a supervisor's
-recorded decision (`basis_set`, or a basis sent with their compensation_set), never from the
-operator who sets the amount: an operator may only repeat the recorded basis.
-When the customer or force majeure is liable the standard is 0: the claim closes with
-compensation 0 and no payout, and any goodwill payment is an override. Compensation 0 closes
-the claim without payout whoever is liable; a withdrawn claim closes at any step.
+compensation is checked against the standard (compensation.py); a basis sent with a
+compensation_set, or in a basis_set, is a supervisor's recorded decision: an operator may only
+repeat the recorded basis. Compensation 0 closes the claim without payout whoever is liable; a
+withdrawn claim closes at any step.
 
-A missed step deadline opens an escalation ladder, cleared when the step is done.
+A missed step deadline opens an escalation ladder, cleared when the step is done. The run loop
+is the case workflows' (workflows/case.py).
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
+from dataclasses import asdict
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, assert_never
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    import workflows.order.workflow as order_flow  # the order's module imports this one
     from activities.claim.projection import ClaimActivities
+    from workflows.case import CaseWorkflow, Projection
+    from workflows.claim.compensation import (
+        basis_change,
+        check_basis_change,
+        check_compensation,
+        compensation_cap,
+        recorded_basis,
+    )
+    from workflows.claim.event_data import (
+        BasisSetData,
+        ClaimEventData,
+        ClaimNoteData,
+        CompensationData,
+        ContactData,
+        DocumentData,
+        LiabilityData,
+        PayoutData,
+        WithdrawnData,
+        parse,
+    )
     from workflows.claim.types import (
-        BASIS_FIELDS,
-        COMPENSATING,
         EVIDENCE_KINDS,
-        OVERRIDE_ROLES,
+        Basis,
+        BasisChange,
         ClaimBreach,
         ClaimClosed,
         ClaimDocument,
@@ -50,23 +66,13 @@ with workflow.unsafe.imports_passed_through():
         ClaimStep,
         ClaimSystemEvent,
         ClaimTimelineEntry,
-        DocumentKind,
-        Liability,
     )
     from workflows.escalation.link import EscalationLink
     from workflows.escalation.types import EscalationInput
-    from workflows.ids import (
-        SYSTEM_ACTOR,
-        SYSTEM_SOURCE,
-        escalation_workflow_id,
-        order_workflow_id,
-    )
-    from workflows.notify.deliveries import Deliveries
+    from workflows.ids import SYSTEM_ACTOR, SYSTEM_SOURCE, escalation_workflow_id, order_workflow_id
     from workflows.order.types import BreachKind
-    from workflows.policy import ClaimPolicy
-    from workflows.read_model import project
-    from workflows.rejections import refuse_repeat
-    from workflows.rejections import reject as _reject
+    from workflows.policy import SlaPolicy  # noqa: F401  # ClaimInput's hints resolve in here
+    from workflows.rejections import refuse_repeat, reject
 
 DEFAULT_DESK = ["ops_desk"]
 # Claims whose compensation_set took its basis from the request replay without this patch;
@@ -97,26 +103,8 @@ _STEP_OF = {
 }
 
 
-def compensation_cap(policy: ClaimPolicy, liability: Liability | None,
-                     data: dict[str, Any]) -> tuple[int | None, str | None]:
-    """(cap in minor units, basis) from a basis {weight_kg?, declared_value_minor?};
-    (None, None) without one."""
-    if liability not in COMPENSATING:
-        return 0, "not_liable"
-    if data.get("weight_kg") is not None:
-        return round(policy.cap_per_kg_minor * float(data["weight_kg"])), "weight"
-    if data.get("declared_value_minor") is not None:
-        return int(data["declared_value_minor"]), "declared_value"
-    return None, None
-
-
-def sent_basis(data: dict[str, Any]) -> dict[str, Any]:
-    """The basis fields an event names (a field left out keeps the recorded value)."""
-    return {k: data[k] for k in BASIS_FIELDS if data.get(k) is not None}
-
-
 @workflow.defn
-class ClaimWorkflow:
+class ClaimWorkflow(CaseWorkflow[ClaimStatus, ClaimTimelineEntry]):
     @workflow.init
     def __init__(self, inp: ClaimInput) -> None:
         self._policy = inp.policy.claims
@@ -130,12 +118,10 @@ class ClaimWorkflow:
             step_times={ClaimStep.OPENED.value: inp.opened_at},
             desk=[name for name in desk if name != "key_account_manager"] or DEFAULT_DESK,
             weight_kg=inp.weight_kg, declared_value_minor=inp.declared_value_minor)
-        self._hashes: dict[str, str] = {}
-        self._pending: list[ClaimTimelineEntry] = []
-        self._entries = 0
-        self._changed = False
         self._escalations = EscalationLink()
-        self._deliveries = Deliveries()
+        super().__init__(self._escalations)
+        self._hashes: dict[str, str] = {}
+        self._entries = 0
         self._record(ClaimSystemEvent.OPENED.value, ClaimSystemEvent.OPENED, inp.opened_at, {
             "cause": inp.cause.value, "origin": inp.origin, "description": inp.description,
             "order_stage": inp.order_stage.value}, inp.actor, inp.source)
@@ -143,22 +129,7 @@ class ClaimWorkflow:
 
     @workflow.run
     async def run(self, inp: ClaimInput) -> ClaimStatus:
-        while True:
-            self._changed = False
-            self._check_deadline()
-            await self._escalations.sync()
-            await self._project()
-            if self._s.state == ClaimState.CLOSED:
-                break
-            wake = self._next_wakeup()
-            timeout = None if wake is None else max((wake - workflow.now()).total_seconds(), 0.001)
-            with contextlib.suppress(TimeoutError):  # a step fell due: checked at the loop top
-                await workflow.wait_condition(lambda: self._changed, timeout=timeout)
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        await self._escalations.sync()
-        await self._project()
-        await self._tell_order()
-        await self._deliveries.finish()
+        await self._run_case()
         return self._s
 
     @workflow.query
@@ -174,11 +145,8 @@ class ClaimWorkflow:
                      inp.body_hash)
         # A step is done when it happened, but never in the future nor before the step before.
         last_done = self._s.step_times[self._s.step.value]
-        self._apply(inp, max(min(occurred, now), last_done))
-        self._check_deadline()
-        self._changed = True
-        await self._escalations.sync()
-        await self._project()
+        self._apply(inp, parse(inp.type, inp.data), max(min(occurred, now), last_done))
+        await self._settle()
         return ClaimEventResult(event_id=inp.event_id, step=self._s.step, state=self._s.state,
                                 body_hash=inp.body_hash, request_id=inp.request_id)
 
@@ -187,143 +155,96 @@ class ClaimWorkflow:
         refuse_repeat(self._hashes.get(inp.event_id), inp.event_id, inp.body_hash)
         s = self._s
         if s.state == ClaimState.CLOSED:
-            raise _reject("invalid_transition", "the claim is closed", claim_id=s.claim_id,
-                          current_step=s.step.value, event_type=inp.type.value)
+            raise reject("invalid_transition", "the claim is closed", claim_id=s.claim_id,
+                         current_step=s.step.value, event_type=inp.type.value)
         step = _STEP_OF.get(inp.type)
         if step is not None and s.awaiting != step:
             details: dict[str, Any] = {}
             if s.awaiting == ClaimStep.EVIDENCE_COLLECTED:
                 details["missing_documents"] = self._missing_evidence()
-            raise _reject("invalid_transition",
-                          f"{inp.type.value} is not allowed while the claim awaits {s.awaiting}",
-                          current_step=s.step.value, awaiting=s.awaiting, event_type=inp.type.value,
-                          **details)
+            raise reject("invalid_transition",
+                         f"{inp.type.value} is not allowed while the claim awaits {s.awaiting}",
+                         current_step=s.step.value, awaiting=s.awaiting, event_type=inp.type.value,
+                         **details)
         try:
-            if inp.type == ClaimEventType.LIABILITY_DECIDED:
-                Liability(inp.data["liability"])
-            elif inp.type == ClaimEventType.DOCUMENT_ADDED:
-                DocumentKind(inp.data["kind"])
-            elif inp.type == ClaimEventType.COMPENSATION_SET:
-                self._check_compensation(inp)
-            elif inp.type == ClaimEventType.BASIS_SET:
-                if not sent_basis(inp.data):
+            data = parse(inp.type, inp.data)
+            if isinstance(data, CompensationData):
+                check_compensation(self._policy, self._s, inp, data)
+            elif isinstance(data, BasisSetData):
+                if not data.basis.named():
                     raise ValueError("give weight_kg, declared_value_minor or both")
-                self._check_basis_change(inp, always=True)
+                check_basis_change(self._s, inp, data.basis, always=True)
         except (KeyError, ValueError, TypeError) as exc:
-            raise _reject("invalid_event", f"the {inp.type.value} event is malformed: {exc}",
-                          event_type=inp.type.value) from exc
+            raise reject("invalid_event", f"the {inp.type.value} event is malformed: {exc}",
+                         event_type=inp.type.value) from exc
 
-    def _check_compensation(self, inp: ClaimEventInput) -> None:
-        data = inp.data
-        amount, currency = int(data["amount_minor"]), str(data["currency"])
-        if amount < 0:
-            raise ValueError("amount_minor must not be negative")
-        if currency != self._policy.currency:
-            raise _reject("currency_mismatch", f"compensation is paid in {self._policy.currency}",
-                          currency=currency, expected=self._policy.currency)
-        override = data.get("override")
-        if override is not None:
-            if inp.actor_role not in OVERRIDE_ROLES:
-                raise _reject("override_forbidden", "only a supervisor may override the "
-                              "compensation standard", role=inp.actor_role)
-            if not str(override.get("reason") or "").strip():
-                raise _reject("override_reason_required", "an override must give its reason")
-        # Validators run only live, never on replay: the recorded basis rule holds for every
-        # claim, old ones too (their handler applies it behind BASIS_PATCH).
-        self._check_basis_change(inp)
-        cap, basis = compensation_cap(self._policy, self._s.liability,
-                                      {**self._recorded_basis(), **sent_basis(data)})
-        if cap is None:
-            if amount > 0:
-                raise _reject("compensation_basis_required", "no weight or declared value "
-                              "is recorded for this claim: a supervisor records one (basis_set) "
-                              "so the amount can be checked against the compensation standard",
-                              amount_minor=amount)
-            return
-        if amount > cap and override is None:
-            raise _reject("compensation_above_cap", "the amount is above the compensation "
-                          "standard: a supervisor must override it with a reason",
-                          amount_minor=amount, cap_minor=cap, cap_basis=basis,
-                          currency=currency, liability=self._s.liability)
-
-    def _recorded_basis(self) -> dict[str, Any]:
-        return {k: getattr(self._s, k) for k in BASIS_FIELDS}
-
-    def _basis_change(self, data: dict[str, Any]) -> dict[str, Any]:
-        """The basis fields an event sends that differ from the recorded ones."""
-        recorded = self._recorded_basis()
-        return {k: v for k, v in sent_basis(data).items() if v != recorded[k]}
-
-    def _check_basis_change(self, inp: ClaimEventInput, always: bool = False) -> None:
-        """Only a supervisor (or admin) changes the basis; `always`: nor sets it at all."""
-        change = self._basis_change(inp.data)
-        if (change or always) and inp.actor_role not in OVERRIDE_ROLES:
-            raise _reject("basis_change_forbidden", "only a supervisor may set or change the "
-                          "compensation basis (weight_kg, declared_value_minor); send the "
-                          "recorded one or none", role=inp.actor_role,
-                          recorded=self._recorded_basis(), sent=sent_basis(inp.data))
+    def _recorded_basis(self) -> Basis:
+        return recorded_basis(self._s)
 
     # -- applying events ---------------------------------------------------------------------
 
-    def _apply(self, inp: ClaimEventInput, at: datetime) -> None:
-        s, data = self._s, inp.data
-        match inp.type:
-            case ClaimEventType.CUSTOMER_CONTACTED:
+    def _apply(self, inp: ClaimEventInput, data: ClaimEventData, at: datetime) -> None:
+        s = self._s
+        match data:
+            case ContactData():
                 self._done(ClaimStep.CUSTOMER_CONTACTED, at)
                 self._evidence_check(at)
-            case ClaimEventType.DOCUMENT_ADDED:
+            case DocumentData():
                 s.documents.append(ClaimDocument(
-                    kind=DocumentKind(data["kind"]), sha256=data["sha256"], added_at=at,
-                    added_by=inp.actor, filename=data.get("filename"),
-                    content_type=data.get("content_type"), size=data.get("size")))
+                    kind=data.kind, sha256=data.sha256, added_at=at, added_by=inp.actor,
+                    filename=data.filename, content_type=data.content_type, size=data.size))
                 self._evidence_check(at)
-            case ClaimEventType.LIABILITY_DECIDED:
-                s.liability = Liability(data["liability"])
+            case LiabilityData():
+                s.liability = data.liability
                 self._done(ClaimStep.LIABILITY_DECIDED, at)
-            case ClaimEventType.COMPENSATION_SET:
-                self._set_compensation(inp, at)
-            case ClaimEventType.PAYOUT_ISSUED:
-                s.voucher = data["voucher"]
+            case CompensationData():
+                self._set_compensation(inp, data, at)
+            case PayoutData():
+                s.voucher = data.voucher
                 self._done(ClaimStep.PAYOUT_ISSUED, at)
                 self._close(ClaimOutcome.PAID)
-            case ClaimEventType.WITHDRAWN:
+            case WithdrawnData():
                 self._close(ClaimOutcome.WITHDRAWN)
-            case ClaimEventType.BASIS_SET:
-                self._change_basis(inp, at)
-            case ClaimEventType.NOTE:
+            case BasisSetData():
+                self._change_basis(inp, data.basis, data.change_reason, at)
+            case ClaimNoteData():
                 pass
+            case _:
+                assert_never(data)
 
-    def _set_compensation(self, inp: ClaimEventInput, at: datetime) -> None:
-        s, data = self._s, inp.data
-        s.amount_minor, s.currency = int(data["amount_minor"]), data["currency"]
+    def _set_compensation(self, inp: ClaimEventInput, data: CompensationData,
+                          at: datetime) -> None:
+        s = self._s
+        s.amount_minor, s.currency = data.amount_minor, data.currency
         if workflow.patched(BASIS_PATCH):
-            self._change_basis(inp, at)  # a supervisor's; the validator refused anyone else's
+            # A supervisor's; the validator refused anyone else's.
+            self._change_basis(inp, data.basis, data.change_reason, at)
             s.cap_minor, s.cap_basis = compensation_cap(self._policy, s.liability,
                                                         self._recorded_basis())
         else:
-            s.cap_minor, s.cap_basis = compensation_cap(self._policy, s.liability, data)
-            s.weight_kg = data.get("weight_kg")
-            s.declared_value_minor = data.get("declared_value_minor")
+            s.cap_minor, s.cap_basis = compensation_cap(self._policy, s.liability, data.basis)
+            s.weight_kg = data.basis.weight_kg
+            s.declared_value_minor = data.basis.declared_value_minor
         if s.cap_minor is not None and s.amount_minor > s.cap_minor:
-            s.override_reason, s.override_by = data["override"]["reason"], inp.actor
+            assert data.override is not None  # the validator refused it without one
+            s.override_reason, s.override_by = data.override.reason, inp.actor
         self._done(ClaimStep.COMPENSATION_SET, at)
         if s.amount_minor == 0:
             self._close(ClaimOutcome.NO_COMPENSATION)
 
-    def _change_basis(self, inp: ClaimEventInput, at: datetime) -> None:
+    def _change_basis(self, inp: ClaimEventInput, sent: Basis, reason: str | None,
+                      at: datetime) -> None:
         """Record the basis fields the event changes: who, when, old and new."""
-        change = self._basis_change(inp.data)
-        if not change:
-            return
         s, old = self._s, self._recorded_basis()
-        for key, value in change.items():
-            setattr(s, key, value)
-        entry = {"at": at.isoformat(), "by": inp.actor, "role": inp.actor_role, "old": old,
-                 "new": self._recorded_basis(),
-                 "reason": inp.data.get("reason") or (inp.data.get("override") or {}).get(
-                     "reason") or inp.data.get("note")}
+        change = basis_change(sent, old)
+        if change is None:
+            return
+        new = change.over(old)
+        s.weight_kg, s.declared_value_minor = new.weight_kg, new.declared_value_minor
+        entry = BasisChange(at=at.isoformat(), by=inp.actor, role=inp.actor_role, old=old,
+                            new=new, reason=reason)
         s.basis_changes.append(entry)
-        self._record(f"{inp.event_id}-basis", ClaimSystemEvent.BASIS_CHANGED, at, entry,
+        self._record(f"{inp.event_id}-basis", ClaimSystemEvent.BASIS_CHANGED, at, asdict(entry),
                      inp.actor, inp.source)
 
     def _missing_evidence(self) -> list[str]:
@@ -376,7 +297,11 @@ class ClaimWorkflow:
             return None
         return s.due_at
 
-    def _check_deadline(self) -> None:
+    def _closed(self) -> bool:
+        return self._s.state == ClaimState.CLOSED
+
+    def _tick(self) -> None:
+        """A step past its deadline opens a breach and its escalation ladder."""
         s, now = self._s, workflow.now()
         if s.state == ClaimState.CLOSED or s.awaiting is None or s.due_at is None:
             return
@@ -410,15 +335,15 @@ class ClaimWorkflow:
 
     # -- the order, timeline and read model --------------------------------------------------
 
-    async def _tell_order(self) -> None:
-        """The order waits for its open claims before it closes; tell it by name, since the
-        order's module imports this one."""
+    async def _on_closed(self) -> None:
+        """The order waits for its open claims before it closes: tell it this one closed."""
         s = self._s
         if not self._notify_order or s.outcome is None:
             return
         try:
             await workflow.get_external_workflow_handle(order_workflow_id(s.order_id)).signal(
-                "claim_closed", ClaimClosed(claim_id=s.claim_id, outcome=s.outcome.value))
+                order_flow.OrderWorkflow.claim_closed,
+                ClaimClosed(claim_id=s.claim_id, outcome=s.outcome.value))
         except ApplicationError:
             # The order finished already (e.g. cancelled); it has nothing left to wait for.
             workflow.logger.info("order not running; claim closure not signalled",
@@ -433,11 +358,5 @@ class ClaimWorkflow:
             occurred_at=occurred_at, actor=actor, source=source, data=data,
             body_hash=body_hash))
 
-    async def _project(self) -> None:
-        if not self._pending:
-            return
-        self._s.seq += 1
-        entries, self._pending = self._pending, []
-        await project(ClaimActivities.project_claim,
-                      ClaimProjection(status=copy.deepcopy(self._s), entries=entries),
-                      self._deliveries)
+    def _projection(self, state: ClaimStatus, entries: list[ClaimTimelineEntry]) -> Projection:
+        return ClaimActivities.project_claim, ClaimProjection(status=state, entries=entries)

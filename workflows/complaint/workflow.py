@@ -5,20 +5,29 @@ the customer with a plan and a time (seed 001: a fast reply, a clear plan, a tim
 will be solved), resolve, ask the customer's satisfaction with the resolution, close. Routing,
 first reply and resolution are due a fixed time after acceptance; a missed one opens an
 escalation that clears itself when the step is done. The customer's silence on the satisfaction
-question is recorded as unanswered when its window ends: it is not a breach of ours.
+question is recorded as unanswered when its window ends: it is not a breach of ours. The run
+loop is the case workflows' (workflows/case.py).
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, assert_never
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.complaint.projection import ComplaintActivities
+    from workflows.case import CaseWorkflow, Projection
+    from workflows.complaint.event_data import (
+        ComplaintEventData,
+        ComplaintNoteData,
+        FirstReplyData,
+        ResolvedData,
+        RoutedData,
+        SatisfactionData,
+        parse,
+    )
     from workflows.complaint.types import (
         ComplaintBreach,
         ComplaintEntry,
@@ -36,12 +45,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.escalation.link import EscalationLink
     from workflows.escalation.types import EscalationInput
     from workflows.ids import SYSTEM_ACTOR, SYSTEM_SOURCE, escalation_workflow_id
-    from workflows.notify.deliveries import Deliveries
     from workflows.order.types import BreachKind
     from workflows.policy import SlaPolicy
-    from workflows.read_model import project
-    from workflows.rejections import refuse_repeat
-    from workflows.rejections import reject as _reject
+    from workflows.rejections import refuse_repeat, reject
 
 # Waybill's own timeline entries; the API's event id pattern cannot produce a "/".
 SYSTEM_PREFIX = "sys/"
@@ -64,10 +70,6 @@ DUE_IN: dict[ComplaintStep, str] = {
     ComplaintStep.REPLIED: LateStep.RESOLVE.value,
     ComplaintStep.RESOLVED: SATISFACTION,
 }
-
-
-def _ts(value: Any) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def step_deadlines(opened_at: datetime, policy: SlaPolicy) -> dict[str, datetime]:
@@ -109,33 +111,18 @@ def initial_status(inp: ComplaintInput) -> ComplaintStatus:
 
 
 @workflow.defn
-class ComplaintWorkflow:
+class ComplaintWorkflow(CaseWorkflow[ComplaintStatus, ComplaintEntry]):
     @workflow.init
     def __init__(self, inp: ComplaintInput) -> None:
         self._s = initial_status(inp)
-        self._event_hashes: dict[str, str] = {}
-        self._pending: list[ComplaintEntry] = [opened_entry(inp)]
-        self._changed = False
         self._escalations = EscalationLink()
-        self._deliveries = Deliveries()
+        super().__init__(self._escalations)
+        self._event_hashes: dict[str, str] = {}
+        self._pending = [opened_entry(inp)]
 
     @workflow.run
     async def run(self, inp: ComplaintInput) -> ComplaintStatus:
-        while True:
-            self._changed = False
-            self._tick()
-            await self._escalations.sync()
-            await self._project()
-            if self._s.step == ComplaintStep.CLOSED:
-                break
-            wake = self._next_wakeup()
-            timeout = None if wake is None else max((wake - workflow.now()).total_seconds(), 0.001)
-            with contextlib.suppress(TimeoutError):  # a deadline is due: the tick handles it
-                await workflow.wait_condition(lambda: self._changed, timeout=timeout)
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        await self._escalations.sync()
-        await self._project()
-        await self._deliveries.finish()
+        await self._run_case()
         return self._s
 
     @workflow.query
@@ -147,11 +134,8 @@ class ComplaintWorkflow:
         self._event_hashes[inp.event_id] = inp.body_hash
         self._record(inp.event_id, inp.type.value, inp.occurred_at, inp.data, inp.actor,
                      inp.source, inp.body_hash)
-        self._apply(inp)
-        self._tick()
-        self._changed = True
-        await self._escalations.sync()
-        await self._project()
+        self._apply(inp, parse(inp.type, inp.data))
+        await self._settle()
         return ComplaintEventResult(event_id=inp.event_id, step=self._s.step,
                                     body_hash=inp.body_hash, request_id=inp.request_id)
 
@@ -160,27 +144,30 @@ class ComplaintWorkflow:
         s = self._s
         refuse_repeat(self._event_hashes.get(inp.event_id), inp.event_id, inp.body_hash)
         if inp.event_id.startswith(SYSTEM_PREFIX):
-            raise _reject("event_id_reused", "event ids starting with sys/ are Waybill's own",
+            raise reject("event_id_reused", "event ids starting with sys/ are Waybill's own",
                           event_id=inp.event_id)
         if s.step not in ALLOWED_IN[inp.type]:
-            raise _reject("invalid_transition", f"{inp.type} is not allowed in step {s.step}",
-                          current_step=s.step.value, event_type=inp.type.value)
-        if inp.type == ComplaintEventType.ROUTED:
-            department = inp.data.get("department")
+            raise reject("invalid_transition", f"{inp.type} is not allowed in step {s.step}",
+                         current_step=s.step.value, event_type=inp.type.value)
+        try:
+            data = parse(inp.type, inp.data)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise reject("invalid_event", f"the {inp.type.value} event is malformed: {exc}",
+                         event_type=inp.type.value) from exc
+        if isinstance(data, RoutedData):
+            department = data.department
             if department not in set(Department):
-                raise _reject("unknown_department", f"no department {department!r}",
-                              department=department, known=[d.value for d in Department])
+                raise reject("unknown_department", f"no department {department!r}",
+                             department=department, known=[d.value for d in Department])
             if department == s.department:
-                raise _reject("invalid_transition", f"already routed to {department}",
-                              current_step=s.step.value, event_type=inp.type.value,
-                              department=department)
-        if inp.type == ComplaintEventType.FIRST_REPLY:
-            promised = _ts(inp.data["promised_by"])
-            if promised <= max(s.opened_at, inp.occurred_at):
-                raise _reject("invalid_promise",
-                              "promised_by must be after the complaint and the reply",
-                              promised_by=promised.isoformat(),
-                              opened_at=s.opened_at.isoformat())
+                raise reject("invalid_transition", f"already routed to {department}",
+                             current_step=s.step.value, event_type=inp.type.value,
+                             department=department)
+        if isinstance(data, FirstReplyData) \
+                and data.promised_by <= max(s.opened_at, inp.occurred_at):
+            raise reject("invalid_promise", "promised_by must be after the complaint and the reply",
+                         promised_by=data.promised_by.isoformat(),
+                         opened_at=s.opened_at.isoformat())
 
     # -- applying events ---------------------------------------------------------------------
 
@@ -190,37 +177,39 @@ class ComplaintWorkflow:
         at = min(occurred_at, workflow.now())
         return max(at, not_before or self._s.opened_at)
 
-    def _apply(self, inp: ComplaintEventInput) -> None:
-        s, data = self._s, inp.data
-        match inp.type:
-            case ComplaintEventType.ROUTED:
-                s.department = data["department"]
-                if data.get("category"):
-                    s.category = data["category"]
+    def _apply(self, inp: ComplaintEventInput, data: ComplaintEventData) -> None:
+        s = self._s
+        match data:
+            case RoutedData():
+                s.department = data.department
+                if data.category:
+                    s.category = data.category
                 if s.routed_at is None:
                     s.routed_at = self._at(inp.occurred_at, s.opened_at)
                     s.step = ComplaintStep.ROUTED
                     self._done(LateStep.ROUTE, inp.type.value)
-            case ComplaintEventType.FIRST_REPLY:
+            case FirstReplyData():
                 s.first_reply_at = self._at(inp.occurred_at, s.routed_at)
-                s.reply, s.plan = data["text"], data["plan"]
-                s.promised_by = _ts(data["promised_by"])
+                s.reply, s.plan = data.text, data.plan
+                s.promised_by = data.promised_by
                 s.step = ComplaintStep.REPLIED
                 self._done(LateStep.FIRST_REPLY, inp.type.value)
-            case ComplaintEventType.RESOLVED:
+            case ResolvedData():
                 s.resolved_at = self._at(inp.occurred_at, s.first_reply_at)
-                s.resolution = data["text"]
+                s.resolution = data.text
                 s.step = ComplaintStep.RESOLVED
                 self._done(LateStep.RESOLVE, inp.type.value)
                 self._ask_satisfaction()
-            case ComplaintEventType.SATISFACTION:
+            case SatisfactionData():
                 s.satisfaction_outcome = "answered"
-                s.satisfaction_score = int(data["score"])
-                s.satisfaction_comment = data.get("comment")
+                s.satisfaction_score = data.score
+                s.satisfaction_comment = data.comment
                 s.satisfaction_at = self._at(inp.occurred_at, s.resolved_at)
                 self._close()
-            case ComplaintEventType.NOTE:
+            case ComplaintNoteData():
                 pass
+            case _:
+                assert_never(data)
 
     def _ask_satisfaction(self) -> None:
         """The customer is asked now, so the answer window runs from now."""
@@ -249,6 +238,9 @@ class ComplaintWorkflow:
 
     def _breach_of(self, step: LateStep) -> ComplaintBreach | None:
         return next((b for b in self._s.breaches if b.step == step), None)
+
+    def _closed(self) -> bool:
+        return self._s.step == ComplaintStep.CLOSED
 
     def _tick(self) -> None:
         """Open breaches for deadlines now past, and end the satisfaction window."""
@@ -316,11 +308,6 @@ class ComplaintWorkflow:
             recorded_at=workflow.now(), actor=actor, source=source, data=data,
             body_hash=body_hash))
 
-    async def _project(self) -> None:
-        if not self._pending and self._s.seq > 0:
-            return
-        self._s.seq += 1
-        entries, self._pending = self._pending, []
-        await project(ComplaintActivities.project_complaint,
-                      ComplaintProjection(status=copy.deepcopy(self._s), entries=entries),
-                      self._deliveries)
+    def _projection(self, state: ComplaintStatus, entries: list[ComplaintEntry]) -> Projection:
+        return (ComplaintActivities.project_complaint,
+                ComplaintProjection(status=state, entries=entries))

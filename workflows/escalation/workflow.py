@@ -3,13 +3,12 @@
 Each level must be acknowledged within its `ack_within` and, once acknowledged, resolved within
 its `resolve_within`; a missed clock climbs to the next level, which is told too. At the top
 level a missed clock re-notifies every `repeat_every` until someone resolves it. The order
-resolves it by signal when the condition behind the breach clears.
+resolves it by signal when the condition behind the breach clears. The run loop is the case
+workflows' (workflows/case.py); a ladder raises no ladders of its own.
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +16,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.order.projection import ProjectionActivities
+    from workflows.case import CaseWorkflow, Projection
     from workflows.escalation.types import (
         AcknowledgeInput,
         ClearInput,
@@ -31,19 +31,18 @@ with workflow.unsafe.imports_passed_through():
         SnoozeInput,
     )
     from workflows.ids import SYSTEM_ACTOR
-    from workflows.notify.deliveries import Deliveries
     from workflows.order.types import Tier
     from workflows.policy import LadderLevel
-    from workflows.read_model import project
     from workflows.rejections import reject as _reject
 
 KEY_ACCOUNT_MANAGER = "key_account_manager"
 
 
 @workflow.defn
-class EscalationWorkflow:
+class EscalationWorkflow(CaseWorkflow[EscalationStatus, EscalationStep]):
     @workflow.init
     def __init__(self, inp: EscalationInput) -> None:
+        super().__init__()
         self._policy = inp.policy
         self._kam = inp.key_account_manager
         start = inp.policy.start_level
@@ -58,9 +57,6 @@ class EscalationWorkflow:
             subject=inp.subject)
         self._clock_from = now  # the current level's clock; restarts on ack and after a snooze
         self._renotify_at: datetime | None = None
-        self._pending: list[EscalationStep] = []
-        self._changed = False
-        self._deliveries = Deliveries()
         self._step(EscalationAction.OPENED, SYSTEM_ACTOR, detail={
             "breach_id": inp.breach_id, "kind": inp.kind.value,
             "stage": inp.stage.value if inp.stage else None, "subject": inp.subject,
@@ -69,20 +65,7 @@ class EscalationWorkflow:
 
     @workflow.run
     async def run(self, inp: EscalationInput) -> EscalationStatus:
-        while True:
-            self._changed = False
-            self._tick()
-            await self._project()
-            if self._s.state == EscalationState.RESOLVED:
-                break
-            wait = None
-            if self._s.next_step_at is not None:
-                wait = max((self._s.next_step_at - workflow.now()).total_seconds(), 0.001)
-            with contextlib.suppress(TimeoutError):  # a clock ran out: the tick handles it
-                await workflow.wait_condition(lambda: self._changed, timeout=wait)
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        await self._project()
-        await self._deliveries.finish()
+        await self._run_case()
         return self._s
 
     @workflow.query
@@ -158,9 +141,7 @@ class EscalationWorkflow:
                           resolution_code=self._s.resolution_code)
 
     async def _acted(self) -> EscalationStatus:
-        self._tick()
-        self._changed = True
-        await self._project()
+        await self._settle()
         return self._s
 
     def _resolve(self, actor: str, code: str, text: str, comment: str | None) -> None:
@@ -192,6 +173,12 @@ class EscalationWorkflow:
         level = self._level()
         allowed = level.resolve_within if self._s.acknowledged_at else level.ack_within
         return self._clock_from + timedelta(seconds=allowed)
+
+    def _closed(self) -> bool:
+        return self._s.state == EscalationState.RESOLVED
+
+    def _next_wakeup(self) -> datetime | None:
+        return self._s.next_step_at  # set by every tick
 
     def _tick(self) -> None:
         """Move the ladder on for the time that has passed, then say when to look again."""
@@ -244,11 +231,6 @@ class EscalationWorkflow:
         self._s.steps.append(step)
         self._pending.append(step)
 
-    async def _project(self) -> None:
-        if not self._pending and self._s.seq > 0:
-            return
-        self._s.seq += 1
-        steps, self._pending = self._pending, []
-        await project(ProjectionActivities.project_escalation,
-                      EscalationProjection(status=copy.deepcopy(self._s), steps=steps),
-                      self._deliveries)
+    def _projection(self, state: EscalationStatus, steps: list[EscalationStep]) -> Projection:
+        return (ProjectionActivities.project_escalation,
+                EscalationProjection(status=state, steps=steps))

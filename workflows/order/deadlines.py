@@ -56,7 +56,7 @@ def _resumed(state: OrderState, stage_start: datetime) -> datetime:
     """A stage clock paused while the customer decided on a shortage restarts at the decision."""
     if not state.decisions:
         return stage_start
-    return max(stage_start, datetime.fromisoformat(state.decisions[-1]["at"]))
+    return max(stage_start, datetime.fromisoformat(state.decisions[-1].at))
 
 
 def latest_eta(state: OrderState) -> datetime | None:

@@ -11,6 +11,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from workflows.order.records import (
+    DecisionRecord,
+    Delivery,
+    ExceptionRecord,
+    FollowUpCall,
+    Receipt,
+    Shipment,
+)
 from workflows.policy import SlaPolicy
 
 
@@ -212,7 +220,7 @@ class Survey:
     suggestions: str | None = None
     channel: str | None = None  # web | phone | api
     outcome: str | None = None  # answered | refused | expired
-    calls: list[dict[str, Any]] = field(default_factory=list)  # {at, outcome, actor}
+    calls: list[FollowUpCall] = field(default_factory=list)
     next_call_at: datetime | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -269,10 +277,10 @@ class OrderState:
     policy: SlaPolicy
     stage: Stage
     stage_times: dict[str, datetime]
-    shipment: dict[str, Any] | None = None
+    shipment: Shipment | None = None
     scans: list[Scan] = field(default_factory=list)
-    delivery: dict[str, Any] | None = None
-    receipt: dict[str, Any] | None = None
+    delivery: Delivery | None = None
+    receipt: Receipt | None = None
     survey: Survey | None = None
     breaches: list[Breach] = field(default_factory=list)
     in_full: bool | None = None
@@ -281,9 +289,9 @@ class OrderState:
     next_deadline: Deadline | None = None
     seq: int = 0
     decision: PendingDecision | None = None
-    decisions: list[dict[str, Any]] = field(default_factory=list)  # the customer's choices
+    decisions: list[DecisionRecord] = field(default_factory=list)  # the customer's choices
     repick_since: datetime | None = None  # backorder after a short pick: to be picked again
-    exceptions: list[dict[str, Any]] = field(default_factory=list)  # delivery exceptions
+    exceptions: list[ExceptionRecord] = field(default_factory=list)  # delivery exceptions
     claims: list[ClaimRef] = field(default_factory=list)
     complaints: list[str] = field(default_factory=list)
     lost: bool = False
