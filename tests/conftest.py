@@ -23,17 +23,18 @@ from temporalio.testing import WorkflowEnvironment
 from db.engine import make_engine, session_factory
 from db.migrate import upgrade
 from shared.temporal import ensure_search_attributes
-from tests.api_harness import Api, api_stack
-from tests.browser import browser, site  # noqa: F401 - fixtures for every module
-from tests.order_workflow_harness import NewOrder, reach, start
-from tests.pg import throwaway_postgres
-from tests.worker_harness import running_worker
+from tests.support.api_harness import Api, api_stack
+from tests.support.browser import browser, site  # noqa: F401 - fixtures for every module
+from tests.support.order_workflow_harness import NewOrder, reach, start
+from tests.support.pg import throwaway_postgres
+from tests.support.worker_harness import running_worker
 from workflows.order import search
 from workflows.order.types import Stage
 
 # The test stacks' webhook receivers listen on http://127.0.0.1, as `waybill dev` allows
-# (devstack.DEV_ENV); tests of the target rule (tests/test_webhook_targets.py) set both
-# settings themselves. Set before any Settings() is built, and inherited by child processes.
+# (devstack.DEV_ENV); tests of the target rule (tests/activities/notify/test_webhook_targets.py)
+# set both settings themselves. Set before any Settings() is built, and inherited by child
+# processes.
 os.environ.setdefault("WAYBILL_WEBHOOKS_REQUIRE_HTTPS", "false")
 os.environ.setdefault("WAYBILL_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")
 
@@ -46,7 +47,7 @@ STACK_FIXTURES = frozenset({
     "ts_env", "dev_env",                                   # Temporal servers
     "pg_server", "pg_template", "pg_url", "db_url", "engine",  # migrated databases
     "sqlite_template", "sqlite_url",
-    "browser",                                             # Chromium (tests/browser.py)
+    "browser",                                             # Chromium (tests/support/browser.py)
     "s3_endpoint",                                         # moto's S3 server
 })
 

@@ -20,7 +20,7 @@ from db.engine import make_engine, session_factory, transaction
 from db.keys.queries import create_key
 from db.migrate import upgrade
 from shared.survey_links import SECRET_FILE, links_for
-from tests.pg import free_port
+from tests.support.pg import free_port
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 

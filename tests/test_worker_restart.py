@@ -13,9 +13,9 @@ from temporalio.testing import WorkflowEnvironment
 from db.engine import make_engine
 from db.escalations.models import EscalationRow
 from db.orders.models import Order, OrderEvent
-from tests.api_harness import api_stack, order_body
-from tests.builders import FULL_PICK, POD, SHIP
-from tests.worker_harness import running_worker
+from tests.support.api_harness import api_stack, order_body
+from tests.support.builders import FULL_PICK, POD, SHIP
+from tests.support.worker_harness import running_worker
 
 
 async def test_order_completes_after_the_worker_is_replaced(

@@ -18,9 +18,9 @@ from temporalio.testing import WorkflowEnvironment
 from api.permissions import ROUTES, Role, roles_for, route_roles
 from db.engine import make_engine, session_factory, transaction
 from db.keys.queries import create_key
-from tests.api_harness import Api, api_stack, order_body
-from tests.builders import FULL_PICK, SHIP
-from tests.console_harness import sign_in
+from tests.support.api_harness import Api, api_stack, order_body
+from tests.support.builders import FULL_PICK, SHIP
+from tests.support.console_harness import sign_in
 
 
 @pytest.fixture

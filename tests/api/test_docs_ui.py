@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.api_harness import Api, api_stack
-from tests.console_harness import sign_in
+from tests.support.api_harness import Api, api_stack
+from tests.support.console_harness import sign_in
 
 _URL = re.compile(r"""(?:src|href|url)\s*[=:(]\s*["']?([^"'\s)>]+)""")
 

@@ -1,6 +1,7 @@
 """Issue 14 §3, §6, §7 as pure rules: seconds, no servers.
 
-The same rules over HTTP, on the real stack: tests/test_api_limits.py, tests/test_api_claims.py.
+The same rules over HTTP, on the real stack: tests/api/edge/test_limits.py,
+tests/api/claims/test_endpoints.py.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from temporalio.exceptions import ApplicationError
 from api.edge.body_limit import BodyLimitMiddleware
 from api.orders.events import FollowUpCallData, SurveyData
 from api.orders.schemas import OrderCreate
-from tests.api_harness import order_body
+from tests.support.api_harness import order_body
 from workflows.claim.types import Liability
 from workflows.claim.workflow import compensation_cap, sent_basis
 from workflows.policy import ClaimPolicy

@@ -47,8 +47,8 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from api.policies.router import EXAMPLE as SLA_EXAMPLE
 from config import Settings
-from tests.api_harness import Api, api_stack, order_body
-from tests.builders import FULL_PICK, SHIP
+from tests.support.api_harness import Api, api_stack, order_body
+from tests.support.builders import FULL_PICK, SHIP
 
 SEED = int(os.environ.get("WAYBILL_FUZZ_SEED", "1414"))
 EXAMPLES = int(os.environ.get("WAYBILL_FUZZ_EXAMPLES", "15"))

@@ -19,7 +19,7 @@ from workflows.claim.types import ClaimEventType
 from workflows.complaint.types import ComplaintEventType
 from workflows.order.types import EventType
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def app_routes() -> dict[tuple[str, str], Dependant | None]:

@@ -22,8 +22,8 @@ from archive import (
 from archive.local import LocalArchive
 from archive.s3 import S3Archive
 from config import Settings
-from tests.moto_s3 import SECRET, moto_server, new_bucket, raw_client
-from tests.moto_s3 import s3_settings as s3_fields
+from tests.support.moto_s3 import SECRET, moto_server, new_bucket, raw_client
+from tests.support.moto_s3 import s3_settings as s3_fields
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\nminimal\n%%EOF\n"
 

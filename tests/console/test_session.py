@@ -17,8 +17,8 @@ from temporalio.testing import WorkflowEnvironment
 from db.console.models import ConsolePreference, ConsoleSession
 from db.engine import make_engine, session_factory, transaction
 from db.keys.models import ApiKey
-from tests.api_harness import Api, api_stack
-from tests.console_harness import csrf_of, sign_in
+from tests.support.api_harness import Api, api_stack
+from tests.support.console_harness import csrf_of, sign_in
 
 ZH = "zh-CN,zh;q=0.9"
 

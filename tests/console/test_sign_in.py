@@ -12,9 +12,9 @@ from api.i18n import LOCALES, from_accept_language
 from console.i18n import CONSOLE_TEMPLATE_DIR, MESSAGE_DIR, catalogue
 from db.engine import make_engine, session_factory, transaction
 from db.keys.models import ApiKey
-from tests.api_harness import Api, order_body
-from tests.console_harness import csrf_of, sign_in
-from tests.polling import eventually
+from tests.support.api_harness import Api, order_body
+from tests.support.console_harness import csrf_of, sign_in
+from tests.support.polling import eventually
 
 
 async def test_a_session_follows_its_key_and_every_form_needs_its_token(api: Api) -> None:

@@ -22,9 +22,9 @@ from temporalio.testing import WorkflowEnvironment
 from demo.provision import DEMO_POLICY_FILE, KEY_NAME, provision
 from demo.traffic import DemoConfig, Generator
 from policies import parse_duration
-from tests.browser import served
-from tests.dev_stack_harness import dev_stack, dev_stack_env, no_process_mentions
-from tests.pg import free_port
+from tests.support.browser import served
+from tests.support.dev_stack_harness import dev_stack, dev_stack_env, no_process_mentions
+from tests.support.pg import free_port
 
 pytestmark = pytest.mark.e2e  # the demo generator, `waybill demo` and `make run DEMO=1`
 

@@ -13,15 +13,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.builders import policy_yaml
-from tests.dev_stack_harness import (
+from tests.support.builders import policy_yaml
+from tests.support.dev_stack_harness import (
     BIN,
     dev_stack,
     dev_stack_env,
     no_process_mentions,
     wait_ready,
 )
-from tests.pg import free_port
+from tests.support.pg import free_port
 
 pytestmark = pytest.mark.e2e  # each test runs `waybill dev` as a child process
 

@@ -1,6 +1,6 @@
 """The issue's own check: a month of traffic through the API and the real workflows, then every
 group's figures from GET /v1/kpis compared, row by row, with a recomputation from the raw
-event log (tests/kpi_recompute.py)."""
+event log (tests/support/kpi_recompute.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from db.engine import make_engine
-from tests import kpi_recompute as recompute
-from tests.api_harness import Api
-from tests.month_traffic import month_of_orders
+from tests.support import kpi_recompute as recompute
+from tests.support.api_harness import Api
+from tests.support.month_traffic import month_of_orders
 
 pytestmark = pytest.mark.e2e  # a month of orders through the API and the real workflows
 

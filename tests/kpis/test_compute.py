@@ -1,4 +1,4 @@
-"""KPI figures against a month worked out by hand (tests/kpi_fixtures.py), on both engines.
+"""KPI figures against a month worked out by hand (tests/support/kpi_fixtures.py), on both engines.
 
 Times are UTC; durations in seconds. Percentiles are nearest-rank: pN is the
 ceil(N/100 * n)-th smallest value.
@@ -20,9 +20,9 @@ from db.engine import session_factory, transaction
 from db.orders.models import Order
 from kpis import KpiQuery, PeriodError, compute_kpis, follow_up_monthly, month_bounds
 from kpis.periods import range_bounds
-from tests import kpi_fixtures as fx
-from tests.builders import STANDARD
-from tests.kpi_fixtures import AFTER_ALL, DEC, MID_NOV, NOV, durations, fig, rate
+from tests.support import kpi_fixtures as fx
+from tests.support.builders import STANDARD
+from tests.support.kpi_fixtures import AFTER_ALL, DEC, MID_NOV, NOV, durations, fig, rate
 from workflows.policy import BusinessCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

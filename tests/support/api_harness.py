@@ -21,7 +21,7 @@ from config import Settings
 from db.documents import queries as documents
 from db.engine import make_engine, session_factory, transaction
 from db.keys.queries import create_key
-from tests.worker_harness import running_worker
+from tests.support.worker_harness import running_worker
 
 
 @dataclass

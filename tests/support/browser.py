@@ -26,8 +26,8 @@ from api.deps import Role
 from config import REPO_ROOT, Settings
 from db.engine import make_engine, session_factory, transaction
 from db.keys.queries import create_key
-from tests.pg import free_port
-from tests.worker_harness import running_worker
+from tests.support.pg import free_port
+from tests.support.worker_harness import running_worker
 
 CHROMIUM = Path("/usr/bin/chromium")
 

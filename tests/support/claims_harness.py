@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from tests.api_harness import Api, created
-from tests.polling import eventually
+from tests.support.api_harness import Api, created
+from tests.support.polling import eventually
 
 
 async def drive(api: Api, order_id: str, *steps: tuple[str, dict[str, Any]]) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.api_harness import Api
+from tests.support.api_harness import Api
 
 
 async def open_complaint(api: Api, body: dict[str, Any],

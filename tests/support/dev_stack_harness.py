@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.builders import policy_yaml
+from tests.support.builders import policy_yaml
 
 FAST = policy_yaml(confirm_within="PT2S")
 

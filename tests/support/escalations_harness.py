@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api_harness import Api
-from tests.polling import eventually
+from tests.support.api_harness import Api
+from tests.support.polling import eventually
 
 
 async def escalation_of(api: Api, order_id: str, level: int = 1) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from db.claims.queries import apply_claim_projection
 from db.complaints.queries import apply_complaint_projection
 from db.escalations.queries import apply_escalation_projection
 from db.orders.queries import apply_projection
-from tests.builders import POLICIES
+from tests.support.builders import POLICIES
 from workflows.claim.types import (
     ClaimCause,
     ClaimProjection,
@@ -198,7 +198,7 @@ def promise_changed(at: str, was: str, now: str) -> TimelineEntry:
 
 
 def november(session: Session) -> None:
-    """The data set; every figure the tests expect is worked out in tests/test_kpis.py."""
+    """The data set; every figure the tests expect is worked out in tests/kpis/test_compute.py."""
     order(session, "O1", "C-A", "11-06T00:00", {
         "received": "11-02T01:00", "confirmed": "11-02T03:00", "picked": "11-02T07:00",
         "shipped": "11-03T01:00", "in_transit": "11-03T01:00", "delivered": "11-05T01:00",

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.api_harness import Api
+from tests.support.api_harness import Api
 
 CUSTOMERS = (("C-ANT", "Anta Retail", "standard"), ("C-BEI", "Beiji Foods", "standard"),
              ("C-KAI", "Kaiyuan Medical", "key_account"), ("C-LUX", "Luxin Auto", "key_account"))

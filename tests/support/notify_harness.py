@@ -1,7 +1,7 @@
 """Real receivers for notification tests: an HTTP webhook endpoint and an SMTP server.
 
-Both listen on 127.0.0.1 only. Run as `python -m tests.notify_harness` it is an activity-only
-notifier worker, for the test that kills a worker in the middle of a delivery.
+Both listen on 127.0.0.1 only. Run as `python -m tests.support.notify_harness` it is an
+activity-only notifier worker, for the test that kills a worker in the middle of a delivery.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from activities.notify.deliver import NotifierActivities
 from activities.notify.webhook_signing import EVENT_HEADER, ID_HEADER, verify
 from config import Settings
 from db.engine import make_engine, session_factory
-from tests.notify_workflow import DeliverAllInput, DeliverAllWorkflow
-from tests.pg import free_port
+from tests.support.notify_workflow import DeliverAllInput, DeliverAllWorkflow
+from tests.support.pg import free_port
 from workflows.ids import delivery_workflow_id
 
 # -- webhook receiver -----------------------------------------------------------------------

@@ -16,7 +16,16 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from tests.builders import FULL_PICK, POD, RECEIPT, SHIP, STANDARD, SURVEY, event, order_input
+from tests.support.builders import (
+    FULL_PICK,
+    POD,
+    RECEIPT,
+    SHIP,
+    STANDARD,
+    SURVEY,
+    event,
+    order_input,
+)
 from workflows.order.types import EventInput, EventType, OrderState, Stage
 from workflows.order.workflow import OrderWorkflow
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import httpx
 
-from tests.api_harness import Api, created
-from tests.builders import FULL_PICK, POD, SHIP
+from tests.support.api_harness import Api, created
+from tests.support.builders import FULL_PICK, POD, SHIP
 
 SMALL_LIMIT = 4096
 

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from db.engine import make_engine, session_factory, transaction
 from db.notifications.models import OutboxRow
 from db.notifications.outbox import Notice, enqueue, outbox_id
-from tests.api_harness import Api
+from tests.support.api_harness import Api
 
 HOOK = "https://hooks.example.com/waybill"
 

@@ -17,7 +17,7 @@ from workflows import ids
 from workflows.order.types import AFTER_DELIVERY, BEFORE_SHIPMENT, MOVING, TERMINAL_STAGES, Stage
 from workflows.rejections import HTTP_STATUS, reject
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / "workflows"
 # `reject("code", ...)` and `_reject("code", ...)`, the code possibly on the next line.
 _REJECT_CALL = re.compile(r"\b_?reject\(\s*\"([a-z_]+)\"")

@@ -52,7 +52,7 @@ from db.notifications.outbox import (
 )
 from db.notifications.templates import LOCALES, TEMPLATE_DIR, render, template_path
 from schedules import OUTBOX_SWEEP_ID, SCHEDULE_IDS, ensure_schedules
-from tests.notify_harness import (
+from tests.support.notify_harness import (
     LOOPBACK_CERT,
     await_deliveries,
     deliver_all,
@@ -60,8 +60,8 @@ from tests.notify_harness import (
     smtp_server,
     webhook_receiver,
 )
-from tests.outbox import delay_risk, enqueue_now, rows, subscribe
-from tests.worker_harness import running_worker
+from tests.support.outbox import delay_risk, enqueue_now, rows, subscribe
+from tests.support.worker_harness import running_worker
 from workflows.ids import delivery_workflow_id
 from workflows.notify.delivery import DeliveryWorkflow
 from workflows.notify.types import DeliverInput, DeliveryInput, SweepResult
@@ -452,7 +452,7 @@ async def test_a_worker_killed_mid_delivery_means_a_resend_with_the_same_webhook
         [row_id] = enqueue_now(sessions, [delay_risk(email=None)])
         env = {**os.environ, "WAYBILL_DATABASE_URL": db_url, "WAYBILL_DATA_DIR": str(tmp_path)}
         doomed = subprocess.Popen(
-            [sys.executable, "-m", "tests.notify_harness", dev_env.client.service_client
+            [sys.executable, "-m", "tests.support.notify_harness", dev_env.client.service_client
              .config.target_host, activity_queue],
             cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, text=True)
         try:
@@ -667,7 +667,7 @@ async def test_email_refused_by_the_server_fails_without_retrying(
 async def test_email_to_an_unreachable_server_is_retried_then_failed(
         dev_env: WorkflowEnvironment, db_url: str, sessions: sessionmaker[Session],
         task_queue: str, tmp_path: Path) -> None:
-    from tests.pg import free_port
+    from tests.support.pg import free_port
 
     settings = settings_for(db_url, tmp_path, smtp_host="127.0.0.1", smtp_port=free_port(),
                             smtp_tls="none", smtp_timeout_seconds=2)

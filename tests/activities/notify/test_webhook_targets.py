@@ -30,9 +30,9 @@ from activities.notify.webhook_targets import (
 from config import Settings
 from db.notifications.models import WebhookSubscription
 from db.notifications.outbox import OutboxStatus
-from tests.api_harness import Api, api_stack
-from tests.notify_harness import webhook_receiver
-from tests.outbox import (
+from tests.support.api_harness import Api, api_stack
+from tests.support.notify_harness import webhook_receiver
+from tests.support.outbox import (
     delay_risk,
     enqueue_now,
     rows,
@@ -40,7 +40,7 @@ from tests.outbox import (
 )
 from workflows.notify.types import DeliverInput
 
-CERTS = Path(__file__).parent / "certs"  # loopback.pem: for 127.0.0.1 and localhost
+CERTS = Path(__file__).parents[2] / "support" / "certs"  # loopback.pem: 127.0.0.1, localhost
 
 STRICT = TargetPolicy(require_https=True, allow_private=False)
 ON_PREMISE = TargetPolicy(require_https=True, allow_private=True)

@@ -14,10 +14,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.engine import make_engine, session_factory, transaction
 from db.keys.queries import create_key
-from tests.api_harness import api_stack, order_body
-from tests.builders import FULL_PICK, SHIP
-from tests.notify_harness import smtp_server, webhook_receiver
-from tests.polling import eventually
+from tests.support.api_harness import api_stack, order_body
+from tests.support.builders import FULL_PICK, SHIP
+from tests.support.notify_harness import smtp_server, webhook_receiver
+from tests.support.polling import eventually
 
 EVENTS = ["order.confirmed", "order.shipped", "order.delay_risk", "escalation.level_changed"]
 

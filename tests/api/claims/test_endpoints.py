@@ -1,7 +1,7 @@
 """Claims over HTTP: API -> Temporal dev server -> worker -> SQLite/PostgreSQL, and the archive.
 
 Claim deadlines are hours long here: these tests watch steps, rules and reads, not timers
-(tests/test_claim_workflow.py skips time for those).
+(tests/workflows/claim/test_workflow.py skips time for those).
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from typing import Any
 
 import httpx
 
-from tests.api_harness import Api, created, error_code
-from tests.builders import FULL_PICK, POD, SHIP, minimal_pdf, minimal_png
-from tests.claims_harness import claim_of, claim_on_cancelled_order, drive, open_claim, post
-from tests.polling import eventually
+from tests.support.api_harness import Api, created, error_code
+from tests.support.builders import FULL_PICK, POD, SHIP, minimal_pdf, minimal_png
+from tests.support.claims_harness import claim_of, claim_on_cancelled_order, drive, open_claim, post
+from tests.support.polling import eventually
 
 IN_TRANSIT = (("confirmed", {}), ("picked", FULL_PICK), ("shipped", SHIP))
 

@@ -2,7 +2,7 @@
 
 The default policies' complaint deadlines are hours long, so none fires here; missed deadlines
 and the satisfaction window are tested on the time-skipping server
-(tests/test_complaint_workflow.py).
+(tests/workflows/complaint/test_workflow.py).
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from pydantic import TypeAdapter
 from temporalio.testing import WorkflowEnvironment
 
 from api.complaints.schemas import COMPLAINT_EVENT_EXAMPLES, ComplaintCreate, ComplaintEventIn
-from tests.api_harness import Api, api_stack, error_code, order_body, policy_file
-from tests.builders import FULL_PICK, POD, POLICIES, SHIP, policy_yaml
-from tests.complaints_harness import open_complaint, post
-from tests.polling import eventually
+from tests.support.api_harness import Api, api_stack, error_code, order_body, policy_file
+from tests.support.builders import FULL_PICK, POD, POLICIES, SHIP, policy_yaml
+from tests.support.complaints_harness import open_complaint, post
+from tests.support.polling import eventually
 
 
 def customer(customer_id: str | None = None, tier: str = "standard") -> dict[str, Any]:

@@ -13,10 +13,10 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from api.documents.archive import download_name, serve
-from tests.api_harness import Api, api_stack
-from tests.builders import minimal_pdf, minimal_png
-from tests.console_harness import sign_in
-from tests.receipts_harness import SMALL_LIMIT, delivered, upload
+from tests.support.api_harness import Api, api_stack
+from tests.support.builders import minimal_pdf, minimal_png
+from tests.support.console_harness import sign_in
+from tests.support.receipts_harness import SMALL_LIMIT, delivered, upload
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Failed-authentication throttling and its log line, as pure rules (a fake clock); the HTTP side
-is in tests/test_api_auth.py."""
+is in tests/api/test_auth.py."""
 
 from __future__ import annotations
 

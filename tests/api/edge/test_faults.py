@@ -23,10 +23,10 @@ from api.orders.service import Ended, on_running_order
 from db.engine import make_engine, session_factory, transaction
 from db.migrate import upgrade
 from db.orders.queries import timeline
-from tests.api_harness import Api, api_stack, order_body
-from tests.console_harness import sign_in
-from tests.pg import postgres_server
-from tests.worker_harness import running_worker
+from tests.support.api_harness import Api, api_stack, order_body
+from tests.support.console_harness import sign_in
+from tests.support.pg import postgres_server
+from tests.support.worker_harness import running_worker
 from workflows.order.types import Stage
 
 

@@ -15,12 +15,12 @@ from typing import Any
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
-from tests.api_harness import Api, api_stack, created, order_body
-from tests.builders import FULL_PICK, POD, SHIP
-from tests.claims_harness import claim_of, claim_on_cancelled_order
-from tests.claims_harness import post as claim_post
-from tests.complaints_harness import open_complaint
-from tests.complaints_harness import post as complaint_post
+from tests.support.api_harness import Api, api_stack, created, order_body
+from tests.support.builders import FULL_PICK, POD, SHIP
+from tests.support.claims_harness import claim_of, claim_on_cancelled_order
+from tests.support.claims_harness import post as claim_post
+from tests.support.complaints_harness import open_complaint
+from tests.support.complaints_harness import post as complaint_post
 
 MiB = 1024 * 1024
 

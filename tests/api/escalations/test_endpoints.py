@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.api_harness import Api, api_stack, error_code, order_body
-from tests.builders import policy_yaml
-from tests.escalations_harness import escalation_of
+from tests.support.api_harness import Api, api_stack, error_code, order_body
+from tests.support.builders import policy_yaml
+from tests.support.escalations_harness import escalation_of
 
 FAST_LADDER = policy_yaml(confirm_within="PT1S") + """    escalation:
       repeat_every: PT2S

@@ -15,11 +15,11 @@ from openpyxl import load_workbook
 from temporalio.testing import WorkflowEnvironment
 
 from db.engine import make_engine, session_factory, transaction
-from tests import kpi_fixtures as fx
-from tests.api_harness import Api, api_stack, created, error_code
-from tests.builders import FULL_PICK, POD, SHIP
-from tests.kpi_fixtures import rate
-from tests.polling import eventually
+from tests.support import kpi_fixtures as fx
+from tests.support.api_harness import Api, api_stack, created, error_code
+from tests.support.builders import FULL_PICK, POD, SHIP
+from tests.support.kpi_fixtures import rate
+from tests.support.polling import eventually
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NOVEMBER = {"from": "2026-11-01", "to": "2026-11-30", "as_of": "2026-12-10T00:00:00Z"}
@@ -28,7 +28,7 @@ NOVEMBER = {"from": "2026-11-01", "to": "2026-11-30", "as_of": "2026-12-10T00:00
 @pytest.fixture
 async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
               tmp_path: Path) -> AsyncIterator[Api]:
-    """The API over the hand-computed month of tests/kpi_fixtures.py; no worker needed."""
+    """The API over the hand-computed month of tests/support/kpi_fixtures.py; no worker needed."""
     engine = make_engine(db_url)
     with transaction(session_factory(engine)) as session:
         fx.november(session)
@@ -47,7 +47,7 @@ async def test_readers_and_integrations(api: Api) -> None:
     for role in ("operator", "supervisor", "auditor", "admin"):
         resp = await get(api, "/v1/kpis", role, **NOVEMBER)
         assert resp.status_code == 200, resp.text
-        assert resp.json()["total"]["otif"] == rate(4, 7)  # see tests/test_kpis.py
+        assert resp.json()["total"]["otif"] == rate(4, 7)  # see tests/kpis/test_compute.py
     for path, params in (("/v1/kpis", NOVEMBER), ("/v1/reports/follow-up-monthly",
                                                   {"month": "2026-11"})):
         denied = await get(api, path, "integration", **params)

@@ -21,14 +21,14 @@ from db.keys.queries import create_key
 from db.notifications import inbox as inbox_repo
 from db.notifications import subscriptions as subs_repo
 from db.notifications.models import OutboxRow, WebhookSubscription
-from tests.api_harness import Api, api_stack
-from tests.notify_harness import (
+from tests.support.api_harness import Api, api_stack
+from tests.support.notify_harness import (
     await_deliveries,
     deliver_all,
     notifier_worker,
     webhook_receiver,
 )
-from tests.subscriptions_harness import HOOK, call, new_subscription, seed_deliveries
+from tests.support.subscriptions_harness import HOOK, call, new_subscription, seed_deliveries
 
 ADMINS = {"admin"}
 INBOX_READERS = {"operator", "supervisor", "admin"}

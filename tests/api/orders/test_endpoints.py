@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.api_harness import Api, api_stack, created, error_code, order_body, policy_file
-from tests.builders import FULL_PICK, POD, SHIP, SURVEY, policy_yaml
-from tests.polling import eventually
+from tests.support.api_harness import Api, api_stack, created, error_code, order_body, policy_file
+from tests.support.builders import FULL_PICK, POD, SHIP, SURVEY, policy_yaml
+from tests.support.polling import eventually
 
 FAST_SURVEY = policy_yaml(survey_after="PT1S")
 BREACH_IN_SECONDS = policy_yaml(confirm_within="PT2S")

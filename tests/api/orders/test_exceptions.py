@@ -8,10 +8,10 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from tests.api_harness import Api, api_stack, order_body, policy_file
-from tests.builders import FULL_PICK, POD, SHIP, policy_yaml
-from tests.notify_harness import webhook_receiver
-from tests.polling import eventually
+from tests.support.api_harness import Api, api_stack, order_body, policy_file
+from tests.support.builders import FULL_PICK, POD, SHIP, policy_yaml
+from tests.support.notify_harness import webhook_receiver
+from tests.support.polling import eventually
 
 FAST_CALLS = policy_yaml(survey_after="PT1S", survey_window="PT1H") + (
     "    follow_up: {call_retries: 1, call_retry_after: PT2S}\n")

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.api_harness import Api, api_stack, order_body
-from tests.builders import policy_yaml
+from tests.support.api_harness import Api, api_stack, order_body
+from tests.support.builders import policy_yaml
 from workflows.order.workflow import OrderWorkflow
 
 NEW_STANDARD: dict[str, Any] = {

@@ -20,11 +20,11 @@ from db.documents import queries as documents
 from db.documents.models import Document
 from db.engine import make_engine, session_factory, transaction
 from db.orders.models import Order
-from tests.api_harness import Api, api_stack, created, error_code
-from tests.builders import FULL_PICK, POD, SHIP, minimal_pdf, minimal_png
-from tests.moto_s3 import moto_server, new_bucket, raw_client, s3_settings
-from tests.polling import eventually
-from tests.receipts_harness import SMALL_LIMIT, delivered, upload
+from tests.support.api_harness import Api, api_stack, created, error_code
+from tests.support.builders import FULL_PICK, POD, SHIP, minimal_pdf, minimal_png
+from tests.support.moto_s3 import moto_server, new_bucket, raw_client, s3_settings
+from tests.support.polling import eventually
+from tests.support.receipts_harness import SMALL_LIMIT, delivered, upload
 
 
 @pytest.fixture

@@ -29,9 +29,9 @@ from db.keys.queries import create_key
 from db.notifications.models import OutboxRow
 from db.notifications.templates import render
 from shared.survey_links import SECRET_FILE, links_for
-from tests.api_harness import Api, api_stack, order_body
-from tests.builders import FULL_PICK, POD, SHIP, order_input, policy_yaml
-from tests.polling import eventually
+from tests.support.api_harness import Api, api_stack, order_body
+from tests.support.builders import FULL_PICK, POD, SHIP, order_input, policy_yaml
+from tests.support.polling import eventually
 from workflows.order.types import (
     FollowUpStatus,
     LineState,

@@ -9,9 +9,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
-from tests.api_harness import Api, order_body
-from tests.console_harness import sign_in
-from tests.polling import eventually
+from tests.support.api_harness import Api, order_body
+from tests.support.console_harness import sign_in
+from tests.support.polling import eventually
 
 
 async def confirmed_order(api: Api) -> str:

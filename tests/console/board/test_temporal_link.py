@@ -6,8 +6,8 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from tests.api_harness import api_stack, order_body
-from tests.console_harness import sign_in
+from tests.support.api_harness import api_stack, order_body
+from tests.support.console_harness import sign_in
 
 
 async def test_board_links_to_the_configured_temporal_web_ui(

@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.api_harness import Api, api_stack, order_body
-from tests.builders import policy_yaml
-from tests.console_harness import csrf_of, sign_in
-from tests.escalations_harness import escalation_of
-from tests.polling import eventually
+from tests.support.api_harness import Api, api_stack, order_body
+from tests.support.builders import policy_yaml
+from tests.support.console_harness import csrf_of, sign_in
+from tests.support.escalations_harness import escalation_of
+from tests.support.polling import eventually
 
 # Level 1 waits 5 s for an acknowledgement: room for the test to acknowledge one in time and
 # to watch another climb to level 2.

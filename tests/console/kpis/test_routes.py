@@ -1,7 +1,7 @@
 """The console's KPI page over HTTP: the numbers it shows are compute_kpis's for the same period
-(the hand-computed month of tests/kpi_fixtures.py), in both languages, with a chart per figure and
-its table; the same figures as CSV and XLSX files from links on the page; short durations in
-seconds; who may read it, and bad periods refused with the reason."""
+(the hand-computed month of tests/support/kpi_fixtures.py), in both languages, with a chart per
+figure and its table; the same figures as CSV and XLSX files from links on the page; short durations
+in seconds; who may read it, and bad periods refused with the reason."""
 
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ from console.i18n import catalogue
 from db.engine import make_engine, session_factory, transaction
 from kpis import KpiQuery, compute_kpis
 from kpis.periods import range_bounds
-from tests import kpi_fixtures as fx
-from tests.api_harness import Api, api_stack
-from tests.console_harness import sign_in
-from tests.report_rows import csv_rows, row, same, xlsx_rows
+from tests.support import kpi_fixtures as fx
+from tests.support.api_harness import Api, api_stack
+from tests.support.console_harness import sign_in
+from tests.support.report_rows import csv_rows, row, same, xlsx_rows
 from workflows.order.types import Tier
 
 NOVEMBER = {"from": "2026-11-01", "to": "2026-11-30"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from tests.api_harness import Api
-from tests.console_harness import csrf_of, sign_in
+from tests.support.api_harness import Api
+from tests.support.console_harness import csrf_of, sign_in
 
 
 def beside(html: str, field: str) -> str:

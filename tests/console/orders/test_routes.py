@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import re
 
-from tests.api_harness import Api, order_body
-from tests.builders import FULL_PICK, POD, SHIP
-from tests.console_harness import csrf_of, sign_in
-from tests.polling import eventually
+from tests.support.api_harness import Api, order_body
+from tests.support.builders import FULL_PICK, POD, SHIP
+from tests.support.console_harness import csrf_of, sign_in
+from tests.support.polling import eventually
 
 PDF = b"%PDF-1.4\n% signed by Li Lei\n%%EOF\n"
 

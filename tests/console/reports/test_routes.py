@@ -1,8 +1,8 @@
 """The console's monthly follow-up report (回访月报) over HTTP, as a customer-service manager reads
-it: November of tests/kpi_fixtures.py in both languages (rates with their fractions, problems
-and outcomes in words, customers by name), the report as first stored when the schedule stored
-one and how many figures late events changed since, the same figures as CSV and XLSX, who may
-read it, and a bad month told on the page."""
+it: November of tests/support/kpi_fixtures.py in both languages (rates with their fractions,
+problems and outcomes in words, customers by name), the report as first stored when the schedule
+stored one and how many figures late events changed since, the same figures as CSV and XLSX, who
+may read it, and a bad month told on the page."""
 
 from __future__ import annotations
 
@@ -26,10 +26,10 @@ from kpis import follow_up_monthly
 from kpis.late import figures
 from kpis.periods import previous_month as last_full_month
 from kpis.report_words import late_lines
-from tests import kpi_fixtures as fx
-from tests.api_harness import Api, api_stack
-from tests.console_harness import sign_in
-from tests.report_rows import csv_rows, row, same, xlsx_rows
+from tests.support import kpi_fixtures as fx
+from tests.support.api_harness import Api, api_stack
+from tests.support.console_harness import sign_in
+from tests.support.report_rows import csv_rows, row, same, xlsx_rows
 
 PAGE = "/console/reports/follow-up-monthly"
 NOVEMBER = {"month": "2026-11"}

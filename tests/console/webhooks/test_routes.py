@@ -15,9 +15,9 @@ from temporalio.testing import WorkflowEnvironment
 from db.engine import make_engine, session_factory, transaction
 from db.notifications import subscriptions as subs_repo
 from db.notifications.models import OutboxRow, WebhookSubscription
-from tests.api_harness import Api, api_stack
-from tests.console_harness import csrf_of, sign_in
-from tests.subscriptions_harness import new_subscription, seed_deliveries
+from tests.support.api_harness import Api, api_stack
+from tests.support.console_harness import csrf_of, sign_in
+from tests.support.subscriptions_harness import new_subscription, seed_deliveries
 
 PAGE = "/console/webhooks"
 

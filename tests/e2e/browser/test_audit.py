@@ -12,8 +12,8 @@ import playwright.async_api as playwright_api
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.api_harness import order_body
-from tests.browser import Site, served, shot, signed_in
+from tests.support.api_harness import order_body
+from tests.support.browser import Site, served, shot, signed_in
 
 
 @pytest.fixture

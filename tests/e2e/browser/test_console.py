@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import playwright.async_api as playwright_api
 
-from tests.api_harness import order_body
-from tests.browser import Site, shot, signed_in
+from tests.support.api_harness import order_body
+from tests.support.browser import Site, shot, signed_in
 
 
 async def test_an_operator_watches_an_order_move_live_reads_it_and_switches_language(

@@ -1,5 +1,5 @@
 """The escalations queue in real Chromium: a seconds-scale breach opens an escalation, which an
-operator acknowledges and resolves from the queue (harness: tests/test_console_browser.py)."""
+operator acknowledges and resolves from the queue (harness: tests/support/browser.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import playwright.async_api as playwright_api
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.api_harness import order_body
-from tests.browser import Site, served, shot, signed_in
-from tests.builders import policy_yaml
+from tests.support.api_harness import order_body
+from tests.support.browser import Site, served, shot, signed_in
+from tests.support.builders import policy_yaml
 
 LADDER = policy_yaml(confirm_within="PT2S") + """    escalation:
       repeat_every: PT1H

@@ -1,4 +1,4 @@
-"""The order page in real Chromium (harness from tests/test_console_browser.py): an auditor
+"""The order page in real Chromium (harness: tests/support/browser.py): an auditor
 reads an order, is offered no cancel button, and a cancel posted with their session is refused."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import playwright.async_api as playwright_api
 
-from tests.api_harness import order_body
-from tests.browser import Site, shot, signed_in
-from tests.builders import FULL_PICK, POD, SHIP
+from tests.support.api_harness import order_body
+from tests.support.browser import Site, shot, signed_in
+from tests.support.builders import FULL_PICK, POD, SHIP
 
 
 async def test_an_auditor_gets_no_cancel_button_and_a_forged_cancel_is_refused(

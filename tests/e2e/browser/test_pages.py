@@ -3,7 +3,7 @@ width: a full-page screenshot of each under .data/screenshots/console/<page>-<la
 and on each the basics an operator relies on: fields named, images described, nothing wider
 than the phone, the page in the chosen language, breaches marked in words and not only in
 colour. Then the same console used with the keyboard alone. One served app and one browser for
-the module (harness: tests/test_console_browser.py)."""
+the module (harness: tests/support/browser.py)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ from temporalio.testing import WorkflowEnvironment
 from config import DEFAULT_POLICY_FILE
 from console.i18n import catalogue
 from db.migrate import upgrade
-from tests.api_harness import order_body
-from tests.browser import Site, served, shot
-from tests.builders import FULL_PICK, SHIP
+from tests.support.api_harness import order_body
+from tests.support.browser import Site, served, shot
+from tests.support.builders import FULL_PICK, SHIP
 
 LOCALES = ("en", "zh-CN")
 WIDTHS = (1280, 390)

@@ -14,9 +14,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from config import Settings
 from shared.survey_links import links_for
-from tests.api_harness import order_body
-from tests.browser import SHOTS, Site, served
-from tests.builders import FULL_PICK, POD, SHIP, policy_yaml
+from tests.support.api_harness import order_body
+from tests.support.browser import SHOTS, Site, served
+from tests.support.builders import FULL_PICK, POD, SHIP, policy_yaml
 
 SHOTS_DIR = SHOTS.parent / "survey"
 

@@ -25,9 +25,9 @@ from temporalio.worker import Worker
 from db.claims import queries as repo
 from db.engine import make_engine, session_factory
 from db.notifications.models import OutboxRow
-from tests.builders import STANDARD
-from tests.order_stub import OrderStubWorkflow
-from tests.worker_harness import running_worker
+from tests.support.builders import STANDARD
+from tests.support.order_stub import OrderStubWorkflow
+from tests.support.worker_harness import running_worker
 from workflows.claim.types import (
     ClaimCause,
     ClaimClosed,

@@ -24,9 +24,9 @@ from temporalio.testing import WorkflowEnvironment
 from db.complaints import queries as repo
 from db.escalations.models import EscalationRow
 from db.notifications.models import OutboxRow
-from tests.builders import STANDARD
-from tests.polling import eventually
-from tests.worker_harness import running_worker
+from tests.support.builders import STANDARD
+from tests.support.polling import eventually
+from tests.support.worker_harness import running_worker
 from workflows.complaint.types import (
     ComplaintEventInput,
     ComplaintEventType,

@@ -19,8 +19,8 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from policies import parse_policy
-from tests.builders import POLICIES, STANDARD, event, order_input, policy_yaml
-from tests.worker_harness import running_worker
+from tests.support.builders import POLICIES, STANDARD, event, order_input, policy_yaml
+from tests.support.worker_harness import running_worker
 from workflows.escalation.types import (
     AcknowledgeInput,
     EscalationAction,

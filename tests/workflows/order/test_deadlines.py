@@ -19,8 +19,8 @@ from temporalio.client import (
 )
 from temporalio.testing import WorkflowEnvironment
 
-from tests.builders import FULL_PICK, POD, RECEIPT, SHIP, STANDARD, SURVEY, event
-from tests.order_workflow_harness import (
+from tests.support.builders import FULL_PICK, POD, RECEIPT, SHIP, STANDARD, SURVEY, event
+from tests.support.order_workflow_harness import (
     SLACK,
     NewOrder,
     assert_rejected,

@@ -13,8 +13,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.engine import make_engine
 from db.orders.queries import timeline
-from tests.builders import POD, RECEIPT, SHIP, STANDARD, event
-from tests.order_workflow_harness import (
+from tests.support.builders import POD, RECEIPT, SHIP, STANDARD, event
+from tests.support.order_workflow_harness import (
     SLACK,
     NewOrder,
     assert_rejected,

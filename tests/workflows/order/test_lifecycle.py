@@ -9,9 +9,9 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from tests.builders import FULL_PICK, POD, RECEIPT, SHIP, SURVEY
-from tests.order_workflow_harness import send, start, state
-from tests.worker_harness import running_worker
+from tests.support.builders import FULL_PICK, POD, RECEIPT, SHIP, SURVEY
+from tests.support.order_workflow_harness import send, start, state
+from tests.support.worker_harness import running_worker
 from workflows.order.types import EventType, FollowUpStatus, Stage
 
 

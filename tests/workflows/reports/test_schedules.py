@@ -38,9 +38,9 @@ from schedules import (
     SWEEP_EVERY,
     ensure_schedules,
 )
-from tests.kpi_fixtures import AFTER_ALL, Answer, november, order
-from tests.notify_harness import await_deliveries, webhook_receiver
-from tests.worker_harness import running_worker
+from tests.support.kpi_fixtures import AFTER_ALL, Answer, november, order
+from tests.support.notify_harness import await_deliveries, webhook_receiver
+from tests.support.worker_harness import running_worker
 from workflows.reports.types import (
     FollowUpMonthlyReportInput,
     SnapshotResult,
