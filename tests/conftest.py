@@ -9,9 +9,9 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -23,7 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 from db.engine import make_engine, session_factory
 from db.migrate import upgrade
 from shared.temporal import ensure_search_attributes
-from tests.support.api_harness import Api, api_stack
+from tests.support.api_harness import Api, StackFactory, stack_factory
 from tests.support.browser import browser, site  # noqa: F401 - fixtures for every module
 from tests.support.order_workflow_harness import NewOrder, reach, start
 from tests.support.pg import throwaway_postgres
@@ -46,7 +46,7 @@ os.environ.setdefault("WAYBILL_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")
 STACK_FIXTURES = frozenset({
     "ts_env", "dev_env",                                   # Temporal servers
     "pg_server", "pg_template", "pg_url", "db_url", "engine",  # migrated databases
-    "sqlite_template", "sqlite_url",
+    "db_kind", "module_db_url", "sqlite_template", "sqlite_url",
     "browser",                                             # Chromium (tests/support/browser.py)
     "s3_endpoint",                                         # moto's S3 server
 })
@@ -58,6 +58,21 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "e2e: slow end to end (its own processes, a browser, a month of traffic); "
                    "`-m 'not e2e'` leaves them out")
+    config.addinivalue_line(
+        "markers", "one_engine: no SQL under test: the database fixtures give SQLite only")
+    config.addinivalue_line(
+        "markers", "shared_stack: the module's tests share one `api` stack per engine")
+
+
+ENGINES = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that reaches a database through db_url (directly or through `api`,
+    `sessions`, `engine`) runs on both engines, unless marked `one_engine`."""
+    if "db_kind" in metafunc.fixturenames:
+        one = metafunc.definition.get_closest_marker("one_engine") is not None
+        metafunc.parametrize("db_kind", ENGINES[:1] if one else ENGINES, scope="module")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -155,18 +170,36 @@ def pg_template(pg_server: str) -> str:
     return url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated application database: every SQL test runs on both engines."""
-    if request.param == "sqlite":
-        yield sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path)
+@pytest.fixture
+def db_url(db_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, migrated application database, on each engine (`db_kind`) the test runs on."""
+    if db_kind == "sqlite":
+        return sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path)
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture(scope="module")
+def module_db_url(db_kind: str, request: pytest.FixtureRequest,
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Like db_url, one per module (and engine): the database of a module's shared stack."""
+    if db_kind == "sqlite":
+        yield sqlite_copy(request.getfixturevalue("sqlite_template"),
+                          tmp_path_factory.mktemp("module-db"))
         return
-    yield request.getfixturevalue("pg_url")
+    with pg_copy(request.getfixturevalue("pg_server"),
+                 request.getfixturevalue("pg_template")) as url:
+        yield url
 
 
 @pytest.fixture
 def pg_url(pg_server: str, pg_template: str) -> Iterator[str]:
     """A fresh PostgreSQL database copied from this worker's migrated template."""
+    with pg_copy(pg_server, pg_template) as url:
+        yield url
+
+
+@contextmanager
+def pg_copy(pg_server: str, pg_template: str) -> Iterator[str]:
     template = make_url(pg_template).database
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
@@ -213,13 +246,60 @@ def task_queue() -> str:
     return f"tq-{uuid.uuid4().hex[:10]}"
 
 
+# -- the app: one stack factory --------------------------------------------------------------
+#
+# `api`: the app in process (a real database, the Temporal dev server, a worker). A module that
+# needs other settings (a policy, limits, seeded rows, no worker) overrides `stack_options`
+# (module-scoped), e.g. `return {"policy": FAST_LADDER, "worker": False, "seed": fx.november}`;
+# `pytestmark = pytest.mark.shared_stack` gives the module one stack per engine instead of one per
+# test (for modules whose tests use unique ids and read no global counts). A test that needs a
+# second stack or special settings calls `make_stack(db_url, **options)` itself.
+#
+# Which database:
+# - SQL under test (repositories, migrations, KPIs, the order/claim/complaint paths'
+#   persistence): `db_url` / `sessions` / `engine` / `api`, run on both engines (`db_kind`).
+# - No SQL under test (request validation, error envelopes, auth, pages, workflows whose
+#   projection is checked elsewhere): mark the test or module `@pytest.mark.one_engine` (SQLite
+#   only), or take `sqlite_url` directly.
+# - PostgreSQL's own behaviour (a stopped server, its pool): `pg_url`.
+
+
+@pytest.fixture(scope="module")
+def stack_options() -> dict[str, Any]:
+    """What `api` builds, as make_stack's keywords: a module overrides this fixture."""
+    return {}
+
+
 @pytest.fixture
-async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
-    """The API in process over a real database (both engines), worker and dev server; a module
-    that needs other settings (a policy file, limits) defines its own `api`."""
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as stack:
+def make_stack(dev_env: WorkflowEnvironment, task_queue: str, tmp_path: Path) -> StackFactory:
+    """`async with make_stack(db_url, **options) as api`: a stack of the test's own, on the
+    test's task queue and data directory (a second one started in the same test shares both,
+    as a restarted API would)."""
+    return stack_factory(dev_env.client, task_queue, tmp_path)
+
+
+@pytest.fixture
+async def test_stack(request: pytest.FixtureRequest, make_stack: StackFactory,
+                     stack_options: dict[str, Any]) -> AsyncIterator[Api]:
+    async with make_stack(request.getfixturevalue("db_url"), **stack_options) as stack:
         yield stack
+
+
+@pytest.fixture(scope="module")
+async def module_stack(dev_env: WorkflowEnvironment, module_db_url: str,
+                       stack_options: dict[str, Any],
+                       tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
+    make = stack_factory(dev_env.client, f"tq-{uuid.uuid4().hex[:10]}",
+                         tmp_path_factory.mktemp("stack"))
+    async with make(module_db_url, **stack_options) as stack:
+        yield stack
+
+
+@pytest.fixture
+def api(request: pytest.FixtureRequest, db_kind: str) -> Api:
+    """The app for this test (or its module's shared one: `shared_stack`), on `db_kind`."""
+    shared = request.node.get_closest_marker("shared_stack") is not None
+    return cast(Api, request.getfixturevalue("module_stack" if shared else "test_stack"))
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,12 +21,8 @@ from tests.support.api_harness import Api, api_stack, order_body
 from tests.support.builders import FULL_PICK, SHIP
 from tests.support.console_harness import sign_in
 
-
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, sqlite_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
-    async with api_stack(dev_env.client, sqlite_url, task_queue, tmp_path) as stack:
-        yield stack
+# Who may do what is no SQL: SQLite only; a stack per test (keys are revoked, throttles filled).
+pytestmark = pytest.mark.one_engine
 
 
 def event(type_: str, data: dict[str, Any] | None = None) -> dict[str, Any]:

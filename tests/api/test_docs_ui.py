@@ -6,29 +6,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
+from typing import Any
 
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
-from tests.support.api_harness import Api, api_stack
+from tests.support.api_harness import Api, StackFactory
 from tests.support.console_harness import sign_in
 
 _URL = re.compile(r"""(?:src|href|url)\s*[=:(]\s*["']?([^"'\s)>]+)""")
 
 
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path, worker=False) as stack:
-        yield stack
+# The docs pages read no SQL: SQLite only.
+pytestmark = pytest.mark.one_engine
+
+
+@pytest.fixture(scope="module")
+def stack_options() -> dict[str, Any]:
+    return {"worker": False}
 
 
 @pytest.fixture
-async def keyed_api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-                    tmp_path: Path) -> AsyncIterator[Api]:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path, worker=False,
-                         docs_require_key=True) as stack:
+async def keyed_api(make_stack: StackFactory, db_url: str) -> AsyncIterator[Api]:
+    async with make_stack(db_url, worker=False, docs_require_key=True) as stack:
         yield stack
 
 

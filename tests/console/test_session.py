@@ -6,29 +6,26 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
-from temporalio.testing import WorkflowEnvironment
 
 from db.console.models import ConsolePreference, ConsoleSession
 from db.engine import make_engine, session_factory, transaction
 from db.keys.models import ApiKey
-from tests.support.api_harness import Api, api_stack
+from tests.support.api_harness import Api
 from tests.support.console_harness import csrf_of, sign_in
 
 ZH = "zh-CN,zh;q=0.9"
 
 
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
+@pytest.fixture(scope="module")
+def stack_options() -> dict[str, Any]:
     # The console's pages read only the database: no worker needed.
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path, worker=False) as stack:
-        yield stack
+    return {"worker": False}
 
 
 @asynccontextmanager

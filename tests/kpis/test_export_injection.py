@@ -7,22 +7,19 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import update
-from temporalio.testing import WorkflowEnvironment
+from sqlalchemy.orm import Session
 
 from console.audit.view import as_csv
-from db.engine import make_engine, session_factory, transaction
 from db.orders.models import Order
 from kpis.cells import FORMULA_STARTS, inert
 from kpis.export import to_csv, to_xlsx
 from tests.support import kpi_fixtures as fx
-from tests.support.api_harness import Api, api_stack
+from tests.support.api_harness import Api
 from tests.support.console_harness import sign_in
 from workflows.order.types import TimelineEntry
 
@@ -33,6 +30,10 @@ SCORE_KEY = "-2+3"
 ACTOR = "\t=1+1"
 SOURCE = "@SUM(A1:A9)"
 ORDER_ID = "O-EVIL"
+
+# The exports read the seeded month and write nothing; formulas are no SQL matter: one
+# stack per module, on SQLite.
+pytestmark = [pytest.mark.shared_stack, pytest.mark.one_engine]
 
 
 # -- the rule ----------------------------------------------------------------------------------
@@ -74,29 +75,27 @@ def test_audit_csv_cells_are_quoted_text() -> None:
 
 # -- every export, over HTTP -------------------------------------------------------------------
 
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
+def seed(session: Session) -> None:
     """November of tests/support/kpi_fixtures.py plus one order whose every typed-in text is a
     formula: carrier, customer name, a score key, the suggestion, a timeline actor."""
-    engine = make_engine(db_url)
-    with transaction(session_factory(engine)) as session:
-        fx.november(session)
-        note = TimelineEntry(event_id="n-1", type="note", occurred_at=fx.t("11-21T00:00"),
-                             recorded_at=fx.t("11-21T00:00"), actor=ACTOR, source=SOURCE,
-                             data={"text": LEAK})
-        fx.order(session, ORDER_ID, "C-A", "11-24T00:00", {
-            "received": "11-20T00:00", "confirmed": "11-20T01:00", "picked": "11-20T02:00",
-            "shipped": "11-21T00:00", "in_transit": "11-21T00:00", "delivered": "11-22T00:00",
-            "followed_up": "11-23T00:00"}, carrier=CARRIER, on_time=True, in_full=True,
-            answer=fx.Answer("11-23T00:00", {SCORE_KEY: 1, "arrival": 2}, suggestions=LEAK,
-                             problems=("suggestion",)), extra_entries=[note])
-        # The report names a customer as their newest order does: every C-A order, then.
-        session.execute(update(Order).where(Order.customer_id == "C-A").values(
-            customer={"id": "C-A", "name": CUSTOMER_NAME, "tier": "standard"}))
-    engine.dispose()
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path, worker=False) as stack:
-        yield stack
+    fx.november(session)
+    note = TimelineEntry(event_id="n-1", type="note", occurred_at=fx.t("11-21T00:00"),
+                         recorded_at=fx.t("11-21T00:00"), actor=ACTOR, source=SOURCE,
+                         data={"text": LEAK})
+    fx.order(session, ORDER_ID, "C-A", "11-24T00:00", {
+        "received": "11-20T00:00", "confirmed": "11-20T01:00", "picked": "11-20T02:00",
+        "shipped": "11-21T00:00", "in_transit": "11-21T00:00", "delivered": "11-22T00:00",
+        "followed_up": "11-23T00:00"}, carrier=CARRIER, on_time=True, in_full=True,
+        answer=fx.Answer("11-23T00:00", {SCORE_KEY: 1, "arrival": 2}, suggestions=LEAK,
+                         problems=("suggestion",)), extra_entries=[note])
+    # The report names a customer as their newest order does: every C-A order, then.
+    session.execute(update(Order).where(Order.customer_id == "C-A").values(
+        customer={"id": "C-A", "name": CUSTOMER_NAME, "tier": "standard"}))
+
+
+@pytest.fixture(scope="module")
+def stack_options() -> dict[str, Any]:
+    return {"seed": seed, "worker": False}
 
 
 def _csv_cells(body: bytes) -> list[str]:

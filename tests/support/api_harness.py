@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.orm import Session
 from temporalio.client import Client
 
 from api.app import create_app
@@ -125,3 +126,29 @@ async def created(api: Api, **kw: Any) -> str:
     resp = await api.create(body)
     assert resp.status_code == 201, resp.text
     return body["order_id"]
+
+
+StackFactory = Callable[..., AbstractAsyncContextManager[Api]]
+
+
+def stack_factory(temporal: Client, task_queue: str, data_dir: Path) -> StackFactory:
+    def make_stack(db_url: str, *, policy: str | Path | None = None, worker: bool = True,
+                   seed: Callable[[Session], object] | None = None,
+                   task_queue: str = task_queue, data_dir: Path = data_dir,
+                   **settings: Any) -> AbstractAsyncContextManager[Api]:
+        """The app, its keys (one per role) and a worker on `task_queue`, over `db_url`.
+
+        `policy`: a policy file's YAML (or its path); `seed(session)` writes rows first;
+        `settings`: any other Settings field.
+        """
+        if isinstance(policy, str):
+            path = data_dir / "policies.yaml"
+            path.write_text(policy)
+            policy = path
+        if seed is not None:
+            engine = make_engine(db_url)
+            with transaction(session_factory(engine)) as session:
+                seed(session)
+            engine.dispose()
+        return api_stack(temporal, db_url, task_queue, data_dir, policy, worker, **settings)
+    return make_stack

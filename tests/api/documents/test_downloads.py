@@ -5,26 +5,24 @@ through the API and the console alike."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
 from api.documents.archive import download_name, serve
-from tests.support.api_harness import Api, api_stack
+from tests.support.api_harness import Api
 from tests.support.builders import minimal_pdf, minimal_png
 from tests.support.console_harness import sign_in
 from tests.support.receipts_harness import SMALL_LIMIT, delivered, upload
 
+# What a download says it is comes from the bytes, not SQL: SQLite only.
+pytestmark = pytest.mark.one_engine
 
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path,
-                         receipt_max_bytes=SMALL_LIMIT) as stack:
-        yield stack
+
+@pytest.fixture(scope="module")
+def stack_options() -> dict[str, Any]:
+    return {"receipt_max_bytes": SMALL_LIMIT}
 
 
 @pytest.mark.parametrize(("name", "content_type", "served"), [

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
-from tests.support.api_harness import Api, api_stack, error_code, order_body
+from tests.support.api_harness import Api, error_code, order_body
 from tests.support.builders import policy_yaml
 from tests.support.escalations_harness import escalation_of
 
@@ -24,13 +21,9 @@ FAST_LADDER = policy_yaml(confirm_within="PT1S") + """    escalation:
 """
 
 
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
-    path = tmp_path / "ladder.yaml"
-    path.write_text(FAST_LADDER)
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path, path) as stack:
-        yield stack
+@pytest.fixture(scope="module")
+def stack_options() -> dict[str, Any]:
+    return {"policy": FAST_LADDER}
 
 
 async def breached_order(api: Api) -> tuple[str, dict[str, Any]]:

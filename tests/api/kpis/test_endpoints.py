@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ import pytest
 from openpyxl import load_workbook
 from temporalio.testing import WorkflowEnvironment
 
-from db.engine import make_engine, session_factory, transaction
 from tests.support import kpi_fixtures as fx
 from tests.support.api_harness import Api, api_stack, created, error_code
 from tests.support.builders import FULL_PICK, POD, SHIP
@@ -25,16 +23,14 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NOVEMBER = {"from": "2026-11-01", "to": "2026-11-30", "as_of": "2026-12-10T00:00:00Z"}
 
 
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
+# Every test reads the same seeded month and writes nothing: one stack per module and engine.
+pytestmark = pytest.mark.shared_stack
+
+
+@pytest.fixture(scope="module")
+def stack_options() -> dict[str, Any]:
     """The API over the hand-computed month of tests/support/kpi_fixtures.py; no worker needed."""
-    engine = make_engine(db_url)
-    with transaction(session_factory(engine)) as session:
-        fx.november(session)
-    engine.dispose()
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path, worker=False) as stack:
-        yield stack
+    return {"seed": fx.november, "worker": False}
 
 
 async def get(api: Api, path: str, role: str = "auditor", accept: str | None = None,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,11 +33,9 @@ ADMINS = {"admin"}
 INBOX_READERS = {"operator", "supervisor", "admin"}
 
 
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path, worker=False) as stack:
-        yield stack
+@pytest.fixture(scope="module")
+def stack_options() -> dict[str, Any]:
+    return {"worker": False}
 
 
 def error_code(resp: httpx.Response) -> str:

@@ -27,12 +27,9 @@ from tests.support.polling import eventually
 from tests.support.receipts_harness import SMALL_LIMIT, delivered, upload
 
 
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path,
-                         receipt_max_bytes=SMALL_LIMIT) as stack:
-        yield stack
+@pytest.fixture(scope="module")
+def stack_options() -> dict[str, Any]:
+    return {"receipt_max_bytes": SMALL_LIMIT}
 
 async def order(api: Api, order_id: str) -> dict[str, Any]:
     return (await api.get(f"/v1/orders/{order_id}")).json()

@@ -52,12 +52,9 @@ def policy_file(tmp_path: Path, window: str) -> Path:
     return path
 
 
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path,
-                         policy_file(tmp_path, "PT10M")) as stack:
-        yield stack
+@pytest.fixture(scope="module")
+def stack_options() -> dict[str, Any]:
+    return {"policy": policy_yaml(survey_after="PT1S", survey_window="PT10M")}
 
 
 async def delivered_order(api: Api, language: str = "zh-CN") -> str:

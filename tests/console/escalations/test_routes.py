@@ -4,16 +4,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
-from tests.support.api_harness import Api, api_stack, order_body
+from tests.support.api_harness import Api, order_body
 from tests.support.builders import policy_yaml
 from tests.support.console_harness import csrf_of, sign_in
 from tests.support.escalations_harness import escalation_of
@@ -30,13 +27,13 @@ LADDER = policy_yaml(confirm_within="PT1S") + """    escalation:
 """
 
 
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
-    path = tmp_path / "ladder.yaml"
-    path.write_text(LADDER)
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path, path) as stack:
-        yield stack
+# The queue's queries run on both engines in tests/api/escalations/: the pages on SQLite.
+pytestmark = pytest.mark.one_engine
+
+
+@pytest.fixture(scope="module")
+def stack_options() -> dict[str, Any]:
+    return {"policy": LADDER}
 
 
 async def breached(api: Api, level: int = 1) -> dict[str, Any]:

@@ -7,21 +7,19 @@ from __future__ import annotations
 
 import html as htmllib
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
 from console.i18n import catalogue
 from db.engine import make_engine, session_factory, transaction
 from kpis import KpiQuery, compute_kpis
 from kpis.periods import range_bounds
 from tests.support import kpi_fixtures as fx
-from tests.support.api_harness import Api, api_stack
+from tests.support.api_harness import Api
 from tests.support.console_harness import sign_in
 from tests.support.report_rows import csv_rows, row, same, xlsx_rows
 from workflows.order.types import Tier
@@ -29,15 +27,9 @@ from workflows.order.types import Tier
 NOVEMBER = {"from": "2026-11-01", "to": "2026-11-30"}
 
 
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
-    engine = make_engine(db_url)
-    with transaction(session_factory(engine)) as session:
-        fx.november(session)
-    engine.dispose()
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path, worker=False) as stack:
-        yield stack
+@pytest.fixture(scope="module")
+def stack_options() -> dict[str, Any]:
+    return {"seed": fx.november, "worker": False}
 
 
 def expected(api: Api, group_by: list[str] | None = None) -> dict:

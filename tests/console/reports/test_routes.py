@@ -7,16 +7,14 @@ may read it, and a bad month told on the page."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import update
-from temporalio.testing import WorkflowEnvironment
+from sqlalchemy.orm import Session
 
 from console.i18n import catalogue
 from db.engine import make_engine, session_factory, transaction
@@ -27,7 +25,7 @@ from kpis.late import figures
 from kpis.periods import previous_month as last_full_month
 from kpis.report_words import late_lines
 from tests.support import kpi_fixtures as fx
-from tests.support.api_harness import Api, api_stack
+from tests.support.api_harness import Api
 from tests.support.console_harness import sign_in
 from tests.support.report_rows import csv_rows, row, same, xlsx_rows
 
@@ -45,26 +43,24 @@ def late_answer(session: Any) -> None:
         answer=fx.Answer("11-19T03:00", {"arrival": 2, "service": 1}))
 
 
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
-    engine = make_engine(db_url)
-    with transaction(session_factory(engine)) as session:
-        fx.november(session)
-        # Today's survey questions, so their names read translated; a known problem besides.
-        fx.order(session, "O11", "C-B", "11-30T00:00", {
-            "received": "11-28T06:00", "confirmed": "11-28T07:00", "picked": "11-28T08:00",
-            "shipped": "11-28T09:00", "in_transit": "11-28T09:00", "delivered": "11-29T00:00",
-            "followed_up": "11-29T10:00"}, carrier="SF", on_time=True, in_full=True,
-            answer=fx.Answer("11-29T10:00", {"timeliness": 2, "completeness": 5, "courtesy": 4},
-                             problems=("low_score:timeliness",)))
-        # C-B's newest order (O11, received after O8) carries its new name: the report names
-        # it so.
-        session.execute(update(Order).where(Order.order_id == "O11").values(
-            customer={"id": "C-B", "name": RENAMED, "tier": "key_account"}))
-    engine.dispose()
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path, worker=False) as stack:
-        yield stack
+def seed(session: Session) -> None:
+    fx.november(session)
+    # Today's survey questions, so their names read translated; a known problem besides.
+    fx.order(session, "O11", "C-B", "11-30T00:00", {
+        "received": "11-28T06:00", "confirmed": "11-28T07:00", "picked": "11-28T08:00",
+        "shipped": "11-28T09:00", "in_transit": "11-28T09:00", "delivered": "11-29T00:00",
+        "followed_up": "11-29T10:00"}, carrier="SF", on_time=True, in_full=True,
+        answer=fx.Answer("11-29T10:00", {"timeliness": 2, "completeness": 5, "courtesy": 4},
+                         problems=("low_score:timeliness",)))
+    # C-B's newest order (O11, received after O8) carries its new name: the report names
+    # it so.
+    session.execute(update(Order).where(Order.order_id == "O11").values(
+        customer={"id": "C-B", "name": RENAMED, "tier": "key_account"}))
+
+
+@pytest.fixture(scope="module")
+def stack_options() -> dict[str, Any]:
+    return {"seed": seed, "worker": False}
 
 
 def in_db(api: Api, work: Any) -> Any:

@@ -4,29 +4,30 @@ redeliver and re-enable buttons (CSRF-checked), in both languages; other roles a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import update
-from temporalio.testing import WorkflowEnvironment
 
 from db.engine import make_engine, session_factory, transaction
 from db.notifications import subscriptions as subs_repo
 from db.notifications.models import OutboxRow, WebhookSubscription
-from tests.support.api_harness import Api, api_stack
+from tests.support.api_harness import Api
 from tests.support.console_harness import csrf_of, sign_in
 from tests.support.subscriptions_harness import new_subscription, seed_deliveries
 
 PAGE = "/console/webhooks"
 
 
-@pytest.fixture
-async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path, worker=False) as stack:
-        yield stack
+# The subscriptions' and deliveries' queries run on both engines in tests/api/notifications/:
+# the pages on SQLite.
+pytestmark = pytest.mark.one_engine
+
+
+@pytest.fixture(scope="module")
+def stack_options() -> dict[str, Any]:
+    return {"worker": False}
 
 
 def disable_after_failures(api: Api, sub_id: str) -> None:
