@@ -6,6 +6,7 @@ import re
 import string
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import update
 
 from api.i18n import LOCALES, from_accept_language
@@ -15,6 +16,9 @@ from db.keys.models import ApiKey
 from tests.support.api_harness import Api, order_body
 from tests.support.console_harness import csrf_of, sign_in
 from tests.support.polling import eventually
+
+# Sessions' SQL runs on both engines in tests/console/test_session.py: these pages on SQLite.
+pytestmark = pytest.mark.one_engine
 
 
 async def test_a_session_follows_its_key_and_every_form_needs_its_token(api: Api) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.support.api_harness import Api, api_stack, created, order_body
@@ -21,6 +22,9 @@ from tests.support.claims_harness import claim_of, claim_on_cancelled_order
 from tests.support.claims_harness import post as claim_post
 from tests.support.complaints_harness import open_complaint
 from tests.support.complaints_harness import post as complaint_post
+
+# Bounds on input are checked before any SQL: SQLite only.
+pytestmark = pytest.mark.one_engine
 
 MiB = 1024 * 1024
 

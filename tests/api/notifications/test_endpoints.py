@@ -62,6 +62,7 @@ def seed_inbox(api: Api, team: str, n: int = 1, start: datetime | None = None,
 # -- authorization --------------------------------------------------------------------------
 
 
+@pytest.mark.one_engine
 @pytest.mark.parametrize("role", [r.value for r in Role])
 async def test_authz_matrix_for_every_notification_endpoint(api: Api, role: str) -> None:
     existing = await new_subscription(api)
@@ -160,6 +161,7 @@ async def test_re_enabling_resets_the_failure_count(api: Api) -> None:
     assert enabled["disabled_at"] is None and enabled["disabled_reason"] is None
 
 
+@pytest.mark.one_engine
 @pytest.mark.parametrize("method, body", [
     ("POST", {"url": "ftp://hooks.example.com/x", "event_types": ["order.shipped"]}),
     ("POST", {"url": "https://", "event_types": ["order.shipped"]}),

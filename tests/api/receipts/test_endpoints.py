@@ -55,6 +55,7 @@ def sha(data: bytes) -> str:
 # -- refusals --------------------------------------------------------------------------------
 
 
+@pytest.mark.one_engine
 async def test_bad_uploads_are_refused_and_nothing_is_stored(api: Api) -> None:
     order_id = await delivered(api)
     cases = [
@@ -82,6 +83,7 @@ async def test_bad_uploads_are_refused_and_nothing_is_stored(api: Api) -> None:
     assert view["next_deadline"]["kind"] == "receipt_late"
 
 
+@pytest.mark.one_engine
 async def test_a_huge_upload_is_refused_from_its_declared_length(api: Api) -> None:
     order_id = await delivered(api)
     big = b"%PDF-" + os.urandom(SMALL_LIMIT * 64)
@@ -90,6 +92,7 @@ async def test_a_huge_upload_is_refused_from_its_declared_length(api: Api) -> No
     assert archived_files(api) == []
 
 
+@pytest.mark.one_engine
 async def test_a_streamed_upload_is_read_only_up_to_the_limit(api: Api) -> None:
     """Without a Content-Length the body is read as it comes, and reading stops at the limit."""
     order_id = await delivered(api)
@@ -127,6 +130,7 @@ async def test_the_same_file_sent_twice_at_once_is_one_receipt(api: Api) -> None
     assert [r.sha256 for r in document_rows(api)] == [sha(pdf)]
 
 
+@pytest.mark.one_engine
 async def test_order_must_exist_be_delivered_and_be_open(api: Api) -> None:
     pdf = minimal_pdf()
     resp = await upload(api, "SO-nope", pdf)
@@ -148,6 +152,7 @@ async def _stage_is(api: Api, order_id: str, stage: str) -> bool:
     return (await order(api, order_id))["stage"] == stage
 
 
+@pytest.mark.one_engine
 async def test_roles_who_may_upload_and_read(api: Api) -> None:
     order_id = await delivered(api)
     resp = await upload(api, order_id, minimal_pdf(), role="auditor")
@@ -295,6 +300,7 @@ async def test_a_later_receipt_is_a_new_version_chained_to_the_first(api: Api) -
     assert again.json()["duplicate"] is True
 
 
+@pytest.mark.one_engine
 async def test_reading_a_receipt_that_does_not_exist(api: Api) -> None:
     order_id = await delivered(api)
     resp = await api.get(f"/v1/orders/{order_id}/receipt")

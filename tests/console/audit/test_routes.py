@@ -9,9 +9,14 @@ import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
+import pytest
+
 from tests.support.api_harness import Api, order_body
 from tests.support.console_harness import sign_in
 from tests.support.polling import eventually
+
+# The timeline's reads run on both engines in tests/api/orders/: the page on SQLite.
+pytestmark = pytest.mark.one_engine
 
 
 async def confirmed_order(api: Api) -> str:

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.support.api_harness import Api
 from tests.support.console_harness import csrf_of, sign_in
+
+# The form's errors are the API's validation: SQLite only.
+pytestmark = pytest.mark.one_engine
 
 
 def beside(html: str, field: str) -> str:

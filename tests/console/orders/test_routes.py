@@ -5,10 +5,15 @@ from __future__ import annotations
 import hashlib
 import re
 
+import pytest
+
 from tests.support.api_harness import Api, order_body
 from tests.support.builders import FULL_PICK, POD, SHIP
 from tests.support.console_harness import csrf_of, sign_in
 from tests.support.polling import eventually
+
+# The order's reads run on both engines in tests/api/orders/: the page on SQLite.
+pytestmark = pytest.mark.one_engine
 
 PDF = b"%PDF-1.4\n% signed by Li Lei\n%%EOF\n"
 
