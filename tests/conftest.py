@@ -75,13 +75,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("db_kind", ENGINES[:1] if one else ENGINES, scope="module")
 
 
+TESTS = Path(__file__).parent
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
-        if "browser" in fixtures:
+        if "browser" in fixtures or item.path.relative_to(TESTS).parts[0] == "e2e":
             item.add_marker(pytest.mark.e2e)
         if not fixtures & STACK_FIXTURES and item.get_closest_marker("e2e") is None:
             item.add_marker(pytest.mark.unit)
+    # Longest first: `make test` hands tests to its workers one by one (--maxschedchunk=1), so
+    # the minutes-long end-to-end tests start at once instead of ending the run on one worker
+    # while the other idles. Stable: modules keep their order, and their shared fixtures.
+    items.sort(key=lambda item: 0 if item.get_closest_marker("e2e")
+               else 2 if item.get_closest_marker("unit") else 1)
 
 
 class StackInUnitTest(AssertionError):
