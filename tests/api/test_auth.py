@@ -7,17 +7,15 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
 from api.permissions import ROUTES, Role, roles_for, route_roles
 from db.engine import make_engine, session_factory, transaction
 from db.keys.queries import create_key
-from tests.support.api_harness import Api, api_stack, order_body
+from tests.support.api_harness import Api, StackFactory, order_body
 from tests.support.builders import FULL_PICK, SHIP
 from tests.support.console_harness import sign_in
 
@@ -216,11 +214,10 @@ async def test_revocation_takes_effect_at_once_for_the_api_and_the_console(api: 
 
 
 async def test_failed_authentications_are_logged_without_the_key_and_throttled(
-        dev_env: WorkflowEnvironment, sqlite_url: str, task_queue: str, tmp_path: Path,
-        caplog: pytest.LogCaptureFixture) -> None:
+        make_stack: StackFactory, sqlite_url: str, caplog: pytest.LogCaptureFixture) -> None:
     guessed = "wb_guessedGUESSEDguessedGUESSED"
-    async with api_stack(dev_env.client, sqlite_url, task_queue, tmp_path, worker=False,
-                         auth_failures_per_minute=3) as api:
+    async with make_stack(sqlite_url, worker=False,
+                          auth_failures_per_minute=3) as api:
         with caplog.at_level(logging.INFO):
             bad = {"Authorization": f"Bearer {guessed}"}
             assert (await api.http.get("/v1/orders", headers=bad)).status_code == 401

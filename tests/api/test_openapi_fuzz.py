@@ -42,12 +42,11 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.policies.router import EXAMPLE as SLA_EXAMPLE
 from config import Settings
-from tests.support.api_harness import Api, api_stack, order_body
+from tests.support.api_harness import Api, StackFactory, order_body
 from tests.support.builders import FULL_PICK, SHIP
 
 SEED = int(os.environ.get("WAYBILL_FUZZ_SEED", "1414"))
@@ -89,11 +88,10 @@ CHECKS: list[Callable[..., bool | None]] = [
 
 
 @pytest.fixture
-async def stack(dev_env: WorkflowEnvironment, pg_url: str, task_queue: str,
-                tmp_path: Path) -> AsyncIterator[Api]:
+async def stack(make_stack: StackFactory, pg_url: str) -> AsyncIterator[Api]:
     # Generated subscriptions name any URL: deliveries to them give up quickly.
-    async with api_stack(dev_env.client, pg_url, task_queue, tmp_path,
-                         webhook_timeout_seconds=1) as api:
+    async with make_stack(pg_url,
+                          webhook_timeout_seconds=1) as api:
         yield api
 
 

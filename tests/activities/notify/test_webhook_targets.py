@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.exceptions import ApplicationError
-from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
+from temporalio.testing import ActivityEnvironment
 
 from activities.notify.deliver import TARGET_REFUSED, NotifierActivities
 from activities.notify.webhook_targets import (
@@ -30,7 +30,7 @@ from activities.notify.webhook_targets import (
 from config import Settings
 from db.notifications.models import WebhookSubscription
 from db.notifications.outbox import OutboxStatus
-from tests.support.api_harness import Api, api_stack
+from tests.support.api_harness import Api, StackFactory
 from tests.support.notify_harness import webhook_receiver
 from tests.support.outbox import (
     delay_risk,
@@ -112,12 +112,11 @@ def test_a_name_is_judged_by_every_address_it_resolves_to() -> None:
 # -- at creation, over the API ------------------------------------------------------------------
 
 @pytest.fixture
-async def strict_api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-                     tmp_path: Path) -> AsyncIterator[Api]:
+async def strict_api(make_stack: StackFactory, db_url: str) -> AsyncIterator[Api]:
     """The API with the settings a production deployment has (the defaults)."""
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path, worker=False,
-                         webhooks_require_https=True,
-                         webhooks_allow_private_targets=False) as stack:
+    async with make_stack(db_url, worker=False,
+                          webhooks_require_https=True,
+                          webhooks_allow_private_targets=False) as stack:
         yield stack
 
 

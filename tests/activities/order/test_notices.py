@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-from temporalio.testing import WorkflowEnvironment
 
 from db.engine import make_engine, session_factory, transaction
 from db.keys.queries import create_key
-from tests.support.api_harness import api_stack, order_body
+from tests.support.api_harness import StackFactory, order_body
 from tests.support.builders import FULL_PICK, SHIP
 from tests.support.notify_harness import smtp_server, webhook_receiver
 from tests.support.polling import eventually
@@ -23,10 +20,10 @@ EVENTS = ["order.confirmed", "order.shipped", "order.delay_risk", "escalation.le
 
 
 async def test_order_events_reach_webhook_email_and_inbox(
-        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path) -> None:
+        make_stack: StackFactory, db_url: str) -> None:
     with webhook_receiver() as receiver, smtp_server() as (mailbox, port):
-        async with api_stack(dev_env.client, db_url, task_queue, tmp_path,
-                             smtp_host="127.0.0.1", smtp_port=port, smtp_tls="none") as api:
+        async with make_stack(db_url,
+                              smtp_host="127.0.0.1", smtp_port=port, smtp_tls="none") as api:
             sub = await api.http.post("/v1/subscriptions", headers=api.auth("admin"),
                                       json={"url": receiver.url, "event_types": EVENTS})
             assert sub.status_code == 201, sub.text

@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 from pydantic import TypeAdapter
-from temporalio.testing import WorkflowEnvironment
 
 from api.complaints.schemas import COMPLAINT_EVENT_EXAMPLES, ComplaintCreate, ComplaintEventIn
-from tests.support.api_harness import Api, api_stack, error_code, order_body, policy_file
+from tests.support.api_harness import Api, StackFactory, error_code, order_body, policy_file
 from tests.support.builders import FULL_PICK, POD, POLICIES, SHIP, policy_yaml
 from tests.support.complaints_harness import open_complaint, post
 from tests.support.polling import eventually
@@ -225,9 +224,9 @@ SURVEY_SOON = policy_yaml(survey_after="PT1S", survey_window="PT1H")
 
 
 async def test_a_low_survey_score_opens_a_complaint_listed_without_any_call(
-        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path) -> None:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path,
-                         policy_file(tmp_path, SURVEY_SOON)) as api:
+        make_stack: StackFactory, db_url: str, tmp_path: Path) -> None:
+    async with make_stack(db_url,
+                          policy=policy_file(tmp_path, SURVEY_SOON)) as api:
         order_id = await new_order(api)
         for type_, data in (("confirmed", {}), ("picked", FULL_PICK), ("shipped", SHIP),
                             ("delivered", POD)):

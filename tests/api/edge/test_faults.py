@@ -11,7 +11,6 @@ import logging
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,7 +22,7 @@ from api.orders.service import Ended, on_running_order
 from db.engine import make_engine, session_factory, transaction
 from db.migrate import upgrade
 from db.orders.queries import timeline
-from tests.support.api_harness import Api, api_stack, order_body
+from tests.support.api_harness import Api, StackFactory, order_body
 from tests.support.console_harness import sign_in
 from tests.support.pg import postgres_server
 from tests.support.worker_harness import running_worker
@@ -54,9 +53,9 @@ def _events_named(api: Api, order_id: str, event_id: str) -> int:
 
 
 async def test_an_exhausted_pool_is_a_fast_503_and_health_stays_fast(
-        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path) -> None:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path, db_pool_size=1,
-                         db_max_overflow=0, db_pool_timeout_seconds=0.5) as api:
+        make_stack: StackFactory, db_url: str) -> None:
+    async with make_stack(db_url, db_pool_size=1,
+                          db_max_overflow=0, db_pool_timeout_seconds=0.5) as api:
         order = order_body()
         assert (await api.create(order)).status_code == 201
         held = api.app.state.engine.connect()  # the pool's only connection
@@ -76,9 +75,10 @@ async def test_an_exhausted_pool_is_a_fast_503_and_health_stays_fast(
 
 
 async def test_no_worker_answers_503_in_time_and_a_retry_applies_once(
-        dev_env: WorkflowEnvironment, sqlite_url: str, task_queue: str, tmp_path: Path) -> None:
-    async with api_stack(dev_env.client, sqlite_url, task_queue, tmp_path, worker=False,
-                         temporal_deadline_seconds=2) as api:
+        make_stack: StackFactory, dev_env: WorkflowEnvironment, sqlite_url: str,
+        task_queue: str) -> None:
+    async with make_stack(sqlite_url, worker=False,
+                          temporal_deadline_seconds=2) as api:
         order = order_body()
         assert (await api.create(order)).status_code == 201
         event_id, at = f"ev-{uuid.uuid4().hex[:8]}", datetime.now(UTC)
@@ -98,9 +98,8 @@ async def test_no_worker_answers_503_in_time_and_a_retry_applies_once(
         assert _events_named(api, order["order_id"], event_id) == 1
 
 
-async def test_racing_posts_of_one_event_id(dev_env: WorkflowEnvironment, db_url: str,
-                                            task_queue: str, tmp_path: Path) -> None:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as api:
+async def test_racing_posts_of_one_event_id(make_stack: StackFactory, db_url: str) -> None:
+    async with make_stack(db_url) as api:
         order = order_body()
         order_id = order["order_id"]
         assert (await api.create(order)).status_code == 201
@@ -123,9 +122,8 @@ async def test_racing_posts_of_one_event_id(dev_env: WorkflowEnvironment, db_url
         assert _events_named(api, order_id, event_id) == 1
 
 
-async def test_racing_creates_of_one_order_id(dev_env: WorkflowEnvironment, db_url: str,
-                                              task_queue: str, tmp_path: Path) -> None:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as api:
+async def test_racing_creates_of_one_order_id(make_stack: StackFactory, db_url: str) -> None:
+    async with make_stack(db_url) as api:
         order = order_body()
         other = {**order, "lines": [{"sku": "SKU-9", "qty": 1}]}
         answers = await asyncio.gather(api.create(order), api.create(other))
@@ -137,10 +135,9 @@ async def test_racing_creates_of_one_order_id(dev_env: WorkflowEnvironment, db_u
 
 
 async def test_an_unforeseen_error_is_a_json_500_with_the_logged_request_id(
-        dev_env: WorkflowEnvironment, sqlite_url: str, task_queue: str, tmp_path: Path,
-        caplog: pytest.LogCaptureFixture) -> None:
-    async with api_stack(dev_env.client, sqlite_url, task_queue, tmp_path,
-                         worker=False) as api:
+        make_stack: StackFactory, sqlite_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    async with make_stack(sqlite_url,
+                          worker=False) as api:
         def boom() -> None:
             raise RuntimeError("a bug")
 
@@ -158,14 +155,13 @@ async def test_an_unforeseen_error_is_a_json_500_with_the_logged_request_id(
             assert mine.headers["x-request-id"] == "trace-1234abcd"
 
 
-async def test_crafted_input_is_a_422_not_a_500(dev_env: WorkflowEnvironment, sqlite_url: str,
-                                                task_queue: str, tmp_path: Path) -> None:
+async def test_crafted_input_is_a_422_not_a_500(make_stack: StackFactory, sqlite_url: str) -> None:
     def cursor(value: Any) -> str:
         raw = value if isinstance(value, str) else json.dumps(value)
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
-    async with api_stack(dev_env.client, sqlite_url, task_queue, tmp_path,
-                         worker=False) as api:
+    async with make_stack(sqlite_url,
+                          worker=False) as api:
         for bad in (cursor(["2026-01-01T00:00:00", "SO-1"]),  # a naive time
                     cursor("[" * 5000 + "]" * 5000),  # nested past the parser's depth
                     cursor([1, 2]), cursor({"a": 1}), "%%%", "A" * 5000):
@@ -176,10 +172,10 @@ async def test_crafted_input_is_a_422_not_a_500(dev_env: WorkflowEnvironment, sq
 
 
 async def test_a_stopped_database_is_a_503_everywhere_until_it_is_back(
-        dev_env: WorkflowEnvironment, task_queue: str, tmp_path: Path) -> None:
+        make_stack: StackFactory) -> None:
     with postgres_server() as pg:
         upgrade(pg.url)
-        async with api_stack(dev_env.client, pg.url, task_queue, tmp_path) as api:
+        async with make_stack(pg.url) as api:
             order = order_body()
             order_id = order["order_id"]
             assert (await api.create(order)).status_code == 201
@@ -210,11 +206,11 @@ async def test_a_stopped_database_is_a_503_everywhere_until_it_is_back(
 
 
 async def test_an_order_closing_while_a_request_is_on_its_way_is_treated_as_closed(
-        dev_env: WorkflowEnvironment, sqlite_url: str, task_queue: str, tmp_path: Path) -> None:
+        make_stack: StackFactory, sqlite_url: str) -> None:
     """The workflow refuses with its terminal stage (it closed after our read, and is still
     finishing): that is the closed-order way for the caller, never a 409 for the race."""
-    async with api_stack(dev_env.client, sqlite_url, task_queue, tmp_path,
-                         worker=False) as api:
+    async with make_stack(sqlite_url,
+                          worker=False) as api:
         order = order_body()
         assert (await api.create(order)).status_code == 201
         db = api.app.state.db

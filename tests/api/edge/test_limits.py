@@ -9,14 +9,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
-from tests.support.api_harness import Api, api_stack, created, order_body
+from tests.support.api_harness import Api, StackFactory, created, order_body
 from tests.support.builders import FULL_PICK, POD, SHIP
 from tests.support.claims_harness import claim_of, claim_on_cancelled_order
 from tests.support.claims_harness import post as claim_post
@@ -127,9 +125,9 @@ async def test_lists_are_bounded_and_refusals_echo_a_few_values(api: Api) -> Non
 
 
 async def test_a_payload_too_large_for_temporal_is_413_before_the_workflow(
-        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path) -> None:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path,
-                         max_workflow_payload_bytes=10_000) as api:
+        make_stack: StackFactory, db_url: str) -> None:
+    async with make_stack(db_url,
+                          max_workflow_payload_bytes=10_000) as api:
         order_id = await created(api)
         note = await api.event(order_id, "note", {"text": "n" * 2000})
         assert note.status_code == 200, note.text

@@ -5,16 +5,14 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
-from temporalio.testing import WorkflowEnvironment
 
 from tests.support import kpi_fixtures as fx
-from tests.support.api_harness import Api, api_stack, created, error_code
+from tests.support.api_harness import Api, StackFactory, created, error_code
 from tests.support.builders import FULL_PICK, POD, SHIP
 from tests.support.kpi_fixtures import rate
 from tests.support.polling import eventually
@@ -244,9 +242,9 @@ async def test_monthly_report_csv_and_xlsx_match_the_json(api: Api) -> None:
 # -- real workflows ----------------------------------------------------------------------------
 
 async def test_a_moved_promise_and_an_agreed_partial_delivery_count_as_otif(
-        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path) -> None:
+        make_stack: StackFactory, db_url: str) -> None:
     """Driven through the API and the order workflow: the KPIs read what the workflow decided."""
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as api:
+    async with make_stack(db_url) as api:
         now = datetime.now(UTC)
         # Promised an hour ago; the customer agreed to two hours from now before it shipped.
         moved = await created(api, ship_in_h=-2, deliver_in_h=-1)

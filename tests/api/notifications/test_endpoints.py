@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
 from activities.notify.delivery_start import DeliveryStarter
 from activities.notify.webhook_signing import verify
@@ -20,7 +18,7 @@ from db.keys.queries import create_key
 from db.notifications import inbox as inbox_repo
 from db.notifications import subscriptions as subs_repo
 from db.notifications.models import OutboxRow, WebhookSubscription
-from tests.support.api_harness import Api, api_stack
+from tests.support.api_harness import Api, StackFactory
 from tests.support.notify_harness import (
     await_deliveries,
     deliver_all,
@@ -256,9 +254,9 @@ async def test_redelivery_is_for_delivered_and_failed_messages_only(api: Api) ->
 
 
 async def test_redelivery_when_temporal_does_not_answer_in_time_is_503_and_queued(
-        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path) -> None:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path, worker=False,
-                         temporal_deadline_seconds=1e-6) as api:
+        make_stack: StackFactory, db_url: str) -> None:
+    async with make_stack(db_url, worker=False,
+                          temporal_deadline_seconds=1e-6) as api:
         sub = await new_subscription(api)
         [row_id] = seed_deliveries(api, sub["id"], ["failed"])
         resp = await call(api, "POST",
@@ -270,12 +268,12 @@ async def test_redelivery_when_temporal_does_not_answer_in_time_is_503_and_queue
 
 
 async def test_a_failing_receiver_shows_in_the_log_without_its_body_and_a_redelivery_arrives(
-        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path) -> None:
+        make_stack: StackFactory, db_url: str, task_queue: str) -> None:
     """The receiver answers 500 with a body that must never be stored or shown; once fixed,
     an admin redelivers the failed message and it arrives with the same webhook-id."""
     body = b"Traceback: password=hunter2 at db.internal"
     with webhook_receiver(always_fail=True, answer=body) as receiver:
-        async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as api:
+        async with make_stack(db_url) as api:
             created = (await call(api, "POST", "/v1/subscriptions", body={
                 "url": receiver.url, "event_types": ["order.shipped"]})).json()
             receiver.secret = created["secret"]
@@ -315,11 +313,11 @@ async def test_a_failing_receiver_shows_in_the_log_without_its_body_and_a_redeli
 
 
 async def test_rotating_the_secret_signs_with_both_during_the_overlap_then_only_the_new(
-        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path,
+        make_stack: StackFactory, db_url: str, task_queue: str,
         caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     with webhook_receiver() as receiver:
-        async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as api:
+        async with make_stack(db_url) as api:
             created = (await call(api, "POST", "/v1/subscriptions", body={
                 "url": receiver.url, "event_types": ["order.shipped"]})).json()
             old = receiver.secret = created["secret"]

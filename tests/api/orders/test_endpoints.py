@@ -8,9 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
-from tests.support.api_harness import Api, api_stack, created, error_code, order_body, policy_file
+from tests.support.api_harness import (
+    Api,
+    StackFactory,
+    created,
+    error_code,
+    order_body,
+    policy_file,
+)
 from tests.support.builders import FULL_PICK, POD, SHIP, SURVEY, policy_yaml
 from tests.support.polling import eventually
 
@@ -119,9 +125,9 @@ async def test_unknown_order_is_404_everywhere(api: Api) -> None:
 
 
 async def test_every_event_type_drives_the_order_to_closed(
-        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path) -> None:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path,
-                         policy_file(tmp_path, FAST_SURVEY)) as api:
+        make_stack: StackFactory, db_url: str, tmp_path: Path) -> None:
+    async with make_stack(db_url,
+                          policy=policy_file(tmp_path, FAST_SURVEY)) as api:
         order_id = await created(api)
         steps = [("note", {"text": "customer asked for morning delivery"}, "received"),
                  ("confirmed", {"by": "desk-1"}, "confirmed"),
@@ -247,15 +253,15 @@ async def test_future_dated_event_is_kept_as_sent_but_timers_count_from_now(api:
 
 
 async def test_an_order_posted_after_the_fact_keeps_when_it_was_received(
-        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path) -> None:
+        make_stack: StackFactory, db_url: str, tmp_path: Path) -> None:
     """Intake catching up on a backlog: the customer's wait, and the deadlines, run from when
     the order was received; the audit trail still says when Waybill heard of it. A deadline
     already past when Waybill hears of a step waits the catch-up grace: the steps that followed
     are on their way, and nobody is paged for an order confirmed in time last week."""
     grace = policy_yaml(confirm_within="PT24H", pick_within="PT24H", receipt_within="P7D",
                         survey_after="P1D", survey_window="P3D") + "    catch_up_grace: PT4S\n"
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path,
-                         policy_file(tmp_path, grace)) as api:
+    async with make_stack(db_url,
+                          policy=policy_file(tmp_path, grace)) as api:
         received = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
         body = order_body(received_at=received.isoformat(), ship_in_h=24, deliver_in_h=96)
         resp = await api.create(body)
@@ -438,9 +444,9 @@ async def test_readyz_reports_both_dependencies(api: Api) -> None:
 
 
 async def test_seconds_scale_policy_breach_shows_in_order_and_escalations(
-        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path) -> None:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path,
-                         policy_file(tmp_path, BREACH_IN_SECONDS)) as api:
+        make_stack: StackFactory, db_url: str, tmp_path: Path) -> None:
+    async with make_stack(db_url,
+                          policy=policy_file(tmp_path, BREACH_IN_SECONDS)) as api:
         order_id = await created(api)
 
         async def breached() -> dict[str, Any] | None:

@@ -6,9 +6,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from temporalio.testing import WorkflowEnvironment
-
-from tests.support.api_harness import Api, api_stack, order_body, policy_file
+from tests.support.api_harness import Api, StackFactory, order_body, policy_file
 from tests.support.builders import FULL_PICK, POD, SHIP, policy_yaml
 from tests.support.notify_harness import webhook_receiver
 from tests.support.polling import eventually
@@ -41,9 +39,9 @@ async def timeline_types(api: Api, order_id: str) -> list[str]:
 
 
 async def test_follow_up_calls_retry_then_record_the_answers(
-        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path) -> None:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path,
-                         policy_file(tmp_path, FAST_CALLS)) as api:
+        make_stack: StackFactory, db_url: str, tmp_path: Path) -> None:
+    async with make_stack(db_url,
+                          policy=policy_file(tmp_path, FAST_CALLS)) as api:
         order_id = await created(api)
         call = f"/v1/orders/{order_id}/follow-up-call"
         early = await api.http.post(call, json={"outcome": "no_answer"}, headers=api.auth(
@@ -92,8 +90,8 @@ async def test_follow_up_calls_retry_then_record_the_answers(
 
 
 async def test_a_shortage_is_decided_over_http(
-        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path) -> None:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as api:
+        make_stack: StackFactory, db_url: str) -> None:
+    async with make_stack(db_url) as api:
         order_id = await created(api)
         await walk(api, order_id, [("stock_shortage", {"lines": [{"sku": "SKU-2", "qty": 1}]})])
         v = await view(api, order_id)
@@ -118,8 +116,8 @@ async def test_a_shortage_is_decided_over_http(
 
 
 async def test_lost_goods_open_a_claim_and_bad_reasons_are_refused(
-        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path) -> None:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as api:
+        make_stack: StackFactory, db_url: str) -> None:
+    async with make_stack(db_url) as api:
         order_id = await created(api)
         await walk(api, order_id, [("confirmed", {}), ("picked", FULL_PICK), ("shipped", SHIP)])
         bad = await api.event(order_id, "delivery_exception", {"reason": "aliens", "text": "?"})
@@ -133,9 +131,9 @@ async def test_lost_goods_open_a_claim_and_bad_reasons_are_refused(
 
 
 async def test_cancellation_tells_the_customer_and_asks_integrations_to_release_stock(
-        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path) -> None:
+        make_stack: StackFactory, db_url: str) -> None:
     with webhook_receiver() as receiver:
-        async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as api:
+        async with make_stack(db_url) as api:
             sub = await api.http.post("/v1/subscriptions", headers=api.auth("admin"), json={
                 "url": receiver.url,
                 "event_types": ["order.cancelled", "order.release_reservation"]})
@@ -159,8 +157,8 @@ async def test_cancellation_tells_the_customer_and_asks_integrations_to_release_
 
 
 async def test_a_receipt_event_must_name_an_archived_document(
-        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path) -> None:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as api:
+        make_stack: StackFactory, db_url: str) -> None:
+    async with make_stack(db_url) as api:
         order_id = await created(api)
         await walk(api, order_id, [("confirmed", {}), ("picked", FULL_PICK), ("shipped", SHIP),
                                    ("delivered", POD)])

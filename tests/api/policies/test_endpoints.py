@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
-from tests.support.api_harness import Api, api_stack, order_body
+from tests.support.api_harness import Api, StackFactory, order_body
 from tests.support.builders import policy_yaml
 from workflows.order.workflow import OrderWorkflow
 
@@ -91,16 +90,16 @@ async def test_running_order_keeps_its_version_and_new_orders_get_the_new_one(ap
 
 
 async def test_a_changed_file_seeds_a_new_version_an_unchanged_one_does_not(
-        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path) -> None:
+        make_stack: StackFactory, db_url: str, tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
     path.write_text(policy_yaml())
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path, path) as api:
+    async with make_stack(db_url, policy=path) as api:
         assert (await put(api, "standard", NEW_STANDARD)).json()["version"] == 2
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path, path) as api:
+    async with make_stack(db_url, policy=path) as api:
         detail = (await api.get("/v1/sla-policies/standard", role="admin")).json()
         assert detail["version"] == 2 and detail["source"] == "api"
     path.write_text(policy_yaml(confirm_within="PT2S"))
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path, path) as api:
+    async with make_stack(db_url, policy=path) as api:
         detail = (await api.get("/v1/sla-policies/standard", role="admin")).json()
         assert detail["version"] == 3 and detail["body"]["confirm_within"] == "PT2S"
 

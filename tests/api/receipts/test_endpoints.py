@@ -14,13 +14,12 @@ from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select, update
-from temporalio.testing import WorkflowEnvironment
 
 from db.documents import queries as documents
 from db.documents.models import Document
 from db.engine import make_engine, session_factory, transaction
 from db.orders.models import Order
-from tests.support.api_harness import Api, api_stack, created, error_code
+from tests.support.api_harness import Api, StackFactory, created, error_code
 from tests.support.builders import FULL_PICK, POD, SHIP, minimal_pdf, minimal_png
 from tests.support.moto_s3 import moto_server, new_bucket, raw_client, s3_settings
 from tests.support.polling import eventually
@@ -348,11 +347,11 @@ async def test_archive_integrity_a_changed_blob_is_refused_not_served(
 
 
 async def test_receipts_on_an_s3_compatible_archive(
-        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path) -> None:
+        make_stack: StackFactory, db_url: str) -> None:
     with moto_server() as endpoint:
         bucket = new_bucket(endpoint)
-        async with api_stack(dev_env.client, db_url, task_queue, tmp_path,
-                             **s3_settings(endpoint, bucket)) as api:
+        async with make_stack(db_url,
+                              **s3_settings(endpoint, bucket)) as api:
             order_id = await delivered(api)
             pdf = minimal_pdf()
             assert (await upload(api, order_id, pdf)).status_code == 201

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
-from temporalio.testing import WorkflowEnvironment
 
 from activities.order.notices import order_notices
 from api.survey.i18n import LOCALES, MESSAGE_DIR, SURVEY_TEMPLATE_DIR, catalogue
@@ -29,7 +28,7 @@ from db.keys.queries import create_key
 from db.notifications.models import OutboxRow
 from db.notifications.templates import render
 from shared.survey_links import SECRET_FILE, links_for
-from tests.support.api_harness import Api, api_stack, order_body
+from tests.support.api_harness import Api, StackFactory, order_body
 from tests.support.builders import FULL_PICK, POD, SHIP, order_input, policy_yaml
 from tests.support.polling import eventually
 from workflows.order.types import (
@@ -249,9 +248,9 @@ async def test_staff_inbox_gets_a_copy_of_the_invitation(api: Api) -> None:
 
 
 async def test_reminder_then_the_link_closes_with_the_window(
-        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path) -> None:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path,
-                         policy_file(tmp_path, "PT4S")) as api:
+        make_stack: StackFactory, db_url: str, tmp_path: Path) -> None:
+    async with make_stack(db_url,
+                          policy=policy_file(tmp_path, "PT4S")) as api:
         order_id = await delivered_order(api, language="en")
         await survey_status(api, order_id, "unsuccessful")
         path = urlsplit(invitations(api, order_id)[0].payload["data"]["survey_url"]).path
@@ -271,8 +270,8 @@ async def test_reminder_then_the_link_closes_with_the_window(
 
 
 async def test_unknown_tampered_and_early_links(
-        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path) -> None:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as api:
+        make_stack: StackFactory, db_url: str, tmp_path: Path) -> None:
+    async with make_stack(db_url) as api:
         links = links_for(api.settings)
         body = order_body()
         assert (await api.create(body)).status_code == 201
