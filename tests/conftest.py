@@ -62,6 +62,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "one_engine: no SQL under test: the database fixtures give SQLite only")
     config.addinivalue_line(
         "markers", "shared_stack: the module's tests share one `api` stack per engine")
+    config.addinivalue_line(
+        "markers", "validation: checks only request validation or an error envelope, with unique "
+                   "ids: one_engine and shared_stack")
 
 
 ENGINES = ("sqlite", "postgresql")
@@ -71,7 +74,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every test that reaches a database through db_url (directly or through `api`,
     `sessions`, `engine`) runs on both engines, unless marked `one_engine`."""
     if "db_kind" in metafunc.fixturenames:
-        one = metafunc.definition.get_closest_marker("one_engine") is not None
+        one = any(metafunc.definition.get_closest_marker(name) is not None
+                  for name in ("one_engine", "validation"))
         metafunc.parametrize("db_kind", ENGINES[:1] if one else ENGINES, scope="module")
 
 
@@ -266,9 +270,10 @@ def task_queue() -> str:
 # Which database:
 # - SQL under test (repositories, migrations, KPIs, the order/claim/complaint paths'
 #   persistence): `db_url` / `sessions` / `engine` / `api`, run on both engines (`db_kind`).
-# - No SQL under test (request validation, error envelopes, auth, pages, workflows whose
-#   projection is checked elsewhere): mark the test or module `@pytest.mark.one_engine` (SQLite
-#   only), or take `sqlite_url` directly.
+# - No SQL under test (auth, pages, workflows whose projection is checked elsewhere): mark the
+#   test or module `@pytest.mark.one_engine` (SQLite only), or take `sqlite_url` directly.
+# - Only request validation or an error envelope, on ids of its own:
+#   `@pytest.mark.validation` (one_engine, and the module's shared stack: no stack per case).
 # - PostgreSQL's own behaviour (a stopped server, its pool): `pg_url`.
 
 
@@ -306,7 +311,8 @@ async def module_stack(dev_env: WorkflowEnvironment, module_db_url: str,
 @pytest.fixture
 def api(request: pytest.FixtureRequest, db_kind: str) -> Api:
     """The app for this test (or its module's shared one: `shared_stack`), on `db_kind`."""
-    shared = request.node.get_closest_marker("shared_stack") is not None
+    shared = any(request.node.get_closest_marker(name) is not None
+                 for name in ("shared_stack", "validation"))
     return cast(Api, request.getfixturevalue("module_stack" if shared else "test_stack"))
 
 

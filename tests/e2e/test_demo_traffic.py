@@ -26,7 +26,10 @@ from tests.support.browser import served
 from tests.support.dev_stack_harness import dev_stack, dev_stack_env, no_process_mentions
 from tests.support.pg import free_port
 
-pytestmark = pytest.mark.e2e  # the demo generator, `waybill demo` and `make run DEMO=1`
+pytestmark = [
+    pytest.mark.e2e,  # the demo generator, `waybill demo` and `make run DEMO=1`
+    pytest.mark.one_engine,  # no SQL of its own: the engines' SQL is tested elsewhere
+]
 
 SPEED = 30  # the demo policies 30 times shorter, the generator 30 times faster
 BIN = Path(sys.executable).parent

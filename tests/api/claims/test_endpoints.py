@@ -136,7 +136,7 @@ async def test_compensation_above_the_standard_needs_a_supervisors_override(api:
         50000, "test-supervisor", "fragile goods, agreed with the KAM")
 
 
-@pytest.mark.one_engine
+@pytest.mark.validation
 async def test_an_operator_cannot_raise_the_cap_with_a_basis_of_their_own(api: Api) -> None:
     """Issue 14's reproduction: refused at an amount, an operator resent it with a declared
     value as large and got 200. The basis is the order's (or a supervisor's) now."""
@@ -186,7 +186,7 @@ async def test_without_a_basis_a_supervisor_records_one_on_the_claim(api: Api) -
     assert "basis_changed" in [e["type"] for e in claim["timeline"]]
 
 
-@pytest.mark.one_engine
+@pytest.mark.validation
 async def test_steps_out_of_order_are_409_and_event_ids_are_idempotent(api: Api) -> None:
     _, claim_id = await claim_on_cancelled_order(api)
     payout = await post(api, claim_id, "payout_issued", {"voucher": "PV-1"})

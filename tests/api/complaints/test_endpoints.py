@@ -132,7 +132,7 @@ async def test_opening_is_idempotent_per_complaint_id_and_body(api: Api) -> None
     assert a.status_code == b.status_code == 201 and a.json()["id"] != b.json()["id"]
 
 
-@pytest.mark.one_engine
+@pytest.mark.validation
 async def test_bad_input_gets_the_right_error(api: Api) -> None:
     order_id = await new_order(api)
     base = {"category": "delay", "description": "late"}
@@ -207,7 +207,7 @@ OPENERS = {"operator", "supervisor", "integration", "admin"}
 ACTORS = {"operator", "supervisor", "admin"}
 
 
-@pytest.mark.one_engine
+@pytest.mark.validation
 @pytest.mark.parametrize("role", ROLES)
 async def test_authz_matrix_for_complaint_endpoints(api: Api, role: str) -> None:
     body = {"customer": customer(), "category": "other", "description": "x"}

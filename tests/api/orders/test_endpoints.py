@@ -65,7 +65,7 @@ async def _next_deadline(api: Api, order_id: str) -> dict[str, Any] | None:
     return (await api.get(f"/v1/orders/{order_id}")).json()["next_deadline"]
 
 
-@pytest.mark.one_engine
+@pytest.mark.validation
 @pytest.mark.parametrize("mutate, code", [
     (lambda b: b.pop("lines"), "validation_error"),
     (lambda b: b.update(lines=[]), "validation_error"),
@@ -93,7 +93,7 @@ async def test_create_rejects_bad_input_with_422_and_stores_nothing(
 # -- auth -----------------------------------------------------------------------------------
 
 
-@pytest.mark.one_engine
+@pytest.mark.validation
 async def test_missing_or_wrong_key_is_401_and_wrong_role_is_403(api: Api) -> None:
     no_key = await api.http.get("/v1/orders")
     assert no_key.status_code == 401 and error_code(no_key) == "unauthorized"
@@ -112,7 +112,7 @@ async def test_missing_or_wrong_key_is_401_and_wrong_role_is_403(api: Api) -> No
     assert (await api.http.get("/healthz")).status_code == 200
 
 
-@pytest.mark.one_engine
+@pytest.mark.validation
 async def test_unknown_order_is_404_everywhere(api: Api) -> None:
     for resp in (await api.get("/v1/orders/SO-nope"),
                  await api.get("/v1/orders/SO-nope/timeline"),
@@ -191,7 +191,7 @@ async def test_duplicate_event_is_applied_once_and_reused_id_conflicts(api: Api)
     assert [e["event_id"] for e in timeline].count("n-1") == 1
 
 
-@pytest.mark.one_engine
+@pytest.mark.validation
 async def test_invalid_transition_is_409_with_details_and_changes_nothing(api: Api) -> None:
     order_id = await created(api)
     before = (await api.get(f"/v1/orders/{order_id}/timeline")).json()["items"]
@@ -206,7 +206,7 @@ async def test_invalid_transition_is_409_with_details_and_changes_nothing(api: A
     assert len(after) == len(before)
 
 
-@pytest.mark.one_engine
+@pytest.mark.validation
 @pytest.mark.parametrize("type_, data", [
     ("picked", {"lines": []}),
     ("picked", {}),
@@ -226,7 +226,7 @@ async def test_malformed_event_is_422(api: Api, type_: str, data: dict[str, Any]
     assert resp.status_code == 422 and error_code(resp) == "validation_error", resp.text
 
 
-@pytest.mark.one_engine
+@pytest.mark.validation
 async def test_event_time_must_have_a_zone(api: Api) -> None:
     order_id = await created(api)
     naive = {"event_id": "e-1", "type": "confirmed", "occurred_at": "2026-11-25T08:00:00"}
@@ -292,7 +292,7 @@ async def test_an_order_posted_after_the_fact_keeps_when_it_was_received(
             view["created_at"])
 
 
-@pytest.mark.one_engine
+@pytest.mark.validation
 async def test_an_order_received_in_the_future_is_422(api: Api) -> None:
     body = order_body(received_at=(datetime.now(UTC) + timedelta(hours=1)).isoformat())
     resp = await api.create(body)
@@ -306,7 +306,7 @@ async def _open_breach(api: Api, order_id: str) -> dict[str, Any] | None:
     return next(iter(view.get("breaches") or []), None)
 
 
-@pytest.mark.one_engine
+@pytest.mark.validation
 async def test_pick_of_a_sku_not_on_the_order_is_422(api: Api) -> None:
     order_id = await created(api)
     await api.event(order_id, "confirmed")
@@ -412,7 +412,7 @@ async def test_list_filters_and_paginates(api: Api) -> None:
     assert (await api.get("/v1/orders", stage="lost")).status_code == 422
 
 
-@pytest.mark.one_engine
+@pytest.mark.validation
 async def test_history_is_temporals_own_json(api: Api) -> None:
     order_id = await created(api)
     await api.event(order_id, "confirmed")
@@ -423,7 +423,7 @@ async def test_history_is_temporals_own_json(api: Api) -> None:
     assert any(e["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED" for e in events)
 
 
-@pytest.mark.one_engine
+@pytest.mark.validation
 async def test_openapi_documents_the_contract_with_examples(api: Api) -> None:
     doc = (await api.http.get("/openapi.json")).json()
     for path in ("/v1/orders", "/v1/orders/{order_id}", "/v1/orders/{order_id}/events",

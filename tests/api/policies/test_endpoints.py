@@ -22,7 +22,7 @@ async def put(api: Api, name: str, body: dict[str, Any], role: str = "admin") ->
     return await api.http.put(f"/v1/sla-policies/{name}", json=body, headers=api.auth(role))
 
 
-@pytest.mark.one_engine
+@pytest.mark.validation
 @pytest.mark.parametrize("role", ["operator", "supervisor", "integration", "auditor"])
 async def test_only_admins_may_read_or_write_policies(api: Api, role: str) -> None:
     assert (await api.get("/v1/sla-policies", role=role)).status_code == 403
@@ -51,7 +51,7 @@ async def test_put_adds_a_version_and_never_edits_one(api: Api) -> None:
     assert brand_new.status_code == 201 and brand_new.json()["version"] == 1
 
 
-@pytest.mark.one_engine
+@pytest.mark.validation
 @pytest.mark.parametrize("body, fragment", [
     ({**NEW_STANDARD, "confirm_within": "two hours"}, "confirm_within"),
     ({k: v for k, v in NEW_STANDARD.items() if k != "scan_gap"}, "scan_gap"),
@@ -104,7 +104,7 @@ async def test_a_changed_file_seeds_a_new_version_an_unchanged_one_does_not(
         assert detail["version"] == 3 and detail["body"]["confirm_within"] == "PT2S"
 
 
-@pytest.mark.one_engine
+@pytest.mark.validation
 async def test_a_policy_too_large_for_an_order_to_carry_is_422_and_adds_nothing(api: Api) -> None:
     """Every new order carries its policy: thirty years of daily holidays would make each of
     them too large for its workflow, so the policy is refused, not the orders."""
