@@ -132,8 +132,11 @@ def _binary(name: str) -> str:
 async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     """Temporal's time-skipping test server: day-scale timers pass in moments.
 
-    One server per test: workflows a test leaves behind (ladders keep their own timers) would
-    otherwise share the skipping clock with the next test and can stall it.
+    One server per test (it starts in about 0.2 s): a workflow a test leaves behind (a ladder,
+    an abandoned child) whose timer fires with no worker polling its task queue holds the
+    skipping clock, and the next test on a shared server stalls; the test server cannot list
+    workflows (no ListWorkflowExecutions) to end them between tests, and its clock never goes
+    back for the next test.
     """
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=_binary("temporal-test-server"))

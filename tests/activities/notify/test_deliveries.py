@@ -490,6 +490,7 @@ async def test_a_worker_killed_mid_delivery_means_a_resend_with_the_same_webhook
         assert sub is not None and sub.active and sub.consecutive_failures == 0
 
 
+@pytest.mark.one_engine
 async def test_a_receiver_that_times_out_gets_the_message_again(
         dev_env: WorkflowEnvironment, db_url: str, sessions: sessionmaker[Session],
         task_queue: str, tmp_path: Path) -> None:
@@ -592,8 +593,10 @@ async def test_rows_left_pending_by_a_terminated_workflow_are_swept_and_held_row
 
 
 # -- email ----------------------------------------------------------------------------------
+# What is under test is SMTP; the outbox rows' SQL runs on both engines above: SQLite here.
 
 
+@pytest.mark.one_engine
 @pytest.mark.parametrize("locale, tls, subject, phrase", [
     ("zh-CN", "none", "您的订单 {} 可能延迟送达", "目前预计送达时间为 2026-12-04 09:00 UTC"),
     ("en", "starttls", "Your order {} may arrive late",
@@ -633,6 +636,7 @@ async def test_delay_risk_email_arrives_in_the_customers_language(
     assert rows(sessions, ids)[0].status == OutboxStatus.DELIVERED
 
 
+@pytest.mark.one_engine
 async def test_email_whose_connection_broke_off_is_sent_again_with_the_same_message_id(
         dev_env: WorkflowEnvironment, db_url: str, sessions: sessionmaker[Session],
         task_queue: str, tmp_path: Path) -> None:
@@ -650,6 +654,7 @@ async def test_email_whose_connection_broke_off_is_sent_again_with_the_same_mess
     assert row.status == OutboxStatus.DELIVERED and row.attempts == 2
 
 
+@pytest.mark.one_engine
 async def test_email_refused_by_the_server_fails_without_retrying(
         dev_env: WorkflowEnvironment, db_url: str, sessions: sessionmaker[Session],
         task_queue: str, tmp_path: Path) -> None:
@@ -664,6 +669,7 @@ async def test_email_refused_by_the_server_fails_without_retrying(
     assert row.attempts == 1 and "550" in (row.last_error or "")
 
 
+@pytest.mark.one_engine
 async def test_email_to_an_unreachable_server_is_retried_then_failed(
         dev_env: WorkflowEnvironment, db_url: str, sessions: sessionmaker[Session],
         task_queue: str, tmp_path: Path) -> None:
