@@ -59,8 +59,9 @@ def test_the_check_sees_each_form_of_import(tmp_path: Path) -> None:
 
 def misplaced_modules(tests: Path, root: Path) -> list[str]:
     """Modules of the suite that break its layout: a test module in a folder that mirrors no
-    source package (nor e2e/), a helper outside support/, a folder without `__init__.py` (two
-    test files of one name in two folders would then clash)."""
+    source package (nor e2e/), or at the top without naming a top-level module (`test_logs.py`,
+    `test_cli_keys.py`); a helper outside support/; a folder without `__init__.py` (two test
+    files of one name in two folders would then clash)."""
     found = []
     for path in sorted(tests.rglob("*.py")):
         rel = path.relative_to(tests)
@@ -74,8 +75,12 @@ def misplaced_modules(tests: Path, root: Path) -> list[str]:
         if not name.startswith("test_"):
             if not (folder == Path(".") and name in TOP_FILES):
                 found.append(f"{rel}: a helper belongs in tests/support/")
-        elif folder.parts[:1] != ("e2e",) and folder != Path(".") and \
-                not (root / folder / "__init__.py").exists():
+        elif folder == Path("."):
+            if name != "test_suite_layout.py" and not any(
+                    name == f"test_{m.stem}.py" or name.startswith(f"test_{m.stem}_")
+                    for m in root.glob("*.py")):
+                found.append(f"{rel}: names no top-level module; it belongs in a package's folder")
+        elif folder.parts[:1] != ("e2e",) and not (root / folder / "__init__.py").exists():
             found.append(f"{rel}: tests/{folder} mirrors no source package")
     return found
 
@@ -91,7 +96,8 @@ def test_the_layout_check_names_each_kind_of_misplacement(tmp_path: Path) -> Non
         (root / package).mkdir(parents=True)
         if package != "tests/loose":
             (root / package / "__init__.py").touch()
-    for module in ("api/orders/router.py", "tests/conftest.py", "tests/test_logs.py",
+    for module in ("api/orders/router.py", "logs.py", "tests/conftest.py", "tests/test_logs.py",
+                   "tests/test_transitions.py",
                    "tests/api/orders/test_events.py", "tests/api/orders/helpers.py",
                    "tests/ghost/test_x.py", "tests/support/polling.py",
                    "tests/e2e/browser/test_console.py", "tests/loose/test_y.py"):
@@ -104,4 +110,5 @@ def test_the_layout_check_names_each_kind_of_misplacement(tmp_path: Path) -> Non
         "ghost/test_x.py: tests/ghost mirrors no source package",
         "loose/test_y.py: its folder has no __init__.py",
         "loose/test_y.py: tests/loose mirrors no source package",
+        "test_transitions.py: names no top-level module; it belongs in a package's folder",
     ]
