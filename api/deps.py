@@ -25,7 +25,7 @@ def get_session(request: Request) -> Iterator[Session]:
 
     Only for plain `def` handlers (run in the thread pool) that do nothing but database work:
     an async handler takes `DbDep` (api/edge/units.py) instead, so it never holds a connection
-    while it awaits Temporal or the network (tests/test_edge_routes.py checks this)."""
+    while it awaits Temporal or the network (tests/api/edge/test_async_routes.py checks this)."""
     session: Session = request.app.state.sessions()
     try:
         yield session
@@ -150,6 +150,6 @@ def require(action: str) -> Callable[..., Principal]:
                            allowed=sorted(r.value for r in roles))
         return who
 
-    dependency.action = action  # type: ignore[attr-defined]  # read by tests/test_permissions.py
+    dependency.action = action  # type: ignore[attr-defined]  # read by tests/api/test_permissions.py
     dependency.__name__ = f"require_{action}"
     return dependency

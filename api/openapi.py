@@ -15,7 +15,7 @@ a new route and does not depend on how the auth dependency is spelled:
 
 and every 4xx/5xx is the error envelope (`ErrorEnvelope`), FastAPI's 422 included (its
 `HTTPValidationError` is not what the API sends). The property-based run in
-tests/test_api_fuzz.py fails on any status, content type or body not declared here.
+tests/api/test_openapi_fuzz.py fails on any status, content type or body not declared here.
 """
 
 from __future__ import annotations

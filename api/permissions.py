@@ -2,7 +2,7 @@
 
 One place for the rule (issue 14): every API route depends on `api.deps.require(<action>)`,
 the console's pages check the same actions (console/session.py builds its ACTIONS from here),
-and the README's role tables are checked against it (tests/test_permissions.py). Events are
+and the README's role tables are checked against it (tests/api/test_permissions.py). Events are
 actions of their own, one per type (`order.event.<type>`, `claim.event.<type>`,
 `complaint.event.<type>`), so a staff-only event cannot be sent through a generic endpoint.
 
@@ -94,7 +94,7 @@ FAMILIES = {"order.event": "order.event.*", "claim.event": "claim.event.*",
 
 PUBLIC = "public"  # no key and no session: health, docs, survey links, console sign-in
 
-# Every route of the app, by method and path, with its action (tests/test_permissions.py
+# Every route of the app, by method and path, with its action (tests/api/test_permissions.py
 # fails on a route missing here, and on an API route whose `require` names another action).
 ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/healthz"): PUBLIC,

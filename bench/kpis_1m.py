@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from db.migrate import upgrade
 from kpis import KpiQuery, compute_kpis
 from kpis.models import TRANSITIONS
-from tests.pg import throwaway_postgres
+from tests.support.pg import throwaway_postgres
 
 log = logging.getLogger("bench.kpis")
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.pg import free_port
+from tests.support.pg import free_port
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import yaml
 
 from config import DEFAULT_POLICY_FILE, REPO_ROOT
 from devstack import DEV_ENV
-from tests.pg import _pg_bin, free_port
+from tests.support.pg import _pg_bin, free_port
 from workflows.order import search
 
 log = logging.getLogger("bench.soak.stack")

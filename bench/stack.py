@@ -30,7 +30,7 @@ from db.engine import make_engine, session_factory, transaction
 from db.keys.queries import create_key
 from db.migrate import upgrade
 from policies import DURATION_KEYS
-from tests.pg import free_port, throwaway_postgres
+from tests.support.pg import free_port, throwaway_postgres
 
 READY_WITHIN = 120.0  # seconds for the API to answer /readyz on a loaded 2-core machine
 

@@ -9,9 +9,9 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -23,17 +23,18 @@ from temporalio.testing import WorkflowEnvironment
 from db.engine import make_engine, session_factory
 from db.migrate import upgrade
 from shared.temporal import ensure_search_attributes
-from tests.api_harness import Api, api_stack
-from tests.browser import browser, site  # noqa: F401 - fixtures for every module
-from tests.order_workflow_harness import NewOrder, reach, start
-from tests.pg import throwaway_postgres
-from tests.worker_harness import running_worker
+from tests.support.api_harness import Api, StackFactory, stack_factory
+from tests.support.browser import browser, site  # noqa: F401 - fixtures for every module
+from tests.support.order_workflow_harness import NewOrder, reach, start
+from tests.support.pg import throwaway_postgres
+from tests.support.worker_harness import running_worker
 from workflows.order import search
 from workflows.order.types import Stage
 
 # The test stacks' webhook receivers listen on http://127.0.0.1, as `waybill dev` allows
-# (devstack.DEV_ENV); tests of the target rule (tests/test_webhook_targets.py) set both
-# settings themselves. Set before any Settings() is built, and inherited by child processes.
+# (devstack.DEV_ENV); tests of the target rule (tests/activities/notify/test_webhook_targets.py)
+# set both settings themselves. Set before any Settings() is built, and inherited by child
+# processes.
 os.environ.setdefault("WAYBILL_WEBHOOKS_REQUIRE_HTTPS", "false")
 os.environ.setdefault("WAYBILL_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")
 
@@ -45,8 +46,8 @@ os.environ.setdefault("WAYBILL_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")
 STACK_FIXTURES = frozenset({
     "ts_env", "dev_env",                                   # Temporal servers
     "pg_server", "pg_template", "pg_url", "db_url", "engine",  # migrated databases
-    "sqlite_template", "sqlite_url",
-    "browser",                                             # Chromium (tests/browser.py)
+    "db_kind", "module_db_url", "sqlite_template", "sqlite_url",
+    "browser",                                             # Chromium (tests/support/browser.py)
     "s3_endpoint",                                         # moto's S3 server
 })
 
@@ -57,15 +58,42 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "e2e: slow end to end (its own processes, a browser, a month of traffic); "
                    "`-m 'not e2e'` leaves them out")
+    config.addinivalue_line(
+        "markers", "one_engine: no SQL under test: the database fixtures give SQLite only")
+    config.addinivalue_line(
+        "markers", "shared_stack: the module's tests share one `api` stack per engine")
+    config.addinivalue_line(
+        "markers", "validation: checks only request validation or an error envelope, with unique "
+                   "ids: one_engine and shared_stack")
+
+
+ENGINES = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that reaches a database through db_url (directly or through `api`,
+    `sessions`, `engine`) runs on both engines, unless marked `one_engine`."""
+    if "db_kind" in metafunc.fixturenames:
+        one = any(metafunc.definition.get_closest_marker(name) is not None
+                  for name in ("one_engine", "validation"))
+        metafunc.parametrize("db_kind", ENGINES[:1] if one else ENGINES, scope="module")
+
+
+TESTS = Path(__file__).parent
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
-        if "browser" in fixtures:
+        if "browser" in fixtures or item.path.relative_to(TESTS).parts[0] == "e2e":
             item.add_marker(pytest.mark.e2e)
         if not fixtures & STACK_FIXTURES and item.get_closest_marker("e2e") is None:
             item.add_marker(pytest.mark.unit)
+    # Longest first: `make test` hands tests to its workers one by one (--maxschedchunk=1), so
+    # the minutes-long end-to-end tests start at once instead of ending the run on one worker
+    # while the other idles. Stable: modules keep their order, and their shared fixtures.
+    items.sort(key=lambda item: 0 if item.get_closest_marker("e2e")
+               else 2 if item.get_closest_marker("unit") else 1)
 
 
 class StackInUnitTest(AssertionError):
@@ -104,8 +132,11 @@ def _binary(name: str) -> str:
 async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     """Temporal's time-skipping test server: day-scale timers pass in moments.
 
-    One server per test: workflows a test leaves behind (ladders keep their own timers) would
-    otherwise share the skipping clock with the next test and can stall it.
+    One server per test (it starts in about 0.2 s): a workflow a test leaves behind (a ladder,
+    an abandoned child) whose timer fires with no worker polling its task queue holds the
+    skipping clock, and the next test on a shared server stalls; the test server cannot list
+    workflows (no ListWorkflowExecutions) to end them between tests, and its clock never goes
+    back for the next test.
     """
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=_binary("temporal-test-server"))
@@ -154,18 +185,36 @@ def pg_template(pg_server: str) -> str:
     return url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated application database: every SQL test runs on both engines."""
-    if request.param == "sqlite":
-        yield sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path)
+@pytest.fixture
+def db_url(db_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, migrated application database, on each engine (`db_kind`) the test runs on."""
+    if db_kind == "sqlite":
+        return sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path)
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture(scope="module")
+def module_db_url(db_kind: str, request: pytest.FixtureRequest,
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Like db_url, one per module (and engine): the database of a module's shared stack."""
+    if db_kind == "sqlite":
+        yield sqlite_copy(request.getfixturevalue("sqlite_template"),
+                          tmp_path_factory.mktemp("module-db"))
         return
-    yield request.getfixturevalue("pg_url")
+    with pg_copy(request.getfixturevalue("pg_server"),
+                 request.getfixturevalue("pg_template")) as url:
+        yield url
 
 
 @pytest.fixture
 def pg_url(pg_server: str, pg_template: str) -> Iterator[str]:
     """A fresh PostgreSQL database copied from this worker's migrated template."""
+    with pg_copy(pg_server, pg_template) as url:
+        yield url
+
+
+@contextmanager
+def pg_copy(pg_server: str, pg_template: str) -> Iterator[str]:
     template = make_url(pg_template).database
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
@@ -212,13 +261,62 @@ def task_queue() -> str:
     return f"tq-{uuid.uuid4().hex[:10]}"
 
 
+# -- the app: one stack factory --------------------------------------------------------------
+#
+# `api`: the app in process (a real database, the Temporal dev server, a worker). A module that
+# needs other settings (a policy, limits, seeded rows, no worker) overrides `stack_options`
+# (module-scoped), e.g. `return {"policy": FAST_LADDER, "worker": False, "seed": fx.november}`;
+# `pytestmark = pytest.mark.shared_stack` gives the module one stack per engine instead of one per
+# test (for modules whose tests use unique ids and read no global counts). A test that needs a
+# second stack or special settings calls `make_stack(db_url, **options)` itself.
+#
+# Which database:
+# - SQL under test (repositories, migrations, KPIs, the order/claim/complaint paths'
+#   persistence): `db_url` / `sessions` / `engine` / `api`, run on both engines (`db_kind`).
+# - No SQL under test (auth, pages, workflows whose projection is checked elsewhere): mark the
+#   test or module `@pytest.mark.one_engine` (SQLite only), or take `sqlite_url` directly.
+# - Only request validation or an error envelope, on ids of its own:
+#   `@pytest.mark.validation` (one_engine, and the module's shared stack: no stack per case).
+# - PostgreSQL's own behaviour (a stopped server, its pool): `pg_url`.
+
+
+@pytest.fixture(scope="module")
+def stack_options() -> dict[str, Any]:
+    """What `api` builds, as make_stack's keywords: a module overrides this fixture."""
+    return {}
+
+
 @pytest.fixture
-async def api(dev_env: WorkflowEnvironment, db_url: str, task_queue: str,
-              tmp_path: Path) -> AsyncIterator[Api]:
-    """The API in process over a real database (both engines), worker and dev server; a module
-    that needs other settings (a policy file, limits) defines its own `api`."""
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path) as stack:
+def make_stack(dev_env: WorkflowEnvironment, task_queue: str, tmp_path: Path) -> StackFactory:
+    """`async with make_stack(db_url, **options) as api`: a stack of the test's own, on the
+    test's task queue and data directory (a second one started in the same test shares both,
+    as a restarted API would)."""
+    return stack_factory(dev_env.client, task_queue, tmp_path)
+
+
+@pytest.fixture
+async def test_stack(request: pytest.FixtureRequest, make_stack: StackFactory,
+                     stack_options: dict[str, Any]) -> AsyncIterator[Api]:
+    async with make_stack(request.getfixturevalue("db_url"), **stack_options) as stack:
         yield stack
+
+
+@pytest.fixture(scope="module")
+async def module_stack(dev_env: WorkflowEnvironment, module_db_url: str,
+                       stack_options: dict[str, Any],
+                       tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
+    make = stack_factory(dev_env.client, f"tq-{uuid.uuid4().hex[:10]}",
+                         tmp_path_factory.mktemp("stack"))
+    async with make(module_db_url, **stack_options) as stack:
+        yield stack
+
+
+@pytest.fixture
+def api(request: pytest.FixtureRequest, db_kind: str) -> Api:
+    """The app for this test (or its module's shared one: `shared_stack`), on `db_kind`."""
+    shared = any(request.node.get_closest_marker(name) is not None
+                 for name in ("shared_stack", "validation"))
+    return cast(Api, request.getfixturevalue("module_stack" if shared else "test_stack"))
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.migrate import upgrade
 from shared.temporal import ensure_search_attributes
-from tests.builders import FULL_PICK, POD, RECEIPT, SHIP, SURVEY, event, order_input
-from tests.worker_harness import running_worker
+from tests.support.builders import FULL_PICK, POD, RECEIPT, SHIP, SURVEY, event, order_input
+from tests.support.worker_harness import running_worker
 from workflows.claim.types import ClaimEventInput, ClaimEventType
 from workflows.claim.workflow import ClaimWorkflow
 from workflows.complaint.types import ComplaintEventInput, ComplaintEventType

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What `make test` needs from the machine besides Python packages (`make test` runs this first):
-# PostgreSQL's server binaries (tests/pg.py starts a throwaway server) and Debian's Chromium
+# PostgreSQL's server binaries (tests/support/pg.py starts a throwaway server) and Debian's Chromium
 # (the console's browser tests drive /usr/bin/chromium, never a downloaded browser; the CJK
 # font makes the zh-CN screenshots legible). Present: returns at once, without apt. Missing:
 # as root on Debian it installs them from Debian's packages; otherwise it stops with one line

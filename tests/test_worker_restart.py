@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy import func, select
 from temporalio.testing import WorkflowEnvironment
@@ -13,14 +12,15 @@ from temporalio.testing import WorkflowEnvironment
 from db.engine import make_engine
 from db.escalations.models import EscalationRow
 from db.orders.models import Order, OrderEvent
-from tests.api_harness import api_stack, order_body
-from tests.builders import FULL_PICK, POD, SHIP
-from tests.worker_harness import running_worker
+from tests.support.api_harness import StackFactory, order_body
+from tests.support.builders import FULL_PICK, POD, SHIP
+from tests.support.worker_harness import running_worker
 
 
 async def test_order_completes_after_the_worker_is_replaced(
-        dev_env: WorkflowEnvironment, db_url: str, task_queue: str, tmp_path: Path) -> None:
-    async with api_stack(dev_env.client, db_url, task_queue, tmp_path, worker=False) as api:
+        make_stack: StackFactory, dev_env: WorkflowEnvironment, db_url: str,
+        task_queue: str) -> None:
+    async with make_stack(db_url, worker=False) as api:
         body = order_body()
         order_id = body["order_id"]
         async with running_worker(dev_env.client, db_url, task_queue):

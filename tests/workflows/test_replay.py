@@ -1,0 +1,28 @@
+"""Histories recorded from real runs must replay against the current workflow code.
+
+A failure here means a change to workflow logic would break running orders: guard it with
+`workflow.patched(...)` instead of changing behaviour in place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from worker import WORKFLOWS
+
+HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
+
+
+def test_histories_are_committed() -> None:
+    assert len([p for p in HISTORIES if ".ladder-" not in p.name]) >= 4
+    assert [p for p in HISTORIES if ".ladder-" in p.name]
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_history_replays_on_current_code(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    await Replayer(workflows=WORKFLOWS).replay_workflow(history)
