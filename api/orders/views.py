@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api.escalations.schemas import EscalationView
-from api.orders.schemas import OrderView
+from api.orders.schemas import DeadlineView, LineView, OrderView
 from db.escalations.models import EscalationRow
 from db.orders.models import Order
 from db.orders.queries import STAGE_COLUMNS
@@ -19,7 +19,7 @@ def order_view(row: Order, open_escalations: list[EscalationRow]) -> OrderView:
     return OrderView(
         order_id=row.order_id,
         customer=row.customer,
-        lines=row.lines,
+        lines=[LineView.model_validate(line) for line in row.lines],
         destination=row.destination,
         stage=row.stage,
         stage_times={stage: getattr(row, col) for stage, col in STAGE_COLUMNS.items()},
@@ -27,8 +27,8 @@ def order_view(row: Order, open_escalations: list[EscalationRow]) -> OrderView:
         promised_delivery_by=row.promised_delivery_by,
         sla_policy={"name": row.sla_policy, "version": row.sla_policy_version},
         next_deadline=(
-            {"kind": row.next_deadline_kind, "due_at": row.next_deadline_at}
-            if row.next_deadline_kind else None),
+            DeadlineView(kind=row.next_deadline_kind, due_at=row.next_deadline_at)
+            if row.next_deadline_kind and row.next_deadline_at else None),
         breached=row.breached,
         breaches=detail.get("breaches", []),
         open_escalations=[escalation_view(e) for e in open_escalations],

@@ -38,7 +38,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import QueryableAttribute, Session, aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from db.claims.models import ClaimRow
@@ -187,7 +187,7 @@ def _parse_ints(joined: str) -> np.ndarray:
 
 # -- orders ------------------------------------------------------------------------------------
 
-def _true(column: Any) -> ColumnElement[bool]:
+def _true(column: QueryableAttribute[bool | None]) -> ColumnElement[bool]:
     return column.is_(True)
 
 

@@ -45,6 +45,7 @@ from db.keys.models import ApiKey
 from db.notifications import inbox as inbox_repo
 from db.notifications.models import OutboxRow, WebhookSubscription
 from db.notifications.templates import DEFAULT_LOCALE, normalize_locale, render
+from db.rowcount import rowcount
 from db.upsert import insert_for
 
 
@@ -280,7 +281,7 @@ def claim(session: Session, row_id: str, token: str, now: datetime,
         .values(status=OutboxStatus.SENDING.value, claim=token, claim_expires_at=expires_at,
                 next_attempt_at=None, attempts=OutboxRow.attempts + 1, last_attempt_at=now)
         .execution_options(synchronize_session=False))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(result))
 
 
 def claim_is_dead(row: OutboxRow, now: datetime) -> bool:
@@ -300,7 +301,7 @@ def settle(session: Session, row_id: str, status: OutboxStatus, reason: str | No
                 last_attempt_at=now, next_attempt_at=None,
                 delivered_at=now if status == OutboxStatus.DELIVERED else None)
         .execution_options(synchronize_session=False))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(result))
 
 
 def finish(session: Session, row_id: str, token: str, status: OutboxStatus, error: str | None,
@@ -312,7 +313,7 @@ def finish(session: Session, row_id: str, token: str, status: OutboxStatus, erro
                 last_http_status=http_status, next_attempt_at=None,
                 delivered_at=now if status == OutboxStatus.DELIVERED else None)
         .execution_options(synchronize_session=False))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(result))
 
 
 def release(session: Session, row_id: str, token: str, error: str, next_attempt_at: datetime,
@@ -326,7 +327,7 @@ def release(session: Session, row_id: str, token: str, error: str, next_attempt_
                 last_error=_clip(error), last_http_status=http_status,
                 next_attempt_at=next_attempt_at)
         .execution_options(synchronize_session=False))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(result))
 
 
 def hold(session: Session, row_id: str, reason: str, now: datetime) -> bool:
@@ -336,7 +337,7 @@ def hold(session: Session, row_id: str, reason: str, now: datetime) -> bool:
                                 OutboxRow.status == OutboxStatus.PENDING.value)
         .values(last_error=_clip(reason), next_attempt_at=None)
         .execution_options(synchronize_session=False))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(result))
 
 
 def reopen(session: Session, row_id: str) -> bool:
@@ -347,7 +348,7 @@ def reopen(session: Session, row_id: str) -> bool:
         .values(status=OutboxStatus.PENDING.value, claim=None, claim_expires_at=None,
                 next_attempt_at=None, delivered_at=None)
         .execution_options(synchronize_session=False))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(result))
 
 
 def stranded(session: Session, now: datetime, grace: timedelta, limit: int) -> list[str]:

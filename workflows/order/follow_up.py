@@ -34,18 +34,18 @@ class OrderFollowUp:
     def _archive_receipt(self, inp: EventInput, at: datetime) -> None:
         """The first receipt ends the receipt track; later ones are new versions of it."""
         s, document = self._s, inp.data["document"]
-        first = s.receipt is None
-        versions = [] if first else s.receipt.get("versions") or []
+        receipt = s.receipt  # None: this is the first one
+        versions = [] if receipt is None else receipt.get("versions") or []
         versions.append({"version": len(versions) + 1, **document,
                          "returned_at": at.isoformat(), "actor": inp.actor,
                          "previous_sha256": versions[-1]["sha256"] if versions else None})
-        if first:
+        if receipt is None:
             s.receipt = {"document": document, "returned_at": at.isoformat(),
                          "versions": versions}
             s.stage_times[Stage.RECEIPT_ARCHIVED.value] = at
             self._after_track(Stage.RECEIPT_ARCHIVED, at)
         else:
-            s.receipt = {**s.receipt, "document": document, "versions": versions}
+            s.receipt = {**receipt, "document": document, "versions": versions}
             self._dirty = True
 
     def _check_receipt_version(self, inp: EventInput, reject: Callable[..., Exception]) -> None:

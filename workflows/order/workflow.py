@@ -422,13 +422,13 @@ class OrderWorkflow(OrderExceptions, OrderFollowUp):
         s = self._s
         number = 1 + sum(1 for b in s.breaches if b.kind == deadline.kind)
         breach_id = f"{deadline.kind.value}-{number}"
+        escalation_id = escalation_workflow_id(s.order_id, breach_id)
         breach = Breach(id=breach_id, kind=deadline.kind, stage=s.stage, due_at=deadline.due_at,
-                        detected_at=now,
-                        escalation_id=escalation_workflow_id(s.order_id, breach_id))
+                        detected_at=now, escalation_id=escalation_id)
         s.breaches.append(breach)
         assert s.policy.escalation is not None  # every parsed policy has a ladder
         self._escalations.open(EscalationInput(
-            escalation_id=breach.escalation_id, order_id=s.order_id, breach_id=breach.id,
+            escalation_id=escalation_id, order_id=s.order_id, breach_id=breach.id,
             kind=breach.kind, stage=breach.stage, due_at=breach.due_at, detected_at=now,
             customer_id=s.customer.id, customer_tier=s.customer.tier,
             key_account_manager=s.customer.key_account_manager, policy=s.policy.escalation,
