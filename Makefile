@@ -1,5 +1,5 @@
-# `make run` starts Waybill; `make test` runs the whole test suite, `make test-fast` its unit tier.
-# All set themselves up.
+# `make run` starts Waybill; `make test` runs the whole test suite, `make test-fast` its unit tier,
+# `make lint` the static checks. All set themselves up.
 VENV ?= .venv
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 STAMP := $(VENV)/.installed-stamp
@@ -32,8 +32,12 @@ test-machine:
 test-fast: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -m unit
 
+# ruff, then the import rules between layers (import-linter contracts in pyproject.toml), then
+# strict types on workflows/, api/ and db/ (mypy; its cache in .mypy_cache keeps reruns quick).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV) .data .pytest_cache
+	rm -rf $(VENV) .data .pytest_cache .mypy_cache .import_linter_cache
