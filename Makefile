@@ -1,6 +1,6 @@
 # `make run` starts Waybill; `make test` runs the whole test suite, `make test-fast` its unit tier
-# (`make test-quick` all but the end-to-end tier, `make test-e2e` only that).
-# All set themselves up.
+# (`make test-quick` all but the end-to-end tier, `make test-e2e` only that), `make lint` the
+# static checks. All set themselves up.
 VENV ?= .venv
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 STAMP := $(VENV)/.installed-stamp
@@ -46,8 +46,12 @@ test-quick: test-machine $(STAMP)
 test-e2e: test-machine $(STAMP)
 	$(VENV)/bin/python -m pytest -q $(XDIST) -m e2e
 
+# ruff, then the import rules between layers (import-linter contracts in pyproject.toml), then
+# strict types on workflows/, api/ and db/ (mypy; its cache in .mypy_cache keeps reruns quick).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV) .data .pytest_cache
+	rm -rf $(VENV) .data .pytest_cache .mypy_cache .import_linter_cache

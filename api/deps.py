@@ -37,16 +37,21 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
+# app.state is untyped (Starlette's State); api/app.py's lifespan sets what these read, and the
+# annotated local gives the value its type.
 def get_temporal(request: Request) -> Client:
-    return request.app.state.temporal
+    client: Client = request.app.state.temporal
+    return client
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def get_archive(request: Request) -> Archive:
-    return request.app.state.archive
+    archive: Archive = request.app.state.archive
+    return archive
 
 
 # scope="function": the commit happens before the response is sent, so a client that follows a

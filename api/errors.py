@@ -56,7 +56,8 @@ def found(row: T | None, what: str, key: str, value: str) -> T:
     """`row`, or a 404 whose code names what is missing (`<what>_not_found`, details
     `{key: value}`): one rule for every lookup by id."""
     if row is None:
-        raise ApiError(404, f"{what}_not_found", f"{what} {value} does not exist",
+        # headers given (None) positionally, so `key` always lands in the details
+        raise ApiError(404, f"{what}_not_found", f"{what} {value} does not exist", None,
                        **{key: value})
     return row
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -34,9 +35,9 @@ async def readyz(request: Request) -> JSONResponse:
     state = request.app.state
     failing: dict[str, str] = {}
 
-    async def probe(name: str, check: object) -> None:
+    async def probe(name: str, check: Awaitable[object]) -> None:
         try:
-            await asyncio.wait_for(check, timeout=PROBE_TIMEOUT_SECONDS)  # type: ignore[arg-type]
+            await asyncio.wait_for(check, timeout=PROBE_TIMEOUT_SECONDS)
         except TimeoutError:
             failing[name] = "timeout"
         except Exception as exc:  # any driver or RPC error means "not ready"

@@ -62,6 +62,7 @@ def install(app: FastAPI) -> None:
             app.openapi_schema = declare_bodies(declare_errors(doc, app))
         return app.openapi_schema
 
+    # FastAPI documents replacing the method as the way to customise the schema.
     app.openapi = openapi  # type: ignore[method-assign]
 
 
@@ -102,7 +103,7 @@ def declare_errors(doc: dict[str, Any], app: FastAPI) -> dict[str, Any]:
     for route in routing.iter_route_contexts(app.routes):
         if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
             continue
-        for method in route.methods:
+        for method in route.methods or ():  # an APIRoute always has its methods
             op = doc["paths"].get(route.path_format, {}).get(method.lower())
             if op is not None:
                 _complete(op, route, method)
@@ -151,8 +152,8 @@ def _complete(op: dict[str, Any], route: Any, method: str) -> None:
         elif status == 503 and not any(code in own for code in _UNAVAILABLE):
             declared["description"] = f"{own}; {description}"
     success = responses.get(str(route.status_code or 200), {}).get("content")
-    for status, response in responses.items():
-        code = int(status) if status.isdigit() else 0
+    for key, response in responses.items():
+        code = int(key) if key.isdigit() else 0
         if code >= 400:
             response["content"] = {"application/json": {"schema": {"$ref": _ENVELOPE_REF}}}
             if code == 503:

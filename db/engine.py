@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 
 def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10,
@@ -19,7 +21,7 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10,
                                **pool)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
             # WAL lets the API read while the worker writes; both share one file.
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")

@@ -24,9 +24,9 @@ def claim_view(row: ClaimRow) -> ClaimView:
 
 
 def document_view(claim_id: str, doc: dict[str, Any]) -> ClaimDocumentView:
-    return ClaimDocumentView(**{k: doc.get(k) for k in ClaimDocumentView.model_fields
-                                if k != "url"},
-                             url=f"/v1/claims/{claim_id}/documents/{doc['sha256']}")
+    return ClaimDocumentView.model_validate(
+        {**{k: doc.get(k) for k in ClaimDocumentView.model_fields if k != "url"},
+         "url": f"/v1/claims/{claim_id}/documents/{doc['sha256']}"})
 
 
 def claim_detail(row: ClaimRow, events: list[ClaimEvent]) -> ClaimDetail:

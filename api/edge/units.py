@@ -9,6 +9,7 @@ connection to the pool before the handler goes on.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Concatenate, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
@@ -30,7 +31,8 @@ class Db:
 
     async def run(self, fn: Callable[Concatenate[Session, P], T], *args: P.args,
                   **kwargs: P.kwargs) -> T:
-        return await run_in_threadpool(self.here, fn, *args, **kwargs)
+        # bound first: mypy loses T passing the generic `here` through a second ParamSpec
+        return await run_in_threadpool(partial(self.here, fn, *args, **kwargs))
 
     def here(self, fn: Callable[Concatenate[Session, P], T], *args: P.args,
             **kwargs: P.kwargs) -> T:

@@ -14,6 +14,7 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 ScopeValue = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                               max_length=120)]
 MAX_SCOPE_VALUES = 200  # a bounded list: a key for more customers than this is an unscoped key
+KeyState = Literal["active", "expired", "revoked"]
 
 
 class KeyScope(BaseModel):
@@ -54,7 +55,7 @@ class KeyView(BaseModel):
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
-    state: Literal["active", "expired", "revoked"]
+    state: KeyState
 
 
 class KeyCreated(KeyView):

@@ -9,15 +9,16 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from api.errors import ApiError, found
-from api.keys.schemas import KeyCreate, KeyScope, KeyView
+from api.keys.schemas import KeyCreate, KeyScope, KeyState, KeyView
 from api.permissions import Role, allowed
 from db.keys import queries as repo
 from db.keys.models import ApiKey
+from workflows.order.types import EventType
 
 log = logging.getLogger("waybill.keys")
 
 
-def state_of(row: ApiKey, now: datetime | None = None) -> str:
+def state_of(row: ApiKey, now: datetime | None = None) -> KeyState:
     if row.revoked_at is not None:
         return "revoked"
     return "expired" if repo.is_expired(row, now) else "active"
@@ -25,11 +26,15 @@ def state_of(row: ApiKey, now: datetime | None = None) -> str:
 
 def view(row: ApiKey) -> KeyView:
     return KeyView(id=row.id, name=row.name, role=row.role, team=row.team, prefix=row.prefix,
-                   scope=KeyScope(event_types=row.scope_event_types,
+                   scope=KeyScope(event_types=_event_types(row.scope_event_types),
                                   customers=row.scope_customers,
                                   carriers=row.scope_carriers),
                    created_at=row.created_at, expires_at=row.expires_at,
-                   revoked_at=row.revoked_at, state=state_of(row))  # type: ignore[arg-type]
+                   revoked_at=row.revoked_at, state=state_of(row))
+
+
+def _event_types(stored: list[str] | None) -> list[EventType] | None:
+    return None if stored is None else [EventType(value) for value in stored]
 
 
 def create(session: Session, body: KeyCreate, by: str) -> tuple[ApiKey, str]:

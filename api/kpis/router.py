@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ from api.deps import Principal, SessionDep, SettingsDep, require
 from api.documents.downloads import table_download
 from api.errors import ApiError
 from kpis import GROUP_KEYS, KpiQuery, PeriodError, compute_kpis, follow_up_monthly
-from kpis.export import CSV_TYPE, XLSX_TYPE, follow_up_table, kpi_table
+from kpis.export import CSV_TYPE, XLSX_TYPE, Row, follow_up_table, kpi_table
 from kpis.periods import range_bounds, zone
 
 log = logging.getLogger("waybill.api.kpis")
@@ -65,7 +66,11 @@ def negotiate(fmt: str | None, accept: str | None) -> str:
                    supported=list(FORMATS.values()))
 
 
-def _render(body: dict[str, Any], fmt: str, table: Any, name: str, sheet: str) -> Response:
+# A report's JSON as a table's columns and rows (kpis/export.py).
+Tabulate = Callable[[dict[str, Any]], tuple[list[str], list[Row]]]
+
+
+def _render(body: dict[str, Any], fmt: str, table: Tabulate, name: str, sheet: str) -> Response:
     headers = {"Vary": "Accept"}
     if fmt == "json":
         return JSONResponse(body, headers=headers)
@@ -73,7 +78,8 @@ def _render(body: dict[str, Any], fmt: str, table: Any, name: str, sheet: str) -
 
 
 def _invalid(err: PeriodError) -> ApiError:
-    return ApiError(422, err.code, err.message, **err.details)
+    # headers given (None) positionally, so a detail can never be taken for them
+    return ApiError(422, err.code, err.message, None, **err.details)
 
 
 def _business_zone(name: str) -> ZoneInfo:

@@ -4,7 +4,7 @@ what was delivered to them (the delivery log, redelivery)."""
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
 
@@ -30,7 +30,7 @@ log = logging.getLogger("waybill.api")
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
 
 Admin = Annotated[Principal, Depends(require("subscription.manage"))]
-NOT_FOUND = {404: {"description": "subscription_not_found"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "subscription_not_found"}}
 
 
 @router.post("", status_code=201, response_model=SubscriptionCreated,

@@ -31,6 +31,7 @@ from api.documents.uploads import multipart_body, read_upload
 from api.edge.units import DbDep
 from api.keys import scope as key_scope
 from api.orders.read_model import detail_of
+from api.orders.service import load_order
 from api.receipts import service
 from api.receipts.schemas import ReceiptUploaded, ReceiptVersions
 from api.receipts.views import receipt_versions
@@ -76,7 +77,7 @@ async def upload_receipt(
 
 @router.get("/{order_id}/receipt/versions", response_model=ReceiptVersions)
 def list_receipt_versions(order_id: str, _: Reader, session: SessionDep) -> ReceiptVersions:
-    row = service.load_order(session, order_id)
+    row = load_order(session, order_id)
     return ReceiptVersions(order_id=order_id, items=receipt_versions(detail_of(row).receipt))
 
 

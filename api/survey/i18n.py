@@ -9,16 +9,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from api.i18n import (  # noqa: F401  (re-exported: the survey's callers import them here)
-    DEFAULT_LOCALE,
-    LOCALES,
-    Translate,
-    load_catalogue,
-    make_translator,
-    match_locale,
-)
+from api.i18n import DEFAULT_LOCALE, load_catalogue, make_translator, match_locale
+
+# Re-exported (the `as` says so to mypy): the survey's modules import them from here.
+from api.i18n import LOCALES as LOCALES
+from api.i18n import Translate as Translate
 from config import REPO_ROOT
 
 SURVEY_TEMPLATE_DIR = REPO_ROOT / "templates" / "survey"
@@ -33,7 +29,7 @@ def catalogue(locale: str, root: Path = MESSAGE_DIR) -> dict[str, str]:
     return load_catalogue(root, locale)
 
 
-def display_time(value: Any) -> str:
+def display_time(value: object) -> str:
     """`2026-12-03 18:00 UTC`, as the notification templates write times."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))

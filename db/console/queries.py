@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from db.console.models import ConsolePreference, ConsoleSession
 from db.keys.models import ApiKey
+from db.rowcount import rowcount
 from db.upsert import insert_for
 
 
@@ -52,7 +53,7 @@ def end_session(session: Session, nonce: str, ended_at: datetime) -> bool:
                                     ConsoleSession.ended_at.is_(None))
                              .values(ended_at=ended_at)
                              .execution_options(synchronize_session=False))
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 def get_preference(session: Session, key_id: int) -> ConsolePreference | None:

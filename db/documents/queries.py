@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from db.documents.models import Document
 from db.orders.models import OrderEvent
+from db.rowcount import rowcount
 from db.upsert import insert_for
 
 
@@ -19,7 +20,7 @@ def record(session: Session, sha256: str, content_type: str, size: int, created_
         sha256=sha256, content_type=content_type, size=size,
         created_at=now or datetime.now(UTC), created_by=created_by,
     ).on_conflict_do_nothing(index_elements=["sha256"])
-    return session.execute(stmt).rowcount == 1
+    return rowcount(session.execute(stmt)) == 1
 
 
 def forget_unreferenced(session: Session, sha256: str, event_id: str) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.kpis.snapshot_models import KpiSnapshot
+from db.rowcount import rowcount
 from db.upsert import insert_for
 
 
@@ -27,7 +28,7 @@ def store_first(session: Session, kind: SnapshotKind, period_key: str, computed_
         .on_conflict_do_nothing(index_elements=["kind", "period_key"]),
         [{"kind": kind.value, "period_key": period_key, "computed_at": computed_at,
           "as_of": as_of, "timezone": timezone, "body": body}])
-    created = bool(result.rowcount)  # type: ignore[attr-defined]
+    created = bool(rowcount(result))
     row = get(session, kind, period_key)
     assert row is not None
     return row, created

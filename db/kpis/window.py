@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import ColumnElement, FromClause, Integer, Select, String, and_, select, text
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from db.orders.models import Order
@@ -143,7 +143,7 @@ def prepare_report(session: Session) -> None:
         session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
-def is_true(column: Any) -> ColumnElement[bool]:
+def is_true(column: QueryableAttribute[bool | None]) -> ColumnElement[bool]:
     return column.is_(True)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from db.notifications import inbox as inbox_repo
 from db.notifications.models import WebhookSubscription
 from db.notifications.templates import DEFAULT_LOCALE, render
+from db.rowcount import rowcount
 
 SECRET_PREFIX = "whsec_"
 ALERT_TEAM = "admin"
@@ -131,7 +132,7 @@ def record_failure(session: Session, sub_id: str, error: str, now: datetime,
         .values(active=False, disabled_at=now,
                 disabled_reason=f"{max_failures} consecutive failed deliveries")
         .execution_options(synchronize_session=False))
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if not rowcount(result):
         return False
     row = session.get(WebhookSubscription, sub_id)
     assert row is not None

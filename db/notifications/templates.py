@@ -52,12 +52,13 @@ def _load(path: Path) -> tuple[str, str]:
     return subject.strip(), body.strip("\n") + "\n"
 
 
-def _display(value: Any) -> str:
+def _display(value: object) -> str:
     if isinstance(value, str) and _ISO.match(value):
+        text = value
         try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            return value
+            return text
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             value = value.astimezone(UTC)

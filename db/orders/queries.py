@@ -104,14 +104,15 @@ class RuleDates:
 
 def _detail(inp: ProjectionInput, eta: datetime | None) -> dict[str, Any]:
     s = inp.state
-    return to_jsonable_python({
+    detail: dict[str, Any] = to_jsonable_python({
         "shipment": s.shipment, "scans": s.scans, "latest_eta": eta, "delivery": s.delivery,
         "receipt": s.receipt, "survey": s.survey, "breaches": s.breaches,
         "cancel_reason": s.cancel_reason,
         "next_deadline": s.next_deadline,
         "decision": s.decision, "decisions": s.decisions, "exceptions": s.exceptions,
         "claims": s.claims, "complaints": s.complaints, "lost": s.lost,
-    })
+    })  # a dict in, so a dict out
+    return detail
 
 
 def apply_projection(session: Session, inp: ProjectionInput, dates: RuleDates) -> None:
