@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 import logs
-import owner_only
 from api.permissions import Role
 from config import Settings
+from shared import owner_only
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

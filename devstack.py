@@ -18,7 +18,6 @@ from typing import IO
 import httpx
 import typer
 
-import owner_only
 from config import Settings
 from db.engine import make_engine, session_factory, transaction
 from db.keys.queries import create_key
@@ -27,6 +26,7 @@ from demo.catalog import CUSTOMERS
 from demo.provision import KEY_NAME, provision
 from demo.traffic import DEMO_POLICIES
 from policies import PolicyError, load_policy_file
+from shared import owner_only
 from workflows.order import search
 
 log = logging.getLogger("waybill.dev")

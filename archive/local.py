@@ -9,9 +9,9 @@ import tempfile
 from pathlib import Path
 
 from archive.base import DocumentMissing, check_name, digest, verified
-from owner_only import make_dir
+from shared.owner_only import make_dir
 
-# Owner-only (owner_only.py): receipts and evidence carry customers' names and signatures.
+# Owner-only (shared/owner_only.py): receipts and evidence carry customers' names and signatures.
 _READ_ONLY = stat.S_IRUSR
 
 

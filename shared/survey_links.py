@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from config import Settings
-from owner_only import make_dir
+from shared.owner_only import make_dir
 
 log = logging.getLogger("waybill.survey")
 

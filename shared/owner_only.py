@@ -17,8 +17,6 @@ import os
 import stat
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from config import Settings
 
 log = logging.getLogger("waybill.files")
@@ -74,12 +72,17 @@ def prepare(settings: Settings) -> None:
 
 
 def sqlite_files(url: str) -> list[Path]:
-    """The database file of a SQLite URL with its journal files; none for other databases."""
-    parsed = make_url(url)
-    if not parsed.drivername.startswith("sqlite") or not parsed.database \
-            or parsed.database == ":memory:":
+    """The database file of a SQLite URL with its journal files; none for other databases.
+
+    Read as SQLAlchemy reads it (`sqlite[+driver]:///relative` or `sqlite:////absolute`, query
+    after `?`), without importing it: this module is framework-free."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.split("+")[0] != "sqlite":
         return []
-    return [Path(parsed.database + suffix) for suffix in _SQLITE_SIDE_FILES]
+    database = rest.removeprefix("/").split("?", 1)[0]
+    if not database or database == ":memory:":
+        return []
+    return [Path(database + suffix) for suffix in _SQLITE_SIDE_FILES]
 
 
 def tighten(root: Path) -> int:

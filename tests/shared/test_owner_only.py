@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 import devstack
-import owner_only
 from archive import archive_from_settings
 from config import Settings
 from db.engine import make_engine, session_factory, transaction
 from db.keys.queries import create_key
 from db.migrate import upgrade
+from shared import owner_only
 from shared.survey_links import SECRET_FILE, links_for
 from tests.support.pg import free_port
 
