@@ -47,6 +47,7 @@ from workflows.escalation.types import (
     EscalationStatus,
     EscalationStep,
 )
+from workflows.order.records import FollowUpCall, Shipment
 from workflows.order.types import (
     BreachKind,
     Customer,
@@ -100,7 +101,7 @@ def _survey(delivered: datetime, answer: Answer | None) -> Survey:
     else:
         survey.status, survey.outcome = FollowUpStatus.UNSUCCESSFUL, answer.outcome
         if answer.outcome == "refused":
-            survey.calls = [{"at": at.isoformat(), "outcome": "refused", "actor": "agent"}]
+            survey.calls = [FollowUpCall(at=at.isoformat(), outcome="refused", actor="agent")]
     return survey
 
 
@@ -120,7 +121,7 @@ def order(session: Session, order_id: str, customer: str, promise: str,
         destination={"city": "Shanghai"},
         promised_ship_by=t(promise) - DAY, promised_delivery_by=t(promise),
         policy=policy or POLICIES[tier.value], stage=stage, stage_times=stage_times,
-        shipment={"carrier": carrier, "tracking_no": f"T-{order_id}"} if carrier else None,
+        shipment=Shipment(carrier=carrier, tracking_no=f"T-{order_id}") if carrier else None,
         in_full=in_full, on_time=on_time,
         survey=_survey(delivered, answer) if delivered else None,
         cancel_reason="customer withdrew" if stage == Stage.CANCELLED else None, seq=1)

@@ -16,6 +16,18 @@ from config import Settings
 from db.orders.models import Order
 from db.orders.queries import _detail
 from tests.support.builders import STANDARD
+from workflows.order.records import (
+    DecisionRecord,
+    Delivery,
+    ExceptionRecord,
+    FollowUpCall,
+    Pod,
+    QtyLine,
+    Receipt,
+    ReceiptDocument,
+    ReceiptVersion,
+    Shipment,
+)
 from workflows.order.types import (
     Breach,
     BreachKind,
@@ -43,27 +55,28 @@ def _at(hours: float) -> datetime:
 
 def full_state() -> OrderState:
     """An order with every part of its state filled, shaped as the workflow writes them."""
-    document = {"ref": f"archive:sha256:{SHA}", "sha256": SHA, "content_type": "application/pdf",
-                "size": 1234, "filename": "r.pdf"}
+    document = ReceiptDocument(ref=f"archive:sha256:{SHA}", sha256=SHA,
+                               content_type="application/pdf", size=1234, filename="r.pdf")
+    returned = _at(60).isoformat()
     return OrderState(
         order_id="SO-1", customer=Customer(id="C-1", name="Acme", tier=Tier.KEY_ACCOUNT),
         lines=[LineState(sku="SKU-1", ordered=10, picked=8, shipped=8, delivered=8, agreed=8)],
         destination={"address": "1 Road"}, promised_ship_by=_at(24),
         promised_delivery_by=_at(72), policy=STANDARD, stage=Stage.FOLLOWED_UP,
         stage_times={"received": T0},
-        shipment={"carrier": "SF Express", "tracking_no": "SF1", "vehicle": None, "driver": "W"},
+        shipment=Shipment(carrier="SF Express", tracking_no="SF1", vehicle=None, driver="W"),
         scans=[Scan(event_id="s1", occurred_at=_at(30), location="Hub", status="departed",
                     eta=_at(50), seen_at=_at(30))],
-        delivery={"signer": "Li", "condition": "damaged",
-                  "pod": {"kind": "signature", "ref": "pod/1.png"}},
-        receipt={"document": document, "returned_at": _at(60).isoformat(),
-                 "versions": [{"version": 1, **document, "returned_at": _at(60).isoformat(),
-                               "actor": "desk", "previous_sha256": None}]},
+        delivery=Delivery(signer="Li", condition="damaged",
+                          pod=Pod(kind="signature", ref="pod/1.png")),
+        receipt=Receipt(document=document, returned_at=returned, versions=(ReceiptVersion(
+            version=1, ref=document.ref, sha256=SHA, content_type="application/pdf", size=1234,
+            filename="r.pdf", returned_at=returned, actor="desk", previous_sha256=None),)),
         survey=Survey(status=FollowUpStatus.ANSWERED, due_at=_at(80), expires_at=_at(150),
                       scores={"timeliness": 2}, comment="late", answered_at=_at(90),
                       remind_at=_at(115), goods_ok=False, channel="phone", outcome="answered",
-                      calls=[{"at": _at(90).isoformat(), "outcome": "answered",
-                              "actor": "desk", "note": None}],
+                      calls=[FollowUpCall(at=_at(90).isoformat(), outcome="answered",
+                                          actor="desk", note=None)],
                       problems=["low_score:timeliness", "goods_not_ok"]),
         breaches=[Breach(id="b1", kind=BreachKind.PICK_LATE, stage=Stage.CONFIRMED,
                          due_at=_at(10), detected_at=_at(10), cleared_at=_at(12),
@@ -71,12 +84,13 @@ def full_state() -> OrderState:
         cancel_reason=None, next_deadline=Deadline(kind="survey_window", due_at=_at(150)),
         decision=PendingDecision(kind="short_pick", reported_at=_at(12), due_at=_at(20),
                                  event_id="ev-3", available={"SKU-1": 8}),
-        decisions=[{"kind": "stock_shortage", "decision": "partial", "decided_by": "Ms Zhang",
-                    "recorded_by": "desk", "at": _at(5).isoformat(),
-                    "lines": [{"sku": "SKU-1", "qty": 8}], "promised_delivery_by": None}],
-        exceptions=[{"event_id": "ev-4", "reason": "weather", "text": "snow",
-                     "at": _at(40).isoformat(), "actor": "sf",
-                     "promised_delivery_by": _at(80).isoformat()}],
+        decisions=[DecisionRecord(kind="stock_shortage", decision="partial",
+                                  decided_by="Ms Zhang", recorded_by="desk",
+                                  at=_at(5).isoformat(), lines=(QtyLine(sku="SKU-1", qty=8),),
+                                  promised_delivery_by=None)],
+        exceptions=[ExceptionRecord(event_id="ev-4", reason="weather", text="snow",
+                                    at=_at(40).isoformat(), actor="sf",
+                                    promised_delivery_by=_at(80))],
         claims=[ClaimRef(claim_id="SO-1-CL1", cause="damaged", opened_at=_at(70),
                          origin="delivery")],
         complaints=["SO-1-CP1"], lost=False)
