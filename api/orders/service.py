@@ -31,6 +31,7 @@ from api.events.idempotency import body_hash, execute_event_update, seen_before
 from api.events.rejections import rejected
 from api.events.times import refuse_occurred_before
 from api.orders.events import EventAccepted
+from api.orders.read_model import CustomerView
 from api.orders.schemas import OrderCreate, OrderView
 from api.orders.views import order_view
 from config import Settings
@@ -72,11 +73,12 @@ def view_of(session: Session, order_id: str) -> OrderView:
 
 
 def customer_of(stored: dict[str, Any]) -> Customer:
-    """The workflow's Customer from its stored JSON (an order's or a complaint's)."""
-    return Customer(id=stored["id"], name=stored["name"], tier=Tier(stored["tier"]),
-                    phone=stored.get("phone"), email=stored.get("email"),
-                    language=stored.get("language", "zh-CN"),
-                    key_account_manager=stored.get("key_account_manager"))
+    """The workflow's Customer from its stored JSON (an order's or a complaint's), read through
+    the read model's CustomerView (its defaults for keys older rows lack)."""
+    view = CustomerView.model_validate(stored)
+    return Customer(id=view.id, name=view.name, tier=view.tier, phone=view.phone,
+                    email=view.email, language=view.language,
+                    key_account_manager=view.key_account_manager)
 
 
 def workflow_input(row: Order) -> OrderInput:
