@@ -3,8 +3,8 @@ the workflow update and the projection activity the update runs.
 
 The Temporal side is the SDK's `TracingInterceptor` (client and worker); the HTTP side is
 api/edge/traces.py. Off by default: with no exporter configured (config.py, the standard
-OTEL_* variables) `tracer_provider` is None, so no interceptor, no request span, no exporter
-thread and not even the OpenTelemetry SDK is loaded.
+OTEL_* variables) `tracer_provider` is None, so no interceptor, no request span and no exporter
+thread (nor the exporter's own imports).
 
 Framework-free: OpenTelemetry and Temporal only.
 """
@@ -14,19 +14,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import opentelemetry.context
 import opentelemetry.trace
 import temporalio.api.common.v1
 import temporalio.worker
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 from opentelemetry.trace import SpanKind, TracerProvider
 from temporalio.contrib.opentelemetry import TracingInterceptor, TracingWorkflowInboundInterceptor
 
 from config import Settings
-
-if TYPE_CHECKING:
-    from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
 
 TRACER_NAME = "waybill"
 
@@ -41,15 +41,6 @@ def tracer_provider(settings: Settings, service: str) -> SdkTracerProvider | Non
     exporters = settings.trace_exporters
     if not exporters:
         return None
-    # Imported here: a process with traces off never loads the SDK or the exporter.
-    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-    from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
-    from opentelemetry.sdk.trace.export import (
-        BatchSpanProcessor,
-        ConsoleSpanExporter,
-        SpanExporter,
-    )
-
     resource = Resource.create()  # OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES
     if str(resource.attributes.get(SERVICE_NAME, "")).startswith("unknown_service"):
         resource = resource.merge(Resource({SERVICE_NAME: service}))
@@ -58,6 +49,7 @@ def tracer_provider(settings: Settings, service: str) -> SdkTracerProvider | Non
         exporter: SpanExporter
         if name == "otlp":
             # OTLP over HTTP/protobuf; endpoint, headers, timeout from OTEL_EXPORTER_OTLP_*.
+            # Imported here: a process with traces off never loads it (requests, protobuf).
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
             exporter = OTLPSpanExporter()
         else:

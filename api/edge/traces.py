@@ -17,6 +17,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.edge import request_id
 from api.edge.access_log import loggable_path
 
+# Probed every few seconds by a load balancer or Kubernetes: a span each would bury the traces
+# an operator looks for.
+UNTRACED = frozenset({"/healthz", "/readyz"})
+
 
 def tracer_of(scope: Scope) -> Tracer | None:
     app = scope.get("app")
@@ -33,7 +37,8 @@ class TraceMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        tracer = tracer_of(scope) if scope["type"] == "http" else None
+        traced = scope["type"] == "http" and scope.get("path") not in UNTRACED
+        tracer = tracer_of(scope) if traced else None
         if tracer is None:
             await self.app(scope, receive, send)
             return

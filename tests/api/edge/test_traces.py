@@ -99,6 +99,17 @@ async def test_a_survey_token_stays_out_of_the_span(exporter: InMemorySpanExport
     assert (span.attributes or {})["url.path"] == "/s/<token>"
 
 
+async def test_health_probes_make_no_spans(exporter: InMemorySpanExporter) -> None:
+    app = app_with(exporter)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    assert (await get(app, "/healthz")).status_code == 200
+    assert exporter.get_finished_spans() == ()
+
+
 async def test_no_span_while_traces_are_off(exporter: InMemorySpanExporter) -> None:
     resp = await get(app_with(exporter, traced=False), "/v1/things/T-1")
     assert resp.status_code == 200
