@@ -6,11 +6,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent
 DEFAULT_POLICY_FILE = REPO_ROOT / "policies" / "default.yaml"
+# Span exporters OTEL_TRACES_EXPORTER may name (shared/tracing.py builds them).
+TRACE_EXPORTERS = frozenset({"otlp", "console"})
 
 
 class Settings(BaseSettings):
@@ -119,6 +121,38 @@ class Settings(BaseSettings):
     business_timezone: str = Field(
         default="Asia/Shanghai", description="IANA zone whose days and months KPI periods and "
                                              "the monthly follow-up report use")
+
+    # Traces (shared/tracing.py), off by default. Read from the standard OpenTelemetry variables,
+    # not WAYBILL_*, so a collector's usual setup works as it is: OTEL_TRACES_EXPORTER names the
+    # exporters (`otlp`, `console`, comma-separated; `none` = off); an OTLP endpoint set without
+    # it means `otlp`; OTEL_SDK_DISABLED=true turns traces off whatever else is set. The rest
+    # (endpoint, headers, OTEL_SERVICE_NAME, sampler, batching) the OpenTelemetry SDK reads itself.
+    otel_traces_exporter: str | None = Field(default=None,
+                                             validation_alias="OTEL_TRACES_EXPORTER")
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                                                    "OTEL_EXPORTER_OTLP_ENDPOINT"))
+    otel_sdk_disabled: bool = Field(default=False, validation_alias="OTEL_SDK_DISABLED")
+
+    @field_validator("otel_traces_exporter")
+    @classmethod
+    def _known_trace_exporters(cls, value: str | None) -> str | None:
+        # A typo must stop start-up, not leave an operator waiting for traces that never come.
+        unknown = {n.strip() for n in (value or "").split(",")} - TRACE_EXPORTERS - {"", "none"}
+        if unknown:
+            raise ValueError(f"unknown trace exporter(s) {sorted(unknown)}; "
+                             f"known: {sorted(TRACE_EXPORTERS)} or none")
+        return value
+
+    @property
+    def trace_exporters(self) -> frozenset[str]:
+        """The span exporters to run; empty = traces off (no provider, no interceptor)."""
+        if self.otel_sdk_disabled:
+            return frozenset()
+        if self.otel_traces_exporter is None:
+            return frozenset({"otlp"}) if self.otel_exporter_otlp_endpoint else frozenset()
+        return frozenset(n.strip() for n in self.otel_traces_exporter.split(",")) & \
+            TRACE_EXPORTERS
 
     @cached_property
     def db_url(self) -> str:

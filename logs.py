@@ -1,4 +1,6 @@
-"""Structured logging: one JSON object per line, with any `extra=` fields included.
+"""Structured logging: one JSON object per line, with any `extra=` fields included, and the
+trace and span ids of the span active when the line was written (shared/tracing.py; none while
+traces are off), next to the request id (api/edge/request_id.py).
 
 Importing this module makes every logger created afterwards a `StructuredLogger` (`cli.py`
 imports it first), so an `extra=` key that names a LogRecord attribute cannot crash a process.
@@ -12,6 +14,8 @@ import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+
+from opentelemetry import trace
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
@@ -46,6 +50,12 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        # Formatted on the thread that logged (no queueing handler), so the active span is
+        # the one the line was written under; without one the context is invalid (cheap).
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:
+            entry["trace_id"] = trace.format_trace_id(span.trace_id)
+            entry["span_id"] = trace.format_span_id(span.span_id)
         entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)

@@ -22,6 +22,7 @@ from activities.reports.snapshots import ReportActivities
 from config import Settings
 from db.engine import make_engine, session_factory
 from schedules import ensure_schedules
+from shared import tracing
 from shared.temporal import connect
 from workflows.claim.workflow import ClaimWorkflow
 from workflows.complaint.workflow import ComplaintWorkflow
@@ -66,7 +67,10 @@ def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: st
 
 
 async def run(settings: Settings) -> None:
-    client = await connect(settings)
+    # Traces (off by default): the client's interceptor also traces this worker's workflows
+    # and activities, so nothing more is given to the Worker.
+    tracer_provider = tracing.tracer_provider(settings, "waybill-worker")
+    client = await connect(settings, tracer_provider=tracer_provider)
     await ensure_schedules(client, settings.task_queue, settings.business_timezone)
     engine = make_engine(settings.db_url)
     with ThreadPoolExecutor(max_workers=8) as executor:
@@ -81,3 +85,5 @@ async def run(settings: Settings) -> None:
             await stop.wait()
             log.info("worker stopping")
     engine.dispose()
+    if tracer_provider is not None:
+        tracer_provider.shutdown()  # flushes the spans still batched

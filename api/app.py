@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from opentelemetry.trace import TracerProvider
 from temporalio.client import Client
 
 from api import docs_ui, errors, health, openapi
@@ -18,6 +19,7 @@ from api.edge.auth_failures import AuthFailures
 from api.edge.body_limit import BodyLimitMiddleware
 from api.edge.request_id import RequestIdFilter, RequestIdMiddleware
 from api.edge.text import refuse_nul_in_url
+from api.edge.traces import TraceMiddleware
 from api.edge.units import Db
 from api.escalations import router as escalations
 from api.keys import router as keys
@@ -33,13 +35,17 @@ from console import router as console
 from db.engine import make_engine, session_factory, transaction
 from db.policies.queries import seed_from_file
 from policies import load_policy_file
+from shared import tracing
 from shared.temporal import connect
 
 log = logging.getLogger("waybill.api")
 
 
-def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:
-    """Build the app; `temporal` lets a caller share an existing client (tests)."""
+def create_app(settings: Settings | None = None, temporal: Client | None = None,
+               tracer_provider: TracerProvider | None = None) -> FastAPI:
+    """Build the app; `temporal` lets a caller share an existing client (tests), and
+    `tracer_provider` bring its own traces (tests: an in-memory exporter) instead of the
+    settings' (shared/tracing.py)."""
     settings = settings or Settings()
     policy_bodies = load_policy_file(settings.sla_policies)  # a bad file stops start-up here
 
@@ -57,9 +63,15 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
             seeded = seed_from_file(session, policy_bodies, str(settings.sla_policies))
         if seeded:
             log.info("SLA policies seeded from file", extra={"policies": seeded})
-        app.state.temporal = temporal or await connect(settings)
+        # Traces, off by default: request spans (api/edge/traces.py) and the client's.
+        own = None if tracer_provider else tracing.tracer_provider(settings, "waybill-api")
+        provider = tracer_provider or own
+        app.state.tracer = provider.get_tracer(tracing.TRACER_NAME) if provider else None
+        app.state.temporal = temporal or await connect(settings, tracer_provider=provider)
         yield
         engine.dispose()
+        if own is not None:
+            own.shutdown()  # flushes the spans still batched
 
     app = FastAPI(
         title="Waybill",
@@ -78,11 +90,13 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     errors.install(app)
     # Per app (so per process): the failed-authentication window, before any lifespan work.
     app.state.auth_failures = AuthFailures(settings.auth_failures_per_minute)
-    # The last added runs first: request id, then the access log (so its line names the
-    # request id and sees every answer), then the body limit (its 413 is logged too).
+    # The last added runs first: request id, then the request's span (named by it), then the
+    # access log (so its line names the request and trace ids and sees every answer), then the
+    # body limit (its 413 is logged too).
     app.add_middleware(BodyLimitMiddleware, max_json_bytes=settings.max_json_body_bytes,
                        max_upload_bytes=settings.receipt_max_bytes)
     app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(TraceMiddleware)
     app.add_middleware(RequestIdMiddleware)
     _log_request_ids()
     app.include_router(health.router)

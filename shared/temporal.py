@@ -10,21 +10,29 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from opentelemetry.trace import TracerProvider
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.service import RPCError, RPCStatusCode
 
 from config import Settings
+from shared import tracing
 
 log = logging.getLogger("waybill.temporal")
 
 
-async def connect(settings: Settings, attempts: int = 60) -> Client:
-    """Connect to Temporal, waiting for it to come up (the dev server starts alongside us)."""
+async def connect(settings: Settings, attempts: int = 60,
+                  tracer_provider: TracerProvider | None = None) -> Client:
+    """Connect to Temporal, waiting for it to come up (the dev server starts alongside us).
+
+    With a `tracer_provider` (shared/tracing.py; None = traces off) the client traces its calls,
+    and so does a worker built on it.
+    """
     for attempt in range(1, attempts + 1):
         try:
             return await Client.connect(settings.temporal_target,
-                                        namespace=settings.temporal_namespace)
+                                        namespace=settings.temporal_namespace,
+                                        interceptors=tracing.interceptors(tracer_provider))
         except RuntimeError as exc:
             if attempt == attempts:
                 raise

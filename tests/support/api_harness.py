@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from opentelemetry.trace import TracerProvider
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 
@@ -88,6 +89,7 @@ def order_body(order_id: str | None = None, tier: str = "standard", ship_in_h: f
 @asynccontextmanager
 async def api_stack(temporal: Client, db_url: str, task_queue: str, data_dir: Path,
                     policy_file: Path | None = None, worker: bool = True,
+                    tracer_provider: TracerProvider | None = None,
                     **settings_extra: Any) -> AsyncIterator[Api]:
     extra: dict[str, Any] = {"sla_policies": policy_file} if policy_file else {}
     extra.update(settings_extra)
@@ -98,7 +100,7 @@ async def api_stack(temporal: Client, db_url: str, task_queue: str, data_dir: Pa
         for role in Role:
             keys[role.value] = create_key(session, f"test-{role.value}", role.value)[1]
     engine.dispose()
-    app = create_app(settings, temporal=temporal)
+    app = create_app(settings, temporal=temporal, tracer_provider=tracer_provider)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://waybill",
