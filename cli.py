@@ -168,6 +168,69 @@ def worker() -> None:
 
 
 @app.command()
+def replay(
+    since: Annotated[str, typer.Option(
+        help="Closed workflows: those closed within this span (30m, 12h, 7d, 2w); running "
+             "ones are taken whatever their age")] = "7d",
+    limit_per_type: Annotated[int, typer.Option(min=1, help="Histories per workflow type")] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="Histories in all")] = 500,
+    query: Annotated[str | None, typer.Option(
+        help="A visibility filter AND-ed to every list query, e.g. \"WorkflowId STARTS_WITH "
+             "'ORD-'\"")] = None,
+    deadline_seconds: Annotated[float, typer.Option(
+        min=1, help="Give up (exit 3) after this long")] = 300.0,
+) -> None:
+    """Replay recent histories from Temporal against the workflow code on disk, before rolling
+    a new worker: exit 1 naming each workflow the code cannot replay (non-determinism), 3 if the
+    check could not finish (Temporal unreachable or refusing, the deadline passed)."""
+    import logging
+    from datetime import timedelta
+
+    from temporalio.service import RPCError
+
+    import worker as worker_module
+    from shared.replay import ReplayBounds, parse_span, replay_recent
+    from shared.temporal import connect
+
+    try:
+        span = parse_span(since)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--since") from exc
+    settings = Settings()
+    logs.configure(settings.log_level)
+    # The SDK logs each failed activation with its traceback; the report below names them.
+    logging.getLogger("temporalio.worker._workflow_instance").setLevel(logging.ERROR)
+    bounds = ReplayBounds(since=span, per_type=limit_per_type, total=limit,
+                          deadline=timedelta(seconds=deadline_seconds), query=query)
+
+    async def check() -> int:
+        try:
+            client = await connect(settings, attempts=3)
+        except RuntimeError as exc:
+            typer.echo(f"cannot reach Temporal at {settings.temporal_target}: {exc}", err=True)
+            return 3
+        try:
+            report = await replay_recent(client, worker_module.WORKFLOWS, bounds)
+        except RPCError as exc:  # a --query the server refuses, a lost connection
+            typer.echo(f"Temporal refused: {exc.message}", err=True)
+            return 3
+        for t in report.tallies:
+            state = "ok" if not t.failed and t.replayed == t.selected else "FAILED"
+            typer.echo(f"{t.workflow_type}: {t.replayed} replayed, {t.failed} failed "
+                       f"of {t.selected} selected  {state}")
+        for f in report.failures:
+            kind = "non-deterministic" if f.nondeterministic else "replay failed"
+            typer.echo(f"{kind}: {f.workflow_type} {f.workflow_id} (run {f.run_id}): {f.error}",
+                       err=True)
+        if report.deadline_passed:
+            typer.echo(f"deadline of {deadline_seconds:g} s passed before every history was "
+                       "replayed", err=True)
+        return 1 if report.failures else 3 if report.deadline_passed else 0
+
+    raise typer.Exit(asyncio.run(check()))
+
+
+@app.command()
 def api() -> None:
     """Serve the HTTP API."""
     import uvicorn

@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent
@@ -153,6 +153,20 @@ class Settings(BaseSettings):
             return frozenset({"otlp"}) if self.otel_exporter_otlp_endpoint else frozenset()
         return frozenset(n.strip() for n in self.otel_traces_exporter.split(",")) & \
             TRACE_EXPORTERS
+
+    # Worker deployment versioning (worker.py, README "Rolling a new worker"): with both set the
+    # worker polls as version DEPLOYMENT_NAME.BUILD_ID and gets tasks only once that version is
+    # made current in Temporal; unset, it is unversioned (dev, tests). No "." in the name: the
+    # version's canonical form is `<deployment_name>.<build_id>`.
+    deployment_name: str | None = Field(default=None, min_length=1, pattern=r"^[^.]+$")
+    build_id: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _versioned_in_full(self) -> Settings:
+        if (self.deployment_name is None) != (self.build_id is None):
+            raise ValueError("WAYBILL_DEPLOYMENT_NAME and WAYBILL_BUILD_ID are set together "
+                             "or not at all")
+        return self
 
     @cached_property
     def db_url(self) -> str:

@@ -10,7 +10,8 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities.claim.projection import ClaimActivities
 from activities.complaint.projection import ComplaintActivities
@@ -39,6 +40,21 @@ WORKFLOWS = [OrderWorkflow, EscalationWorkflow, ComplaintWorkflow, ClaimWorkflow
              OutboxSweepWorkflow]
 
 
+def deployment_config(settings: Settings) -> WorkerDeploymentConfig | None:
+    """The worker's deployment version from settings; None (unversioned) when unset."""
+    if settings.deployment_name is None or settings.build_id is None:
+        return None
+    return WorkerDeploymentConfig(
+        version=WorkerDeploymentVersion(settings.deployment_name, settings.build_id),
+        use_worker_versioning=True,
+        # Orders live for weeks: pinning each to the build it started on would keep every old
+        # worker running until its last order closes. Workflows move to the current version at
+        # their next task instead, which is safe because changes go behind workflow.patched and
+        # `waybill replay` checks open histories against the new code before it is made current.
+        default_versioning_behavior=VersioningBehavior.AUTO_UPGRADE,
+    )
+
+
 def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: str,
                  executor: ThreadPoolExecutor, settings: Settings | None = None) -> Worker:
     settings = settings or Settings()
@@ -63,6 +79,7 @@ def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: st
         max_concurrent_activities=8,
         # Let in-flight projections finish on shutdown rather than be retried elsewhere.
         graceful_shutdown_timeout=timedelta(seconds=10),
+        deployment_config=deployment_config(settings),
     )
 
 
