@@ -21,6 +21,8 @@ from activities.order.projection import ProjectionActivities
 from activities.reports.snapshots import ReportActivities
 from config import Settings
 from db.engine import make_engine, session_factory
+from observability import database as db_metrics
+from observability import serving as metrics
 from schedules import ensure_schedules
 from shared.temporal import connect
 from workflows.claim.workflow import ClaimWorkflow
@@ -66,9 +68,15 @@ def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: st
 
 
 async def run(settings: Settings) -> None:
-    client = await connect(settings)
+    client = await connect(settings, runtime=metrics.sdk_runtime(
+        settings.metrics_host, settings.worker_temporal_metrics_port))
     await ensure_schedules(client, settings.task_queue, settings.business_timezone)
     engine = make_engine(settings.db_url)
+    db_metrics.count_pool_timeouts(engine)
+    # The database's counts are served by the worker (not the API): one place, scaled apart.
+    endpoint = metrics.serve(settings.metrics_host, settings.worker_metrics_port, [
+        db_metrics.PoolCollector(engine),
+        db_metrics.DatabaseCollector(session_factory(engine), settings.metrics_cache_seconds)])
     with ThreadPoolExecutor(max_workers=8) as executor:
         worker = build_worker(client, session_factory(engine), settings.task_queue, executor,
                               settings)
@@ -80,4 +88,6 @@ async def run(settings: Settings) -> None:
             log.info("worker started", extra={"task_queue": settings.task_queue})
             await stop.wait()
             log.info("worker stopping")
+    if endpoint:
+        endpoint.stop()
     engine.dispose()

@@ -16,6 +16,7 @@ from api.complaints import router as complaints
 from api.edge.access_log import AccessLogMiddleware
 from api.edge.auth_failures import AuthFailures
 from api.edge.body_limit import BodyLimitMiddleware
+from api.edge.metrics import HttpMetricsMiddleware
 from api.edge.request_id import RequestIdFilter, RequestIdMiddleware
 from api.edge.text import refuse_nul_in_url
 from api.edge.units import Db
@@ -32,6 +33,8 @@ from config import Settings
 from console import router as console
 from db.engine import make_engine, session_factory, transaction
 from db.policies.queries import seed_from_file
+from observability import database as db_metrics
+from observability import serving as metrics
 from policies import load_policy_file
 from shared.temporal import connect
 
@@ -57,8 +60,14 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
             seeded = seed_from_file(session, policy_bodies, str(settings.sla_policies))
         if seeded:
             log.info("SLA policies seeded from file", extra={"policies": seeded})
-        app.state.temporal = temporal or await connect(settings)
+        db_metrics.count_pool_timeouts(engine)
+        endpoint = metrics.serve(settings.metrics_host, settings.api_metrics_port,
+                                 [db_metrics.PoolCollector(engine)])
+        app.state.temporal = temporal or await connect(settings, runtime=metrics.sdk_runtime(
+            settings.metrics_host, settings.api_temporal_metrics_port))
         yield
+        if endpoint:
+            endpoint.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -84,6 +93,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
                        max_upload_bytes=settings.receipt_max_bytes)
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(HttpMetricsMiddleware)  # outermost: it counts every answer, 500s too
     _log_request_ids()
     app.include_router(health.router)
     app.include_router(orders.router)

@@ -12,6 +12,7 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
 from config import Settings
@@ -19,12 +20,16 @@ from config import Settings
 log = logging.getLogger("waybill.temporal")
 
 
-async def connect(settings: Settings, attempts: int = 60) -> Client:
-    """Connect to Temporal, waiting for it to come up (the dev server starts alongside us)."""
+async def connect(settings: Settings, attempts: int = 60, runtime: Runtime | None = None
+                  ) -> Client:
+    """Connect to Temporal, waiting for it to come up (the dev server starts alongside us).
+
+    `runtime`: one exporting the SDK's metrics (observability/serving.py), else the default.
+    """
     for attempt in range(1, attempts + 1):
         try:
             return await Client.connect(settings.temporal_target,
-                                        namespace=settings.temporal_namespace)
+                                        namespace=settings.temporal_namespace, runtime=runtime)
         except RuntimeError as exc:
             if attempt == attempts:
                 raise

@@ -1,0 +1,63 @@
+"""The per-process metrics endpoints: Waybill's (prometheus_client, in a thread of its own) and
+the Temporal SDK's (its Rust core's Prometheus server, set up through the client's Runtime)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
+from prometheus_client.registry import Collector
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+
+log = logging.getLogger("waybill.metrics")
+
+
+class _Everything(Collector):
+    """The process's default registry (Waybill's counters, process and GC metrics), served
+    next to one endpoint's own collectors (its engine's pool, its database counts)."""
+
+    def collect(self) -> Iterator[Any]:
+        yield from REGISTRY.collect()
+
+
+@dataclass
+class Endpoint:
+    server: Any
+    thread: Any
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def serve(host: str, port: int | None, collectors: Iterable[Collector]) -> Endpoint | None:
+    """Serve /metrics on host:port from a daemon thread (so a scrape's SQL never runs on an
+    event loop); None when no port is set."""
+    if port is None:
+        return None
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Everything())
+    for collector in collectors:
+        registry.register(collector)
+    server, thread = start_http_server(port, addr=host, registry=registry)
+    log.info("metrics served", extra={"address": f"{host}:{port}"})
+    return Endpoint(server, thread)
+
+
+def sdk_runtime(host: str, port: int | None) -> Runtime | None:
+    """A Temporal Runtime exporting the SDK's own metrics (worker task latencies, polls, client
+    requests) on host:port; None (the default runtime) when no port.
+
+    Durations in seconds and counters ending in `_total`, as Waybill's own metrics are, so the
+    alert rules and the dashboard read both alike (e.g. `temporal_request_total`).
+    """
+    if port is None:
+        return None
+    runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(
+        bind_address=f"{host}:{port}", durations_as_seconds=True,
+        counters_total_suffix=True)))
+    log.info("temporal sdk metrics served", extra={"address": f"{host}:{port}"})
+    return runtime
