@@ -34,6 +34,7 @@ OPEN = "open"  # an escalation's state until it is resolved
 # The names as scraped, for deploy/'s check (observability/metrics.py COUNTED for the rest).
 GAUGED = ("waybill_orders", "waybill_breaches_total", "waybill_breaches_open",
           "waybill_escalations_open", "waybill_outbox_rows", "waybill_outbox_oldest_age_seconds",
+          "waybill_outbox_overdue_seconds",
           "waybill_metrics_database_up", "waybill_db_pool_size", "waybill_db_pool_checked_out",
           "waybill_db_pool_overflow")
 
@@ -43,12 +44,14 @@ class Snapshot:
     orders: dict[str, int]
     escalations: list[queries.EscalationCount]
     outbox: list[queries.OutboxCount]
+    overdue_since: dict[str, datetime]
     taken_at: datetime
 
 
 def read(session: Session) -> Snapshot:
+    now = datetime.now(UTC)
     return Snapshot(queries.orders_by_stage(session), queries.escalations(session),
-                    queries.outbox(session), datetime.now(UTC))
+                    queries.outbox(session), queries.outbox_overdue_since(session, now), now)
 
 
 class DatabaseCollector(Collector):
@@ -135,6 +138,15 @@ def _families(snap: Snapshot) -> Iterator[Any]:
                            max(0.0, (snap.taken_at - row.oldest_created_at).total_seconds()))
     yield rows
     yield age
+    overdue = GaugeMetricFamily(
+        "waybill_outbox_overdue_seconds",
+        "How long the longest-waiting outbox row has been due for a delivery attempt and not "
+        "had one, by channel (0: none is overdue)", labels=["channel"])
+    for channel in sorted({row.channel for row in snap.outbox} | set(snap.overdue_since)):
+        since = snap.overdue_since.get(channel)
+        overdue.add_metric([channel], 0.0 if since is None
+                           else max(0.0, (snap.taken_at - since).total_seconds()))
+    yield overdue
 
 
 class PoolCollector(Collector):

@@ -14,6 +14,19 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 log = logging.getLogger("waybill.metrics")
 
+# The Temporal SDK's metrics deploy/ relies on, as sdk_runtime exports them (seconds, `_total`);
+# tests/observability/test_metrics_endpoints.py checks the running processes export each.
+SDK_METRICS = (
+    "temporal_workflow_task_schedule_to_start_latency",  # a workflow task waiting for a worker
+    "temporal_workflow_task_execution_latency",
+    "temporal_activity_schedule_to_start_latency",
+    "temporal_activity_execution_latency",
+    "temporal_worker_task_slots_used",
+    "temporal_request_total",  # the client's calls (start, query, signal)
+    "temporal_long_request_total",  # calls that wait: updates, polls
+    "temporal_long_request_latency",  # an update's round trip from the API
+)
+
 
 class _Everything(Collector):
     """The process's default registry (Waybill's counters, process and GC metrics), served

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.escalations.models import EscalationRow
@@ -51,3 +51,26 @@ def outbox(session: Session) -> list[OutboxCount]:
         .group_by(OutboxRow.channel, OutboxRow.status))
     return [OutboxCount(channel, status, count, oldest)
             for channel, status, count, oldest in rows]
+
+
+def outbox_overdue_since(session: Session, now: datetime) -> dict[str, datetime]:
+    """Per channel, since when the longest-waiting row has been due for an attempt: a pending
+    row from its retry time (or creation), a row still `sending` from when its claim expired
+    (its sender died; the sweep re-drives it). A pending row waiting out its backoff is not
+    overdue, however old: a receiver down for hours is the webhook failure alert's business."""
+    due = func.coalesce(OutboxRow.next_attempt_at, OutboxRow.created_at)
+    pending = session.execute(
+        select(OutboxRow.channel, func.min(due))
+        .where(OutboxRow.status == "pending", due <= now)
+        .group_by(OutboxRow.channel))
+    stuck = session.execute(
+        select(OutboxRow.channel, func.min(OutboxRow.claim_expires_at))
+        .where(and_(OutboxRow.status == "sending",
+                    or_(OutboxRow.claim_expires_at.is_(None),
+                        OutboxRow.claim_expires_at <= now)))
+        .group_by(OutboxRow.channel))
+    found: dict[str, datetime] = {}
+    for channel, at in [*pending, *stuck]:
+        at = at or now  # a `sending` row without a claim expiry (none is written so) counts now
+        found[channel] = min(found.get(channel, at), at)
+    return found

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from prometheus_client import CollectorRegistry
+from sqlalchemy import update
 
 from db.engine import make_engine, session_factory, transaction
+from db.notifications.models import OutboxRow
 from db.notifications.outbox import enqueue
 from observability.database import DatabaseCollector
 from tests.support.metrics_scrape import Samples, value
@@ -45,6 +49,29 @@ def test_outbox_rows_are_counted_and_reread_only_after_the_cache(sqlite_url: str
         assert value(later, "waybill_outbox_rows", channel="email", status="pending") == 1
         assert value(later, "waybill_outbox_oldest_age_seconds", channel="email",
                      status="pending") >= 0
+    finally:
+        engine.dispose()
+
+
+def test_a_row_is_overdue_once_its_attempt_is_due_not_while_it_backs_off(
+        sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    sessions = session_factory(engine)
+    collector = DatabaseCollector(sessions, cache_seconds=0)
+    hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    try:
+        with transaction(sessions) as session:
+            enqueue(session, [delay_risk()])
+            session.execute(update(OutboxRow).values(created_at=hour_ago, next_attempt_at=None))
+        overdue = value(scrape(collector), "waybill_outbox_overdue_seconds", channel="email")
+        assert 3600 <= overdue < 3700
+        with transaction(sessions) as session:  # a retry is due in an hour: waiting, not late
+            session.execute(update(OutboxRow).values(
+                next_attempt_at=datetime.now(UTC) + timedelta(hours=1)))
+        samples = scrape(collector)
+        assert value(samples, "waybill_outbox_overdue_seconds", channel="email") == 0
+        assert value(samples, "waybill_outbox_oldest_age_seconds", channel="email",
+                     status="pending") >= 3600
     finally:
         engine.dispose()
 

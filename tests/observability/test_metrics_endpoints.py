@@ -22,6 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.engine import make_engine, session_factory, transaction
 from db.keys.queries import create_key
+from observability.serving import SDK_METRICS
 from tests.support.api_harness import order_body
 from tests.support.metrics_scrape import names, scrape, total, value
 from tests.support.pg import free_port
@@ -140,6 +141,9 @@ async def test_counters_move_when_an_order_moves(dev_env: WorkflowEnvironment, s
                      task_queue=queue) >= 2
         assert total(worker_sdk, "temporal_activity_execution_latency_count") >= 1
         api_sdk = await scrape(url["api_sdk"])
+        exported = {n.removesuffix(suffix) for n in names(worker_sdk) | names(api_sdk)
+                    for suffix in ("_bucket", "_sum", "_count", "")}
+        assert set(SDK_METRICS) <= exported, set(SDK_METRICS) - exported
         assert total(api_sdk, "temporal_request_total", operation="StartWorkflowExecution") == 1
         # An update waits for its answer: the SDK counts it among its long requests.
         assert total(api_sdk, "temporal_long_request_total",
