@@ -69,14 +69,16 @@ def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: st
 
 async def run(settings: Settings) -> None:
     client = await connect(settings, runtime=metrics.sdk_runtime(
-        settings.metrics_host, settings.worker_temporal_metrics_port))
+        settings.metrics_host, settings.worker_temporal_metrics_port,
+        "WAYBILL_WORKER_TEMPORAL_METRICS_PORT"))
     await ensure_schedules(client, settings.task_queue, settings.business_timezone)
     engine = make_engine(settings.db_url)
     db_metrics.count_pool_timeouts(engine)
     # The database's counts are served by the worker (not the API): one place, scaled apart.
     endpoint = metrics.serve(settings.metrics_host, settings.worker_metrics_port, [
         db_metrics.PoolCollector(engine),
-        db_metrics.DatabaseCollector(session_factory(engine), settings.metrics_cache_seconds)])
+        db_metrics.DatabaseCollector(session_factory(engine), settings.metrics_cache_seconds)],
+        "WAYBILL_WORKER_METRICS_PORT")
     with ThreadPoolExecutor(max_workers=8) as executor:
         worker = build_worker(client, session_factory(engine), settings.task_queue, executor,
                               settings)

@@ -62,9 +62,10 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
             log.info("SLA policies seeded from file", extra={"policies": seeded})
         db_metrics.count_pool_timeouts(engine)
         endpoint = metrics.serve(settings.metrics_host, settings.api_metrics_port,
-                                 [db_metrics.PoolCollector(engine)])
+                                 [db_metrics.PoolCollector(engine)], "WAYBILL_API_METRICS_PORT")
         app.state.temporal = temporal or await connect(settings, runtime=metrics.sdk_runtime(
-            settings.metrics_host, settings.api_temporal_metrics_port))
+            settings.metrics_host, settings.api_temporal_metrics_port,
+            "WAYBILL_API_TEMPORAL_METRICS_PORT"))
         yield
         if endpoint:
             endpoint.stop()

@@ -28,6 +28,10 @@ SDK_METRICS = (
 )
 
 
+class MetricsPortTaken(RuntimeError):
+    """A metrics port cannot be bound: a configuration error, said in one line at start-up."""
+
+
 class _Everything(Collector):
     """The process's default registry (Waybill's counters, process and GC metrics), served
     next to one endpoint's own collectors (its engine's pool, its database counts)."""
@@ -46,21 +50,27 @@ class Endpoint:
         self.server.server_close()
 
 
-def serve(host: str, port: int | None, collectors: Iterable[Collector]) -> Endpoint | None:
+def serve(host: str, port: int | None, collectors: Iterable[Collector], setting: str
+          ) -> Endpoint | None:
     """Serve /metrics on host:port from a daemon thread (so a scrape's SQL never runs on an
-    event loop); None when no port is set."""
+    event loop); None when no port is set. `setting` names the port's variable for the error
+    a taken port gives."""
     if port is None:
         return None
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Everything())
     for collector in collectors:
         registry.register(collector)
-    server, thread = start_http_server(port, addr=host, registry=registry)
+    try:
+        server, thread = start_http_server(port, addr=host, registry=registry)
+    except OSError as exc:
+        raise MetricsPortTaken(f"metrics port {host}:{port} cannot be bound ({exc.strerror}): "
+                               f"set {setting}") from None
     log.info("metrics served", extra={"address": f"{host}:{port}"})
     return Endpoint(server, thread)
 
 
-def sdk_runtime(host: str, port: int | None) -> Runtime | None:
+def sdk_runtime(host: str, port: int | None, setting: str) -> Runtime | None:
     """A Temporal Runtime exporting the SDK's own metrics (worker task latencies, polls, client
     requests) on host:port; None (the default runtime) when no port.
 
@@ -69,8 +79,12 @@ def sdk_runtime(host: str, port: int | None) -> Runtime | None:
     """
     if port is None:
         return None
-    runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(
-        bind_address=f"{host}:{port}", durations_as_seconds=True,
-        counters_total_suffix=True)))
+    try:
+        runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(
+            bind_address=f"{host}:{port}", durations_as_seconds=True,
+            counters_total_suffix=True)))
+    except ValueError as exc:  # the SDK's core reports a bind failure so
+        raise MetricsPortTaken(f"temporal sdk metrics port {host}:{port} cannot be bound "
+                               f"({exc}): set {setting}") from None
     log.info("temporal sdk metrics served", extra={"address": f"{host}:{port}"})
     return runtime
