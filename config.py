@@ -63,6 +63,20 @@ class Settings(BaseSettings):
     demo: bool = Field(default=False, description="`waybill dev` also runs the demo traffic "
                        "generator (demo/traffic.py): `make run DEMO=1`")
 
+    # Prometheus metrics (observability/, README "Metrics"). Each process serves Waybill's own
+    # metrics on its port and the Temporal SDK's on another (the SDK's Rust core runs its own
+    # HTTP server). Unset = not served: two workers on one machine would fight over a default.
+    # Bound to metrics_host, never through the API's port, so /metrics needs no key and is
+    # reachable only where the operator exposes it.
+    metrics_host: str = "127.0.0.1"
+    api_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    api_temporal_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    worker_temporal_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # The gauges read from the database (orders by stage, outbox, escalations) are computed at
+    # scrape time and reused for this long, so frequent scrapes cost one query set per period.
+    metrics_cache_seconds: float = Field(default=10.0, ge=0)
+
     # Notifications. Email goes out only when smtp_host is set; otherwise email rows are
     # recorded in the outbox and marked `skipped` at delivery.
     smtp_host: str | None = None

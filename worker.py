@@ -22,6 +22,8 @@ from activities.order.projection import ProjectionActivities
 from activities.reports.snapshots import ReportActivities
 from config import Settings
 from db.engine import make_engine, session_factory
+from observability import database as db_metrics
+from observability import serving as metrics
 from schedules import ensure_schedules
 from shared import tracing
 from shared.temporal import connect
@@ -87,9 +89,17 @@ async def run(settings: Settings) -> None:
     # Traces (off by default): the client's interceptor also traces this worker's workflows
     # and activities, so nothing more is given to the Worker.
     tracer_provider = tracing.tracer_provider(settings, "waybill-worker")
-    client = await connect(settings, tracer_provider=tracer_provider)
+    client = await connect(settings, tracer_provider=tracer_provider, runtime=metrics.sdk_runtime(
+        settings.metrics_host, settings.worker_temporal_metrics_port,
+        "WAYBILL_WORKER_TEMPORAL_METRICS_PORT"))
     await ensure_schedules(client, settings.task_queue, settings.business_timezone)
     engine = make_engine(settings.db_url)
+    db_metrics.count_pool_timeouts(engine)
+    # The database's counts are served by the worker (not the API): one place, scaled apart.
+    endpoint = metrics.serve(settings.metrics_host, settings.worker_metrics_port, [
+        db_metrics.PoolCollector(engine),
+        db_metrics.DatabaseCollector(session_factory(engine), settings.metrics_cache_seconds)],
+        "WAYBILL_WORKER_METRICS_PORT")
     with ThreadPoolExecutor(max_workers=8) as executor:
         worker = build_worker(client, session_factory(engine), settings.task_queue, executor,
                               settings)
@@ -101,6 +111,8 @@ async def run(settings: Settings) -> None:
             log.info("worker started", extra={"task_queue": settings.task_queue})
             await stop.wait()
             log.info("worker stopping")
+    if endpoint:
+        endpoint.stop()
     engine.dispose()
     if tracer_provider is not None:
         tracer_provider.shutdown()  # flushes the spans still batched

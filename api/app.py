@@ -17,6 +17,7 @@ from api.complaints import router as complaints
 from api.edge.access_log import AccessLogMiddleware
 from api.edge.auth_failures import AuthFailures
 from api.edge.body_limit import BodyLimitMiddleware
+from api.edge.metrics import HttpMetricsMiddleware
 from api.edge.request_id import RequestIdFilter, RequestIdMiddleware
 from api.edge.text import refuse_nul_in_url
 from api.edge.traces import TraceMiddleware
@@ -34,6 +35,8 @@ from config import Settings
 from console import router as console
 from db.engine import make_engine, session_factory, transaction
 from db.policies.queries import seed_from_file
+from observability import database as db_metrics
+from observability import serving as metrics
 from policies import load_policy_file
 from shared import tracing
 from shared.temporal import connect
@@ -67,8 +70,16 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None,
         own = None if tracer_provider else tracing.tracer_provider(settings, "waybill-api")
         provider = tracer_provider or own
         app.state.tracer = provider.get_tracer(tracing.TRACER_NAME) if provider else None
-        app.state.temporal = temporal or await connect(settings, tracer_provider=provider)
+        db_metrics.count_pool_timeouts(engine)
+        endpoint = metrics.serve(settings.metrics_host, settings.api_metrics_port,
+                                 [db_metrics.PoolCollector(engine)], "WAYBILL_API_METRICS_PORT")
+        app.state.temporal = temporal or await connect(
+            settings, tracer_provider=provider, runtime=metrics.sdk_runtime(
+                settings.metrics_host, settings.api_temporal_metrics_port,
+                "WAYBILL_API_TEMPORAL_METRICS_PORT"))
         yield
+        if endpoint:
+            endpoint.stop()
         engine.dispose()
         if own is not None:
             own.shutdown()  # flushes the spans still batched
@@ -98,6 +109,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None,
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(TraceMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(HttpMetricsMiddleware)  # outermost: it counts every answer, 500s too
     _log_request_ids()
     app.include_router(health.router)
     app.include_router(orders.router)

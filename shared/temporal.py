@@ -13,6 +13,7 @@ from typing import Any
 from opentelemetry.trace import TracerProvider
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
 from config import Settings
@@ -22,17 +23,20 @@ log = logging.getLogger("waybill.temporal")
 
 
 async def connect(settings: Settings, attempts: int = 60,
-                  tracer_provider: TracerProvider | None = None) -> Client:
+                  tracer_provider: TracerProvider | None = None,
+                  runtime: Runtime | None = None) -> Client:
     """Connect to Temporal, waiting for it to come up (the dev server starts alongside us).
 
     With a `tracer_provider` (shared/tracing.py; None = traces off) the client traces its calls,
-    and so does a worker built on it.
+    and so does a worker built on it. `runtime`: one exporting the SDK's metrics
+    (observability/serving.py), else the default.
     """
     for attempt in range(1, attempts + 1):
         try:
             return await Client.connect(settings.temporal_target,
                                         namespace=settings.temporal_namespace,
-                                        interceptors=tracing.interceptors(tracer_provider))
+                                        interceptors=tracing.interceptors(tracer_provider),
+                                        runtime=runtime)
         except RuntimeError as exc:
             if attempt == attempts:
                 raise

@@ -32,6 +32,7 @@ from db.notifications.delivery_state import (
     settle,
 )
 from db.notifications.models import Channel, OutboxRow, OutboxStatus
+from observability.metrics import delivery_attempt
 
 log = logging.getLogger("waybill.notify")
 
@@ -142,8 +143,10 @@ class Attempt:
             return final
 
         if self._write_outcome(write):
+            delivery_attempt(self.row.channel, "failed")
             log.warning("notification failed", extra={**self.where(), "error": str(exc)})
             return OutboxStatus.FAILED.value
+        delivery_attempt(self.row.channel, "retry")
         log.info("notification not delivered; will retry",
                  extra={**self.where(), "error": str(exc)})
         raise ApplicationError(str(exc), type="DeliveryNotAccepted")
@@ -151,7 +154,9 @@ class Attempt:
     def not_sent_before_claim(self, error: str) -> str:
         """Nothing was claimed or sent (e.g. the SMTP server is down): retry or give up."""
         if last_attempt():
+            delivery_attempt(self.row.channel, "failed")
             return self.settle(OutboxStatus.FAILED, error)
+        delivery_attempt(self.row.channel, "retry")
         now = datetime.now(UTC)
         with transaction(self.sessions) as session:
             retry_unclaimed(session, self.row.id, error, now, now + self._next_retry())
@@ -218,4 +223,6 @@ class Attempt:
         return where
 
     def log_delivered(self) -> None:
+        """Log (and count) a delivered message: every channel's success passes here."""
+        delivery_attempt(self.row.channel, "delivered")
         log.info("notification delivered", extra=self.where())

@@ -39,6 +39,7 @@ from db.escalations import queries as escalation_repo
 from db.orders import queries as repo
 from db.orders.models import Order
 from db.policies import queries as policy_repo
+from observability.metrics import event_outcome
 from policies import from_snapshot, policy_name_for, snapshot
 from workflows.ids import order_workflow_id
 from workflows.order import search
@@ -204,12 +205,14 @@ async def submit_event(db: Db, client: Client, settings: Settings, order_id: str
                      data=body["data"], actor=actor, source=source, body_hash=digest,
                      request_id=uuid.uuid4().hex,
                      clock_skew_seconds=settings.event_clock_skew_seconds)
-    # The running workflow knows every event id it applied: a repeat is a duplicate there.
-    async with temporal_deadline(settings):
-        outcome = await on_running_order(db, client, settings, order_id,
-                                         lambda: _apply(client, settings, order_id, inp))
-    if isinstance(outcome, Ended):
-        return await db.run(_after_close, order_id, inp)
+    with event_outcome(inp.type.value) as counted:  # accepted or refused, for /metrics
+        # The running workflow knows every event id it applied: a repeat is a duplicate there.
+        async with temporal_deadline(settings):
+            outcome = await on_running_order(db, client, settings, order_id,
+                                             lambda: _apply(client, settings, order_id, inp))
+        if isinstance(outcome, Ended):
+            outcome = await db.run(_after_close, order_id, inp)
+        counted.duplicate = outcome.duplicate
     return outcome
 
 

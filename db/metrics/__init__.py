@@ -1,0 +1,1 @@
+"""Aggregate counts the Prometheus gauges are made of (observability/database.py)."""
