@@ -36,6 +36,12 @@ STOP_GRACE_SECONDS = 15
 # webhook receivers on this machine over plain http (tests, a local request catcher).
 DEV_ENV = {"WAYBILL_WEBHOOKS_REQUIRE_HTTPS": "false",
            "WAYBILL_WEBHOOKS_ALLOW_PRIVATE_TARGETS": "true"}
+# `waybill dev` (make run) serves the Prometheus metrics on these ports unless the environment
+# says otherwise (README "Metrics and alerts"): one API and one worker, so no two processes
+# want the same port. The soak and bench stacks, which run several workers, leave them off.
+DEV_METRICS = {"WAYBILL_API_METRICS_PORT": "9464", "WAYBILL_API_TEMPORAL_METRICS_PORT": "9465",
+               "WAYBILL_WORKER_METRICS_PORT": "9466",
+               "WAYBILL_WORKER_TEMPORAL_METRICS_PORT": "9467"}
 
 
 def _temporal_binary() -> str:
@@ -196,7 +202,7 @@ def run(settings: Settings) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    env = {**DEV_ENV, **os.environ}
+    env = {**DEV_ENV, **DEV_METRICS, **os.environ}
     try:
         if settings.temporal_address is None:
             procs.append(("temporal", start_temporal(settings)))
@@ -236,6 +242,15 @@ def run(settings: Settings) -> int:
         stop(procs)
 
 
+def _metrics_urls(settings: Settings) -> str:
+    """Where the children serve Prometheus metrics: the dev defaults unless overridden."""
+    port = {**DEV_METRICS, **os.environ}
+    urls = [f"{name} http://{settings.metrics_host}:{port[var]}/metrics"
+            for name, var in (("api", "WAYBILL_API_METRICS_PORT"),
+                              ("worker", "WAYBILL_WORKER_METRICS_PORT")) if port.get(var)]
+    return "   ".join(urls) or "off"
+
+
 def _banner(settings: Settings) -> None:
     engine = make_engine(settings.db_url)
     with transaction(session_factory(engine)) as session:
@@ -249,6 +264,7 @@ def _banner(settings: Settings) -> None:
         f"  API           {api}   (docs: {api}/docs)",
         f"  console       {api}/console/   (sign in with the operator key)",
         f"  Temporal UI   {ui}",
+        f"  metrics       {_metrics_urls(settings)}",
         f"  database      {settings.db_url.split('@')[-1]}",
         f"  operator key  {key}",
         "  more keys:    waybill keys create --role ROLE --name NAME",

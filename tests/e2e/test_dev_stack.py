@@ -41,6 +41,9 @@ def test_dev_stack_runs_an_order_survives_restart_and_stops_cleanly(tmp_path: Pa
 
     with dev_stack(env, api) as proc:
         assert httpx.post(f"{api}/v1/orders", json=order, headers=auth).status_code == 201
+        # Metrics are on by default under `waybill dev`: the API counts what it just did.
+        scraped = httpx.get(f"http://127.0.0.1:{env['WAYBILL_API_METRICS_PORT']}/metrics").text
+        assert "waybill_http_requests_total" in scraped
         time.sleep(3)  # confirm_within is PT2S: watch the breach happen
         view = httpx.get(f"{api}/v1/orders/SO-DEV-1", headers=auth).json()
         assert view["breached"] is True and view["breaches"][0]["kind"] == "confirm_late"

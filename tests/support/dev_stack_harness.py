@@ -14,7 +14,9 @@ from pathlib import Path
 
 import httpx
 
+from devstack import DEV_METRICS
 from tests.support.builders import policy_yaml
+from tests.support.pg import free_port
 
 FAST = policy_yaml(confirm_within="PT2S")
 
@@ -29,6 +31,9 @@ def dev_stack_env(tmp_path: Path, ports: dict[str, int]) -> dict[str, str]:
     env.update(WAYBILL_DATA_DIR=str(tmp_path / "data"), WAYBILL_SLA_POLICIES=str(policy),
                WAYBILL_API_PORT=str(ports["api"]), WAYBILL_TEMPORAL_PORT=str(ports["temporal"]),
                WAYBILL_TEMPORAL_UI_PORT=str(ports["ui"]), WAYBILL_LOG_LEVEL="WARNING")
+    # `waybill dev` serves metrics on fixed ports by default (devstack.DEV_METRICS): free ones
+    # here, so stacks of tests running side by side do not collide.
+    env.update({var: str(free_port()) for var in DEV_METRICS})
     return env
 
 
