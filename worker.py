@@ -18,6 +18,7 @@ from activities.notify.deliver import NotifierActivities
 from activities.notify.delivery_start import DeliveryStarter
 from activities.notify.outbox_sweep import SweepActivities
 from activities.order.projection import ProjectionActivities
+from activities.order.snapshot import SnapshotReader
 from activities.reports.snapshots import ReportActivities
 from config import Settings
 from db.engine import make_engine, session_factory
@@ -43,7 +44,8 @@ def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: st
     settings = settings or Settings()
     # Projections start a DeliveryWorkflow per outbox row they wrote, on this task queue.
     starter = DeliveryStarter(client, task_queue)
-    projections = ProjectionActivities(sessions, settings, starter)
+    # Lean projections read the snapshot they write from the workflow, by query.
+    projections = ProjectionActivities(sessions, settings, starter, SnapshotReader(client))
     notifier = NotifierActivities(sessions, settings)
     complaints = ComplaintActivities(sessions, starter)
     claims = ClaimActivities(sessions, starter)
@@ -53,7 +55,8 @@ def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: st
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[projections.project_order, projections.project_escalation,
+        activities=[projections.project_order, projections.project_order_change,
+                    projections.project_escalation, projections.project_escalation_change,
                     notifier.deliver, complaints.project_complaint,
                     claims.project_claim, reports.previous_period,
                     reports.store_daily_kpis, reports.store_follow_up_report,

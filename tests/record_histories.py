@@ -212,6 +212,25 @@ async def alarms_breach_then_close(env: WorkflowEnvironment, h: WorkflowHandle) 
     await h.result()
 
 
+async def lean_projections(env: WorkflowEnvironment, h: WorkflowHandle) -> None:
+    """Recorded with the lean-projections patch: each projection carries its seq and the new
+    entries (the activity reads the snapshot by query); two breaches (confirm late, scan gap)
+    with their ladders, the breached attribute written once; scans; the order closes."""
+    await env.sleep(timedelta(hours=25))
+    await _send(env, h, EventType.CONFIRMED)
+    await _send(env, h, EventType.PICKED, FULL_PICK)
+    await _send(env, h, EventType.SHIPPED, SHIP)
+    await env.sleep(timedelta(hours=13))
+    for n in (1, 2, 3):
+        await _send(env, h, EventType.TRACKING_SCAN, {"location": f"Hub {n}",
+                                                      "status": "departed"}, n=n)
+    await _send(env, h, EventType.DELIVERED, POD)
+    await _send(env, h, EventType.RECEIPT_RETURNED, RECEIPT)
+    await env.sleep(timedelta(days=1, minutes=1))
+    await _send(env, h, EventType.SURVEY_RESPONSE, SURVEY)
+    await h.result()
+
+
 # Scenarios whose order reached Waybill this long after it was received.
 BACKDATED = {"backlog_caught_up": timedelta(days=3)}
 
@@ -226,6 +245,7 @@ SCENARIOS: dict[str, Scenario] = {
     "alarms_breach_then_close": alarms_breach_then_close,
     # Recorded with DELIVERY_WORKFLOWS_PATCH: the projections start the deliveries.
     "shortage_deliveries_as_workflows": shortage_calls_and_receipt_versions,
+    "lean_projections": lean_projections,
 }
 
 

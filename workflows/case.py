@@ -60,6 +60,11 @@ class CaseWorkflow(ABC, Generic[StateT, EntryT]):
         self._lean = False
         self._alarm: datetime | None = None
         self._alarms: set[asyncio.Task[None]] = set()
+        # Lean projections: the snapshot each running projection writes, by seq, for its
+        # activity to read through the workflow's snapshot query (not carried in the history).
+        self._snapshots: dict[int, StateT] = {}
+        # Known without asking DELIVERY_WORKFLOWS_PATCH (a later patch implies it).
+        self._deliveries_started_by_activity = False
 
     # -- what each case says ---------------------------------------------------------------
 
@@ -148,5 +153,20 @@ class CaseWorkflow(ABC, Generic[StateT, EntryT]):
             return
         self._s.seq += 1
         entries, self._pending, self._dirty = self._pending, [], False
-        activity, payload = self._projection(copy.deepcopy(self._s), entries)
-        await project(activity, payload, self._deliveries)
+        snapshot = copy.deepcopy(self._s)
+        activity, payload = self._projection(snapshot, entries)
+        # Held (only in memory, no command) until the activity returns: a retry, or a replay
+        # on another worker, finds it again, since the workflow waits on that activity here.
+        self._snapshots[snapshot.seq] = snapshot
+        try:
+            await project(activity, payload, self._deliveries,
+                          started_by_activity=self._deliveries_started_by_activity)
+        finally:
+            del self._snapshots[snapshot.seq]
+
+    def _snapshot(self, seq: int) -> StateT:
+        """The snapshot projection `seq` writes, while it runs (the snapshot queries)."""
+        snapshot = self._snapshots.get(seq)
+        if snapshot is None:  # a query error: the activity retries, nothing is written
+            raise KeyError(f"no projection {seq} is running")
+        return snapshot

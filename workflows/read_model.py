@@ -25,10 +25,16 @@ PROJECTION_TIMEOUT = timedelta(seconds=30)
 PROJECTION_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 
 
-async def project(activity: Any, payload: Any, deliveries: Deliveries) -> None:
-    """Run `activity` (a projection activity method returning outbox ids) on `payload`."""
+async def project(activity: Any, payload: Any, deliveries: Deliveries, *,
+                  started_by_activity: bool = False) -> None:
+    """Run `activity` (a projection activity method returning outbox ids) on `payload`.
+
+    `started_by_activity`: the caller knows the activity starts the DeliveryWorkflows (a run
+    under a patch that implies DELIVERY_WORKFLOWS_PATCH), so that patch is not asked: its
+    marker and search-attribute upsert stay out of the history.
+    """
     outbox = await workflow.execute_activity_method(
         activity, payload, start_to_close_timeout=PROJECTION_TIMEOUT,
         retry_policy=PROJECTION_RETRY)
-    if not workflow.patched(DELIVERY_WORKFLOWS_PATCH):
+    if not started_by_activity and not workflow.patched(DELIVERY_WORKFLOWS_PATCH):
         deliveries.start(outbox)

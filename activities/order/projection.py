@@ -7,22 +7,26 @@ from temporalio import activity
 
 from activities.notify.delivery_start import DeliveryStarter, deliver_after_commit
 from activities.order.notices import escalation_notices, order_notices
+from activities.order.snapshot import SnapshotReader
 from config import Settings
 from db.engine import transaction
 from db.escalations.queries import apply_escalation_projection
 from db.notifications.outbox import enqueue
 from db.orders.queries import RuleDates, apply_projection
 from shared.survey_links import links_for
-from workflows.escalation.types import EscalationProjection
+from workflows.escalation.types import SNAPSHOT_QUERY as ESCALATION_SNAPSHOT
+from workflows.escalation.types import EscalationChange, EscalationProjection, EscalationStatus
 from workflows.order.deadlines import latest_eta, receipt_due_at
-from workflows.order.types import ProjectionInput
+from workflows.order.types import SNAPSHOT_QUERY, OrderChange, OrderState, ProjectionInput
 
 
 class ProjectionActivities:
     def __init__(self, sessions: sessionmaker[Session], settings: Settings | None = None,
-                 starter: DeliveryStarter | None = None) -> None:
+                 starter: DeliveryStarter | None = None,
+                 snapshots: SnapshotReader | None = None) -> None:
         self._sessions = sessions
         self._starter = starter
+        self._snapshots = snapshots
         # Survey invitations carry a signed link; made once, so the secret file is read once.
         self._survey_links = links_for(settings or Settings())
 
@@ -40,6 +44,14 @@ class ProjectionActivities:
         return deliver_after_commit(self._starter, outbox)
 
     @activity.defn
+    def project_order_change(self, inp: OrderChange) -> list[str]:
+        """`project_order` of the snapshot `inp.seq`, read from the workflow by query: the
+        same rows and notices, without the whole state in the history."""
+        state = self._reader().read(SNAPSHOT_QUERY, OrderState, inp.workflow_id, inp.run_id,
+                                    inp.seq)
+        return self.project_order(ProjectionInput(state=state, entries=inp.entries))
+
+    @activity.defn
     def project_escalation(self, inp: EscalationProjection) -> list[str]:
         """Upsert keyed by escalation id and step number: safe to retry.
 
@@ -50,6 +62,18 @@ class ProjectionActivities:
             apply_escalation_projection(session, inp)
             outbox = enqueue(session, escalation_notices(inp.status, inp.steps))
         return deliver_after_commit(self._starter, outbox)
+
+    @activity.defn
+    def project_escalation_change(self, inp: EscalationChange) -> list[str]:
+        """`project_escalation` of the status snapshot `inp.seq`, read from the workflow."""
+        status = self._reader().read(ESCALATION_SNAPSHOT, EscalationStatus, inp.workflow_id,
+                                     inp.run_id, inp.seq)
+        return self.project_escalation(EscalationProjection(status=status, steps=inp.steps))
+
+    def _reader(self) -> SnapshotReader:
+        if self._snapshots is None:
+            raise RuntimeError("lean projections need a SnapshotReader (worker.py)")
+        return self._snapshots
 
 
 def rule_dates(inp: ProjectionInput) -> RuleDates:

@@ -130,3 +130,23 @@ class ClearInput:
 class EscalationProjection:
     status: EscalationStatus
     steps: list[EscalationStep]
+
+
+# The escalation workflow's query for the status a running lean projection writes (by seq).
+SNAPSHOT_QUERY = "projection_snapshot"
+
+
+@dataclass
+class EscalationChange:
+    """One write of the escalation's read model, lean: which snapshot and the new steps.
+
+    The activity reads the status (with all its steps) itself with SNAPSHOT_QUERY(seq), so the
+    history does not grow with the ladder's re-notifications, unlike EscalationProjection, which
+    older histories carry.
+    """
+
+    escalation_id: str
+    seq: int
+    steps: list[EscalationStep]
+    workflow_id: str
+    run_id: str

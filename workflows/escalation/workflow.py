@@ -18,9 +18,11 @@ with workflow.unsafe.imports_passed_through():
     from activities.order.projection import ProjectionActivities
     from workflows.case import CaseWorkflow, Projection
     from workflows.escalation.types import (
+        SNAPSHOT_QUERY,
         AcknowledgeInput,
         ClearInput,
         EscalationAction,
+        EscalationChange,
         EscalationInput,
         EscalationProjection,
         EscalationState,
@@ -36,6 +38,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows.rejections import reject as _reject
 
 KEY_ACCOUNT_MANAGER = "key_account_manager"
+# Projections carry the escalation id, the snapshot's seq and the new steps; the activity reads
+# the status by query (the order's LEAN_PROJECTION_PATCH, the same id; it implies
+# DELIVERY_WORKFLOWS_PATCH).
+LEAN_PROJECTION_PATCH = "lean-projections"
 
 
 @workflow.defn
@@ -43,6 +49,9 @@ class EscalationWorkflow(CaseWorkflow[EscalationStatus, EscalationStep]):
     @workflow.init
     def __init__(self, inp: EscalationInput) -> None:
         super().__init__()
+        self._lean_projection = workflow.patched(LEAN_PROJECTION_PATCH)
+        # It implies DELIVERY_WORKFLOWS_PATCH: one marker instead of two.
+        self._deliveries_started_by_activity = self._lean_projection
         self._policy = inp.policy
         self._kam = inp.key_account_manager
         start = inp.policy.start_level
@@ -71,6 +80,11 @@ class EscalationWorkflow(CaseWorkflow[EscalationStatus, EscalationStep]):
     @workflow.query
     def status(self) -> EscalationStatus:
         return self._s
+
+    @workflow.query(name=SNAPSHOT_QUERY)
+    def projection_snapshot(self, seq: int) -> EscalationStatus:
+        """The status projection `seq` writes, while its activity runs (lean projections)."""
+        return self._snapshot(seq)
 
     # -- operator actions --------------------------------------------------------------------
 
@@ -232,5 +246,10 @@ class EscalationWorkflow(CaseWorkflow[EscalationStatus, EscalationStep]):
         self._pending.append(step)
 
     def _projection(self, state: EscalationStatus, steps: list[EscalationStep]) -> Projection:
+        if self._lean_projection:
+            info = workflow.info()
+            return ProjectionActivities.project_escalation_change, EscalationChange(
+                escalation_id=state.escalation_id, seq=state.seq, steps=steps,
+                workflow_id=info.workflow_id, run_id=info.run_id)
         return (ProjectionActivities.project_escalation,
                 EscalationProjection(status=state, steps=steps))

@@ -306,3 +306,25 @@ class ProjectionInput:
 
     state: OrderState
     entries: list[TimelineEntry]
+
+
+# The order workflow's query for the snapshot a running lean projection writes (by seq). Named
+# here, not by reference, because the projection activity cannot import the workflow module
+# (the workflow imports the activity's).
+SNAPSHOT_QUERY = "projection_snapshot"
+
+
+@dataclass
+class OrderChange:
+    """One write of the order's read model, lean: which snapshot and the new timeline entries.
+
+    The activity reads the state itself with SNAPSHOT_QUERY(seq), so the history holds only what
+    changed (no payload grows with the order's scans), unlike ProjectionInput, which older
+    histories carry.
+    """
+
+    order_id: str
+    seq: int
+    entries: list[TimelineEntry]
+    workflow_id: str
+    run_id: str

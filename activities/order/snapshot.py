@@ -1,0 +1,41 @@
+"""Reading the snapshot a lean projection writes from its workflow, by query.
+
+A lean projection's input names the snapshot (workflow, run, seq) instead of carrying it, so
+the history does not grow with the state; the sync projection activity asks the workflow, which
+holds the snapshot until that activity returns (workflows/case.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import Future
+from datetime import timedelta
+from typing import TypeVar
+
+from temporalio.client import Client
+
+T = TypeVar("T")
+
+# A query is answered by a worker in milliseconds; past this the activity fails and retries.
+QUERY_TIMEOUT_SECONDS = 20.0
+
+
+class SnapshotReader:
+    """Runs snapshot queries on `client`'s event loop from the activities' threads."""
+
+    def __init__(self, client: Client, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self._client = client
+        self._loop = loop or asyncio.get_running_loop()
+
+    def read(self, query: str, result_type: type[T], workflow_id: str, run_id: str,
+             seq: int) -> T:
+        """The snapshot `seq` of the run; raises (so the activity retries) if none comes."""
+        future: Future[T] = asyncio.run_coroutine_threadsafe(
+            self._query(query, result_type, workflow_id, run_id, seq), self._loop)
+        return future.result(QUERY_TIMEOUT_SECONDS)
+
+    async def _query(self, query: str, result_type: type[T], workflow_id: str, run_id: str,
+                     seq: int) -> T:
+        handle = self._client.get_workflow_handle(workflow_id, run_id=run_id)
+        return await handle.query(query, seq, result_type=result_type,
+                                  rpc_timeout=timedelta(seconds=QUERY_TIMEOUT_SECONDS))

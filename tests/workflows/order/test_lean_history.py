@@ -1,0 +1,83 @@
+"""Lean projections (LEAN_PROJECTION_PATCH): the history does not grow with the order's state.
+
+An order with two SLA breaches and 30 tracking scans on the time-skipping server, projected by
+the real worker into SQLite: each projection's payload stays the size of its new entries (the
+activity reads the snapshot from the workflow), yet the read model holds every scan; the
+breached search attribute is written once, however many breaches follow.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from db.engine import make_engine, session_factory
+from db.orders.models import Order
+from tests.support.builders import FULL_PICK, SHIP
+from tests.support.order_workflow_harness import send, start
+from tests.support.order_workflow_harness import state as order_state
+from tests.support.worker_harness import running_worker
+from workflows.order.types import EventType
+
+SCANS = 30
+
+
+@pytest.fixture
+async def client(ts_env: WorkflowEnvironment, sqlite_url: str,
+                 task_queue: str) -> AsyncIterator[Client]:
+    async with running_worker(ts_env.client, sqlite_url, task_queue):
+        yield ts_env.client
+
+
+def _read_model(url: str, order_id: str) -> tuple[int, list[str]]:
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            row = session.get(Order, order_id)
+            assert row is not None
+            return row.projection_seq, [scan["location"] for scan in row.detail["scans"]]
+    finally:
+        engine.dispose()
+
+
+async def test_payloads_stay_small_while_the_read_model_holds_every_scan(
+        ts_env: WorkflowEnvironment, client: Client, task_queue: str, sqlite_url: str) -> None:
+    h = await start(ts_env, client, task_queue)
+    await ts_env.sleep(timedelta(hours=25))  # confirm_late
+    await send(ts_env, h, EventType.CONFIRMED)
+    await send(ts_env, h, EventType.PICKED, FULL_PICK)
+    await send(ts_env, h, EventType.SHIPPED, SHIP)
+    await ts_env.sleep(timedelta(hours=13))  # scan_gap
+    for n in range(1, SCANS + 1):
+        await send(ts_env, h, EventType.TRACKING_SCAN,
+                   {"location": f"Hub {n}", "status": "departed"})
+
+    events = (await h.fetch_history()).events
+    scheduled = [e.activity_task_scheduled_event_attributes for e in events
+                 if e.HasField("activity_task_scheduled_event_attributes")]
+    projections = [a for a in scheduled if a.activity_type.name.startswith("project_order")]
+    assert {a.activity_type.name for a in projections} == {"project_order_change"}
+    sizes = [len(a.input.payloads[0].data) for a in projections]
+    # The last scan's payload is no bigger than the first scan's: it carries one entry, not
+    # the 30 scans so far.
+    scan_sizes = sizes[-SCANS:]
+    assert max(scan_sizes) <= scan_sizes[0] + 16, sizes
+    assert max(sizes) < 1500, sizes
+
+    upserts = [e.upsert_workflow_search_attributes_event_attributes for e in events
+               if e.HasField("upsert_workflow_search_attributes_event_attributes")]
+    breached = [u for u in upserts if "WaybillSlaBreached" in u.search_attributes.indexed_fields]
+    assert len(breached) == 1  # two breaches, one write
+    state = await order_state(h)
+    assert [b.kind.value for b in state.breaches] == ["confirm_late", "scan_gap"]
+
+    seq, locations = _read_model(sqlite_url, state.order_id)
+    assert seq == state.seq
+    assert locations == [f"Hub {n}" for n in range(1, SCANS + 1)]
+    last = json.loads(projections[-1].input.payloads[0].data)
+    assert last["seq"] == state.seq and [e["type"] for e in last["entries"]] == ["tracking_scan"]
