@@ -60,9 +60,10 @@ class CaseWorkflow(ABC, Generic[StateT, EntryT]):
         self._lean = False
         self._alarm: datetime | None = None
         self._alarms: set[asyncio.Task[None]] = set()
-        # Lean projections: the snapshot each running projection writes, by seq, for its
-        # activity to read through the workflow's snapshot query (not carried in the history).
-        self._snapshots: dict[int, StateT] = {}
+        # Lean projections: what each running projection writes (the state and its new
+        # entries), by seq, for its activity to read through the workflow's snapshot query
+        # instead of carrying it in the history.
+        self._snapshots: dict[int, tuple[StateT, list[EntryT]]] = {}
         # Known without asking DELIVERY_WORKFLOWS_PATCH (a later patch implies it).
         self._deliveries_started_by_activity = False
 
@@ -157,15 +158,16 @@ class CaseWorkflow(ABC, Generic[StateT, EntryT]):
         activity, payload = self._projection(snapshot, entries)
         # Held (only in memory, no command) until the activity returns: a retry, or a replay
         # on another worker, finds it again, since the workflow waits on that activity here.
-        self._snapshots[snapshot.seq] = snapshot
+        self._snapshots[snapshot.seq] = (snapshot, entries)
         try:
             await project(activity, payload, self._deliveries,
                           started_by_activity=self._deliveries_started_by_activity)
         finally:
             del self._snapshots[snapshot.seq]
 
-    def _snapshot(self, seq: int) -> StateT:
-        """The snapshot projection `seq` writes, while it runs (the snapshot queries)."""
+    def _snapshot(self, seq: int) -> tuple[StateT, list[EntryT]]:
+        """The state and entries projection `seq` writes, while it runs (the snapshot
+        queries)."""
         snapshot = self._snapshots.get(seq)
         if snapshot is None:  # a query error: the activity retries, nothing is written
             raise KeyError(f"no projection {seq} is running")

@@ -15,9 +15,9 @@ from db.notifications.outbox import enqueue
 from db.orders.queries import RuleDates, apply_projection
 from shared.survey_links import links_for
 from workflows.escalation.types import SNAPSHOT_QUERY as ESCALATION_SNAPSHOT
-from workflows.escalation.types import EscalationChange, EscalationProjection, EscalationStatus
+from workflows.escalation.types import EscalationChange, EscalationProjection
 from workflows.order.deadlines import latest_eta, receipt_due_at
-from workflows.order.types import SNAPSHOT_QUERY, OrderChange, OrderState, ProjectionInput
+from workflows.order.types import SNAPSHOT_QUERY, OrderChange, ProjectionInput
 
 
 class ProjectionActivities:
@@ -45,11 +45,9 @@ class ProjectionActivities:
 
     @activity.defn
     def project_order_change(self, inp: OrderChange) -> list[str]:
-        """`project_order` of the snapshot `inp.seq`, read from the workflow by query: the
-        same rows and notices, without the whole state in the history."""
-        state = self._reader().read(SNAPSHOT_QUERY, OrderState, inp.workflow_id, inp.run_id,
-                                    inp.seq)
-        return self.project_order(ProjectionInput(state=state, entries=inp.entries))
+        """`project_order` of projection `inp.seq`, read from the calling workflow run by
+        query: the same rows and notices, without the state and entries in the history."""
+        return self.project_order(self._reader().read(SNAPSHOT_QUERY, ProjectionInput, inp.seq))
 
     @activity.defn
     def project_escalation(self, inp: EscalationProjection) -> list[str]:
@@ -65,10 +63,9 @@ class ProjectionActivities:
 
     @activity.defn
     def project_escalation_change(self, inp: EscalationChange) -> list[str]:
-        """`project_escalation` of the status snapshot `inp.seq`, read from the workflow."""
-        status = self._reader().read(ESCALATION_SNAPSHOT, EscalationStatus, inp.workflow_id,
-                                     inp.run_id, inp.seq)
-        return self.project_escalation(EscalationProjection(status=status, steps=inp.steps))
+        """`project_escalation` of projection `inp.seq`, read from the calling workflow run."""
+        return self.project_escalation(
+            self._reader().read(ESCALATION_SNAPSHOT, EscalationProjection, inp.seq))
 
     def _reader(self) -> SnapshotReader:
         if self._snapshots is None:

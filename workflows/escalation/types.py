@@ -132,21 +132,19 @@ class EscalationProjection:
     steps: list[EscalationStep]
 
 
-# The escalation workflow's query for the status a running lean projection writes (by seq).
+# The escalation workflow's query for what a running lean projection writes (by seq).
 SNAPSHOT_QUERY = "projection_snapshot"
 
 
 @dataclass
 class EscalationChange:
-    """One write of the escalation's read model, lean: which snapshot and the new steps.
+    """One write of the escalation's read model, lean: which one, by seq.
 
-    The activity reads the status (with all its steps) itself with SNAPSHOT_QUERY(seq), so the
-    history does not grow with the ladder's re-notifications, unlike EscalationProjection, which
-    older histories carry.
+    The activity reads what it writes (an EscalationProjection: the status with all its steps,
+    and the new steps) from its workflow run with SNAPSHOT_QUERY(seq), so the history does not
+    grow with the ladder's re-notifications, unlike EscalationProjection itself, which older
+    histories carry.
     """
 
     escalation_id: str
     seq: int
-    steps: list[EscalationStep]
-    workflow_id: str
-    run_id: str

@@ -82,9 +82,10 @@ class EscalationWorkflow(CaseWorkflow[EscalationStatus, EscalationStep]):
         return self._s
 
     @workflow.query(name=SNAPSHOT_QUERY)
-    def projection_snapshot(self, seq: int) -> EscalationStatus:
-        """The status projection `seq` writes, while its activity runs (lean projections)."""
-        return self._snapshot(seq)
+    def projection_snapshot(self, seq: int) -> EscalationProjection:
+        """What projection `seq` writes, while its activity runs (lean projections)."""
+        status, steps = self._snapshot(seq)
+        return EscalationProjection(status=status, steps=steps)
 
     # -- operator actions --------------------------------------------------------------------
 
@@ -247,9 +248,7 @@ class EscalationWorkflow(CaseWorkflow[EscalationStatus, EscalationStep]):
 
     def _projection(self, state: EscalationStatus, steps: list[EscalationStep]) -> Projection:
         if self._lean_projection:
-            info = workflow.info()
             return ProjectionActivities.project_escalation_change, EscalationChange(
-                escalation_id=state.escalation_id, seq=state.seq, steps=steps,
-                workflow_id=info.workflow_id, run_id=info.run_id)
+                escalation_id=state.escalation_id, seq=state.seq)
         return (ProjectionActivities.project_escalation,
                 EscalationProjection(status=state, steps=steps))

@@ -308,7 +308,7 @@ class ProjectionInput:
     entries: list[TimelineEntry]
 
 
-# The order workflow's query for the snapshot a running lean projection writes (by seq). Named
+# The order workflow's query for what a running lean projection writes (by seq). Named
 # here, not by reference, because the projection activity cannot import the workflow module
 # (the workflow imports the activity's).
 SNAPSHOT_QUERY = "projection_snapshot"
@@ -316,15 +316,13 @@ SNAPSHOT_QUERY = "projection_snapshot"
 
 @dataclass
 class OrderChange:
-    """One write of the order's read model, lean: which snapshot and the new timeline entries.
+    """One write of the order's read model, lean: which one, by seq.
 
-    The activity reads the state itself with SNAPSHOT_QUERY(seq), so the history holds only what
-    changed (no payload grows with the order's scans), unlike ProjectionInput, which older
-    histories carry.
+    The activity reads what it writes (a ProjectionInput: the state and the new timeline
+    entries, which the update inputs already hold) from its workflow run with
+    SNAPSHOT_QUERY(seq), so the history holds a few bytes per change, however long the order's
+    life, unlike ProjectionInput itself, which older histories carry.
     """
 
     order_id: str
     seq: int
-    entries: list[TimelineEntry]
-    workflow_id: str
-    run_id: str

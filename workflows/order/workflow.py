@@ -147,9 +147,10 @@ class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
         return self._s
 
     @workflow.query(name=SNAPSHOT_QUERY)
-    def projection_snapshot(self, seq: int) -> OrderState:
-        """The state projection `seq` writes, while its activity runs (lean projections)."""
-        return self._snapshot(seq)
+    def projection_snapshot(self, seq: int) -> ProjectionInput:
+        """What projection `seq` writes, while its activity runs (lean projections)."""
+        state, entries = self._snapshot(seq)
+        return ProjectionInput(state=state, entries=entries)
 
     @workflow.update
     async def apply_event(self, inp: EventInput) -> EventResult:
@@ -394,10 +395,8 @@ class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
 
     def _projection(self, state: OrderState, entries: list[TimelineEntry]) -> Projection:
         if self._lean_projection:
-            info = workflow.info()
             return ProjectionActivities.project_order_change, OrderChange(
-                order_id=state.order_id, seq=state.seq, entries=entries,
-                workflow_id=info.workflow_id, run_id=info.run_id)
+                order_id=state.order_id, seq=state.seq)
         return ProjectionActivities.project_order, ProjectionInput(state=state, entries=entries)
 
     async def _project(self) -> None:
