@@ -9,6 +9,10 @@ with `_settle()`, the same tick, sync and projection, so the caller reads its ow
 
 Each workflow says what is its own: how to tick, when it is closed, when it next wakes, what
 its projection activity and payload are, and (order) which children to start.
+
+Under LEAN_PROJECTION_PATCH (workflows/read_model.py) the payload names the write only (case id
+and seq): the loop holds the snapshot and its entries until the activity returns, and the
+activity reads them with the workflow's snapshot query, so no history grows with the state.
 """
 
 from __future__ import annotations

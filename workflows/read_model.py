@@ -20,6 +20,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.notify.deliveries import Deliveries
     from workflows.notify.delivery import DELIVERY_WORKFLOWS_PATCH
 
+# A case workflow's projections carry only its id and the write's seq; the activity reads the
+# state and the new entries with the workflow's SNAPSHOT_QUERY (workflows/order/types.py), so
+# no payload grows with the case's life. Asked once per run; it implies DELIVERY_WORKFLOWS_PATCH
+# (and, for an order, every order patch before it).
+LEAN_PROJECTION_PATCH = "lean-projections"
+
 PROJECTION_TIMEOUT = timedelta(seconds=30)
 # Retried without limit: the read model must catch up once the database is back.
 PROJECTION_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))

@@ -7,17 +7,16 @@ from temporalio import activity
 
 from activities.notify.delivery_start import DeliveryStarter, deliver_after_commit
 from activities.order.notices import escalation_notices, order_notices
-from activities.order.snapshot import SnapshotReader
+from activities.snapshot import SnapshotReader, read_snapshot
 from config import Settings
 from db.engine import transaction
 from db.escalations.queries import apply_escalation_projection
 from db.notifications.outbox import enqueue
 from db.orders.queries import RuleDates, apply_projection
 from shared.survey_links import links_for
-from workflows.escalation.types import SNAPSHOT_QUERY as ESCALATION_SNAPSHOT
 from workflows.escalation.types import EscalationChange, EscalationProjection
 from workflows.order.deadlines import latest_eta, receipt_due_at
-from workflows.order.types import SNAPSHOT_QUERY, OrderChange, ProjectionInput
+from workflows.order.types import OrderChange, ProjectionInput
 
 
 class ProjectionActivities:
@@ -47,7 +46,7 @@ class ProjectionActivities:
     def project_order_change(self, inp: OrderChange) -> list[str]:
         """`project_order` of projection `inp.seq`, read from the calling workflow run by
         query: the same rows and notices, without the state and entries in the history."""
-        return self.project_order(self._reader().read(SNAPSHOT_QUERY, ProjectionInput, inp.seq))
+        return self.project_order(read_snapshot(self._snapshots, ProjectionInput, inp.seq))
 
     @activity.defn
     def project_escalation(self, inp: EscalationProjection) -> list[str]:
@@ -65,12 +64,7 @@ class ProjectionActivities:
     def project_escalation_change(self, inp: EscalationChange) -> list[str]:
         """`project_escalation` of projection `inp.seq`, read from the calling workflow run."""
         return self.project_escalation(
-            self._reader().read(ESCALATION_SNAPSHOT, EscalationProjection, inp.seq))
-
-    def _reader(self) -> SnapshotReader:
-        if self._snapshots is None:
-            raise RuntimeError("lean projections need a SnapshotReader (worker.py)")
-        return self._snapshots
+            read_snapshot(self._snapshots, EscalationProjection, inp.seq))
 
 
 def rule_dates(inp: ProjectionInput) -> RuleDates:

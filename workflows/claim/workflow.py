@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         Basis,
         BasisChange,
         ClaimBreach,
+        ClaimChange,
         ClaimClosed,
         ClaimDocument,
         ClaimEventInput,
@@ -70,8 +71,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.escalation.link import EscalationLink
     from workflows.escalation.types import EscalationInput
     from workflows.ids import SYSTEM_ACTOR, SYSTEM_SOURCE, escalation_workflow_id, order_workflow_id
-    from workflows.order.types import BreachKind
+    from workflows.order.types import SNAPSHOT_QUERY, BreachKind
     from workflows.policy import SlaPolicy  # noqa: F401  # ClaimInput's hints resolve in here
+    from workflows.read_model import LEAN_PROJECTION_PATCH
     from workflows.rejections import refuse_repeat, reject
 
 DEFAULT_DESK = ["ops_desk"]
@@ -120,6 +122,8 @@ class ClaimWorkflow(CaseWorkflow[ClaimStatus, ClaimTimelineEntry]):
             weight_kg=inp.weight_kg, declared_value_minor=inp.declared_value_minor)
         self._escalations = EscalationLink()
         super().__init__(self._escalations)
+        self._lean_projection = workflow.patched(LEAN_PROJECTION_PATCH)
+        self._deliveries_started_by_activity = self._lean_projection
         self._hashes: dict[str, str] = {}
         self._entries = 0
         self._record(ClaimSystemEvent.OPENED.value, ClaimSystemEvent.OPENED, inp.opened_at, {
@@ -135,6 +139,12 @@ class ClaimWorkflow(CaseWorkflow[ClaimStatus, ClaimTimelineEntry]):
     @workflow.query
     def status(self) -> ClaimStatus:
         return self._s
+
+    @workflow.query(name=SNAPSHOT_QUERY)
+    def projection_snapshot(self, seq: int) -> ClaimProjection:
+        """What projection `seq` writes, while its activity runs (lean projections)."""
+        status, entries = self._snapshot(seq)
+        return ClaimProjection(status=status, entries=entries)
 
     @workflow.update
     async def apply(self, inp: ClaimEventInput) -> ClaimEventResult:
@@ -359,4 +369,7 @@ class ClaimWorkflow(CaseWorkflow[ClaimStatus, ClaimTimelineEntry]):
             body_hash=body_hash))
 
     def _projection(self, state: ClaimStatus, entries: list[ClaimTimelineEntry]) -> Projection:
+        if self._lean_projection:
+            return ClaimActivities.project_claim_change, ClaimChange(claim_id=state.claim_id,
+                                                                     seq=state.seq)
         return ClaimActivities.project_claim, ClaimProjection(status=state, entries=entries)

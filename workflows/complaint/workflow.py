@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.complaint.types import (
         ComplaintBreach,
+        ComplaintChange,
         ComplaintEntry,
         ComplaintEventInput,
         ComplaintEventResult,
@@ -45,8 +46,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.escalation.link import EscalationLink
     from workflows.escalation.types import EscalationInput
     from workflows.ids import SYSTEM_ACTOR, SYSTEM_SOURCE, escalation_workflow_id
-    from workflows.order.types import BreachKind
+    from workflows.order.types import SNAPSHOT_QUERY, BreachKind
     from workflows.policy import SlaPolicy
+    from workflows.read_model import LEAN_PROJECTION_PATCH
     from workflows.rejections import refuse_repeat, reject
 
 # Waybill's own timeline entries; the API's event id pattern cannot produce a "/".
@@ -117,6 +119,8 @@ class ComplaintWorkflow(CaseWorkflow[ComplaintStatus, ComplaintEntry]):
         self._s = initial_status(inp)
         self._escalations = EscalationLink()
         super().__init__(self._escalations)
+        self._lean_projection = workflow.patched(LEAN_PROJECTION_PATCH)
+        self._deliveries_started_by_activity = self._lean_projection
         self._event_hashes: dict[str, str] = {}
         self._pending = [opened_entry(inp)]
 
@@ -128,6 +132,12 @@ class ComplaintWorkflow(CaseWorkflow[ComplaintStatus, ComplaintEntry]):
     @workflow.query
     def status(self) -> ComplaintStatus:
         return self._s
+
+    @workflow.query(name=SNAPSHOT_QUERY)
+    def projection_snapshot(self, seq: int) -> ComplaintProjection:
+        """What projection `seq` writes, while its activity runs (lean projections)."""
+        status, entries = self._snapshot(seq)
+        return ComplaintProjection(status=status, entries=entries)
 
     @workflow.update
     async def apply_event(self, inp: ComplaintEventInput) -> ComplaintEventResult:
@@ -309,5 +319,8 @@ class ComplaintWorkflow(CaseWorkflow[ComplaintStatus, ComplaintEntry]):
             body_hash=body_hash))
 
     def _projection(self, state: ComplaintStatus, entries: list[ComplaintEntry]) -> Projection:
+        if self._lean_projection:
+            return ComplaintActivities.project_complaint_change, ComplaintChange(
+                complaint_id=state.complaint_id, seq=state.seq)
         return (ComplaintActivities.project_complaint,
                 ComplaintProjection(status=state, entries=entries))

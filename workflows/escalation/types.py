@@ -132,18 +132,14 @@ class EscalationProjection:
     steps: list[EscalationStep]
 
 
-# The escalation workflow's query for what a running lean projection writes (by seq).
-SNAPSHOT_QUERY = "projection_snapshot"
-
-
 @dataclass
 class EscalationChange:
     """One write of the escalation's read model, lean: which one, by seq.
 
     The activity reads what it writes (an EscalationProjection: the status with all its steps,
-    and the new steps) from its workflow run with SNAPSHOT_QUERY(seq), so the history does not
-    grow with the ladder's re-notifications, unlike EscalationProjection itself, which older
-    histories carry.
+    and the new steps) from its workflow run with the snapshot query (workflows/order/types.py),
+    so the history does not grow with the ladder's re-notifications, unlike EscalationProjection
+    itself, which older histories carry.
     """
 
     escalation_id: str

@@ -18,7 +18,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.order.projection import ProjectionActivities
     from workflows.case import CaseWorkflow, Projection
     from workflows.escalation.types import (
-        SNAPSHOT_QUERY,
         AcknowledgeInput,
         ClearInput,
         EscalationAction,
@@ -33,15 +32,12 @@ with workflow.unsafe.imports_passed_through():
         SnoozeInput,
     )
     from workflows.ids import SYSTEM_ACTOR
-    from workflows.order.types import Tier
+    from workflows.order.types import SNAPSHOT_QUERY, Tier
     from workflows.policy import LadderLevel
+    from workflows.read_model import LEAN_PROJECTION_PATCH
     from workflows.rejections import reject as _reject
 
 KEY_ACCOUNT_MANAGER = "key_account_manager"
-# Projections carry the escalation id, the snapshot's seq and the new steps; the activity reads
-# the status by query (the order's LEAN_PROJECTION_PATCH, the same id; it implies
-# DELIVERY_WORKFLOWS_PATCH).
-LEAN_PROJECTION_PATCH = "lean-projections"
 
 
 @workflow.defn

@@ -308,9 +308,9 @@ class ProjectionInput:
     entries: list[TimelineEntry]
 
 
-# The order workflow's query for what a running lean projection writes (by seq). Named
-# here, not by reference, because the projection activity cannot import the workflow module
-# (the workflow imports the activity's).
+# Every case workflow's query (order, escalation, claim, complaint) for what a running lean
+# projection writes (by seq). Named here, not by reference, because a projection activity cannot
+# import its workflow's module (the workflow imports the activity's).
 SNAPSHOT_QUERY = "projection_snapshot"
 
 

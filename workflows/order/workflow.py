@@ -75,6 +75,7 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
     )
     from workflows.policy import SlaPolicy  # noqa: F401
+    from workflows.read_model import LEAN_PROJECTION_PATCH
     from workflows.rejections import refuse_before, refuse_repeat, reject
 
 # Orders started before claims, complaints, shortages and survey reminders existed replay
@@ -84,11 +85,9 @@ CATCH_UP_PATCH = "catch-up-grace"  # deadlines past before Waybill heard of them
 # One alarm per wake-up time instead of a timer started and cancelled at every event, and the
 # stage search attribute written once per change: a third fewer history events per order.
 LEAN_PATCH = "lean-timers-and-attributes"
-# Projections carry the order id, the snapshot's seq and the new timeline entries; the activity
-# reads the snapshot with a query (the whole state in every payload grew the history with the
-# square of the scans: 4.6 MB at 200), and a search attribute is written only when its value
-# changes. It implies every patch above and DELIVERY_WORKFLOWS_PATCH.
-LEAN_PROJECTION_PATCH = "lean-projections"
+# LEAN_PROJECTION_PATCH (workflows/read_model.py): the whole state in every projection's payload
+# grew the history with the square of the scans (4.6 MB at 200); under it, too, a search
+# attribute is written only when its value changes.
 # Sent this long after it happened, an order or event is a system catching up on a backlog
 # (live ones arrive within seconds): only then do deadlines already past wait the grace, so a
 # live event racing a deadline's own timer never postpones its breach.
