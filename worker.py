@@ -19,7 +19,6 @@ from activities.notify.delivery_start import DeliveryStarter
 from activities.notify.outbox_sweep import SweepActivities
 from activities.order.projection import ProjectionActivities
 from activities.reports.snapshots import ReportActivities
-from activities.snapshot import SnapshotReader
 from config import Settings
 from db.engine import make_engine, session_factory
 from schedules import ensure_schedules
@@ -44,23 +43,19 @@ def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: st
     settings = settings or Settings()
     # Projections start a DeliveryWorkflow per outbox row they wrote, on this task queue.
     starter = DeliveryStarter(client, task_queue)
-    # Lean projections read what they write from their workflow, by query.
-    snapshots = SnapshotReader(client)
-    projections = ProjectionActivities(sessions, settings, starter, snapshots)
+    projections = ProjectionActivities(sessions, settings, starter)
     notifier = NotifierActivities(sessions, settings)
-    complaints = ComplaintActivities(sessions, starter, snapshots)
-    claims = ClaimActivities(sessions, starter, snapshots)
+    complaints = ComplaintActivities(sessions, starter)
+    claims = ClaimActivities(sessions, starter)
     reports = ReportActivities(sessions, settings, starter)
     sweep = SweepActivities(sessions, starter)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[projections.project_order, projections.project_order_change,
-                    projections.project_escalation, projections.project_escalation_change,
+        activities=[projections.project_order, projections.project_escalation,
                     notifier.deliver, complaints.project_complaint,
-                    complaints.project_complaint_change, claims.project_claim,
-                    claims.project_claim_change, reports.previous_period,
+                    claims.project_claim, reports.previous_period,
                     reports.store_daily_kpis, reports.store_follow_up_report,
                     sweep.sweep_outbox],
         activity_executor=executor,

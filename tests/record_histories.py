@@ -218,9 +218,9 @@ async def alarms_breach_then_close(env: WorkflowEnvironment, h: WorkflowHandle) 
 
 
 async def lean_projections(env: WorkflowEnvironment, h: WorkflowHandle) -> None:
-    """Recorded with the lean-projections patch: each projection carries its seq and the new
-    entries (the activity reads the snapshot by query); two breaches (confirm late, scan gap)
-    with their ladders, the breached attribute written once; scans; the order closes."""
+    """Recorded with the lean-projections patch: projections run as local activities; two
+    breaches (confirm late, scan gap) with their ladders, the breached attribute written once;
+    scans; the order closes."""
     await env.sleep(timedelta(hours=25))
     await _send(env, h, EventType.CONFIRMED)
     await _send(env, h, EventType.PICKED, FULL_PICK)
@@ -252,7 +252,7 @@ SCENARIOS: dict[str, Scenario] = {
     # Recorded with DELIVERY_WORKFLOWS_PATCH: the projections start the deliveries.
     "shortage_deliveries_as_workflows": shortage_calls_and_receipt_versions,
     "lean_projections": lean_projections,
-    # Recorded with LEAN_PROJECTION_PATCH: the claim's and complaint's lean projections.
+    # Recorded with LEAN_PROJECTION_PATCH: the claim's and complaint's local projections.
     "lean_claim_and_complaint": damage_claim_paid_and_complaint("lean_claim_and_complaint"),
 }
 

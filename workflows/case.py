@@ -10,9 +10,8 @@ with `_settle()`, the same tick, sync and projection, so the caller reads its ow
 Each workflow says what is its own: how to tick, when it is closed, when it next wakes, what
 its projection activity and payload are, and (order) which children to start.
 
-Under LEAN_PROJECTION_PATCH (workflows/read_model.py) the payload names the write only (case id
-and seq): the loop holds the snapshot and its entries until the activity returns, and the
-activity reads them with the workflow's snapshot query, so no history grows with the state.
+Under LEAN_PROJECTION_PATCH (workflows/read_model.py, `_lean_projection`, set by each case) the
+projection runs as a local activity, so its payload stays out of the history.
 """
 
 from __future__ import annotations
@@ -64,12 +63,7 @@ class CaseWorkflow(ABC, Generic[StateT, EntryT]):
         self._lean = False
         self._alarm: datetime | None = None
         self._alarms: set[asyncio.Task[None]] = set()
-        # Lean projections: what each running projection writes (the state and its new
-        # entries), by seq, for its activity to read through the workflow's snapshot query
-        # instead of carrying it in the history.
-        self._snapshots: dict[int, tuple[StateT, list[EntryT]]] = {}
-        # Known without asking DELIVERY_WORKFLOWS_PATCH (a later patch implies it).
-        self._deliveries_started_by_activity = False
+        self._lean_projection = False  # LEAN_PROJECTION_PATCH: projections run locally
 
     # -- what each case says ---------------------------------------------------------------
 
@@ -158,21 +152,5 @@ class CaseWorkflow(ABC, Generic[StateT, EntryT]):
             return
         self._s.seq += 1
         entries, self._pending, self._dirty = self._pending, [], False
-        snapshot = copy.deepcopy(self._s)
-        activity, payload = self._projection(snapshot, entries)
-        # Held (only in memory, no command) until the activity returns: a retry, or a replay
-        # on another worker, finds it again, since the workflow waits on that activity here.
-        self._snapshots[snapshot.seq] = (snapshot, entries)
-        try:
-            await project(activity, payload, self._deliveries,
-                          started_by_activity=self._deliveries_started_by_activity)
-        finally:
-            del self._snapshots[snapshot.seq]
-
-    def _snapshot(self, seq: int) -> tuple[StateT, list[EntryT]]:
-        """The state and entries projection `seq` writes, while it runs (the snapshot
-        queries)."""
-        snapshot = self._snapshots.get(seq)
-        if snapshot is None:  # a query error: the activity retries, nothing is written
-            raise KeyError(f"no projection {seq} is running")
-        return snapshot
+        activity, payload = self._projection(copy.deepcopy(self._s), entries)
+        await project(activity, payload, self._deliveries, lean=self._lean_projection)

@@ -20,10 +20,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows.notify.deliveries import Deliveries
     from workflows.notify.delivery import DELIVERY_WORKFLOWS_PATCH
 
-# A case workflow's projections carry only its id and the write's seq; the activity reads the
-# state and the new entries with the workflow's SNAPSHOT_QUERY (workflows/order/types.py), so
-# no payload grows with the case's life. Asked once per run; it implies DELIVERY_WORKFLOWS_PATCH
-# (and, for an order, every order patch before it).
+# A case workflow's projections run as local activities: the payload (the whole state, 4.5 KB
+# for a small order and growing with every scan) never enters the history, only a marker with
+# the outbox ids; no activity task goes through the server either. Asked once per run; it
+# implies DELIVERY_WORKFLOWS_PATCH (and, for an order, every order patch before it).
 LEAN_PROJECTION_PATCH = "lean-projections"
 
 PROJECTION_TIMEOUT = timedelta(seconds=30)
@@ -32,15 +32,21 @@ PROJECTION_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 
 
 async def project(activity: Any, payload: Any, deliveries: Deliveries, *,
-                  started_by_activity: bool = False) -> None:
+                  lean: bool = False) -> None:
     """Run `activity` (a projection activity method returning outbox ids) on `payload`.
 
-    `started_by_activity`: the caller knows the activity starts the DeliveryWorkflows (a run
-    under a patch that implies DELIVERY_WORKFLOWS_PATCH), so that patch is not asked: its
-    marker and search-attribute upsert stay out of the history.
+    `lean`: the run is under LEAN_PROJECTION_PATCH: the projection runs as a local activity (the
+    same method, retried alike: it is an idempotent upsert, and a workflow task retried after
+    a crash runs it again), and DELIVERY_WORKFLOWS_PATCH is not asked (its marker and
+    search-attribute upsert stay out of the history): the activity starts the deliveries.
     """
+    if lean:
+        await workflow.execute_local_activity_method(
+            activity, payload, start_to_close_timeout=PROJECTION_TIMEOUT,
+            retry_policy=PROJECTION_RETRY)
+        return
     outbox = await workflow.execute_activity_method(
         activity, payload, start_to_close_timeout=PROJECTION_TIMEOUT,
         retry_policy=PROJECTION_RETRY)
-    if not started_by_activity and not workflow.patched(DELIVERY_WORKFLOWS_PATCH):
+    if not workflow.patched(DELIVERY_WORKFLOWS_PATCH):
         deliveries.start(outbox)

@@ -8,13 +8,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
 from activities.notify.delivery_start import DeliveryStarter, deliver_after_commit
-from activities.snapshot import SnapshotReader, read_snapshot
 from db.claims.queries import apply_claim_projection
 from db.engine import transaction
 from db.notifications.outbox import Audience, Notice, NotificationEvent, enqueue
 from db.notifications.templates import normalize_locale
 from workflows.claim.types import (
-    ClaimChange,
     ClaimOutcome,
     ClaimProjection,
     ClaimStatus,
@@ -87,11 +85,9 @@ def claim_notices(status: ClaimStatus, entries: list[ClaimTimelineEntry]) -> lis
 
 class ClaimActivities:
     def __init__(self, sessions: sessionmaker[Session],
-                 starter: DeliveryStarter | None = None,
-                 snapshots: SnapshotReader | None = None) -> None:
+                 starter: DeliveryStarter | None = None) -> None:
         self._sessions = sessions
         self._starter = starter
-        self._snapshots = snapshots
 
     @activity.defn
     def project_claim(self, inp: ClaimProjection) -> list[str]:
@@ -104,8 +100,3 @@ class ClaimActivities:
             apply_claim_projection(session, inp)
             outbox = enqueue(session, claim_notices(inp.status, inp.entries))
         return deliver_after_commit(self._starter, outbox)
-
-    @activity.defn
-    def project_claim_change(self, inp: ClaimChange) -> list[str]:
-        """`project_claim` of projection `inp.seq`, read from the calling workflow run."""
-        return self.project_claim(read_snapshot(self._snapshots, ClaimProjection, inp.seq))

@@ -8,12 +8,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
 from activities.notify.delivery_start import DeliveryStarter, deliver_after_commit
-from activities.snapshot import SnapshotReader, read_snapshot
 from db.complaints.queries import apply_complaint_projection
 from db.engine import transaction
 from db.notifications.outbox import Audience, Notice, NotificationEvent, enqueue
 from workflows.complaint.types import (
-    ComplaintChange,
     ComplaintEntry,
     ComplaintEventType,
     ComplaintProjection,
@@ -67,11 +65,9 @@ def complaint_notices(s: ComplaintStatus, entries: list[ComplaintEntry]) -> list
 
 class ComplaintActivities:
     def __init__(self, sessions: sessionmaker[Session],
-                 starter: DeliveryStarter | None = None,
-                 snapshots: SnapshotReader | None = None) -> None:
+                 starter: DeliveryStarter | None = None) -> None:
         self._sessions = sessions
         self._starter = starter
-        self._snapshots = snapshots
 
     @activity.defn
     def project_complaint(self, inp: ComplaintProjection) -> list[str]:
@@ -84,9 +80,3 @@ class ComplaintActivities:
             apply_complaint_projection(session, inp)
             outbox = enqueue(session, complaint_notices(inp.status, inp.entries))
         return deliver_after_commit(self._starter, outbox)
-
-    @activity.defn
-    def project_complaint_change(self, inp: ComplaintChange) -> list[str]:
-        """`project_complaint` of projection `inp.seq`, read from the calling workflow run."""
-        return self.project_complaint(
-            read_snapshot(self._snapshots, ComplaintProjection, inp.seq))

@@ -7,25 +7,22 @@ from temporalio import activity
 
 from activities.notify.delivery_start import DeliveryStarter, deliver_after_commit
 from activities.order.notices import escalation_notices, order_notices
-from activities.snapshot import SnapshotReader, read_snapshot
 from config import Settings
 from db.engine import transaction
 from db.escalations.queries import apply_escalation_projection
 from db.notifications.outbox import enqueue
 from db.orders.queries import RuleDates, apply_projection
 from shared.survey_links import links_for
-from workflows.escalation.types import EscalationChange, EscalationProjection
+from workflows.escalation.types import EscalationProjection
 from workflows.order.deadlines import latest_eta, receipt_due_at
-from workflows.order.types import OrderChange, ProjectionInput
+from workflows.order.types import ProjectionInput
 
 
 class ProjectionActivities:
     def __init__(self, sessions: sessionmaker[Session], settings: Settings | None = None,
-                 starter: DeliveryStarter | None = None,
-                 snapshots: SnapshotReader | None = None) -> None:
+                 starter: DeliveryStarter | None = None) -> None:
         self._sessions = sessions
         self._starter = starter
-        self._snapshots = snapshots
         # Survey invitations carry a signed link; made once, so the secret file is read once.
         self._survey_links = links_for(settings or Settings())
 
@@ -43,12 +40,6 @@ class ProjectionActivities:
         return deliver_after_commit(self._starter, outbox)
 
     @activity.defn
-    def project_order_change(self, inp: OrderChange) -> list[str]:
-        """`project_order` of projection `inp.seq`, read from the calling workflow run by
-        query: the same rows and notices, without the state and entries in the history."""
-        return self.project_order(read_snapshot(self._snapshots, ProjectionInput, inp.seq))
-
-    @activity.defn
     def project_escalation(self, inp: EscalationProjection) -> list[str]:
         """Upsert keyed by escalation id and step number: safe to retry.
 
@@ -59,12 +50,6 @@ class ProjectionActivities:
             apply_escalation_projection(session, inp)
             outbox = enqueue(session, escalation_notices(inp.status, inp.steps))
         return deliver_after_commit(self._starter, outbox)
-
-    @activity.defn
-    def project_escalation_change(self, inp: EscalationChange) -> list[str]:
-        """`project_escalation` of projection `inp.seq`, read from the calling workflow run."""
-        return self.project_escalation(
-            read_snapshot(self._snapshots, EscalationProjection, inp.seq))
 
 
 def rule_dates(inp: ProjectionInput) -> RuleDates:

@@ -286,15 +286,6 @@ class ClaimTimelineEntry:
 
 
 @dataclass
-class ClaimChange:
-    """One write of the claim's read model, lean (LEAN_PROJECTION_PATCH): which one, by seq;
-    the activity reads the ClaimProjection with the snapshot query (workflows/order/types.py)."""
-
-    claim_id: str
-    seq: int
-
-
-@dataclass
 class ClaimProjection:
     """One write of the claim's read model: new timeline entries and the state after them."""
 

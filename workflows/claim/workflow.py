@@ -53,7 +53,6 @@ with workflow.unsafe.imports_passed_through():
         Basis,
         BasisChange,
         ClaimBreach,
-        ClaimChange,
         ClaimClosed,
         ClaimDocument,
         ClaimEventInput,
@@ -71,7 +70,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.escalation.link import EscalationLink
     from workflows.escalation.types import EscalationInput
     from workflows.ids import SYSTEM_ACTOR, SYSTEM_SOURCE, escalation_workflow_id, order_workflow_id
-    from workflows.order.types import SNAPSHOT_QUERY, BreachKind
+    from workflows.order.types import BreachKind
     from workflows.policy import SlaPolicy  # noqa: F401  # ClaimInput's hints resolve in here
     from workflows.read_model import LEAN_PROJECTION_PATCH
     from workflows.rejections import refuse_repeat, reject
@@ -123,7 +122,6 @@ class ClaimWorkflow(CaseWorkflow[ClaimStatus, ClaimTimelineEntry]):
         self._escalations = EscalationLink()
         super().__init__(self._escalations)
         self._lean_projection = workflow.patched(LEAN_PROJECTION_PATCH)
-        self._deliveries_started_by_activity = self._lean_projection
         self._hashes: dict[str, str] = {}
         self._entries = 0
         self._record(ClaimSystemEvent.OPENED.value, ClaimSystemEvent.OPENED, inp.opened_at, {
@@ -139,12 +137,6 @@ class ClaimWorkflow(CaseWorkflow[ClaimStatus, ClaimTimelineEntry]):
     @workflow.query
     def status(self) -> ClaimStatus:
         return self._s
-
-    @workflow.query(name=SNAPSHOT_QUERY)
-    def projection_snapshot(self, seq: int) -> ClaimProjection:
-        """What projection `seq` writes, while its activity runs (lean projections)."""
-        status, entries = self._snapshot(seq)
-        return ClaimProjection(status=status, entries=entries)
 
     @workflow.update
     async def apply(self, inp: ClaimEventInput) -> ClaimEventResult:
@@ -369,7 +361,4 @@ class ClaimWorkflow(CaseWorkflow[ClaimStatus, ClaimTimelineEntry]):
             body_hash=body_hash))
 
     def _projection(self, state: ClaimStatus, entries: list[ClaimTimelineEntry]) -> Projection:
-        if self._lean_projection:
-            return ClaimActivities.project_claim_change, ClaimChange(claim_id=state.claim_id,
-                                                                     seq=state.seq)
         return ClaimActivities.project_claim, ClaimProjection(status=state, entries=entries)

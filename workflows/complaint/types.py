@@ -189,16 +189,6 @@ class ComplaintStatus:
 
 
 @dataclass
-class ComplaintChange:
-    """One write of the complaint's read model, lean (LEAN_PROJECTION_PATCH): which one, by
-    seq; the activity reads the ComplaintProjection with the snapshot query
-    (workflows/order/types.py)."""
-
-    complaint_id: str
-    seq: int
-
-
-@dataclass
 class ComplaintProjection:
     """One write of the complaint's read model: new timeline entries and the state after them."""
 

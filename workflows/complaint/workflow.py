@@ -30,7 +30,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.complaint.types import (
         ComplaintBreach,
-        ComplaintChange,
         ComplaintEntry,
         ComplaintEventInput,
         ComplaintEventResult,
@@ -46,7 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.escalation.link import EscalationLink
     from workflows.escalation.types import EscalationInput
     from workflows.ids import SYSTEM_ACTOR, SYSTEM_SOURCE, escalation_workflow_id
-    from workflows.order.types import SNAPSHOT_QUERY, BreachKind
+    from workflows.order.types import BreachKind
     from workflows.policy import SlaPolicy
     from workflows.read_model import LEAN_PROJECTION_PATCH
     from workflows.rejections import refuse_repeat, reject
@@ -120,7 +119,6 @@ class ComplaintWorkflow(CaseWorkflow[ComplaintStatus, ComplaintEntry]):
         self._escalations = EscalationLink()
         super().__init__(self._escalations)
         self._lean_projection = workflow.patched(LEAN_PROJECTION_PATCH)
-        self._deliveries_started_by_activity = self._lean_projection
         self._event_hashes: dict[str, str] = {}
         self._pending = [opened_entry(inp)]
 
@@ -132,12 +130,6 @@ class ComplaintWorkflow(CaseWorkflow[ComplaintStatus, ComplaintEntry]):
     @workflow.query
     def status(self) -> ComplaintStatus:
         return self._s
-
-    @workflow.query(name=SNAPSHOT_QUERY)
-    def projection_snapshot(self, seq: int) -> ComplaintProjection:
-        """What projection `seq` writes, while its activity runs (lean projections)."""
-        status, entries = self._snapshot(seq)
-        return ComplaintProjection(status=status, entries=entries)
 
     @workflow.update
     async def apply_event(self, inp: ComplaintEventInput) -> ComplaintEventResult:
@@ -319,8 +311,5 @@ class ComplaintWorkflow(CaseWorkflow[ComplaintStatus, ComplaintEntry]):
             body_hash=body_hash))
 
     def _projection(self, state: ComplaintStatus, entries: list[ComplaintEntry]) -> Projection:
-        if self._lean_projection:
-            return ComplaintActivities.project_complaint_change, ComplaintChange(
-                complaint_id=state.complaint_id, seq=state.seq)
         return (ComplaintActivities.project_complaint,
                 ComplaintProjection(status=state, entries=entries))

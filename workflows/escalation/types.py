@@ -130,17 +130,3 @@ class ClearInput:
 class EscalationProjection:
     status: EscalationStatus
     steps: list[EscalationStep]
-
-
-@dataclass
-class EscalationChange:
-    """One write of the escalation's read model, lean: which one, by seq.
-
-    The activity reads what it writes (an EscalationProjection: the status with all its steps,
-    and the new steps) from its workflow run with the snapshot query (workflows/order/types.py),
-    so the history does not grow with the ladder's re-notifications, unlike EscalationProjection
-    itself, which older histories carry.
-    """
-
-    escalation_id: str
-    seq: int

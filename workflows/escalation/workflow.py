@@ -21,7 +21,6 @@ with workflow.unsafe.imports_passed_through():
         AcknowledgeInput,
         ClearInput,
         EscalationAction,
-        EscalationChange,
         EscalationInput,
         EscalationProjection,
         EscalationState,
@@ -32,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
         SnoozeInput,
     )
     from workflows.ids import SYSTEM_ACTOR
-    from workflows.order.types import SNAPSHOT_QUERY, Tier
+    from workflows.order.types import Tier
     from workflows.policy import LadderLevel
     from workflows.read_model import LEAN_PROJECTION_PATCH
     from workflows.rejections import reject as _reject
@@ -46,8 +45,6 @@ class EscalationWorkflow(CaseWorkflow[EscalationStatus, EscalationStep]):
     def __init__(self, inp: EscalationInput) -> None:
         super().__init__()
         self._lean_projection = workflow.patched(LEAN_PROJECTION_PATCH)
-        # It implies DELIVERY_WORKFLOWS_PATCH: one marker instead of two.
-        self._deliveries_started_by_activity = self._lean_projection
         self._policy = inp.policy
         self._kam = inp.key_account_manager
         start = inp.policy.start_level
@@ -76,12 +73,6 @@ class EscalationWorkflow(CaseWorkflow[EscalationStatus, EscalationStep]):
     @workflow.query
     def status(self) -> EscalationStatus:
         return self._s
-
-    @workflow.query(name=SNAPSHOT_QUERY)
-    def projection_snapshot(self, seq: int) -> EscalationProjection:
-        """What projection `seq` writes, while its activity runs (lean projections)."""
-        status, steps = self._snapshot(seq)
-        return EscalationProjection(status=status, steps=steps)
 
     # -- operator actions --------------------------------------------------------------------
 
@@ -243,8 +234,5 @@ class EscalationWorkflow(CaseWorkflow[EscalationStatus, EscalationStep]):
         self._pending.append(step)
 
     def _projection(self, state: EscalationStatus, steps: list[EscalationStep]) -> Projection:
-        if self._lean_projection:
-            return ProjectionActivities.project_escalation_change, EscalationChange(
-                escalation_id=state.escalation_id, seq=state.seq)
         return (ProjectionActivities.project_escalation,
                 EscalationProjection(status=state, steps=steps))

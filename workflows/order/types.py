@@ -306,23 +306,3 @@ class ProjectionInput:
 
     state: OrderState
     entries: list[TimelineEntry]
-
-
-# Every case workflow's query (order, escalation, claim, complaint) for what a running lean
-# projection writes (by seq). Named here, not by reference, because a projection activity cannot
-# import its workflow's module (the workflow imports the activity's).
-SNAPSHOT_QUERY = "projection_snapshot"
-
-
-@dataclass
-class OrderChange:
-    """One write of the order's read model, lean: which one, by seq.
-
-    The activity reads what it writes (a ProjectionInput: the state and the new timeline
-    entries, which the update inputs already hold) from its workflow run with
-    SNAPSHOT_QUERY(seq), so the history holds a few bytes per change, however long the order's
-    life, unlike ProjectionInput itself, which older histories carry.
-    """
-
-    order_id: str
-    seq: int

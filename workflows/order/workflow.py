@@ -57,14 +57,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.order.types import (
         AFTER_DELIVERY,
-        SNAPSHOT_QUERY,
         TERMINAL_STAGES,
         ClaimRef,
         EventInput,
         EventResult,
         FollowUpStatus,
         LineState,
-        OrderChange,
         OrderInput,
         OrderState,
         ProjectionInput,
@@ -86,8 +84,8 @@ CATCH_UP_PATCH = "catch-up-grace"  # deadlines past before Waybill heard of them
 # stage search attribute written once per change: a third fewer history events per order.
 LEAN_PATCH = "lean-timers-and-attributes"
 # LEAN_PROJECTION_PATCH (workflows/read_model.py): the whole state in every projection's payload
-# grew the history with the square of the scans (4.6 MB at 200); under it, too, a search
-# attribute is written only when its value changes.
+# grew the history with the square of the scans (4.6 MB at 200); under it projections run as
+# local activities, and a search attribute is written only when its value changes.
 # Sent this long after it happened, an order or event is a system catching up on a backlog
 # (live ones arrive within seconds): only then do deadlines already past wait the grace, so a
 # live event racing a deadline's own timer never postpones its breach.
@@ -122,12 +120,10 @@ class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
             # A run started under it has every patch before it: one marker (and one upsert of
             # TemporalChangeVersion) instead of five; older histories ask each as they ran.
             self._v2 = self._catch_up = self._lean = self._lean_projection = True
-            self._deliveries_started_by_activity = True
         else:
             self._v2 = workflow.patched(EXCEPTIONS_PATCH)
             self._catch_up = workflow.patched(CATCH_UP_PATCH)
             self._lean = workflow.patched(LEAN_PATCH)
-            self._lean_projection = False
         self._shown_stage: str | None = Stage.RECEIVED.value  # as the search attribute says
         if self._catch_up and inp.received_at < workflow.now() - CATCH_UP_LAG:
             self._s.heard_at = workflow.now()
@@ -144,12 +140,6 @@ class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
     @workflow.query
     def state(self) -> OrderState:
         return self._s
-
-    @workflow.query(name=SNAPSHOT_QUERY)
-    def projection_snapshot(self, seq: int) -> ProjectionInput:
-        """What projection `seq` writes, while its activity runs (lean projections)."""
-        state, entries = self._snapshot(seq)
-        return ProjectionInput(state=state, entries=entries)
 
     @workflow.update
     async def apply_event(self, inp: EventInput) -> EventResult:
@@ -393,9 +383,6 @@ class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
                         parent_close_policy=ParentClosePolicy.ABANDON)
 
     def _projection(self, state: OrderState, entries: list[TimelineEntry]) -> Projection:
-        if self._lean_projection:
-            return ProjectionActivities.project_order_change, OrderChange(
-                order_id=state.order_id, seq=state.seq)
         return ProjectionActivities.project_order, ProjectionInput(state=state, entries=entries)
 
     async def _project(self) -> None:

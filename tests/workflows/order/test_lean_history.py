@@ -1,14 +1,13 @@
 """Lean projections (LEAN_PROJECTION_PATCH): the history does not grow with the order's state.
 
 An order with two SLA breaches and 30 tracking scans on the time-skipping server, projected by
-the real worker into SQLite: each projection's payload only names its write (order id and seq;
-the activity reads the state and new entries from the workflow), yet the read model holds every
-scan; the breached search attribute is written once, however many breaches follow.
+the real worker into SQLite: the projections run as local activities, so what the history gains
+per scan stays the same however many scans came before, yet the read model holds every scan;
+the breached search attribute is written once, however many breaches follow.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -58,23 +57,28 @@ async def test_payloads_stay_small_while_the_read_model_holds_every_scan(
                    {"location": f"Hub {n}", "status": "departed"})
 
     events = (await h.fetch_history()).events
-    scheduled = [e.activity_task_scheduled_event_attributes for e in events
+    scheduled = [e.activity_task_scheduled_event_attributes.activity_type.name for e in events
                  if e.HasField("activity_task_scheduled_event_attributes")]
-    projections = [a for a in scheduled if a.activity_type.name.startswith("project_order")]
-    assert {a.activity_type.name for a in projections} == {"project_order_change"}
-    sizes = [len(a.input.payloads[0].data) for a in projections]
-    # Every payload names its write (order id and seq), whatever the order holds by then.
-    assert max(sizes) - min(sizes) <= 2 and max(sizes) < 100, sizes
+    assert not [name for name in scheduled if name.startswith("project_")]
+    markers = [e for e in events if e.HasField("marker_recorded_event_attributes")
+               and e.marker_recorded_event_attributes.marker_name == "core_local_activity"]
+    state = await order_state(h)
+    assert len(markers) == state.seq  # one local projection per write
+
+    # Bytes the history gains per scan (from its update to the next), first against last.
+    accepted = [i for i, e in enumerate(events)
+                if e.HasField("workflow_execution_update_accepted_event_attributes")]
+    per_scan = [sum(e.ByteSize() for e in events[a:b])
+                for a, b in zip(accepted[-SCANS:], [*accepted[-SCANS + 1:], len(events)],
+                               strict=True)]
+    assert per_scan[-2] <= per_scan[0] + 64, per_scan
 
     upserts = [e.upsert_workflow_search_attributes_event_attributes for e in events
                if e.HasField("upsert_workflow_search_attributes_event_attributes")]
     breached = [u for u in upserts if "WaybillSlaBreached" in u.search_attributes.indexed_fields]
     assert len(breached) == 1  # two breaches, one write
-    state = await order_state(h)
     assert [b.kind.value for b in state.breaches] == ["confirm_late", "scan_gap"]
 
     seq, locations = _read_model(sqlite_url, state.order_id)
     assert seq == state.seq
     assert locations == [f"Hub {n}" for n in range(1, SCANS + 1)]
-    last = json.loads(projections[-1].input.payloads[0].data)
-    assert last == {"order_id": state.order_id, "seq": state.seq}
