@@ -146,10 +146,17 @@ class WaybillDriver(Driver):
             raise Failed(f"transport {type(exc).__name__}") from None
         if resp.status_code >= 400:
             try:
-                code = resp.json()["error"]["code"]
-            except (ValueError, KeyError, TypeError):
+                error = resp.json()["error"]
+                code = error["code"]
+                # Why, where the envelope says (a 503's `reason` or RPC `status`), so a run
+                # tells a deadline from a refusal.
+                why = {k: v for k, v in (error.get("details") or {}).items()
+                       if k in ("reason", "status")}
+                if why:
+                    code += f" {why}"
+            except (ValueError, KeyError, TypeError, AttributeError):
                 code = "(no error envelope)"
-            raise Failed(f"HTTP {resp.status_code} {code}")
+            raise Failed(f"HTTP {resp.status_code} {code} {method} {path.rsplit('/', 1)[-1]}")
         body: dict[str, Any] = resp.json()
         return body
 

@@ -7,18 +7,25 @@ that raced past our read of the timeline is answered by the workflow as `duplica
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from pydantic_core import to_jsonable_python
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.edge.payload_limit import check_payload
 from api.events.rejections import as_api_error, rejected
 from config import Settings
+
+log = logging.getLogger("waybill.api")
+T = TypeVar("T")
 
 
 class _Recorded(Protocol):
@@ -55,9 +62,10 @@ async def execute_event_update(handle: WorkflowHandle[Any, Any], update: Any, in
     """
     check_payload(settings, inp, "event")
     try:
-        result = await handle.execute_update(
-            update, inp, id=inp.event_id,
-            rpc_timeout=timedelta(seconds=settings.update_timeout_seconds))
+        result = await update_retrying_not_ready(
+            lambda: handle.execute_update(
+                update, inp, id=inp.event_id,
+                rpc_timeout=timedelta(seconds=settings.update_timeout_seconds)))
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         if isinstance(cause, ApplicationError) and cause.type == "duplicate_event":
@@ -71,3 +79,24 @@ async def execute_event_update(handle: WorkflowHandle[Any, Any], update: Any, in
     if applied_by is not None and applied_by != getattr(inp, "request_id", None):
         return True, result
     return False, result
+
+
+# An update the server refused before accepting it because the workflow's task just failed
+# (FAILED_PRECONDITION, "workflow not ready": e.g. a task that overran its deadline on a
+# saturated worker and is being retried) was never applied: sending it again under the same
+# update id is safe, and usually lands within a second. The request's Temporal deadline
+# (api/edge/deadline.py) bounds the whole wait.
+NOT_READY_RETRY_DELAYS = (0.1, 0.3, 1.0, 2.0)
+
+
+async def update_retrying_not_ready(send: Callable[[], Awaitable[T]]) -> T:
+    for delay in NOT_READY_RETRY_DELAYS:
+        try:
+            return await send()
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.FAILED_PRECONDITION:
+                raise
+            log.info("update refused, workflow not ready; sending it again",
+                     extra={"retry_in_seconds": delay})
+        await asyncio.sleep(delay)
+    return await send()
