@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 import time
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.edge import request_id
+from api.edge.status_note import StatusNote
 
 log = logging.getLogger("waybill.access")
 _SURVEY_PREFIX = "/s/"
@@ -37,20 +38,13 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500  # if the app raises before it answers, the server's answer is a 500
-
-        async def send_and_note(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        answer = StatusNote(send)
         try:
-            await self.app(scope, receive, send_and_note)
+            await self.app(scope, receive, answer.send)
         finally:
             state = scope.get("state") or {}
             entry = {"method": scope.get("method"), "path": loggable_path(scope.get("path", "")),
-                     "status": status,
+                     "status": answer.status,
                      "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                      "request_id": request_id.of(scope)}
             if isinstance(state, dict) and state.get("role"):

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import time
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.edge.status_note import StatusNote, route_template
 from observability.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
 
 UNMATCHED = "unmatched"
@@ -19,9 +20,7 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
 def route_of(scope: Scope) -> str:
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) and path else UNMATCHED
+    return route_template(scope) or UNMATCHED
 
 
 class HttpMetricsMiddleware:
@@ -33,20 +32,13 @@ class HttpMetricsMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500  # if the app raises before it answers, the server's answer is a 500
-
-        async def send_and_note(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        answer = StatusNote(send)
         try:
-            await self.app(scope, receive, send_and_note)
+            await self.app(scope, receive, answer.send)
         finally:
             method = scope.get("method", "")
             method = method if method in METHODS else "other"
             route = route_of(scope)
-            HTTP_REQUESTS.labels(method=method, route=route, status=str(status)).inc()
+            HTTP_REQUESTS.labels(method=method, route=route, status=str(answer.status)).inc()
             HTTP_REQUEST_SECONDS.labels(method=method, route=route).observe(
                 time.perf_counter() - started)

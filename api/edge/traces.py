@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.edge import request_id
 from api.edge.access_log import loggable_path
+from api.edge.status_note import StatusNote, route_template
 
 # Probed every few seconds by a load balancer or Kubernetes: a span each would bury the traces
 # an operator looks for.
@@ -52,23 +53,16 @@ class TraceMiddleware:
             attributes["waybill.request_id"] = rid
         with tracer.start_as_current_span(method, context=propagate.extract(carrier),
                                           kind=SpanKind.SERVER, attributes=attributes) as span:
-            status = 500  # if the app raises before it answers, the server's answer is a 500
-
-            async def send_and_note(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                await send(message)
-
+            answer = StatusNote(send)
             try:
-                await self.app(scope, receive, send_and_note)
+                await self.app(scope, receive, answer.send)
             finally:
                 # The route's template (not the path) names the span, so one event type's
                 # spans group together whatever the order id.
-                route = getattr(scope.get("route"), "path", None)
-                if isinstance(route, str):
+                route = route_template(scope)
+                if route is not None:
                     span.update_name(f"{method} {route}")
                     span.set_attribute("http.route", route)
-                span.set_attribute("http.response.status_code", status)
-                if status >= 500:  # a 4xx is the caller's mistake, not a failure of ours
+                span.set_attribute("http.response.status_code", answer.status)
+                if answer.status >= 500:  # a 4xx is the caller's mistake, not a failure of ours
                     span.set_status(Status(StatusCode.ERROR))
