@@ -105,8 +105,8 @@ class OrderFollowUp:
                           {"due_at": survey.due_at.isoformat(), "outcome": outcome})
         self._case.after_track(Stage.FOLLOWED_UP, at)
 
-    def fall_due(self, now: datetime) -> None:
-        """The survey falls due once its time has come (recorded once)."""
+    def advance(self, now: datetime) -> None:
+        """Move the follow-up on for the time that passed: due, reminder, call retry, expiry."""
         s = self._case.order
         survey = s.survey
         if survey is None or s.stage in TERMINAL_STAGES:
@@ -115,14 +115,6 @@ class OrderFollowUp:
             survey.status = FollowUpStatus.DUE
             self._case.record("survey-due", SystemEventType.SURVEY_DUE, survey.due_at,
                               {"expires_at": survey.expires_at.isoformat()})
-
-    def advance(self, now: datetime) -> None:
-        """Move the follow-up on for the time that passed: due, reminder, call retry, expiry."""
-        self.fall_due(now)
-        s = self._case.order
-        survey = s.survey
-        if survey is None or s.stage in TERMINAL_STAGES:
-            return
         if survey.status != FollowUpStatus.DUE:
             return
         if survey.remind_at and survey.reminded_at is None and now >= survey.remind_at \

@@ -6,8 +6,6 @@ Pure functions of the state: the validator calls them, and they issue no command
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from workflows.claim.types import ClaimCause
 from workflows.order.event_data import (
     DeliveredData,
@@ -97,15 +95,10 @@ def check_stage(s: OrderState, inp: EventInput) -> None:
                      current_stage=s.stage.value, event_type=inp.type.value)
 
 
-def check_event(s: OrderState, inp: EventInput, data: EventData, v2: bool,
-                now: datetime | None = None) -> None:
+def check_event(s: OrderState, inp: EventInput, data: EventData, v2: bool) -> None:
     """Refuse what the order cannot take now, once its stage takes the event type.
 
     `v2`: EXCEPTIONS_PATCH (workflow.py); before it a receipt could not be returned twice.
-    `now` (runs under LEAN_PROJECTION_PATCH): a survey whose time has come counts as due even if
-    the timer that makes it so has not been handled yet. Its projection may have been written
-    by a task that then failed (a local activity runs before its task completes), so a caller
-    can see it due first; an activation handles updates before timers.
     """
     stage = s.stage
     if isinstance(data, ReceiptData) and s.receipt is not None:
@@ -118,9 +111,6 @@ def check_event(s: OrderState, inp: EventInput, data: EventData, v2: bool,
         _check_decision(s, data)
     if isinstance(data, SurveyData | FollowUpCallData):
         status = s.survey.status if s.survey else None
-        if status == FollowUpStatus.PENDING and now is not None and s.survey is not None \
-                and now >= s.survey.due_at:
-            status = FollowUpStatus.DUE
         open_for = (FollowUpStatus.DUE,) if isinstance(data, SurveyData) \
             else (FollowUpStatus.PENDING, FollowUpStatus.DUE)
         if status not in open_for:
