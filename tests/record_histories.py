@@ -128,15 +128,9 @@ async def shortage_calls_and_receipt_versions(env: WorkflowEnvironment,
     await h.result()
 
 
-def damage_claim_paid_and_complaint(name: str) -> Scenario:
+async def damage_claim_paid_and_complaint(env: WorkflowEnvironment, h: WorkflowHandle) -> None:
     """Damaged at delivery: a claim run to payout (its contact deadline missed first), and a
-    low survey score opening a complaint run to closed; the order closes after the claim. The
-    claim's and the complaint's histories are saved as `<name>.claim.json`, `.complaint.json`."""
-    return lambda env, h: _damage_claim_paid_and_complaint(env, h, name)
-
-
-async def _damage_claim_paid_and_complaint(env: WorkflowEnvironment, h: WorkflowHandle,
-                                           name: str) -> None:
+    low survey score opening a complaint run to closed; the order closes after the claim."""
     await _send(env, h, EventType.CONFIRMED)
     await _send(env, h, EventType.PICKED, FULL_PICK)
     await _send(env, h, EventType.SHIPPED, SHIP)
@@ -183,7 +177,8 @@ async def _damage_claim_paid_and_complaint(env: WorkflowEnvironment, h: Workflow
     await complaint.result()
     for child in (claim, complaint):
         history = await child.fetch_history()
-        (HISTORIES / f"{name}.{child.id.split('-')[0]}.json").write_text(history.to_json())
+        (HISTORIES / f"damage_claim_paid_and_complaint.{child.id.split('-')[0]}.json") \
+            .write_text(history.to_json())
 
 
 async def backlog_caught_up(env: WorkflowEnvironment, h: WorkflowHandle) -> None:
@@ -217,32 +212,12 @@ async def alarms_breach_then_close(env: WorkflowEnvironment, h: WorkflowHandle) 
     await h.result()
 
 
-async def lean_projections(env: WorkflowEnvironment, h: WorkflowHandle) -> None:
-    """Recorded with the lean-projections patch: projections run as local activities; two
-    breaches (confirm late, scan gap) with their ladders, the breached attribute written once;
-    scans; the order closes."""
-    await env.sleep(timedelta(hours=25))
-    await _send(env, h, EventType.CONFIRMED)
-    await _send(env, h, EventType.PICKED, FULL_PICK)
-    await _send(env, h, EventType.SHIPPED, SHIP)
-    await env.sleep(timedelta(hours=13))
-    for n in (1, 2, 3):
-        await _send(env, h, EventType.TRACKING_SCAN, {"location": f"Hub {n}",
-                                                      "status": "departed"}, n=n)
-    await _send(env, h, EventType.DELIVERED, POD)
-    await _send(env, h, EventType.RECEIPT_RETURNED, RECEIPT)
-    await env.sleep(timedelta(days=1, minutes=1))
-    await _send(env, h, EventType.SURVEY_RESPONSE, SURVEY)
-    await h.result()
-
-
 # Scenarios whose order reached Waybill this long after it was received.
 BACKDATED = {"backlog_caught_up": timedelta(days=3)}
 
 SCENARIOS: dict[str, Scenario] = {
     "backlog_caught_up": backlog_caught_up,
-    "damage_claim_paid_and_complaint":
-        damage_claim_paid_and_complaint("damage_claim_paid_and_complaint"),
+    "damage_claim_paid_and_complaint": damage_claim_paid_and_complaint,
     "shortage_calls_and_receipt_versions": shortage_calls_and_receipt_versions,
     "happy_path": happy_path,
     "breaches_then_cancel": breaches_then_cancel,
@@ -251,9 +226,6 @@ SCENARIOS: dict[str, Scenario] = {
     "alarms_breach_then_close": alarms_breach_then_close,
     # Recorded with DELIVERY_WORKFLOWS_PATCH: the projections start the deliveries.
     "shortage_deliveries_as_workflows": shortage_calls_and_receipt_versions,
-    "lean_projections": lean_projections,
-    # Recorded with LEAN_PROJECTION_PATCH: the claim's and complaint's local projections.
-    "lean_claim_and_complaint": damage_claim_paid_and_complaint("lean_claim_and_complaint"),
 }
 
 

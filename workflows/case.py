@@ -9,9 +9,6 @@ with `_settle()`, the same tick, sync and projection, so the caller reads its ow
 
 Each workflow says what is its own: how to tick, when it is closed, when it next wakes, what
 its projection activity and payload are, and (order) which children to start.
-
-Under LEAN_PROJECTION_PATCH (workflows/read_model.py, `_lean_projection`, set by each case) the
-projection runs as a local activity, so its payload stays out of the history.
 """
 
 from __future__ import annotations
@@ -63,7 +60,6 @@ class CaseWorkflow(ABC, Generic[StateT, EntryT]):
         self._lean = False
         self._alarm: datetime | None = None
         self._alarms: set[asyncio.Task[None]] = set()
-        self._lean_projection = False  # LEAN_PROJECTION_PATCH: projections run locally
 
     # -- what each case says ---------------------------------------------------------------
 
@@ -153,4 +149,4 @@ class CaseWorkflow(ABC, Generic[StateT, EntryT]):
         self._s.seq += 1
         entries, self._pending, self._dirty = self._pending, [], False
         activity, payload = self._projection(copy.deepcopy(self._s), entries)
-        await project(activity, payload, self._deliveries, lean=self._lean_projection)
+        await project(activity, payload, self._deliveries)

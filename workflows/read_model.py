@@ -20,31 +20,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows.notify.deliveries import Deliveries
     from workflows.notify.delivery import DELIVERY_WORKFLOWS_PATCH
 
-# A case workflow's projections run as local activities: the payload (the whole state, 4.5 KB
-# for a small order and growing with every scan) never enters the history, only a marker with
-# the outbox ids; no activity task goes through the server either. Asked once per run; it
-# implies DELIVERY_WORKFLOWS_PATCH (and, for an order, every order patch before it).
-LEAN_PROJECTION_PATCH = "lean-projections"
-
 PROJECTION_TIMEOUT = timedelta(seconds=30)
 # Retried without limit: the read model must catch up once the database is back.
 PROJECTION_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 
 
-async def project(activity: Any, payload: Any, deliveries: Deliveries, *,
-                  lean: bool = False) -> None:
-    """Run `activity` (a projection activity method returning outbox ids) on `payload`.
-
-    `lean`: the run is under LEAN_PROJECTION_PATCH: the projection runs as a local activity (the
-    same method, retried alike: it is an idempotent upsert, and a workflow task retried after
-    a crash runs it again), and DELIVERY_WORKFLOWS_PATCH is not asked (its marker and
-    search-attribute upsert stay out of the history): the activity starts the deliveries.
-    """
-    if lean:
-        await workflow.execute_local_activity_method(
-            activity, payload, start_to_close_timeout=PROJECTION_TIMEOUT,
-            retry_policy=PROJECTION_RETRY)
-        return
+async def project(activity: Any, payload: Any, deliveries: Deliveries) -> None:
+    """Run `activity` (a projection activity method returning outbox ids) on `payload`."""
     outbox = await workflow.execute_activity_method(
         activity, payload, start_to_close_timeout=PROJECTION_TIMEOUT,
         retry_policy=PROJECTION_RETRY)

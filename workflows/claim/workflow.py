@@ -72,7 +72,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.ids import SYSTEM_ACTOR, SYSTEM_SOURCE, escalation_workflow_id, order_workflow_id
     from workflows.order.types import BreachKind
     from workflows.policy import SlaPolicy  # noqa: F401  # ClaimInput's hints resolve in here
-    from workflows.read_model import LEAN_PROJECTION_PATCH
     from workflows.rejections import refuse_repeat, reject
 
 DEFAULT_DESK = ["ops_desk"]
@@ -121,7 +120,6 @@ class ClaimWorkflow(CaseWorkflow[ClaimStatus, ClaimTimelineEntry]):
             weight_kg=inp.weight_kg, declared_value_minor=inp.declared_value_minor)
         self._escalations = EscalationLink()
         super().__init__(self._escalations)
-        self._lean_projection = workflow.patched(LEAN_PROJECTION_PATCH)
         self._hashes: dict[str, str] = {}
         self._entries = 0
         self._record(ClaimSystemEvent.OPENED.value, ClaimSystemEvent.OPENED, inp.opened_at, {

@@ -47,7 +47,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.ids import SYSTEM_ACTOR, SYSTEM_SOURCE, escalation_workflow_id
     from workflows.order.types import BreachKind
     from workflows.policy import SlaPolicy
-    from workflows.read_model import LEAN_PROJECTION_PATCH
     from workflows.rejections import refuse_repeat, reject
 
 # Waybill's own timeline entries; the API's event id pattern cannot produce a "/".
@@ -118,7 +117,6 @@ class ComplaintWorkflow(CaseWorkflow[ComplaintStatus, ComplaintEntry]):
         self._s = initial_status(inp)
         self._escalations = EscalationLink()
         super().__init__(self._escalations)
-        self._lean_projection = workflow.patched(LEAN_PROJECTION_PATCH)
         self._event_hashes: dict[str, str] = {}
         self._pending = [opened_entry(inp)]
 

@@ -33,7 +33,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.ids import SYSTEM_ACTOR
     from workflows.order.types import Tier
     from workflows.policy import LadderLevel
-    from workflows.read_model import LEAN_PROJECTION_PATCH
     from workflows.rejections import reject as _reject
 
 KEY_ACCOUNT_MANAGER = "key_account_manager"
@@ -44,7 +43,6 @@ class EscalationWorkflow(CaseWorkflow[EscalationStatus, EscalationStep]):
     @workflow.init
     def __init__(self, inp: EscalationInput) -> None:
         super().__init__()
-        self._lean_projection = workflow.patched(LEAN_PROJECTION_PATCH)
         self._policy = inp.policy
         self._kam = inp.key_account_manager
         start = inp.policy.start_level

@@ -73,9 +73,7 @@ class OrderBreaches:
             "breach_id": breach.id, "kind": breach.kind.value, "stage": breach.stage.value,
             "due_at": breach.due_at.isoformat(), "detected_at": now.isoformat(),
             "escalation_id": breach.escalation_id})
-        if len(s.breaches) == 1 or not self._case.lean_projection:
-            # Once breached, the attribute stays true: a later breach does not write it again.
-            workflow.upsert_search_attributes([search.SLA_BREACHED.value_set(True)])
+        workflow.upsert_search_attributes([search.SLA_BREACHED.value_set(True)])
 
     def _clear(self, breach: Breach, now: datetime, last_event: str) -> None:
         cause = "cancelled" if self._case.order.stage == Stage.CANCELLED else last_event

@@ -29,11 +29,6 @@ class OrderContext(Protocol):
         """EXCEPTIONS_PATCH: claims, complaints, shortages and survey reminders exist."""
         ...
 
-    @property
-    def lean_projection(self) -> bool:
-        """LEAN_PROJECTION_PATCH: lean projections; search attributes written only on change."""
-        ...
-
     def record(self, event_id: str, type_: str, occurred_at: datetime, data: dict[str, Any],
                actor: str = SYSTEM_ACTOR, source: str = SYSTEM_SOURCE,
                body_hash: str | None = None) -> None:

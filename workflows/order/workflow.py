@@ -73,7 +73,6 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
     )
     from workflows.policy import SlaPolicy  # noqa: F401
-    from workflows.read_model import LEAN_PROJECTION_PATCH
     from workflows.rejections import refuse_before, refuse_repeat, reject
 
 # Orders started before claims, complaints, shortages and survey reminders existed replay
@@ -83,9 +82,6 @@ CATCH_UP_PATCH = "catch-up-grace"  # deadlines past before Waybill heard of them
 # One alarm per wake-up time instead of a timer started and cancelled at every event, and the
 # stage search attribute written once per change: a third fewer history events per order.
 LEAN_PATCH = "lean-timers-and-attributes"
-# LEAN_PROJECTION_PATCH (workflows/read_model.py): the whole state in every projection's payload
-# grew the history with the square of the scans (4.6 MB at 200); under it projections run as
-# local activities, and a search attribute is written only when its value changes.
 # Sent this long after it happened, an order or event is a system catching up on a backlog
 # (live ones arrive within seconds): only then do deadlines already past wait the grace, so a
 # live event racing a deadline's own timer never postpones its breach.
@@ -116,14 +112,9 @@ class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
         self._dirty = True
         self._pending = [created_entry(inp)]
         self._children: list[ChildInput] = []  # claims and complaints to start
-        if workflow.patched(LEAN_PROJECTION_PATCH):
-            # A run started under it has every patch before it: one marker (and one upsert of
-            # TemporalChangeVersion) instead of five; older histories ask each as they ran.
-            self._v2 = self._catch_up = self._lean = self._lean_projection = True
-        else:
-            self._v2 = workflow.patched(EXCEPTIONS_PATCH)
-            self._catch_up = workflow.patched(CATCH_UP_PATCH)
-            self._lean = workflow.patched(LEAN_PATCH)
+        self._v2 = workflow.patched(EXCEPTIONS_PATCH)
+        self._catch_up = workflow.patched(CATCH_UP_PATCH)
+        self._lean = workflow.patched(LEAN_PATCH)
         self._shown_stage: str | None = Stage.RECEIVED.value  # as the search attribute says
         if self._catch_up and inp.received_at < workflow.now() - CATCH_UP_LAG:
             self._s.heard_at = workflow.now()
@@ -320,10 +311,6 @@ class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
     @property
     def v2(self) -> bool:
         return self._v2
-
-    @property
-    def lean_projection(self) -> bool:
-        return self._lean_projection
 
     def record(self, event_id: str, type_: str, occurred_at: datetime, data: dict[str, Any],
                actor: str = SYSTEM_ACTOR, source: str = SYSTEM_SOURCE,
