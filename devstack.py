@@ -211,7 +211,7 @@ def run(settings: Settings) -> int:
         me = [sys.executable, "-m", "cli"]
         procs.append(("worker", spawn([*me, "worker"], env)))
         procs.append(("api", spawn([*me, "api"], env)))
-        _banner(settings)
+        _banner(settings, env)
         api = f"http://{settings.api_host}:{settings.api_port}"
         while not stopping:
             if demo_key is not None and _api_ready(api):
@@ -242,16 +242,15 @@ def run(settings: Settings) -> int:
         stop(procs)
 
 
-def _metrics_urls(settings: Settings) -> str:
-    """Where the children serve Prometheus metrics: the dev defaults unless overridden."""
-    port = {**DEV_METRICS, **os.environ}
-    urls = [f"{name} http://{settings.metrics_host}:{port[var]}/metrics"
+def _metrics_urls(settings: Settings, env: dict[str, str]) -> str:
+    """Where the children serve Prometheus metrics, as `env` (theirs) sets the ports."""
+    urls = [f"{name} http://{settings.metrics_host}:{env[var]}/metrics"
             for name, var in (("api", "WAYBILL_API_METRICS_PORT"),
-                              ("worker", "WAYBILL_WORKER_METRICS_PORT")) if port.get(var)]
+                              ("worker", "WAYBILL_WORKER_METRICS_PORT")) if env.get(var)]
     return "   ".join(urls) or "off"
 
 
-def _banner(settings: Settings) -> None:
+def _banner(settings: Settings, env: dict[str, str]) -> None:
     engine = make_engine(settings.db_url)
     with transaction(session_factory(engine)) as session:
         _, key = create_key(session, "dev-operator", "operator")
@@ -264,7 +263,7 @@ def _banner(settings: Settings) -> None:
         f"  API           {api}   (docs: {api}/docs)",
         f"  console       {api}/console/   (sign in with the operator key)",
         f"  Temporal UI   {ui}",
-        f"  metrics       {_metrics_urls(settings)}",
+        f"  metrics       {_metrics_urls(settings, env)}",
         f"  database      {settings.db_url.split('@')[-1]}",
         f"  operator key  {key}",
         "  more keys:    waybill keys create --role ROLE --name NAME",
