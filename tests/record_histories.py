@@ -57,6 +57,25 @@ async def happy_path(env: WorkflowEnvironment, h: WorkflowHandle) -> None:
     await h.result()
 
 
+async def scans_running_late(env: WorkflowEnvironment, h: WorkflowHandle) -> None:
+    """A feed of scans (one shuffled), a late-risk ETA and a scan gap."""
+    await _send(env, h, EventType.CONFIRMED)
+    await _send(env, h, EventType.PICKED, FULL_PICK)
+    await _send(env, h, EventType.SHIPPED, SHIP)
+    await env.sleep(timedelta(hours=13))
+    late = (await env.get_current_time()) + timedelta(days=30)
+    for n, (hours_ago, status) in enumerate([(2, "departed"), (3, "arrived"), (1, "delayed")]):
+        at = (await env.get_current_time()) - timedelta(hours=hours_ago)
+        ev = event(EventType.TRACKING_SCAN, at, {"location": f"Hub {n}", "status": status,
+                                                  "eta": late.isoformat()}, event_id=f"scan-{n}")
+        await h.execute_update(OrderWorkflow.apply_event, ev, id=ev.event_id)
+    await _send(env, h, EventType.DELIVERED, POD)
+    await _send(env, h, EventType.RECEIPT_RETURNED, RECEIPT)
+    await env.sleep(timedelta(days=1, minutes=1))
+    await _send(env, h, EventType.SURVEY_RESPONSE, SURVEY)
+    await h.result()
+
+
 async def breaches_then_cancel(env: WorkflowEnvironment, h: WorkflowHandle) -> None:
     await env.sleep(timedelta(hours=25))
     await _send(env, h, EventType.CONFIRMED)
@@ -226,6 +245,9 @@ SCENARIOS: dict[str, Scenario] = {
     "alarms_breach_then_close": alarms_breach_then_close,
     # Recorded with DELIVERY_WORKFLOWS_PATCH: the projections start the deliveries.
     "shortage_deliveries_as_workflows": shortage_calls_and_receipt_versions,
+    # Recorded with CHANGES_PATCH: projections send what changed (scans, breaches, a ladder).
+    "scans_running_late_sending_changes": scans_running_late,
+    "claim_and_complaint_sending_changes": damage_claim_paid_and_complaint,
 }
 
 

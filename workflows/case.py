@@ -148,5 +148,10 @@ class CaseWorkflow(ABC, Generic[StateT, EntryT]):
             return
         self._s.seq += 1
         entries, self._pending, self._dirty = self._pending, [], False
-        activity, payload = self._projection(copy.deepcopy(self._s), entries)
+        activity, payload = self._projection(self._snapshot(), entries)
         await project(activity, payload, self._deliveries)
+
+    def _snapshot(self) -> StateT:
+        """The state a projection is built from: a copy, as the state goes on changing while
+        the payload waits to be encoded (a case that sends only what changed copies that)."""
+        return copy.deepcopy(self._s)

@@ -7,11 +7,11 @@ transaction as the change that caused them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from db.notifications.outbox import Audience, Notice, NotificationEvent
 from workflows.escalation.types import EscalationAction, EscalationStatus, EscalationStep
-from workflows.order.deadlines import latest_eta
 from workflows.order.types import (
     BreachKind,
     EventType,
@@ -46,13 +46,13 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _order_data(state: OrderState) -> dict[str, Any]:
+def _order_data(state: OrderState, eta: datetime | None) -> dict[str, Any]:
     shipment = state.shipment
     return {
         "customer_name": state.customer.name,
         "carrier": shipment.carrier if shipment else None,
         "tracking_no": shipment.tracking_no if shipment else None,
-        "eta": _iso(latest_eta(state)),
+        "eta": _iso(eta),
         "promised_delivery_by": _iso(state.promised_delivery_by),
         "delivered_at": _iso(state.stage_times.get(Stage.DELIVERED.value)),
     }
@@ -63,9 +63,11 @@ def _survey_data(state: OrderState, survey_url: Callable[[str], str] | None) -> 
             "expires_at": _iso(state.survey.expires_at) if state.survey else None}
 
 
-def order_notices(state: OrderState, entries: list[TimelineEntry],
+def order_notices(state: OrderState, entries: list[TimelineEntry], eta: datetime | None,
                   survey_url: Callable[[str], str] | None = None) -> list[Notice]:
-    """The notices `entries` give rise to; `survey_url(order_id)` is the customer's survey link."""
+    """The notices `entries` give rise to; `eta` is the order's latest ETA (deadlines.py
+    latest_eta: the state here may not hold the scans); `survey_url(order_id)` is the
+    customer's survey link."""
     notices = []
     for entry in entries:
         event = _CUSTOMER_EVENTS.get(entry.type)
@@ -81,7 +83,7 @@ def order_notices(state: OrderState, entries: list[TimelineEntry],
             audience=Audience.CUSTOMER.value, order_id=state.order_id,
             locale=state.customer.language, customer_email=state.customer.email,
             teams=[SURVEY_TEAM] if survey else [],
-            data={**_order_data(state), **quoted,
+            data={**_order_data(state, eta), **quoted,
                   **(_survey_data(state, survey_url) if survey else {})}))
     return notices + _staff_notices(state, entries)
 

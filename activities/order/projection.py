@@ -11,11 +11,11 @@ from config import Settings
 from db.engine import transaction
 from db.escalations.queries import apply_escalation_projection
 from db.notifications.outbox import enqueue
-from db.orders.queries import RuleDates, apply_projection
+from db.orders.queries import RuleDates, apply_change, apply_projection
 from shared.survey_links import links_for
 from workflows.escalation.types import EscalationProjection
 from workflows.order.deadlines import latest_eta, receipt_due_at
-from workflows.order.types import ProjectionInput
+from workflows.order.types import ProjectionChange, ProjectionInput
 
 
 class ProjectionActivities:
@@ -33,9 +33,20 @@ class ProjectionActivities:
         Returns the outbox rows (written in the same transaction) still awaiting delivery,
         whose DeliveryWorkflows it started once the transaction committed.
         """
+        dates = rule_dates(inp)
         with transaction(self._sessions) as session:
-            apply_projection(session, inp, rule_dates(inp))
-            outbox = enqueue(session, order_notices(inp.state, inp.entries,
+            apply_projection(session, inp, dates)
+            outbox = enqueue(session, order_notices(inp.state, inp.entries, dates.latest_eta,
+                                                    survey_url=self._survey_links.url))
+        return deliver_after_commit(self._starter, outbox)
+
+    @activity.defn
+    def project_order_change(self, inp: ProjectionChange) -> list[str]:
+        """A lean projection: what changed, applied to the state last written. Keyed by event
+        id, scan id and projection sequence: safe to retry. Returns as `project_order` does."""
+        with transaction(self._sessions) as session:
+            state = apply_change(session, inp)
+            outbox = enqueue(session, order_notices(state, inp.entries, inp.latest_eta,
                                                     survey_url=self._survey_links.url))
         return deliver_after_commit(self._starter, outbox)
 

@@ -96,15 +96,6 @@ class Shipment(Stored):
     driver: str | None = Field(default=None, description="driver, if given at handover")
 
 
-class Scan(Stored):
-    event_id: str = Field(description="the tracking_scan event")
-    occurred_at: datetime = Field(description="when the carrier scanned")
-    location: str = Field(description="where")
-    status: str = Field(description="the carrier's status text")
-    eta: datetime | None = Field(default=None, description="the carrier's ETA at that scan")
-    seen_at: datetime | None = Field(default=None, description="when Waybill learned of it")
-
-
 class ProofOfDelivery(Stored):
     kind: str = Field(description="signature, photo or scan")
     ref: str = Field(description="where the proof is kept")
@@ -233,7 +224,6 @@ class OrderDetail(Stored):
     """The whole `detail` column; every key optional (a new order's detail is empty)."""
 
     shipment: Shipment | None = None
-    scans: list[Scan] = Field(default_factory=list)
     latest_eta: datetime | None = None
     delivery: Delivery | None = None
     receipt: Receipt | None = None

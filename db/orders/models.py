@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -67,6 +68,9 @@ class Order(Base):
     # The claims' compensation basis given at intake (the claim policy's currency; kg).
     declared_value_minor: Mapped[int | None] = mapped_column(BigInteger)
     weight_kg: Mapped[float | None] = mapped_column(Float)
+    # The order's state as last projected, without its scans (order_scans): what the next
+    # change is applied to (workflows/order/changes.py). None until the first lean write.
+    state: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
 
     __table_args__ = (
         Index("ix_orders_created_at_order_id", "created_at", "order_id"),
@@ -99,3 +103,18 @@ class OrderEvent(Base):
         UniqueConstraint("order_id", "event_id", name="uq_order_events_order_id_event_id"),
         Index("ix_order_events_order_id_occurred_at", "order_id", "occurred_at"),
     )
+
+
+class OrderScan(Base):
+    """The tracking scans of an order, a row each, so a long feed never grows a row rewritten
+    at every event."""
+
+    __tablename__ = "order_scans"
+
+    order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    location: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    eta: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -6,15 +6,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import TypeAdapter
 from pydantic_core import to_jsonable_python
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from db.follow_ups.queries import upsert_follow_up
-from db.orders.models import Order, OrderEvent
+from db.orders.models import Order, OrderEvent, OrderScan
 from db.upsert import insert_for
 from policies import snapshot
-from workflows.order.types import ProjectionInput, Stage, TimelineEntry
+from workflows.order.types import (
+    OrderState,
+    ProjectionChange,
+    ProjectionInput,
+    Scan,
+    Stage,
+    TimelineEntry,
+)
 
 SYSTEM = "system"
 STAGE_COLUMNS = {stage.value: f"{stage.value}_at" for stage in Stage}
@@ -89,8 +97,27 @@ def add_timeline_entries(session: Session, order_id: str, entries: list[Timeline
              "occurred_at": e.occurred_at, "recorded_at": e.recorded_at, "actor": e.actor,
              "source": e.source, "data": to_jsonable_python(e.data), "body_hash": e.body_hash}
             for e in entries]
-    stmt = insert_for(session, OrderEvent).values(rows)
-    session.execute(stmt.on_conflict_do_nothing(index_elements=["order_id", "event_id"]))
+    # One statement run for many rows (not a VALUES list per row count), so it compiles once.
+    stmt = insert_for(session, OrderEvent.__table__)
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["order_id", "event_id"]), rows)
+
+
+def add_scans(session: Session, order_id: str, scans: list[Scan]) -> None:
+    """Store scans; one already stored (same event id) is left as it is."""
+    if not scans:
+        return
+    rows = [{"order_id": order_id, "event_id": scan.event_id, "occurred_at": scan.occurred_at,
+             "location": scan.location, "status": scan.status, "eta": scan.eta,
+             "seen_at": scan.seen_at} for scan in scans]
+    stmt = insert_for(session, OrderScan.__table__)
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["order_id", "event_id"]), rows)
+
+
+def scans_of(session: Session, order_id: str) -> list[OrderScan]:
+    """An order's scans by the time they were made (ties by event id, as the workflow sorts)."""
+    return list(session.scalars(
+        select(OrderScan).where(OrderScan.order_id == order_id)
+        .order_by(OrderScan.occurred_at, OrderScan.event_id)))
 
 
 @dataclass(frozen=True)
@@ -102,10 +129,9 @@ class RuleDates:
     receipt_due_at: datetime | None = None
 
 
-def _detail(inp: ProjectionInput, eta: datetime | None) -> dict[str, Any]:
-    s = inp.state
+def _detail(s: OrderState, eta: datetime | None) -> dict[str, Any]:
     detail: dict[str, Any] = to_jsonable_python({
-        "shipment": s.shipment, "scans": s.scans, "latest_eta": eta, "delivery": s.delivery,
+        "shipment": s.shipment, "latest_eta": eta, "delivery": s.delivery,
         "receipt": s.receipt, "survey": s.survey, "breaches": s.breaches,
         "cancel_reason": s.cancel_reason,
         "next_deadline": s.next_deadline,
@@ -116,9 +142,42 @@ def _detail(inp: ProjectionInput, eta: datetime | None) -> dict[str, Any]:
 
 
 def apply_projection(session: Session, inp: ProjectionInput, dates: RuleDates) -> None:
-    """Write one projection. Idempotent, and an older snapshot never overwrites a newer one."""
-    s, now = inp.state, datetime.now(UTC)
-    add_timeline_entries(session, s.order_id, inp.entries)
+    """Write one whole-state projection (orders started before lean projections). Idempotent,
+    and an older snapshot never overwrites a newer one."""
+    add_scans(session, inp.state.order_id, inp.state.scans)
+    _write(session, inp.state, inp.entries, dates)
+
+
+_STATE = TypeAdapter(OrderState)
+
+
+def apply_change(session: Session, change: ProjectionChange) -> OrderState:
+    """Apply one lean projection to the state last written and return the order's state now
+    (without its scans, which are rows). Idempotent: a change applied before (a retry) or
+    older than the one stored leaves the order as it is and returns the stored state."""
+    order_id = change.order_id
+    row = session.execute(
+        select(Order.state, Order.projection_seq).where(Order.order_id == order_id)
+        .with_for_update()).one_or_none()
+    stored: dict[str, Any] = (row.state if row is not None else None) or {}
+    stored_seq: int = row.projection_seq if row is not None else 0
+    fresh = row is None or row.state is None or stored_seq < change.seq
+    merged = {**stored, **change.changed} if fresh else stored
+    state = _STATE.validate_python(
+        {**merged, "scans": [], "seq": change.seq if fresh else stored_seq})
+    add_scans(session, order_id, change.scans)
+    if fresh:
+        dates = RuleDates(latest_eta=change.latest_eta, receipt_due_at=change.receipt_due_at)
+        _write(session, state, change.entries, dates, stored_state=merged)
+    else:
+        add_timeline_entries(session, order_id, change.entries)
+    return state
+
+
+def _write(session: Session, s: OrderState, entries: list[TimelineEntry], dates: RuleDates,
+           stored_state: dict[str, Any] | None = None) -> None:
+    now = datetime.now(UTC)
+    add_timeline_entries(session, s.order_id, entries)
     dynamic: dict[str, Any] = {
         "stage": s.stage.value,
         "promised_ship_by": s.promised_ship_by,
@@ -135,7 +194,8 @@ def apply_projection(session: Session, inp: ProjectionInput, dates: RuleDates) -
         "follow_up_status": s.survey.status.value if s.survey else None,
         "next_deadline_kind": s.next_deadline.kind if s.next_deadline else None,
         "next_deadline_at": s.next_deadline.due_at if s.next_deadline else None,
-        "detail": _detail(inp, dates.latest_eta),
+        "detail": _detail(s, dates.latest_eta),
+        "state": stored_state,
         "projection_seq": s.seq,
         "updated_at": now,
     }

@@ -14,6 +14,7 @@ from db.base import Base
 from db.engine import make_engine
 from db.migrate import alembic_config
 from db.notifications.models import InboxItem, OutboxRow, WebhookSubscription
+from db.orders.models import Order, OrderScan
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:
@@ -101,5 +102,40 @@ def test_uncertain_rows_go_back_to_pending_and_receiver_bodies_are_dropped(db_ur
         assert rows["refused"].status == "failed"
         assert rows["refused"].last_error == "webhook answered 500"
         assert sub_error == "webhook answered 503"
+    finally:
+        engine.dispose()
+
+
+def test_scans_move_from_the_detail_into_rows_and_back(db_url: str) -> None:
+    """0015: an order's scans leave `orders.detail` (rewritten at every event) for
+    `order_scans`; downgrading puts them back."""
+    cfg = alembic_config(db_url)
+    command.downgrade(cfg, "0014")
+    at = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    scans = [{"event_id": "s2", "occurred_at": "2026-12-01T10:00:00Z", "location": "Depot",
+              "status": "arrived", "eta": None, "seen_at": "2026-12-01T10:00:05+00:00"},
+             {"event_id": "s1", "occurred_at": "2026-12-01T09:00:00Z", "location": "Hub",
+              "status": "departed", "eta": "2026-12-02T09:00:00Z", "seen_at": None}]
+    order = {"order_id": "SO-1", "customer_id": "C-1", "customer_tier": "standard",
+             "customer": {}, "lines": [], "destination": {}, "promised_ship_by": at,
+             "promised_delivery_by": at, "sla_policy": "standard", "sla_policy_version": "1",
+             "sla_policy_snapshot": {}, "stage": "in_transit", "received_at": at,
+             "breached": False, "detail": {"scans": scans, "lost": False}, "create_hash": "",
+             "created_by": "t", "created_by_role": "t", "created_at": at, "updated_at": at,
+             "projection_seq": 3}
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(Order.__table__).values(order))
+        command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            rows = conn.execute(select(OrderScan.__table__).order_by("occurred_at")).all()
+        assert [(r.event_id, r.location, r.eta) for r in rows] == [
+            ("s1", "Hub", datetime(2026, 12, 2, 9, tzinfo=UTC)), ("s2", "Depot", None)]
+        command.downgrade(cfg, "0014")
+        with engine.connect() as conn:
+            detail = conn.scalar(select(Order.__table__.c.detail))
+        assert [s["event_id"] for s in detail["scans"]] == ["s1", "s2"]
+        command.upgrade(cfg, "head")
     finally:
         engine.dispose()

@@ -157,7 +157,7 @@ async def test_one_event_is_one_trace_from_the_request_to_the_projection(
         trace_id = root.context.trace_id
 
         async def projected() -> bool:
-            return any(s.name == "RunActivity:project_order" and s.context is not None
+            return any(s.name == "RunActivity:project_order_change" and s.context is not None
                        and s.context.trace_id == trace_id
                        for s in exporter.get_finished_spans())
         await eventually(projected, timeout=10)
@@ -165,8 +165,8 @@ async def test_one_event_is_one_trace_from_the_request_to_the_projection(
         update = _one(finished, "StartWorkflowUpdate:apply_event", trace_id)
         validate = _one(finished, "ValidateUpdate:apply_event", trace_id)
         handle = _one(finished, "HandleUpdate:apply_event", trace_id)
-        start = _one(finished, "StartActivity:project_order", trace_id)
-        run = _one(finished, "RunActivity:project_order", trace_id)
+        start = _one(finished, "StartActivity:project_order_change", trace_id)
+        run = _one(finished, "RunActivity:project_order_change", trace_id)
         assert root.parent is None  # the request starts the trace
         assert _is_child(update, root) and _is_child(validate, update)
         assert _is_child(handle, update) and _is_child(start, handle) and _is_child(run, start)

@@ -306,3 +306,23 @@ class ProjectionInput:
 
     state: OrderState
     entries: list[TimelineEntry]
+
+
+@dataclass
+class ProjectionChange:
+    """One write of the order's read model, lean (workflows/order/changes.py): what changed.
+
+    `changed` holds the OrderState fields (by name, JSON as the converter writes them) whose
+    value differs from the last write, all of them in a run's first; `scans` the scans not yet
+    written (they live in their own table, so no write grows with the feed). The dates are
+    the deadline rules' (workflows/order/deadlines.py), worked out here because the activity
+    never sees the whole scan feed.
+    """
+
+    order_id: str
+    seq: int
+    changed: dict[str, Any]
+    scans: list[Scan]
+    entries: list[TimelineEntry]
+    latest_eta: datetime | None = None
+    receipt_due_at: datetime | None = None

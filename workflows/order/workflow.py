@@ -10,21 +10,14 @@ OrderContext (context.py).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import datetime, timedelta
 from typing import Any, assert_never
 
 from temporalio import workflow
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.workflow import ParentClosePolicy
 
-# Payload types come from outside the sandbox so the converter sees the real datetime class.
-# Children start by reference: their modules, not classes, are imported, because the claim
-# signals this workflow back (a cycle Python resolves for module attributes read at call
-# time); `import a.b as c` passes through the sandbox, `from a import b` would load b again.
+# Payload types come from outside the sandbox so the converter sees the real datetime class
+# (children start by reference: workflows/order/children.py).
 with workflow.unsafe.imports_passed_through():
-    import workflows.claim.workflow as claim_flow
-    import workflows.complaint.workflow as complaint_flow
     import workflows.order.event_data as ev
     import workflows.order.search as search
     from activities.order.projection import ProjectionActivities
@@ -35,15 +28,16 @@ with workflow.unsafe.imports_passed_through():
     # only what this module imports.
     from workflows.claim.types import (
         ClaimClosed,
-        ClaimInput,
         ClaimStatus,  # noqa: F401
         OpenClaimInput,
     )
     from workflows.complaint.types import ComplaintStatus  # noqa: F401
     from workflows.escalation.link import EscalationLink
     from workflows.escalation.types import EscalationStatus  # noqa: F401
-    from workflows.ids import SYSTEM_ACTOR, SYSTEM_SOURCE, claim_workflow_id, complaint_workflow_id
+    from workflows.ids import SYSTEM_ACTOR, SYSTEM_SOURCE
     from workflows.order.breaches import OrderBreaches
+    from workflows.order.changes import ChangeTracker
+    from workflows.order.children import start_children
     from workflows.order.context import ChildInput
     from workflows.order.exceptions import OrderExceptions
     from workflows.order.follow_up import OrderFollowUp
@@ -65,6 +59,7 @@ with workflow.unsafe.imports_passed_through():
         LineState,
         OrderInput,
         OrderState,
+        ProjectionChange,
         ProjectionInput,
         Scan,
         Stage,
@@ -82,6 +77,8 @@ CATCH_UP_PATCH = "catch-up-grace"  # deadlines past before Waybill heard of them
 # One alarm per wake-up time instead of a timer started and cancelled at every event, and the
 # stage search attribute written once per change: a third fewer history events per order.
 LEAN_PATCH = "lean-timers-and-attributes"
+# The read model is sent what changed, not the whole state (workflows/order/changes.py).
+CHANGES_PATCH = "projections-send-changes"
 # Sent this long after it happened, an order or event is a system catching up on a backlog
 # (live ones arrive within seconds): only then do deadlines already past wait the grace, so a
 # live event racing a deadline's own timer never postpones its breach.
@@ -115,6 +112,7 @@ class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
         self._v2 = workflow.patched(EXCEPTIONS_PATCH)
         self._catch_up = workflow.patched(CATCH_UP_PATCH)
         self._lean = workflow.patched(LEAN_PATCH)
+        self._changes = ChangeTracker() if workflow.patched(CHANGES_PATCH) else None
         self._shown_stage: str | None = Stage.RECEIVED.value  # as the search attribute says
         if self._catch_up and inp.received_at < workflow.now() - CATCH_UP_LAG:
             self._s.heard_at = workflow.now()
@@ -354,22 +352,15 @@ class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
         return self._breaches.next_wakeup(workflow.now())
 
     async def _start_children(self) -> None:
-        """Claims and complaints run as children that outlive the order (ABANDON)."""
-        while self._children:
-            child = self._children.pop(0)
-            with contextlib.suppress(WorkflowAlreadyStartedError):
-                if isinstance(child, ClaimInput):
-                    await workflow.start_child_workflow(
-                        claim_flow.ClaimWorkflow.run, child,
-                        id=claim_workflow_id(child.claim_id),
-                        parent_close_policy=ParentClosePolicy.ABANDON)
-                else:
-                    await workflow.start_child_workflow(
-                        complaint_flow.ComplaintWorkflow.run, child,
-                        id=complaint_workflow_id(child.complaint_id),
-                        parent_close_policy=ParentClosePolicy.ABANDON)
+        await start_children(self._children)
+
+    def _snapshot(self) -> OrderState:
+        return self._s if self._changes is not None else super()._snapshot()
 
     def _projection(self, state: OrderState, entries: list[TimelineEntry]) -> Projection:
+        if self._changes is not None:  # `state` is the live state: the tracker copies
+            change: ProjectionChange = self._changes.change(state, entries)
+            return ProjectionActivities.project_order_change, change
         return ProjectionActivities.project_order, ProjectionInput(state=state, entries=entries)
 
     async def _project(self) -> None:

@@ -4,7 +4,7 @@ every key the projection writes is read back, older rows read as they were store
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,85 +15,7 @@ from api.receipts.views import receipt_versions
 from config import Settings
 from db.orders.models import Order
 from db.orders.queries import _detail
-from tests.support.builders import STANDARD
-from workflows.order.records import (
-    DecisionRecord,
-    Delivery,
-    ExceptionRecord,
-    FollowUpCall,
-    Pod,
-    QtyLine,
-    Receipt,
-    ReceiptDocument,
-    ReceiptVersion,
-    Shipment,
-)
-from workflows.order.types import (
-    Breach,
-    BreachKind,
-    ClaimRef,
-    Customer,
-    Deadline,
-    FollowUpStatus,
-    LineState,
-    OrderState,
-    PendingDecision,
-    ProjectionInput,
-    Scan,
-    Stage,
-    Survey,
-    Tier,
-)
-
-T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
-SHA = "a" * 64
-
-
-def _at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
-
-
-def full_state() -> OrderState:
-    """An order with every part of its state filled, shaped as the workflow writes them."""
-    document = ReceiptDocument(ref=f"archive:sha256:{SHA}", sha256=SHA,
-                               content_type="application/pdf", size=1234, filename="r.pdf")
-    returned = _at(60).isoformat()
-    return OrderState(
-        order_id="SO-1", customer=Customer(id="C-1", name="Acme", tier=Tier.KEY_ACCOUNT),
-        lines=[LineState(sku="SKU-1", ordered=10, picked=8, shipped=8, delivered=8, agreed=8)],
-        destination={"address": "1 Road"}, promised_ship_by=_at(24),
-        promised_delivery_by=_at(72), policy=STANDARD, stage=Stage.FOLLOWED_UP,
-        stage_times={"received": T0},
-        shipment=Shipment(carrier="SF Express", tracking_no="SF1", vehicle=None, driver="W"),
-        scans=[Scan(event_id="s1", occurred_at=_at(30), location="Hub", status="departed",
-                    eta=_at(50), seen_at=_at(30))],
-        delivery=Delivery(signer="Li", condition="damaged",
-                          pod=Pod(kind="signature", ref="pod/1.png")),
-        receipt=Receipt(document=document, returned_at=returned, versions=(ReceiptVersion(
-            version=1, ref=document.ref, sha256=SHA, content_type="application/pdf", size=1234,
-            filename="r.pdf", returned_at=returned, actor="desk", previous_sha256=None),)),
-        survey=Survey(status=FollowUpStatus.ANSWERED, due_at=_at(80), expires_at=_at(150),
-                      scores={"timeliness": 2}, comment="late", answered_at=_at(90),
-                      remind_at=_at(115), goods_ok=False, channel="phone", outcome="answered",
-                      calls=[FollowUpCall(at=_at(90).isoformat(), outcome="answered",
-                                          actor="desk", note=None)],
-                      problems=["low_score:timeliness", "goods_not_ok"]),
-        breaches=[Breach(id="b1", kind=BreachKind.PICK_LATE, stage=Stage.CONFIRMED,
-                         due_at=_at(10), detected_at=_at(10), cleared_at=_at(12),
-                         cleared_by="ev-2", escalation_id="esc-1")],
-        cancel_reason=None, next_deadline=Deadline(kind="survey_window", due_at=_at(150)),
-        decision=PendingDecision(kind="short_pick", reported_at=_at(12), due_at=_at(20),
-                                 event_id="ev-3", available={"SKU-1": 8}),
-        decisions=[DecisionRecord(kind="stock_shortage", decision="partial",
-                                  decided_by="Ms Zhang", recorded_by="desk",
-                                  at=_at(5).isoformat(), lines=(QtyLine(sku="SKU-1", qty=8),),
-                                  promised_delivery_by=None)],
-        exceptions=[ExceptionRecord(event_id="ev-4", reason="weather", text="snow",
-                                    at=_at(40).isoformat(), actor="sf",
-                                    promised_delivery_by=_at(80))],
-        claims=[ClaimRef(claim_id="SO-1-CL1", cause="damaged", opened_at=_at(70),
-                         origin="delivery")],
-        complaints=["SO-1-CP1"], lost=False)
+from tests.support.order_states import SHA, full_state, hours
 
 
 def same_times(value: Any) -> Any:
@@ -109,7 +31,7 @@ def same_times(value: Any) -> Any:
 
 
 def test_every_key_the_projection_writes_is_read_back() -> None:
-    stored = _detail(ProjectionInput(state=full_state(), entries=[]), _at(50))
+    stored = _detail(full_state(), hours(50))
     read = OrderDetail.model_validate(stored)
     assert same_times(read.model_dump(mode="json")) == same_times(stored)
     assert read.receipt is not None and read.receipt.versions[0].sha256 == SHA
@@ -199,8 +121,8 @@ def test_the_model_alone_has_no_untyped_property() -> None:
 def test_a_board_card_shows_the_breaches_still_open_most_overdue_first() -> None:
     def breach(id_: str, due: float, cleared: float | None = None) -> dict[str, Any]:
         return {"id": id_, "kind": "pick_late", "stage": "confirmed",
-                "due_at": _at(due).isoformat(), "detected_at": _at(due).isoformat(),
-                "cleared_at": _at(cleared).isoformat() if cleared is not None else None}
+                "due_at": hours(due).isoformat(), "detected_at": hours(due).isoformat(),
+                "cleared_at": hours(cleared).isoformat() if cleared is not None else None}
 
     row = Order(order_id="SO-1", detail={"breaches": [
         breach("late", 5), breach("cleared", 1, cleared=2), breach("later", 9),

@@ -330,7 +330,7 @@ def test_reminder_carries_the_link_and_copies_customer_service() -> None:
     entries = [TimelineEntry(event_id=f"survey-{kind}", type=kind, occurred_at=now,
                              recorded_at=now, actor="system", source="system", data={})
                for kind in (SystemEventType.SURVEY_DUE, SystemEventType.SURVEY_REMINDER)]
-    due, reminder = order_notices(state, entries, survey_url=lambda o: f"https://x.test/s/{o}")
+    due, reminder = order_notices(state, entries, None, survey_url=lambda o: f"https://x.test/s/{o}")
     assert (due.event_type, reminder.event_type) == ("order.survey_due", "order.survey_reminder")
     for notice in (due, reminder):
         assert notice.teams == ["customer_service"]

@@ -6,7 +6,8 @@ projected by the real worker into SQLite, against the JSON recorded before the t
 Times differ per run, so each is compared by its format only ("<time Z>", "<time +00:00>");
 every key, null, number and text is compared as is. Events carry what the API sends
 (pydantic's JSON: times end in Z, documents name all five fields).
-Re-record (only for an intended change of the read model): WAYBILL_RECORD_GOLDEN=1.
+Re-record (only for an intended change of the read model): WAYBILL_RECORD_GOLDEN=1. Re-recorded
+once, when the scans left `detail` for rows of their own (order_scans, lean projections).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.engine import make_engine, session_factory
 from db.orders.models import Order
+from db.orders.queries import scans_of
 from tests.support.builders import FULL_PICK, STANDARD, event
 from tests.support.order_workflow_harness import SLACK, NewOrder, post, secs
 from workflows.order.types import EventType, Stage
@@ -53,7 +55,8 @@ def _detail(url: str, order_id: str) -> Any:
         with session_factory(engine)() as session:
             row = session.get(Order, order_id)
             assert row is not None
-            return _shape(row.detail)
+            scans = [[s.event_id, s.location, s.status] for s in scans_of(session, order_id)]
+            return {**_shape(row.detail), "scan_rows": scans}
     finally:
         engine.dispose()
 
