@@ -27,6 +27,7 @@ from temporalio.service import RPCError
 from bench.skeleton import STAGE, SkeletonOrderWorkflow
 from bench.skeleton_types import SkeletonEventInput, SkeletonOrderInput
 from demo.documents import receipt_pdf
+from workflows.ids import order_workflow_id
 
 T = TypeVar("T")
 LINES = [{"sku": "SKU-1", "qty": 2}, {"sku": "SKU-2", "qty": 1}]
@@ -66,6 +67,11 @@ class Driver(ABC):
 
     def __init__(self, survey_after: float, timeout: float) -> None:
         self.survey_after, self.timeout = survey_after, timeout
+
+    @staticmethod
+    @abstractmethod
+    def workflow_id(order_id: str) -> str:
+        """The id of the order's workflow (to read its history)."""
 
     @abstractmethod
     async def create(self, order_id: str) -> None: ...
@@ -128,6 +134,10 @@ def order_body(order_id: str) -> dict[str, Any]:
 class WaybillDriver(Driver):
     name = "waybill"
 
+    @staticmethod
+    def workflow_id(order_id: str) -> str:
+        return order_workflow_id(order_id)
+
     def __init__(self, base_url: str, key: str, survey_after: float, timeout: float) -> None:
         super().__init__(survey_after, timeout)
         self._http = httpx.AsyncClient(
@@ -184,6 +194,10 @@ class WaybillDriver(Driver):
 class SkeletonDriver(Driver):
     name = "skeleton"
 
+    @staticmethod
+    def workflow_id(order_id: str) -> str:
+        return f"skeleton-{order_id}"
+
     def __init__(self, client: Client, task_queue: str, survey_after: float,
                  timeout: float) -> None:
         super().__init__(survey_after, timeout)
@@ -204,14 +218,14 @@ class SkeletonDriver(Driver):
             raise Failed(f"rpc {exc.status.name if exc.status else 'error'}") from None
 
     def _handle(self, order_id: str) -> Any:
-        return self._client.get_workflow_handle(f"skeleton-{order_id}")
+        return self._client.get_workflow_handle(self.workflow_id(order_id))
 
     async def create(self, order_id: str) -> None:
         await self._call(self._client.start_workflow(
             SkeletonOrderWorkflow.run,
             SkeletonOrderInput(order_id=order_id, received_at=datetime.now(UTC),
                                survey_after_seconds=self.survey_after),
-            id=f"skeleton-{order_id}", task_queue=self._task_queue,
+            id=self.workflow_id(order_id), task_queue=self._task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=TypedSearchAttributes([SearchAttributePair(STAGE, "received")])))
 

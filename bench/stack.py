@@ -47,6 +47,7 @@ class Stack:
     skeleton_queue: str
     survey_after: float
     logs: Path
+    pids: dict[str, int]  # by process name: temporal, worker, api, skeleton-worker
 
 
 def policy_file(path: Path, survey_after: float) -> Path:
@@ -139,4 +140,5 @@ def bench_stack(db: str, survey_after: float) -> Iterator[Stack]:
         api_url = f"http://127.0.0.1:{settings.api_port}"
         _wait_ready(api_url, procs, base)
         yield Stack(api_url=api_url, key=key, temporal_target=settings.temporal_target,
-                    skeleton_queue=skeleton_queue, survey_after=survey_after, logs=base)
+                    skeleton_queue=skeleton_queue, survey_after=survey_after, logs=base,
+                    pids={name: proc.pid for name, proc in procs})

@@ -21,11 +21,20 @@ import math
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from temporalio.client import Client
 
 import logs
+from bench.breakdown import (
+    HistorySize,
+    cpu_between,
+    cpu_line,
+    cpu_snapshot,
+    history_line,
+    history_size,
+    system_cpu,
+)
 from bench.drivers import Driver, SkeletonDriver, Tally, WaybillDriver
 from bench.stack import Stack, StackFailed, bench_stack
 
@@ -43,6 +52,8 @@ class Round:
     planned: int
     tally: Tally
     seconds: float
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds by process
+    history: HistorySize | None = None  # of the round's first order
 
     @property
     def rate(self) -> float:
@@ -56,8 +67,9 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def run_round(driver: Driver, concurrency: int, per_client: int, prefix: str,
-                    deadline: float) -> Round:
+                    deadline: float, pids: dict[str, int] | None = None) -> Round:
     tally = Tally()
+    cpu_before = cpu_snapshot(pids or {})
 
     async def client(i: int) -> None:
         for n in range(per_client):
@@ -77,7 +89,8 @@ async def run_round(driver: Driver, concurrency: int, per_client: int, prefix: s
     unfinished = planned - tally.closed - sum(tally.errors.values())
     if unfinished:
         tally.errors[DEADLINE_LABEL] += unfinished
-    return Round(driver.name, concurrency, planned, tally, seconds)
+    cpu = cpu_between(cpu_before, cpu_snapshot(pids or {}))
+    return Round(driver.name, concurrency, planned, tally, seconds, cpu)
 
 
 def round_line(r: Round) -> str:
@@ -108,7 +121,7 @@ def ratio_lines(rounds: list[Round]) -> list[str]:
         all_closed = w.tally.closed == w.planned and s.tally.closed == s.planned
         lines.append(f"  c={c:<3} {w.rate:6.2f} / {s.rate:6.2f} orders/s = {ratio:5.2f}   "
                      f"p50 x{p50:4.2f}  p99 x{p99:4.2f}   "
-                     f"{'all closed' if all_closed else 'NOT all closed'}")
+                     f"{'all closed' if all_closed else 'NOT all closed'}{_extra_ratios(w, s)}")
         if c in TARGET_CONCURRENCY:
             met = met and all_closed and ratio >= TARGET_RATIO
     targets = [c for c in TARGET_CONCURRENCY if any(r.concurrency == c for r in rounds)]
@@ -116,6 +129,18 @@ def ratio_lines(rounds: list[Round]) -> list[str]:
         lines.append(f"target (c={', '.join(map(str, targets))}: every order closed and ratio "
                      f">= {TARGET_RATIO}): {'met' if met else 'NOT met'}")
     return lines
+
+
+def _extra_ratios(w: Round, s: Round) -> str:
+    """CPU per closed order and history events/bytes, Waybill over skeleton."""
+    parts = []
+    if w.tally.closed and s.tally.closed and w.cpu and s.cpu:
+        per = [sum(system_cpu(r.system, r.cpu).values()) / r.tally.closed for r in (w, s)]
+        parts.append(f"cpu/order x{per[0] / per[1]:4.2f}" if per[1] else "")
+    if w.history and s.history:
+        parts.append(f"history events x{w.history.events / s.history.events:4.2f} "
+                     f"bytes x{w.history.bytes / s.history.bytes:4.2f}")
+    return "   " + "   ".join(p for p in parts if p) if parts else ""
 
 
 async def run_rounds(stack: Stack, args: argparse.Namespace, deadline: float) -> list[Round]:
@@ -136,10 +161,16 @@ async def run_rounds(stack: Stack, args: argparse.Namespace, deadline: float) ->
                     print(f"{driver.name:<8} c={c:<3} not run: the run's deadline passed",
                           flush=True)
                     continue
-                r = await run_round(driver, c, args.orders_per_client,
-                                    f"B{run_id}-{driver.name[0]}{c}", deadline)
+                prefix = f"B{run_id}-{driver.name[0]}{c}"
+                r = await run_round(driver, c, args.orders_per_client, prefix, deadline,
+                                    stack.pids)
+                if r.tally.closed:
+                    r.history = await history_size(client, driver.workflow_id(f"{prefix}-0-0"))
                 rounds.append(r)
                 print(round_line(r), flush=True)
+                print(cpu_line(r.system, r.cpu, r.tally.closed), flush=True)
+                if r.history is not None:
+                    print(history_line(r.history), flush=True)
     finally:
         for driver in drivers:
             await driver.aclose()

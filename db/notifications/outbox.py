@@ -168,6 +168,14 @@ def enqueue(session: Session, notices: list[Notice]) -> list[str]:
         # '' is how callers without an order used to say "none" (complaints opened for a
         # customer still do): stored and sent as NULL, never as an order id.
         order_id = notice.order_id or None
+        recipients: list[tuple[Channel, str]] = [
+            (Channel.WEBHOOK, sub.id) for sub in subscriptions
+            if notice.webhook and event_type in (sub.event_types or [])]
+        if audience == Audience.CUSTOMER and notice.customer_email:
+            recipients.append((Channel.EMAIL, notice.customer_email.strip()))
+        recipients += [(Channel.INBOX, team) for team in dict.fromkeys(notice.teams) if team]
+        if not recipients:
+            continue  # nobody to tell (no subscription, e-mail or team): nothing rendered
         values = {"order_id": notice.order_id, "escalation_id": notice.escalation_id,
                   "event_type": event_type, **notice.data}
         subject, body = render(locale, event_type, values)
@@ -187,12 +195,6 @@ def enqueue(session: Session, notices: list[Notice]) -> list[str]:
                   "escalation_id": notice.escalation_id, "locale": locale,
                   "subject": subject[:500], "body": body, "payload": payload,
                   "status": OutboxStatus.PENDING.value, "attempts": 0, "created_at": now}
-        recipients: list[tuple[Channel, str]] = [
-            (Channel.WEBHOOK, sub.id) for sub in subscriptions
-            if notice.webhook and event_type in (sub.event_types or [])]
-        if audience == Audience.CUSTOMER and notice.customer_email:
-            recipients.append((Channel.EMAIL, notice.customer_email.strip()))
-        recipients += [(Channel.INBOX, team) for team in dict.fromkeys(notice.teams) if team]
         rows += [{"id": outbox_id(notice.key, channel.value, recipient),
                   "channel": channel.value, "recipient": recipient, **common}
                  for channel, recipient in recipients]
