@@ -72,7 +72,7 @@ async def history_size(client: Client, workflow_id: str) -> HistorySize:
 def cpu_line(system: str, cpu: dict[str, float], closed: int) -> str:
     mine = system_cpu(system, cpu)
     if not closed:
-        return f"  cpu: no order closed"
+        return "  cpu: no order closed"
     parts = "  ".join(f"{name} {seconds / closed * 1000:5.0f}" for name, seconds in mine.items())
     return f"  cpu ms/order: {parts}  total {sum(mine.values()) / closed * 1000:5.0f}"
 
