@@ -166,6 +166,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/console/orders/{order_id}/confirm"): "order.event.confirmed",
     ("POST", "/console/orders/{order_id}/cancel"): "order.event.cancelled",
     ("POST", "/console/orders/{order_id}/follow-up-call"): "order.event.follow_up_call",
+    # The generic "record event" form of every event type that declares one; the page checks
+    # `order.event.<type>` itself.
+    ("POST", "/console/orders/{order_id}/events/{event_type}"): "order.event.*",
     ("GET", "/console/orders/{order_id}/receipt"): "console.read",
     ("POST", "/console/orders/{order_id}/receipt"): "receipt.upload",
     ("GET", "/console/escalations"): "console.read",
