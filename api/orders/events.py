@@ -1,4 +1,8 @@
 """HTTP bodies of an order's events: one typed body per event type, and the answer to a post.
+
+The older event types' bodies are written here (they say more than their data classes: lines,
+nested records, cross-field rules, descriptions); a later event type's body is derived from its
+data class (api/orders/event_bodies.py). EVENT_BODIES holds them all, in EventType's order.
 """
 
 from __future__ import annotations

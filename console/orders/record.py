@@ -10,7 +10,7 @@ name as actor, "console" as source, the form's event id so a resubmitted form re
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -68,7 +68,7 @@ async def record_event(order_id: str, event_type: str, page: PageDep, db: DbDep,
         raise Refused(page.message(403, "forbidden"))
     form = await page.form(max_fields=len(EVENTS[type_].form) + 2)
     body = {"event_id": form_event_id(form, f"{type_.value}-"), "type": type_.value,
-            "occurred_at": datetime.now().astimezone().isoformat(),
+            "occurred_at": datetime.now(UTC).isoformat(),  # post_event stamps it again
             "data": event_data(type_, form, page.viewer.zone)}
     try:
         data = EVENT_BODIES[type_].model_validate(body).model_dump(mode="json")["data"]
