@@ -18,6 +18,8 @@ from enum import StrEnum
 
 from workflows.claim.types import OVERRIDE_ROLES, ClaimEventType
 from workflows.complaint.types import ComplaintEventType
+from workflows.order.event_data import EVENTS
+from workflows.order.event_spec import SentBy
 from workflows.order.types import EventType
 
 
@@ -44,12 +46,10 @@ CONSOLE = READERS
 # Order events the machines on the path send (intake, WMS, carriers, POD apps, survey tools);
 # staff may enter them by hand too (a carrier phones in a delivery). Every other event type is
 # a staff decision: cancelling, notes, promise changes, the customer's shortage choice and
-# follow-up calls (which end a customer's survey).
-INTEGRATION_EVENTS = frozenset({
-    EventType.CONFIRMED, EventType.PICKED, EventType.STOCK_SHORTAGE, EventType.SHIPPED,
-    EventType.TRACKING_SCAN, EventType.DELIVERED, EventType.DELIVERY_EXCEPTION,
-    EventType.RECEIPT_RETURNED, EventType.SURVEY_RESPONSE,
-})
+# follow-up calls (which end a customer's survey). Each event type's declaration says which
+# (workflows/order/event_data.py EVENTS, `sent_by`).
+INTEGRATION_EVENTS = frozenset(t for t, spec in EVENTS.items()
+                               if spec.sent_by == SentBy.INTEGRATION)
 
 PERMISSIONS: dict[str, frozenset[Role]] = {
     "order.create": WRITERS,
@@ -166,6 +166,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/console/orders/{order_id}/confirm"): "order.event.confirmed",
     ("POST", "/console/orders/{order_id}/cancel"): "order.event.cancelled",
     ("POST", "/console/orders/{order_id}/follow-up-call"): "order.event.follow_up_call",
+    # The generic "record event" form of every event type that declares one; the page checks
+    # `order.event.<type>` itself.
+    ("POST", "/console/orders/{order_id}/events/{event_type}"): "order.event.*",
     ("GET", "/console/orders/{order_id}/receipt"): "console.read",
     ("POST", "/console/orders/{order_id}/receipt"): "receipt.upload",
     ("GET", "/console/escalations"): "console.read",

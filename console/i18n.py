@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from fastapi import Request
@@ -20,6 +21,7 @@ from api.i18n import (
     match_locale,
 )
 from config import REPO_ROOT, Settings
+from workflows.order.event_data import EVENTS
 
 CONSOLE_TEMPLATE_DIR = REPO_ROOT / "templates" / "console"
 MESSAGE_DIR = CONSOLE_TEMPLATE_DIR / "messages"
@@ -30,8 +32,17 @@ COMMON_ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Singapore", "Asia/Tokyo
                 "Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles")
 
 
+@lru_cache(maxsize=8)
 def catalogue(locale: str) -> dict[str, str]:
-    return load_catalogue(MESSAGE_DIR, locale)
+    """The console's words in `locale`: its catalogue file, and what each order event type
+    declares (workflows/order/event_data.py EVENTS): its name, `event.<type>`, and the labels
+    of its console form's fields, `event.<type>.<field>`."""
+    words = dict(load_catalogue(MESSAGE_DIR, locale))
+    for event_type, spec in EVENTS.items():
+        words[f"event.{event_type.value}"] = spec.label[locale]
+        for name, form_field in spec.form.items():
+            words[f"event.{event_type.value}.{name}"] = form_field.label[locale]
+    return words
 
 
 def translator(locale: str) -> Translate:

@@ -13,6 +13,7 @@ from console.kpis import routes as kpi_routes
 from console.orders import actions as order_actions
 from console.orders import new as new_order
 from console.orders import receipt as order_receipt
+from console.orders import record as order_record
 from console.orders import routes as order_routes
 from console.reports import routes as report_routes
 from console.webhooks import routes as webhook_routes
@@ -20,8 +21,8 @@ from console.webhooks import routes as webhook_routes
 # `guard`: every route under /console is checked against the permission table first.
 router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[Depends(guard)])
 router.include_router(new_order.router)  # before /orders/{order_id} would claim "new"
-for _module in (auth_routes, board_routes, order_routes, order_actions, order_receipt,
-                static_routes):
+for _module in (auth_routes, board_routes, order_routes, order_actions, order_record,
+                order_receipt, static_routes):
     router.include_router(_module.router)
 router.include_router(escalation_routes.router)
 router.include_router(audit_routes.router)

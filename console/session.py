@@ -70,6 +70,11 @@ class ConsoleUser:
     def can(self, action: str) -> bool:
         return self.role in ACTIONS[action]
 
+    def may(self, action: str) -> bool:
+        """An action of the permission table itself (e.g. `order.event.<type>` for the generic
+        "record event" forms); KeyError for one the table does not name."""
+        return self.role in permissions.roles_for(action) & CONSOLE_ROLES
+
 
 def secret(settings: Settings) -> bytes:
     if settings.console_secret is not None and settings.console_secret.get_secret_value():

@@ -12,6 +12,8 @@ from typing import Any
 
 from db.notifications.outbox import Audience, Notice, NotificationEvent
 from workflows.escalation.types import EscalationAction, EscalationStatus, EscalationStep
+from workflows.order.event_data import EVENTS
+from workflows.order.event_spec import notice_type
 from workflows.order.types import (
     BreachKind,
     EventType,
@@ -21,20 +23,19 @@ from workflows.order.types import (
     TimelineEntry,
 )
 
-# Timeline entry types that tell the customer something.
+# Timeline entry types that tell the customer something: the posted events whose declaration
+# says so (workflows/order/event_data.py EVENTS), and Waybill's own entries.
 _CUSTOMER_EVENTS = {
-    EventType.CONFIRMED.value: NotificationEvent.ORDER_CONFIRMED,
-    EventType.SHIPPED.value: NotificationEvent.ORDER_SHIPPED,
-    EventType.DELIVERED.value: NotificationEvent.ORDER_DELIVERED,
-    SystemEventType.SURVEY_DUE.value: NotificationEvent.ORDER_SURVEY_DUE,
-    SystemEventType.SURVEY_REMINDER.value: NotificationEvent.ORDER_SURVEY_REMINDER,
-    SystemEventType.DECISION_REQUIRED.value: NotificationEvent.ORDER_DECISION_REQUIRED,
-    EventType.DELIVERY_EXCEPTION.value: NotificationEvent.ORDER_DELIVERY_EXCEPTION,
-    EventType.CANCELLED.value: NotificationEvent.ORDER_CANCELLED,
+    **{t.value: notice_type(t) for t, spec in EVENTS.items() if spec.notice},
+    SystemEventType.SURVEY_DUE.value: NotificationEvent.ORDER_SURVEY_DUE.value,
+    SystemEventType.SURVEY_REMINDER.value: NotificationEvent.ORDER_SURVEY_REMINDER.value,
+    SystemEventType.DECISION_REQUIRED.value: NotificationEvent.ORDER_DECISION_REQUIRED.value,
 }
-# Entries whose own data the customer's message quotes (reason, text, what is available...).
+# Entries whose own data the customer's message quotes under these names (reason, text, what is
+# available...), as they always have; a later event's declaration names the fields it quotes.
 _QUOTED = {SystemEventType.DECISION_REQUIRED.value, EventType.DELIVERY_EXCEPTION.value,
            EventType.CANCELLED.value}
+_DECLARED_QUOTES = {t.value: spec.quote for t, spec in EVENTS.items() if spec.quote}
 
 # Survey invitations carry the customer's link; customer service gets a copy, so staff can see
 # who was invited (and follow up by phone).
@@ -73,13 +74,14 @@ def order_notices(state: OrderState, entries: list[TimelineEntry], eta: datetime
         event = _CUSTOMER_EVENTS.get(entry.type)
         if entry.type == SystemEventType.SLA_BREACH.value \
                 and entry.data.get("kind") == BreachKind.LATE_RISK.value:
-            event = NotificationEvent.ORDER_DELAY_RISK  # before the promise is missed
+            event = NotificationEvent.ORDER_DELAY_RISK.value  # before the promise is missed
         if event is None:
             continue
         survey = entry.type in _SURVEY_EVENTS
-        quoted = _quoted(entry) if entry.type in _QUOTED else {}
+        quoted = _quoted(entry) if entry.type in _QUOTED else {
+            name: entry.data.get(name) for name in _DECLARED_QUOTES.get(entry.type, ())}
         notices.append(Notice(
-            key=f"{state.order_id}:{entry.event_id}", event_type=event.value,
+            key=f"{state.order_id}:{entry.event_id}", event_type=event,
             audience=Audience.CUSTOMER.value, order_id=state.order_id,
             locale=state.customer.language, customer_email=state.customer.email,
             teams=[SURVEY_TEAM] if survey else [],

@@ -40,14 +40,14 @@ def refusal(page: Page, exc: ApiError) -> HTMLResponse:
     return page.message(exc.status, state)
 
 
-def _event_id(form: dict[str, str], prefix: str) -> str:
+def form_event_id(form: dict[str, str], prefix: str) -> str:
     """The form's id under the action's prefix, so one page's forms never share an event id."""
     given = form.get("action_id", "")
     return prefix + (given if _EVENT_ID.match(given) else f"console-{secrets.token_hex(8)}")
 
 
-async def _post(page: Page, db: Db, temporal: TemporalDep, order_id: str,
-                body: dict[str, Any], anchor: str) -> Response:
+async def post_event(page: Page, db: Db, temporal: TemporalDep, order_id: str,
+                     body: dict[str, Any], anchor: str) -> Response:
     user = page.user
     assert user is not None  # page.allow ran first
     body = {**body, "occurred_at": datetime.now(UTC).isoformat()}
@@ -70,8 +70,8 @@ async def confirm(order_id: str, page: PageDep, db: DbDep,
                   temporal: TemporalDep) -> Response:
     user = page.allow("order.confirm")
     form = await page.form()
-    return await _post(page, db, temporal, order_id, {
-        "event_id": _event_id(form, "confirm-"), "type": "confirmed",
+    return await post_event(page, db, temporal, order_id, {
+        "event_id": form_event_id(form, "confirm-"), "type": "confirmed",
         "data": {"by": user.name}}, "progress")
 
 
@@ -84,9 +84,9 @@ async def cancel(order_id: str, page: PageDep, db: DbDep,
     if not reason or len(reason) > REASON_MAX:
         return await db.run(order_response, page, order_id, 422,
                             action_error="order.error_reason")
-    return await _post(page, db, temporal, order_id, {
-        "event_id": _event_id(form, "cancel-"), "type": "cancelled", "data": {"reason": reason}},
-        "progress")
+    return await post_event(page, db, temporal, order_id, {
+        "event_id": form_event_id(form, "cancel-"), "type": "cancelled",
+        "data": {"reason": reason}}, "progress")
 
 
 def _call_data(form: dict[str, str]) -> dict[str, Any]:
@@ -112,6 +112,6 @@ async def follow_up_call(order_id: str, page: PageDep, db: DbDep,
     except (ValidationError, ValueError):
         return await db.run(order_response, page, order_id, 422,
                             action_error="order.error_call")
-    return await _post(page, db, temporal, order_id, {
-        "event_id": _event_id(form, "call-"), "type": "follow_up_call", "data": data},
+    return await post_event(page, db, temporal, order_id, {
+        "event_id": form_event_id(form, "call-"), "type": "follow_up_call", "data": data},
         "follow-up")

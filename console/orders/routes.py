@@ -57,6 +57,7 @@ def render_order(page: PageDep, session: SessionDep, order: Order, status: int =
                        note_event_id=f"console-note-{secrets.token_hex(8)}", note_max=NOTE_MAX,
                        action_event_id=f"console-{secrets.token_hex(8)}",
                        action_error=action_error, offered=order_view.offered(page.user, order),
+                       record_forms=order_view.record_forms(page.user, order),
                        scores=SURVEY_QUESTIONS, **order_view.details(session, order),
                        **_context(session, order))
 

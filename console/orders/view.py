@@ -1,20 +1,34 @@
 """What the order page shows beyond progress and timeline: quantities per line, proof of
 delivery, receipt versions, the follow-up, claims and complaints, a pending decision and
-delivery exceptions; and which action forms the viewer's role and the order's stage allow."""
+delivery exceptions; and which action forms the viewer's role and the order's stage allow,
+among them the generic "record event" forms of the event types that declare one
+(workflows/order/event_data.py EVENTS `form`; posted to console/orders/record.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+import types
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
+from pydantic import AwareDatetime, BaseModel
 from sqlalchemy.orm import Session
 
+from api.orders.events import EVENT_BODIES
 from api.orders.read_model import detail_of, lines_of
 from api.receipts.views import receipt_versions
 from console.session import ConsoleUser
 from db.claims import queries as claim_repo
 from db.complaints import queries as complaint_repo
 from db.orders.models import Order
-from workflows.order.types import AFTER_DELIVERY, BEFORE_SHIPMENT, FollowUpStatus, Stage
+from workflows.order.event_data import EVENTS
+from workflows.order.types import (
+    AFTER_DELIVERY,
+    BEFORE_SHIPMENT,
+    EventType,
+    FollowUpStatus,
+    Stage,
+)
 
 LINE_COLUMNS = ("ordered", "agreed", "picked", "shipped", "delivered")
 _RELATED_LIMIT = 50
@@ -58,3 +72,43 @@ def offered(user: ConsoleUser | None, order: Order) -> dict[str, bool]:
         and survey is not None and survey.status in OPEN_FOLLOW_UP,
         "receipt": can("order.receipt_upload") and stage in AFTER_DELIVERY,
     }
+
+
+@dataclass(frozen=True)
+class FormInput:
+    """One input of an event's console form, from its data class field's type: `kind` is
+    text, time (in the viewer's zone), choice (`choices`, worded from the `options` catalogue
+    group), yes_no or number."""
+
+    name: str
+    kind: str
+    required: bool
+    choices: tuple[str, ...] = ()
+    options: str | None = None
+
+
+def _input(name: str, hint: Any, required: bool, options: str | None) -> FormInput:
+    while get_origin(hint) in (Union, types.UnionType, Annotated):
+        hint = next(a for a in get_args(hint) if a is not type(None))
+    if get_origin(hint) is Literal:
+        return FormInput(name, "choice", required, tuple(map(str, get_args(hint))), options)
+    kinds = {datetime: "time", AwareDatetime: "time", bool: "yes_no", int: "number"}
+    return FormInput(name, kinds.get(hint, "text"), required)
+
+
+def form_inputs(event_type: EventType) -> list[FormInput]:
+    """The inputs of `event_type`'s console form, in its declaration's order, typed as the API's
+    body for the event takes them (written by hand, or derived from the data class)."""
+    data = EVENT_BODIES[event_type].model_fields["data"].annotation
+    fields = data.model_fields if isinstance(data, type) and issubclass(data, BaseModel) else {}
+    return [_input(name, fields[name].annotation, fields[name].is_required(), form_field.options)
+            for name, form_field in EVENTS[event_type].form.items()]
+
+
+def record_forms(user: ConsoleUser | None, order: Order) -> list[dict[str, Any]]:
+    """The "record event" forms to show: event types that declare a console form, which the
+    viewer's role may post and the order's stage takes (the workflow checks again)."""
+    stage = Stage(order.stage)
+    return [{"type": t.value, "inputs": form_inputs(t)} for t, spec in EVENTS.items()
+            if spec.form and user is not None and user.may(f"order.event.{t.value}")
+            and stage in spec.allowed_in]

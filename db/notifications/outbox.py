@@ -25,7 +25,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic_core import to_jsonable_python
 from sqlalchemy import func, select
@@ -37,20 +37,17 @@ from db.notifications.delivery_state import deliver_inbox_row
 from db.notifications.models import Channel, OutboxRow, OutboxStatus, WebhookSubscription
 from db.notifications.templates import DEFAULT_LOCALE, normalize_locale, render
 from db.upsert import insert_for
+from workflows.order.event_data import EVENTS
+from workflows.order.event_spec import notice_type
 
 
-class NotificationEvent(StrEnum):
-    """What a notice is about; webhook subscriptions choose from these."""
+class _OwnNotification(StrEnum):
+    """Notices no posted order event declares: Waybill's own (breaches, survey, claims...)."""
 
-    ORDER_CONFIRMED = "order.confirmed"
-    ORDER_SHIPPED = "order.shipped"
     ORDER_DELAY_RISK = "order.delay_risk"  # proactive: sent before the promise is missed
-    ORDER_DELIVERED = "order.delivered"
     ORDER_SURVEY_DUE = "order.survey_due"
     ORDER_SURVEY_REMINDER = "order.survey_reminder"  # halfway through the survey window
     ORDER_DECISION_REQUIRED = "order.decision_required"  # customer: stock is short, choose
-    ORDER_DELIVERY_EXCEPTION = "order.delivery_exception"  # customer: trouble on the way
-    ORDER_CANCELLED = "order.cancelled"  # customer: reason
     ORDER_RELEASE_RESERVATION = "order.release_reservation"  # integrations: free the stock
     FOLLOW_UP_CALL_DUE = "follow_up.call_due"  # staff: call the customer again
     ESCALATION_LEVEL_CHANGED = "escalation.level_changed"
@@ -61,6 +58,22 @@ class NotificationEvent(StrEnum):
     COMPLAINT_REPLIED = "complaint.replied"  # customer: first reply, plan, promised time
     COMPLAINT_SATISFACTION_REQUESTED = "complaint.satisfaction_requested"  # customer
     REPORT_FOLLOW_UP_MONTHLY = "report.follow_up_monthly"  # staff: the month's 回访月报
+
+
+def _notification_events() -> dict[str, str]:
+    """Every notification event type: first the customer notices of posted order events, as
+    their declarations say (`order.<type>`: order.confirmed, order.shipped, order.delivered,
+    order.delivery_exception, order.cancelled, the values stored since before the registry),
+    then Waybill's own."""
+    posted = {f"ORDER_{t.name}": notice_type(t) for t, spec in EVENTS.items() if spec.notice}
+    return {**posted, **{m.name: m.value for m in _OwnNotification}}
+
+
+if TYPE_CHECKING:  # the checker sees the fixed members; the rest are read by value
+    NotificationEvent = _OwnNotification
+else:
+    NotificationEvent = StrEnum("NotificationEvent", _notification_events(), module=__name__)
+    NotificationEvent.__doc__ = "What a notice is about; webhook subscriptions choose from these."
 
 
 class Audience(StrEnum):

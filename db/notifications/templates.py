@@ -1,9 +1,12 @@
-"""Message templates: `templates/notifications/<locale>/<event_type>.txt`.
+"""Message templates: `templates/notifications/<event_type>.txt`, one file holding every
+language, each after a line naming it (`[zh-CN]`, `[en]`), or one file per language,
+`templates/notifications/<locale>/<event_type>.txt`. A new notice uses the first kind, so its
+words in both languages are written (and reviewed) side by side.
 
-The first line of a file is the subject (the inbox title), the rest is the body. Variables are
-`{name}` fields filled from the notice's data; a variable the notice does not carry renders as
-`-` (and is logged), so a missing value never stops a message. Datetimes, and ISO 8601 strings,
-render as `YYYY-MM-DD HH:MM UTC`.
+The first line of a language's text is the subject (the inbox title), the rest is the body.
+Variables are `{name}` fields filled from the notice's data; a variable the notice does not
+carry renders as `-` (and is logged), so a missing value never stops a message. Datetimes,
+and ISO 8601 strings, render as `YYYY-MM-DD HH:MM UTC`.
 """
 
 from __future__ import annotations
@@ -41,13 +44,36 @@ def normalize_locale(locale: str | None) -> str:
     return DEFAULT_LOCALE
 
 
+_SECTION = re.compile(r"^\[([A-Za-z-]+)\]$", re.MULTILINE)
+
+
 def template_path(locale: str, event_type: str, root: Path = TEMPLATE_DIR) -> Path:
-    return root / locale / f"{event_type}.txt"
+    """The file holding `event_type`'s words in `locale`: the one file of every language if
+    there is one, else the language's own file."""
+    both = root / f"{event_type}.txt"
+    return both if both.is_file() else root / locale / f"{event_type}.txt"
 
 
-@lru_cache(maxsize=64)
-def _load(path: Path) -> tuple[str, str]:
+def sections(text: str) -> dict[str, str]:
+    """A file of every language split by its `[locale]` lines: locale -> that language's text."""
+    parts = _SECTION.split(text)
+    return {parts[i]: parts[i + 1].strip("\n") for i in range(1, len(parts) - 1, 2)}
+
+
+@lru_cache(maxsize=128)
+def load(locale: str, event_type: str, root: Path = TEMPLATE_DIR) -> tuple[str, str]:
+    """(subject, body) templates of `event_type` in `locale`.
+
+    Raises:
+        FileNotFoundError: no template for this event type in this locale.
+    """
+    path = template_path(locale, event_type, root)
     text = path.read_text(encoding="utf-8")
+    if path.parent == root:
+        found = sections(text)
+        if locale not in found:
+            raise FileNotFoundError(f"{path} has no [{locale}] section")
+        text = found[locale]
     subject, _, body = text.partition("\n")
     return subject.strip(), body.strip("\n") + "\n"
 
@@ -85,13 +111,13 @@ def render(locale: str, event_type: str, values: dict[str, Any],
     Raises:
         FileNotFoundError: no template for this event type in this locale.
     """
-    path = template_path(normalize_locale(locale), event_type, root)
-    subject_t, body_t = _load(path)
+    locale = normalize_locale(locale)
+    subject_t, body_t = load(locale, event_type, root)
     variables = _Vars(values)
     subject = subject_t.format_map(variables)
     body = body_t.format_map(variables)
     if variables.missing:
         log.warning("template variables missing", extra={
-            "template": f"{path.parent.name}/{path.name}",
+            "template": f"{locale}/{event_type}.txt",
             "missing": sorted(set(variables.missing))})
     return subject, body

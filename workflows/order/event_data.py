@@ -4,7 +4,13 @@ event enters the workflow (its validator, and the handler that applies it).
 The wire format stays `EventInput.data: dict` (committed histories hold it), and the API's
 bodies (api/orders/events.py) already validate it; parsing here is as lenient as the workflow
 always was (a field it did not need may be missing), so every recorded event still parses.
-A new event type adds its class and a case below; mypy's assert_never finds the rest.
+
+Each event type is also declared once in EVENTS, at the end (workflows/order/event_spec.py
+says what a declaration holds): where it is
+allowed, who sends it, whether it tells the customer, its words in both languages and its
+console form. The rules, permissions, notices, labels, HTTP body and console action are derived
+from it. A new event type adds its class, a case below and its EventSpec; mypy's assert_never
+finds the rest (README: "Adding an order event").
 """
 
 from __future__ import annotations
@@ -14,8 +20,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, assert_never
 
+from workflows.order.event_spec import EventSpec, FormField, SentBy
 from workflows.order.records import Pod, QtyLine, ReceiptDocument
-from workflows.order.types import EventType
+from workflows.order.types import (
+    AFTER_DELIVERY,
+    BEFORE_SHIPMENT,
+    MOVING,
+    TERMINAL_STAGES,
+    EventType,
+    Stage,
+)
 
 
 def instant(value: Any) -> datetime:
@@ -204,3 +218,62 @@ def parse(type_: EventType, data: Mapping[str, Any]) -> EventData:  # noqa: C901
                                     comment=d.get("comment"))
         case _:
             assert_never(type_)
+
+
+# -- the declarations (event_spec.py) -------------------------------------------------------
+
+INTEGRATION, STAFF = SentBy.INTEGRATION, SentBy.STAFF
+_REASON = FormField({"en": "Reason", "zh-CN": "原因"})
+_NEW_DELIVERY = FormField({"en": "New delivery promise", "zh-CN": "新承诺送达时间"})
+
+EVENTS: dict[EventType, EventSpec] = {
+    EventType.CONFIRMED: EventSpec(
+        ConfirmedData, frozenset({Stage.RECEIVED}), INTEGRATION,
+        {"en": "Confirmed", "zh-CN": "已确认"}, notice=True),
+    EventType.PICKED: EventSpec(
+        PickedData, frozenset({Stage.CONFIRMED}), INTEGRATION,
+        {"en": "Picked", "zh-CN": "已拣货"}),
+    EventType.SHIPPED: EventSpec(
+        ShippedData, frozenset({Stage.PICKED}), INTEGRATION,
+        {"en": "Shipped", "zh-CN": "已发货"}, notice=True),
+    # After delivery a late scan is recorded only.
+    EventType.TRACKING_SCAN: EventSpec(
+        ScanData, MOVING | AFTER_DELIVERY, INTEGRATION,
+        {"en": "Tracking scan", "zh-CN": "物流扫描"}),
+    EventType.DELIVERED: EventSpec(
+        DeliveredData, MOVING, INTEGRATION,
+        {"en": "Delivered", "zh-CN": "已送达"}, notice=True),
+    EventType.RECEIPT_RETURNED: EventSpec(
+        ReceiptData, AFTER_DELIVERY, INTEGRATION,
+        {"en": "Receipt returned", "zh-CN": "回单返回"}),
+    EventType.SURVEY_RESPONSE: EventSpec(
+        SurveyData, AFTER_DELIVERY, INTEGRATION,
+        {"en": "Survey answered", "zh-CN": "问卷已答复"}),
+    EventType.CANCELLED: EventSpec(
+        CancelledData, BEFORE_SHIPMENT, STAFF,
+        {"en": "Cancelled", "zh-CN": "已取消"}, notice=True),
+    EventType.NOTE: EventSpec(
+        NoteData, frozenset(Stage) - TERMINAL_STAGES, STAFF, {"en": "Note", "zh-CN": "备注"}),
+    EventType.PROMISE_CHANGED: EventSpec(
+        PromiseChangedData, BEFORE_SHIPMENT | MOVING, STAFF,
+        {"en": "Promise changed", "zh-CN": "承诺变更"},
+        form={"promised_ship_by": FormField({"en": "New ship-by promise",
+                                             "zh-CN": "新承诺发货时间"}),
+              "promised_delivery_by": _NEW_DELIVERY, "reason": _REASON}),
+    EventType.STOCK_SHORTAGE: EventSpec(
+        ShortageData, frozenset({Stage.RECEIVED, Stage.CONFIRMED}), INTEGRATION,
+        {"en": "Stock shortage", "zh-CN": "缺货"}),
+    EventType.SHORTAGE_DECISION: EventSpec(
+        ShortageDecisionData, BEFORE_SHIPMENT, STAFF,
+        {"en": "Shortage decision", "zh-CN": "缺货处理决定"}),
+    # A carrier phones one in, or an integration posts it.
+    EventType.DELIVERY_EXCEPTION: EventSpec(
+        DeliveryExceptionData, MOVING, INTEGRATION,
+        {"en": "Delivery exception", "zh-CN": "配送异常"}, notice=True,
+        form={"reason": FormField({"en": "Reason", "zh-CN": "原因"},
+                                  options="order.exception_reason"),
+              "text": FormField({"en": "What happened", "zh-CN": "情况说明"}),
+              "promised_delivery_by": _NEW_DELIVERY}),
+    EventType.FOLLOW_UP_CALL: EventSpec(
+        FollowUpCallData, AFTER_DELIVERY, STAFF, {"en": "Follow-up call", "zh-CN": "回访电话"}),
+}

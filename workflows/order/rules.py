@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from workflows.claim.types import ClaimCause
 from workflows.order.event_data import (
+    EVENTS,
     DeliveredData,
     EventData,
     FollowUpCallData,
@@ -24,7 +25,6 @@ from workflows.order.types import (
     AFTER_DELIVERY,
     BEFORE_SHIPMENT,
     MOVING,
-    TERMINAL_STAGES,
     EventInput,
     EventType,
     FollowUpStatus,
@@ -36,23 +36,9 @@ from workflows.order.types import (
 )
 from workflows.rejections import reject
 
-# Which stages each posted event may arrive in. One table, read by the validator.
-ALLOWED_IN: dict[EventType, frozenset[Stage]] = {
-    EventType.CONFIRMED: frozenset({Stage.RECEIVED}),
-    EventType.PICKED: frozenset({Stage.CONFIRMED}),
-    EventType.SHIPPED: frozenset({Stage.PICKED}),
-    EventType.TRACKING_SCAN: MOVING | AFTER_DELIVERY,
-    EventType.DELIVERED: MOVING,
-    EventType.RECEIPT_RETURNED: AFTER_DELIVERY,
-    EventType.SURVEY_RESPONSE: AFTER_DELIVERY,
-    EventType.CANCELLED: BEFORE_SHIPMENT,
-    EventType.NOTE: frozenset(Stage) - TERMINAL_STAGES,
-    EventType.PROMISE_CHANGED: BEFORE_SHIPMENT | MOVING,
-    EventType.STOCK_SHORTAGE: frozenset({Stage.RECEIVED, Stage.CONFIRMED}),
-    EventType.SHORTAGE_DECISION: BEFORE_SHIPMENT,
-    EventType.DELIVERY_EXCEPTION: MOVING,
-    EventType.FOLLOW_UP_CALL: AFTER_DELIVERY,
-}
+# Which stages each posted event may arrive in, read by the validator: each event type's
+# declaration says it (event_data.py EVENTS).
+ALLOWED_IN: dict[EventType, frozenset[Stage]] = {t: spec.allowed_in for t, spec in EVENTS.items()}
 # Events that move the goods on: held while the customer's shortage decision is awaited.
 HELD_BY_DECISION = frozenset({EventType.CONFIRMED, EventType.PICKED, EventType.SHIPPED,
                               EventType.STOCK_SHORTAGE})

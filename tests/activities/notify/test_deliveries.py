@@ -40,7 +40,14 @@ from db.notifications.delivery_state import claim, finish, release, reopen, sett
 from db.notifications.inbox import list_items
 from db.notifications.models import InboxItem, OutboxRow, OutboxStatus, WebhookSubscription
 from db.notifications.outbox import Audience, Notice, NotificationEvent, enqueue, outbox_id
-from db.notifications.templates import LOCALES, TEMPLATE_DIR, render, template_path
+from db.notifications.templates import (
+    LOCALES,
+    TEMPLATE_DIR,
+    load,
+    render,
+    sections,
+    template_path,
+)
 from schedules import OUTBOX_SWEEP_ID, SCHEDULE_IDS, ensure_schedules
 from tests.support.notify_harness import (
     LOOPBACK_CERT,
@@ -55,6 +62,7 @@ from tests.support.worker_harness import running_worker
 from workflows.ids import delivery_workflow_id
 from workflows.notify.delivery import DeliveryWorkflow
 from workflows.notify.types import DeliverInput, DeliveryInput, SweepResult
+from workflows.order.event_data import EVENTS
 
 # Every variable a template may use; README's "Notifications" section documents them.
 TEMPLATE_VARIABLES = {
@@ -68,6 +76,8 @@ TEMPLATE_VARIABLES = {
     "month", "due", "attempted", "answered", "follow_up_rate", "successful_follow_up_rate",
     "satisfaction", "late_change_count", "late_changes", "satisfaction_by_question",
     "top_problems", "report_url",
+    # what an order event's notice quotes from its data, as its declaration says
+    *(name for spec in EVENTS.values() for name in spec.quote),
 }
 ALERT_VARIABLES = {"subscription_id", "url", "failures", "last_error", "disabled_at"}
 
@@ -90,7 +100,7 @@ def level_changed(order_id: str, teams: list[str], level: int = 2) -> Notice:
 def test_every_template_exists_in_both_languages(locale: str, event_type: str) -> None:
     path = template_path(locale, event_type)
     assert path.is_file(), f"missing template {path.relative_to(REPO_ROOT)}"
-    subject, _, body = path.read_text(encoding="utf-8").partition("\n")
+    subject, body = load(locale, event_type)
     assert subject.strip() and body.strip()
     known = ALERT_VARIABLES if event_type == subs_repo.WEBHOOK_DISABLED else TEMPLATE_VARIABLES
     used = {name for _, name, _, _ in string.Formatter().parse(subject + body) if name}
@@ -99,9 +109,14 @@ def test_every_template_exists_in_both_languages(locale: str, event_type: str) -
 
 def test_no_template_without_an_event_type() -> None:
     known = {*NotificationEvent, subs_repo.WEBHOOK_DISABLED}
+    both = {p.stem for p in TEMPLATE_DIR.glob("*.txt")}
     for locale in LOCALES:
         names = {p.stem for p in (TEMPLATE_DIR / locale).glob("*.txt")}
-        assert names == known, locale
+        assert names | both == known, locale
+        assert names & both == set(), f"{locale}: a template in two places"
+    for name in both:  # a file of every language has exactly the languages Waybill speaks
+        assert sorted(sections((TEMPLATE_DIR / f"{name}.txt").read_text("utf-8"))) == \
+            sorted(LOCALES), name
 
 
 def test_render_picks_the_language_and_marks_missing_values() -> None:

@@ -181,3 +181,47 @@ async def test_exceptions_and_claims_are_named_in_words(api: Api) -> None:
     text = await eventually(claimed)
     assert f"Claim {order_id}-CL1 (Damaged goods)" in text
     assert "Weather: snow on the road (" in text
+
+
+async def test_a_delivery_exception_is_recorded_with_the_generic_event_form(api: Api) -> None:
+    """An event type that declares a console form is recorded through the one generic route,
+    its inputs from its data class, checked by the API's own body."""
+    body = order_body()
+    order_id = body["order_id"]
+    assert (await api.create(body)).status_code == 201
+    for type_, data in (("confirmed", {}), ("picked", FULL_PICK), ("shipped", SHIP)):
+        assert (await api.event(order_id, type_, data)).status_code == 200
+    http = api.http
+    await sign_in(http, api.keys["operator"])
+    page = await http.get(f"/console/orders/{order_id}")
+    form = "record-delivery_exception-form"
+    assert f'data-testid="{form}"' in page.text and "What happened" in page.text
+    assert 'value="damaged_in_transit">Damaged in transit<' in page.text  # worded choices
+    url = f"/console/orders/{order_id}/events/delivery_exception"
+    sent = {"csrf": csrf_of(page.text), "action_id": event_id_of(page.text, form),
+            "reason": "weather", "text": " "}
+    empty = await http.post(url, data=sent)  # the text is required
+    assert empty.status_code == 422 and 'data-testid="action-error"' in empty.text
+    sent.update(text="road closed by snow", promised_delivery_by="2026-12-10T18:00")
+    for _ in range(2):  # a resubmitted form records once
+        done = await http.post(url, data=sent)
+        assert done.status_code == 303, done.text
+    timeline = (await api.get(f"/v1/orders/{order_id}/timeline")).json()["items"]
+    recorded = [e for e in timeline if e["type"] == "delivery_exception"]
+    assert len(recorded) == 1 and recorded[0]["source"] == "console"
+    assert recorded[0]["actor"] == "test-operator"
+    assert recorded[0]["data"]["reason"] == "weather"
+    assert recorded[0]["data"]["promised_delivery_by"].startswith("2026-12-10")
+
+    async def shown() -> str | None:
+        page = await http.get(f"/console/orders/{order_id}")
+        return page.text if "Weather: road closed by snow" in page.text else None
+    await eventually(shown)
+    unknown = await http.post(f"/console/orders/{order_id}/events/picked", data=sent)
+    assert unknown.status_code == 404  # no console form declared: no generic route
+
+    await sign_in(http, api.keys["auditor"])
+    page = await http.get(f"/console/orders/{order_id}")
+    assert f'data-testid="{form}"' not in page.text
+    refused = await http.post(url, data={**sent, "csrf": csrf_of(page.text)})
+    assert refused.status_code == 403
