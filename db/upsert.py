@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -12,3 +14,26 @@ def insert_for(session: Session, table: Any) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def upsert_newer(session: Session, table: Any, row: Mapping[str, Any], key: str,
+                 update: tuple[str, ...], seq: str) -> None:
+    """Insert `row`, or set its `update` columns on the row with the same `key` if `row`'s
+    `seq` is higher (an older projection never overwrites a newer one). `table` is a Table
+    (`Model.__table__`), not the ORM class: an ORM insert takes SQLAlchemy's bulk path.
+
+    The statement is built once per table and dialect and run with `row` as its parameters:
+    building an upsert with its values took longer than running it (profiled: a third of a
+    projection's time went into SQLAlchemy constructing and caching the statement).
+    """
+    session.execute(_upsert_newer(session.get_bind().dialect.name, table, key, update, seq),
+                    dict(row))
+
+
+@cache
+def _upsert_newer(dialect: str, table: Any, key: str, update: tuple[str, ...],
+                  seq: str) -> Any:
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return insert.on_conflict_do_update(
+        index_elements=[key], set_={col: insert.excluded[col] for col in update},
+        where=table.c[seq] < insert.excluded[seq])

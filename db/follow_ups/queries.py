@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from db.follow_ups.models import FollowUp
-from db.upsert import insert_for
+from db.upsert import upsert_newer
 from workflows.order.types import FollowUpStatus, OrderState, Stage
 
 
@@ -31,9 +31,13 @@ def upsert_follow_up(session: Session, s: OrderState) -> None:
         "problems": survey.problems or None, "updated_seq": s.seq,
         "due_at": survey.due_at, "expires_at": survey.expires_at,
     }
-    stmt = insert_for(session, FollowUp).values(
-        order_id=s.order_id, customer_id=s.customer.id, customer_tier=s.customer.tier.value,
-        sla_policy=s.policy.name, delivered_at=s.stage_times[Stage.DELIVERED.value], **values)
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=["order_id"], set_=values,
-        where=FollowUp.updated_seq < stmt.excluded.updated_seq))
+    row = {"order_id": s.order_id, "customer_id": s.customer.id,
+           "customer_tier": s.customer.tier.value, "sla_policy": s.policy.name,
+           "delivered_at": s.stage_times[Stage.DELIVERED.value], **values}
+    upsert_newer(session, FollowUp.__table__, row, "order_id", _UPDATED, "updated_seq")
+
+
+# What a later projection rewrites (the rest is set when the order is delivered).
+_UPDATED = ("status", "invited_at", "reminded_at", "calls", "attempted", "answered_at",
+            "channel", "outcome", "ended_at", "goods_ok", "scores", "suggestions", "problems",
+            "updated_seq", "due_at", "expires_at")
