@@ -245,7 +245,7 @@ SCENARIOS: dict[str, Scenario] = {
     "alarms_breach_then_close": alarms_breach_then_close,
     # Recorded with DELIVERY_WORKFLOWS_PATCH: the projections start the deliveries.
     "shortage_deliveries_as_workflows": shortage_calls_and_receipt_versions,
-    # Recorded with CHANGES_PATCH: projections send what changed (scans, breaches, a ladder).
+    # Recorded with CURRENT_PATCH: projections send what changed (scans, breaches, a ladder).
     "scans_running_late_sending_changes": scans_running_late,
     "claim_and_complaint_sending_changes": damage_claim_paid_and_complaint,
 }

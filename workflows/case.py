@@ -60,6 +60,8 @@ class CaseWorkflow(ABC, Generic[StateT, EntryT]):
         self._lean = False
         self._alarm: datetime | None = None
         self._alarms: set[asyncio.Task[None]] = set()
+        # Set by a case whose one current patch implies DELIVERY_WORKFLOWS_PATCH (read_model.py).
+        self._deliveries_started = False
 
     # -- what each case says ---------------------------------------------------------------
 
@@ -149,7 +151,7 @@ class CaseWorkflow(ABC, Generic[StateT, EntryT]):
         self._s.seq += 1
         entries, self._pending, self._dirty = self._pending, [], False
         activity, payload = self._projection(self._snapshot(), entries)
-        await project(activity, payload, self._deliveries)
+        await project(activity, payload, self._deliveries, self._deliveries_started)
 
     def _snapshot(self) -> StateT:
         """The state a projection is built from: a copy, as the state goes on changing while

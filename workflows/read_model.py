@@ -25,10 +25,13 @@ PROJECTION_TIMEOUT = timedelta(seconds=30)
 PROJECTION_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 
 
-async def project(activity: Any, payload: Any, deliveries: Deliveries) -> None:
-    """Run `activity` (a projection activity method returning outbox ids) on `payload`."""
+async def project(activity: Any, payload: Any, deliveries: Deliveries,
+                  deliveries_started: bool = False) -> None:
+    """Run `activity` (a projection activity method returning outbox ids) on `payload`.
+    `deliveries_started`: the case knows, without a patch marker of its own, that the
+    activity starts the deliveries (an order started from the consolidated patch on)."""
     outbox = await workflow.execute_activity_method(
         activity, payload, start_to_close_timeout=PROJECTION_TIMEOUT,
         retry_policy=PROJECTION_RETRY)
-    if not workflow.patched(DELIVERY_WORKFLOWS_PATCH):
+    if not deliveries_started and not workflow.patched(DELIVERY_WORKFLOWS_PATCH):
         deliveries.start(outbox)

@@ -77,8 +77,11 @@ CATCH_UP_PATCH = "catch-up-grace"  # deadlines past before Waybill heard of them
 # One alarm per wake-up time instead of a timer started and cancelled at every event, and the
 # stage search attribute written once per change: a third fewer history events per order.
 LEAN_PATCH = "lean-timers-and-attributes"
-# The read model is sent what changed, not the whole state (workflows/order/changes.py).
-CHANGES_PATCH = "projections-send-changes"
+# An order started from here on has every patch above (and deliveries as workflows) behind
+# this one marker: each patch writes a marker and a search-attribute upsert, ten history
+# events per order. It also sends its read model what changed, not the whole state
+# (workflows/order/changes.py). A new patch gets its own id; fold it in at the next release.
+CURRENT_PATCH = "order-patches-2026-12-05"
 # Sent this long after it happened, an order or event is a system catching up on a backlog
 # (live ones arrive within seconds): only then do deadlines already past wait the grace, so a
 # live event racing a deadline's own timer never postpones its breach.
@@ -109,10 +112,12 @@ class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
         self._dirty = True
         self._pending = [created_entry(inp)]
         self._children: list[ChildInput] = []  # claims and complaints to start
-        self._v2 = workflow.patched(EXCEPTIONS_PATCH)
-        self._catch_up = workflow.patched(CATCH_UP_PATCH)
-        self._lean = workflow.patched(LEAN_PATCH)
-        self._changes = ChangeTracker() if workflow.patched(CHANGES_PATCH) else None
+        current = workflow.patched(CURRENT_PATCH)  # `or`: older ids only for older orders
+        self._v2 = current or workflow.patched(EXCEPTIONS_PATCH)
+        self._catch_up = current or workflow.patched(CATCH_UP_PATCH)
+        self._lean = current or workflow.patched(LEAN_PATCH)
+        self._changes = ChangeTracker() if current else None
+        self._deliveries_started = current
         self._shown_stage: str | None = Stage.RECEIVED.value  # as the search attribute says
         if self._catch_up and inp.received_at < workflow.now() - CATCH_UP_LAG:
             self._s.heard_at = workflow.now()
