@@ -26,6 +26,7 @@ from observability import database as db_metrics
 from observability import serving as metrics
 from schedules import ensure_schedules
 from shared import tracing
+from shared.sandbox import workflow_runner
 from shared.temporal import connect
 from workflows.claim.workflow import ClaimWorkflow
 from workflows.complaint.workflow import ComplaintWorkflow
@@ -72,6 +73,7 @@ def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: st
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
+        workflow_runner=workflow_runner(),
         activities=[projections.project_order, projections.project_order_change,
                     projections.project_escalation,
                     notifier.deliver, complaints.project_complaint,

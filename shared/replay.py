@@ -22,6 +22,8 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.worker import Replayer
 
+from shared.sandbox import workflow_runner
+
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 # A non-determinism error carries the whole mismatched command; the start says what it is.
@@ -166,6 +168,7 @@ async def replay_recent(client: Client, workflows: Sequence[type], bounds: Repla
 
             replayer = Replayer(
                 workflows=list(workflows), namespace=client.namespace, runtime=_quiet_runtime(),
+                workflow_runner=workflow_runner(),
                 data_converter=client.data_converter,
                 interceptors=[i for i in client.config()["interceptors"]
                               if isinstance(i, temporalio.worker.Interceptor)])
