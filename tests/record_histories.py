@@ -20,7 +20,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from db.migrate import upgrade
-from shared.temporal import ensure_search_attributes
+from shared.temporal import DATA_CONVERTER, ensure_search_attributes
 from tests.support.builders import FULL_PICK, POD, RECEIPT, SHIP, SURVEY, event, order_input
 from tests.support.worker_harness import running_worker
 from workflows.claim.types import ClaimEventInput, ClaimEventType
@@ -252,7 +252,7 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 async def main() -> None:
-    env = await WorkflowEnvironment.start_time_skipping(
+    env = await WorkflowEnvironment.start_time_skipping(data_converter=DATA_CONVERTER,
         test_server_existing_path=shutil.which("temporal-test-server")
         or str(Path(sys.executable).parent / "temporal-test-server"))
     await ensure_search_attributes(env.client, "default", search.ALL)
