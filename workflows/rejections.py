@@ -75,10 +75,11 @@ def refuse_before(occurred_at: datetime, received_at: datetime, skew_seconds: fl
 
 def refuse_repeat(known_hash: str | None, event_id: str, body_hash: str | None) -> None:
     """Refuse an event id already applied: `duplicate_event` for the same body (the API answers
-    it as a duplicate), `event_id_reused` for another. `known_hash` is None for a new id."""
+    it as a duplicate), `event_id_reused` for another. `known_hash` is None for a new id, and
+    may be the start of the hash only (a run continued as new: workflows/order/resume.py)."""
     if known_hash is None:
         return
-    if known_hash != body_hash:
+    if body_hash is None or not known_hash or not body_hash.startswith(known_hash):
         raise reject("event_id_reused", "event_id was already used for another event",
                      event_id=event_id)
     raise reject("duplicate_event", "event already applied", event_id=event_id)
