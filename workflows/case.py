@@ -53,6 +53,15 @@ CONTINUE_AS_NEW_PATCH = "continue-as-new"
 # History bytes past which a run continues as new (a case's input may set a lower figure):
 # well under the 2 MB a run may reach, leaving room for the handlers still finishing.
 HISTORY_LIMIT_BYTES = 1_000_000
+# A run continues as new only after this many events of its own: one whose resume alone were
+# past the limit must not start run after run.
+MIN_RUN_EVENTS = 100
+
+
+def history_limit(given: int | None = None) -> int:
+    """A case's history limit: the one its input gives, else HISTORY_LIMIT_BYTES (read at each
+    call, so a test may lower it)."""
+    return given or HISTORY_LIMIT_BYTES
 
 
 class CaseWorkflow(ABC, Generic[StateT, EntryT]):
@@ -129,6 +138,8 @@ class CaseWorkflow(ABC, Generic[StateT, EntryT]):
         if limit is None:
             return False
         info = workflow.info()
+        if info.get_current_history_length() < MIN_RUN_EVENTS:
+            return False
         return ((info.is_continue_as_new_suggested() or info.get_current_history_size() > limit)
                 and workflow.patched(CONTINUE_AS_NEW_PATCH))  # asked last: a marker once due
 

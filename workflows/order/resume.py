@@ -10,9 +10,9 @@ of every run, so it is kept lean:
   the scans, so the scans kept and those still to come give the same answer as the whole feed;
   the read model holds every scan (order_scans), and the new run's first projection writes a
   complete state (workflows/order/changes.py);
-- the event ids applied so far, each with the first HASH_CHARS of its body hash: enough to
-  answer a repeat posted after the continue-as-new as a duplicate and another body under the
-  same id as `event_id_reused` (workflows/rejections.py compares by prefix);
+- the event ids applied so far, each with the start of its body hash (workflows/rejections.py
+  `remembered`): enough to answer a repeat posted after the continue-as-new as a duplicate and
+  another body under the same id as `event_id_reused`;
 - the latest event's type (a breach it clears names it) and the stage the search attribute
   shows (search attributes carry over to the new run; it is written again only if it differs).
 
@@ -27,10 +27,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from workflows.order.types import OrderResume, OrderState, Scan
-
-# 64 bits of the SHA-256: a different body under a known id is told apart but for a chance of
-# one in 1.8e19, for a quarter of the bytes of the whole hash.
-HASH_CHARS = 16
+from workflows.rejections import remembered
 
 
 def resume_of(state: OrderState, event_hashes: dict[str, str], last_event: str,
@@ -38,7 +35,7 @@ def resume_of(state: OrderState, event_hashes: dict[str, str], last_event: str,
     """The resume of a run that ends now (its state is not used again, so it is not copied)."""
     return OrderResume(
         state=replace(state, scans=kept_scans(state.scans)),
-        event_hashes={event_id: digest[:HASH_CHARS] for event_id, digest in event_hashes.items()},
+        event_hashes=remembered(event_hashes),
         last_event=last_event, shown_stage=shown_stage)
 
 

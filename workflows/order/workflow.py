@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     import workflows.order.event_data as ev
     import workflows.order.search as search
     from activities.order.projection import ProjectionActivities
-    from workflows.case import HISTORY_LIMIT_BYTES, CaseWorkflow, Projection
+    from workflows.case import CaseWorkflow, Projection, history_limit
 
     # Imported here although only payloads name them (OrderInput, the children's results):
     # the sandbox resolves a payload's type hints through its own sys.modules, which holds
@@ -361,7 +361,7 @@ class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
         await start_children(self._children)
 
     def _history_limit(self) -> int | None:  # only orders sending changes continue as new
-        return (self._input.history_limit_bytes or HISTORY_LIMIT_BYTES) if self._changes else None
+        return history_limit(self._input.history_limit_bytes) if self._changes else None
 
     def _continue_input(self) -> OrderInput:
         return replace(self._input, resume=resume_of(self._s, self._event_hashes,

@@ -14,9 +14,9 @@ from temporalio.exceptions import ApplicationError
 from tests.support.builders import order_input
 from tests.support.order_states import full_state, hours
 from workflows.order.deadlines import active_deadlines, latest_eta
-from workflows.order.resume import HASH_CHARS, kept_scans, resume_of
+from workflows.order.resume import kept_scans, resume_of
 from workflows.order.types import OrderInput, OrderState, Scan, Stage
-from workflows.rejections import refuse_repeat
+from workflows.rejections import HASH_CHARS, refuse_repeat
 
 
 def _round_trip(inp: OrderInput) -> tuple[OrderInput, int]:
