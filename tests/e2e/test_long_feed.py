@@ -10,8 +10,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from temporalio.client import Client
-
+from bench.long_feed import runs_of
 from db.engine import make_engine, session_factory, transaction
 from db.orders.queries import scans_of, timeline
 from tests.support.api_harness import StackFactory, created, policy_file
@@ -23,19 +22,6 @@ from workflows.order import search
 SCANS = 2000
 AT_ONCE = 4
 RUN_LIMIT_BYTES = 2 * 1024 * 1024
-
-
-async def run_sizes(client: Client, workflow_id: str) -> list[tuple[int, int]]:
-    """(events, bytes) of every run of the workflow, first run first, following each run's
-    start event back to the run it continued from."""
-    run_id: str | None = (await client.get_workflow_handle(workflow_id).describe()).run_id
-    sizes = []
-    while run_id:
-        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
-        sizes.append((len(history.events), sum(e.ByteSize() for e in history.events)))
-        started = history.events[0].workflow_execution_started_event_attributes
-        run_id = started.continued_execution_run_id or None
-    return sizes[::-1]
 
 
 async def test_two_thousand_scans_continue_as_new_and_the_order_closes(
@@ -61,9 +47,12 @@ async def test_two_thousand_scans_continue_as_new_and_the_order_closes(
         assert failures == []
 
         workflow_id = order_workflow_id(order_id)
-        sizes = await run_sizes(api.temporal, workflow_id)
-        assert len(sizes) > 1, sizes  # it continued as new
-        assert all(size < RUN_LIMIT_BYTES for _, size in sizes), sizes
+        runs = await runs_of(api.temporal, workflow_id)
+        assert len(runs) > 1, runs  # it continued as new
+        assert all(run.bytes < RUN_LIMIT_BYTES for run in runs), runs
+        # The stage attribute came over with the runs (the new run writes it only on a change).
+        described = await api.temporal.get_workflow_handle(workflow_id).describe()
+        assert described.typed_search_attributes.get(search.STAGE) == "in_transit"
 
         # The first scan again, long after the run that applied it ended.
         event_id, at, data = scans[0]
@@ -109,4 +98,4 @@ async def test_two_thousand_scans_continue_as_new_and_the_order_closes(
                      "survey_due", "survey_response"):
             assert types.count(kind) == 1, kind
         assert len(stored_scans) == SCANS
-        print(f"runs: {[f'{n} events {b} B' for n, b in sizes]}")
+        print(f"runs: {[f'{r.events} events {r.bytes} B, input {r.input_bytes} B' for r in runs]}")
