@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import fields, replace
+from typing import Any
 
 import pytest
 from temporalio.converter import default
@@ -13,7 +14,11 @@ from temporalio.exceptions import ApplicationError
 
 from tests.support.builders import order_input
 from tests.support.order_states import full_state, hours
+from workflows.escalation.link import EscalationLink
+from workflows.order.breaches import OrderBreaches
 from workflows.order.deadlines import active_deadlines, latest_eta
+from workflows.order.exceptions import OrderExceptions
+from workflows.order.follow_up import OrderFollowUp
 from workflows.order.resume import kept_scans, resume_of
 from workflows.order.types import OrderInput, OrderState, Scan, Stage
 from workflows.rejections import HASH_CHARS, refuse_repeat
@@ -123,3 +128,17 @@ def test_the_resume_of_a_2000_scan_order_stays_small() -> None:
                   resume=resume_of(_moving(_feed(2000)), hashes, "tracking_scan", "in_transit"))
     _, size = _round_trip(inp)
     assert size < 150_000, size
+
+
+@pytest.mark.unit
+def test_the_order_parts_keep_no_state_of_their_own() -> None:
+    """Breaches, follow-up and exceptions keep everything in OrderState, which the resume
+    carries whole; a part that grows state of its own must add it to OrderResume (this test
+    then names it)."""
+    case: Any = object()
+    exceptions = OrderExceptions(case)
+    parts = {"breaches": OrderBreaches(case, EscalationLink()), "exceptions": exceptions,
+             "follow_up": OrderFollowUp(case, exceptions.open_complaint)}
+    held = {name: set(vars(part)) for name, part in parts.items()}
+    assert held == {"breaches": {"_case", "_ladders"}, "exceptions": {"_case"},
+                    "follow_up": {"_case", "_open_complaint"}}
