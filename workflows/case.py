@@ -50,7 +50,7 @@ EntryT = TypeVar("EntryT")
 Projection = tuple[Callable[..., list[str]], Any]
 # Continuing as new issues new commands: runs from before it never do.
 CONTINUE_AS_NEW_PATCH = "continue-as-new"
-# History bytes past which a run continues as new (a case's input may set a lower figure):
+# History bytes past which a run continues as new (an order's input may give another figure):
 # well under the 2 MB a run may reach, leaving room for the handlers still finishing.
 HISTORY_LIMIT_BYTES = 1_000_000
 # A run continues as new only after this many events of its own: one whose resume alone were
