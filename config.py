@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     sla_policies: Path = DEFAULT_POLICY_FILE
     log_level: str = "INFO"
     update_timeout_seconds: float = 30.0
+    # A new order's workflow continues as new once a run's history passes this many bytes
+    # (or Temporal suggests it), so a long tracking feed never makes one run over 2 MB
+    # (workflows/case.py). Read when the workflow starts: it is part of the order's input.
+    order_history_limit_bytes: int = Field(default=1_000_000, ge=100_000, le=1_500_000)
     # The edge (api/edge/): a request's Temporal work, all calls together, gets one deadline;
     # past it the caller gets 503 temporal_unavailable and retries with the same event_id.
     temporal_deadline_seconds: float = Field(default=15.0, gt=0)

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from temporalio.client import WorkflowHandle
@@ -21,7 +21,16 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.migrate import upgrade
 from shared.temporal import DATA_CONVERTER, ensure_search_attributes
-from tests.support.builders import FULL_PICK, POD, RECEIPT, SHIP, SURVEY, event, order_input
+from tests.support.builders import (
+    FULL_PICK,
+    POD,
+    RECEIPT,
+    SHIP,
+    STANDARD,
+    SURVEY,
+    event,
+    order_input,
+)
 from tests.support.worker_harness import running_worker
 from workflows.claim.types import ClaimEventInput, ClaimEventType
 from workflows.claim.workflow import ClaimWorkflow
@@ -30,7 +39,7 @@ from workflows.complaint.workflow import ComplaintWorkflow
 from workflows.escalation.types import AcknowledgeInput, ReassignInput, ResolveInput, SnoozeInput
 from workflows.escalation.workflow import EscalationWorkflow
 from workflows.order import search
-from workflows.order.types import EventType
+from workflows.order.types import EventType, FollowUpStatus
 from workflows.order.workflow import OrderWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -251,7 +260,58 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
+# Recorded on the dev server (the time-skipping server reports no history size): an order whose
+# history limit is lowered so its scans take it through several runs, continued as new with
+# CONTINUE_AS_NEW_PATCH; one file per run (`<name>.run<N>.json`), each replayed on its own.
+CONTINUED = "long_feed_continued"
+
+
+async def record_continued() -> None:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=shutil.which("temporal")
+        or str(Path(sys.executable).parent / "temporal"),
+        search_attributes=list(search.ALL), ui=False, dev_server_log_level="error",
+        data_converter=DATA_CONVERTER)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/record.db"
+        upgrade(url)
+        async with running_worker(env.client, url, TASK_QUEUE):
+            policy = replace(STANDARD, survey_after=1)  # the survey falls due at once
+            inp = replace(order_input(datetime.now(UTC), order_id=f"SO-{CONTINUED}",
+                                      policy=policy), history_limit_bytes=40_000)
+            h = await env.client.start_workflow(OrderWorkflow.run, inp,
+                                                id=f"order-{inp.order_id}",
+                                                task_queue=TASK_QUEUE)
+            for type_, data in ((EventType.CONFIRMED, None), (EventType.PICKED, FULL_PICK),
+                                (EventType.SHIPPED, SHIP)):
+                await _send(env, h, type_, data)
+            for n in range(24):
+                ev = event(EventType.TRACKING_SCAN, datetime.now(UTC),
+                           {"location": f"Hub {n}", "status": "departed"}, event_id=f"scan-{n}")
+                await h.execute_update(OrderWorkflow.apply_event, ev, id=ev.event_id)
+            await _send(env, h, EventType.DELIVERED, POD)
+            await _send(env, h, EventType.RECEIPT_RETURNED, RECEIPT)
+            while (await h.query(OrderWorkflow.state)).survey.status != FollowUpStatus.DUE:
+                await asyncio.sleep(0.2)
+            await _send(env, h, EventType.SURVEY_RESPONSE, SURVEY)
+            await h.result()
+            run_id: str | None = (await h.describe()).run_id
+            runs = []
+            while run_id:
+                history = await env.client.get_workflow_handle(
+                    h.id, run_id=run_id).fetch_history()
+                runs.append(history)
+                started = history.events[0].workflow_execution_started_event_attributes
+                run_id = started.continued_execution_run_id or None
+            for n, history in enumerate(reversed(runs), 1):
+                (HISTORIES / f"{CONTINUED}.run{n}.json").write_text(history.to_json())
+    await env.shutdown()
+
+
 async def main() -> None:
+    if sys.argv[1:] == [CONTINUED]:
+        await record_continued()
+        return
     env = await WorkflowEnvironment.start_time_skipping(data_converter=DATA_CONVERTER,
         test_server_existing_path=shutil.which("temporal-test-server")
         or str(Path(sys.executable).parent / "temporal-test-server"))

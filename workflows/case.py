@@ -9,6 +9,12 @@ with `_settle()`, the same tick, sync and projection, so the caller reads its ow
 
 Each workflow says what is its own: how to tick, when it is closed, when it next wakes, what
 its projection activity and payload are, and (order) which children to start.
+
+A long-lived case continues as new when its history grows past a size (or Temporal suggests
+it): once no handler is running and everything queued was sent, the run ends handing its
+successor an input that carries what the case needs (`_continue_input`). An update that
+reaches the server while that happens is retried by Temporal on the new run, which still knows
+every event id applied (workflows/order/resume.py).
 """
 
 from __future__ import annotations
@@ -42,6 +48,20 @@ StateT = TypeVar("StateT", bound=CaseState)
 EntryT = TypeVar("EntryT")
 # A projection activity method (returning the outbox ids it wrote) and its single argument.
 Projection = tuple[Callable[..., list[str]], Any]
+# Continuing as new issues new commands: runs from before it never do.
+CONTINUE_AS_NEW_PATCH = "continue-as-new"
+# History bytes past which a run continues as new (an order's input may give another figure):
+# well under the 2 MB a run may reach, leaving room for the handlers still finishing.
+HISTORY_LIMIT_BYTES = 1_000_000
+# A run continues as new only after this many events of its own: one whose resume alone were
+# past the limit must not start run after run.
+MIN_RUN_EVENTS = 100
+
+
+def history_limit(given: int | None = None) -> int:
+    """A case's history limit: the one its input gives, else HISTORY_LIMIT_BYTES (read at each
+    call, so a test may lower it)."""
+    return given or HISTORY_LIMIT_BYTES
 
 
 class CaseWorkflow(ABC, Generic[StateT, EntryT]):
@@ -87,6 +107,14 @@ class CaseWorkflow(ABC, Generic[StateT, EntryT]):
     async def _on_closed(self) -> None:
         """After the last projection, before the notices are awaited (a claim tells its order)."""
 
+    def _history_limit(self) -> int | None:
+        """History bytes past which this run continues as new; None: it never does."""
+        return None
+
+    def _continue_input(self) -> Any:
+        """The input of the run this one continues as new with (asked only if it does)."""
+        raise NotImplementedError
+
     # -- the loop ----------------------------------------------------------------------------
 
     async def _run_case(self) -> None:
@@ -97,12 +125,34 @@ class CaseWorkflow(ABC, Generic[StateT, EntryT]):
             await self._project()
             if self._closed():
                 break
+            if self._history_full():
+                await self._continue_as_new()  # returns only if the case changed meanwhile
+                continue
             await self._wait(self._next_wakeup())
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._sync()
         await self._project()
         await self._on_closed()
         await self._deliveries.finish()
+
+    def _history_full(self) -> bool:
+        limit = self._history_limit()
+        if limit is None:
+            return False
+        info = workflow.info()
+        if info.get_current_history_length() < MIN_RUN_EVENTS:
+            return False
+        return ((info.is_continue_as_new_suggested() or info.get_current_history_size() > limit)
+                and workflow.patched(CONTINUE_AS_NEW_PATCH))  # asked last: a marker once due
+
+    async def _continue_as_new(self) -> None:
+        """End this run handing the case to a new one, once no update handler is running (an
+        accepted update must be answered by the run that accepted it)."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._changed or self._pending or self._dirty:
+            return  # a handler or timer changed the case: the loop sends that first
+        await self._deliveries.finish()
+        workflow.continue_as_new(self._continue_input())
 
     async def _settle(self) -> None:
         """End of an update handler: tick, wake the loop, send what was queued, project."""

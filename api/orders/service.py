@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -171,7 +171,7 @@ async def create(db: Db, client: Client, settings: Settings, body: OrderCreate,
 
 async def ensure_started(client: Client, settings: Settings, row: Order) -> None:
     """Start the order's workflow; one already started for this order is the same order."""
-    inp = workflow_input(row)
+    inp = replace(workflow_input(row), history_limit_bytes=settings.order_history_limit_bytes)
     with contextlib.suppress(WorkflowAlreadyStartedError):
         await client.start_workflow(
             OrderWorkflow.run, inp, id=order_workflow_id(row.order_id),

@@ -44,6 +44,18 @@ class ClaimInput:
     # The compensation basis the order was created with; None in older histories.
     declared_value_minor: int | None = None
     weight_kg: float | None = None
+    # Set when a run continued as new (workflows/case.py): the claim goes on from it.
+    resume: ClaimResume | None = None
+
+
+@dataclass
+class ClaimResume:
+    """What a claim's next run picks up: its status, the event ids it applied (with the start of
+    their body hash: workflows/rejections.py `remembered`) and its timeline entries so far."""
+
+    status: ClaimStatus
+    event_hashes: dict[str, str]
+    entries: int  # timeline entries numbered so far: the next run numbers on from here
 
 
 @dataclass

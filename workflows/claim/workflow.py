@@ -18,7 +18,7 @@ is the case workflows' (workflows/case.py).
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from typing import Any, assert_never
 
@@ -28,7 +28,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     import workflows.order.workflow as order_flow  # the order's module imports this one
     from activities.claim.projection import ClaimActivities
-    from workflows.case import CaseWorkflow, Projection
+    from workflows.case import CaseWorkflow, Projection, history_limit
     from workflows.claim.compensation import (
         basis_change,
         check_basis_change,
@@ -61,6 +61,7 @@ with workflow.unsafe.imports_passed_through():
         ClaimInput,
         ClaimOutcome,
         ClaimProjection,
+        ClaimResume,
         ClaimState,
         ClaimStatus,
         ClaimStep,
@@ -72,7 +73,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.ids import SYSTEM_ACTOR, SYSTEM_SOURCE, escalation_workflow_id, order_workflow_id
     from workflows.order.types import BreachKind
     from workflows.policy import SlaPolicy  # noqa: F401  # ClaimInput's hints resolve in here
-    from workflows.rejections import refuse_repeat, reject
+    from workflows.rejections import refuse_repeat, reject, remembered
 
 DEFAULT_DESK = ["ops_desk"]
 # Claims whose compensation_set took its basis from the request replay without this patch;
@@ -122,6 +123,11 @@ class ClaimWorkflow(CaseWorkflow[ClaimStatus, ClaimTimelineEntry]):
         super().__init__(self._escalations)
         self._hashes: dict[str, str] = {}
         self._entries = 0
+        self._input = inp
+        if inp.resume is not None:  # continued as new (workflows/case.py): go on as it was
+            self._s, self._entries = inp.resume.status, inp.resume.entries
+            self._hashes = dict(inp.resume.event_hashes)
+            return
         self._record(ClaimSystemEvent.OPENED.value, ClaimSystemEvent.OPENED, inp.opened_at, {
             "cause": inp.cause.value, "origin": inp.origin, "description": inp.description,
             "order_stage": inp.order_stage.value}, inp.actor, inp.source)
@@ -360,3 +366,10 @@ class ClaimWorkflow(CaseWorkflow[ClaimStatus, ClaimTimelineEntry]):
 
     def _projection(self, state: ClaimStatus, entries: list[ClaimTimelineEntry]) -> Projection:
         return ClaimActivities.project_claim, ClaimProjection(status=state, entries=entries)
+
+    def _history_limit(self) -> int | None:
+        return history_limit()
+
+    def _continue_input(self) -> ClaimInput:
+        return replace(self._input, resume=ClaimResume(
+            status=self._s, event_hashes=remembered(self._hashes), entries=self._entries))

@@ -31,6 +31,17 @@ class ComplaintInput:
     policy: SlaPolicy
     order_stage: Stage | None = None
     survey: dict[str, Any] | None = None
+    # Set when a run continued as new (workflows/case.py): the complaint goes on from it.
+    resume: ComplaintResume | None = None
+
+
+@dataclass
+class ComplaintResume:
+    """What a complaint's next run picks up: its status and the event ids it applied (with the
+    start of their body hash: workflows/rejections.py `remembered`)."""
+
+    status: ComplaintStatus
+    event_hashes: dict[str, str]
 
 
 class ComplaintStep(StrEnum):

@@ -11,6 +11,7 @@ loop is the case workflows' (workflows/case.py).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, assert_never
 
@@ -18,7 +19,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.complaint.projection import ComplaintActivities
-    from workflows.case import CaseWorkflow, Projection
+    from workflows.case import CaseWorkflow, Projection, history_limit
     from workflows.complaint.event_data import (
         ComplaintEventData,
         ComplaintNoteData,
@@ -36,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         ComplaintEventType,
         ComplaintInput,
         ComplaintProjection,
+        ComplaintResume,
         ComplaintStatus,
         ComplaintStep,
         ComplaintSystemEvent,
@@ -47,7 +49,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.ids import SYSTEM_ACTOR, SYSTEM_SOURCE, escalation_workflow_id
     from workflows.order.types import BreachKind
     from workflows.policy import SlaPolicy
-    from workflows.rejections import refuse_repeat, reject
+    from workflows.rejections import refuse_repeat, reject, remembered
 
 # Waybill's own timeline entries; the API's event id pattern cannot produce a "/".
 SYSTEM_PREFIX = "sys/"
@@ -119,6 +121,10 @@ class ComplaintWorkflow(CaseWorkflow[ComplaintStatus, ComplaintEntry]):
         super().__init__(self._escalations)
         self._event_hashes: dict[str, str] = {}
         self._pending = [opened_entry(inp)]
+        self._input = inp
+        if inp.resume is not None:  # continued as new (workflows/case.py): go on as it was
+            self._s, self._pending = inp.resume.status, []
+            self._event_hashes = dict(inp.resume.event_hashes)
 
     @workflow.run
     async def run(self, inp: ComplaintInput) -> ComplaintStatus:
@@ -311,3 +317,10 @@ class ComplaintWorkflow(CaseWorkflow[ComplaintStatus, ComplaintEntry]):
     def _projection(self, state: ComplaintStatus, entries: list[ComplaintEntry]) -> Projection:
         return (ComplaintActivities.project_complaint,
                 ComplaintProjection(status=state, entries=entries))
+
+    def _history_limit(self) -> int | None:
+        return history_limit()
+
+    def _continue_input(self) -> ComplaintInput:
+        return replace(self._input, resume=ComplaintResume(
+            status=self._s, event_hashes=remembered(self._event_hashes)))

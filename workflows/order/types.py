@@ -140,6 +140,12 @@ class OrderInput:
     # None in older histories and when intake did not say: then a supervisor records one.
     declared_value_minor: int | None = None
     weight_kg: float | None = None
+    # Set when a run continued as new (workflows/order/resume.py): the order picks up from it
+    # instead of starting at `received`. None in every first run.
+    resume: OrderResume | None = None
+    # History bytes past which a run continues as new (config order_history_limit_bytes);
+    # None: workflows/case.py HISTORY_LIMIT_BYTES.
+    history_limit_bytes: int | None = None
 
 
 @dataclass
@@ -298,6 +304,21 @@ class OrderState:
     heard_at: datetime | None = None  # when the latest order or event sent late reached us
     declared_value_minor: int | None = None  # the claims' compensation basis (OrderInput)
     weight_kg: float | None = None
+
+
+@dataclass
+class OrderResume:
+    """What a run that continued as new picks up from the last (workflows/order/resume.py).
+
+    `state` holds only the scans the deadline rules still read (the read model has the whole
+    feed); `event_hashes` maps every event id applied so far to the start of its body hash,
+    enough to tell a duplicate from another body under the same id.
+    """
+
+    state: OrderState
+    event_hashes: dict[str, str]
+    last_event: str  # the type of the latest event: a breach it clears is cleared by it
+    shown_stage: str | None  # the stage the search attribute shows
 
 
 @dataclass

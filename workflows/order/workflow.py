@@ -10,6 +10,7 @@ OrderContext (context.py).
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, assert_never
 
@@ -21,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     import workflows.order.event_data as ev
     import workflows.order.search as search
     from activities.order.projection import ProjectionActivities
-    from workflows.case import CaseWorkflow, Projection
+    from workflows.case import CaseWorkflow, Projection, history_limit
 
     # Imported here although only payloads name them (OrderInput, the children's results):
     # the sandbox resolves a payload's type hints through its own sys.modules, which holds
@@ -42,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.order.exceptions import OrderExceptions
     from workflows.order.follow_up import OrderFollowUp
     from workflows.order.records import Delivery, QtyLine, Shipment
+    from workflows.order.resume import resume_of
     from workflows.order.rules import (
         CLAIM_CONDITIONS,
         CLAIM_STAGES,
@@ -125,6 +127,10 @@ class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
         self._exceptions = OrderExceptions(self)
         self._follow_up = OrderFollowUp(self, self._exceptions.open_complaint)
         self._breaches = OrderBreaches(self, escalations)
+        self._input, resume = inp, inp.resume
+        if resume is not None:  # continued as new: pick up where the last run left off
+            self._s, self._pending, self._shown_stage = resume.state, [], resume.shown_stage
+            self._event_hashes, self._last_event = dict(resume.event_hashes), resume.last_event
 
     @workflow.run
     async def run(self, inp: OrderInput) -> Stage:
@@ -358,6 +364,13 @@ class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
 
     async def _start_children(self) -> None:
         await start_children(self._children)
+
+    def _history_limit(self) -> int | None:  # only orders sending changes continue as new
+        return history_limit(self._input.history_limit_bytes) if self._changes else None
+
+    def _continue_input(self) -> OrderInput:
+        return replace(self._input, resume=resume_of(self._s, self._event_hashes,
+                                                     self._last_event, self._shown_stage))
 
     def _snapshot(self) -> OrderState:
         return self._s if self._changes is not None else super()._snapshot()
