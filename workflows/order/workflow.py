@@ -61,7 +61,6 @@ with workflow.unsafe.imports_passed_through():
         LineState,
         OrderInput,
         OrderState,
-        ProjectionChange,
         ProjectionInput,
         Scan,
         Stage,
@@ -377,8 +376,7 @@ class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
 
     def _projection(self, state: OrderState, entries: list[TimelineEntry]) -> Projection:
         if self._changes is not None:  # `state` is the live state: the tracker copies
-            change: ProjectionChange = self._changes.change(state, entries)
-            return ProjectionActivities.project_order_change, change
+            return ProjectionActivities.project_order_change, self._changes.change(state, entries)
         return ProjectionActivities.project_order, ProjectionInput(state=state, entries=entries)
 
     async def _project(self) -> None:
@@ -391,15 +389,9 @@ class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
             await self._project_now()
 
     async def _project_now(self) -> None:
-        if self._lean:
-            self._show_stage()  # once per change, however many stages an activation passed
+        if self._lean:  # once per change, however many stages an activation passed
+            self._shown_stage = search.show_stage(self._shown_stage, self._s.stage.value)
         await super()._project()
-
-    def _show_stage(self) -> None:
-        """Write the stage search attribute if it changed since it was last written."""
-        if self._shown_stage != self._s.stage.value:
-            self._shown_stage = self._s.stage.value
-            workflow.upsert_search_attributes([search.STAGE.value_set(self._shown_stage)])
 
 
 __all__ = ["OrderWorkflow", "created_entry"]  # the API writes the same first entry
