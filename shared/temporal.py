@@ -13,21 +13,14 @@ from typing import Any
 from opentelemetry.trace import TracerProvider
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
 from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
 from config import Settings
 from shared import tracing
+from shared.payloads import DATA_CONVERTER
 
 log = logging.getLogger("waybill.temporal")
-
-# Payloads are decoded by pydantic: the SDK's default converter resolves a dataclass's type
-# hints again for every value (a tenth of the worker's CPU and 237 µs per event input against
-# 13 µs, measured); the JSON on the wire is the same, so either side reads the other's, and
-# every committed history replays with it (tests/workflows/test_replay.py).
-DATA_CONVERTER: DataConverter = pydantic_data_converter
 
 
 async def connect(settings: Settings, attempts: int = 60,

@@ -22,7 +22,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.engine import make_engine, session_factory
 from db.migrate import upgrade
-from shared.temporal import DATA_CONVERTER, ensure_search_attributes
+from shared.payloads import DATA_CONVERTER
+from shared.temporal import ensure_search_attributes
 from tests.support.api_harness import Api, StackFactory, stack_factory
 from tests.support.browser import browser, site  # noqa: F401 - fixtures for every module
 from tests.support.order_workflow_harness import NewOrder, reach, start

@@ -20,7 +20,8 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from db.migrate import upgrade
-from shared.temporal import DATA_CONVERTER, ensure_search_attributes
+from shared.payloads import DATA_CONVERTER
+from shared.temporal import ensure_search_attributes
 from tests.support.builders import (
     FULL_PICK,
     POD,

@@ -32,7 +32,7 @@ from activities.notify.deliver import NotifierActivities
 from activities.notify.webhook_signing import EVENT_HEADER, ID_HEADER, verify
 from config import Settings
 from db.engine import make_engine, session_factory
-from shared.temporal import DATA_CONVERTER
+from shared.payloads import DATA_CONVERTER
 from tests.support.notify_workflow import DeliverAllInput, DeliverAllWorkflow
 from tests.support.pg import free_port
 from workflows.ids import delivery_workflow_id

@@ -12,8 +12,8 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from shared.payloads import DATA_CONVERTER
 from shared.sandbox import workflow_runner
-from shared.temporal import DATA_CONVERTER
 from worker import WORKFLOWS
 
 HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
