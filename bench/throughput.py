@@ -155,13 +155,13 @@ async def run_rounds(stack: Stack, args: argparse.Namespace, deadline: float) ->
             warm = await run_round(driver, 1, args.warmup, f"B{run_id}-warm-{driver.name[0]}",
                                    deadline)
             print(f"warm-up  {round_line(warm)}", flush=True)
-        for c in args.concurrency:
+        for n, c in enumerate(args.concurrency):  # a concurrency may come twice (`50,50`)
             for driver in drivers:  # interleaved, so machine noise hits both
                 if time.monotonic() >= deadline:
                     print(f"{driver.name:<8} c={c:<3} not run: the run's deadline passed",
                           flush=True)
                     continue
-                prefix = f"B{run_id}-{driver.name[0]}{c}"
+                prefix = f"B{run_id}-{driver.name[0]}{c}-{n}"
                 r = await run_round(driver, c, args.orders_per_client, prefix, deadline,
                                     stack.pids)
                 if r.tally.closed:
