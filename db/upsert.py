@@ -37,3 +37,18 @@ def _upsert_newer(dialect: str, table: Any, key: str, update: tuple[str, ...],
     return insert.on_conflict_do_update(
         index_elements=[key], set_={col: insert.excluded[col] for col in update},
         where=table.c[seq] < insert.excluded[seq])
+
+
+def insert_new(session: Session, table: Any, rows: list[dict[str, Any]],
+               key: tuple[str, ...]) -> None:
+    """Insert `rows`; one whose `key` is already stored is left as it is (append-only
+    timelines, retried projections). One statement run for all rows, built once per table and
+    dialect, not a VALUES list compiled for each row count."""
+    if rows:
+        session.execute(_insert_new(session.get_bind().dialect.name, table, key), rows)
+
+
+@cache
+def _insert_new(dialect: str, table: Any, key: tuple[str, ...]) -> Any:
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return insert.on_conflict_do_nothing(index_elements=list(key))

@@ -12,7 +12,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from db.claims.models import ClaimEvent, ClaimRow
-from db.upsert import insert_for
+from db.upsert import insert_new, upsert_newer
 from workflows.claim.types import ClaimProjection, ClaimStep
 
 STEP_COLUMNS = {step.value: f"{step.value}_at" for step in ClaimStep}
@@ -77,8 +77,7 @@ def apply_claim_projection(session: Session, inp: ClaimProjection) -> None:
                  "at": e.at, "occurred_at": e.occurred_at, "actor": e.actor,
                  "source": e.source, "data": to_jsonable_python(e.data),
                  "body_hash": e.body_hash} for e in inp.entries]
-        stmt = insert_for(session, ClaimEvent).values(rows)
-        session.execute(stmt.on_conflict_do_nothing(index_elements=["claim_id", "seq"]))
+        insert_new(session, ClaimEvent.__table__, rows, ("claim_id", "seq"))
     values: dict[str, Any] = {
         "state": s.state.value, "step": s.step.value,
         "awaiting": s.awaiting.value if s.awaiting else None, "due_at": s.due_at,
@@ -97,10 +96,7 @@ def apply_claim_projection(session: Session, inp: ClaimProjection) -> None:
             "order_stage": s.order_stage, "basis_changes": s.basis_changes}),
         "updated_seq": s.seq,
     }
-    stmt = insert_for(session, ClaimRow).values(
-        id=s.claim_id, order_id=s.order_id, customer_id=s.customer.id,
-        customer_tier=s.customer.tier.value, cause=s.cause.value, origin=s.origin,
-        opened_by=s.opened_by, opened_at=s.opened_at, **values)
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=["id"], set_=values,
-        where=ClaimRow.updated_seq < stmt.excluded.updated_seq))
+    row = {"id": s.claim_id, "order_id": s.order_id, "customer_id": s.customer.id,
+           "customer_tier": s.customer.tier.value, "cause": s.cause.value, "origin": s.origin,
+           "opened_by": s.opened_by, "opened_at": s.opened_at, **values}
+    upsert_newer(session, ClaimRow.__table__, row, "id", tuple(values), "updated_seq")

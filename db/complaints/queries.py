@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from db.complaints.models import ComplaintEvent, ComplaintRow
 from db.escalations.models import EscalationRow
-from db.upsert import insert_for
+from db.upsert import insert_new, upsert_newer
 from policies import snapshot
 from workflows.complaint.types import ComplaintEntry, ComplaintProjection, ComplaintStatus
 
@@ -79,8 +79,7 @@ def add_entries(session: Session, complaint_id: str, entries: list[ComplaintEntr
              "occurred_at": e.occurred_at, "recorded_at": e.recorded_at, "actor": e.actor,
              "source": e.source, "data": to_jsonable_python(e.data), "body_hash": e.body_hash}
             for e in entries]
-    stmt = insert_for(session, ComplaintEvent).values(rows)
-    session.execute(stmt.on_conflict_do_nothing(index_elements=["complaint_id", "event_id"]))
+    insert_new(session, ComplaintEvent.__table__, rows, ("complaint_id", "event_id"))
 
 
 def _dynamic(s: ComplaintStatus) -> dict[str, Any]:
@@ -131,8 +130,5 @@ def apply_complaint_projection(session: Session, inp: ComplaintProjection) -> No
     opened is listed at once."""
     s = inp.status
     add_entries(session, s.complaint_id, inp.entries)
-    values = _dynamic(s)
-    stmt = insert_for(session, ComplaintRow).values(**row_for(s, None))
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=["id"], set_=values,
-        where=ComplaintRow.updated_seq < stmt.excluded.updated_seq))
+    row = row_for(s, None)
+    upsert_newer(session, ComplaintRow.__table__, row, "id", tuple(_dynamic(s)), "updated_seq")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.escalations.models import EscalationEvent, EscalationRow
-from db.upsert import insert_for
+from db.upsert import insert_new, upsert_newer
 from workflows.escalation.types import EscalationProjection
 
 
@@ -76,8 +76,7 @@ def apply_escalation_projection(session: Session, inp: EscalationProjection) -> 
                  "action": st.action.value, "level": st.level, "actor": st.actor,
                  "comment": st.comment, "detail": to_jsonable_python(st.detail)}
                 for st in inp.steps]
-        stmt = insert_for(session, EscalationEvent).values(rows)
-        session.execute(stmt.on_conflict_do_nothing(index_elements=["escalation_id", "seq"]))
+        insert_new(session, EscalationEvent.__table__, rows, ("escalation_id", "seq"))
     values = {
         "level": s.level, "state": s.state.value, "resolved_at": s.resolved_at,
         "resolution": s.resolution, "resolution_code": s.resolution_code,
@@ -86,11 +85,9 @@ def apply_escalation_projection(session: Session, inp: EscalationProjection) -> 
         "acknowledged_by": s.acknowledged_by, "snoozed_until": s.snoozed_until,
         "next_step_at": s.next_step_at, "updated_seq": s.seq,
     }
-    stmt = insert_for(session, EscalationRow).values(
-        id=s.escalation_id, order_id=s.order_id, breach_id=s.breach_id, kind=s.kind.value,
-        stage=s.stage.value if s.stage else "", subject=s.subject, customer_id=s.customer_id,
-        customer_tier=s.customer_tier.value,
-        due_at=s.due_at, opened_at=s.opened_at, **values)
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=["id"], set_=values,
-        where=EscalationRow.updated_seq < stmt.excluded.updated_seq))
+    row = {"id": s.escalation_id, "order_id": s.order_id, "breach_id": s.breach_id,
+           "kind": s.kind.value, "stage": s.stage.value if s.stage else "",
+           "subject": s.subject, "customer_id": s.customer_id,
+           "customer_tier": s.customer_tier.value, "due_at": s.due_at,
+           "opened_at": s.opened_at, **values}
+    upsert_newer(session, EscalationRow.__table__, row, "id", tuple(values), "updated_seq")

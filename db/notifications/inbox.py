@@ -9,13 +9,12 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.notifications.models import InboxItem
-from db.upsert import insert_for
+from db.upsert import insert_new
 
 
 def add_item(session: Session, item: dict[str, Any]) -> None:
     """Insert unless an item with this id exists (ids are derived from what caused them)."""
-    session.execute(insert_for(session, InboxItem.__table__)
-                    .on_conflict_do_nothing(index_elements=["id"]), [item])
+    insert_new(session, InboxItem.__table__, [item], ("id",))
 
 
 def list_items(session: Session, team: str, unread_only: bool, limit: int,

@@ -36,7 +36,7 @@ from db.keys.models import ApiKey
 from db.notifications.delivery_state import deliver_inbox_row
 from db.notifications.models import Channel, OutboxRow, OutboxStatus, WebhookSubscription
 from db.notifications.templates import DEFAULT_LOCALE, normalize_locale, render
-from db.upsert import insert_for
+from db.upsert import insert_new
 from workflows.order.event_data import EVENTS
 from workflows.order.event_spec import notice_type
 
@@ -214,8 +214,7 @@ def enqueue(session: Session, notices: list[Notice]) -> list[str]:
     if not rows:
         return []
     ids = [row["id"] for row in rows]
-    session.execute(insert_for(session, OutboxRow.__table__)
-                    .on_conflict_do_nothing(index_elements=["id"]), rows)
+    insert_new(session, OutboxRow.__table__, rows, ("id",))
     pending = set(session.scalars(select(OutboxRow.id).where(
         OutboxRow.id.in_(ids), OutboxRow.status == OutboxStatus.PENDING.value)))
     # The in-app inbox is ours: its items are written here, in the causing event's transaction,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from db.follow_ups.queries import upsert_follow_up
 from db.orders.models import Order, OrderEvent, OrderScan
-from db.upsert import insert_for, upsert_newer
+from db.upsert import insert_new, upsert_newer
 from policies import snapshot
 from workflows.order.types import (
     OrderState,
@@ -97,9 +97,7 @@ def add_timeline_entries(session: Session, order_id: str, entries: list[Timeline
              "occurred_at": e.occurred_at, "recorded_at": e.recorded_at, "actor": e.actor,
              "source": e.source, "data": to_jsonable_python(e.data), "body_hash": e.body_hash}
             for e in entries]
-    # One statement run for many rows (not a VALUES list per row count), so it compiles once.
-    stmt = insert_for(session, OrderEvent.__table__)
-    session.execute(stmt.on_conflict_do_nothing(index_elements=["order_id", "event_id"]), rows)
+    insert_new(session, OrderEvent.__table__, rows, ("order_id", "event_id"))
 
 
 def add_scans(session: Session, order_id: str, scans: list[Scan]) -> None:
@@ -109,8 +107,7 @@ def add_scans(session: Session, order_id: str, scans: list[Scan]) -> None:
     rows = [{"order_id": order_id, "event_id": scan.event_id, "occurred_at": scan.occurred_at,
              "location": scan.location, "status": scan.status, "eta": scan.eta,
              "seen_at": scan.seen_at} for scan in scans]
-    stmt = insert_for(session, OrderScan.__table__)
-    session.execute(stmt.on_conflict_do_nothing(index_elements=["order_id", "event_id"]), rows)
+    insert_new(session, OrderScan.__table__, rows, ("order_id", "event_id"))
 
 
 def scans_of(session: Session, order_id: str) -> list[OrderScan]:
