@@ -90,7 +90,9 @@ def refuse_repeat(known_hash: str | None, event_id: str, body_hash: str | None) 
     the start of the hash only for an event a run before this one applied (`remembered`)."""
     if known_hash is None:
         return
-    if body_hash is None or not known_hash or not body_hash.startswith(known_hash):
+    same = known_hash == body_hash or (  # whole hashes, or the remembered start of one
+        len(known_hash) == HASH_CHARS and (body_hash or "").startswith(known_hash))
+    if not same:
         raise reject("event_id_reused", "event_id was already used for another event",
                      event_id=event_id)
     raise reject("duplicate_event", "event already applied", event_id=event_id)

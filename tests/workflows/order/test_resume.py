@@ -88,6 +88,16 @@ def test_a_repeat_after_the_continue_as_new_is_a_duplicate_and_another_body_is_r
 
 
 @pytest.mark.unit
+def test_within_a_run_whole_hashes_are_compared_and_an_empty_one_matches_only_itself() -> None:
+    with pytest.raises(ApplicationError) as same:
+        refuse_repeat("", "ev-1", "")
+    assert same.value.type == "duplicate_event"
+    with pytest.raises(ApplicationError) as other:
+        refuse_repeat("", "ev-1", _hash("a"))  # an empty start is not a prefix of every body
+    assert other.value.type == "event_id_reused"
+
+
+@pytest.mark.unit
 def test_only_the_scans_the_deadlines_read_are_carried_and_they_give_the_same_deadlines() -> None:
     feed = _feed(2000)
     # A late scan of an earlier time (seen now): the scan gap counts from when it was made.
