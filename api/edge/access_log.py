@@ -10,12 +10,11 @@ token is the customer's credential.
 from __future__ import annotations
 
 import logging
-import time
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from api.edge import request_id
-from api.edge.status_note import StatusNote
+from api.edge.status_note import AnswerObserver
 
 log = logging.getLogger("waybill.access")
 _SURVEY_PREFIX = "/s/"
@@ -27,26 +26,12 @@ def loggable_path(path: str) -> str:
     return path
 
 
-class AccessLogMiddleware:
-    """Pure ASGI (no BaseHTTPMiddleware): it must not buffer bodies or swallow errors."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        answer = StatusNote(send)
-        try:
-            await self.app(scope, receive, answer.send)
-        finally:
-            state = scope.get("state") or {}
-            entry = {"method": scope.get("method"), "path": loggable_path(scope.get("path", "")),
-                     "status": answer.status,
-                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                     "request_id": request_id.of(scope)}
-            if isinstance(state, dict) and state.get("role"):
-                entry["role"] = state["role"]
-            log.info("request", extra=entry)
+class AccessLogMiddleware(AnswerObserver):
+    def answered(self, scope: Scope, status: int, seconds: float) -> None:
+        state = scope.get("state") or {}
+        entry = {"method": scope.get("method"), "path": loggable_path(scope.get("path", "")),
+                 "status": status, "duration_ms": round(seconds * 1000, 1),
+                 "request_id": request_id.of(scope)}
+        if isinstance(state, dict) and state.get("role"):
+            entry["role"] = state["role"]
+        log.info("request", extra=entry)

@@ -7,11 +7,9 @@ is counted under `unmatched`. Pure ASGI, like the access log: nothing buffered o
 
 from __future__ import annotations
 
-import time
+from starlette.types import Scope
 
-from starlette.types import ASGIApp, Receive, Scope, Send
-
-from api.edge.status_note import StatusNote, route_template
+from api.edge.status_note import AnswerObserver, route_template
 from observability.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
 
 UNMATCHED = "unmatched"
@@ -23,22 +21,10 @@ def route_of(scope: Scope) -> str:
     return route_template(scope) or UNMATCHED
 
 
-class HttpMetricsMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        answer = StatusNote(send)
-        try:
-            await self.app(scope, receive, answer.send)
-        finally:
-            method = scope.get("method", "")
-            method = method if method in METHODS else "other"
-            route = route_of(scope)
-            HTTP_REQUESTS.labels(method=method, route=route, status=str(answer.status)).inc()
-            HTTP_REQUEST_SECONDS.labels(method=method, route=route).observe(
-                time.perf_counter() - started)
+class HttpMetricsMiddleware(AnswerObserver):
+    def answered(self, scope: Scope, status: int, seconds: float) -> None:
+        method = scope.get("method", "")
+        method = method if method in METHODS else "other"
+        route = route_of(scope)
+        HTTP_REQUESTS.labels(method=method, route=route, status=str(status)).inc()
+        HTTP_REQUEST_SECONDS.labels(method=method, route=route).observe(seconds)

@@ -3,7 +3,10 @@ status, and the route template that served it."""
 
 from __future__ import annotations
 
-from starlette.types import Message, Scope, Send
+import time
+from abc import ABC, abstractmethod
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class StatusNote:
@@ -26,3 +29,26 @@ def route_template(scope: Scope) -> str | None:
     whatever the ids; None when no route matched."""
     path = getattr(scope.get("route"), "path", None)
     return path if isinstance(path, str) and path else None
+
+
+class AnswerObserver(ABC):
+    """A pure-ASGI middleware (no BaseHTTPMiddleware: nothing buffered or swallowed) that is
+    told, once each HTTP request has been answered or has failed, its status and duration."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        answer = StatusNote(send)
+        try:
+            await self.app(scope, receive, answer.send)
+        finally:
+            self.answered(scope, answer.status, time.perf_counter() - started)
+
+    @abstractmethod
+    def answered(self, scope: Scope, status: int, seconds: float) -> None:
+        """Record one answered request."""
