@@ -60,6 +60,8 @@ class HistorySize:
 async def history_size(client: Client, workflow_id: str) -> HistorySize:
     """Events and bytes of a workflow's history as the server stores it."""
     history = await client.get_workflow_handle(workflow_id).fetch_history()
+    if dump := os.environ.get("WAYBILL_BENCH_HISTORY_DIR"):  # to read what the bytes are
+        (Path(dump) / f"{workflow_id}.json").write_text(history.to_json())
     size = HistorySize()
     for event in history.events:
         size.events += 1

@@ -9,7 +9,6 @@ API errors.
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,7 +24,7 @@ from api.edge.deadline import temporal_deadline
 from api.edge.payload_limit import check_payload
 from api.edge.units import Db
 from api.errors import ApiError, found
-from api.events.idempotency import body_hash, execute_event_update, seen_before
+from api.events.idempotency import body_hash, execute_event_update, new_request_id, seen_before
 from api.events.rejections import as_api_error, rejected
 from api.events.times import received_at, refuse_occurred_before
 from api.orders.service import Ended, on_running_order, workflow_input
@@ -144,7 +143,7 @@ async def submit_claim_event(db: Db, client: Client, settings: Settings, claim_i
         event_id=event_id, type=ClaimEventType(body["type"]), data=body["data"],
         actor=who.name, actor_role=who.role.value, source=who.role.value, body_hash=digest,
         occurred_at=datetime.fromisoformat(occurred).astimezone(UTC) if occurred else None,
-        request_id=uuid.uuid4().hex)
+        request_id=new_request_id())
     handle = client.get_workflow_handle_for(ClaimWorkflow.run, claim_workflow_id(row.id))
     try:
         async with temporal_deadline(settings):

@@ -34,7 +34,7 @@ from api.edge.deadline import temporal_deadline
 from api.edge.payload_limit import check_payload
 from api.edge.units import Db
 from api.errors import ApiError, found
-from api.events.idempotency import body_hash, execute_event_update, seen_before
+from api.events.idempotency import body_hash, execute_event_update, new_request_id, seen_before
 from api.events.rejections import rejected
 from api.events.times import received_at, refuse_occurred_before
 from api.orders.service import customer_of, load_order, workflow_input
@@ -205,7 +205,7 @@ async def submit_complaint_event(db: Db, client: Client, settings: Settings,
     inp = ComplaintEventInput(
         event_id=event.event_id, type=ComplaintEventType(event.type),
         occurred_at=event.occurred_at, data=body["data"], actor=who.name,
-        source=who.role.value, body_hash=digest, request_id=uuid.uuid4().hex)
+        source=who.role.value, body_hash=digest, request_id=new_request_id())
     async with temporal_deadline(settings):
         duplicate = await _apply(db, client, settings, row, inp)
     return await db.run(_accepted, complaint_id, event.event_id, duplicate)

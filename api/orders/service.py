@@ -9,7 +9,6 @@ timeline; an order that closes while an event is on its way is treated as closed
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -27,7 +26,7 @@ from api.edge.deadline import temporal_deadline
 from api.edge.payload_limit import check_payload
 from api.edge.units import Db
 from api.errors import ApiError, found
-from api.events.idempotency import body_hash, execute_event_update, seen_before
+from api.events.idempotency import body_hash, execute_event_update, new_request_id, seen_before
 from api.events.rejections import rejected
 from api.events.times import refuse_occurred_before
 from api.orders.events import EventAccepted
@@ -43,6 +42,7 @@ from observability.metrics import event_outcome
 from policies import from_snapshot, policy_name_for, snapshot
 from workflows.ids import order_workflow_id
 from workflows.order import search
+from workflows.order.rules import created_entry, opening_state
 from workflows.order.types import (
     TERMINAL_STAGES,
     Customer,
@@ -54,7 +54,7 @@ from workflows.order.types import (
     Tier,
     TimelineEntry,
 )
-from workflows.order.workflow import OrderWorkflow, created_entry
+from workflows.order.workflow import OrderWorkflow
 from workflows.policy import SlaPolicy
 
 T = TypeVar("T")
@@ -134,6 +134,7 @@ def _record(session: Session, settings: Settings, body: OrderCreate, digest: str
         declared_value_minor=body.declared_value_minor, weight_kg=body.weight_kg)
     inp = workflow_input(row)
     check_payload(settings, inp, "order")  # before it is stored
+    row.state = repo.stored_state(opening_state(inp))  # the workflow's first change builds on it
     repo.add_order(session, row)
     repo.add_timeline_entries(session, row.order_id, [created_entry(inp)])
     return row
@@ -171,7 +172,10 @@ async def create(db: Db, client: Client, settings: Settings, body: OrderCreate,
 
 async def ensure_started(client: Client, settings: Settings, row: Order) -> None:
     """Start the order's workflow; one already started for this order is the same order."""
-    inp = replace(workflow_input(row), history_limit_bytes=settings.order_history_limit_bytes)
+    # Stored: the row holds the opening state and no projection yet (rows from before the
+    # opening state was stored have none; the workflow then sends its whole first state).
+    inp = replace(workflow_input(row), history_limit_bytes=settings.order_history_limit_bytes,
+                  stored=row.state is not None and not row.projection_seq)
     with contextlib.suppress(WorkflowAlreadyStartedError):
         await client.start_workflow(
             OrderWorkflow.run, inp, id=order_workflow_id(row.order_id),
@@ -203,7 +207,7 @@ async def submit_event(db: Db, client: Client, settings: Settings, order_id: str
     inp = EventInput(event_id=body["event_id"], type=EventType(body["type"]),
                      occurred_at=datetime.fromisoformat(body["occurred_at"]).astimezone(UTC),
                      data=body["data"], actor=actor, source=source, body_hash=digest,
-                     request_id=uuid.uuid4().hex,
+                     request_id=new_request_id(),
                      clock_skew_seconds=settings.event_clock_skew_seconds)
     with event_outcome(inp.type.value) as counted:  # accepted or refused, for /metrics
         # The running workflow knows every event id it applied: a repeat is a duplicate there.

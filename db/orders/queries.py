@@ -16,6 +16,8 @@ from db.orders.models import Order, OrderEvent, OrderScan
 from db.upsert import insert_new, upsert_newer
 from policies import snapshot
 from workflows.order.types import (
+    MERGED,
+    TRACKED,
     OrderState,
     ProjectionChange,
     ProjectionInput,
@@ -159,7 +161,7 @@ def apply_change(session: Session, change: ProjectionChange) -> OrderState:
     stored: dict[str, Any] = (row.state if row is not None else None) or {}
     stored_seq: int = row.projection_seq if row is not None else 0
     fresh = row is None or row.state is None or stored_seq < change.seq
-    merged = {**stored, **change.changed} if fresh else stored
+    merged = merge_change(stored, change.changed) if fresh else stored
     state = _STATE.validate_python(
         {**merged, "scans": [], "seq": change.seq if fresh else stored_seq})
     add_scans(session, order_id, change.scans)
@@ -169,6 +171,21 @@ def apply_change(session: Session, change: ProjectionChange) -> OrderState:
     else:
         add_timeline_entries(session, order_id, change.entries)
     return state
+
+
+def merge_change(stored: dict[str, Any], changed: dict[str, Any]) -> dict[str, Any]:
+    """The stored state JSON with a change's fields; a MERGED field's keys go into the stored
+    dict (a whole dict, as older changes sent it, merges to itself)."""
+    merged = {**stored, **changed}
+    for name in MERGED & changed.keys():
+        merged[name] = {**stored.get(name, {}), **changed[name]}
+    return merged
+
+
+def stored_state(state: OrderState) -> dict[str, Any]:
+    """The JSON the read model keeps of an order's state (`orders.state`): every field a change
+    may carry, as the converter writes it (datetimes as text), without the scans."""
+    return {name: to_jsonable_python(getattr(state, name)) for name in TRACKED}
 
 
 def _write(session: Session, s: OrderState, entries: list[TimelineEntry], dates: RuleDates,

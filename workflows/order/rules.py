@@ -28,6 +28,7 @@ from workflows.order.types import (
     EventInput,
     EventType,
     FollowUpStatus,
+    LineState,
     OrderInput,
     OrderState,
     Stage,
@@ -54,6 +55,23 @@ def lines_named(data: EventData) -> tuple[QtyLine, ...]:
                   | ShortageDecisionData):
         return data.lines or ()
     return ()
+
+
+def opening_state(inp: OrderInput) -> OrderState:
+    """The state an order starts from; the API stores the same one with the order row."""
+    return OrderState(
+        order_id=inp.order_id,
+        customer=inp.customer,
+        lines=[LineState(sku=line.sku, ordered=line.qty) for line in inp.lines],
+        destination=inp.destination,
+        promised_ship_by=inp.promised_ship_by,
+        promised_delivery_by=inp.promised_delivery_by,
+        policy=inp.policy,
+        stage=Stage.RECEIVED,
+        stage_times={Stage.RECEIVED.value: inp.received_at},
+        declared_value_minor=inp.declared_value_minor,
+        weight_kg=inp.weight_kg,
+    )
 
 
 def created_entry(inp: OrderInput) -> TimelineEntry:

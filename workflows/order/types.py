@@ -6,11 +6,12 @@ They are kept apart from the HTTP schemas, which may change with API versions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from workflows.ids import SYSTEM_ACTOR, SYSTEM_SOURCE
 from workflows.order.records import (
     DecisionRecord,
     Delivery,
@@ -146,6 +147,10 @@ class OrderInput:
     # History bytes past which a run continues as new (config order_history_limit_bytes);
     # None: workflows/case.py HISTORY_LIMIT_BYTES.
     history_limit_bytes: int | None = None
+    # The API stored the order's row with its opening state and first timeline entry before
+    # starting it (rules.opening_state, created_entry): the first projection sends only what
+    # differs from them. False in older inputs, which send everything, as they always did.
+    stored: bool = False
 
 
 @dataclass
@@ -168,10 +173,13 @@ class EventInput:
 
 @dataclass
 class EventResult:
-    event_id: str
     stage: Stage
-    body_hash: str | None = None  # the body applied under event_id (echoed from the input)
-    request_id: str | None = None  # the request that applied it
+    # The start (rejections.HASH_CHARS) of the hash of the body applied under the update's
+    # event id, and the request that applied it (api/events/idempotency.py): enough to tell two
+    # bodies apart. Older results echo the whole hash, and the event id, which no one reads.
+    body_hash: str | None = None
+    request_id: str | None = None
+    event_id: str = ""
 
 
 @dataclass
@@ -264,9 +272,10 @@ class TimelineEntry:
     type: str
     occurred_at: datetime
     recorded_at: datetime
-    actor: str
-    source: str
-    data: dict[str, Any]
+    # Waybill's own entries by default: a default is left out of the history's payloads.
+    actor: str = SYSTEM_ACTOR
+    source: str = SYSTEM_SOURCE
+    data: dict[str, Any] = field(default_factory=dict)
     body_hash: str | None = None
 
 
@@ -329,12 +338,20 @@ class ProjectionInput:
     entries: list[TimelineEntry]
 
 
+# The OrderState fields a ProjectionChange sends by value when they change (scans go one by one
+# and `seq` is the change's own number); a MERGED one only its changed keys (never removed).
+TRACKED = tuple(f.name for f in fields(OrderState) if f.name not in ("scans", "seq"))
+MERGED = frozenset({"stage_times"})
+
+
 @dataclass
 class ProjectionChange:
     """One write of the order's read model, lean (workflows/order/changes.py): what changed.
 
     `changed` holds the OrderState fields (by name, JSON as the converter writes them) whose
-    value differs from the last write, all of them in a run's first; `scans` the scans not yet
+    value differs from the last write, all of them in a run's first (unless the API stored the
+    opening state: OrderInput.stored); `stage_times` only its new keys, merged into the stored
+    ones (a stage's time is set, never removed); `scans` the scans not yet
     written (they live in their own table, so no write grows with the feed). The dates are
     the deadline rules' (workflows/order/deadlines.py), worked out here because the activity
     never sees the whole scan feed.
@@ -342,8 +359,8 @@ class ProjectionChange:
 
     order_id: str
     seq: int
-    changed: dict[str, Any]
-    scans: list[Scan]
-    entries: list[TimelineEntry]
+    changed: dict[str, Any] = field(default_factory=dict)
+    scans: list[Scan] = field(default_factory=list)
+    entries: list[TimelineEntry] = field(default_factory=list)
     latest_eta: datetime | None = None
     receipt_due_at: datetime | None = None

@@ -50,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         check_event,
         check_stage,
         created_entry,
+        opening_state,
     )
     from workflows.order.types import (
         AFTER_DELIVERY,
@@ -58,7 +59,6 @@ with workflow.unsafe.imports_passed_through():
         EventInput,
         EventResult,
         FollowUpStatus,
-        LineState,
         OrderInput,
         OrderState,
         ProjectionInput,
@@ -69,7 +69,7 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
     )
     from workflows.policy import SlaPolicy  # noqa: F401
-    from workflows.rejections import refuse_before, refuse_repeat, reject
+    from workflows.rejections import HASH_CHARS, refuse_before, refuse_repeat, reject
 
 # Orders started before claims, complaints, shortages and survey reminders existed replay
 # without them: every behaviour that issues new commands checks this patch.
@@ -93,31 +93,21 @@ CATCH_UP_LAG = timedelta(minutes=1)
 class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
     @workflow.init
     def __init__(self, inp: OrderInput) -> None:
-        self._s = OrderState(
-            order_id=inp.order_id,
-            customer=inp.customer,
-            lines=[LineState(sku=line.sku, ordered=line.qty) for line in inp.lines],
-            destination=inp.destination,
-            promised_ship_by=inp.promised_ship_by,
-            promised_delivery_by=inp.promised_delivery_by,
-            policy=inp.policy,
-            stage=Stage.RECEIVED,
-            stage_times={Stage.RECEIVED.value: inp.received_at},
-            declared_value_minor=inp.declared_value_minor,
-            weight_kg=inp.weight_kg,
-        )
+        self._s = opening_state(inp)
         escalations = EscalationLink()
         super().__init__(escalations)
         self._event_hashes: dict[str, str] = {}
         self._last_event = "order_created"
         self._dirty = True
-        self._pending = [created_entry(inp)]
+        # An order the API stored (its row, opening state and first entry) is not sent again.
+        stored = inp.stored and inp.resume is None
+        self._pending = [] if stored else [created_entry(inp)]
         self._children: list[ChildInput] = []  # claims and complaints to start
         current = workflow.patched(CURRENT_PATCH)  # `or`: older ids only for older orders
         self._v2 = current or workflow.patched(EXCEPTIONS_PATCH)
         self._catch_up = current or workflow.patched(CATCH_UP_PATCH)
         self._lean = current or workflow.patched(LEAN_PATCH)
-        self._changes = ChangeTracker() if current else None
+        self._changes = ChangeTracker(opening_state(inp) if stored else None) if current else None
         self._deliveries_started = current
         self._shown_stage: str | None = Stage.RECEIVED.value  # as the search attribute says
         if self._catch_up and inp.received_at < workflow.now() - CATCH_UP_LAG:
@@ -152,7 +142,7 @@ class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
         self._last_event = inp.type.value
         await self._settle()
         # The echo only adds to the update's result (no command): histories replay unchanged.
-        return EventResult(event_id=inp.event_id, stage=self._s.stage, body_hash=inp.body_hash,
+        return EventResult(stage=self._s.stage, body_hash=inp.body_hash[:HASH_CHARS],
                            request_id=inp.request_id)
 
     @workflow.update
@@ -394,4 +384,4 @@ class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
         await super()._project()
 
 
-__all__ = ["OrderWorkflow", "created_entry"]  # the API writes the same first entry
+__all__ = ["OrderWorkflow"]

@@ -11,10 +11,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.converter import default
 
 from db.orders.models import Order, OrderEvent
-from db.orders.queries import apply_change, scans_of
+from db.orders.queries import apply_change, scans_of, stored_state
+from tests.support.builders import order_input
 from tests.support.order_states import full_state, hours
 from workflows.order.changes import ChangeTracker
+from workflows.order.rules import opening_state
 from workflows.order.types import (
+    Deadline,
     OrderState,
     ProjectionChange,
     Scan,
@@ -101,3 +104,21 @@ def test_the_stored_state_is_json_without_the_scans(sessions: sessionmaker[Sessi
         assert row is not None and row.state is not None
         assert "scans" not in row.state and "seq" not in row.state
         json.dumps(row.state)  # plain JSON
+
+
+def test_an_order_the_api_stored_is_built_on_its_opening_state(
+        sessions: sessionmaker[Session]) -> None:
+    inp = order_input(hours(0), order_id="SO-stored")
+    # As the API stores the order (api/orders/service.py): its opening state, no projection yet.
+    _apply(sessions, ProjectionChange(order_id="SO-stored", seq=0,
+                                      changed=stored_state(opening_state(inp))))
+    state, tracker = opening_state(inp), ChangeTracker(opening_state(inp))
+    state.next_deadline = Deadline(kind="confirm_late", due_at=hours(24))
+    assert _apply(sessions, _next(state, tracker)) == state
+    state.stage = Stage.CONFIRMED
+    state.stage_times["confirmed"] = hours(2)
+    change = _next(state, tracker, _entry("n1", 2))
+    assert set(change.changed["stage_times"]) == {"confirmed"}
+    assert _apply(sessions, change) == state  # the received time kept, the new one merged in
+    row = _row(sessions, "SO-stored")
+    assert (row["stage"], row["seq"], row["events"]) == ("confirmed", 2, 1)

@@ -1,6 +1,7 @@
 """What the order sends its read model (workflows/order/changes.py): the first write of a run
-carries every field, later ones only what changed and the scans not yet sent, so a write's size
-does not grow with the tracking feed."""
+carries every field (or what differs from the opening state the API stored), later ones only
+what changed and the scans not yet sent, so a write's size does not grow with the tracking feed;
+values leave out their defaults and stage times go as their new keys."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from dataclasses import replace
 
 from temporalio.converter import default
 
+from tests.support.builders import order_input
 from tests.support.order_states import full_state, hours
-from workflows.order.changes import TRACKED, ChangeTracker
-from workflows.order.types import Scan, Stage
+from workflows.order.changes import ChangeTracker, lean
+from workflows.order.rules import opening_state
+from workflows.order.types import TRACKED, Deadline, FollowUpStatus, LineState, Scan, Stage, Survey
 
 
 def _scan(i: int) -> Scan:
@@ -79,3 +82,28 @@ def test_a_change_is_json_the_activity_reads_without_the_workflow_types() -> Non
     body = json.loads(payload.data)
     assert body["changed"]["customer"]["name"] == "Acme"
     assert body["changed"]["stage"] == "followed_up"
+
+
+def test_stage_times_go_as_their_new_keys() -> None:
+    state, tracker = full_state(), ChangeTracker()
+    tracker.change(state, [])
+    state.stage_times["closed"] = hours(200)
+    assert tracker.change(state, []).changed == {"stage_times": {"closed": hours(200)}}
+
+
+def test_an_order_the_api_stored_sends_only_what_differs_from_its_opening_state() -> None:
+    inp = order_input(hours(0), order_id="SO-1")
+    state = opening_state(inp)
+    state.next_deadline = Deadline(kind="confirm_late", due_at=hours(24))
+    change = ChangeTracker(opening_state(inp)).change(state, [])
+    assert change.changed == {"next_deadline": {"kind": "confirm_late", "due_at": hours(24)}}
+
+
+def test_changed_values_leave_their_defaults_out() -> None:
+    state, tracker = full_state(), ChangeTracker()
+    tracker.change(state, [])
+    state.lines = [LineState(sku="SKU-1", ordered=10, picked=10)]
+    assert tracker.change(state, []).changed == {
+        "lines": [{"sku": "SKU-1", "ordered": 10, "picked": 10}]}
+    assert lean(Survey(status=FollowUpStatus.DUE, due_at=hours(1), expires_at=hours(2))) == {
+        "status": FollowUpStatus.DUE, "due_at": hours(1), "expires_at": hours(2)}
