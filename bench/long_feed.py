@@ -1,14 +1,17 @@
-"""One order with a long tracking feed, over HTTP (issue 16 targets: flat event-accept latency
-over 2,000 scans, no run's history over 2 MB).
+"""One order with a long tracking feed, over HTTP, and the same feed through the bare-Temporal
+skeleton (issue 16 targets: flat event-accept latency over 2,000 scans, no run's history over
+2 MB, history bytes at 200 scans <= 1.5x the skeleton's).
 
 Starts the stack of bench/stack.py, creates one order, walks it to in_transit, posts N tracking
 scans one after another (each timed from POST to answer), then delivers it, returns the receipt
-and answers the survey so it closes. Prints the accept latency of the first and the last 100
-scans (median and mean, and last over first), then every run of the order's workflow (it
-continues as new as its history grows: workflows/case.py) with its events, bytes on the
-server and the size of the input it started from (the resume the run before handed it).
+and answers the survey so it closes; then the skeleton does the same. Prints, per system, the
+accept latency of the first and the last 100 scans (median and mean, and last over first), every
+run of the order's workflow (Waybill's continues as new as its history grows: workflows/case.py)
+with its events, bytes on the server and the size of the input it started from; then Waybill's
+history bytes and latencies over the skeleton's.
 
     python -m bench.long_feed --scans 2000
+    python -m bench.long_feed --scans 200        # the history-bytes target
 """
 
 from __future__ import annotations
@@ -25,9 +28,8 @@ from datetime import UTC, datetime
 from temporalio.client import Client
 
 import logs
-from bench.drivers import STEPS, SURVEY, WaybillDriver
+from bench.drivers import STEPS, SURVEY, Driver, SkeletonDriver, WaybillDriver
 from bench.stack import Stack, StackFailed, bench_stack
-from workflows.ids import order_workflow_id
 
 WINDOW = 100  # scans in each of the first and last latency windows
 
@@ -55,52 +57,94 @@ async def runs_of(client: Client, workflow_id: str) -> list[Run]:
     return runs[::-1]
 
 
+@dataclass
+class Feed:
+    system: str
+    order_id: str
+    stage: str
+    accept: list[float]  # seconds from POST (or update) to answer, one per scan
+    runs: list[Run]
+
+
 def window_line(name: str, seconds: list[float]) -> str:
     ms = [s * 1000 for s in seconds]
     return f"  {name:<9} {len(ms):>4} scans: median {statistics.median(ms):6.1f} ms, " \
            f"mean {statistics.fmean(ms):6.1f} ms"
 
 
-async def drive(stack: Stack, scans: int, timeout: float) -> int:
-    order_id = f"LF-{uuid.uuid4().hex[:8]}"
-    driver = WaybillDriver(stack.api_url, stack.key, stack.survey_after, timeout)
+async def feed(driver: Driver, client: Client, scans: int) -> Feed:
+    """One order through `driver`: to in_transit, `scans` scans one after another, then
+    delivered, receipt, survey (closed)."""
+    order_id = f"LF-{driver.name[0]}-{uuid.uuid4().hex[:8]}"
+    await driver.create(order_id)
+    for step, type_, data in STEPS[:3]:  # confirmed, picked, shipped
+        await driver.event(order_id, f"{order_id}.{step}", type_, data)
+    accept: list[float] = []
+    began = time.monotonic()
+    for i in range(scans):
+        sent = time.perf_counter()
+        await driver.event(order_id, f"{order_id}.scan-{i}", "tracking_scan",
+                           {"location": f"hub {i % 40}", "status": "departed"})
+        accept.append(time.perf_counter() - sent)
+        if (i + 1) % 500 == 0:
+            print(f"  {driver.name}: {i + 1} scans in {time.monotonic() - began:.0f} s",
+                  flush=True)
+    await driver.event(order_id, f"{order_id}.delivered", *STEPS[4][1:])
+    await driver.receipt(order_id)
+    while not await driver.survey_due(order_id):
+        await asyncio.sleep(0.2)
+    stage = await driver.event(order_id, f"{order_id}.survey", "survey_response", SURVEY)
+    return Feed(driver.name, order_id, stage, accept,
+                await runs_of(client, driver.workflow_id(order_id)))
+
+
+def feed_lines(f: Feed) -> list[str]:
+    first, last = f.accept[:WINDOW], f.accept[-WINDOW:]
+    medians = [statistics.median(f.accept[i:i + WINDOW]) * 1000
+               for i in range(0, len(f.accept), WINDOW)]
+    return [
+        f"{f.system}: accept latency over {len(f.accept)} scans (order {f.order_id}, "
+        f"ended {f.stage}):",
+        window_line("first", first), window_line("last", last),
+        f"  last / first: median x{statistics.median(last) / statistics.median(first):.2f}, "
+        f"mean x{statistics.fmean(last) / statistics.fmean(first):.2f} (target <= 1.2)",
+        f"  median per {WINDOW}: " + " ".join(f"{m:.0f}" for m in medians),
+        f"  history: {len(f.runs)} runs, {sum(r.bytes for r in f.runs)} bytes in all, largest "
+        f"{max(r.bytes for r in f.runs)} (target < 2 MB)",
+        *(f"    run {n}: {r.events:>5} events, {r.bytes:>8} bytes, input {r.input_bytes:>6} bytes"
+          for n, r in enumerate(f.runs, 1)),
+    ]
+
+
+def ratio_lines(w: Feed, s: Feed) -> list[str]:
+    w_bytes, s_bytes = (sum(r.bytes for r in f.runs) for f in (w, s))
+    first, last = slice(WINDOW), slice(-WINDOW, None)
+    ratio = [statistics.median(w.accept[part]) / statistics.median(s.accept[part])
+             for part in (first, last)]
+    return [
+        "waybill / skeleton:",
+        f"  history bytes x{w_bytes / s_bytes:.2f} ({w_bytes} / {s_bytes}; "
+        "target at 200 scans <= 1.5)",
+        f"  accept median, first {WINDOW} x{ratio[0]:.2f}, last {WINDOW} x{ratio[1]:.2f}",
+    ]
+
+
+async def drive(stack: Stack, scans: int, timeout: float, skeleton: bool) -> int:
     client = await Client.connect(stack.temporal_target)
+    drivers: list[Driver] = [WaybillDriver(stack.api_url, stack.key, stack.survey_after, timeout)]
+    if skeleton:
+        drivers.append(SkeletonDriver(client, stack.skeleton_queue, stack.survey_after, timeout))
     try:
-        await driver.create(order_id)
-        for step, type_, data in STEPS[:3]:  # confirmed, picked, shipped
-            await driver.event(order_id, f"{order_id}.{step}", type_, data)
-        accept: list[float] = []
-        began = time.monotonic()
-        for i in range(scans):
-            sent = time.perf_counter()
-            await driver.event(order_id, f"{order_id}.scan-{i}", "tracking_scan",
-                               {"location": f"hub {i % 40}", "status": "departed"})
-            accept.append(time.perf_counter() - sent)
-            if (i + 1) % 500 == 0:
-                print(f"  {i + 1} scans in {time.monotonic() - began:.0f} s", flush=True)
-        await driver.event(order_id, f"{order_id}.delivered", *STEPS[4][1:])
-        await driver.receipt(order_id)
-        while not await driver.survey_due(order_id):
-            await asyncio.sleep(0.2)
-        stage = await driver.event(order_id, f"{order_id}.survey", "survey_response", SURVEY)
-        first, last = accept[:WINDOW], accept[-WINDOW:]
-        print(f"accept latency over {scans} scans (order {order_id}, ended {stage}):")
-        print(window_line("first", first))
-        print(window_line("last", last))
-        print(f"  last / first: median x{statistics.median(last) / statistics.median(first):.2f}"
-              f", mean x{statistics.fmean(last) / statistics.fmean(first):.2f} (target <= 1.2)")
-        medians = [statistics.median(accept[i:i + WINDOW]) * 1000
-                   for i in range(0, scans, WINDOW)]
-        print(f"  median per {WINDOW}: " + " ".join(f"{m:.0f}" for m in medians))
-        runs = await runs_of(client, order_workflow_id(order_id))
-        print(f"history: {len(runs)} runs, largest {max(r.bytes for r in runs)} bytes "
-              "(target < 2 MB)")
-        for n, r in enumerate(runs, 1):
-            print(f"  run {n}: {r.events:>5} events, {r.bytes:>8} bytes, "
-                  f"input {r.input_bytes:>6} bytes")
-        return 0 if stage == "closed" else 1
+        feeds = []
+        for driver in drivers:
+            feeds.append(await feed(driver, client, scans))
+            print("\n".join(feed_lines(feeds[-1])), flush=True)
+        if len(feeds) == 2:
+            print("\n".join(ratio_lines(*feeds)))
+        return 0 if all(f.stage == "closed" for f in feeds) else 1
     finally:
-        await driver.aclose()
+        for driver in drivers:
+            await driver.aclose()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scans", type=int, default=2000)
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--request-timeout", type=float, default=30.0)
+    parser.add_argument("--no-skeleton", action="store_true",
+                        help="skip the same feed through the bare-Temporal skeleton")
     args = parser.parse_args(argv)
     if args.scans < WINDOW:
         parser.error(f"--scans must be at least {WINDOW}")
@@ -117,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
           f"at {datetime.now(UTC):%H:%M:%S}; starting the stack", flush=True)
     try:
         with bench_stack(args.db, survey_after=1.0) as stack:
-            return asyncio.run(drive(stack, args.scans, args.request_timeout))
+            return asyncio.run(drive(stack, args.scans, args.request_timeout,
+                                     not args.no_skeleton))
     except StackFailed as exc:
         print(f"bench.long_feed: the stack did not start: {exc}", file=sys.stderr)
         return 1

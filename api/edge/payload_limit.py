@@ -3,7 +3,8 @@
 Temporal fails a workflow task whose payloads pass its blob limit (2 MiB by default), and the
 workflow then fails every update for a while: the caller sees 503s that invite retries. Here the
 encoded input of a workflow start or update is measured first, with the converter the client
-uses, and refused with 413 `payload_too_large` past `max_workflow_payload_bytes` (default
+uses (shared/payloads.py: pydantic, by the type's schema, a tenth of the default converter's
+cost per event), and refused with 413 `payload_too_large` past `max_workflow_payload_bytes` (default
 512 KiB, well under the limit, leaving room for the state the workflow adds to it).
 """
 
@@ -11,15 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporalio.converter import DataConverter
-
 from api.errors import ApiError
 from config import Settings
+from shared.payloads import DATA_CONVERTER
 
 
 def encoded_size(value: Any) -> int:
-    """Bytes of `value` as a Temporal payload (the default converter: JSON)."""
-    [payload] = DataConverter.default.payload_converter.to_payloads([value])
+    """Bytes of `value` as the Temporal client sends it."""
+    [payload] = DATA_CONVERTER.payload_converter.to_payloads([value])
     return payload.ByteSize()
 
 
