@@ -24,6 +24,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from api.events.idempotency import update_retrying_not_ready
 from bench.skeleton import STAGE, SkeletonOrderWorkflow
 from bench.skeleton_types import SkeletonEventInput, SkeletonOrderInput
 from demo.documents import receipt_pdf
@@ -233,9 +234,11 @@ class SkeletonDriver(Driver):
                     data: dict[str, Any]) -> str:
         inp = SkeletonEventInput(event_id=event_id, type=type_,
                                  occurred_at=datetime.now(UTC), data=data)
-        return str(await self._call(self._handle(order_id).execute_update(
-            SkeletonOrderWorkflow.apply_event, inp, id=event_id,
-            rpc_timeout=timedelta(seconds=self.timeout))))
+        # Sent again while the server answers "workflow not ready", as the API does.
+        return str(await self._call(update_retrying_not_ready(
+            lambda: self._handle(order_id).execute_update(
+                SkeletonOrderWorkflow.apply_event, inp, id=event_id,
+                rpc_timeout=timedelta(seconds=self.timeout)))))
 
     async def receipt(self, order_id: str) -> None:
         await self.event(order_id, f"{order_id}.receipt", "receipt_returned", {

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from temporalio.client import Client
 
 import logs
-from bench.drivers import STEPS, SURVEY, Driver, SkeletonDriver, WaybillDriver
+from bench.drivers import STEPS, SURVEY, Driver, Failed, SkeletonDriver, WaybillDriver
 from bench.stack import Stack, StackFailed, bench_stack
 
 WINDOW = 100  # scans in each of the first and last latency windows
@@ -137,7 +137,11 @@ async def drive(stack: Stack, scans: int, timeout: float, skeleton: bool) -> int
     try:
         feeds = []
         for driver in drivers:
-            feeds.append(await feed(driver, client, scans))
+            try:
+                feeds.append(await feed(driver, client, scans))
+            except Failed as exc:
+                print(f"{driver.name}: the feed failed: {exc.label}", flush=True)
+                return 1
             print("\n".join(feed_lines(feeds[-1])), flush=True)
         if len(feeds) == 2:
             print("\n".join(ratio_lines(*feeds)))
