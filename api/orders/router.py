@@ -154,14 +154,17 @@ async def record_follow_up_call(order_id: str, body: FollowUpCallIn, who: CallTa
 @router.get("/{order_id}/timeline", response_model=Timeline,
             responses={404: {"description": "order_not_found"},
                        422: {"description": "unknown_timeline_kind (details: kinds, allowed) "
-                                            "or too_many_timeline_kinds"}})
+                                            "or timeline_kind_too_long"}})
 def get_timeline(
     order_id: str, who: Reader, session: SessionDep,
     kind: Annotated[list[str], Query(
         description="Only these kinds: order, escalation, claim, complaint, notification; "
                     "repeated (`kind=order&kind=claim`) or comma-separated "
                     "(`kind=order,claim`). None: all of them.",
-        max_length=20)] = [],  # noqa: B006 - FastAPI copies a list default per request
+        max_length=20,
+        json_schema_extra={"items": {"type": "string", "pattern": story_api.KIND_PATTERN,
+                                      "maxLength": story_api.KIND_VALUE_MAX}},
+    )] = [],  # noqa: B006 - FastAPI copies a list default per request
     limit: int = Query(default=story_api.STORY_LIMIT, ge=1, le=story_api.STORY_LIMIT),
 ) -> Timeline:
     """The order's whole story in event-time order (ties by record time): its own entries,

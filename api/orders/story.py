@@ -9,9 +9,13 @@ from api.errors import ApiError
 from api.orders.schemas import Timeline, TimelineEntryView
 from db.orders.story import ALL_KINDS, STORY_LIMIT, Story, StoryKind
 
-# A filter names each kind at most once; more values than this is not a filter but noise.
-MAX_KIND_VALUES = 20
-__all__ = ["STORY_LIMIT", "parse_kinds", "timeline_view"]
+# Every input is bounded: `kind` has at most 20 values (the route's Query) of at most this
+# many characters (room for every kind once, comma-separated, and then some).
+KIND_VALUE_MAX = 100
+__all__ = ["KIND_PATTERN", "KIND_VALUE_MAX", "STORY_LIMIT", "parse_kinds", "timeline_view"]
+_ONE = "(" + "|".join(kind.value for kind in StoryKind) + ")"
+# One `kind` value: kinds separated by commas (the OpenAPI document's pattern for each value).
+KIND_PATTERN = f"^{_ONE}(,{_ONE})*$"
 
 
 def parse_kinds(values: Iterable[str]) -> frozenset[StoryKind]:
@@ -20,10 +24,12 @@ def parse_kinds(values: Iterable[str]) -> frozenset[StoryKind]:
     Raises:
         ApiError: 422 `unknown_timeline_kind` naming the unknown values and the known kinds.
     """
-    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
-    if len(names) > MAX_KIND_VALUES:
-        raise ApiError(422, "too_many_timeline_kinds",
-                       f"name at most {MAX_KIND_VALUES} kinds", count=len(names))
+    values = list(values)
+    if any(len(value) > KIND_VALUE_MAX for value in values):
+        raise ApiError(422, "timeline_kind_too_long",
+                       f"a kind value has at most {KIND_VALUE_MAX} characters")
+    # Strict, as KIND_PATTERN documents it: an empty or padded name is not a kind.
+    names = [name for value in values for name in value.split(",")]
     if not names:
         return ALL_KINDS
     known = {kind.value for kind in StoryKind}
