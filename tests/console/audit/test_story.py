@@ -25,6 +25,11 @@ def _needed() -> list[str]:
             keys += [f"story.notice.{t}" for t in types]
         else:
             keys += [f"story.{kind}.{t}" for t in types] + [f"story.{kind}.other"]
+    # the entry's type beside its sentence (orders and escalations have their labels already)
+    keys += [f"event.{t}" for t in story.TYPES[StoryKind.ORDER]]
+    keys += [f"esc.step.{t}" for t in story.TYPES[StoryKind.ESCALATION]]
+    keys += [f"story.type.{kind}.{t}" for kind in (StoryKind.CLAIM, StoryKind.COMPLAINT)
+             for t in story.TYPES[kind]]
     keys += [f"story.notification.{c}" for c in story.CHANNELS] + ["story.notification.other"]
     keys += [f"story.channel.{c}" for c in story.CHANNELS]
     keys += [f"story.outcome.{o}" for o in story.OUTCOMES]
@@ -81,7 +86,7 @@ def test_a_notification_names_channel_recipient_outcome_and_attempts() -> None:
                   "attempts": 1}, actor="waybill")
     row = story.row(Viewer("en", "UTC"), item)
     assert row.sentence == \
-        "Order shipped e-mailed to ops@example.com at 06:03:27: delivered (1 attempts)"
+        "“Order shipped” e-mailed to ops@example.com at 06:03:27: delivered, attempts: 1"
     assert row.actor == "Waybill" and not row.by_person
     zh = story.row(Viewer("zh-CN", "UTC"), item)
     assert "订单已发货" in zh.sentence and "已送达" in zh.sentence
