@@ -64,6 +64,7 @@ class StoryRow:
     recorded: str
     sentence: str
     texts: tuple[str, ...]  # what people wrote, whole
+    facts: tuple[str, ...]  # what else is known about it, in words (who read a notice, when)
     data: str  # the whole data as indented JSON, non-ASCII as itself
     by_person: bool
 
@@ -123,6 +124,13 @@ def texts(item: StoryItem) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for t in found if isinstance(t, str) and t.strip()))
 
 
+def facts(viewer: Viewer, item: StoryItem) -> tuple[str, ...]:
+    if item.kind == StoryKind.NOTIFICATION and item.data.get("read_at"):
+        return (viewer.t("story.read_by", name=_listed(item.data.get("read_by")),
+                         at=viewer.instant(item.data["read_at"])),)
+    return ()
+
+
 def sentence(viewer: Viewer, item: StoryItem) -> str:
     key = sentence_key(item.kind, item.type, item.data, viewer.locale)
     return catalogue(viewer.locale)[key].format_map(fields(viewer, item))
@@ -133,7 +141,7 @@ def row(viewer: Viewer, item: StoryItem) -> StoryRow:
         kind=item.kind.value, type=item.type, event_id=item.event_id,
         subject_id=item.subject_id, actor=_actor(viewer, item.actor), source=item.source,
         occurred=viewer.instant(item.occurred_at), recorded=viewer.instant(item.recorded_at),
-        sentence=sentence(viewer, item), texts=texts(item),
+        sentence=sentence(viewer, item), texts=texts(item), facts=facts(viewer, item),
         data=json.dumps(item.data, ensure_ascii=False, indent=2, sort_keys=True, default=str),
         by_person=item.actor not in SYSTEM_ACTORS)
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from db.claims.models import ClaimEvent, ClaimRow
 from db.complaints.models import ComplaintEvent, ComplaintRow
 from db.escalations.models import EscalationEvent, EscalationRow
-from db.notifications.models import OutboxRow
+from db.notifications.models import InboxItem, OutboxRow
 from db.orders.models import OrderEvent
 
 # At most this many items per order and kind are read; a story longer than `limit` says it was
@@ -131,14 +131,19 @@ def _complaint_items(session: Session, order_id: str, limit: int) -> list[StoryI
 
 
 def _notification_items(session: Session, order_id: str, limit: int) -> list[StoryItem]:
-    rows = session.scalars(
-        select(OutboxRow).where(OutboxRow.order_id == order_id)
+    # An in-app notice also says who of the team read it, and when: who knew.
+    rows = session.execute(
+        select(OutboxRow, InboxItem.read_at, InboxItem.read_by)
+        .outerjoin(InboxItem, InboxItem.outbox_id == OutboxRow.id)
+        .where(OutboxRow.order_id == order_id)
         .order_by(OutboxRow.created_at, OutboxRow.id).limit(limit))
     items = []
-    for row in rows:
+    for row, read_at, read_by in rows:
         data = {name: getattr(row, name) for name in OUTBOX_FIELDS}
         for name in ("last_attempt_at", "delivered_at"):
             data[name] = data[name].isoformat() if data[name] else None
+        if read_at is not None:
+            data["read_at"], data["read_by"] = read_at.isoformat(), read_by
         # Written when the causing event was: that is when Waybill decided to tell someone.
         items.append(StoryItem(StoryKind.NOTIFICATION, row.event_type, f"outbox:{row.id}",
                                row.created_at, row.created_at, OUTBOX_ACTOR, OUTBOX_SOURCE,

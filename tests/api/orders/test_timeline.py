@@ -50,6 +50,13 @@ async def _told_order(api: Api) -> tuple[str, str]:
     order_id = body["order_id"]
     assert (await api.create(body)).status_code == 201
     esc = await escalation_of(api, order_id, level=2)
+    # the supervisors' team reads the level-2 notice in its in-app inbox
+    async def level_2_notice() -> dict[str, Any] | None:
+        inbox = (await api.get("/v1/inbox", role="supervisor")).json()["items"]
+        return next((i for i in inbox if i["escalation_id"] == esc["id"]), None)
+    notice = await eventually(level_2_notice)
+    read = await api.http.post(f"/v1/inbox/{notice['id']}/read", headers=api.auth("supervisor"))
+    assert read.status_code == 200, read.text
     await _act(api, esc["id"], "acknowledge", {"comment": "我来处理"}, "supervisor")
     await _act(api, esc["id"], "resolve", {"code": "customer_informed", "text": RESOLUTION},
                "admin")
@@ -101,6 +108,9 @@ async def test_the_whole_story_of_an_escalated_claimed_and_complained_order(api:
     for sent in (i for i in items if i["kind"] == "notification"):
         assert {"channel", "recipient", "status", "attempts"} <= sent["data"].keys()
         assert not {"body", "payload", "last_error"} & sent["data"].keys()
+    told = next(i for i in items if i["kind"] == "notification"
+                and i["data"]["channel"] == "inbox" and i["data"]["recipient"] == "supervisor")
+    assert told["data"]["read_by"] == "test-supervisor" and told["data"]["read_at"]
     # the operator's actions, with who and how
     note = next(i for i in items if i["type"] == "note")
     assert (note["actor"], note["data"]["text"]) == ("test-operator", NOTE)
@@ -132,6 +142,8 @@ async def test_the_whole_story_of_an_escalated_claimed_and_complained_order(api:
             html = page.text
             assert f'data-testid="{testid}"' in html
             assert re.search(acked, html), (lang, page_path)
+            read_by = {"en": "Read by test-supervisor at ", "zh-CN": "test-supervisor 于 "}
+            assert read_by[lang] in html
             assert RESOLUTION in html and NOTE in html
             assert "\\u" not in html and "<details>" in html
             for kind in KINDS:

@@ -90,6 +90,19 @@ def test_a_notification_names_channel_recipient_outcome_and_attempts() -> None:
     assert row.actor == "Waybill" and not row.by_person
     zh = story.row(Viewer("zh-CN", "UTC"), item)
     assert "订单已发货" in zh.sentence and "已送达" in zh.sentence
+    assert row.facts == zh.facts == ()
+
+
+def test_an_inbox_notice_says_who_read_it_and_when() -> None:
+    item = _item(StoryKind.NOTIFICATION, "escalation.level_changed",
+                 {"channel": "inbox", "recipient": "ops_desk", "status": "delivered",
+                  "read_by": "desk-li", "read_at": "2026-12-01T06:05:01+00:00"}, actor="waybill")
+    row = story.row(Viewer("en", "Asia/Shanghai"), item)
+    assert row.sentence == "“Escalation level changed” put in the ops_desk team's inbox at " \
+        "14:03:27: delivered"
+    assert row.facts == ("Read by desk-li at 2026-12-01 14:05:01",)
+    assert story.row(Viewer("zh-CN", "Asia/Shanghai"), item).facts == (
+        "desk-li 于 2026-12-01 14:05:01 已读",)
 
 
 def test_a_type_newer_than_the_catalogue_still_reads() -> None:
