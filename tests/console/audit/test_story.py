@@ -8,10 +8,20 @@ from datetime import UTC, datetime
 
 import pytest
 
+from api.deps import Role
 from api.i18n import LOCALES
+from api.survey.router import SOURCE as SURVEY_SOURCE
 from console.audit import story
 from console.i18n import Viewer, catalogue
-from db.orders.story import ALL_KINDS, StoryItem, StoryKind
+from console.orders.routes import SOURCE as CONSOLE_SOURCE
+from db.orders.story import (
+    ALL_KINDS,
+    ESCALATION_SOURCE,
+    OUTBOX_SOURCE,
+    StoryItem,
+    StoryKind,
+)
+from workflows.ids import SYSTEM_SOURCE
 
 
 def _placeholders(text: str) -> set[str]:
@@ -33,6 +43,10 @@ def _needed() -> list[str]:
     keys += [f"story.notification.{c}" for c in story.CHANNELS] + ["story.notification.other"]
     keys += [f"story.channel.{c}" for c in story.CHANNELS]
     keys += [f"story.outcome.{o}" for o in story.OUTCOMES]
+    # where entries come from: the caller's role, the console, the survey link, Waybill itself
+    sources = [r.value for r in Role] + [CONSOLE_SOURCE, SURVEY_SOURCE, SYSTEM_SOURCE,
+                                         ESCALATION_SOURCE, OUTBOX_SOURCE]
+    keys += [f"story.source.{s}" for s in sources]
     return keys
 
 
