@@ -89,6 +89,18 @@ class Viewer:
             value = value.replace(tzinfo=UTC)
         return value.astimezone(ZoneInfo(self.zone)).strftime("%Y-%m-%d %H:%M")
 
+    def instant(self, value: datetime | str | None, clock_only: bool = False) -> str:
+        """A moment to the second in the viewer's zone (an audit trail's events often share a
+        minute); `clock_only` gives just the time of day, as a sentence says it."""
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if not isinstance(value, datetime):
+            return "-"
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(ZoneInfo(self.zone)).strftime(
+            "%H:%M:%S" if clock_only else "%Y-%m-%d %H:%M:%S")
+
     def zone_label(self) -> str:
         offset = datetime.now(ZoneInfo(self.zone)).strftime("%z")
         return f"{self.zone} (UTC{offset[:3]}:{offset[3:]})"

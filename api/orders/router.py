@@ -23,6 +23,7 @@ from api.edge.units import DbDep
 from api.errors import ApiError
 from api.keys import scope as key_scope
 from api.orders import service
+from api.orders import story as story_api
 from api.orders.events import (
     EVENT_EXAMPLES,
     EventAccepted,
@@ -31,12 +32,13 @@ from api.orders.events import (
     FollowUpCallIn,
 )
 from api.orders.read_model import detail_of
-from api.orders.schemas import OrderCreate, OrderPage, OrderView, Timeline, TimelineEntryView
+from api.orders.schemas import OrderCreate, OrderPage, OrderView, Timeline
 from api.orders.views import order_view
 from api.pagination import decode_cursor, keyset_page
 from db.documents import queries as documents
 from db.escalations import queries as escalation_repo
 from db.orders import queries as repo
+from db.orders import story as story_repo
 from workflows.ids import order_workflow_id
 from workflows.order.types import EventType, Stage
 
@@ -149,13 +151,31 @@ async def record_follow_up_call(order_id: str, body: FollowUpCallIn, who: CallTa
                                 event_id=event_id, follow_up=detail_of(row).survey)
 
 
-@router.get("/{order_id}/timeline", response_model=Timeline)
-def get_timeline(order_id: str, who: Reader, session: SessionDep) -> Timeline:
+@router.get("/{order_id}/timeline", response_model=Timeline,
+            responses={404: {"description": "order_not_found"},
+                       422: {"description": "unknown_timeline_kind (details: kinds, allowed) "
+                                            "or timeline_kind_too_long"}})
+def get_timeline(
+    order_id: str, who: Reader, session: SessionDep,
+    kind: Annotated[list[str], Query(
+        description="Only these kinds: order, escalation, claim, complaint, notification; "
+                    "repeated (`kind=order&kind=claim`) or comma-separated "
+                    "(`kind=order,claim`). None: all of them.",
+        max_length=20,
+        json_schema_extra={"items": {"type": "string", "pattern": story_api.KIND_PATTERN,
+                                      "maxLength": story_api.KIND_VALUE_MAX}},
+    )] = [],  # noqa: B006 - FastAPI copies a list default per request
+    limit: int = Query(default=story_api.STORY_LIMIT, ge=1, le=story_api.STORY_LIMIT),
+) -> Timeline:
+    """The order's whole story in event-time order (ties by record time): its own entries,
+    its escalations' ladder steps (opened, notified whom, climbed, acknowledged, snoozed,
+    reassigned, resolved with code, text and by whom), its claims' and complaints' entries and
+    the notifications sent about it (channel, recipient, delivery outcome, attempts). Each item
+    has its `kind`, actor, source, event time and record time."""
+    kinds = story_api.parse_kinds(kind)
     service.load_order(session, order_id)
     key_scope.check_read(session, order_id, who)
-    items = [TimelineEntryView.model_validate(e, from_attributes=True)
-             for e in repo.timeline(session, order_id)]
-    return Timeline(order_id=order_id, items=items)
+    return story_api.timeline_view(story_repo.story(session, order_id, kinds, limit), kinds)
 
 
 @router.get("/{order_id}/history",

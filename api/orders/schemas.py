@@ -193,15 +193,32 @@ class OrderPage(BaseModel):
 
 
 class TimelineEntryView(BaseModel):
-    event_id: str
-    type: str
-    occurred_at: datetime
-    recorded_at: datetime
-    actor: str
-    source: str
-    data: dict[str, Any]
+    """One item of the order's story. The first seven fields are what the timeline always had
+    (the order's own entries); `kind` and `subject_id` came with the merged story (issue 17)."""
+
+    event_id: str = Field(description="unique within the story; an escalation step is "
+                          "`<escalation id>#<seq>`, a claim's or complaint's entry "
+                          "`<case id>#<event id>`, a notification `outbox:<row id>`")
+    type: str = Field(description="the entry's type within its kind: an order event type, an "
+                      "escalation action (opened, notified, climbed, acknowledged, snoozed, "
+                      "reassigned, resolved...), a claim's or complaint's event type, or a "
+                      "notification event type (order.shipped, escalation.level_changed...)")
+    occurred_at: datetime = Field(description="event time: when it happened")
+    recorded_at: datetime = Field(description="record time: when Waybill recorded it")
+    actor: str = Field(description="who did it: a key's name, or `system`")
+    source: str = Field(description="how it came in: api, console, system, escalation, outbox...")
+    data: dict[str, Any] = Field(description="the entry's own data; a notification's is its "
+                                 "channel, recipient, status (delivery outcome) and attempts, "
+                                 "never the message body or the receiver's answer")
+    kind: Literal["order", "escalation", "claim", "complaint", "notification"] = "order"
+    subject_id: str | None = Field(default=None, description="the escalation, claim, complaint "
+                                   "or outbox row the item belongs to; null for the order's own")
 
 
 class Timeline(BaseModel):
     order_id: str
     items: list[TimelineEntryView]
+    kinds: list[str] = Field(default_factory=list,
+                             description="the kinds included (the `kind` filter, or all)")
+    truncated: bool = Field(default=False, description="true when the story is longer than "
+                            "the items returned (at most `limit`; the earliest are kept)")

@@ -18,6 +18,7 @@ from api.deps import SessionDep, TemporalDep
 from api.edge.deadline import temporal_deadline
 from api.edge.units import DbDep
 from api.errors import ApiError
+from console.audit import story
 from console.audit import view as audit
 from console.deps import Page, PageDep
 from console.pages import security_headers
@@ -76,9 +77,10 @@ async def audit_order(order_id: str, page: PageDep, db: DbDep,
 def _audit_page(session: Session, page: Page, order_id: str,
                 history: list[dict] | None) -> Response:
     order = repo.get_order(session, order_id)
-    return page.render("audit.html", order=order, timeline=audit.timeline_rows(session, order_id),
-                       history=history, found=None, range_error=None, start="", end="",
-                       limit=audit.RANGE_LIMIT)
+    return page.render("audit.html", order=order, history=history, found=None,
+                       range_error=None, start="", end="", limit=audit.RANGE_LIMIT,
+                       **story.page_context(session, page.viewer, order_id,
+                                            page.request.query_params.getlist("kind")))
 
 
 def _download(rows: list[dict], fields: tuple[str, ...], order_id: str, what: str, kind: str,

@@ -17,12 +17,14 @@ from sqlalchemy.orm import Session
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 
-from db.orders import queries as repo
+from db.orders import story as story_repo
 from db.orders.models import Order
 from kpis.cells import inert
 from workflows.ids import order_workflow_id
 
-TIMELINE_FIELDS = ("event_id", "type", "actor", "source", "occurred_at", "recorded_at", "data")
+# The order's whole story (db/orders/story.py), as the API's timeline gives it.
+TIMELINE_FIELDS = ("event_id", "kind", "type", "actor", "source", "occurred_at", "recorded_at",
+                   "subject_id", "data")
 HISTORY_FIELDS = ("event_id", "time", "event_type", "summary", "event")
 RANGE_LIMIT = 200
 # The attribute fields that say, in a word, what an event was about.
@@ -32,9 +34,10 @@ _SUMMARY_FIELDS = ("workflow_type", "activity_type", "signal_name", "marker_name
 
 
 def timeline_rows(session: Session, order_id: str) -> list[dict[str, Any]]:
-    return [{"event_id": e.event_id, "type": e.type, "actor": e.actor, "source": e.source,
-             "occurred_at": e.occurred_at.isoformat(), "recorded_at": e.recorded_at.isoformat(),
-             "data": e.data or {}} for e in repo.timeline(session, order_id)]
+    return [{"event_id": e.event_id, "kind": e.kind.value, "type": e.type, "actor": e.actor,
+             "source": e.source, "occurred_at": e.occurred_at.isoformat(),
+             "recorded_at": e.recorded_at.isoformat(), "subject_id": e.subject_id,
+             "data": e.data} for e in story_repo.story(session, order_id).items]
 
 
 def _summary(event: HistoryEvent) -> str:
@@ -81,7 +84,10 @@ def as_jsonl(rows: Iterable[dict[str, Any]]) -> str:
 
 
 def as_csv(rows: Iterable[dict[str, Any]], fields: tuple[str, ...]) -> str:
+    """CSV text starting with a byte order mark, as the KPI CSVs do (kpis/export.py): without
+    it a spreadsheet guesses a legacy encoding and garbles the Chinese text."""
     out = io.StringIO()
+    out.write("\ufeff")
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for row in rows:

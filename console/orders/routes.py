@@ -17,6 +17,7 @@ from api.edge.units import DbDep
 from api.errors import ApiError
 from api.orders.read_model import customer_of, detail_of
 from api.orders.service import submit_event
+from console.audit import story
 from console.board.view import STAGES
 from console.deps import Page, PageDep
 from console.orders import view as order_view
@@ -46,7 +47,6 @@ def _context(session: SessionDep, order: Order) -> dict[str, object]:
         "breaches": detail.breaches,
         "escalations": escalation_repo.open_escalations(session, [order.order_id]).get(
             order.order_id, []),
-        "timeline": repo.timeline(session, order.order_id),
     }
 
 
@@ -59,7 +59,9 @@ def render_order(page: PageDep, session: SessionDep, order: Order, status: int =
                        action_error=action_error, offered=order_view.offered(page.user, order),
                        record_forms=order_view.record_forms(page.user, order),
                        scores=SURVEY_QUESTIONS, **order_view.details(session, order),
-                       **_context(session, order))
+                       **_context(session, order),
+                       **story.page_context(session, page.viewer, order.order_id,
+                                            page.request.query_params.getlist("kind")))
 
 
 def order_response(session: Session, page: Page, order_id: str, status: int = 200,

@@ -54,7 +54,9 @@ async def test_an_auditor_opens_an_order_and_downloads_its_timeline_as_csv(
         await page.get_by_test_id("timeline-csv").click()
     download = await info.value
     assert download.suggested_filename == f"{order_id}-timeline.csv"
-    text = Path(await download.path()).read_text(encoding="utf-8")
+    raw = Path(await download.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the byte order mark spreadsheets need
+    text = raw.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     shown = await timeline.locator("tbody tr").evaluate_all(
         "rows => rows.map(r => r.dataset.type)")

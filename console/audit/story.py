@@ -1,0 +1,170 @@
+"""An order's story (db/orders/story.py) as people read it: each item a sentence from the
+message catalogues ("Supervisor Wang acknowledged escalation L2 at 14:03:27"), its full text
+unescaped and uncut, its times to the second in the viewer's zone, and its whole data one click
+away. The order page and the audit page both show it.
+
+Sentence keys: `story.<kind>.<type>` for the order's, escalations', claims' and complaints'
+entries (`story.<kind>.other` for a type newer than the catalogue), and for a notification
+`story.notification.<channel>` naming what it was about (`story.notice.<event type>`) and how its
+delivery went (`story.outcome.<status>`). tests/console/audit/test_story.py proves every type
+has its sentence in both languages.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from console.i18n import Viewer, catalogue
+from db.notifications.models import Channel, OutboxStatus
+from db.notifications.outbox import NotificationEvent
+from db.orders import story as story_repo
+from db.orders.story import ALL_KINDS, StoryItem, StoryKind
+from workflows.claim.types import ClaimEventType, ClaimSystemEvent
+from workflows.complaint.types import ComplaintEventType, ComplaintSystemEvent
+from workflows.escalation.types import EscalationAction
+from workflows.ids import SYSTEM_ACTOR
+from workflows.order.types import EventType, SystemEventType
+
+# Waybill's own entries: its workflows' actor, and "system" for what the read model wrote.
+SYSTEM_ACTORS = frozenset({SYSTEM_ACTOR, "system"})
+# Every type each kind's entries may have: each needs a sentence in every catalogue.
+TYPES: dict[StoryKind, tuple[str, ...]] = {
+    StoryKind.ORDER: tuple(dict.fromkeys([*EventType, *SystemEventType])),
+    StoryKind.ESCALATION: tuple(EscalationAction),
+    StoryKind.CLAIM: tuple(dict.fromkeys([*ClaimEventType, *ClaimSystemEvent])),
+    StoryKind.COMPLAINT: tuple(dict.fromkeys([*ComplaintEventType, *ComplaintSystemEvent])),
+    StoryKind.NOTIFICATION: tuple(m.value for m in NotificationEvent),
+}
+# A notification's sentence is per channel, and names its delivery's outcome.
+CHANNELS = tuple(Channel)
+OUTCOMES = tuple(OutboxStatus)
+# What a sentence may name; a catalogue entry using another field is a test failure.
+FIELDS = frozenset({"actor", "at", "subject", "level", "kind", "code", "from", "to",
+                    "recipients", "until", "channel", "recipient", "notice", "outcome",
+                    "attempts", "type"})
+# The data fields that hold what people wrote (a note, a reason, a reply...): shown in full
+# under the sentence, in this order.
+_TEXT_FIELDS = ("text", "reason", "comment", "description", "reply", "plan", "resolution")
+
+
+@dataclass(frozen=True)
+class StoryRow:
+    kind: str
+    type: str
+    event_id: str
+    subject_id: str | None
+    actor: str
+    source: str
+    occurred: str  # to the second, in the viewer's zone
+    recorded: str
+    sentence: str
+    texts: tuple[str, ...]  # what people wrote, whole
+    facts: tuple[str, ...]  # what else is known about it, in words (who read a notice, when)
+    data: str  # the whole data as indented JSON, non-ASCII as itself
+    by_person: bool
+
+
+class _Fields(dict[str, str]):
+    """A sentence's fields; one a sentence names but the item lacks reads "-", so a sentence
+    never fails on an entry written before a field existed."""
+
+    def __missing__(self, key: str) -> str:
+        return "-"
+
+
+def sentence_key(kind: str, type_: str, data: Mapping[str, Any], locale: str) -> str:
+    words = catalogue(locale)
+    if kind == StoryKind.NOTIFICATION:
+        return f"story.notification.{data.get('channel')}" \
+            if f"story.notification.{data.get('channel')}" in words else "story.notification.other"
+    key = f"story.{kind}.{type_}"
+    return key if key in words else f"story.{kind}.other"
+
+
+def _actor(viewer: Viewer, actor: str) -> str:
+    return viewer.t("story.actor.system") if actor in SYSTEM_ACTORS else actor
+
+
+def _listed(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "-"
+    return "-" if value in (None, "") else str(value)
+
+
+def fields(viewer: Viewer, item: StoryItem) -> _Fields:
+    data = item.data
+    out = _Fields(actor=_actor(viewer, item.actor), at=viewer.instant(item.occurred_at, True),
+                  subject=item.subject_id or "-", type=item.type)
+    if item.kind == StoryKind.ESCALATION:
+        out.update(level=_listed(data.get("level")),
+                   kind=viewer.code("deadline", data.get("escalation_kind")),
+                   recipients=_listed(data.get("recipients")),
+                   code=viewer.code("esc.code", data.get("code")),
+                   until=viewer.instant(data.get("until")) if data.get("until") else "-")
+        if item.type in (EscalationAction.CLIMBED, EscalationAction.REASSIGNED):
+            out.update({"from": _listed(data.get("from")), "to": _listed(data.get("to"))})
+    elif item.kind == StoryKind.NOTIFICATION:
+        status = str(data.get("status") or "")
+        out.update(channel=viewer.code("story.channel", data.get("channel")),
+                   recipient=_listed(data.get("recipient")),
+                   notice=viewer.code("story.notice", item.type),
+                   outcome=viewer.code("story.outcome", status),
+                   attempts=_listed(data.get("attempts", 0)))
+    return out
+
+
+def texts(item: StoryItem) -> tuple[str, ...]:
+    """What people wrote in the item, whole (no cut, no escapes), each once."""
+    found = [item.data.get(name) for name in _TEXT_FIELDS]
+    return tuple(dict.fromkeys(t for t in found if isinstance(t, str) and t.strip()))
+
+
+def facts(viewer: Viewer, item: StoryItem) -> tuple[str, ...]:
+    if item.kind == StoryKind.NOTIFICATION and item.data.get("read_at"):
+        return (viewer.t("story.read_by", name=_listed(item.data.get("read_by")),
+                         at=viewer.instant(item.data["read_at"])),)
+    return ()
+
+
+def sentence(viewer: Viewer, item: StoryItem) -> str:
+    key = sentence_key(item.kind, item.type, item.data, viewer.locale)
+    return catalogue(viewer.locale)[key].format_map(fields(viewer, item))
+
+
+def row(viewer: Viewer, item: StoryItem) -> StoryRow:
+    return StoryRow(
+        kind=item.kind.value, type=item.type, event_id=item.event_id,
+        subject_id=item.subject_id, actor=_actor(viewer, item.actor), source=item.source,
+        occurred=viewer.instant(item.occurred_at), recorded=viewer.instant(item.recorded_at),
+        sentence=sentence(viewer, item), texts=texts(item), facts=facts(viewer, item),
+        data=json.dumps(item.data, ensure_ascii=False, indent=2, sort_keys=True, default=str),
+        by_person=item.actor not in SYSTEM_ACTORS)
+
+
+def rows(viewer: Viewer, items: Iterable[StoryItem]) -> list[StoryRow]:
+    return [row(viewer, item) for item in items]
+
+
+def chosen_kinds(values: Iterable[str]) -> frozenset[StoryKind]:
+    """The kinds ticked in the page's filter (repeated or comma-separated `kind`); none, or
+    only unknown ones (a hand-edited address), shows them all."""
+    names = {n.strip() for v in values for n in v.split(",")}
+    kinds = frozenset(k for k in StoryKind if k.value in names)
+    return kinds or ALL_KINDS
+
+
+def page_context(session: Session, viewer: Viewer, order_id: str,
+                 requested: Iterable[str]) -> dict[str, Any]:
+    """What templates/console/_story.html needs: the order's story of the chosen kinds as
+    rows, and the filter's state."""
+    kinds = chosen_kinds(requested)
+    told = story_repo.story(session, order_id, kinds)
+    return {"story_rows": rows(viewer, told.items),
+            "story_kinds": [k.value for k in StoryKind if k in kinds],
+            "story_all_kinds": [k.value for k in StoryKind],
+            "story_truncated": told.truncated, "story_limit": story_repo.STORY_LIMIT}
