@@ -22,8 +22,8 @@ from db.audit import canonical
 from db.audit.models import AuditHead, AuditLink
 from db.upsert import insert_new_returning
 
-_HEADS = AuditHead.__table__
-_LINKS = AuditLink.__table__
+_HEADS: Any = AuditHead.__table__
+_LINKS: Any = AuditLink.__table__
 
 
 def insert_linked(session: Session, chain: str, table: Any, rows: list[dict[str, Any]]) -> int:
@@ -52,7 +52,7 @@ def append(session: Session, chain: str, table: str, rows: Sequence[Mapping[str,
                                                  "sealed_seq": 0}).one()
     seq, prev = head.seq, head.hash
     now = datetime.now(UTC)
-    links = []
+    links: list[dict[str, Any]] = []
     for row in rows:
         seq += 1
         key = canonical.row_key(table, row)

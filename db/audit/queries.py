@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.audit import canonical
@@ -199,7 +199,7 @@ def seal(session: Session, key: bytes, key_id: str, limit: int,
                           signature=signature, heads=len(heads))
     session.add(row)
     session.flush()
-    session.execute(AuditCheckpointHead.__table__.insert(), [
+    session.execute(insert(AuditCheckpointHead), [
         {"order_id": c, "checkpoint_id": row.id, "seq": s, "hash": h} for c, s, h in heads])
     for chain, seq, _ in heads:
         session.execute(update(AuditHead).where(AuditHead.order_id == chain,

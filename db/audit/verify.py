@@ -7,6 +7,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from db.audit import canonical
 
@@ -52,6 +53,12 @@ class Checkpoint:
     prev_signature: str
     signature: str
     heads: tuple[tuple[str, int, str], ...]  # (chain, seq, hash), sorted
+
+
+class _Where(NamedTuple):
+    seq: int
+    table: str
+    key: str
 
 
 @dataclass(frozen=True)
@@ -121,24 +128,24 @@ def verify_chain(order_id: str, links: Sequence[Link], rows: Mapping[tuple[str, 
 
     hashes: dict[int, str] = {}
     for link in sorted(links, key=lambda lk: lk.seq):
-        at = {"seq": link.seq, "table": link.table, "key": link.key}
+        at = _Where(link.seq, link.table, link.key)
         if link.seq != checked + 1:
             return broken(Broken(LINK_MISSING, f"link {checked + 1} is missing (the next one is "
                                  f"{link.seq}): a link was deleted", seq=checked + 1))
         if link.prev_hash != prev:
             return broken(Broken(LINK_BROKEN, f"link {link.seq} does not follow link "
-                                 f"{link.seq - 1}: links were reordered or replaced", **at))
+                                 f"{link.seq - 1}: links were reordered or replaced", *at))
         if canonical.link_hash(order_id, link.seq, link.table, link.key, link.content_hash,
                                link.prev_hash) != link.hash:
             return broken(Broken(LINK_EDITED, f"link {link.seq}'s hash does not match its "
-                                 "fields: the link was edited", **at))
+                                 "fields: the link was edited", *at))
         stored = rows.get((link.table, link.key))
         if stored is None:
             return broken(Broken(ROW_DELETED, f"{link.table} row {link.key} (link {link.seq}) "
-                                 "was deleted", **at))
+                                 "was deleted", *at))
         if stored != link.content_hash:
             return broken(Broken(ROW_EDITED, f"{link.table} row {link.key} (link {link.seq}) "
-                                 "was edited: its content hash differs", **at))
+                                 "was edited: its content hash differs", *at))
         prev, checked = link.hash, checked + 1
         hashes[link.seq] = link.hash
     if head is None and checked:
