@@ -18,9 +18,9 @@ from db.audit.queries import chains, export, seal, verify
 from db.claims.queries import apply_claim_projection
 from db.complaints.queries import add_entries
 from db.documents import queries as documents
+from db.orders.models import OrderEvent
 from db.orders.queries import add_timeline_entries
 from db.upsert import insert_new
-from db.orders.models import OrderEvent
 from tests.support import kpi_fixtures as fx
 from workflows.claim.types import ClaimCause, ClaimProjection, ClaimTimelineEntry
 from workflows.complaint.types import ComplaintEntry
