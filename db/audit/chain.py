@@ -1,7 +1,8 @@
 """Appending links to an order's audit chain, in the transaction that inserts the rows.
 
-The hot path of every projection (issue 13): three statements per call whatever the number
-of rows: lock (or create) the chain's head, insert the links, move the head. The head lock is an
+The hot path of every projection (issue 13): per call, whatever the number of rows, one
+statement locks (or creates) the chain's head, and one more (two on SQLite, where a statement
+costs no round trip) inserts the links and moves the head. The head lock is an
 upsert that updates nothing (`ON CONFLICT DO UPDATE` locks the existing row on PostgreSQL and
 returns it; SQLite serializes writers anyway), so concurrent appends to one order (its
 projection, an escalation's, the API) queue up instead of forking the chain.
@@ -14,7 +15,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -61,8 +62,26 @@ def append(session: Session, chain: str, table: str, rows: Sequence[Mapping[str,
         links.append({"order_id": chain, "seq": seq, "table_name": table, "row_key": key,
                       "content_hash": content_hash, "prev_hash": links[-1]["hash"] if links
                       else head.hash, "hash": prev, "linked_at": now})
+    if dialect == "postgresql":  # one round trip for both: this is every event's path
+        session.execute(_LINK_AND_MOVE, {
+            "chain": chain, "table": table, "now": now, "new_seq": seq, "new_hash": prev,
+            **{col: [lk[col] for lk in links]
+               for col in ("seq", "row_key", "content_hash", "prev_hash", "hash")}})
+        return
     session.execute(_LINKS.insert(), links)
     session.execute(_move_head(), {"chain": chain, "new_seq": seq, "new_hash": prev})
+
+
+_LINK_AND_MOVE = text("""
+    WITH linked AS (
+        INSERT INTO audit_links (order_id, seq, table_name, row_key, content_hash, prev_hash,
+                                 hash, linked_at)
+        SELECT :chain, l.seq, :table, l.row_key, l.content_hash, l.prev_hash, l.hash, :now
+        FROM unnest(CAST(:seq AS integer[]), CAST(:row_key AS text[]),
+                    CAST(:content_hash AS text[]), CAST(:prev_hash AS text[]),
+                    CAST(:hash AS text[])) AS l(seq, row_key, content_hash, prev_hash, hash)
+    )
+    UPDATE audit_heads SET seq = :new_seq, hash = :new_hash WHERE order_id = :chain""")
 
 
 @cache
