@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.audit import canonical
@@ -115,14 +115,34 @@ def checkpoint(session: Session, cp_id: int) -> Checkpoint | None:
                       heads=tuple(sorted((h.order_id, h.seq, h.hash) for h in heads)))
 
 
-def verify(session: Session, chain: str, keys: Mapping[str, bytes]) -> Verdict:
-    """Read `chain`'s links, rows, head and latest checkpoint, and walk it."""
+def verify(session: Session, chain: str, keys: Mapping[str, bytes], attempts: int = 5) -> Verdict:
+    """Read `chain`'s links, rows, head and latest checkpoint, and walk it.
+
+    An append committed while these are read (the order's projection goes on) would look like
+    a row with no link or a head past the chain's end; every append moves the head, so the
+    reading is taken again while the head moved under it."""
+    for _ in range(attempts - 1):
+        before = _head_of(session, chain)
+        verdict = _verify_once(session, chain, keys)
+        if verdict.ok or _head_of(session, chain) == before:
+            return verdict
+    return _verify_once(session, chain, keys)
+
+
+def _head_of(session: Session, chain: str) -> tuple[int, str] | None:
+    row = session.execute(select(AuditHead.seq, AuditHead.hash)
+                          .where(AuditHead.order_id == chain)).one_or_none()
+    return None if row is None else (row.seq, row.hash)
+
+
+def _verify_once(session: Session, chain: str, keys: Mapping[str, bytes]) -> Verdict:
     links = links_of(session, chain)
     contents = chain_rows(session, chain, links)
     rows = {k: canonical.sha256(v) for k, v in contents.items()}
     named = {(lk.table_name, lk.row_key) for lk in links}
     unlinked = [k for k in rows if k not in named and _owned_elsewhere(session, k)]
-    head_row = session.get(AuditHead, chain)
+    head_row = session.execute(select(AuditHead.seq, AuditHead.hash, AuditHead.sealed_seq)
+                               .where(AuditHead.order_id == chain)).one_or_none()
     head = None if head_row is None else Head(head_row.seq, head_row.hash, head_row.sealed_seq)
     return verify_chain(chain, [Link(lk.order_id, lk.seq, lk.table_name, lk.row_key,
                                      lk.content_hash, lk.prev_hash, lk.hash) for lk in links],
@@ -174,6 +194,13 @@ def broken_checkpoints(session: Session, keys: Mapping[str, bytes]) -> list[Brok
     return out
 
 
+_HEADS: Any = AuditHead.__table__
+# Run once per sealed chain, in one executemany; never moves a mark back (a concurrent seal).
+_SEAL = (update(_HEADS)
+         .where(_HEADS.c.order_id == bindparam("chain"), _HEADS.c.sealed_seq < bindparam("sealed"))
+         .values(sealed_seq=bindparam("sealed")))
+
+
 @dataclass(frozen=True)
 class Sealed:
     checkpoint_id: int
@@ -201,8 +228,5 @@ def seal(session: Session, key: bytes, key_id: str, limit: int,
     session.flush()
     session.execute(insert(AuditCheckpointHead), [
         {"order_id": c, "checkpoint_id": row.id, "seq": s, "hash": h} for c, s, h in heads])
-    for chain, seq, _ in heads:
-        session.execute(update(AuditHead).where(AuditHead.order_id == chain,
-                                                AuditHead.sealed_seq < seq)
-                        .values(sealed_seq=seq))
+    session.execute(_SEAL, [{"chain": c, "sealed": s} for c, s, _ in heads])
     return Sealed(row.id, len(heads))

@@ -225,3 +225,20 @@ def test_the_application_may_not_update_or_delete_chained_rows_on_postgresql(
             assert verify(session, "O1", KEYS).ok
     finally:
         engine.dispose()
+
+
+def test_concurrent_appends_to_one_order_keep_one_gapless_chain(
+        seeded: sessionmaker[Session]) -> None:
+    """The order's projection, an escalation's and the API append at once: the head lock
+    queues them, so no two links share a seq or a predecessor."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def append(worker: int) -> None:
+        for i in range(10):
+            with seeded.begin() as session:
+                add_timeline_entries(session, "O1", [_entry(f"w{worker}-{i}", 100 + i)])
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(append, range(4)))
+    verdict = _verdict(seeded)
+    assert verdict.ok and verdict.links_checked == 8 + 40
