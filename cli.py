@@ -173,6 +173,9 @@ def audit_verify(
     try:
         with unit as session:
             keys = verifying_keys(settings)
+            if order is not None and not audit.known(session, order):
+                typer.echo(f"no order or audit chain {order!r}", err=True)
+                raise typer.Exit(2)
             for chain in [order] if order is not None else audit.chains(session):
                 verdict = audit.verify(session, chain, keys)
                 checked += 1

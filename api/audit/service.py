@@ -11,15 +11,13 @@ from api.audit.schemas import BrokenLink, ChainVerdict
 from api.errors import ApiError
 from config import Settings
 from db.audit import queries
-from db.audit.models import AuditHead
 from db.audit.verify import Verdict
-from db.orders.models import Order
 from shared.audit_keys import verifying_keys
 
 
 def check_exists(session: Session, order_id: str) -> None:
     """404 unless there is such an order or such a chain (`complaint:<id>`)."""
-    if session.get(Order, order_id) is None and session.get(AuditHead, order_id) is None:
+    if not queries.known(session, order_id):
         raise ApiError(404, "order_not_found", f"order {order_id} does not exist", None,
                        order_id=order_id)
 

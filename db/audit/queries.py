@@ -37,6 +37,13 @@ _MODELS: dict[str, Any] = {
 COMPLAINT_PREFIX = "complaint:"
 
 
+def known(session: Session, chain: str) -> bool:
+    """Whether `chain` is an order or has (or had, as a checkpoint says) a chain."""
+    return (session.get(Order, chain) is not None or session.get(AuditHead, chain) is not None
+            or session.scalar(select(AuditCheckpointHead.order_id)
+                              .where(AuditCheckpointHead.order_id == chain).limit(1)) is not None)
+
+
 def links_of(session: Session, chain: str) -> list[AuditLink]:
     return list(session.scalars(select(AuditLink).where(AuditLink.order_id == chain)
                                 .order_by(AuditLink.seq)))
@@ -169,8 +176,10 @@ def export(session: Session, chain: str) -> Iterator[dict[str, Any]]:
 
 
 def chains(session: Session) -> list[str]:
-    """Every chain to verify: those with a head, every order, and complaints with no order."""
+    """Every chain to verify: those with a head or a checkpoint (a chain deleted whole is
+    still named), every order, and complaints with no order."""
     found = set(session.scalars(select(AuditHead.order_id)))
+    found.update(session.scalars(select(AuditCheckpointHead.order_id).distinct()))
     found.update(session.scalars(select(Order.order_id)))
     found.update(f"{COMPLAINT_PREFIX}{cid}" for cid in session.scalars(
         select(ComplaintRow.id).where(ComplaintRow.order_id.is_(None))))
