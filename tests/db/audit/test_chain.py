@@ -242,3 +242,30 @@ def test_concurrent_appends_to_one_order_keep_one_gapless_chain(
         list(pool.map(append, range(4)))
     verdict = _verdict(seeded)
     assert verdict.ok and verdict.links_checked == 8 + 40
+
+
+def test_the_migration_links_the_rows_stored_before_it(db_url: str) -> None:
+    from alembic import command
+
+    from db.engine import make_engine, session_factory
+    from db.migrate import alembic_config
+    cfg = alembic_config(db_url)
+    command.downgrade(cfg, "0015")
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            for i in (1, 2):
+                conn.execute(text(
+                    "INSERT INTO order_events (order_id, event_id, type, occurred_at, "
+                    "recorded_at, actor, source, data) VALUES ('OLD-1', :e, 'note', :t, :t, "
+                    "'desk', 'console', :d)"), {"e": f"e{i}", "t": T0, "d": '{"text": "旧"}'})
+            conn.execute(text(
+                "INSERT INTO documents (sha256, content_type, size, created_at, created_by) "
+                "VALUES (:s, 'application/pdf', 3, :t, 'desk')"), {"s": "cd" * 32, "t": T0})
+        command.upgrade(cfg, "head")
+        sessions = session_factory(engine)
+        for chain, links in (("OLD-1", 2), ("archive", 1)):
+            verdict = _verdict(sessions, chain)
+            assert verdict.ok and verdict.links_checked == links, verdict
+    finally:
+        engine.dispose()
