@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Waybill: order lifecycle on Temporal.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+# Issue 17 §3: the tamper-evident audit chain.
+audit_app = typer.Typer(help="The audit chain: verify it, seal a checkpoint.",
+                        no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 ROLES = tuple(Role)  # the permission table's roles, in its order
 
@@ -144,6 +148,70 @@ def keys_revoke(
                     + (f": {names}; give a longer prefix" if matches else ""))
             row = key_admin.revoke(session, matches[0].id, "cli")
             typer.echo(f"revoked {row.role} key {row.name!r} (prefix {row.prefix})")
+    finally:
+        engine.dispose()
+
+
+@audit_app.command("verify")
+def audit_verify(
+    order: Annotated[str | None, typer.Option(
+        "--order", help="One order's chain (or `complaint:<id>` for a complaint without one)")]
+        = None,
+    all_: Annotated[bool, typer.Option(
+        "--all", help="Every chain, and every checkpoint's signature")] = False,
+) -> None:
+    """Walk audit chains and print one line per broken one, naming its first broken link;
+    exit status 1 if anything is broken."""
+    from db.audit import queries as audit
+    from shared.audit_keys import verifying_keys
+
+    if (order is None) == (not all_):
+        raise typer.BadParameter("give --order ID or --all")
+    settings = Settings()
+    engine, unit = _keys_session()
+    broken = checked = 0
+    try:
+        with unit as session:
+            keys = verifying_keys(settings)
+            if order is not None and not audit.known(session, order):
+                typer.echo(f"no order or audit chain {order!r}", err=True)
+                raise typer.Exit(2)
+            for chain in [order] if order is not None else audit.chains(session):
+                verdict = audit.verify(session, chain, keys)
+                checked += 1
+                if verdict.first_broken is not None:
+                    broken += 1
+                    b = verdict.first_broken
+                    where = f" at link {b.seq}" if b.seq is not None else ""
+                    typer.echo(f"BROKEN {chain}{where}: {b.problem}: {b.message}")
+                elif order is not None:
+                    typer.echo(f"ok {chain}: {verdict.links_checked} links")
+            if all_:
+                for problem in audit.broken_checkpoints(session, keys):
+                    broken += 1
+                    typer.echo(f"BROKEN checkpoints: {problem.problem}: {problem.message}")
+    finally:
+        engine.dispose()
+    if all_:
+        typer.echo(f"{checked} chains checked, {broken} broken")
+    raise typer.Exit(1 if broken else 0)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Seal a signed checkpoint of the chains that moved now (the worker's schedule does it
+    every 15 minutes)."""
+    from db.audit.queries import seal
+    from shared.audit_keys import signing_key
+
+    settings = Settings()
+    engine, unit = _keys_session()
+    try:
+        key_id, key = signing_key(settings)
+        with unit as session:
+            sealed = seal(session, key, key_id, settings.audit_checkpoint_batch)
+        typer.echo("nothing moved since the last checkpoint" if sealed is None else
+                   f"checkpoint {sealed.checkpoint_id}: {sealed.heads} chains, key {key_id}")
     finally:
         engine.dispose()
 

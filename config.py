@@ -127,6 +127,20 @@ class Settings(BaseSettings):
     # (Authorization: Bearer) or a console session.
     docs_require_key: bool = False
 
+    # Audit chain checkpoints (issue 17 §3; db/audit, activities/audit): the heads of the chains
+    # that moved are signed (HMAC-SHA256) with audit_checkpoint_key every 15 minutes
+    # (schedules.py), and each checkpoint stores the id of its key. Unset key: one is
+    # generated once into DATA_DIR/audit_checkpoint_key (key id "data-dir"), so `make run` needs
+    # no setting. Rotating: set a new key and id, and move the old one into
+    # audit_checkpoint_old_keys (JSON {"id": "key"}) so older checkpoints still verify.
+    audit_checkpoint_key: SecretStr | None = Field(
+        default=None, description="HMAC key of audit checkpoints; unset = "
+                                  "DATA_DIR/audit_checkpoint_key")
+    audit_checkpoint_key_id: str = Field(default="k1", min_length=1, max_length=40,
+                                         pattern=r"^[A-Za-z0-9._-]+$")
+    audit_checkpoint_old_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    audit_checkpoint_batch: int = Field(default=5000, ge=1, description="chains per checkpoint")
+
     # Operations console (/console): its session cookies are signed with console_secret; unset =
     # derived from the survey secret (rotating that one signs everyone out of the console).
     console_secret: SecretStr | None = None

@@ -5,6 +5,8 @@
 * `waybill-outbox-sweep`: every 5 minutes, re-drives outbox rows no delivery is looking after
   (left pending by a terminated workflow, or claimed by a worker that died). A missed sweep is
   not caught up: the next one does its work.
+* `waybill-audit-checkpoint`: every 15 minutes, signs the heads of the audit chains that moved
+  (issue 17 §3). A missed one is not caught up either: the next one seals what moved.
 
 An existing schedule is updated to the current spec and action (e.g. after the business zone or
 task queue changed); its pause state and history are kept. Overlapping runs are skipped, and a
@@ -33,6 +35,8 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
+from workflows.audit.checkpoint import AuditCheckpointWorkflow
+from workflows.audit.types import CheckpointInput
 from workflows.notify.outbox_sweep import OutboxSweepWorkflow
 from workflows.notify.types import SweepInput
 from workflows.reports.types import DailyKpiSnapshotInput, FollowUpMonthlyReportInput
@@ -44,7 +48,9 @@ DAILY_SNAPSHOT_ID = "waybill-daily-kpi-snapshot"
 MONTHLY_REPORT_ID = "waybill-follow-up-monthly-report"
 OUTBOX_SWEEP_ID = "waybill-outbox-sweep"
 SWEEP_EVERY = timedelta(minutes=5)
-SCHEDULE_IDS = (DAILY_SNAPSHOT_ID, MONTHLY_REPORT_ID, OUTBOX_SWEEP_ID)
+AUDIT_CHECKPOINT_ID = "waybill-audit-checkpoint"  # issue 17 §3
+CHECKPOINT_EVERY = timedelta(minutes=15)
+SCHEDULE_IDS = (DAILY_SNAPSHOT_ID, MONTHLY_REPORT_ID, OUTBOX_SWEEP_ID, AUDIT_CHECKPOINT_ID)
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,8 @@ def _wanted() -> list[_Wanted]:
                                      comment="06:00 on the 1st: the month before")),
         _Wanted(OUTBOX_SWEEP_ID, OutboxSweepWorkflow.run, SweepInput(), every=SWEEP_EVERY,
                 catchup_window=timedelta(minutes=1)),
+        _Wanted(AUDIT_CHECKPOINT_ID, AuditCheckpointWorkflow.run, CheckpointInput(),
+                every=CHECKPOINT_EVERY, catchup_window=timedelta(minutes=1)),
     ]
 
 

@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.worker import Worker, WorkerDeploymentConfig
 
+from activities.audit.checkpoint import CheckpointActivities
 from activities.claim.projection import ClaimActivities
 from activities.complaint.projection import ComplaintActivities
 from activities.notify.deliver import NotifierActivities
@@ -28,6 +29,7 @@ from schedules import ensure_schedules
 from shared import tracing
 from shared.sandbox import workflow_runner
 from shared.temporal import connect
+from workflows.audit.checkpoint import AuditCheckpointWorkflow
 from workflows.claim.workflow import ClaimWorkflow
 from workflows.complaint.workflow import ComplaintWorkflow
 from workflows.escalation.workflow import EscalationWorkflow
@@ -40,7 +42,8 @@ log = logging.getLogger("waybill.worker")
 
 WORKFLOWS = [OrderWorkflow, EscalationWorkflow, ComplaintWorkflow, ClaimWorkflow,
              DailyKpiSnapshotWorkflow, FollowUpMonthlyReportWorkflow, DeliveryWorkflow,
-             OutboxSweepWorkflow]
+             OutboxSweepWorkflow,
+             AuditCheckpointWorkflow]  # issue 17 §3
 
 
 def deployment_config(settings: Settings) -> WorkerDeploymentConfig | None:
@@ -69,6 +72,7 @@ def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: st
     claims = ClaimActivities(sessions, starter)
     reports = ReportActivities(sessions, settings, starter)
     sweep = SweepActivities(sessions, starter)
+    checkpoints = CheckpointActivities(sessions, settings)  # issue 17 §3
     return Worker(
         client,
         task_queue=task_queue,
@@ -79,7 +83,8 @@ def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: st
                     notifier.deliver, complaints.project_complaint,
                     claims.project_claim, reports.previous_period,
                     reports.store_daily_kpis, reports.store_follow_up_report,
-                    sweep.sweep_outbox],
+                    sweep.sweep_outbox,
+                    checkpoints.seal_checkpoint],
         activity_executor=executor,
         max_concurrent_activities=8,
         # Let in-flight projections finish on shutdown rather than be retried elsewhere.

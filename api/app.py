@@ -11,6 +11,7 @@ from opentelemetry.trace import TracerProvider
 from temporalio.client import Client
 
 from api import docs_ui, errors, health, openapi
+from api.audit import router as audit  # issue 17 §3
 from api.claims import documents as claim_documents
 from api.claims import router as claims
 from api.complaints import router as complaints
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None,
     _log_request_ids()
     app.include_router(health.router)
     app.include_router(orders.router)
+    app.include_router(audit.router)  # issue 17 §3
     app.include_router(escalations.router)
     app.include_router(complaints.router)
     app.include_router(sla_policies.router)

@@ -85,6 +85,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "keys.manage": ADMIN,
     "console.sign_in": CONSOLE,
     "console.read": CONSOLE,  # board, order pages, escalation queue, preferences
+    # Issue 17 §3: verify an order's audit chain, export it to verify offline.
+    "order.audit": frozenset({Role.AUDITOR, Role.ADMIN}),
 }
 
 # A route whose body names the event type: the route admits a role that may send at least one
@@ -111,6 +113,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/v1/orders/{order_id}/follow-up-call"): "order.event.follow_up_call",
     ("GET", "/v1/orders/{order_id}/timeline"): "order.read",
     ("GET", "/v1/orders/{order_id}/history"): "order.history.read",
+    ("GET", "/v1/orders/{order_id}/audit/verify"): "order.audit",  # issue 17 §3
+    ("GET", "/v1/orders/{order_id}/audit/chain"): "order.audit",
     ("POST", "/v1/orders/{order_id}/receipt"): "receipt.upload",
     ("GET", "/v1/orders/{order_id}/receipt"): "receipt.read",
     ("GET", "/v1/orders/{order_id}/receipt/versions"): "receipt.read",

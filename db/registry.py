@@ -1,5 +1,6 @@
 """Imports every module that declares tables, so Base.metadata holds the whole schema."""
 
+import db.audit.models  # noqa: F401
 import db.claims.models  # noqa: F401
 import db.complaints.models  # noqa: F401
 import db.console.models  # noqa: F401

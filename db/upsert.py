@@ -52,3 +52,20 @@ def insert_new(session: Session, table: Any, rows: list[dict[str, Any]],
 def _insert_new(dialect: str, table: Any, key: tuple[str, ...]) -> Any:
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     return insert.on_conflict_do_nothing(index_elements=list(key))
+
+
+def insert_new_returning(session: Session, table: Any, rows: list[dict[str, Any]],
+                         key: tuple[str, ...], returning: tuple[str, ...]) -> list[Any]:
+    """`insert_new` that hands back the `returning` columns of the rows this call actually
+    inserted, as stored (a retried projection's rows, left as they were, are not among them):
+    what the audit chain links (db/audit/chain.py)."""
+    if not rows:
+        return []
+    stmt = _insert_new_returning(session.get_bind().dialect.name, table, key, returning)
+    return list(session.execute(stmt, rows))
+
+
+@cache
+def _insert_new_returning(dialect: str, table: Any, key: tuple[str, ...],
+                          returning: tuple[str, ...]) -> Any:
+    return _insert_new(dialect, table, key).returning(*(table.c[col] for col in returning))

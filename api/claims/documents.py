@@ -80,7 +80,7 @@ async def upload_document(claim_id: str, request: Request, response: Response, w
     if row.state == "closed" and not _on_file(row.detail, kind, upload.sha256):
         raise rejected("invalid_transition", "the claim is closed", claim_id=claim_id,
                        current_step="closed", event_type="document_added")
-    await archive_and_record(db, archive, upload, who.name, log)
+    await archive_and_record(db, archive, upload, who.name, log, row.order_id)
     try:
         accepted = await submit_claim_event(db, client, settings, claim_id,
                                             _event_body(kind, upload), who)

@@ -47,14 +47,16 @@ def verified_headers(sha256: str) -> dict[str, str]:
 
 
 async def archive_and_record(db: Db, archive: Archive, upload: Upload, actor: str,
-                             log: logging.Logger) -> tuple[str, bool]:
-    """Store the bytes, then their `documents` row, committed before any event may name them.
+                             log: logging.Logger, order_id: str) -> tuple[str, bool]:
+    """Store the bytes, then their `documents` row (linked to `order_id`'s audit chain),
+    committed before any event may name them.
 
-    Returns the archive's sha256 and whether this call added the row (so a refused upload can
-    drop it again).
+    Returns the archive's sha256 and whether this call added the row. A refused upload keeps
+    its row: the archive does hold the bytes, and the table is append-only (issue 17).
     """
     sha = await _put(archive, upload, log)
-    added = await db.run(documents.record, sha, upload.content_type, len(upload.data), actor)
+    added = await db.run(documents.record, sha, upload.content_type, len(upload.data), actor,
+                         order_id)
     return sha, added
 
 

@@ -23,7 +23,6 @@ from api.receipts.schemas import ReceiptUploaded, ReceiptVersionView
 from api.receipts.views import receipt_versions
 from archive import Archive
 from config import Settings
-from db.documents import queries as documents
 from db.orders.models import Order
 from workflows.order.types import AFTER_DELIVERY, TERMINAL_STAGES, Stage
 
@@ -81,7 +80,7 @@ async def store_receipt(db: Db, client: Client, settings: Settings, archive: Arc
     if Stage(row.stage) in TERMINAL_STAGES:
         raise _closed(order_id, row.stage)
     check_takes_receipt(row)
-    sha, added = await archive_and_record(db, archive, upload, actor, log)
+    await archive_and_record(db, archive, upload, actor, log, order_id)
     try:
         await submit_event(db, client, settings, order_id,
                            _event_body(order_id, upload, returned), actor, source)
@@ -90,8 +89,6 @@ async def store_receipt(db: Db, client: Client, settings: Settings, archive: Arc
                 (await db.run(order_and_event, order_id, event_id))[1] is not None:
             # A concurrent upload of the same bytes got there first, with its own timestamp.
             return await db.run(_uploaded, order_id, upload, True)
-        if added:
-            await db.run(documents.forget_unreferenced, sha, event_id)
         if exc.code == "invalid_transition" and \
                 exc.details.get("current_stage") in {s.value for s in TERMINAL_STAGES}:
             # The order closed while the receipt was on its way: answer as for a closed order.

@@ -11,8 +11,9 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from db.audit.chain import insert_linked
 from db.claims.models import ClaimEvent, ClaimRow
-from db.upsert import insert_new, upsert_newer
+from db.upsert import upsert_newer
 from workflows.claim.types import ClaimProjection, ClaimStep
 
 STEP_COLUMNS = {step.value: f"{step.value}_at" for step in ClaimStep}
@@ -70,14 +71,15 @@ def next_claim_number(session: Session, order_id: str) -> int:
 
 
 def apply_claim_projection(session: Session, inp: ClaimProjection) -> None:
-    """Idempotent: entries keyed by (claim, seq); the row only moves to a newer snapshot."""
+    """Idempotent: entries keyed by (claim, seq); the row only moves to a newer snapshot.
+    An entry inserted is linked to the order's audit chain."""
     s = inp.status
     if inp.entries:
         rows = [{"claim_id": s.claim_id, "seq": e.seq, "event_id": e.event_id, "type": e.type,
                  "at": e.at, "occurred_at": e.occurred_at, "actor": e.actor,
                  "source": e.source, "data": to_jsonable_python(e.data),
                  "body_hash": e.body_hash} for e in inp.entries]
-        insert_new(session, ClaimEvent.__table__, rows, ("claim_id", "seq"))
+        insert_linked(session, s.order_id, ClaimEvent.__table__, rows)
     values: dict[str, Any] = {
         "state": s.state.value, "step": s.step.value,
         "awaiting": s.awaiting.value if s.awaiting else None, "due_at": s.due_at,

@@ -10,9 +10,11 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from db.audit.canonical import complaint_chain
+from db.audit.chain import insert_linked
 from db.complaints.models import ComplaintEvent, ComplaintRow
 from db.escalations.models import EscalationRow
-from db.upsert import insert_new, upsert_newer
+from db.upsert import upsert_newer
 from policies import snapshot
 from workflows.complaint.types import ComplaintEntry, ComplaintProjection, ComplaintStatus
 
@@ -71,15 +73,17 @@ def escalations(session: Session, complaint_id: str) -> list[EscalationRow]:
         .order_by(EscalationRow.opened_at, EscalationRow.id)))
 
 
-def add_entries(session: Session, complaint_id: str, entries: list[ComplaintEntry]) -> None:
-    """Append entries; an entry already stored (same event id) is left as it is."""
+def add_entries(session: Session, complaint_id: str, order_id: str | None,
+                entries: list[ComplaintEntry]) -> None:
+    """Append entries; an entry already stored (same event id) is left as it is. Each entry
+    inserted is linked to the audit chain of the order (or of the complaint, without one)."""
     if not entries:
         return
     rows = [{"complaint_id": complaint_id, "event_id": e.event_id, "type": e.type,
              "occurred_at": e.occurred_at, "recorded_at": e.recorded_at, "actor": e.actor,
              "source": e.source, "data": to_jsonable_python(e.data), "body_hash": e.body_hash}
             for e in entries]
-    insert_new(session, ComplaintEvent.__table__, rows, ("complaint_id", "event_id"))
+    insert_linked(session, complaint_chain(order_id, complaint_id), ComplaintEvent.__table__, rows)
 
 
 def _dynamic(s: ComplaintStatus) -> dict[str, Any]:
@@ -121,7 +125,7 @@ def add_complaint(session: Session, s: ComplaintStatus, create_hash: str,
     """
     session.add(ComplaintRow(**row_for(s, create_hash)))
     session.flush()
-    add_entries(session, s.complaint_id, entries)
+    add_entries(session, s.complaint_id, s.order_id, entries)
 
 
 def apply_complaint_projection(session: Session, inp: ComplaintProjection) -> None:
@@ -129,6 +133,6 @@ def apply_complaint_projection(session: Session, inp: ComplaintProjection) -> No
     snapshot. The first projection also inserts the row, so a complaint another workflow
     opened is listed at once."""
     s = inp.status
-    add_entries(session, s.complaint_id, inp.entries)
+    add_entries(session, s.complaint_id, s.order_id, inp.entries)
     row = row_for(s, None)
     upsert_newer(session, ComplaintRow.__table__, row, "id", tuple(_dynamic(s)), "updated_seq")

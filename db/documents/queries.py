@@ -1,36 +1,27 @@
-"""Queries on the documents table: which blobs the archive holds, and who put them there."""
+"""Queries on the documents table: which blobs the archive holds, and who put them there.
+
+Append-only (issue 17): a row records that the archive took these bytes, which stays true;
+it is linked to the audit chain of the order the upload was for.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.audit.chain import insert_linked
 from db.documents.models import Document
-from db.orders.models import OrderEvent
-from db.rowcount import rowcount
-from db.upsert import insert_for
 
 
 def record(session: Session, sha256: str, content_type: str, size: int, created_by: str,
-           now: datetime | None = None) -> bool:
-    """Record an archived blob; True if this call added the row, False if it was already there."""
-    stmt = insert_for(session, Document.__table__).values(
-        sha256=sha256, content_type=content_type, size=size,
-        created_at=now or datetime.now(UTC), created_by=created_by,
-    ).on_conflict_do_nothing(index_elements=["sha256"])
-    return rowcount(session.execute(stmt)) == 1
-
-
-def forget_unreferenced(session: Session, sha256: str, event_id: str) -> None:
-    """Drop the row `record` just added for an upload that was then refused.
-
-    Kept if some order's timeline already holds `event_id` (the event naming this document),
-    e.g. when another order was sent the same bytes at the same time.
-    """
-    referenced = select(OrderEvent.id).where(OrderEvent.event_id == event_id).exists()
-    session.execute(delete(Document).where(Document.sha256 == sha256, ~referenced))
+           order_id: str, now: datetime | None = None) -> bool:
+    """Record an archived blob uploaded for `order_id`; True if this call added the row, False
+    if it was already there (then it stays linked to the order it first came for)."""
+    row = {"sha256": sha256, "content_type": content_type, "size": size,
+           "created_at": now or datetime.now(UTC), "created_by": created_by}
+    return insert_linked(session, order_id, Document.__table__, [row]) == 1
 
 
 def find(session: Session, sha256: str) -> Document | None:

@@ -8,8 +8,10 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.audit.canonical import escalation_chain
+from db.audit.chain import insert_linked
 from db.escalations.models import EscalationEvent, EscalationRow
-from db.upsert import insert_new, upsert_newer
+from db.upsert import upsert_newer
 from workflows.escalation.types import EscalationProjection
 
 
@@ -69,14 +71,16 @@ def history(session: Session, escalation_id: str) -> list[EscalationEvent]:
 
 
 def apply_escalation_projection(session: Session, inp: EscalationProjection) -> None:
-    """Idempotent: steps keyed by (escalation, seq); the row only moves to a newer snapshot."""
+    """Idempotent: steps keyed by (escalation, seq); the row only moves to a newer snapshot.
+    A step inserted is linked to its order's audit chain (a complaint's, without an order)."""
     s = inp.status
     if inp.steps:
         rows = [{"escalation_id": s.escalation_id, "seq": st.seq, "at": st.at,
                  "action": st.action.value, "level": st.level, "actor": st.actor,
                  "comment": st.comment, "detail": to_jsonable_python(st.detail)}
                 for st in inp.steps]
-        insert_new(session, EscalationEvent.__table__, rows, ("escalation_id", "seq"))
+        insert_linked(session, escalation_chain(s.order_id, s.subject), EscalationEvent.__table__,
+                      rows)
     values = {
         "level": s.level, "state": s.state.value, "resolved_at": s.resolved_at,
         "resolution": s.resolution, "resolution_code": s.resolution_code,

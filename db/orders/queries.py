@@ -11,6 +11,7 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from db.audit.chain import insert_linked
 from db.follow_ups.queries import upsert_follow_up
 from db.orders.models import Order, OrderEvent, OrderScan
 from db.upsert import insert_new, upsert_newer
@@ -92,14 +93,15 @@ def timeline(session: Session, order_id: str) -> list[OrderEvent]:
 
 
 def add_timeline_entries(session: Session, order_id: str, entries: list[TimelineEntry]) -> None:
-    """Append entries; an entry already stored (same event id) is left as it is."""
+    """Append entries; an entry already stored (same event id) is left as it is. Each entry
+    inserted is linked to the order's audit chain."""
     if not entries:
         return
     rows = [{"order_id": order_id, "event_id": e.event_id, "type": e.type,
              "occurred_at": e.occurred_at, "recorded_at": e.recorded_at, "actor": e.actor,
              "source": e.source, "data": to_jsonable_python(e.data), "body_hash": e.body_hash}
             for e in entries]
-    insert_new(session, OrderEvent.__table__, rows, ("order_id", "event_id"))
+    insert_linked(session, order_id, OrderEvent.__table__, rows)
 
 
 def add_scans(session: Session, order_id: str, scans: list[Scan]) -> None:

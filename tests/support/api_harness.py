@@ -60,13 +60,14 @@ class Api:
     async def get(self, path: str, role: str = "operator", **params: Any) -> httpx.Response:
         return await self.http.get(path, headers=self.auth(role), params=params)
 
-    def archived_receipt(self, text: str = "receipt") -> dict[str, Any]:
-        """A receipt_returned event's data naming a document really in the archive."""
+    def archived_receipt(self, text: str = "receipt", order_id: str = "harness") -> dict[str, Any]:
+        """A receipt_returned event's data naming a document really in the archive (its row
+        linked to `order_id`'s audit chain)."""
         data = b"%PDF-1.4\n% " + text.encode() + b"\n%%EOF\n"
         sha256 = archive_from_settings(self.settings).put(data)
         engine = make_engine(self.settings.db_url)
         with transaction(session_factory(engine)) as session:
-            documents.record(session, sha256, "application/pdf", len(data), "test")
+            documents.record(session, sha256, "application/pdf", len(data), "test", order_id)
         engine.dispose()
         return {"document": {"ref": f"archive:sha256:{sha256}", "sha256": sha256}}
 

@@ -166,8 +166,12 @@ async def test_roles_who_may_upload_and_read(api: Api) -> None:
         assert got.status_code == 200 and got.content == minimal_pdf()
 
 
-async def test_workflow_rejection_leaves_no_document_record(api: Api) -> None:
-    """The read model says delivered but the workflow is still in transit (a stale read)."""
+async def test_workflow_rejection_keeps_the_document_record_and_names_it_in_no_event(
+        api: Api) -> None:
+    """The read model says delivered but the workflow is still in transit (a stale read).
+
+    The `documents` row stays (issue 17: the table is append-only, and the archive does hold
+    the bytes); no event names the document until the upload goes through."""
     order_id = await created(api)
     for type_, data in (("confirmed", {}), ("picked", FULL_PICK), ("shipped", SHIP)):
         assert (await api.event(order_id, type_, data)).status_code == 200
@@ -178,10 +182,11 @@ async def test_workflow_rejection_leaves_no_document_record(api: Api) -> None:
     pdf = minimal_pdf()
     resp = await upload(api, order_id, pdf)
     assert resp.status_code == 409 and error_code(resp) == "invalid_transition"
-    assert document_rows(api) == []
+    assert [r.sha256 for r in document_rows(api)] == [sha(pdf)]
     with transaction(session_factory(engine)) as session:
-        assert not documents.is_archived(session, sha(pdf))
+        assert documents.is_archived(session, sha(pdf))
     engine.dispose()
+    assert (await order(api, order_id))["receipt"] is None
 
     # Once the order is really delivered the same bytes go through.
     assert (await api.event(order_id, "delivered", POD)).status_code == 200

@@ -31,6 +31,7 @@ from db.notifications.outbox import NotificationEvent, team_locales
 from db.notifications.templates import LOCALES, TEMPLATE_DIR
 from kpis.periods import previous_day
 from schedules import (
+    AUDIT_CHECKPOINT_ID,
     DAILY_SNAPSHOT_ID,
     MONTHLY_REPORT_ID,
     OUTBOX_SWEEP_ID,
@@ -78,7 +79,7 @@ async def test_schedules_exist_after_setup_and_a_second_setup_changes_nothing_bu
     client = dev_env.client
     try:
         assert await ensure_schedules(client, "tq-first", ZONE) == [
-            DAILY_SNAPSHOT_ID, MONTHLY_REPORT_ID, OUTBOX_SWEEP_ID]
+            DAILY_SNAPSHOT_ID, MONTHLY_REPORT_ID, OUTBOX_SWEEP_ID, AUDIT_CHECKPOINT_ID]
         await client.get_schedule_handle(DAILY_SNAPSHOT_ID).pause(note="paused by an admin")
         await ensure_schedules(client, "tq-second", ZONE)  # already there: updated, no error
 
