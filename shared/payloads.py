@@ -10,6 +10,9 @@ A dataclass is written without the fields that hold their default (None, an empt
 they are most of a small payload's keys, and every one is history bytes on the server. Reading
 fills them in again, as the default converter does for a missing field, so either converter
 reads the other's JSON; every committed history replays with it (tests/workflows/test_replay.py).
+
+What the client and worker send is then encrypted (shared/codec.py): `data_converter(codec)`.
+`DATA_CONVERTER`, without a codec, is for measuring the JSON alone (api/edge/payload_limit.py).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from temporalio.converter import (
     DataConverter,
     DefaultPayloadConverter,
     JSONPlainPayloadConverter,
+    PayloadCodec,
 )
 
 # One adapter per type hint for the whole process (our payload types pass through the sandbox,
@@ -57,3 +61,9 @@ class WaybillPayloadConverter(CompositePayloadConverter):
 
 
 DATA_CONVERTER = DataConverter(payload_converter_class=WaybillPayloadConverter)
+
+
+def data_converter(codec: PayloadCodec | None) -> DataConverter:
+    """Waybill's converter with `codec` over its payloads (shared/codec.py); its payload
+    converter keeps the process-wide adapters, so encryption costs only the codec's time."""
+    return dataclasses.replace(DATA_CONVERTER, payload_codec=codec)
