@@ -20,6 +20,7 @@ from temporalio.client import Client
 from db.orders import queries as repo
 from db.orders.models import Order
 from kpis.cells import inert
+from shared.codec import opened
 from workflows.ids import order_workflow_id
 
 TIMELINE_FIELDS = ("event_id", "type", "actor", "source", "occurred_at", "recorded_at", "data")
@@ -66,7 +67,7 @@ def history_row(event: HistoryEvent) -> dict[str, Any]:
 
 async def history_rows(client: Client, order_id: str) -> list[dict[str, Any]]:
     history = await client.get_workflow_handle(order_workflow_id(order_id)).fetch_history()
-    return [history_row(e) for e in history.events]
+    return [history_row(e) for e in opened(client, history).events]  # decrypted: issue 17 §4
 
 
 def orders_created_between(session: Session, start: datetime,
