@@ -16,9 +16,11 @@ still encrypts: a development key is made once in DATA_DIR/temporal_codec_key, o
 way the survey link secret is (shared/survey_links.py).
 
 Sealed bytes: nonce (12) || AES-GCM(format byte || body) with the key id as associated data.
-The format byte says whether the body is the serialized payload as it is or zlib-compressed:
-a payload is compressed only when that makes it smaller (JSON of any size shrinks; a tiny one
-does not), which keeps history bytes near what they were in clear (issue 16's target).
+The format byte says whether the body is the serialized payload as it is (0) or compressed by
+zlib primed with shared/codec_dictionary.py (1): a payload is compressed only when that makes
+it smaller. Sealing alone adds about 90 bytes a payload (nonce, tag, the metadata outside and
+in); compressing takes off more than that, so a history is smaller than it was in clear
+(issue 16 counts its bytes: the figures are in shared/codec_dictionary.py and the README).
 
 Compression before encryption makes a payload's length depend on its content (CRIME, BREACH).
 That leaks something only where an attacker who sees lengths can put chosen text into the same
@@ -48,6 +50,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.converter import PayloadCodec
 
 from config import Settings
+from shared.codec_dictionary import ZDICT_V1
 from shared.owner_only import make_dir
 
 log = logging.getLogger("waybill.codec")
@@ -57,9 +60,11 @@ KEY_ID = "encryption-key-id"
 KEY_BYTES = 32  # AES-256
 NONCE_BYTES = 12  # GCM's 96-bit nonce: random per payload (2^32 payloads per key stay safe)
 KEY_FILE = "temporal_codec_key"
-_AS_IS, _ZLIB = b"\x00", b"\x01"
+_AS_IS, _ZLIB_V1 = b"\x00", b"\x01"
 # Below this a payload is not worth trying to compress (zlib's header and checksum cost 6).
-_COMPRESS_FROM = 64
+_COMPRESS_FROM = 32
+# What a payload may open to: Temporal refuses blobs over 2 MiB; the margin is for metadata.
+_MAX_OPENED = 4 * 1024 * 1024
 _PAYLOAD = Payload.DESCRIPTOR.full_name
 
 
@@ -130,9 +135,10 @@ class EncryptionCodec(PayloadCodec):
         plain = payload.SerializeToString()
         body = _AS_IS + plain
         if len(plain) >= _COMPRESS_FROM:
-            packed = zlib.compress(plain, 6)
+            packer = zlib.compressobj(6, zdict=ZDICT_V1)
+            packed = packer.compress(plain) + packer.flush()
             if len(packed) < len(plain):
-                body = _ZLIB + packed
+                body = _ZLIB_V1 + packed
         nonce = os.urandom(NONCE_BYTES)
         sealed = self._active_cipher.encrypt(nonce, body, self._active_id)
         return Payload(metadata={"encoding": ENCODING, KEY_ID: self._active_id},
@@ -151,11 +157,13 @@ class EncryptionCodec(PayloadCodec):
             raise CodecError("sealed payload too short")
         try:
             body = cipher.decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], key_id)
-            plain = zlib.decompress(body[1:]) if body[:1] == _ZLIB else body[1:]
-            return Payload.FromString(plain)
-        except (InvalidTag, zlib.error, DecodeError):
+        except InvalidTag:
             raise CodecError("sealed payload does not open with its key (altered, or the "
                              "key is not the one it was sealed with)") from None
+        try:
+            return Payload.FromString(_unpacked(body))
+        except (zlib.error, DecodeError):
+            raise CodecError("sealed payload opens to no payload") from None
 
     def open_all(self, message: Message) -> int:
         """Open, in place, every sealed payload anywhere inside `message` (a history event:
@@ -184,6 +192,19 @@ class EncryptionCodec(PayloadCodec):
                 except CodecError:
                     left += 1
         return left
+
+
+def _unpacked(body: bytes) -> bytes:
+    kind, rest = body[:1], body[1:]
+    if kind == _AS_IS:
+        return rest
+    if kind != _ZLIB_V1:
+        raise CodecError(f"sealed payload of unknown format {kind!r}")
+    unpacker = zlib.decompressobj(zdict=ZDICT_V1)
+    plain = unpacker.decompress(rest, _MAX_OPENED)
+    if unpacker.unconsumed_tail:
+        raise CodecError(f"sealed payload opens to over {_MAX_OPENED} bytes")
+    return plain + unpacker.flush()
 
 
 def keyring_for(settings: Settings) -> Keyring:

@@ -4,12 +4,14 @@ payloads pass through (shared/codec.py)."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import SecretStr
 from temporalio.api.common.v1 import Payload
 from temporalio.api.history.v1 import HistoryEvent
@@ -25,6 +27,7 @@ from shared.codec import (
     codec_for,
     keyring_for,
 )
+from shared.codec_dictionary import ZDICT_V1
 from shared.payloads import data_converter
 
 
@@ -170,3 +173,19 @@ async def test_the_converter_encrypts_what_it_writes_and_reads_it_back() -> None
     # Lean JSON is kept under the seal: the field at its default is still left out.
     [opened] = await converter.payload_codec.decode([payload])  # type: ignore[union-attr]
     assert b"note" not in opened.data
+
+
+def test_the_compression_dictionary_is_frozen() -> None:
+    """Payloads compressed with it open only with these very bytes: a better dictionary is a
+    new one with a new format byte (shared/codec_dictionary.py)."""
+    assert hashlib.sha256(ZDICT_V1).hexdigest() == \
+        "289d67eedadac5d4c4db6721646cc2259b9df99e8710d28285c6158022d2e8e4"
+
+
+def test_a_payload_of_an_unknown_format_is_refused() -> None:
+    keyring = Keyring.parse(K1)
+    nonce = os.urandom(12)
+    body = AESGCM(keyring.keys["k1"]).encrypt(nonce, b"\x07" + clear().SerializeToString(), b"k1")
+    forged = Payload(metadata={"encoding": ENCODING, KEY_ID: b"k1"}, data=nonce + body)
+    with pytest.raises(CodecError, match="unknown format"):
+        EncryptionCodec(keyring).open(forged)
