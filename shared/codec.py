@@ -23,11 +23,14 @@ in); compressing takes off more than that, so a history is smaller than it was i
 (issue 16 counts its bytes: the figures are in shared/codec_dictionary.py and the README).
 
 Compression before encryption makes a payload's length depend on its content (CRIME, BREACH).
-That leaks something only where an attacker who sees lengths can put chosen text into the same
-payload as a secret and try again and again. Not here: an order's personal data is written once,
-in the input its creator sent (who knows it already), and each later event is its own payload
-of what its sender sent; lengths in a history show the sizes of payloads, which a clear-text
-length would show as well, give or take the compression ratio.
+That leaks something only where someone who sees lengths can put chosen text into the same
+payload as a secret, again and again. Not here: an order's personal data is in its start input,
+written once from what its creator sent (who knows it already); a later event's payloads carry
+what that event's sender sent (a delivery's signer, a note), not the customer's data beside it
+(checked on a happy path: only the start event holds it). A continue-as-new input holds both,
+but once per megabyte of history, no oracle to probe; and whoever may send an order's events
+may read the order through the API anyway. Lengths in a history show payload sizes, as
+they would in clear, give or take the compression ratio.
 """
 
 from __future__ import annotations
