@@ -5,6 +5,7 @@ origin only) still show it."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import shutil
@@ -15,11 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 
 from shared.codec import ENCODING
 from tests.support.api_harness import Api, error_code, order_body
+from tests.support.pg import free_port
+from tests.support.polling import eventually
 from workflows.ids import order_workflow_id
 from workflows.order.workflow import OrderWorkflow
 
@@ -62,6 +66,24 @@ def cli() -> str:
     return shutil.which("temporal") or str(Path(sys.prefix) / "bin" / "temporal")
 
 
+def show(workflow_id: str, target: str, *args: str) -> str:
+    return subprocess.run([cli(), "workflow", "show", "-w", workflow_id, "--address", target,
+                           *args], capture_output=True, text=True, timeout=60,
+                          check=True).stdout
+
+
+def payload_texts(node: Any) -> list[str]:
+    """Every payload's data in a history in Temporal's JSON form, base64-decoded."""
+    if isinstance(node, list):
+        return [text for item in node for text in payload_texts(item)]
+    if not isinstance(node, dict):
+        return []
+    found = []
+    if isinstance(node.get("metadata"), dict) and isinstance(node.get("data"), str):
+        found.append(base64.b64decode(node["data"]).decode("utf-8", "replace"))
+    return found + [text for value in node.values() for text in payload_texts(value)]
+
+
 async def test_temporal_holds_no_personal_data_yet_the_api_and_auditors_see_it(
         api: Api) -> None:
     order_id, pii = await run_order(api)
@@ -75,14 +97,16 @@ async def test_temporal_holds_no_personal_data_yet_the_api_and_auditors_see_it(
     for value in pii:
         assert value.encode() not in stored, value
 
-    # Through the Temporal CLI, as anyone with access to the server reads it.
+    # Through the Temporal CLI, as anyone with access to the server reads it: its JSON (whose
+    # payload data is base64, looked into too) and its text view (which prints JSON payloads).
     target = api.temporal.service_client.config.target_host
-    shown = subprocess.run(
-        [cli(), "workflow", "show", "-w", workflow_id, "-o", "json", "--address", target],
-        capture_output=True, text=True, timeout=60, check=True).stdout
-    assert json.loads(shown)["events"]
+    as_json_text = show(workflow_id, target, "-o", "json")
+    assert json.loads(as_json_text)["events"] and payload_texts(json.loads(as_json_text))
+    as_text = show(workflow_id, target)
+    assert "WorkflowExecutionStarted" in as_text.replace(" ", "")
     for value in pii:
-        assert value not in shown, value
+        assert value not in as_json_text and value not in as_text, value
+        assert not any(value in text for text in payload_texts(json.loads(as_json_text))), value
 
     # The API shows the order as it was sent.
     view = (await api.get(f"/v1/orders/{order_id}")).json()
@@ -97,6 +121,34 @@ async def test_temporal_holds_no_personal_data_yet_the_api_and_auditors_see_it(
     text = base64.b64decode(payload["data"]).decode()
     for value in pii:
         assert value in text, value
+
+
+async def test_the_temporal_cli_decodes_through_the_endpoint_with_an_auditor_key(
+        api: Api) -> None:
+    """The codec server protocol as Temporal's own client speaks it (`--codec-endpoint`)."""
+    order_id, pii = await run_order(api)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(api.app, host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="off"))
+    serving = asyncio.create_task(server.serve())
+    try:
+        async def started() -> bool:
+            return server.started
+
+        await eventually(started, timeout=30)
+        proc = await asyncio.create_subprocess_exec(
+            cli(), "workflow", "show", "-w", order_workflow_id(order_id), "-o", "json",
+            "--address", api.temporal.service_client.config.target_host,
+            "--codec-endpoint", f"http://127.0.0.1:{port}/codec",
+            "--codec-auth", f"Bearer {api.keys['auditor']}",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    finally:
+        server.should_exit = True
+        await serving
+    assert proc.returncode == 0, err.decode()
+    texts = payload_texts(json.loads(out))
+    assert any(pii[0] in text for text in texts)
 
 
 async def sealed_input(api: Api) -> tuple[dict[str, Any], list[str]]:
