@@ -27,6 +27,7 @@ from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter
 from temporalio.converter import (
     CompositePayloadConverter,
     DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
     DefaultPayloadConverter,
     JSONPlainPayloadConverter,
     PayloadCodec,
@@ -65,5 +66,13 @@ DATA_CONVERTER = DataConverter(payload_converter_class=WaybillPayloadConverter)
 
 def data_converter(codec: PayloadCodec | None) -> DataConverter:
     """Waybill's converter with `codec` over its payloads (shared/codec.py); its payload
-    converter keeps the process-wide adapters, so encryption costs only the codec's time."""
-    return dataclasses.replace(DATA_CONVERTER, payload_codec=codec)
+    converter keeps the process-wide adapters, so encryption costs only the codec's time.
+
+    With a codec, failures' messages and stack traces go into an encoded payload too: an
+    activity's error may quote what it was sending (an address a mail server refused). Failures
+    written in clear (older histories) are read as they are."""
+    if codec is None:
+        return dataclasses.replace(DATA_CONVERTER, payload_codec=None)
+    return dataclasses.replace(
+        DATA_CONVERTER, payload_codec=codec,
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes)

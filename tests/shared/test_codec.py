@@ -14,7 +14,9 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import SecretStr
 from temporalio.api.common.v1 import Payload
+from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
+from temporalio.exceptions import ApplicationError
 
 from config import Settings
 from shared.codec import (
@@ -189,3 +191,14 @@ def test_a_payload_of_an_unknown_format_is_refused() -> None:
     forged = Payload(metadata={"encoding": ENCODING, KEY_ID: b"k1"}, data=nonce + body)
     with pytest.raises(CodecError, match="unknown format"):
         EncryptionCodec(keyring).open(forged)
+
+
+async def test_failure_messages_are_sealed_too() -> None:
+    """An activity's error may quote what it sent: its message travels encrypted."""
+    converter = data_converter(EncryptionCodec(Keyring.parse(K1)))
+    failure = Failure()
+    await converter.encode_failure(ApplicationError("550 no such user zhang.wei@example.cn"),
+                                   failure)
+    assert b"zhang.wei" not in failure.SerializeToString()
+    back = await converter.decode_failure(failure)
+    assert "zhang.wei@example.cn" in str(back)
