@@ -1,10 +1,11 @@
 """Temporal payloads encrypted: what the Temporal server, its UI and its CLI hold is ciphertext.
 
 Every payload the client and the worker write (workflow and activity inputs and results, update
-arguments and results, query answers, memos) is sealed whole, its metadata too (so neither the
-data nor its encoding or type name shows), with AES-256-GCM under the active key and a fresh
-random 96-bit nonce each time. The key id travels in the clear metadata
-(`encryption-key-id`), so a reader picks the right key: reading accepts every configured key,
+arguments and results, query answers, memos, failures' messages: shared/payloads.py) is sealed
+whole, its metadata too (so neither the data nor its encoding or type name shows), with
+AES-256-GCM under the active key and a fresh random 96-bit nonce each time. The key id travels
+in the clear metadata (`encryption-key-id`), so a reader picks the right key: reading accepts
+every configured key,
 and a rotation adds the new key, switches the active id, and keeps the old key for as long as
 histories written with it are read (the namespace's retention, and replays).
 
