@@ -112,6 +112,23 @@ class Settings(BaseSettings):
         default=None, description="scheme://host[:port] customers reach the API at; "
                                   "default http://API_HOST:API_PORT")
 
+    # Temporal payload encryption (issue 17 §4, shared/codec.py): every payload the client and
+    # the worker write is AES-256-GCM encrypted. Keys as `id:base64-of-32-bytes`, comma-separated;
+    # every listed key decrypts, the one named by temporal_codec_key_id (unset = the first)
+    # encrypts: rotate by adding a key, then switching the id. Unset keys: a development key is
+    # made once in DATA_DIR/temporal_codec_key (production sets them: README "Payload encryption").
+    temporal_codec_keys: SecretStr | None = Field(
+        default=None, description="id:base64-key[,id:base64-key...]; unset = "
+                                  "DATA_DIR/temporal_codec_key")
+    temporal_codec_key_id: str | None = Field(
+        default=None, description="id of the key that encrypts; unset = the first listed")
+    # The codec endpoint (/codec/encode, /codec/decode) answers cross-origin requests from this
+    # one origin only (the Temporal Web UI's, scheme://host[:port]); unset = the origin of
+    # temporal_ui_url. Payload count and size per request are bounded.
+    codec_cors_origin: str | None = None
+    codec_max_payloads: int = Field(default=500, ge=1)
+    codec_max_payload_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
+
     # Document archive (receipts, evidence): content-addressed, write-once.
     archive_backend: Literal["local", "s3"] = "local"
     archive_dir: Path | None = Field(default=None, description="default: DATA_DIR/archive")

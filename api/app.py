@@ -14,6 +14,8 @@ from api import docs_ui, errors, health, openapi
 from api.audit import router as audit  # issue 17 §3
 from api.claims import documents as claim_documents
 from api.claims import router as claims
+from api.codec import router as codec_endpoint
+from api.codec.cors import CodecCorsMiddleware
 from api.complaints import router as complaints
 from api.edge.access_log import AccessLogMiddleware
 from api.edge.auth_failures import AuthFailures
@@ -105,6 +107,10 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None,
     # The last added runs first: request id, then the request's span (named by it), then the
     # access log (so its line names the request and trace ids and sees every answer), then the
     # body limit (its 413 is logged too).
+    # The codec endpoint's CORS (issue 17 §4): its preflight is answered before the body limit
+    # and the key check; only the configured Temporal Web UI origin is allowed.
+    app.add_middleware(CodecCorsMiddleware,
+                       origin=settings.codec_cors_origin or settings.temporal_ui_url)
     app.add_middleware(BodyLimitMiddleware, max_json_bytes=settings.max_json_body_bytes,
                        max_upload_bytes=settings.receipt_max_bytes)
     app.add_middleware(AccessLogMiddleware)
@@ -126,6 +132,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None,
     app.include_router(receipts.router)
     app.include_router(kpis.router)
     app.include_router(keys.router)
+    app.include_router(codec_endpoint.router)  # issue 17 §4: /codec/decode, /codec/encode
     app.include_router(console.router)
     console.install(app)
     docs_ui.install(app, settings)

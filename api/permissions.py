@@ -83,6 +83,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "policy.manage": ADMIN,
     "subscription.manage": ADMIN,
     "keys.manage": ADMIN,
+    # Issue 17 §4, the codec endpoint (api/codec/): decoding shows personal data, encoding
+    # makes payloads a worker would accept.
+    "codec.decode": frozenset({Role.AUDITOR, Role.ADMIN}),
+    "codec.encode": ADMIN,
     "console.sign_in": CONSOLE,
     "console.read": CONSOLE,  # board, order pages, escalation queue, preferences
     # Issue 17 §3: verify an order's audit chain, export it to verify offline.
@@ -153,6 +157,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/keys"): "keys.manage",
     ("POST", "/v1/keys"): "keys.manage",
     ("POST", "/v1/keys/{key_id}/revoke"): "keys.manage",
+    # Issue 17 §4: the codec server protocol (api/codec/); its CORS preflight is answered
+    # before routing (api/codec/cors.py).
+    ("POST", "/codec/decode"): "codec.decode",
+    ("POST", "/codec/encode"): "codec.encode",
     # The console: its pages check these through console.deps (Page.allow / signed_in).
     ("GET", "/console/"): PUBLIC,  # a redirect to the board
     ("GET", "/console/sign-in"): PUBLIC,

@@ -43,6 +43,8 @@ from db.engine import make_engine, session_factory, transaction
 from db.keys.queries import create_key
 from db.migrate import upgrade
 from db.notifications.outbox import NotificationEvent
+from shared.codec import EncryptionCodec, stored_keyring
+from shared.payloads import data_converter
 
 log = logging.getLogger("bench.soak")
 report = logging.getLogger("bench.soak.report")
@@ -173,7 +175,11 @@ async def _soak(cfg: SoakConfig, stack: Stack, receiver: Receiver, key: str,
             while (left := checks.outbox_open(engine, prefix)) and time.monotonic() < settle_end:
                 log.info("waiting for the outbox to drain", extra={"open_rows": left})
                 await asyncio.sleep(2)
-            temporal = await asyncio.wait_for(Client.connect(stack.temporal_address), 30)
+            # Waybill's workers encrypt (shared/codec.py): the state queries read with the
+            # stack's development key.
+            converter = data_converter(EncryptionCodec(stored_keyring(stack.base / "data")))
+            temporal = await asyncio.wait_for(
+                Client.connect(stack.temporal_address, data_converter=converter), 30)
             seen = await checks.observe(engine, client, temporal,
                                         [r.order_id for r in driver.runs], prefix, t_end - 10)
         finally:

@@ -10,6 +10,9 @@ A dataclass is written without the fields that hold their default (None, an empt
 they are most of a small payload's keys, and every one is history bytes on the server. Reading
 fills them in again, as the default converter does for a missing field, so either converter
 reads the other's JSON; every committed history replays with it (tests/workflows/test_replay.py).
+
+What the client and worker send is then encrypted (shared/codec.py): `data_converter(codec)`.
+`DATA_CONVERTER`, without a codec, is for measuring the JSON alone (api/edge/payload_limit.py).
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter
 from temporalio.converter import (
     CompositePayloadConverter,
     DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
     DefaultPayloadConverter,
     JSONPlainPayloadConverter,
+    PayloadCodec,
 )
 
 # One adapter per type hint for the whole process (our payload types pass through the sandbox,
@@ -57,3 +62,17 @@ class WaybillPayloadConverter(CompositePayloadConverter):
 
 
 DATA_CONVERTER = DataConverter(payload_converter_class=WaybillPayloadConverter)
+
+
+def data_converter(codec: PayloadCodec | None) -> DataConverter:
+    """Waybill's converter with `codec` over its payloads (shared/codec.py); its payload
+    converter keeps the process-wide adapters, so encryption costs only the codec's time.
+
+    With a codec, failures' messages and stack traces go into an encoded payload too: an
+    activity's error may quote what it was sending (an address a mail server refused). Failures
+    written in clear (older histories) are read as they are."""
+    if codec is None:
+        return dataclasses.replace(DATA_CONVERTER, payload_codec=None)
+    return dataclasses.replace(
+        DATA_CONVERTER, payload_codec=codec,
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes)

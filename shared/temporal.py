@@ -18,7 +18,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from config import Settings
 from shared import tracing
-from shared.payloads import DATA_CONVERTER
+from shared.codec import codec_for
+from shared.payloads import data_converter
 
 log = logging.getLogger("waybill.temporal")
 
@@ -30,14 +31,16 @@ async def connect(settings: Settings, attempts: int = 60,
 
     With a `tracer_provider` (shared/tracing.py; None = traces off) the client traces its calls,
     and so does a worker built on it. `runtime`: one exporting the SDK's metrics
-    (observability/serving.py), else the default.
+    (observability/serving.py), else the default. Payloads are encrypted with the settings'
+    keys (shared/codec.py); a bad key setting stops start-up here.
     """
+    converter = data_converter(codec_for(settings))
     for attempt in range(1, attempts + 1):
         try:
             return await Client.connect(settings.temporal_target,
                                         namespace=settings.temporal_namespace,
                                         interceptors=tracing.interceptors(tracer_provider),
-                                        runtime=runtime, data_converter=DATA_CONVERTER)
+                                        runtime=runtime, data_converter=converter)
         except RuntimeError as exc:
             if attempt == attempts:
                 raise

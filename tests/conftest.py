@@ -22,10 +22,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.engine import make_engine, session_factory
 from db.migrate import upgrade
-from shared.payloads import DATA_CONVERTER
 from shared.temporal import ensure_search_attributes
 from tests.support.api_harness import Api, StackFactory, stack_factory
 from tests.support.browser import browser, site  # noqa: F401 - fixtures for every module
+from tests.support.codec import TEST_CONVERTER
 from tests.support.order_workflow_harness import NewOrder, reach, start
 from tests.support.pg import throwaway_postgres
 from tests.support.worker_harness import running_worker
@@ -140,7 +140,7 @@ async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     back for the next test.
     """
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=_binary("temporal-test-server"), data_converter=DATA_CONVERTER)
+        test_server_existing_path=_binary("temporal-test-server"), data_converter=TEST_CONVERTER)
     await ensure_search_attributes(env.client, "default", search.ALL)
     yield env
     await env.shutdown()
@@ -154,7 +154,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
         search_attributes=list(search.ALL),
         ui=False,
         dev_server_log_level="error",
-        data_converter=DATA_CONVERTER,
+        data_converter=TEST_CONVERTER,
     )
     yield env
     await env.shutdown()

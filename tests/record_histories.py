@@ -2,7 +2,8 @@
 
 Runs real scenarios on the time-skipping server and saves each history as JSON under
 tests/histories/. Re-record only for a deliberate, patched change of workflow logic; keep the old
-files so old histories keep being replayed.
+files so old histories keep being replayed. Recorded as Waybill writes payloads, encrypted
+(with the tests' key, tests/support/codec.py): the replay test then reads sealed payloads too.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from db.migrate import upgrade
-from shared.payloads import DATA_CONVERTER
 from shared.temporal import ensure_search_attributes
 from tests.support.builders import (
     FULL_PICK,
@@ -32,6 +32,7 @@ from tests.support.builders import (
     event,
     order_input,
 )
+from tests.support.codec import TEST_CONVERTER
 from tests.support.worker_harness import running_worker
 from workflows.claim.types import ClaimEventInput, ClaimEventType
 from workflows.claim.workflow import ClaimWorkflow
@@ -272,7 +273,7 @@ async def record_continued() -> None:
         dev_server_existing_path=shutil.which("temporal")
         or str(Path(sys.executable).parent / "temporal"),
         search_attributes=list(search.ALL), ui=False, dev_server_log_level="error",
-        data_converter=DATA_CONVERTER)
+        data_converter=TEST_CONVERTER)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/record.db"
         upgrade(url)
@@ -313,7 +314,7 @@ async def main() -> None:
     if sys.argv[1:] == [CONTINUED]:
         await record_continued()
         return
-    env = await WorkflowEnvironment.start_time_skipping(data_converter=DATA_CONVERTER,
+    env = await WorkflowEnvironment.start_time_skipping(data_converter=TEST_CONVERTER,
         test_server_existing_path=shutil.which("temporal-test-server")
         or str(Path(sys.executable).parent / "temporal-test-server"))
     await ensure_search_attributes(env.client, "default", search.ALL)

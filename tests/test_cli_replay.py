@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.support.api_harness import StackFactory, created, policy_file
 from tests.support.builders import FULL_PICK, POD, SHIP, SURVEY, policy_yaml
+from tests.support.codec import TEST_KEYS
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.one_engine  # no SQL under test: the histories are Temporal's
@@ -29,7 +30,9 @@ async def waybill(env: WorkflowEnvironment, *args: str,
     command = ([sys.executable, "-c", CARELESS] if careless else [str(BIN / "waybill")])
     environ = {k: v for k, v in os.environ.items() if not k.startswith("WAYBILL_")}
     environ.update(WAYBILL_TEMPORAL_ADDRESS=env.client.service_client.config.target_host,
-                   WAYBILL_LOG_LEVEL="WARNING", PYTHONPATH=str(Path(__file__).parents[1]))
+                   WAYBILL_LOG_LEVEL="WARNING", PYTHONPATH=str(Path(__file__).parents[1]),
+                   # the key the tests' servers encrypt with (tests/support/codec.py)
+                   WAYBILL_TEMPORAL_CODEC_KEYS=TEST_KEYS)
     proc = await asyncio.create_subprocess_exec(
         *command, *args, env=environ, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE)

@@ -39,6 +39,7 @@ from db.documents import queries as documents
 from db.escalations import queries as escalation_repo
 from db.orders import queries as repo
 from db.orders import story as story_repo
+from shared.codec import opened
 from workflows.ids import order_workflow_id
 from workflows.order.types import EventType, Stage
 
@@ -180,7 +181,8 @@ def get_timeline(
 
 @router.get("/{order_id}/history",
             description="The raw Temporal event history of the order's workflow, in Temporal's "
-                        "own JSON history format (as `temporal workflow show --output json`).")
+                        "own JSON history format (as `temporal workflow show --output json`), "
+                        "its payloads decrypted (Temporal itself holds them encrypted).")
 async def get_history(order_id: str, _: Auditor, db: DbDep, client: TemporalDep,
                       settings: SettingsDep) -> dict[str, Any]:
     await db.run(service.load_order, order_id)
@@ -193,4 +195,4 @@ async def get_history(order_id: str, _: Auditor, db: DbDep, client: TemporalDep,
                            "Temporal holds no history for this order (past retention?)",
                            order_id=order_id) from exc
         raise
-    return history.to_json_dict()
+    return opened(client, history).to_json_dict()

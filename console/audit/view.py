@@ -20,6 +20,7 @@ from temporalio.client import Client
 from db.orders import story as story_repo
 from db.orders.models import Order
 from kpis.cells import inert
+from shared.codec import opened
 from workflows.ids import order_workflow_id
 
 # The order's whole story (db/orders/story.py), as the API's timeline gives it.
@@ -69,7 +70,7 @@ def history_row(event: HistoryEvent) -> dict[str, Any]:
 
 async def history_rows(client: Client, order_id: str) -> list[dict[str, Any]]:
     history = await client.get_workflow_handle(order_workflow_id(order_id)).fetch_history()
-    return [history_row(e) for e in history.events]
+    return [history_row(e) for e in opened(client, history).events]  # decrypted: issue 17 §4
 
 
 def orders_created_between(session: Session, start: datetime,

@@ -24,6 +24,7 @@ from db.engine import make_engine, session_factory, transaction
 from db.keys.queries import create_key
 from observability.serving import SDK_METRICS
 from tests.support.api_harness import order_body
+from tests.support.codec import TEST_KEYS
 from tests.support.metrics_scrape import names, scrape, total, value
 from tests.support.pg import free_port
 from tests.support.polling import eventually
@@ -72,7 +73,10 @@ async def test_counters_move_when_an_order_moves(dev_env: WorkflowEnvironment, s
         WAYBILL_API_TEMPORAL_METRICS_PORT=str(ports["api_sdk"]),
         WAYBILL_WORKER_METRICS_PORT=str(ports["worker_m"]),
         WAYBILL_WORKER_TEMPORAL_METRICS_PORT=str(ports["worker_sdk"]),
-        WAYBILL_METRICS_CACHE_SECONDS="0")
+        WAYBILL_METRICS_CACHE_SECONDS="0",
+        # the key of everything on the tests' shared dev server (tests/support/codec.py): the
+        # worker also updates the server's schedules, which other tests' workers then run
+        WAYBILL_TEMPORAL_CODEC_KEYS=TEST_KEYS)
     engine = make_engine(sqlite_url)
     with transaction(session_factory(engine)) as session:
         key = create_key(session, "metrics-test", "operator")[1]

@@ -32,7 +32,7 @@ from activities.notify.deliver import NotifierActivities
 from activities.notify.webhook_signing import EVENT_HEADER, ID_HEADER, verify
 from config import Settings
 from db.engine import make_engine, session_factory
-from shared.payloads import DATA_CONVERTER
+from tests.support.codec import TEST_CONVERTER
 from tests.support.notify_workflow import DeliverAllInput, DeliverAllWorkflow
 from tests.support.pg import free_port
 from workflows.ids import delivery_workflow_id
@@ -233,7 +233,7 @@ async def deliver_all(client: Client, task_queue: str, ids: list[str],
 
 
 async def _serve(target: str, task_queue: str) -> None:
-    client = await Client.connect(target, data_converter=DATA_CONVERTER)
+    client = await Client.connect(target, data_converter=TEST_CONVERTER)
     settings = Settings()
     async with notifier_worker(client, settings.db_url, task_queue, settings, workflows=False):
         print("ready", flush=True)

@@ -1,7 +1,9 @@
 """Histories recorded from real runs must replay against the current workflow code.
 
 A failure here means a change to workflow logic would break running orders: guard it with
-`workflow.patched(...)` instead of changing behaviour in place.
+`workflow.patched(...)` instead of changing behaviour in place. Replayed through the encrypting
+converter (tests/support/codec.py): histories recorded in clear before payloads were encrypted
+pass through its codec as they are, and newer ones are sealed with the test key.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from shared.payloads import DATA_CONVERTER
 from shared.sandbox import workflow_runner
+from tests.support.codec import TEST_CONVERTER
 from worker import WORKFLOWS
 
 HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
@@ -28,4 +30,4 @@ def test_histories_are_committed() -> None:
 async def test_history_replays_on_current_code(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     await Replayer(workflows=WORKFLOWS, workflow_runner=workflow_runner(),
-                   data_converter=DATA_CONVERTER).replay_workflow(history)
+                   data_converter=TEST_CONVERTER).replay_workflow(history)
