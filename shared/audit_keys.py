@@ -8,12 +8,11 @@ DATA_DIR/audit_checkpoint_key under the id `data-dir`, as the survey secret is
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from pathlib import Path
 
 from config import Settings
-from shared.owner_only import make_dir
+from shared.owner_only import create_secret_file
 
 log = logging.getLogger("waybill.audit")
 
@@ -45,27 +44,9 @@ def verifying_keys(settings: Settings) -> dict[str, bytes]:
 
 def _stored_key(path: Path, create: bool) -> bytes:
     if create and not path.exists():
-        _create(path)
+        create_secret_file(path, secrets.token_urlsafe(32), "audit checkpoint key")
     value = path.read_text(encoding="ascii").strip()
     if not value:
         raise RuntimeError(f"{path} is empty: set WAYBILL_AUDIT_CHECKPOINT_KEY, or restore the "
                            "file (checkpoints signed with it cannot be verified without it)")
     return value.encode()
-
-
-def _create(path: Path) -> None:
-    """Write a new key whole to a private temporary file, then hard-link it into place: if the
-    API and the worker start together, the first link wins and both read that key."""
-    make_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(secrets.token_urlsafe(32) + "\n")
-        try:
-            os.link(tmp, path)
-            log.info("audit checkpoint key created", extra={"path": str(path)})
-        except FileExistsError:
-            pass  # another process made it first: its key is the one kept
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -55,7 +55,7 @@ from temporalio.converter import PayloadCodec
 
 from config import Settings
 from shared.codec_dictionary import ZDICT_V1
-from shared.owner_only import make_dir
+from shared.owner_only import create_secret_file
 
 log = logging.getLogger("waybill.codec")
 
@@ -240,32 +240,14 @@ def new_key_line(key_id: str) -> str:
 
 def _stored_key(path: Path) -> str:
     if not path.exists():
-        _create_key(path)
+        create_secret_file(path, new_key_line(f"dev-{secrets.token_hex(2)}"),
+                           "temporal payload key")
     value = path.read_text(encoding="ascii").strip()
     if not value:
         raise CodecError(f"{path} is empty: set WAYBILL_TEMPORAL_CODEC_KEYS, or delete the "
                          "file to make a new development key (histories sealed with the old "
                          "one can then no longer be read)")
     return value
-
-
-def _create_key(path: Path) -> None:
-    """Write a new development key so that the API and the worker, starting together, agree
-    on one: written whole to a private temporary file, then hard-linked into place; the link
-    fails if another process got there first, and then its key is the one kept."""
-    make_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(new_key_line(f"dev-{secrets.token_hex(2)}") + "\n")
-        try:
-            os.link(tmp, path)
-            log.info("temporal payload key created", extra={"path": str(path)})
-        except FileExistsError:
-            pass
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def payload_codec(client: Client) -> EncryptionCodec | None:

@@ -1,8 +1,9 @@
 """Waybill's files at rest are readable by the user that runs it and nobody else.
 
 The data directory holds the application database (webhook secrets, customer names and
-addresses), Temporal's database (every workflow's payloads), the document archive and the
-survey link secret: directories are 0700 and files 0600 (archived documents 0400: write-once).
+addresses), Temporal's database (every workflow's payloads, sealed: shared/codec.py), the
+document archive and the secrets made on first use where none is configured (the survey link
+secret, the Temporal payload key, the audit checkpoint key: `create_secret_file`): directories are 0700 and files 0600 (archived documents 0400: write-once).
 `prepare` runs before anything is created (the dev stack, `waybill migrate`, the other one-off
 commands): it sets the process umask, which the children `waybill dev` starts inherit (the
 Temporal dev server creates temporal.db), and takes group and other permissions off whatever an
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import stat
 from pathlib import Path
 
@@ -104,3 +106,23 @@ def _tighten_one(path: Path) -> bool:
         return False
     os.chmod(path, stat.S_IMODE(mode) & ~_OTHERS)
     return True
+
+
+def create_secret_file(path: Path, line: str, what: str) -> None:
+    """Write `line` (a new secret) to `path` unless it exists, so that processes starting
+    together (the API and the worker) agree on one: written whole to a private temporary file,
+    then hard-linked into place; the link fails if another process got there first, and then
+    its secret is the one kept. `what` names it in the log line (never the secret)."""
+    make_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(line + "\n")
+        try:
+            os.link(tmp, path)
+            log.info("secret created", extra={"secret": what, "path": str(path)})
+        except FileExistsError:
+            pass
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -13,13 +13,12 @@ import binascii
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from config import Settings
-from shared.owner_only import make_dir
+from shared.owner_only import create_secret_file
 
 log = logging.getLogger("waybill.survey")
 
@@ -85,30 +84,9 @@ def signing_key(settings: Settings) -> bytes:
 
 def _stored_secret(path: Path) -> str:
     if not path.exists():
-        _create_secret(path)
+        create_secret_file(path, secrets.token_urlsafe(32), "survey link secret")
     value = path.read_text(encoding="ascii").strip()
     if not value:
         raise RuntimeError(f"{path} is empty: delete it to make a new survey secret "
                            "(links already sent stop working) or set WAYBILL_SURVEY_SECRET")
     return value
-
-
-def _create_secret(path: Path) -> None:
-    """Write a new secret so that the API and the worker, starting together, agree on one.
-
-    The secret is written whole to a private temporary file, then hard-linked into place: the
-    link fails if another process got there first, and then its secret is the one kept.
-    """
-    make_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(secrets.token_urlsafe(32) + "\n")
-        try:
-            os.link(tmp, path)
-            log.info("survey link secret created", extra={"path": str(path)})
-        except FileExistsError:
-            pass
-    finally:
-        tmp.unlink(missing_ok=True)

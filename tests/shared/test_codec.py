@@ -102,12 +102,14 @@ def test_rotation_adds_a_key_then_switches_the_active_id() -> None:
 
 
 @pytest.mark.parametrize(("text", "active", "message"), [
-    ("", None, "no key"),
-    ("k1", None, "id:base64-key"),
-    ("k1:not base64!", None, "not valid base64"),
-    (f"k1:{base64.b64encode(b'short').decode()}", None, "AES-256 needs 32"),
-    (f"{K1},{K1}", None, "listed twice"),
-    (K1, "k9", "not among the keys"),
+    pytest.param("", None, "no key", id="empty"),
+    pytest.param("k1", None, "id:base64-key", id="no-key"),
+    pytest.param("k1:not base64!", None, "not valid base64", id="not-base64"),
+    pytest.param(f"k1:{base64.b64encode(b'short').decode()}", None, "AES-256 needs 32",
+                 id="short"),
+    # ids, not the values: a random key in a test id differs between xdist workers
+    pytest.param(f"{K1},{K1}", None, "listed twice", id="twice"),
+    pytest.param(K1, "k9", "not among the keys", id="unknown-active"),
 ])
 def test_bad_key_settings_are_refused_without_showing_a_key(
         text: str, active: str | None, message: str) -> None:
