@@ -3,7 +3,8 @@
 The data directory holds the application database (webhook secrets, customer names and
 addresses), Temporal's database (every workflow's payloads, sealed: shared/codec.py), the
 document archive and the secrets made on first use where none is configured (the survey link
-secret, the Temporal payload key, the audit checkpoint key: `create_secret_file`): directories are 0700 and files 0600 (archived documents 0400: write-once).
+secret, the Temporal payload key, the audit checkpoint key: `create_secret_file`):
+directories are 0700 and files 0600 (archived documents 0400: write-once).
 `prepare` runs before anything is created (the dev stack, `waybill migrate`, the other one-off
 commands): it sets the process umask, which the children `waybill dev` starts inherit (the
 Temporal dev server creates temporal.db), and takes group and other permissions off whatever an
