@@ -26,6 +26,7 @@ from api.deps import Role
 from config import REPO_ROOT, Settings
 from db.engine import make_engine, session_factory, transaction
 from db.keys.queries import create_key
+from tests.support.codec import TEST_KEYS
 from tests.support.pg import free_port
 from tests.support.worker_harness import running_worker
 
@@ -60,8 +61,10 @@ class Site:
 async def served(dev_env: WorkflowEnvironment, url: str, task_queue: str,
                  tmp_path: Path, **settings_extra: object) -> AsyncIterator[Site]:
     target = dev_env.client.service_client.config.target_host
+    # The API connects to Temporal itself: with the key the tests' worker and clients use.
     settings = Settings(database_url=url, task_queue=task_queue, data_dir=tmp_path,
-                        temporal_address=target, **settings_extra)
+                        temporal_address=target, temporal_codec_keys=TEST_KEYS,
+                        **settings_extra)
     engine = make_engine(url)
     with transaction(session_factory(engine)) as session:
         keys = {r.value: create_key(session, f"web-{r.value}", r.value)[1] for r in Role}
