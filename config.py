@@ -158,6 +158,21 @@ class Settings(BaseSettings):
     audit_checkpoint_old_keys: dict[str, SecretStr] = Field(default_factory=dict)
     audit_checkpoint_batch: int = Field(default=5000, ge=1, description="chains per checkpoint")
 
+    # Issue 17 §5, audit exports (api/audit/exports.py, api/audit/dossier.py): the longest time
+    # range one streamed export may cover, and where the PDF dossier finds a font with Chinese
+    # glyphs (the first file that exists; .ttc collections are read at their Simplified Chinese
+    # face). Debian/Ubuntu's fonts-noto-cjk first, then Fedora's and Arch's paths, then
+    # WenQuanYi's; no file found answers 503 `pdf_font_missing`.
+    audit_export_max_days: int = Field(default=31, ge=1, le=366,
+                                       description="longest range of GET /v1/audit/export")
+    audit_pdf_fonts: list[str] = Field(default_factory=lambda: [
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+        "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    ], description="CJK font files for the PDF dossier, the first present is used")
+
     # Operations console (/console): its session cookies are signed with console_secret; unset =
     # derived from the survey secret (rotating that one signs everyone out of the console).
     console_secret: SecretStr | None = None

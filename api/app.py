@@ -121,6 +121,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None,
     app.include_router(health.router)
     app.include_router(orders.router)
     app.include_router(audit.router)  # issue 17 §3
+    app.include_router(audit.range_router)  # issue 17 §5: the time-range export
     app.include_router(escalations.router)
     app.include_router(complaints.router)
     app.include_router(sla_policies.router)

@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from temporalio.service import RPCError
 
+from api.audit import exports
 from api.deps import SessionDep, TemporalDep
 from api.edge.deadline import temporal_deadline
 from api.edge.units import DbDep
@@ -113,3 +114,17 @@ async def history_export(order_id: str, kind: str, page: PageDep, db: DbDep,
     except (RPCError, ApiError):
         return page.message(503, "unavailable")
     return _download(rows, audit.HISTORY_FIELDS, order_id, "history", kind, page.viewer.locale)
+
+
+@router.get("/audit/orders/{order_id}/story.{kind}")
+def story_export(order_id: str, kind: str, page: PageDep, session: SessionDep) -> Response:
+    """The order's whole story in the viewer's language and zone (issue 17 §5): what
+    GET /v1/orders/{id}/audit/story.{jsonl,csv} gives, for a signed-in auditor's browser."""
+    page.allow("audit")
+    if kind not in exports.FORMATS or repo.get_order(session, order_id) is None:
+        return page.message(404, "order_not_found")
+    body, _ = exports.order_file(session, page.viewer, order_id, kind)
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", order_id)
+    headers = {**security_headers(page.viewer.locale),
+               "Content-Disposition": f'attachment; filename="{safe}-story.{kind}"'}
+    return Response(body.encode(), media_type=exports.FORMATS[kind], headers=headers)
