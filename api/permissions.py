@@ -121,6 +121,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/orders/{order_id}/audit/chain"): "order.audit",
     # Issue 17 §5: exports of an order's story, its PDF dossier, and the time-range export.
     ("GET", "/v1/orders/{order_id}/audit/story.{fmt}"): "order.audit",
+    ("GET", "/v1/orders/{order_id}/audit/dossier.pdf"): "order.audit",
     ("GET", "/v1/audit/export"): "order.audit",
     ("POST", "/v1/orders/{order_id}/receipt"): "receipt.upload",
     ("GET", "/v1/orders/{order_id}/receipt"): "receipt.read",
@@ -198,6 +199,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/console/audit/orders/{order_id}/history.{kind}"): "order.history.read",
     # Issue 17 §5: the story in the viewer's language, and the PDF dossier.
     ("GET", "/console/audit/orders/{order_id}/story.{kind}"): "order.audit",
+    ("GET", "/console/audit/orders/{order_id}/dossier.pdf"): "order.audit",
     ("GET", "/console/kpis"): "kpis.read",
     ("GET", "/console/kpis.csv"): "kpis.read",
     ("GET", "/console/kpis.xlsx"): "kpis.read",

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from api.audit import exports, service
+from api.audit import dossier, exports, service
 from api.audit.schemas import ChainVerdict
 from api.deps import Principal, SessionDep, SettingsDep, require
 from api.errors import ApiError
@@ -102,4 +102,20 @@ def export_range(_: Auditor, request: Request, settings: SettingsDep,
     name = f"audit-{start:%Y%m%dT%H%M%S}-{end:%Y%m%dT%H%M%S}.{format}"
     return StreamingResponse(lines, media_type=exports.FORMATS[format], headers={
         "Content-Disposition": f'attachment; filename="{name}"',
+        "Content-Language": viewer.locale})
+
+
+@router.get("/{order_id}/audit/dossier.pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}},
+                       503: {"description": "no CJK font installed (`pdf_font_missing`)"}},
+            description="A one-order audit dossier as a PDF: the order's header, its story as "
+                        "the console tells it (in `lang`, times in `tz`), the documents its "
+                        "chain links with their SHA-256, and the chain's verification result.")
+def dossier_pdf(order_id: str, who: Auditor, request: Request, session: SessionDep,
+                settings: SettingsDep, lang: Lang = None, tz: Zone = None) -> Response:
+    viewer = exports.viewer_for(lang, tz, request.headers.get("accept-language"),
+                                settings.console_timezone)
+    body = dossier.render(session, settings, viewer, order_id, who.name)
+    return Response(body, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{_safe(order_id)}-dossier.pdf"',
         "Content-Language": viewer.locale})

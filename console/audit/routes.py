@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from temporalio.service import RPCError
 
-from api.audit import exports
+from api.audit import dossier, exports
 from api.deps import SessionDep, TemporalDep
 from api.edge.deadline import temporal_deadline
 from api.edge.units import DbDep
@@ -128,3 +128,16 @@ def story_export(order_id: str, kind: str, page: PageDep, session: SessionDep) -
     headers = {**security_headers(page.viewer.locale),
                "Content-Disposition": f'attachment; filename="{safe}-story.{kind}"'}
     return Response(body.encode(), media_type=exports.FORMATS[kind], headers=headers)
+
+
+@router.get("/audit/orders/{order_id}/dossier.pdf")
+def dossier_pdf(order_id: str, page: PageDep, session: SessionDep) -> Response:
+    """The order's PDF dossier in the viewer's language and zone (issue 17 §5)."""
+    user = page.allow("audit")
+    if repo.get_order(session, order_id) is None:
+        return page.message(404, "order_not_found")
+    body = dossier.render(session, page.settings, page.viewer, order_id, user.name)
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", order_id)
+    headers = {**security_headers(page.viewer.locale),
+               "Content-Disposition": f'attachment; filename="{safe}-dossier.pdf"'}
+    return Response(body, media_type="application/pdf", headers=headers)
