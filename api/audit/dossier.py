@@ -157,7 +157,6 @@ def render(session: Session, settings: Settings, viewer: Viewer, order_id: str,
         pdf.para(f"{row.occurred} · {row.sentence}")
         details = [*row.texts, *row.facts,
                    f"{row.actor} · {row.source} · {row.kind}/{row.type} · {row.recorded}"]
-        pdf.set_x(pdf.l_margin + 5)
         for line in details:
             pdf.set_x(pdf.l_margin + 5)
             pdf.set_font(FAMILY, size=_SMALL)
