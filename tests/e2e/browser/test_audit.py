@@ -1,5 +1,5 @@
 """The audit page in real Chromium: an auditor finds an order, reads both histories and downloads
-the timeline as CSV."""
+the timeline as CSV, the story in the page's language and the PDF dossier."""
 
 from __future__ import annotations
 
@@ -63,4 +63,17 @@ async def test_an_auditor_opens_an_order_and_downloads_its_timeline_as_csv(
     assert [r["type"] for r in rows] == shown
     confirmed = next(r for r in rows if r["type"] == "confirmed")
     assert confirmed["actor"] == "web-integration" and confirmed["source"]
+
+    # Issue 17 §5: the story in the page's language (English here), and the PDF dossier.
+    async with page.expect_download() as info:
+        await page.get_by_test_id("story-csv").click()
+    story = (await info.value)
+    assert story.suggested_filename == f"{order_id}-story.csv"
+    header = Path(await story.path()).read_bytes().decode("utf-8-sig").splitlines()[0]
+    assert header.startswith("Order,Kind,Type,What happened,Actor,Source,Event time (")
+    async with page.expect_download() as info:
+        await page.get_by_test_id("dossier-pdf").click()
+    dossier = await info.value
+    assert dossier.suggested_filename == f"{order_id}-dossier.pdf"
+    assert Path(await dossier.path()).read_bytes().startswith(b"%PDF")
     await context.close()
