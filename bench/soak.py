@@ -39,10 +39,12 @@ from bench.soak_driver import Driver, DriverConfig
 from bench.soak_faults import FaultPlan, Faults, HealthProber
 from bench.soak_receiver import Receiver
 from bench.soak_stack import Stack
+from config import Settings
 from db.engine import make_engine, session_factory, transaction
 from db.keys.queries import create_key
 from db.migrate import upgrade
 from db.notifications.outbox import NotificationEvent
+from shared.audit_keys import verifying_keys
 from shared.codec import EncryptionCodec, stored_keyring
 from shared.payloads import data_converter
 
@@ -182,6 +184,9 @@ async def _soak(cfg: SoakConfig, stack: Stack, receiver: Receiver, key: str,
                 Client.connect(stack.temporal_address, data_converter=converter), 30)
             seen = await checks.observe(engine, client, temporal,
                                         [r.order_id for r in driver.runs], prefix, t_end - 10)
+            seen.chains = await asyncio.to_thread(
+                checks.broken_chains, engine, list(seen.stages),
+                verifying_keys(Settings(data_dir=stack.base / "data")))
         finally:
             engine.dispose()
     finally:
@@ -194,6 +199,7 @@ async def _soak(cfg: SoakConfig, stack: Stack, receiver: Receiver, key: str,
     found = checks.check_orders(driver.runs, seen)
     found += checks.check_webhooks(driver.runs, seen, receiver.snapshot())
     found.append(checks.check_outbox(seen))
+    found.append(checks.check_chains(list(seen.stages), seen))
     req_checks, tables = checks.check_requests(client.records, faults.windows,
                                                cfg.request_timeout, drive_started)
     health, health_lines = checks.check_healthz(prober.probes, faults.windows)

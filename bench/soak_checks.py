@@ -17,12 +17,14 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 from temporalio.client import Client
 
 from bench.soak_client import Record, SoakClient
 from bench.soak_driver import OrderRun
 from bench.soak_faults import Probe, Window
 from bench.soak_receiver import Delivery
+from db.audit import queries as audit
 from workflows.ids import order_workflow_id
 from workflows.order.workflow import OrderWorkflow
 
@@ -55,6 +57,7 @@ class Observed:
     outbox: list[dict[str, Any]]
     api: dict[str, dict[str, Any] | None]  # GET /v1/orders/{id}
     temporal: dict[str, Any]  # OrderState, or the error's text
+    chains: dict[str, str] = field(default_factory=dict)  # order -> its chain's first break
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -71,6 +74,25 @@ def outbox_open(engine: Engine, prefix: str) -> int:
         return int(conn.execute(text(
             "SELECT count(*) FROM outbox WHERE order_id LIKE :p AND status IN "
             "('pending', 'sending')"), {"p": prefix + "%"}).scalar_one())
+
+
+def broken_chains(engine: Engine, order_ids: list[str], keys: dict[str, bytes]
+                  ) -> dict[str, str]:
+    """Each order whose audit chain does not verify (db/audit), with its first break: worker
+    kills between a row's insert and its commit must leave no row unlinked or linked twice."""
+    broken = {}
+    with Session(engine) as session:
+        for oid in order_ids:
+            verdict = audit.verify(session, oid, keys)
+            if not verdict.ok:
+                broken[oid] = str(verdict.first_broken)
+    return broken
+
+
+def check_chains(order_ids: list[str], seen: Observed) -> Check:
+    return Check("every order's audit chain verifies", not seen.chains,
+                 f"{len(order_ids) - len(seen.chains)}/{len(order_ids)} verify",
+                 _first(f"{oid}: {why}" for oid, why in seen.chains.items()))
 
 
 async def observe(engine: Engine, client: SoakClient, temporal: Client,
