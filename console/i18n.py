@@ -81,25 +81,22 @@ class Viewer:
         return catalogue(self.locale).get(f"{group}.{value}", value)
 
     def time(self, value: datetime | str | None) -> str:
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        if not isinstance(value, datetime):
-            return "-"
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(ZoneInfo(self.zone)).strftime("%Y-%m-%d %H:%M")
+        return self._local(value, "%Y-%m-%d %H:%M")
 
     def instant(self, value: datetime | str | None, clock_only: bool = False) -> str:
         """A moment to the second in the viewer's zone (an audit trail's events often share a
         minute); `clock_only` gives just the time of day, as a sentence says it."""
+        return self._local(value, "%H:%M:%S" if clock_only else "%Y-%m-%d %H:%M:%S")
+
+    def _local(self, value: datetime | str | None, fmt: str) -> str:
+        """`value` (a datetime or ISO text; naive is UTC) in the viewer's zone, or "-"."""
         if isinstance(value, str):
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
         if not isinstance(value, datetime):
             return "-"
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        return value.astimezone(ZoneInfo(self.zone)).strftime(
-            "%H:%M:%S" if clock_only else "%Y-%m-%d %H:%M:%S")
+        return value.astimezone(ZoneInfo(self.zone)).strftime(fmt)
 
     def zone_label(self) -> str:
         offset = datetime.now(ZoneInfo(self.zone)).strftime("%z")
