@@ -543,7 +543,7 @@ async def sweep_by_schedule(client: Client) -> SweepResult:
     handle = client.get_schedule_handle(OUTBOX_SWEEP_ID)
     before = len((await handle.describe()).info.recent_actions)
     await handle.trigger()
-    for _ in range(300):
+    for _ in range(600):  # a loaded machine's dev server may take tens of seconds to start it
         actions = (await handle.describe()).info.recent_actions
         if len(actions) > before:
             action = actions[-1].action
