@@ -58,10 +58,11 @@ def append(session: Session, chain: str, table: str, rows: Sequence[Mapping[str,
         seq += 1
         key = canonical.row_key(table, row)
         content_hash = canonical.sha256(canonical.content(table, row))
-        prev = canonical.link_hash(chain, seq, table, key, content_hash, prev)
+        link = canonical.link_hash(chain, seq, table, key, content_hash, prev)
         links.append({"order_id": chain, "seq": seq, "table_name": table, "row_key": key,
-                      "content_hash": content_hash, "prev_hash": links[-1]["hash"] if links
-                      else head.hash, "hash": prev, "linked_at": now})
+                      "content_hash": content_hash, "prev_hash": prev, "hash": link,
+                      "linked_at": now})
+        prev = link
     if dialect == "postgresql":  # one round trip for both: this is every event's path
         session.execute(_LINK_AND_MOVE, {
             "chain": chain, "table": table, "now": now, "new_seq": seq, "new_hash": prev,

@@ -55,13 +55,17 @@ class ChangeTracker:
         changed: dict[str, Any] = {}
         for name in TRACKED:
             value = getattr(state, name)
-            before = self._sent.get(name)
-            if name in self._sent and before == value:
+            sent_before = name in self._sent
+            before: Any = self._sent.get(name)
+            if sent_before and before == value:
                 continue
             # A copy: the state goes on changing while the payload waits to be encoded.
             self._sent[name] = sent = copy.deepcopy(value)
-            changed[name] = lean(sent) if before is None or name not in MERGED else {
-                key: item for key, item in sent.items() if key not in before or before[key] != item}
+            if sent_before and name in MERGED:  # only the keys that are new or changed
+                changed[name] = {key: item for key, item in sent.items()
+                                 if key not in before or before[key] != item}
+            else:
+                changed[name] = lean(sent)
         scans = [copy.copy(scan) for scan in state.scans if scan.event_id not in self._sent_scans]
         self._sent_scans.update(scan.event_id for scan in scans)
         return ProjectionChange(
