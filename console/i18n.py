@@ -21,6 +21,7 @@ from api.i18n import (
     match_locale,
 )
 from config import REPO_ROOT, Settings
+from workflows.ids import SYSTEM_ACTOR, SYSTEM_SOURCE
 from workflows.order.event_data import EVENTS
 
 CONSOLE_TEMPLATE_DIR = REPO_ROOT / "templates" / "console"
@@ -28,6 +29,8 @@ MESSAGE_DIR = CONSOLE_TEMPLATE_DIR / "messages"
 LANG_COOKIE = "wb_lang"
 TZ_COOKIE = "wb_tz"
 # Offered first in the zone picker: where Waybill's staff and carriers work.
+# Waybill's own entries: its workflows' actor, and "system" for what the read model wrote.
+SYSTEM_ACTORS = frozenset({SYSTEM_ACTOR, SYSTEM_SOURCE})
 COMMON_ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Singapore", "Asia/Tokyo", "UTC",
                 "Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles")
 
@@ -79,6 +82,35 @@ class Viewer:
         if value is None:
             return "-"
         return catalogue(self.locale).get(f"{group}.{value}", value)
+
+    def team(self, name: str | None) -> str:
+        """A recipient on an escalation ladder or a complaint's department (a team with an
+        in-app inbox) in words; a person, an address or a team newer than the catalogue as
+        it is."""
+        return self.code("recipient", name)
+
+    def teams(self, names: object) -> str:
+        """A list of recipients in words, or "-"."""
+        if isinstance(names, str):
+            return self.team(names)
+        if not isinstance(names, list | tuple) or not names:
+            return "-"
+        return self.t("list_separator").join(self.team(str(n)) for n in names)
+
+    def actor(self, name: str | None) -> str:
+        """Who did something: a person as named, Waybill itself in words."""
+        if name in SYSTEM_ACTORS:
+            return self.t("story.actor.system")
+        return name or "-"
+
+    def policy(self, name: str | None, title: object = None) -> str:
+        """An SLA policy's display name: the title its version carries (one text, or one per
+        locale), else the catalogue's `policy.<name>`, else its name."""
+        if isinstance(title, dict):
+            title = title.get(self.locale) or title.get(DEFAULT_LOCALE)
+        if isinstance(title, str) and title.strip():
+            return title.strip()
+        return self.code("policy", name)
 
     def time(self, value: datetime | str | None) -> str:
         return self._local(value, "%Y-%m-%d %H:%M")

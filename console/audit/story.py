@@ -19,19 +19,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from console.i18n import Viewer, catalogue
+from console.i18n import SYSTEM_ACTORS, Viewer, catalogue
 from db.notifications.models import Channel, OutboxStatus
 from db.notifications.outbox import NotificationEvent
 from db.orders import story as story_repo
 from db.orders.story import ALL_KINDS, StoryItem, StoryKind
+from kpis.report_words import in_survey_order
 from workflows.claim.types import ClaimEventType, ClaimSystemEvent
 from workflows.complaint.types import ComplaintEventType, ComplaintSystemEvent
 from workflows.escalation.types import EscalationAction
-from workflows.ids import SYSTEM_ACTOR
 from workflows.order.types import EventType, SystemEventType
 
-# Waybill's own entries: its workflows' actor, and "system" for what the read model wrote.
-SYSTEM_ACTORS = frozenset({SYSTEM_ACTOR, "system"})
 # Every type each kind's entries may have: each needs a sentence in every catalogue.
 TYPES: dict[StoryKind, tuple[str, ...]] = {
     StoryKind.ORDER: tuple(dict.fromkeys([*EventType, *SystemEventType])),
@@ -50,6 +48,16 @@ FIELDS = frozenset({"actor", "at", "subject", "level", "kind", "code", "from", "
 # The data fields that hold what people wrote (a note, a reason, a reply...): shown in full
 # under the sentence, in this order.
 _TEXT_FIELDS = ("text", "reason", "comment", "description", "reply", "plan", "resolution")
+# Data fields that hold a code, not words (kind, type) -> (field, catalogue group): each shown
+# as a fact in the viewer's words (`story.fact.<field>`), never as what someone wrote.
+_CODED: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
+    ("order", "delivered"): (("condition", "order.condition"),),
+    ("order", "delivery_exception"): (("reason", "order.exception_reason"),),
+    ("claim", "opened"): (("cause", "order.claim_cause"),),
+    ("complaint", "opened"): (("category", "order.complaint_category"),),
+    ("complaint", "routed"): (("department", "recipient"),
+                              ("category", "order.complaint_category")),
+}
 
 
 @dataclass(frozen=True)
@@ -86,10 +94,6 @@ def sentence_key(kind: str, type_: str, data: Mapping[str, Any], locale: str) ->
     return key if key in words else f"story.{kind}.other"
 
 
-def _actor(viewer: Viewer, actor: str) -> str:
-    return viewer.t("story.actor.system") if actor in SYSTEM_ACTORS else actor
-
-
 def _listed(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value) or "-"
@@ -98,20 +102,21 @@ def _listed(value: Any) -> str:
 
 def fields(viewer: Viewer, item: StoryItem) -> _Fields:
     data = item.data
-    out = _Fields(actor=_actor(viewer, item.actor), at=viewer.instant(item.occurred_at, True),
+    out = _Fields(actor=viewer.actor(item.actor), at=viewer.instant(item.occurred_at, True),
                   subject=item.subject_id or "-", type=item.type)
     if item.kind == StoryKind.ESCALATION:
         out.update(level=_listed(data.get("level")),
                    kind=viewer.code("deadline", data.get("escalation_kind")),
-                   recipients=_listed(data.get("recipients")),
+                   recipients=viewer.teams(data.get("recipients")),
                    code=viewer.code("esc.code", data.get("code")),
                    until=viewer.instant(data.get("until")) if data.get("until") else "-")
         if item.type in (EscalationAction.CLIMBED, EscalationAction.REASSIGNED):
-            out.update({"from": _listed(data.get("from")), "to": _listed(data.get("to"))})
+            words = viewer.teams if item.type == EscalationAction.REASSIGNED else _listed
+            out.update({"from": words(data.get("from")), "to": words(data.get("to"))})
     elif item.kind == StoryKind.NOTIFICATION:
         status = str(data.get("status") or "")
         out.update(channel=viewer.code("story.channel", data.get("channel")),
-                   recipient=_listed(data.get("recipient")),
+                   recipient=viewer.teams(data.get("recipient")),
                    notice=viewer.code("story.notice", item.type),
                    outcome=viewer.code("story.outcome", status),
                    attempts=_listed(data.get("attempts", 0)))
@@ -119,16 +124,41 @@ def fields(viewer: Viewer, item: StoryItem) -> _Fields:
 
 
 def texts(item: StoryItem) -> tuple[str, ...]:
-    """What people wrote in the item, whole (no cut, no escapes), each once."""
-    found = [item.data.get(name) for name in _TEXT_FIELDS]
+    """What people wrote in the item, whole (no cut, no escapes), each once. A code is no
+    text (facts words it); nor is the summary Waybill writes itself when it opens a case (in
+    English, of what the facts say), but the survey answer it quotes is the customer's."""
+    coded = {name for name, _ in _CODED.get((item.kind.value, item.type), ())}
+    written = [n for n in _TEXT_FIELDS if n not in coded
+               and not (n == "description" and item.actor in SYSTEM_ACTORS)]
+    found = [item.data.get(name) for name in written]
+    survey = item.data.get("survey")
+    if isinstance(survey, dict):
+        found.append(survey.get("suggestions"))
     return tuple(dict.fromkeys(t for t in found if isinstance(t, str) and t.strip()))
 
 
+def _scores(viewer: Viewer, scores: Mapping[str, Any]) -> str:
+    """Survey scores in the survey's order (shared/survey.py), each as "Timeliness 2/5"."""
+    return viewer.t("list_separator").join(
+        viewer.t("order.score_item", question=viewer.code("order.question", q), score=s)
+        for q, s in in_survey_order(scores))
+
+
 def facts(viewer: Viewer, item: StoryItem) -> tuple[str, ...]:
-    if item.kind == StoryKind.NOTIFICATION and item.data.get("read_at"):
-        return (viewer.t("story.read_by", name=_listed(item.data.get("read_by")),
-                         at=viewer.instant(item.data["read_at"])),)
-    return ()
+    """What else the item says, in words: who read a notice, the codes in its data, the
+    survey answer a complaint was opened from."""
+    data = item.data
+    if item.kind == StoryKind.NOTIFICATION and data.get("read_at"):
+        return (viewer.t("story.read_by", name=_listed(data.get("read_by")),
+                         at=viewer.instant(data["read_at"])),)
+    out = [viewer.t(f"story.fact.{name}", value=viewer.code(group, str(data[name])))
+           for name, group in _CODED.get((item.kind.value, item.type), ()) if data.get(name)]
+    survey = data.get("survey")
+    if isinstance(survey, dict) and isinstance(survey.get("scores"), dict):
+        out.append(viewer.t("story.fact.scores", scores=_scores(viewer, survey["scores"])))
+        if survey.get("goods_ok") is False:
+            out.append(viewer.t("story.fact.goods_not_ok"))
+    return tuple(out)
 
 
 def sentence(viewer: Viewer, item: StoryItem) -> str:
@@ -139,7 +169,7 @@ def sentence(viewer: Viewer, item: StoryItem) -> str:
 def row(viewer: Viewer, item: StoryItem) -> StoryRow:
     return StoryRow(
         kind=item.kind.value, type=item.type, event_id=item.event_id,
-        subject_id=item.subject_id, actor=_actor(viewer, item.actor), source=item.source,
+        subject_id=item.subject_id, actor=viewer.actor(item.actor), source=item.source,
         occurred=viewer.instant(item.occurred_at), recorded=viewer.instant(item.recorded_at),
         sentence=sentence(viewer, item), texts=texts(item), facts=facts(viewer, item),
         data=json.dumps(item.data, ensure_ascii=False, indent=2, sort_keys=True, default=str),

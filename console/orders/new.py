@@ -115,11 +115,13 @@ def errors_by_field(exc: ValidationError, rows: list[int]) -> dict[str, tuple[st
     return errors
 
 
-def _policy_names(session: Session) -> list[str]:
-    return [p.name for p in policy_repo.all_latest(session)]
+def _policy_names(session: Session) -> list[tuple[str, object]]:
+    """Each policy's name and its newest version's title, if it carries one (issue 18 §6: the
+    form shows a display name, never the stored code)."""
+    return [(p.name, (p.body or {}).get("title")) for p in policy_repo.all_latest(session)]
 
 
-def _render(page: Page, policies: list[str], form: dict[str, str], status: int = 200,
+def _render(page: Page, policies: list[tuple[str, object]], form: dict[str, str], status: int = 200,
             errors: dict[str, tuple[str, dict]] | None = None) -> Response:
     return page.render("new_order.html", status=status, values=form, errors=errors or {},
                        rows=range(LINE_ROWS), tiers=[t.value for t in Tier], policies=policies)

@@ -5,6 +5,7 @@ code (console/i18n.py `Viewer.code` falls back to it)."""
 from __future__ import annotations
 
 import re
+import string
 from enum import StrEnum
 from typing import get_args
 
@@ -13,7 +14,7 @@ import pytest
 from activities.claim.projection import CAUSE_TEXT
 from api.i18n import LOCALES
 from api.orders.events import DeliveredData, DeliveryExceptionData, Pod
-from console.i18n import catalogue
+from console.i18n import CONSOLE_TEMPLATE_DIR, catalogue
 from workflows.claim.types import ClaimCause, ClaimStep
 from workflows.complaint.types import ComplaintCategory, ComplaintStep
 from workflows.order.types import (
@@ -65,3 +66,25 @@ def test_a_claim_notice_names_every_cause_in_both_languages() -> None:
     assert set(CAUSE_TEXT) == set(LOCALES)
     for locale, words in CAUSE_TEXT.items():
         assert sorted(words) == sorted(ClaimCause), locale
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_every_key_is_in_both_catalogues_with_the_same_placeholders() -> None:
+    """A key only one language has shows its other readers the key itself; a placeholder only
+    one language names is a sentence that fails (or leaves a fact out) in the other."""
+    en, zh = catalogue("en"), catalogue("zh-CN")
+    assert sorted(set(en) ^ set(zh)) == []
+    differ = [k for k in en if _placeholders(en[k]) != _placeholders(zh[k])]
+    assert differ == [], differ
+    assert [k for k, text in {**en, **zh}.items() if not text.strip()] == []
+
+
+def test_one_term_per_concept_in_chinese() -> None:
+    """Claims are 理赔 everywhere (console and customer notices), never 索赔 as well."""
+    notices = CONSOLE_TEMPLATE_DIR.parent / "notifications" / "zh-CN"
+    texts = {**{f"console:{k}": v for k, v in catalogue("zh-CN").items()},
+             **{f"notice:{p.name}": p.read_text(encoding="utf-8") for p in notices.iterdir()}}
+    assert [where for where, text in texts.items() if "索赔" in text] == []

@@ -112,7 +112,7 @@ def test_an_inbox_notice_says_who_read_it_and_when() -> None:
                  {"channel": "inbox", "recipient": "ops_desk", "status": "delivered",
                   "read_by": "desk-li", "read_at": "2026-12-01T06:05:01+00:00"}, actor="waybill")
     row = story.row(Viewer("en", "Asia/Shanghai"), item)
-    assert row.sentence == "“Escalation level changed” put in the ops_desk team's inbox at " \
+    assert row.sentence == "“Escalation level changed” put in the Ops desk team's inbox at " \
         "14:03:27: delivered"
     assert row.facts == ("Read by desk-li at 2026-12-01 14:05:01",)
     assert story.row(Viewer("zh-CN", "Asia/Shanghai"), item).facts == (

@@ -66,7 +66,7 @@ async def test_the_queue_puts_the_highest_level_first_and_filters(api: Api) -> N
     assert queue_ids(page.text) == [older["id"], newer["id"]]
     row = page.text[page.text.index(f'data-escalation="{newer["id"]}"'):]
     row = row[:row.index("</tr>")]
-    assert "test-operator at" in row and "Level 1" in row and "ops_desk" in row
+    assert "test-operator at" in row and "Level 1" in row and "Ops desk" in row
     assert f'href="/console/orders/{newer["order_id"]}"' in row and "Confirm" in row
     assert 'aria-current="page">Escalations' in page.text
 

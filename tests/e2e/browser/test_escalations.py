@@ -48,7 +48,7 @@ async def test_an_operator_acknowledges_and_resolves_a_breach_from_the_queue(
         await asyncio.sleep(0.5)
         await page.reload()
     await expect(row).to_contain_text("Level 1")
-    await expect(row).to_contain_text("ops_desk")
+    await expect(row).to_contain_text("Ops desk")  # the team in words (issue 18 §6)
     await expect(row.get_by_test_id("esc-ack-cell")).to_contain_text("Not acknowledged")
     await shot(page, "escalations-en-1280-breach")
 
