@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from api.orders.events import EVENT_BODIES
@@ -21,6 +21,10 @@ from console.session import ConsoleUser
 from db.claims import queries as claim_repo
 from db.complaints import queries as complaint_repo
 from db.orders.models import Order
+from kpis.report_words import in_survey_order
+from policies import from_snapshot
+from workflows.claim.types import ClaimState
+from workflows.complaint.types import ComplaintStep
 from workflows.order.event_data import EVENTS
 from workflows.order.types import (
     AFTER_DELIVERY,
@@ -29,6 +33,7 @@ from workflows.order.types import (
     FollowUpStatus,
     Stage,
 )
+from workflows.policy import ComplaintPolicy
 
 LINE_COLUMNS = ("ordered", "agreed", "picked", "shipped", "delivered")
 _RELATED_LIMIT = 50
@@ -36,8 +41,40 @@ _RELATED_LIMIT = 50
 OPEN_FOLLOW_UP = frozenset({FollowUpStatus.PENDING, FollowUpStatus.DUE})
 
 
+def low_score_max(order: Order) -> int:
+    """The score at or below which the order's policy calls an answer low (and opens a
+    complaint): the same line for the page's highlight as for the workflow."""
+    try:
+        return from_snapshot(order.sla_policy_snapshot).complaints.low_score_max
+    except ValidationError:  # an old or partial snapshot: the policies' default
+        return ComplaintPolicy().low_score_max
+
+
+def scores(survey: Any, order: Order) -> list[dict[str, Any]]:
+    """The survey's scores in the survey's order (as everywhere: shared/survey.py), each
+    marked low or not."""
+    given = getattr(survey, "scores", None) or {}
+    low = low_score_max(order)
+    return [{"question": q, "score": s, "low": isinstance(s, int) and s <= low}
+            for q, s in in_survey_order(given)]
+
+
+def alerts(detail: Any, claims: list[Any], complaints: list[Any]) -> dict[str, Any]:
+    """What the order's header must say before anything else (issue 18 §6): goods that did
+    not arrive intact, and the claims and complaints still open."""
+    delivery = detail.delivery
+    condition = getattr(delivery, "condition", None)
+    return {"bad_condition": condition if condition and condition != "intact" else None,
+            "open_claims": [c for c in claims if c.state == ClaimState.OPEN],
+            "open_complaints": [c for c in complaints if c.step != ComplaintStep.CLOSED]}
+
+
 def details(session: Session, order: Order) -> dict[str, Any]:
     detail = detail_of(order)
+    claims = claim_repo.list_claims(
+        session, claim_repo.ClaimFilter(order_id=order.order_id), _RELATED_LIMIT, None)
+    complaints = complaint_repo.list_complaints(
+        session, complaint_repo.ComplaintFilter(order_id=order.order_id), _RELATED_LIMIT, None)
     return {
         "lines": lines_of(order),
         "line_columns": LINE_COLUMNS,
@@ -48,11 +85,10 @@ def details(session: Session, order: Order) -> dict[str, Any]:
         "decisions": detail.decisions,
         "exceptions": detail.exceptions,
         "cancel_reason": detail.cancel_reason,
-        "claims": claim_repo.list_claims(
-            session, claim_repo.ClaimFilter(order_id=order.order_id), _RELATED_LIMIT, None),
-        "complaints": complaint_repo.list_complaints(
-            session, complaint_repo.ComplaintFilter(order_id=order.order_id), _RELATED_LIMIT,
-            None),
+        "claims": claims,
+        "complaints": complaints,
+        "scores_given": scores(detail.survey, order),
+        **alerts(detail, claims, complaints),
     }
 
 

@@ -2,10 +2,10 @@
 
 One order has been through an escalation (climbed, acknowledged, resolved), a note, a
 cancellation, a claim and a complaint (tests/support/story_harness.py); another was delivered
-damaged (the workflow opened its claim itself), answered its survey with low scores (a
-complaint) and has a delivery exception. Every page of PAGES is rendered for an admin in each
-language and read as a person reads it (tests/support/raw_codes.py): no code of the system's
-vocabularies may show as a word.
+damaged after a delivery exception (the workflow opened its claim itself) and answered its
+survey with low scores (a complaint: tests/support/damaged_harness.py). Every page of PAGES is
+rendered for an admin in each language and read as a person reads it
+(tests/support/raw_codes.py): no code of the system's vocabularies may show as a word.
 
 A new page goes into PAGES (a path; `{order}`, `{damaged}`, `{escalation}`, `{subscription}`
 stand for the story's ids).
@@ -18,24 +18,14 @@ from typing import Any
 
 import pytest
 
-from tests.support.api_harness import Api, order_body
-from tests.support.builders import FULL_PICK, SHIP, policy_yaml
+from tests.support.api_harness import Api
 from tests.support.console_harness import sign_in
-from tests.support.polling import eventually
+from tests.support.damaged_harness import DAMAGED_LADDER, damaged_order
 from tests.support.raw_codes import raw_codes, vocabulary
 from tests.support.story_harness import told_order
 from tests.support.subscriptions_harness import new_subscription
 
 pytestmark = pytest.mark.one_engine  # what is read is the pages' words, not the SQL
-
-# The story's ladder (story_harness.STORY_LADDER) with a survey due a second after delivery.
-LADDER = policy_yaml(confirm_within="PT1S", survey_after="PT1S") + """    escalation:
-      repeat_every: PT1H
-      snooze_max: PT1H
-      levels:
-        - {level: 1, recipients: [ops_desk], ack_within: PT1S, resolve_within: PT1H}
-        - {level: 2, recipients: [supervisor], ack_within: PT1H, resolve_within: PT1H}
-"""
 
 PAGES = (
     "/console/board",
@@ -59,44 +49,12 @@ PAGES = (
 
 @pytest.fixture(scope="module")
 def stack_options() -> dict[str, Any]:
-    return {"policy": LADDER}
-
-
-async def _post(api: Api, order_id: str, type_: str, data: dict[str, Any]) -> None:
-    resp = await api.event(order_id, type_, data)
-    assert resp.status_code == 200, resp.text
-
-
-async def damaged_order(api: Api) -> str:
-    """Delivered damaged after a failed attempt, its survey answered with low scores."""
-    body = order_body()
-    order_id = body["order_id"]
-    assert (await api.create(body)).status_code == 201
-    for type_, data in (("confirmed", {}), ("picked", FULL_PICK), ("shipped", SHIP),
-                        ("delivery_exception", {"reason": "consignee_absent",
-                                                "text": "收货人不在"}),
-                        ("delivered", {"signer": "Li Lei", "condition": "damaged",
-                                       "pod": {"kind": "photo", "ref": "pod-1.jpg"}})):
-        await _post(api, order_id, type_, data)
-
-    async def survey_due() -> bool:
-        view = (await api.get(f"/v1/orders/{order_id}")).json()
-        return (view.get("follow_up") or {}).get("status") == "due"
-    await eventually(survey_due, timeout=30)
-    await _post(api, order_id, "survey_response", {
-        "scores": {"timeliness": 2, "completeness": 1, "courtesy": 5}, "goods_ok": False,
-        "suggestions": "送货前请先打电话", "channel": "api"})
-
-    async def cases() -> bool:
-        view = (await api.get(f"/v1/orders/{order_id}")).json()
-        return bool(view.get("claims")) and bool(view.get("complaints"))
-    await eventually(cases, timeout=30)
-    return order_id
+    return {"policy": DAMAGED_LADDER}
 
 
 async def test_no_page_shows_a_code_raw(api: Api) -> None:
     order_id, escalation_id = await told_order(api)
-    damaged = await damaged_order(api)
+    damaged = await damaged_order(api.http, api.keys)
     subscription = await new_subscription(api)
     ids = {"order": order_id, "damaged": damaged, "escalation": escalation_id,
            "subscription": subscription["id"], "month": datetime.now(UTC).strftime("%Y-%m")}
