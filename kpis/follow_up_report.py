@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -18,6 +19,11 @@ from kpis.models import Count, FollowUpFigures, FollowUpGroup, FollowUpReport, P
 from kpis.periods import month_bounds
 
 SUGGESTIONS_KEPT = 20
+# A survey's problem codes (workflows/order/follow_up.py) include "suggestion" when the customer
+# wrote one, and committed histories keep it; but a suggestion ("Thanks, all fine") is no
+# problem (issue 18 §6): problems are ranked from low scores and goods not in order only, and
+# suggestions are listed by their text beside them.
+NOT_PROBLEMS = frozenset({"suggestion"})
 
 
 def _counts(counts: dict[str, int], keep: int | None = None) -> list[Count]:
@@ -48,8 +54,22 @@ def _follow_up_figures(session: Session, w: Window, group_by: Sequence[str]
                       if k.startswith("outcome:")},
             overall_satisfaction=Scores.of(dict(overall)),
             satisfaction={q: Scores.of(d) for q, d in sorted(per_question.items())},
-            problems=_counts(problems.get(key, {})),
+            problems=_counts({code: n for code, n in problems.get(key, {}).items()
+                              if code not in NOT_PROBLEMS}),
             suggestions=_counts(suggestions.get(key, {}), SUGGESTIONS_KEPT))
+    return out
+
+
+def problems_only(body: dict[str, Any]) -> dict[str, Any]:
+    """A stored report's JSON (computed before NOT_PROBLEMS) with those codes left out of
+    every problems list, so it reads, and compares with a recomputation, as reports now do."""
+    def figures(f: dict[str, Any]) -> dict[str, Any]:
+        return {**f, "problems": [p for p in f.get("problems", [])
+                                  if p.get("label") not in NOT_PROBLEMS]}
+    out = {**body, "total": figures(body["total"])} if "total" in body else dict(body)
+    for scope in ("by_customer", "by_tier"):
+        if scope in body:
+            out[scope] = [{**g, "figures": figures(g["figures"])} for g in body[scope]]
     return out
 
 

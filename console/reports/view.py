@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from db.kpis import snapshots
 from db.orders.models import Order
 from kpis import follow_up_monthly
+from kpis.follow_up_report import problems_only
 from kpis.late import figures
 from kpis.periods import month_bounds, zone
 
@@ -69,8 +70,9 @@ def build(session: Session, month: str, tz: ZoneInfo, now: datetime,
         # Recomputed as the monthly run does (activities/reports/snapshots.py): at the stored
         # as_of, in the stored zone, so only events that reached us later can differ.
         again = follow_up_monthly(session, month, zone(row.timezone), row.as_of).to_json()
-        page = ReportPage(month=month, body=row.body, as_of=row.as_of,
-                          reported_at=row.computed_at, late=figures(row.body, again))
+        stored = problems_only(row.body)  # stored before suggestions stopped being problems
+        page = ReportPage(month=month, body=stored, as_of=row.as_of,
+                          reported_at=row.computed_at, late=figures(stored, again))
     else:
         taken = as_of or now
         page = ReportPage(month=month, body=follow_up_monthly(session, month, tz, taken).to_json(),

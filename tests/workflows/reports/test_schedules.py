@@ -341,15 +341,16 @@ def test_the_message_gives_satisfaction_per_question_the_top_problems_and_the_co
         f"时效：{scores('timeliness')}", f"完整性：{scores('completeness')}",
         f"服务态度：{scores('courtesy')}"]
     top = report.body["total"]["problems"][:3]
+    # a suggestion is no problem (issue 18 §6): the third is the goods not in order
     assert [p["label"] for p in top] == ["low_score:arrival", "low_score:service",
-                                         "suggestion"]
+                                         "goods_not_ok"]
     assert late_block(english, "Most frequent problems:") == [
         f"1. low score: arrival: {top[0]['count']} times",
         f"2. low score: service: {top[1]['count']} times",
-        f"3. left a suggestion: {top[2]['count']} times"]
+        f"3. goods not in order on arrival: {top[2]['count']} times"]
     assert late_block(chinese, "最常见的问题：") == [
         f"1. 低分：arrival：{top[0]['count']} 次", f"2. 低分：service：{top[1]['count']} 次",
-        f"3. 提出建议：{top[2]['count']} 次"]
+        f"3. 到货不完好：{top[2]['count']} 次"]
     assert english.rstrip().endswith(f"The full report in the console: {link}")
     assert chinese.rstrip().endswith(f"在控制台查看完整报告：{link}")
     # webhook consumers: the keys they read are all still there, the new ones beside them
