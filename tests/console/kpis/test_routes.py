@@ -67,6 +67,9 @@ async def test_the_page_shows_compute_kpis_numbers_in_both_languages(api: Api) -
             r = want[key]
             assert row(html, "rate", key)[1:4] == [pct(r), str(r["numerator"]),
                                                  str(r["denominator"])], key
+            # what the denominator counts, beside it (issue 18 §6)
+            assert row(html, "rate", key)[4] == words[f"kpi.denominator.{key}"].format(
+                n=r["denominator"]), key
         for name, d in want["cycle_times"].items():
             cells = row(html, "transition", name)
             assert cells[1] == str(d["count"]), name
