@@ -123,22 +123,24 @@ def follow_up_table(report: dict[str, Any]) -> tuple[list[str], list[Row]]:
     return ["scope", *keys, "metric", "dimension", "bucket", *VALUE_COLUMNS], rows
 
 
-def to_csv(columns: list[str], rows: list[Row]) -> bytes:
+def to_csv(columns: list[str], rows: list[Row], header: list[str] | None = None) -> bytes:
     """UTF-8 with a byte-order mark, so spreadsheet programs read Chinese text right. Every
-    cell goes through kpis.cells.inert: names, keys and survey text are typed in by people."""
+    cell goes through kpis.cells.inert: names, keys and survey text are typed in by people.
+    `header`: the columns' names as the reader's language words them (default: the codes)."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="raise", lineterminator="\r\n")
-    writer.writeheader()
+    writer.writerow(dict(zip(columns, header or columns, strict=True)))
     writer.writerows({c: "" if r.get(c) is None else inert(r[c]) for c in columns} for r in rows)
     return buf.getvalue().encode("utf-8-sig")
 
 
-def to_xlsx(columns: list[str], rows: list[Row], title: str) -> bytes:
+def to_xlsx(columns: list[str], rows: list[Row], title: str,
+            header: list[str] | None = None) -> bytes:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = title[:31]
-    sheet.append(columns)
+    sheet.append(header or columns)
     # inert: openpyxl stores text starting with "=" as a formula; quoted, it stays a string.
     for row in rows:
         sheet.append([inert(row.get(c)) for c in columns])

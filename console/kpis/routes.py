@@ -190,6 +190,12 @@ def export_table(result: view.KpiPage, want: dict[str, str], zone_name: str
     return ["scope", *keys, "metric", "dimension", "bucket", *export.VALUE_COLUMNS], rows
 
 
+def column_names(v: Viewer, columns: list[str]) -> list[str]:
+    """A download's header in the page's language (issue 18 §6), as the audit CSV's is; the
+    cells keep their codes, for whoever reads the file by program."""
+    return [v.code("download.col", c) for c in columns]
+
+
 def _file_name(result: view.KpiPage, want: dict[str, str]) -> str:
     # Customer ids are typed in; only safe characters reach the Content-Disposition header.
     parts = ["kpis", result.first_day.isoformat(), result.last_day.isoformat(),
@@ -210,7 +216,7 @@ def _download(page_dep: Any, session: Session, fmt: str, start: str, end: str, c
     log.info("console kpis download", extra={"format": fmt, "rows": len(rows),
                                              "grouped": sorted(asked.want)})
     return table_download(columns, rows, fmt, _file_name(result, asked.want), "kpis",
-                          DOWNLOAD_HEADERS)
+                          DOWNLOAD_HEADERS, column_names(page_dep.viewer, columns))
 
 
 @router.get("/kpis")

@@ -19,7 +19,7 @@ from api.documents.downloads import table_download
 from console.deps import PageDep
 from console.i18n import Viewer
 from console.kpis import charts
-from console.kpis.routes import DOWNLOAD_HEADERS, SCORE_SERIES, as_of_param
+from console.kpis.routes import DOWNLOAD_HEADERS, SCORE_SERIES, as_of_param, column_names
 from console.reports import view
 from kpis import PeriodError, export
 from kpis.models import SCORES
@@ -164,7 +164,7 @@ def _download(page_dep: Any, session: Session, fmt: str, month: str, as_of: str)
     columns, rows = export_table(view.build(session, month, tz, now, taken))
     log.info("console follow-up report download", extra={"format": fmt, "rows": len(rows)})
     return table_download(columns, rows, fmt, f"follow-up-monthly_{month}", "follow_up_monthly",
-                          DOWNLOAD_HEADERS)
+                          DOWNLOAD_HEADERS, column_names(page_dep.viewer, columns))
 
 
 def _file_route(fmt: str) -> None:

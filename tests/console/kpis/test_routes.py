@@ -279,3 +279,20 @@ async def test_every_chart_has_its_numbers_one_click_away(api: Api) -> None:
         assert table, title
         assert table.group(2) == words["kpi.numbers"], title
         assert len(re.findall(r"<tr data-", table.group(3))) >= 1, title
+
+
+async def test_downloads_name_their_columns_in_the_pages_language(api: Api) -> None:
+    """Issue 18 §6: a download from the zh-CN page has Chinese headers (with the BOM), as the
+    audit CSV has; the cells keep their codes for programs."""
+    for lang in ("en", "zh-CN"):
+        words = catalogue(lang)
+        await sign_in(api.http, api.keys["operator"], lang)
+        for path, params in (("/console/kpis.csv", NOVEMBER),
+                             ("/console/reports/follow-up-monthly.csv", {"month": "2026-11"})):
+            body = (await api.http.get(path, params=params)).content
+            assert body.startswith(b"\xef\xbb\xbf"), path
+            header = body.decode("utf-8-sig").splitlines()[0].split(",")
+            assert header[0] == words["download.col.scope"], (lang, path)
+            assert {words[f"download.col.{c}"] for c in ("metric", "denominator")} <= set(header)
+            if lang == "zh-CN":
+                assert not any(re.fullmatch(r"[a-z_0-9]+", h) for h in header), header
