@@ -92,7 +92,8 @@ def _charts(v: Viewer, page: view.KpiPage) -> dict[str, Any]:
     sat = []
     for question, scores in questions(f):
         if scores.count:
-            for n, score in enumerate(reversed(SCORES)):
+            # 1 to 5, as the survey asks and every table lists them (issue 18 §6: one order)
+            for n, score in enumerate(SCORES):
                 answers = scores.distribution.get(str(score), 0)
                 label = t("kpi.sat_label", question=v.code("order.question", question),
                           mean=f"{scores.mean:.2f}", count=scores.count) if n == 0 else ""

@@ -61,7 +61,7 @@ def satisfaction_chart(v: Viewer, figures: dict[str, Any]) -> Markup:
     t, bars = v.t, []
     for question, scores in in_survey_order(figures["satisfaction"]):
         if scores["count"]:
-            for n, score in enumerate(reversed(SCORES)):
+            for n, score in enumerate(SCORES):  # 1 to 5, as everywhere (console/kpis/routes.py)
                 answers = scores["distribution"].get(str(score), 0)
                 label = t("kpi.sat_label", question=v.code("order.question", question),
                           mean=mean(scores), count=scores["count"]) if n == 0 else ""
