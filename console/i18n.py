@@ -107,7 +107,8 @@ class Viewer:
         """An SLA policy's display name: the title its version carries (one text, or one per
         locale), else the catalogue's `policy.<name>`, else its name."""
         if isinstance(title, dict):
-            title = title.get(self.locale) or title.get(DEFAULT_LOCALE)
+            title = (title.get(self.locale) or title.get(DEFAULT_LOCALE)
+                     or next((v for v in title.values() if isinstance(v, str)), None))
         if isinstance(title, str) and title.strip():
             return title.strip()
         return self.code("policy", name)

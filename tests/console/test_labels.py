@@ -14,9 +14,11 @@ import pytest
 from activities.claim.projection import CAUSE_TEXT
 from api.i18n import LOCALES
 from api.orders.events import DeliveredData, DeliveryExceptionData, Pod
-from console.i18n import CONSOLE_TEMPLATE_DIR, catalogue
+from config import DEFAULT_POLICY_FILE, REPO_ROOT
+from console.i18n import CONSOLE_TEMPLATE_DIR, Viewer, catalogue
+from policies import DEFAULT_LADDER, load_policies
 from workflows.claim.types import ClaimCause, ClaimStep
-from workflows.complaint.types import ComplaintCategory, ComplaintStep
+from workflows.complaint.types import ComplaintCategory, ComplaintStep, Department
 from workflows.order.types import (
     BreachKind,
     EventType,
@@ -33,6 +35,19 @@ def _literal(model: type, field: str) -> tuple[str, ...]:
     return get_args(model.model_fields[field].annotation)  # type: ignore[attr-defined]
 
 
+# The policies Waybill ships (the seed and the demo's): each needs a display name.
+SHIPPED_POLICIES = {**load_policies(DEFAULT_POLICY_FILE),
+                    **load_policies(REPO_ROOT / "policies" / "demo.yaml")}
+
+
+def _recipients() -> tuple[str, ...]:
+    """Every team a shipped ladder notifies, and every complaint department (a team too)."""
+    ladders = [level["recipients"] for level in DEFAULT_LADDER["levels"]]
+    ladders += [level.recipients for p in SHIPPED_POLICIES.values() if p.escalation
+                for level in p.escalation.levels]
+    return tuple(sorted({r for names in ladders for r in names} | set(Department)))
+
+
 # catalogue group -> the codes it must name (console/i18n.py looks up "<group>.<code>")
 LABELLED: dict[str, tuple[str, ...]] = {
     "event": (*EventType, *SystemEventType),
@@ -47,6 +62,8 @@ LABELLED: dict[str, tuple[str, ...]] = {
     "order.exception_reason": _literal(DeliveryExceptionData, "reason"),
     "order.condition": _literal(DeliveredData, "condition"),
     "order.pod_kind": _literal(Pod, "kind"),
+    "recipient": _recipients(),
+    "policy": tuple(SHIPPED_POLICIES),
 }
 
 
@@ -88,3 +105,20 @@ def test_one_term_per_concept_in_chinese() -> None:
     texts = {**{f"console:{k}": v for k, v in catalogue("zh-CN").items()},
              **{f"notice:{p.name}": p.read_text(encoding="utf-8") for p in notices.iterdir()}}
     assert [where for where, text in texts.items() if "索赔" in text] == []
+
+
+def test_a_policy_reads_as_its_title_else_its_catalogue_name() -> None:
+    zh, en = Viewer("zh-CN", "UTC"), Viewer("en", "UTC")
+    assert zh.policy("standard") == "标准" and en.policy("standard") == "Standard"
+    assert zh.policy("vip", {"zh-CN": "贵宾", "en": "VIP"}) == "贵宾"
+    assert zh.policy("vip", {"en": "VIP"}) == "VIP"  # a title in another language beats a code
+    assert en.policy("vip", "Very important") == "Very important"
+    assert en.policy("vip") == "vip"  # an admin's new policy without a title: as named
+
+
+def test_teams_and_waybill_itself_read_as_words() -> None:
+    zh = Viewer("zh-CN", "UTC")
+    assert zh.teams(["ops_desk", "supervisor"]) == "运营值班台、主管"
+    assert zh.teams([]) == "-" and zh.team("desk-li") == "desk-li"  # a person as named
+    assert zh.actor("waybill") == zh.actor("system") == "系统"
+    assert zh.actor("web-admin") == "web-admin"
