@@ -53,7 +53,10 @@ _TEXT_FIELDS = ("text", "reason", "comment", "description", "reply", "plan", "re
 _CODED: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
     ("order", "delivered"): (("condition", "order.condition"),),
     ("order", "delivery_exception"): (("reason", "order.exception_reason"),),
+    ("escalation", "climbed"): (("reason", "climb_reason"),),  # workflows/escalation/workflow.py
     ("claim", "opened"): (("cause", "order.claim_cause"),),
+    ("claim", "customer_contacted"): (("channel", "contact"),),
+    ("complaint", "first_reply"): (("channel", "contact"),),
     ("complaint", "opened"): (("category", "order.complaint_category"),),
     ("complaint", "routed"): (("department", "recipient"),
                               ("category", "order.complaint_category")),

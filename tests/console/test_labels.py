@@ -12,6 +12,8 @@ from typing import get_args
 import pytest
 
 from activities.claim.projection import CAUSE_TEXT
+from api.claims.schemas import ContactData
+from api.complaints.schemas import FirstReplyData
 from api.i18n import LOCALES
 from api.orders.events import DeliveredData, DeliveryExceptionData, Pod
 from config import DEFAULT_POLICY_FILE, REPO_ROOT
@@ -33,6 +35,10 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 
 def _literal(model: type, field: str) -> tuple[str, ...]:
     return get_args(model.model_fields[field].annotation)  # type: ignore[attr-defined]
+
+
+def _optional_literal(model: type, field: str) -> tuple[str, ...]:
+    return tuple(v for arg in _literal(model, field) for v in get_args(arg))
 
 
 # The policies Waybill ships (the seed and the demo's): each needs a display name.
@@ -64,6 +70,8 @@ LABELLED: dict[str, tuple[str, ...]] = {
     "order.pod_kind": _literal(Pod, "kind"),
     "recipient": _recipients(),
     "policy": tuple(SHIPPED_POLICIES),
+    "contact": tuple(sorted(_literal(ContactData, "channel") + _optional_literal(
+        FirstReplyData, "channel"))),
 }
 
 

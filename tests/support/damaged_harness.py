@@ -1,12 +1,13 @@
 """An order that went wrong on arrival (issue 18 §6): delivered damaged after a failed attempt
 (the workflow opens its claim itself), its survey answered with low scores and goods not in
-order (a complaint). Works on any client with the keys of every role: the in-process API
+order (a complaint); the customer called about the claim, the complaint routed to the
+warehouse and answered by chat. Works on any client with the keys of every role: the in-process API
 (tests/support/api_harness.py) and the served site (tests/support/browser.py) alike."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -58,8 +59,23 @@ async def damaged_order(http: httpx.AsyncClient, keys: dict[str, str]) -> str:
     await post("survey_response", {"scores": SCORES, "goods_ok": False,
                                    "suggestions": SUGGESTION, "channel": "api"})
 
-    async def cases() -> bool:
+    async def cases() -> dict[str, Any] | None:
         got = await view()
-        return bool(got.get("claims")) and bool(got.get("complaints"))
-    await eventually(cases, timeout=30)
+        return got if got.get("claims") and got.get("complaints") else None
+    got = await eventually(cases, timeout=30)
+    claim, complaint = got["claims"][0], got["complaints"][0]
+    claim_id = claim["claim_id"] if isinstance(claim, dict) else claim
+    complaint_id = complaint["complaint_id"] if isinstance(complaint, dict) else complaint
+    for path, type_, data in (
+            (f"/v1/claims/{claim_id}", "customer_contacted", {"channel": "phone",
+                                                             "note": "客户确认外箱破损"}),
+            (f"/v1/complaints/{complaint_id}", "routed", {"department": "warehouse",
+                                                          "category": "damage"}),
+            (f"/v1/complaints/{complaint_id}", "first_reply", {
+                "text": "已安排补发", "plan": "明日补发两箱", "channel": "chat",
+                "promised_by": (datetime.now(UTC) + timedelta(days=1)).isoformat()})):
+        resp = await http.post(f"{path}/events", headers=auth("operator"), json={
+            "event_id": f"ev-{uuid.uuid4().hex[:10]}", "type": type_,
+            "occurred_at": datetime.now(UTC).isoformat(), "data": data})
+        assert resp.status_code in (200, 202), resp.text
     return order_id

@@ -10,6 +10,8 @@ full-data blocks) and <textarea>; attributes (URLs, ids, data-*) never. A token 
 - en: a snake_case code (`ops_desk`) anywhere is raw; a one-word code (`integration`, `waybill`)
   is raw when a text stands alone as exactly that code (a table cell, a list item), since the
   same letters inside an English sentence are the English word.
+- both: any token shaped like a code (lower-case words joined by `_`, no digits) is raw even if
+  no vocabulary below knows it: a code's words are never written that way.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from enum import StrEnum
 from html.parser import HTMLParser
 from typing import get_args
 
+from api.claims.schemas import ContactData
+from api.complaints.schemas import FirstReplyData
 from api.deps import Role
 from api.orders.events import DeliveredData, DeliveryExceptionData, FollowUpCallData, Pod
 from api.survey.router import SOURCE as SURVEY_SOURCE
@@ -42,6 +46,7 @@ _URL = re.compile(r"\S+://\S+")
 # A token: letters, digits and what ids and addresses are glued with; trailing sentence
 # punctuation is not part of it.
 _TOKEN = re.compile(r"[A-Za-z0-9_:./@#\-]+", re.ASCII)
+_CODE_SHAPED = re.compile(r"[a-z]+(?:_[a-z]+)+")
 
 
 def _enum_values(*modules: object) -> set[str]:
@@ -51,7 +56,10 @@ def _enum_values(*modules: object) -> set[str]:
 
 
 def _literal(model: type, field: str) -> set[str]:
-    return {str(v) for v in get_args(model.model_fields[field].annotation)}  # type: ignore[attr-defined]
+    """The values of a Literal field (an optional one's too)."""
+    hint = model.model_fields[field].annotation  # type: ignore[attr-defined]
+    values = [v for arg in get_args(hint) for v in (get_args(arg) or (arg,))]
+    return {v for v in values if isinstance(v, str)}
 
 
 def _recipients() -> set[str]:
@@ -67,7 +75,9 @@ def vocabulary() -> frozenset[str]:
     codes |= _literal(DeliveryExceptionData, "reason") | _literal(DeliveredData, "condition")
     codes |= _literal(Pod, "kind") | set(SURVEY_QUESTIONS) | _recipients() | set(POLICIES)
     codes |= _literal(FollowUpCallData, "outcome") | set(RESOLUTION_CODES)
+    codes |= _literal(ContactData, "channel") | _literal(FirstReplyData, "channel")
     codes |= {"goods_not_ok", "low_score", "suggestion"}  # follow-up problems (fur.problem.*)
+    codes |= {"not_acknowledged", "not_resolved"}  # why a ladder climbed (escalation workflow)
     codes |= {SYSTEM_ACTOR, SYSTEM_SOURCE, CONSOLE_SOURCE, SURVEY_SOURCE, ESCALATION_SOURCE,
               OUTBOX_SOURCE, "demo_standard", "demo_key_account"}
     return frozenset(c for c in codes if c)
@@ -112,6 +122,7 @@ def raw_codes(html: str, locale: str, codes: frozenset[str] | None = None
             found.setdefault(text, text)
         for token in _TOKEN.findall(_URL.sub(" ", text)):
             token = token.rstrip(".:#")
-            if token in codes and (locale != "en" or "_" in token):
+            if (token in codes and (locale != "en" or "_" in token)
+                    or _CODE_SHAPED.fullmatch(token)):
                 found.setdefault(token, text[:120])
     return found

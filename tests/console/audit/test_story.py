@@ -129,3 +129,28 @@ def test_the_page_filter_takes_known_kinds_and_else_shows_all() -> None:
         StoryKind.ORDER, StoryKind.CLAIM, StoryKind.ESCALATION}
     assert story.chosen_kinds([]) == ALL_KINDS
     assert story.chosen_kinds(["bogus"]) == ALL_KINDS
+
+
+def test_codes_in_an_entry_read_as_facts_not_as_what_someone_wrote() -> None:
+    """Issue 18 §6: a reason, a cause, a department in an entry's data are codes: the story
+    words them as facts. Waybill's own English summary of a case it opened is no one's text;
+    the customer's suggestion it quotes is, and the scores read in the survey's order."""
+    zh = Viewer("zh-CN", "Asia/Shanghai")
+    exception = story.row(zh, _item(StoryKind.ORDER, "delivery_exception",
+                                    {"reason": "consignee_absent", "text": "收货人不在"}))
+    assert (exception.texts, exception.facts) == (("收货人不在",), ("原因：收货人不在",))
+    climbed = story.row(zh, _item(StoryKind.ESCALATION, "climbed",
+                                  {"level": 2, "reason": "not_acknowledged"}, actor="waybill"))
+    assert (climbed.texts, climbed.facts) == ((), ("原因：未在时限内确认",))
+    opened = story.row(zh, _item(StoryKind.COMPLAINT, "opened", {
+        "category": "low_survey_score", "origin": "survey",
+        "description": "low follow-up score: completeness=1, timeliness=2; suggestions: 请先打电话",
+        "survey": {"scores": {"courtesy": 5, "completeness": 1, "timeliness": 2},
+                   "goods_ok": False, "suggestions": "请先打电话"}}, actor="waybill"))
+    assert opened.actor == "系统" and opened.texts == ("请先打电话",)
+    assert opened.facts == ("类别：回访低分", "回访评分：时效 2/5、完整性 1/5、服务态度 5/5",
+                            "到货时货物有问题")
+    # a person's own description stays whole
+    by_hand = story.row(zh, _item(StoryKind.CLAIM, "opened", {"cause": "damaged",
+                                                              "description": "外箱压坏"}))
+    assert by_hand.texts == ("外箱压坏",) and by_hand.facts == ("原因：货物破损",)
