@@ -29,6 +29,7 @@ from api.survey.router import SOURCE as SURVEY_SOURCE
 from console.escalations.routes import RESOLUTION_CODES
 from console.orders.routes import SOURCE as CONSOLE_SOURCE
 from db.notifications.models import Channel, OutboxStatus
+from db.notifications.outbox import NotificationEvent
 from db.orders.story import ESCALATION_SOURCE, OUTBOX_SOURCE, StoryKind
 from policies import DEFAULT_LADDER
 from shared.survey import SURVEY_QUESTIONS
@@ -71,7 +72,7 @@ def _recipients() -> set[str]:
 def vocabulary() -> frozenset[str]:
     """Every code a page could be tempted to show as it is stored."""
     codes = _enum_values(order_types, claim_types, complaint_types, escalation_types)
-    codes |= {str(c) for c in (*Role, *Channel, *OutboxStatus, *StoryKind)}
+    codes |= {str(c) for c in (*Role, *Channel, *OutboxStatus, *StoryKind, *NotificationEvent)}
     codes |= _literal(DeliveryExceptionData, "reason") | _literal(DeliveredData, "condition")
     codes |= _literal(Pod, "kind") | set(SURVEY_QUESTIONS) | _recipients() | set(POLICIES)
     codes |= _literal(FollowUpCallData, "outcome") | set(RESOLUTION_CODES)

@@ -88,6 +88,7 @@ def text(html: str) -> str:
 
 def headline(html: str) -> dict[str, str]:
     table = re.search(r'data-testid="fur-headline">(.*?)</table>', html, re.S).group(1)
+    table = re.sub(r'<span class="hint"[^>]*>.*?</span>', "", table)  # what a rate counts
     return {key: text(cell) for key, cell in re.findall(
         r'<tr data-(?:step|rate)="(\w+)"><th[^>]*>.*?</th><td>(.*?)</td></tr>', table, re.S)}
 
@@ -100,6 +101,8 @@ def shows_figures(html: str, f: dict[str, Any], lang: str) -> None:
         str(f["due"]), str(f["attempted"]), str(f["answered"])]
     assert head["follow_up_rate"] == ratio(f["follow_up_rate"])
     assert head["successful_follow_up_rate"] == ratio(f["successful_follow_up_rate"])
+    # what the rates' denominator counts, beside them (issue 18 §6)
+    assert words["kpi.denominator.follow_up"].format(n=f["follow_up_rate"]["denominator"]) in html
     for outcome in ("answered", "refused", "expired", "open"):
         assert row(html, "outcome", outcome) == [words[f"fur.outcome.{outcome}"],
                                                  str(f["outcomes"].get(outcome, 0))]
