@@ -7,20 +7,23 @@ survey with low scores (a complaint: tests/support/damaged_harness.py). Every pa
 rendered for an admin in each language and read as a person reads it
 (tests/support/raw_codes.py): no code of the system's vocabularies may show as a word.
 
+A third order's escalation is still open, reassigned to a team and snoozed.
+
 A new page goes into PAGES (a path; `{order}`, `{damaged}`, `{escalation}`, `{subscription}`
 stand for the story's ids).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from tests.support.api_harness import Api
+from tests.support.api_harness import Api, created
 from tests.support.console_harness import sign_in
 from tests.support.damaged_harness import DAMAGED_LADDER, damaged_order
+from tests.support.escalations_harness import escalation_of
 from tests.support.raw_codes import raw_codes, vocabulary
 from tests.support.story_harness import told_order
 from tests.support.subscriptions_harness import new_subscription
@@ -36,6 +39,8 @@ PAGES = (
     "/console/escalations",
     "/console/escalations?state=resolved",
     "/console/escalations/{escalation}",
+    "/console/escalations/{open_escalation}",
+    "/console/orders/{waiting}",
     "/console/audit",
     "/console/audit/orders/{order}",
     "/console/audit/orders/{damaged}",
@@ -47,6 +52,19 @@ PAGES = (
 )
 
 
+async def waiting_order(api: Api) -> tuple[str, str]:
+    """An order whose escalation is open at level 2, reassigned to a team and snoozed."""
+    order_id = await created(api)
+    esc = await escalation_of(api, order_id, level=2)
+    until = (datetime.now(UTC) + timedelta(minutes=30)).isoformat()
+    for action, body in (("reassign", {"assignee": "cs_manager", "comment": "客服经理跟进"}),
+                         ("snooze", {"until": until})):
+        resp = await api.http.post(f"/v1/escalations/{esc['id']}/{action}", json=body,
+                                   headers=api.auth("supervisor"))
+        assert resp.status_code == 200, resp.text
+    return order_id, esc["id"]
+
+
 @pytest.fixture(scope="module")
 def stack_options() -> dict[str, Any]:
     return {"policy": DAMAGED_LADDER}
@@ -56,7 +74,9 @@ async def test_no_page_shows_a_code_raw(api: Api) -> None:
     order_id, escalation_id = await told_order(api)
     damaged = await damaged_order(api.http, api.keys)
     subscription = await new_subscription(api)
+    waiting, open_escalation = await waiting_order(api)
     ids = {"order": order_id, "damaged": damaged, "escalation": escalation_id,
+           "waiting": waiting, "open_escalation": open_escalation,
            "subscription": subscription["id"], "month": datetime.now(UTC).strftime("%Y-%m")}
     codes = vocabulary()
     raw: dict[str, dict[str, str]] = {}
