@@ -160,8 +160,8 @@ def audit_verify(
     all_: Annotated[bool, typer.Option(
         "--all", help="Every chain, and every checkpoint's signature")] = False,
 ) -> None:
-    """Walk audit chains and print one line per broken one, naming its first broken link;
-    exit status 1 if anything is broken."""
+    """Walk audit chains and print a line per break found (each edited, deleted or inserted
+    row, each broken link); exit status 1 if anything is broken."""
     from db.audit import queries as audit
     from shared.audit_keys import verifying_keys
 
@@ -179,12 +179,11 @@ def audit_verify(
             for chain in [order] if order is not None else audit.chains(session):
                 verdict = audit.verify(session, chain, keys)
                 checked += 1
-                if verdict.first_broken is not None:
-                    broken += 1
-                    b = verdict.first_broken
+                broken += not verdict.ok
+                for b in verdict.problems:
                     where = f" at link {b.seq}" if b.seq is not None else ""
                     typer.echo(f"BROKEN {chain}{where}: {b.problem}: {b.message}")
-                elif order is not None:
+                if verdict.ok and order is not None:
                     typer.echo(f"ok {chain}: {verdict.links_checked} links")
             if all_:
                 for problem in audit.broken_checkpoints(session, keys):

@@ -21,3 +21,6 @@ class ChainVerdict(BaseModel):
     ok: bool
     links_checked: int = Field(description="links found intact before the first broken one")
     first_broken: BrokenLink | None = None
+    problems: list[BrokenLink] = Field(
+        default_factory=list, description="every break found, in chain order (first_broken "
+        "is the first of them), at most 100")
