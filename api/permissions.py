@@ -165,6 +165,9 @@ ROUTES: dict[tuple[str, str], str] = {
     # before routing (api/codec/cors.py).
     ("POST", "/codec/decode"): "codec.decode",
     ("POST", "/codec/encode"): "codec.encode",
+    # The same for the Temporal Web UI, admitted by the console session (console/codec/).
+    ("POST", "/console/codec/decode"): "codec.decode",
+    ("POST", "/console/codec/encode"): "codec.encode",
     # The console: its pages check these through console.deps (Page.allow / signed_in).
     ("GET", "/console/"): PUBLIC,  # a redirect to the board
     ("GET", "/console/sign-in"): PUBLIC,
