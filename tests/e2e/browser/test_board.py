@@ -8,11 +8,9 @@ app for the module (harness: tests/support/browser.py); screenshots under
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import playwright.async_api as playwright_api
 import pytest
@@ -20,9 +18,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from console.board.view import ACTIVE_STAGES
 from db.migrate import upgrade
-from tests.e2e.browser.test_pages import escalation_of, events, fast_policies
 from tests.support.api_harness import order_body
 from tests.support.browser import Site, served, shot, signed_in
+from tests.support.browser_orders import events, fast_policies, first_item
 from tests.support.builders import FULL_PICK, POD, SHIP
 
 expect = playwright_api.expect
@@ -35,16 +33,6 @@ class World:
     fresh: str  # just received, with time left
     damaged: str  # delivered damaged: an open claim
     cancelled: str
-
-
-async def claim_of(site: Site, order_id: str) -> str:
-    for _ in range(120):
-        got = await site.http.get("/v1/claims", params={"order_id": order_id},
-                                  headers={"Authorization": f"Bearer {site.keys['admin']}"})
-        if got.json()["items"]:
-            return got.json()["items"][0]["id"]
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"no claim opened for {order_id}")
 
 
 @pytest.fixture(scope="module")
@@ -61,13 +49,10 @@ async def world(dev_env: WorkflowEnvironment,
             assert (await site.post("/v1/orders", body)).status_code == 201
         await events(site, damaged["order_id"], ("confirmed", {}), ("picked", FULL_PICK),
                      ("shipped", SHIP), ("delivered", {**POD, "condition": "damaged"}))
-        cancel = await site.post(f"/v1/orders/{cancelled['order_id']}/events", {
-            "event_id": "ev-cancel", "type": "cancelled",
-            "occurred_at": datetime.now(UTC).isoformat(),
-            "data": {"reason": "customer withdrew"}}, role="operator")
-        assert cancel.status_code == 200, cancel.text
-        await escalation_of(site, late["order_id"])
-        await claim_of(site, damaged["order_id"])
+        await events(site, cancelled["order_id"], ("cancelled", {"reason": "customer withdrew"}),
+                     role="operator")
+        await first_item(site, "/v1/escalations", late["order_id"])
+        await first_item(site, "/v1/claims", damaged["order_id"])
         yield World(site=site, late=late["order_id"], fresh=fresh["order_id"],
                     damaged=damaged["order_id"], cancelled=cancelled["order_id"])
 
