@@ -91,6 +91,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "console.read": CONSOLE,  # board, order pages, escalation queue, preferences
     # Issue 17 §3: verify an order's audit chain, export it to verify offline.
     "order.audit": frozenset({Role.AUDITOR, Role.ADMIN}),
+    # Issue 18 §4: the link to an order's workflow in the Temporal Web UI, on the order page
+    # only. That UI offers cancel, terminate and signal buttons around every business rule, so
+    # only those who investigate (supervisors, auditors) and admins see the link; operators work
+    # through the console's own actions.
+    "temporal_ui.view": frozenset({Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN}),
 }
 
 # A route whose body names the event type: the route admits a role that may send at least one
@@ -178,6 +183,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/console/preferences"): "console.read",
     ("GET", "/console/board"): "console.read",
     ("GET", "/console/board/columns"): "console.read",
+    # Issue 18 §4/§5: the list behind the board's closed/cancelled counts, and the order page's
+    # poll for changes.
+    ("GET", "/console/orders"): "console.read",
+    ("GET", "/console/orders/{order_id}/live"): "console.read",
     ("GET", "/console/orders/new"): "order.create",
     ("POST", "/console/orders/new"): "order.create",
     ("GET", "/console/orders/{order_id}"): "console.read",

@@ -11,6 +11,8 @@ from console.deps import guard, install
 from console.escalations import routes as escalation_routes
 from console.kpis import routes as kpi_routes
 from console.orders import actions as order_actions
+from console.orders import listing as order_listing
+from console.orders import live as order_live
 from console.orders import new as new_order
 from console.orders import receipt as order_receipt
 from console.orders import record as order_record
@@ -29,5 +31,8 @@ router.include_router(audit_routes.router)
 router.include_router(kpi_routes.router)
 router.include_router(report_routes.router)
 router.include_router(webhook_routes.router)
+# Issue 18 §4/§5: the closed/cancelled list behind the board's counts; the order page's poll.
+router.include_router(order_listing.router)
+router.include_router(order_live.router)
 
 __all__ = ["install", "router"]
