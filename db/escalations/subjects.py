@@ -42,6 +42,11 @@ def open_for(session: Session, kind: str,
     return out
 
 
+def late_step(row: EscalationRow) -> str:
+    """The case's step whose deadline the escalation is about (its breach id is `<step>-1`)."""
+    return row.breach_id.rsplit("-", 1)[0]
+
+
 def all_for(session: Session, kind: str, case_id: str) -> list[EscalationRow]:
     """Every escalation the case's missed deadlines opened, oldest first."""
     return list(session.scalars(
