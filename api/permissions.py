@@ -211,6 +211,15 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/console/webhooks/{subscription_id}/enable"): "subscription.manage",
     ("POST", "/console/webhooks/{subscription_id}/deliveries/{delivery_id}/redeliver"):
         "subscription.manage",
+    # issue 18 §1: the claims and complaints pages (each action checks its event's own entry)
+    ("GET", "/console/claims"): "console.read",
+    ("GET", "/console/claims/{claim_id}"): "console.read",
+    ("POST", "/console/claims/{claim_id}/events/{action}"): "claim.event.*",
+    ("POST", "/console/claims/{claim_id}/documents"): "claim.document.upload",
+    ("GET", "/console/claims/{claim_id}/documents/{sha256}"): "claim.document.read",
+    ("GET", "/console/complaints"): "console.read",
+    ("GET", "/console/complaints/{complaint_id}"): "console.read",
+    ("POST", "/console/complaints/{complaint_id}/events/{action}"): "complaint.event.*",
 }
 
 
