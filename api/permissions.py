@@ -220,6 +220,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/console/complaints"): "console.read",
     ("GET", "/console/complaints/{complaint_id}"): "console.read",
     ("POST", "/console/complaints/{complaint_id}/events/{action}"): "complaint.event.*",
+    # a refused action's page sits at its form's address: reloading it goes back to the case
+    ("GET", "/console/claims/{claim_id}/events/{action}"): "console.read",
+    ("GET", "/console/claims/{claim_id}/documents"): "console.read",
+    ("GET", "/console/complaints/{complaint_id}/events/{action}"): "console.read",
 }
 
 

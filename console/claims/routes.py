@@ -155,6 +155,15 @@ def _named(exc: ValueError) -> ValidationError:
          "ctx": {"error": "not a number"}}])
 
 
+@router.get("/claims/{claim_id}/events/{action}")
+@router.get("/claims/{claim_id}/documents")
+def back_to_claim(claim_id: str, page: PageDep) -> RedirectResponse:
+    """A refused action's page sits at its form's address: reloading it, or switching the
+    language there, comes back to the claim's page instead of a bare 405."""
+    page.signed_in()
+    return RedirectResponse(f"/console/claims/{quote(claim_id)}", 303)
+
+
 def _done(claim_id: str, action: str) -> RedirectResponse:
     return RedirectResponse(f"/console/claims/{quote(claim_id)}?done={action}#done", 303)
 

@@ -123,6 +123,14 @@ async def complaint_action(complaint_id: str, action: str, page: PageDep, db: Db
         f"/console/complaints/{quote(complaint_id)}?done={action}#done", 303)
 
 
+@router.get("/complaints/{complaint_id}/events/{action}")
+def back_to_complaint(complaint_id: str, page: PageDep) -> RedirectResponse:
+    """A refused action's page sits at its form's address: reloading it, or switching the
+    language there, comes back to the complaint's page instead of a bare 405."""
+    page.signed_in()
+    return RedirectResponse(f"/console/complaints/{quote(complaint_id)}", 303)
+
+
 def _bad_time() -> ValidationError:
     return ValidationError.from_exception_data("form", [
         {"type": "value_error", "loc": ("data", "promised_by"), "input": None,

@@ -84,6 +84,9 @@ async def test_a_claim_worked_from_contact_to_payout_in_the_console(api: Api) ->
     over = await act(http, claim_id, "compensation_set", amount="500", currency="CNY")
     assert over.status_code == 422 and 'role="alert"' in over.text
     assert "above the standard (400.00 CNY)" in over.text and 'value="500"' in over.text
+    # Reloading the refused form's address (or switching language there) is the claim's page.
+    back = await http.get(f"/console/claims/{claim_id}/events/compensation_set")
+    assert back.status_code == 303 and back.headers["location"] == f"/console/claims/{claim_id}"
     bad_amount = await act(http, claim_id, "compensation_set", amount="lots", currency="CNY")
     assert bad_amount.status_code == 422 and "Check these fields: Compensation" in bad_amount.text
 

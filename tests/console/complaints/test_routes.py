@@ -50,6 +50,9 @@ async def test_a_complaint_routed_answered_resolved_and_closed_in_the_console(ap
 
     again = await act(http, complaint_id, "routed", department="transport")
     assert again.status_code == 409 and "It is already routed to Transport." in again.text
+    back = await http.get(f"/console/complaints/{complaint_id}/events/routed")
+    assert back.status_code == 303
+    assert back.headers["location"] == f"/console/complaints/{complaint_id}"
 
     # A promise in the past is refused on the page, what was typed kept.
     zone = ZoneInfo("Asia/Shanghai")  # the console's default zone
