@@ -109,6 +109,14 @@ async def test_a_damaged_delivery_claim_is_worked_to_its_payout_in_the_console(
     await shot(page, "claim-en-1280-above-standard")
     await readable(page, 1280)
     claim_url = re.sub(r"/events/.*$", "", page.url)
+    # The open claim's forms on a phone, in zh-CN.
+    phone, zh = await signed_in(browser, site, "operator", locale="zh-CN", width=390)
+    await zh.goto(claim_url)
+    await expect(zh.get_by_test_id("summary")).to_contain_text("下一步：确定赔偿金额")
+    await expect(zh.get_by_test_id("standard")).to_contain_text("按重量")
+    await readable(zh, 390)
+    await shot(zh, "claim-zh-390-compensation")
+    await phone.close()
 
     # The supervisor approves more than the standard, with a reason, and pays out.
     supervisor, sup = await signed_in(browser, site, "supervisor")
