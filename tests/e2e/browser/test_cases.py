@@ -43,11 +43,21 @@ async def done_and_focused(page, text: str) -> None:
     await expect(page.get_by_test_id("done")).to_be_focused()
 
 
+# Every field has a label and every button a name (as tests/e2e/browser/test_pages.py holds
+# the other pages to).
+UNNAMED_JS = """() => [...document.querySelectorAll('input, select, textarea, button')]
+  .filter(el => el.type !== 'hidden')
+  .filter(el => el.tagName === 'BUTTON' ? !el.textContent.trim()
+          : !(el.labels && [...el.labels].some(l => l.textContent.trim())))
+  .map(el => el.outerHTML.slice(0, 120))"""
+
+
 async def readable(page, width: int) -> None:
-    """No code shown raw, and the main content fits the width."""
+    """No code shown raw, every field labelled, and the main content fits the width."""
     shown = await page.locator("main").inner_text()
     assert not RAW.search(shown), RAW.search(shown)
     assert "索赔" not in shown  # one term for claims: 理赔
+    assert await page.evaluate(UNNAMED_JS) == []
     assert await page.evaluate("document.documentElement.scrollWidth") <= width
 
 
