@@ -14,8 +14,6 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import QueryParams
 
 from api.claims.schemas import ContactData
-from api.errors import ApiError
-from api.pagination import decode_cursor, keyset_page
 from console.cases import filters as case_filters
 from console.cases import timeline
 from console.cases.forms import Failed, listed, money
@@ -37,7 +35,6 @@ from workflows.claim.types import (
 )
 from workflows.policy import ClaimPolicy
 
-PAGE_SIZE = 50
 STEPS = tuple(s.value for s in ClaimStep)
 # The steps a claim walks, as its page lists them (closing is its state, not a step to do).
 WALKED = tuple(s for s in STEPS if s != ClaimStep.CLOSED.value)
@@ -60,22 +57,20 @@ ACTIONS = ("customer_contacted", "liability_decided", "compensation_set", "payou
 
 
 def list_context(session: Session, params: QueryParams) -> dict[str, Any]:
-    """The claims the filters pick, newest first, a page at a time; each with its open
-    escalations (level, assignee)."""
+    """The claims the filters pick (console/cases/filters.py `page_of` says in what order),
+    each with its open escalations (level, assignee)."""
     chosen = case_filters.parse(params, STEPS)
     now = datetime.now(UTC)
     flt = repo.ClaimFilter(
         state=chosen.state or None, step=chosen.step or None,
         customer_id=chosen.customer or None, tier=chosen.tier or None,
         overdue_at=now if chosen.overdue else None, assignee=chosen.assignee or None)
-    cursor = case_filters.cursor_of(params)
-    try:
-        after = decode_cursor(cursor) if cursor else None
-    except ApiError:
-        after = None  # a hand-edited address: the first page
-    rows = repo.list_claims(session, flt, PAGE_SIZE + 1, after)
-    page, next_cursor = keyset_page(rows, PAGE_SIZE, lambda r: (r.opened_at, r.id))
-    return {"claims": page, "next_cursor": next_cursor, "filters": chosen, "now": now,
+    page, next_cursor, capped = case_filters.page_of(
+        lambda limit, after, urgent: repo.list_claims(session, flt, limit, after, urgent),
+        chosen, params)
+    return {"claims": page, "next_cursor": next_cursor, "capped": capped,
+            "filters": chosen, "filtered": bool(params), "now": now,
+            "urgent_max": case_filters.URGENT_MAX,
             "escalations": subjects.open_for(session, "claim", [r.id for r in page]),
             "assignees": subjects.assignees(session, "claim"),
             "states": case_filters.STATES, "steps": STEPS, "tiers": case_filters.TIERS}

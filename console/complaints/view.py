@@ -15,8 +15,6 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import QueryParams
 
 from api.complaints.schemas import FirstReplyData
-from api.errors import ApiError
-from api.pagination import decode_cursor, keyset_page
 from console.cases import filters as case_filters
 from console.cases import timeline
 from console.cases.forms import Failed
@@ -29,7 +27,6 @@ from db.orders.story import StoryKind
 from policies import from_snapshot
 from workflows.complaint.types import ComplaintCategory, ComplaintStep, Department
 
-PAGE_SIZE = 50
 STEPS = tuple(s.value for s in ComplaintStep)
 DEPARTMENTS = tuple(d.value for d in Department)
 CATEGORIES = tuple(c.value for c in ComplaintCategory)
@@ -48,23 +45,21 @@ _OPEN_STEPS = (ComplaintStep.ACCEPTED.value, ComplaintStep.ROUTED.value,
 
 
 def list_context(session: Session, params: QueryParams) -> dict[str, Any]:
-    """The complaints the filters pick, newest first, a page at a time; each with its open
-    escalations (level, assignee)."""
+    """The complaints the filters pick (console/cases/filters.py `page_of` says in what
+    order), each with its open escalations (level, assignee)."""
     chosen = case_filters.parse(params, STEPS)
     now = datetime.now(UTC)
     flt = repo.ComplaintFilter(
         state=chosen.state or None, step=chosen.step or None,
         customer_id=chosen.customer or None, tier=chosen.tier or None,
         overdue_at=now if chosen.overdue else None, assignee=chosen.assignee or None)
-    cursor = case_filters.cursor_of(params)
-    try:
-        after = decode_cursor(cursor) if cursor else None
-    except ApiError:
-        after = None  # a hand-edited address: the first page
-    rows = repo.list_complaints(session, flt, PAGE_SIZE + 1, after)
-    page, next_cursor = keyset_page(rows, PAGE_SIZE, lambda r: (r.opened_at, r.id))
+    page, next_cursor, capped = case_filters.page_of(
+        lambda limit, after, urgent: repo.list_complaints(session, flt, limit, after, urgent),
+        chosen, params)
     held = subjects.assignees(session, "complaint")
-    return {"complaints": page, "next_cursor": next_cursor, "filters": chosen, "now": now,
+    return {"complaints": page, "next_cursor": next_cursor, "capped": capped,
+            "filters": chosen, "filtered": bool(params), "now": now,
+            "urgent_max": case_filters.URGENT_MAX,
             "escalations": subjects.open_for(session, "complaint", [r.id for r in page]),
             "assignees": [*DEPARTMENTS, *(a for a in held if a not in DEPARTMENTS)],
             "departments": DEPARTMENTS,

@@ -40,8 +40,10 @@ def get_claim(session: Session, claim_id: str) -> ClaimRow | None:
 
 
 def list_claims(session: Session, flt: ClaimFilter, limit: int,
-                after: tuple[datetime, str] | None) -> list[ClaimRow]:
-    """Newest first, keyset-paginated on (opened_at, id)."""
+                after: tuple[datetime, str] | None,
+                urgent_first: bool = False) -> list[ClaimRow]:
+    """Newest first, keyset-paginated on (opened_at, id); or with `urgent_first` (the
+    console's open claims) the soonest due first, those without a deadline last, unpaged."""
     q = select(ClaimRow)
     for column, value in ((ClaimRow.state, flt.state), (ClaimRow.step, flt.step),
                           (ClaimRow.order_id, flt.order_id),
@@ -54,6 +56,9 @@ def list_claims(session: Session, flt: ClaimFilter, limit: int,
         q = q.where(ClaimRow.state == "open", ClaimRow.due_at < flt.overdue_at)
     if flt.assignee is not None:
         q = q.where(ClaimRow.id.in_(escalated_to(flt.assignee, "claim")))
+    if urgent_first:
+        return list(session.scalars(q.order_by(ClaimRow.due_at.is_(None), ClaimRow.due_at,
+                                               ClaimRow.id).limit(limit)))
     if after:
         opened, claim_id = after
         q = q.where(or_(ClaimRow.opened_at < opened,

@@ -48,8 +48,10 @@ def get_complaint(session: Session, complaint_id: str) -> ComplaintRow | None:
 
 
 def list_complaints(session: Session, flt: ComplaintFilter, limit: int,
-                    after: tuple[datetime, str] | None) -> list[ComplaintRow]:
-    """Newest first, keyset-paginated on (opened_at, id)."""
+                    after: tuple[datetime, str] | None,
+                    urgent_first: bool = False) -> list[ComplaintRow]:
+    """Newest first, keyset-paginated on (opened_at, id); or with `urgent_first` (the
+    console's open complaints) the soonest due first, those without a deadline last, unpaged."""
     q = select(ComplaintRow)
     for column, value in ((ComplaintRow.step, flt.step),
                           (ComplaintRow.customer_id, flt.customer_id),
@@ -70,6 +72,10 @@ def list_complaints(session: Session, flt: ComplaintFilter, limit: int,
     if flt.assignee is not None:
         q = q.where(or_(ComplaintRow.department == flt.assignee,
                         ComplaintRow.id.in_(escalated_to(flt.assignee, "complaint"))))
+    if urgent_first:
+        return list(session.scalars(q.order_by(ComplaintRow.due_at.is_(None),
+                                               ComplaintRow.due_at, ComplaintRow.id)
+                                    .limit(limit)))
     if after:
         opened, key = after
         q = q.where(or_(ComplaintRow.opened_at < opened,

@@ -51,6 +51,22 @@ def test_filters_keep_what_the_list_offers_and_drop_the_rest() -> None:
     odd = filters.parse(QueryParams("state=maybe&step=flying&tier=gold&customer=" + "x" * 65),
                         ["opened"])
     assert odd == filters.CaseFilters() and not odd.any
+    # The nav's bare link lists the open cases; "any" state is an empty one.
+    assert filters.parse(QueryParams(""), ["opened"]).state == "open"
+    assert filters.parse(QueryParams("state="), ["opened"]).state == ""
+
+
+def test_open_cases_list_the_soonest_due_first_and_others_a_page_at_a_time() -> None:
+    asked: list[tuple[int, object, bool]] = []
+
+    def fetch(limit: int, after: object, urgent: bool) -> list[object]:
+        asked.append((limit, after, urgent))
+        return list(range(limit))
+
+    rows, cursor, capped = filters.page_of(fetch, filters.CaseFilters(state="open"),
+                                           QueryParams(""))
+    assert asked[-1] == (filters.URGENT_MAX + 1, None, True)
+    assert len(rows) == filters.URGENT_MAX and cursor is None and capped
 
 
 def test_a_refusal_is_a_sentence_in_the_viewers_words() -> None:

@@ -70,6 +70,9 @@ def test_claims_by_tier_overdue_and_assignee(sessions: sessionmaker[Session]) ->
         # only an open escalation about a claim counts: not a resolved one, nor a complaint's
         assert listed(assignee="wang") == ["CL-late"]
         assert listed(assignee="li") == []
+        urgent = claims.list_claims(s, claims.ClaimFilter(state="open"), 50, None,
+                                    urgent_first=True)
+        assert [r.id for r in urgent] == ["CL-late", "CL-ka"]  # the soonest due first
         held = subjects.open_for(s, "claim", ["CL-late", "CL-ka"])
         assert list(held) == ["CL-late"] and held["CL-late"][0].assignee == "wang"
         assert subjects.assignees(s, "claim") == ["wang"]
@@ -95,3 +98,6 @@ def test_complaints_by_state_tier_overdue_and_department_or_assignee(
         assert listed(overdue_at=NOW) == ["CP-late"]
         assert listed(assignee="transport") == ["CP-late"]  # the department it is routed to
         assert listed(assignee="li") == ["CP-ka"]  # its open escalation's assignee
+        urgent = complaints.list_complaints(s, complaints.ComplaintFilter(state="open"), 50,
+                                            None, urgent_first=True)
+        assert [r.id for r in urgent] == ["CP-late", "CP-ka"]

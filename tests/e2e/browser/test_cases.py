@@ -156,10 +156,11 @@ async def test_a_damaged_delivery_claim_is_worked_to_its_payout_in_the_console(
     await readable(zh, 390)
     await shot(zh, "claim-zh-390-paid")
     await zh.get_by_role("link", name="理赔", exact=True).click()
-    await expect(zh.get_by_test_id("claims")).to_contain_text(order_id)
+    await expect(zh.get_by_test_id("claims-empty")).to_be_visible()  # the open ones: none
     await zh.get_by_label("状态").select_option("closed")
     await zh.get_by_role("button", name="筛选").click()
     await expect(zh.get_by_test_id("claims")).to_contain_text("已结案")
+    await expect(zh.get_by_test_id("claims")).to_contain_text(order_id)
     await readable(zh, 390)
     await shot(zh, "claims-zh-390")
     await phone.close()
@@ -235,6 +236,9 @@ async def test_a_low_score_complaint_is_worked_to_closed_in_the_console(
     await readable(page, 1280)
     await shot(page, "complaint-en-1280-closed")
     await page.get_by_role("link", name="Complaints", exact=True).click()
+    await expect(page.get_by_test_id("list-order")).to_contain_text("soonest due first")
+    await expect(page.get_by_test_id("complaints-empty")).to_be_visible()  # none open
+    await page.get_by_label("State").select_option("")
     await page.get_by_label("Customer tier").select_option("key_account")
     await page.get_by_role("button", name="Filter").click()
     await expect(page.get_by_test_id("complaints")).to_contain_text("Key account")
