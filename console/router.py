@@ -27,12 +27,12 @@ for _module in (auth_routes, board_routes, order_routes, order_actions, order_re
                 order_receipt, static_routes):
     router.include_router(_module.router)
 router.include_router(escalation_routes.router)
+# issue 18 §1: the claims and complaints pages
+router.include_router(claim_routes.router)
+router.include_router(complaint_routes.router)
 router.include_router(audit_routes.router)
 router.include_router(kpi_routes.router)
 router.include_router(report_routes.router)
 router.include_router(webhook_routes.router)
-# issue 18 §1: the claims and complaints pages
-router.include_router(claim_routes.router)
-router.include_router(complaint_routes.router)
 
 __all__ = ["install", "router"]
