@@ -223,6 +223,19 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/console/webhooks/{subscription_id}/enable"): "subscription.manage",
     ("POST", "/console/webhooks/{subscription_id}/deliveries/{delivery_id}/redeliver"):
         "subscription.manage",
+    # issue 18 §1: the claims and complaints pages (each action checks its event's own entry)
+    ("GET", "/console/claims"): "console.read",
+    ("GET", "/console/claims/{claim_id}"): "console.read",
+    ("POST", "/console/claims/{claim_id}/events/{action}"): "claim.event.*",
+    ("POST", "/console/claims/{claim_id}/documents"): "claim.document.upload",
+    ("GET", "/console/claims/{claim_id}/documents/{sha256}"): "claim.document.read",
+    ("GET", "/console/complaints"): "console.read",
+    ("GET", "/console/complaints/{complaint_id}"): "console.read",
+    ("POST", "/console/complaints/{complaint_id}/events/{action}"): "complaint.event.*",
+    # a refused action's page sits at its form's address: reloading it goes back to the case
+    ("GET", "/console/claims/{claim_id}/events/{action}"): "console.read",
+    ("GET", "/console/claims/{claim_id}/documents"): "console.read",
+    ("GET", "/console/complaints/{complaint_id}/events/{action}"): "console.read",
 }
 
 
