@@ -104,9 +104,12 @@ MUTABLE: dict[str, tuple[str, ...]] = {
                    "survey.comment"),
     "escalations": ("resolution",),
     # A notification's text and payload name the customer; a customer's address is theirs.
-    "outbox": ("subject", "body", "payload", "last_error"),
+    "outbox": ("subject", "body", "last_error"),
     "inbox_items": ("title", "body"),
 }
+# Whole JSON objects replaced by REDACTED_OBJECT (their readers expect an object).
+REDACTED_OBJECT: dict[str, bool] = {"redacted": True}
+MUTABLE_OBJECTS: dict[str, tuple[str, ...]] = {"outbox": ("payload",)}
 # An outbox row to a customer (audience `customer`) also has the customer's e-mail or phone as
 # its recipient, which is redacted too; a staff row's recipient is a team.
 

@@ -37,10 +37,10 @@ def kept_values(session: Session, ids: Iterable[str]) -> dict[str, Any]:
     wanted = sorted(set(ids))
     out: dict[str, Any] = {}
     for start in range(0, len(wanted), _BATCH):
-        out.update(session.execute(
+        out.update((vid, value) for vid, value in session.execute(
             select(PersonalValue.id, PersonalValue.value)
             .where(PersonalValue.id.in_(wanted[start:start + _BATCH]),
-                   PersonalValue.redacted_at.is_(None))).tuples())
+                   PersonalValue.redacted_at.is_(None))))
     return out
 
 
