@@ -91,6 +91,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "console.read": CONSOLE,  # board, order pages, escalation queue, preferences
     # Issue 17 §3: verify an order's audit chain, export it to verify offline.
     "order.audit": frozenset({Role.AUDITOR, Role.ADMIN}),
+    # Issue 17 §6: an erasure request redacts a closed order's personal data now.
+    "order.personal_data.redact": ADMIN,
 }
 
 # A route whose body names the event type: the route admits a role that may send at least one
@@ -122,6 +124,7 @@ ROUTES: dict[tuple[str, str], str] = {
     # Issue 17 §5: exports of an order's story, its PDF dossier, and the time-range export.
     ("GET", "/v1/orders/{order_id}/audit/story.{fmt}"): "order.audit",
     ("GET", "/v1/orders/{order_id}/audit/dossier.pdf"): "order.audit",
+    ("POST", "/v1/orders/{order_id}/personal-data/redact"): "order.personal_data.redact",
     ("GET", "/v1/audit/export"): "order.audit",
     ("POST", "/v1/orders/{order_id}/receipt"): "receipt.upload",
     ("GET", "/v1/orders/{order_id}/receipt"): "receipt.read",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,109 +19,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.audit import verify as v
 from db.audit.models import AuditLink
 from db.audit.queries import verify
-from db.claims.queries import apply_claim_projection
 from db.claims.queries import timeline as claim_timeline
-from db.complaints.queries import apply_complaint_projection
-from db.orders.queries import add_timeline_entries, apply_projection, timeline
+from db.orders.queries import add_timeline_entries, timeline
 from db.orders.story import story
 from db.personal import retention
 from db.personal.fields import REDACTED
 from db.personal.models import PersonalValue
 from db.personal.redact import CASE_OPEN, EVENT_TYPE
-from tests.support import kpi_fixtures as fx
-from workflows.claim.types import (
-    ClaimCause,
-    ClaimOutcome,
-    ClaimProjection,
-    ClaimState,
-    ClaimStatus,
-    ClaimStep,
-    ClaimTimelineEntry,
-)
-from workflows.complaint.types import (
-    ComplaintEntry,
-    ComplaintProjection,
-    ComplaintStatus,
-    ComplaintStep,
-)
-from workflows.order.records import Delivery, Pod
-from workflows.order.types import (
-    Customer,
-    LineState,
-    OrderState,
-    ProjectionInput,
-    Stage,
-    Tier,
-    TimelineEntry,
-)
+from tests.support import personal_data as pd
 
 KEYS = {"k1": b"k" * 32}
-T0 = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
-NOW = T0 + timedelta(days=400)
-DAYS = 365
-NAME, PHONE, EMAIL = "王小明", "+86 138 0013 8000", "xiaoming@example.com"
-ADDRESS, CONTACT, SIGNER = "上海市浦东新区世纪大道88号", "李雷", "韩梅梅"
-NOTE, DESCRIPTION = "客户王小明来电，说放在门卫室。", "箱子破了，王小明很生气"
-SECRETS = (NAME, PHONE, EMAIL, ADDRESS, CONTACT, SIGNER, NOTE, DESCRIPTION)
-
-
-def _entry(event_id: str, type_: str, at: datetime, data: dict[str, Any]) -> TimelineEntry:
-    return TimelineEntry(event_id=event_id, type=type_, occurred_at=at, recorded_at=at,
-                         actor="desk", source="console", data=data)
-
-
-def _order(session: Session, order_id: str, closed: datetime) -> None:
-    customer = Customer(id="C-A", name=NAME, tier=Tier.STANDARD, phone=PHONE, email=EMAIL)
-    times = {"received": T0, "confirmed": T0, "picked": T0, "shipped": T0,
-             "delivered": T0 + timedelta(days=1), "closed": closed}
-    state = OrderState(
-        order_id=order_id, customer=customer, lines=[LineState("SKU-1", 1)],
-        destination={"address": ADDRESS, "city": "Shanghai", "contact": CONTACT,
-                     "phone": PHONE},
-        promised_ship_by=T0, promised_delivery_by=T0 + timedelta(days=2),
-        policy=fx.POLICIES["standard"], stage=Stage.CLOSED, stage_times=times,
-        delivery=Delivery(signer=SIGNER, condition="good", pod=Pod(kind="photo", ref="p-1")),
-        seq=1)
-    apply_projection(session, ProjectionInput(state=state, entries=[
-        _entry("order-created", "order_created", T0, {}),
-        _entry("e-delivered", "delivered", T0 + timedelta(days=1),
-               {"signer": SIGNER, "condition": "good", "pod": {"kind": "photo", "ref": "p-1"}}),
-        _entry("e-note", "note", T0 + timedelta(days=1), {"text": NOTE}),
-    ]), fx.rule_dates(ProjectionInput(state=state, entries=[])))
-
-
-def _claim(session: Session, order_id: str, closed: datetime | None) -> None:
-    status = ClaimStatus(
-        claim_id=f"{order_id}-CL1", order_id=order_id,
-        customer=Customer(id="C-A", name=NAME, tier=Tier.STANDARD, phone=PHONE),
-        cause=ClaimCause.DAMAGED, origin="api", description=DESCRIPTION, opened_at=T0,
-        opened_by="desk", seq=2 if closed else 1,
-        state=ClaimState.CLOSED if closed else ClaimState.OPEN,
-        step=ClaimStep.CLOSED if closed else ClaimStep.OPENED,
-        outcome=ClaimOutcome.WITHDRAWN if closed else None, closed_at=closed,
-        step_times={"closed": closed} if closed else {})
-    apply_claim_projection(session, ClaimProjection(status=status, entries=[
-        ClaimTimelineEntry(seq=1, event_id="opened", type="opened", at=T0, occurred_at=T0,
-                           actor="desk", source="api",
-                           data={"cause": "damaged", "description": DESCRIPTION}),
-        *([ClaimTimelineEntry(seq=2, event_id="c-note", type="customer_contacted", at=closed,
-                              occurred_at=closed, actor="desk", source="api",
-                              data={"channel": "phone", "note": f"{NAME} {PHONE}"})]
-          if closed else [])]))
-
-
-def _complaint(session: Session, order_id: str, closed: datetime) -> None:
-    status = ComplaintStatus(
-        complaint_id=f"{order_id}-CP1", order_id=order_id,
-        customer=Customer(id="C-A", name=NAME, tier=Tier.STANDARD, email=EMAIL),
-        origin="api", category="delay", description=DESCRIPTION, opened_at=T0,
-        policy=fx.POLICIES["standard"], created_by="desk", created_by_role="operator",
-        step=ComplaintStep.CLOSED, reply=f"致电{NAME}", plan="重新派送", resolution="已解决",
-        closed_at=closed, seq=1)
-    apply_complaint_projection(session, ComplaintProjection(status=status, entries=[
-        ComplaintEntry(event_id="opened", type="opened", occurred_at=T0, recorded_at=T0,
-                       actor="desk", source="api",
-                       data={"description": DESCRIPTION, "category": "delay"})]))
 
 
 @pytest.fixture
@@ -129,10 +36,10 @@ def closed(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
     """SO-OLD closed 390 days before NOW with an open claim and a closed complaint; SO-NEW
     closed 30 days before NOW."""
     with sessions.begin() as session:
-        _order(session, "SO-OLD", NOW - timedelta(days=390))
-        _claim(session, "SO-OLD", None)
-        _complaint(session, "SO-OLD", NOW - timedelta(days=389))
-        _order(session, "SO-NEW", NOW - timedelta(days=30))
+        pd.order(session, "SO-OLD", pd.NOW - timedelta(days=390))
+        pd.claim(session, "SO-OLD", None)
+        pd.complaint(session, "SO-OLD", pd.NOW - timedelta(days=389))
+        pd.order(session, "SO-NEW", pd.NOW - timedelta(days=30))
     return sessions
 
 
@@ -159,7 +66,7 @@ def _plain(value: Any) -> str:
 
 def _close_claim(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
-        _claim(session, "SO-OLD", NOW - timedelta(days=380))
+        pd.claim(session, "SO-OLD", pd.NOW - timedelta(days=380))
 
 
 def test_personal_values_never_enter_a_chained_row(closed: sessionmaker[Session]) -> None:
@@ -168,35 +75,35 @@ def test_personal_values_never_enter_a_chained_row(closed: sessionmaker[Session]
             json.dumps(list(r), ensure_ascii=False, default=str) for t in (
                 "order_events", "claim_events", "complaint_events")
             for r in session.execute(text(f"SELECT * FROM {t}")))
-        for secret in (SIGNER, NOTE, DESCRIPTION):
+        for secret in (pd.SIGNER, pd.NOTE, pd.DESCRIPTION):
             assert secret not in chained
         # ...but every reader sees them
         shown = {e.event_id: e.data for e in timeline(session, "SO-OLD")}
-        assert shown["e-note"]["text"] == NOTE and shown["e-delivered"]["signer"] == SIGNER
-        assert claim_timeline(session, "SO-OLD-CL1")[0].data["description"] == DESCRIPTION
+        assert shown["e-note"]["text"] == pd.NOTE and shown["e-delivered"]["signer"] == pd.SIGNER
+        assert claim_timeline(session, "SO-OLD-CL1")[0].data["description"] == pd.DESCRIPTION
         assert verify(session, "SO-OLD", KEYS).ok
 
 
 def test_retention_redacts_a_closed_order_and_its_cases_and_the_chain_still_verifies(
         closed: sessionmaker[Session]) -> None:
     # The claim is open: neither the run nor an erasure request touches the order.
-    report = retention.run(closed, DAYS, NOW)
+    report = retention.run(closed, pd.DAYS, pd.NOW)
     assert report.orders == [] and report.values == 0
     with closed.begin() as session, pytest.raises(retention.NotRedactable) as refused:
-        retention.erase(session, "SO-OLD", NOW, "admin-key", "api")
+        retention.erase(session, "SO-OLD", pd.NOW, "admin-key", "api")
     assert refused.value.code == CASE_OPEN
-    one = retention.run(closed, DAYS, NOW, order_id="SO-OLD")
+    one = retention.run(closed, pd.DAYS, pd.NOW, order_id="SO-OLD")
     assert one.skipped == {"SO-OLD": CASE_OPEN}
 
     _close_claim(closed)
-    dry = retention.run(closed, DAYS, NOW, dry_run=True)
+    dry = retention.run(closed, pd.DAYS, pd.NOW, dry_run=True)
     assert dry.orders == ["SO-OLD"] and dry.values == 0
     with closed() as session:
-        assert NAME in _every_text(session)
+        assert pd.NAME in _every_text(session)
 
-    report = retention.run(closed, DAYS, NOW)
+    report = retention.run(closed, pd.DAYS, pd.NOW)
     assert report.orders == ["SO-OLD"] and report.values > 10 and report.inline_kept == 0
-    assert retention.run(closed, DAYS, NOW).orders == []  # idempotent
+    assert retention.run(closed, pd.DAYS, pd.NOW).orders == []  # idempotent
 
     with closed() as session:
         everything = _every_text(session)
@@ -208,22 +115,22 @@ def test_retention_redacts_a_closed_order_and_its_cases_and_the_chain_still_veri
                                .order_by(AuditLink.seq.desc())).first()
         assert last is not None and '"personal-data-redacted"' in last.row_key
         items = story(session, "SO-OLD").items
-        assert items[-1].type == EVENT_TYPE and items[-1].data["retention_days"] == DAYS
+        assert items[-1].type == EVENT_TYPE and items[-1].data["retention_days"] == pd.DAYS
         shown = {i.event_id: i.data for i in items}
         assert shown["e-note"]["text"] == REDACTED
         assert shown["e-delivered"]["signer"] == REDACTED
         assert shown["SO-OLD-CL1#opened"]["description"] == REDACTED
         new_order = {e.event_id: e.data for e in timeline(session, "SO-NEW")}
-        assert new_order["e-note"]["text"] == NOTE  # not past the period: untouched
-    assert EMAIL in everything  # SO-NEW's, kept (the next test redacts both)
+        assert new_order["e-note"]["text"] == pd.NOTE  # not past the period: untouched
+    assert pd.EMAIL in everything  # SO-NEW's, kept (the next test redacts both)
 
 
 def test_no_text_of_a_redacted_order_remains_anywhere(closed: sessionmaker[Session]) -> None:
     _close_claim(closed)
-    retention.run(closed, DAYS, NOW + timedelta(days=340))  # SO-NEW is past the period too
+    retention.run(closed, pd.DAYS, pd.NOW + timedelta(days=340))  # SO-NEW is past the period too
     with closed() as session:
         everything = _every_text(session)
-        for secret in SECRETS:
+        for secret in pd.SECRETS:
             assert secret not in everything, secret
         for order_id in ("SO-OLD", "SO-NEW"):
             assert verify(session, order_id, KEYS).ok
@@ -246,7 +153,7 @@ def test_an_edited_side_value_is_named_by_verify(closed: sessionmaker[Session]) 
 
 def test_a_retried_insert_keeps_the_first_placeholder_and_value(
         closed: sessionmaker[Session]) -> None:
-    retry = _entry("e-note", "note", T0 + timedelta(days=1), {"text": NOTE})
+    retry = pd.entry("e-note", "note", pd.T0 + timedelta(days=1), {"text": pd.NOTE})
     with closed() as session:
         before = session.execute(select(PersonalValue.id, PersonalValue.salt)
                                  .where(PersonalValue.chain == "SO-NEW")).all()
