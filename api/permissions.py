@@ -124,8 +124,9 @@ ROUTES: dict[tuple[str, str], str] = {
     # Issue 17 §5: exports of an order's story, its PDF dossier, and the time-range export.
     ("GET", "/v1/orders/{order_id}/audit/story.{fmt}"): "order.audit",
     ("GET", "/v1/orders/{order_id}/audit/dossier.pdf"): "order.audit",
-    ("POST", "/v1/orders/{order_id}/personal-data/redact"): "order.personal_data.redact",
     ("GET", "/v1/audit/export"): "order.audit",
+    # Issue 17 §6: an erasure request for a closed order's personal data.
+    ("POST", "/v1/orders/{order_id}/personal-data/redact"): "order.personal_data.redact",
     ("POST", "/v1/orders/{order_id}/receipt"): "receipt.upload",
     ("GET", "/v1/orders/{order_id}/receipt"): "receipt.read",
     ("GET", "/v1/orders/{order_id}/receipt/versions"): "receipt.read",

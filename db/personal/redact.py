@@ -116,7 +116,7 @@ def _redact_rows(session: Session, model: Any, where: Any, key: str,
     name = table.name
     paths, objects = MUTABLE.get(name, ()), MUTABLE_OBJECTS.get(name, ())
     cols = sorted({p.split(".")[0].removesuffix("[]") for p in paths + objects}
-                  | set(extra or {}))
+                  | set(extra or {}) | {cond for cond, _ in (extra or {}).values()})
     count = 0
     for row in session.execute(select(table.c[key], *(table.c[c] for c in cols)).where(where)
                                ).mappings():
