@@ -82,10 +82,9 @@ class Story:
 
 
 def _order_items(session: Session, order_id: str, limit: int) -> list[StoryItem]:
-    rows = session.scalars(
+    rows = personal.reveal(session, ORDER_EVENTS, list(session.scalars(
         select(OrderEvent).where(OrderEvent.order_id == order_id)
-        .order_by(OrderEvent.occurred_at, OrderEvent.recorded_at, OrderEvent.id).limit(limit))
-    rows = personal.reveal(session, ORDER_EVENTS, list(rows))
+        .order_by(OrderEvent.occurred_at, OrderEvent.recorded_at, OrderEvent.id).limit(limit))))
     return [StoryItem(StoryKind.ORDER, e.type, e.event_id, e.occurred_at, e.recorded_at, e.actor,
                       e.source, dict(e.data or {}), None, e.id) for e in rows]
 
@@ -113,24 +112,22 @@ def _escalation_items(session: Session, order_id: str, limit: int) -> list[Story
 
 
 def _claim_items(session: Session, order_id: str, limit: int) -> list[StoryItem]:
-    rows = session.scalars(
+    rows = personal.reveal(session, CLAIM_EVENTS, list(session.scalars(
         select(ClaimEvent).join(ClaimRow, ClaimRow.id == ClaimEvent.claim_id)
         .where(ClaimRow.order_id == order_id)
         .order_by(ClaimEvent.occurred_at, ClaimEvent.at, ClaimEvent.claim_id, ClaimEvent.seq)
-        .limit(limit))
-    rows = personal.reveal(session, CLAIM_EVENTS, list(rows))
+        .limit(limit))))
     return [StoryItem(StoryKind.CLAIM, e.type, f"{e.claim_id}#{e.event_id}", e.occurred_at,
                       e.at, e.actor, e.source, dict(e.data or {}), e.claim_id, e.seq)
             for e in rows]
 
 
 def _complaint_items(session: Session, order_id: str, limit: int) -> list[StoryItem]:
-    rows = session.scalars(
+    rows = personal.reveal(session, COMPLAINT_EVENTS, list(session.scalars(
         select(ComplaintEvent).join(ComplaintRow, ComplaintRow.id == ComplaintEvent.complaint_id)
         .where(ComplaintRow.order_id == order_id)
         .order_by(ComplaintEvent.occurred_at, ComplaintEvent.recorded_at, ComplaintEvent.id)
-        .limit(limit))
-    rows = personal.reveal(session, COMPLAINT_EVENTS, list(rows))
+        .limit(limit))))
     return [StoryItem(StoryKind.COMPLAINT, e.type, f"{e.complaint_id}#{e.event_id}",
                       e.occurred_at, e.recorded_at, e.actor, e.source, dict(e.data or {}),
                       e.complaint_id, e.id) for e in rows]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from db.personal.models import PersonalValue
 from db.upsert import insert_new
 
 _VALUES: Any = PersonalValue.__table__
+RowT = TypeVar("RowT")
 _BATCH = 500  # ids per lookup statement: well under any driver's parameter limit
 
 
@@ -52,7 +53,7 @@ def _columns(table: str, obj: Any) -> dict[str, Any]:
     return {col: getattr(obj, col) for col in cols}
 
 
-def reveal(session: Session, table: str, rows: Sequence[Any]) -> list[Any]:
+def reveal(session: Session, table: str, rows: Sequence[RowT]) -> list[RowT]:
     """Show `rows` (ORM rows of a chained table, just read) with their placeholders replaced by
     the values, a redacted one as REDACTED; returns `rows`. A row with a placeholder is
     detached from the session first, so what it shows can never be written back, and a later

@@ -120,7 +120,7 @@ def _redact_rows(session: Session, model: Any, where: Any, key: str,
     count = 0
     for row in session.execute(select(table.c[key], *(table.c[c] for c in cols)).where(where)
                                ).mappings():
-        changed, n = redact_columns(row, paths)
+        changed, n = redact_columns(dict(row), paths)
         for col in objects:
             if row[col] is not None and row[col] != REDACTED_OBJECT:
                 changed[col], n = REDACTED_OBJECT, n + 1
