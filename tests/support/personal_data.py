@@ -94,9 +94,11 @@ def claim(session: Session, order_id: str, closed: datetime | None) -> None:
           if closed else [])]))
 
 
-def complaint(session: Session, order_id: str, closed: datetime) -> None:
+def complaint(session: Session, order_id: str | None, closed: datetime,
+              complaint_id: str | None = None) -> None:
+    """A closed complaint about `order_id` (None: about the customer's service in general)."""
     status = ComplaintStatus(
-        complaint_id=f"{order_id}-CP1", order_id=order_id,
+        complaint_id=complaint_id or f"{order_id}-CP1", order_id=order_id,
         customer=Customer(id="C-A", name=NAME, tier=Tier.STANDARD, email=EMAIL),
         origin="api", category="delay", description=DESCRIPTION, opened_at=T0,
         policy=fx.POLICIES["standard"], created_by="desk", created_by_role="operator",

@@ -164,3 +164,18 @@ def test_a_retried_insert_keeps_the_first_placeholder_and_value(
                                 .where(PersonalValue.chain == "SO-NEW")).all()
         assert sorted(before) == sorted(after)
         assert verify(session, "SO-NEW", KEYS).ok
+
+
+def test_a_complaint_with_no_order_is_redacted_in_its_own_chain(
+        sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        pd.complaint(session, None, pd.NOW - timedelta(days=366), complaint_id="CP-LONE")
+    report = retention.run(sessions, pd.DAYS, pd.NOW)
+    assert report.complaints == ["CP-LONE"] and report.values > 0
+    with sessions() as session:
+        everything = _every_text(session)
+        for secret in (pd.NAME, pd.EMAIL, pd.DESCRIPTION):
+            assert secret not in everything, secret
+        verdict = verify(session, "complaint:CP-LONE", KEYS)
+        assert verdict.ok and verdict.links_checked == 2, verdict.first_broken
+    assert retention.run(sessions, pd.DAYS, pd.NOW).complaints == []
