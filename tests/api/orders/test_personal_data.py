@@ -104,6 +104,11 @@ async def test_an_erasure_request_redacts_every_copy_once_the_order_and_its_clai
     verdict = (await api.get(f"/v1/orders/{order_id}/audit/verify", role="auditor")).json()
     assert verdict["ok"], verdict
 
+    for fmt in ("jsonl", "csv"):
+        export = await api.get(f"/v1/orders/{order_id}/audit/story.{fmt}", role="auditor")
+        assert export.status_code == 200, export.text
+        assert "[redacted]" in export.text and name not in export.text
+
     everything = _every_text(api)
     for secret in (name, phone, email, address, f"王五{tag}"):
         assert secret not in everything, secret
