@@ -92,10 +92,10 @@ def test_verify_names_an_edited_or_deleted_side_value_and_accepts_a_redacted_one
     salt = "ab" * 16
     digest = ph.value_hash(salt, "王小明")
     named = [("order_events", '["SO-1","e1"]', "data.text", "v1", digest)]
-    assert v.personal_problem(named, {"v1": v.SideState("王小明", salt, False)}) is None
-    assert v.personal_problem(named, {"v1": v.SideState(None, None, True)}) is None
-    edited = v.personal_problem(named, {"v1": v.SideState("王大明", salt, False)})
-    assert edited is not None and edited.problem == v.PERSONAL_VALUE_EDITED
+    assert v.personal_problems(named, {"v1": v.SideState("王小明", salt, False)}) == []
+    assert v.personal_problems(named, {"v1": v.SideState(None, None, True)}) == []
+    (edited,) = v.personal_problems(named, {"v1": v.SideState("王大明", salt, False)})
+    assert edited.problem == v.PERSONAL_VALUE_EDITED
     assert edited.key == '["SO-1","e1"]' and "data.text" in edited.message
-    deleted = v.personal_problem(named, {})
-    assert deleted is not None and deleted.problem == v.PERSONAL_VALUE_DELETED
+    both = [*named, ("order_events", '["SO-1","e2"]', "data.text", "v2", digest)]
+    assert [b.problem for b in v.personal_problems(both, {})] == [v.PERSONAL_VALUE_DELETED] * 2
