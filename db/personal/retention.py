@@ -110,4 +110,8 @@ def erase(session: Session, order_id: str, now: datetime, actor: str,
         raise NotRedactable(why, "the order is neither closed nor cancelled")
     if why == redact.CASE_OPEN:
         raise NotRedactable(why, "one of the order's claims or complaints is still open")
-    return redact.redact_order(session, order_id, now, days=None, actor=actor, source=source)
+    done = redact.redact_order(session, order_id, now, days=None, actor=actor, source=source)
+    log.info("personal data erased on request", extra={
+        "order_id": order_id, "actor": actor, "already": done.already, "values": done.values,
+        "inline_kept": done.inline_kept})
+    return done
