@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, not_, or_, select, update
+from sqlalchemy import and_, exists, func, literal, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.audit import canonical
 from db.audit.chain import insert_linked
-from db.audit.queries import chain_mappings, links_of
+from db.audit.queries import COMPLAINT_PREFIX, chain_mappings, links_of
 from db.claims.models import ClaimRow
 from db.complaints.models import ComplaintEvent, ComplaintRow
 from db.escalations.models import EscalationRow
@@ -193,6 +193,23 @@ def redact_complaint(session: Session, complaint_id: str, now: datetime, *, days
         "occurred_at": now, "recorded_at": now, "actor": actor, "source": source,
         "body_hash": None, "data": _data(days, values, inline)}])
     return Redacted(chain, values, inline)
+
+
+def redact_late_values(session: Session, cutoff: datetime, now: datetime) -> int:
+    """Delete the kept values stored by `cutoff` in chains already redacted: what was written
+    about an order after its redaction (a note added to a closed order) goes once it is as old
+    as the period. Its chain's redaction event already records that the order's personal data
+    is redacted; this adds no event. Returns how many values."""
+    redacted_orders = select(OrderEvent.order_id).where(OrderEvent.event_id == EVENT_ID)
+    redacted_complaints = select(literal(COMPLAINT_PREFIX) + ComplaintEvent.complaint_id) \
+        .where(ComplaintEvent.event_id == EVENT_ID)
+    result = session.execute(
+        update(PersonalValue).where(
+            PersonalValue.redacted_at.is_(None), PersonalValue.created_at <= cutoff,
+            or_(PersonalValue.chain.in_(redacted_orders),
+                PersonalValue.chain.in_(redacted_complaints)))
+        .values(value=None, salt=None, redacted_at=now))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _data(days: int | None, values: int, inline: int) -> dict[str, Any]:

@@ -35,6 +35,7 @@ class RetentionReport:
     values: int = 0
     inline_kept: int = 0
     skipped: dict[str, str] = field(default_factory=dict)  # subject -> why not
+    late_values: int = 0  # written after their order's redaction, redacted now
 
 
 class NotRedactable(Exception):
@@ -79,6 +80,9 @@ def run(sessions: sessionmaker[Session], days: int, now: datetime, *, batch: int
                 break
         log.info("retention run", extra={"kind": kind, "redacted": len(names),
                                          "dry_run": dry_run, "days": days})
+    if not dry_run:  # what was written about an order after its redaction, as old as the period
+        with transaction(sessions) as session:
+            report.late_values = redact.redact_late_values(session, cutoff, now)
     return report
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -179,3 +179,22 @@ def test_a_complaint_with_no_order_is_redacted_in_its_own_chain(
         verdict = verify(session, "complaint:CP-LONE", KEYS)
         assert verdict.ok and verdict.links_checked == 2, verdict.first_broken
     assert retention.run(sessions, pd.DAYS, pd.NOW).complaints == []
+
+
+def test_a_note_added_after_the_redaction_goes_once_it_is_as_old_as_the_period(
+        closed: sessionmaker[Session]) -> None:
+    _close_claim(closed)
+    retention.run(closed, pd.DAYS, pd.NOW)
+    late = pd.entry("late-note", "note", pd.NOW, {"text": "王小明又来电"})
+    with closed.begin() as session:
+        add_timeline_entries(session, "SO-OLD", [late])
+    assert retention.run(closed, pd.DAYS, pd.NOW + timedelta(days=1)).late_values == 0
+    with closed() as session:
+        shown = {e.event_id: e.data for e in timeline(session, "SO-OLD")}
+        assert shown["late-note"]["text"] == "王小明又来电"
+    later = retention.run(closed, pd.DAYS, datetime.now(UTC) + timedelta(days=pd.DAYS + 1))
+    assert later.late_values == 1
+    with closed() as session:
+        shown = {e.event_id: e.data for e in timeline(session, "SO-OLD")}
+        assert shown["late-note"]["text"] == REDACTED
+        assert verify(session, "SO-OLD", KEYS).ok
