@@ -254,7 +254,8 @@ def retention_run(
         typer.echo(f"skipped {subject}: {why}")
     typer.echo(f"{len(report.orders)} orders, {len(report.complaints)} complaints {verb} "
                f"(closed before {report.cutoff.isoformat()}); {report.values} values redacted, "
-               f"{report.inline_kept} kept inline in rows chained before migration 0017")
+               f"{report.inline_kept} kept inline in rows chained before migration 0017, "
+               f"{report.late_values} written after an earlier redaction")
     raise typer.Exit(2 if order is not None and order in report.skipped
                      and report.skipped[order] == "unknown_order" else 0)
 

@@ -36,6 +36,7 @@ class RetentionActivities:
         log.info("personal data retention", extra={
             "days": days, "dry_run": inp.dry_run, "orders": len(report.orders),
             "complaints": len(report.complaints), "values": report.values,
-            "inline_kept": report.inline_kept})
+            "inline_kept": report.inline_kept, "late_values": report.late_values})
         return RetentionResult(orders=len(report.orders), complaints=len(report.complaints),
-                               values=report.values, inline_kept=report.inline_kept)
+                               values=report.values, inline_kept=report.inline_kept,
+                               late_values=report.late_values)

@@ -29,3 +29,4 @@ class RetentionResult:
     complaints: int = 0
     values: int = 0  # personal values overwritten or deleted
     inline_kept: int = 0  # in rows chained before migration 0017, kept (README)
+    late_values: int = 0  # written about an order after its redaction, redacted now
