@@ -104,6 +104,9 @@ async def test_an_erasure_request_redacts_every_copy_once_the_order_and_its_clai
     verdict = (await api.get(f"/v1/orders/{order_id}/audit/verify", role="auditor")).json()
     assert verdict["ok"], verdict
 
+    claim_view = await api.get(f"/v1/claims/{claim_id}", role="auditor")
+    assert claim_view.status_code == 200 and name not in claim_view.text
+    assert "[redacted]" in claim_view.text
     for fmt in ("jsonl", "csv"):
         export = await api.get(f"/v1/orders/{order_id}/audit/story.{fmt}", role="auditor")
         assert export.status_code == 200, export.text
