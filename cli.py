@@ -26,6 +26,11 @@ app.add_typer(keys_app, name="keys")
 audit_app = typer.Typer(help="The audit chain: verify it, seal a checkpoint.",
                         no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+# Issue 17 §6: retention of closed orders' personal data.
+retention_app = typer.Typer(help="Personal data retention: redact closed orders' personal "
+                                 "data after personal_data_retention_days.",
+                            no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
 
 ROLES = tuple(Role)  # the permission table's roles, in its order
 
@@ -213,6 +218,46 @@ def audit_checkpoint() -> None:
                    f"checkpoint {sealed.checkpoint_id}: {sealed.heads} chains, key {key_id}")
     finally:
         engine.dispose()
+
+
+@retention_app.command("run")
+def retention_run(
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="List what is due, change nothing")] = False,
+    order: Annotated[str | None, typer.Option(
+        "--order", help="Only this order (redacted if it is past the period)")] = None,
+    days: Annotated[int | None, typer.Option(
+        "--days", min=1, help="The period; default: personal_data_retention_days")] = None,
+) -> None:
+    """Redact the personal data of orders (and complaints with no order) closed longer than
+    the retention period, as the worker's daily schedule does; one line per order."""
+    from datetime import UTC, datetime
+
+    from db.personal import retention
+
+    settings = Settings()
+    period = days or settings.personal_data_retention_days
+    engine, _ = _keys_session()
+    try:
+        from db.engine import session_factory
+        report = retention.run(session_factory(engine), period, datetime.now(UTC),
+                               batch=settings.personal_data_retention_batch,
+                               dry_run=dry_run, order_id=order)
+    finally:
+        engine.dispose()
+    verb = "due" if dry_run else "redacted"
+    for subject in report.orders:
+        typer.echo(f"{verb} order {subject}")
+    for subject in report.complaints:
+        typer.echo(f"{verb} complaint {subject}")
+    for subject, why in report.skipped.items():
+        typer.echo(f"skipped {subject}: {why}")
+    typer.echo(f"{len(report.orders)} orders, {len(report.complaints)} complaints {verb} "
+               f"(closed before {report.cutoff.isoformat()}); {report.values} values redacted, "
+               f"{report.inline_kept} kept inline in rows chained before migration 0017, "
+               f"{report.late_values} written after an earlier redaction")
+    raise typer.Exit(2 if order is not None and order in report.skipped
+                     and report.skipped[order] == "unknown_order" else 0)
 
 
 @app.command()

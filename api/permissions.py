@@ -96,6 +96,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # only those who investigate (supervisors, auditors) and admins see the link; operators work
     # through the console's own actions.
     "temporal_ui.view": frozenset({Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN}),
+    # Issue 17 §6: an erasure request redacts a closed order's personal data now.
+    "order.personal_data.redact": ADMIN,
 }
 
 # A route whose body names the event type: the route admits a role that may send at least one
@@ -128,6 +130,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/orders/{order_id}/audit/story.{fmt}"): "order.audit",
     ("GET", "/v1/orders/{order_id}/audit/dossier.pdf"): "order.audit",
     ("GET", "/v1/audit/export"): "order.audit",
+    # Issue 17 §6: an erasure request for a closed order's personal data.
+    ("POST", "/v1/orders/{order_id}/personal-data/redact"): "order.personal_data.redact",
     ("POST", "/v1/orders/{order_id}/receipt"): "receipt.upload",
     ("GET", "/v1/orders/{order_id}/receipt"): "receipt.read",
     ("GET", "/v1/orders/{order_id}/receipt/versions"): "receipt.read",

@@ -24,6 +24,8 @@ from db.notifications.models import Channel, OutboxStatus
 from db.notifications.outbox import NotificationEvent
 from db.orders import story as story_repo
 from db.orders.story import ALL_KINDS, StoryItem, StoryKind
+from db.personal.fields import REDACTED
+from db.personal.redact import EVENT_TYPE as REDACTION
 from workflows.claim.types import ClaimEventType, ClaimSystemEvent
 from workflows.complaint.types import ComplaintEventType, ComplaintSystemEvent
 from workflows.escalation.types import EscalationAction
@@ -46,7 +48,8 @@ OUTCOMES = tuple(OutboxStatus)
 # What a sentence may name; a catalogue entry using another field is a test failure.
 FIELDS = frozenset({"actor", "at", "subject", "level", "kind", "code", "from", "to",
                     "recipients", "until", "channel", "recipient", "notice", "outcome",
-                    "attempts", "type"})
+                    "attempts", "type",
+                    "days"})  # issue 17 §6: the retention period a redaction followed
 # The data fields that hold what people wrote (a note, a reason, a reply...): shown in full
 # under the sentence, in this order.
 _TEXT_FIELDS = ("text", "reason", "comment", "description", "reply", "plan", "resolution")
@@ -83,6 +86,8 @@ def sentence_key(kind: str, type_: str, data: Mapping[str, Any], locale: str) ->
         return f"story.notification.{data.get('channel')}" \
             if f"story.notification.{data.get('channel')}" in words else "story.notification.other"
     key = f"story.{kind}.{type_}"
+    if type_ == REDACTION and data.get("retention_days") is None:  # an erasure request
+        key = f"story.{kind}.personal_data_erased"
     return key if key in words else f"story.{kind}.other"
 
 
@@ -108,6 +113,8 @@ def fields(viewer: Viewer, item: StoryItem) -> _Fields:
                    until=viewer.instant(data.get("until")) if data.get("until") else "-")
         if item.type in (EscalationAction.CLIMBED, EscalationAction.REASSIGNED):
             out.update({"from": _listed(data.get("from")), "to": _listed(data.get("to"))})
+    elif item.type == REDACTION:
+        out.update(days=_listed(data.get("retention_days")))
     elif item.kind == StoryKind.NOTIFICATION:
         status = str(data.get("status") or "")
         out.update(channel=viewer.code("story.channel", data.get("channel")),
@@ -118,9 +125,12 @@ def fields(viewer: Viewer, item: StoryItem) -> _Fields:
     return out
 
 
-def texts(item: StoryItem) -> tuple[str, ...]:
-    """What people wrote in the item, whole (no cut, no escapes), each once."""
+def texts(item: StoryItem, viewer: Viewer | None = None) -> tuple[str, ...]:
+    """What people wrote in the item, whole (no cut, no escapes), each once; a redacted text
+    (issue 17 §6) in the viewer's words."""
     found = [item.data.get(name) for name in _TEXT_FIELDS]
+    if viewer is not None:
+        found = [viewer.t("story.redacted") if t == REDACTED else t for t in found]
     return tuple(dict.fromkeys(t for t in found if isinstance(t, str) and t.strip()))
 
 
@@ -141,7 +151,7 @@ def row(viewer: Viewer, item: StoryItem) -> StoryRow:
         kind=item.kind.value, type=item.type, event_id=item.event_id,
         subject_id=item.subject_id, actor=_actor(viewer, item.actor), source=item.source,
         occurred=viewer.instant(item.occurred_at), recorded=viewer.instant(item.recorded_at),
-        sentence=sentence(viewer, item), texts=texts(item), facts=facts(viewer, item),
+        sentence=sentence(viewer, item), texts=texts(item, viewer), facts=facts(viewer, item),
         data=json.dumps(item.data, ensure_ascii=False, indent=2, sort_keys=True, default=str),
         by_person=item.actor not in SYSTEM_ACTORS)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from db.audit import canonical
+from db.personal.placeholders import value_hash
 
 # What can be wrong, in the order a walk meets it.
 LINK_MISSING = "link_missing"          # a seq is absent: a link was deleted (or renumbered)
@@ -23,6 +24,10 @@ CHECKPOINT_KEY_UNKNOWN = "checkpoint_key_unknown"
 CHECKPOINT_MISMATCH = "checkpoint_mismatch"    # the chain no longer holds the signed head
 CHECKPOINT_MISSING = "checkpoint_missing"      # the head says sealed; no checkpoint has it
 ROW_UNLINKED = "row_unlinked"          # a row of the order with no link: inserted around it
+# A personal value kept beside a chained row (issue 17 §6) no longer matches its placeholder's
+# salted hash, or was deleted instead of redacted.
+PERSONAL_VALUE_EDITED = "personal_value_edited"
+PERSONAL_VALUE_DELETED = "personal_value_deleted"
 
 
 @dataclass(frozen=True)
@@ -202,3 +207,36 @@ def _checkpoint_problems(order_id: str, checkpoint: Checkpoint, hashes: Mapping[
                        f"checkpoint {checkpoint.id} signed it: the chain was rewritten",
                        seq=seq)]
     return []
+
+
+@dataclass(frozen=True)
+class SideState:
+    """A `personal_values` row as verification reads it."""
+
+    value: object
+    salt: str | None
+    redacted: bool
+
+
+def personal_problems(named: Sequence[tuple[str, str, str, str, str]],
+                      side: Mapping[str, SideState]) -> list[Broken]:
+    """Every personal value that does not match its placeholder (issue 17 §6): edited, or
+    deleted instead of redacted. A redacted one (value and salt gone on purpose) is fine.
+
+    Args:
+        named: (table, row key, path, value id, hash) of every placeholder in the chain's rows.
+        side: value id -> its side-table row, for those that exist.
+    """
+    found: list[Broken] = []
+    for table, key, path, vid, digest in sorted(named):
+        state = side.get(vid)
+        if state is None:
+            found.append(Broken(PERSONAL_VALUE_DELETED, f"{table} row {key}: the personal "
+                                f"value at {path} ({vid}) was deleted, not redacted",
+                                table=table, key=key))
+        elif not state.redacted and (state.salt is None
+                                     or value_hash(state.salt, state.value) != digest):
+            found.append(Broken(PERSONAL_VALUE_EDITED, f"{table} row {key}: the personal "
+                                f"value at {path} ({vid}) was edited: its hash differs from "
+                                "the row's placeholder", table=table, key=key))
+    return found

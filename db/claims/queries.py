@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from db.audit.chain import insert_linked
 from db.claims.models import ClaimEvent, ClaimRow
 from db.escalations.subjects import escalated_to
+from db.personal import queries as personal
+from db.personal.fields import CLAIM_EVENTS
 from db.upsert import upsert_newer
 from workflows.claim.types import ClaimProjection, ClaimStep
 
@@ -68,13 +70,14 @@ def list_claims(session: Session, flt: ClaimFilter, limit: int,
 
 
 def timeline(session: Session, claim_id: str) -> list[ClaimEvent]:
-    return list(session.scalars(select(ClaimEvent).where(ClaimEvent.claim_id == claim_id)
-                                .order_by(ClaimEvent.seq)))
+    return personal.reveal(session, CLAIM_EVENTS, list(session.scalars(
+        select(ClaimEvent).where(ClaimEvent.claim_id == claim_id).order_by(ClaimEvent.seq))))
 
 
 def find_event(session: Session, claim_id: str, event_id: str) -> ClaimEvent | None:
-    return session.scalar(select(ClaimEvent).where(ClaimEvent.claim_id == claim_id,
-                                                   ClaimEvent.event_id == event_id))
+    row = session.scalar(select(ClaimEvent).where(ClaimEvent.claim_id == claim_id,
+                                                  ClaimEvent.event_id == event_id))
+    return None if row is None else personal.reveal(session, CLAIM_EVENTS, [row])[0]
 
 
 def next_claim_number(session: Session, order_id: str) -> int:

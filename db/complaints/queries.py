@@ -15,6 +15,8 @@ from db.audit.chain import insert_linked
 from db.complaints.models import ComplaintEvent, ComplaintRow
 from db.escalations.models import EscalationRow
 from db.escalations.subjects import escalated_to
+from db.personal import queries as personal
+from db.personal.fields import COMPLAINT_EVENTS
 from db.upsert import upsert_newer
 from policies import snapshot
 from workflows.complaint.types import (
@@ -85,14 +87,15 @@ def list_complaints(session: Session, flt: ComplaintFilter, limit: int,
 
 
 def find_event(session: Session, complaint_id: str, event_id: str) -> ComplaintEvent | None:
-    return session.scalar(select(ComplaintEvent).where(
+    row = session.scalar(select(ComplaintEvent).where(
         ComplaintEvent.complaint_id == complaint_id, ComplaintEvent.event_id == event_id))
+    return None if row is None else personal.reveal(session, COMPLAINT_EVENTS, [row])[0]
 
 
 def timeline(session: Session, complaint_id: str) -> list[ComplaintEvent]:
-    return list(session.scalars(
+    return personal.reveal(session, COMPLAINT_EVENTS, list(session.scalars(
         select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint_id)
-        .order_by(ComplaintEvent.occurred_at, ComplaintEvent.recorded_at, ComplaintEvent.id)))
+        .order_by(ComplaintEvent.occurred_at, ComplaintEvent.recorded_at, ComplaintEvent.id))))
 
 
 def escalations(session: Session, complaint_id: str) -> list[EscalationRow]:

@@ -80,7 +80,10 @@ async def test_verify_export_and_the_readme_script(api: Api, tmp_path: Path) -> 
     assert export.headers["content-type"].startswith("application/x-ndjson")
     lines = [json.loads(line) for line in export.text.splitlines()]
     assert [ln["seq"] for ln in lines] == list(range(1, len(lines) + 1))
-    assert any("客户要求周五送达" in (ln["content"] or "") for ln in lines)
+    # The note's text is personal data (issue 17 §6): the chain holds its salted-hash
+    # placeholder, the text is in personal_values, to be redacted without breaking the chain.
+    assert not any("客户要求周五送达" in (ln["content"] or "") for ln in lines)
+    assert any('"text":"$personal:' in (ln["content"] or "") for ln in lines)
     script = tmp_path / "verify_chain.py"
     script.write_text(readme_script())
     assert len(readme_script().strip().splitlines()) <= 11
