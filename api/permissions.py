@@ -201,6 +201,12 @@ ROUTES: dict[tuple[str, str], str] = {
     # The generic "record event" form of every event type that declares one; the page checks
     # `order.event.<type>` itself.
     ("POST", "/console/orders/{order_id}/events/{event_type}"): "order.event.*",
+    # A refused action's page sits at its form's address: a reload there goes back to the order.
+    ("GET", "/console/orders/{order_id}/notes"): "console.read",
+    ("GET", "/console/orders/{order_id}/confirm"): "console.read",
+    ("GET", "/console/orders/{order_id}/cancel"): "console.read",
+    ("GET", "/console/orders/{order_id}/follow-up-call"): "console.read",
+    ("GET", "/console/orders/{order_id}/events/{event_type}"): "console.read",
     ("GET", "/console/orders/{order_id}/receipt"): "console.read",
     ("POST", "/console/orders/{order_id}/receipt"): "receipt.upload",
     ("GET", "/console/escalations"): "console.read",

@@ -119,6 +119,18 @@ def order_page(order_id: str, page: PageDep, session: SessionDep) -> Response:
     return order_response(session, page, order_id)
 
 
+@router.get("/orders/{order_id}/notes")
+@router.get("/orders/{order_id}/confirm")
+@router.get("/orders/{order_id}/cancel")
+@router.get("/orders/{order_id}/follow-up-call")
+@router.get("/orders/{order_id}/events/{event_type}")
+def back_to_order(order_id: str, page: PageDep) -> RedirectResponse:
+    """A refused action re-renders the order page at its form's address: reloading it, or
+    switching the language there, comes back to the order page instead of a bare 405."""
+    page.signed_in()
+    return RedirectResponse(f"/console/orders/{quote(order_id)}", 303)
+
+
 @router.post("/orders/{order_id}/notes", response_class=HTMLResponse)
 async def add_note(order_id: str, page: PageDep, db: DbDep,
                    temporal: TemporalDep) -> Response:
