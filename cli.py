@@ -26,6 +26,11 @@ app.add_typer(keys_app, name="keys")
 audit_app = typer.Typer(help="The audit chain: verify it, seal a checkpoint.",
                         no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+# Issue 17 §6: retention of closed orders' personal data.
+retention_app = typer.Typer(help="Personal data retention: redact closed orders' personal "
+                                 "data after personal_data_retention_days.",
+                            no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
 
 ROLES = tuple(Role)  # the permission table's roles, in its order
 
@@ -160,8 +165,8 @@ def audit_verify(
     all_: Annotated[bool, typer.Option(
         "--all", help="Every chain, and every checkpoint's signature")] = False,
 ) -> None:
-    """Walk audit chains and print one line per broken one, naming its first broken link;
-    exit status 1 if anything is broken."""
+    """Walk audit chains and print a line per break found (each edited, deleted or inserted
+    row, each broken link); exit status 1 if anything is broken."""
     from db.audit import queries as audit
     from shared.audit_keys import verifying_keys
 
@@ -179,12 +184,11 @@ def audit_verify(
             for chain in [order] if order is not None else audit.chains(session):
                 verdict = audit.verify(session, chain, keys)
                 checked += 1
-                if verdict.first_broken is not None:
-                    broken += 1
-                    b = verdict.first_broken
+                broken += not verdict.ok
+                for b in verdict.problems:
                     where = f" at link {b.seq}" if b.seq is not None else ""
                     typer.echo(f"BROKEN {chain}{where}: {b.problem}: {b.message}")
-                elif order is not None:
+                if verdict.ok and order is not None:
                     typer.echo(f"ok {chain}: {verdict.links_checked} links")
             if all_:
                 for problem in audit.broken_checkpoints(session, keys):
@@ -214,6 +218,46 @@ def audit_checkpoint() -> None:
                    f"checkpoint {sealed.checkpoint_id}: {sealed.heads} chains, key {key_id}")
     finally:
         engine.dispose()
+
+
+@retention_app.command("run")
+def retention_run(
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="List what is due, change nothing")] = False,
+    order: Annotated[str | None, typer.Option(
+        "--order", help="Only this order (redacted if it is past the period)")] = None,
+    days: Annotated[int | None, typer.Option(
+        "--days", min=1, help="The period; default: personal_data_retention_days")] = None,
+) -> None:
+    """Redact the personal data of orders (and complaints with no order) closed longer than
+    the retention period, as the worker's daily schedule does; one line per order."""
+    from datetime import UTC, datetime
+
+    from db.personal import retention
+
+    settings = Settings()
+    period = days or settings.personal_data_retention_days
+    engine, _ = _keys_session()
+    try:
+        from db.engine import session_factory
+        report = retention.run(session_factory(engine), period, datetime.now(UTC),
+                               batch=settings.personal_data_retention_batch,
+                               dry_run=dry_run, order_id=order)
+    finally:
+        engine.dispose()
+    verb = "due" if dry_run else "redacted"
+    for subject in report.orders:
+        typer.echo(f"{verb} order {subject}")
+    for subject in report.complaints:
+        typer.echo(f"{verb} complaint {subject}")
+    for subject, why in report.skipped.items():
+        typer.echo(f"skipped {subject}: {why}")
+    typer.echo(f"{len(report.orders)} orders, {len(report.complaints)} complaints {verb} "
+               f"(closed before {report.cutoff.isoformat()}); {report.values} values redacted, "
+               f"{report.inline_kept} kept inline in rows chained before migration 0017, "
+               f"{report.late_values} written after an earlier redaction")
+    raise typer.Exit(2 if order is not None and order in report.skipped
+                     and report.skipped[order] == "unknown_order" else 0)
 
 
 @app.command()

@@ -158,6 +158,16 @@ class Settings(BaseSettings):
     audit_checkpoint_old_keys: dict[str, SecretStr] = Field(default_factory=dict)
     audit_checkpoint_batch: int = Field(default=5000, ge=1, description="chains per checkpoint")
 
+    # Issue 17 §6, retention of closed orders' personal data (db/personal/, README "Retention
+    # of personal data"): an order's customer, destination, signer and free texts are redacted
+    # this many days after the order and all its claims and complaints closed (a complaint with
+    # no order: after it closed), by the daily `waybill-personal-data-retention` schedule, at
+    # most ..._batch subjects per statement batch.
+    personal_data_retention_days: int = Field(
+        default=365, ge=1, le=36500, description="days after closing before personal data of "
+                                                 "closed orders is redacted")
+    personal_data_retention_batch: int = Field(default=100, ge=1, le=10000)
+
     # Issue 17 §5, audit exports (api/audit/exports.py, api/audit/dossier.py): the longest time
     # range one streamed export may cover, and where the PDF dossier finds a font with Chinese
     # glyphs (the first file that exists; .ttc collections are read at their Simplified Chinese

@@ -119,6 +119,8 @@ def start_temporal(settings: Settings,
             "--db-filename", str((settings.data_dir / "temporal.db").resolve()),
             "--ip", "127.0.0.1", "--port", str(settings.temporal_port),
             "--ui-port", str(settings.temporal_ui_port),
+            # The UI decodes payloads for a signed-in console auditor (console/codec/routes.py).
+            "--ui-codec-endpoint", f"{settings.public_url}/console/codec",
             "--namespace", settings.temporal_namespace, "--log-level", "warn"]
     for key in search.ALL:
         kind = "Keyword" if key.indexed_value_type.name == "KEYWORD" else "Bool"

@@ -7,6 +7,8 @@
   not caught up: the next one does its work.
 * `waybill-audit-checkpoint`: every 15 minutes, signs the heads of the audit chains that moved
   (issue 17 §3). A missed one is not caught up either: the next one seals what moved.
+* `waybill-personal-data-retention`: 03:15 business zone daily, redacts the personal data of
+  orders closed longer than `personal_data_retention_days` (issue 17 §6).
 
 An existing schedule is updated to the current spec and action (e.g. after the business zone or
 task queue changed); its pause state and history are kept. Overlapping runs are skipped, and a
@@ -41,6 +43,8 @@ from workflows.notify.outbox_sweep import OutboxSweepWorkflow
 from workflows.notify.types import SweepInput
 from workflows.reports.types import DailyKpiSnapshotInput, FollowUpMonthlyReportInput
 from workflows.reports.workflow import DailyKpiSnapshotWorkflow, FollowUpMonthlyReportWorkflow
+from workflows.retention.types import RetentionInput
+from workflows.retention.workflow import PersonalDataRetentionWorkflow
 
 log = logging.getLogger("waybill.schedules")
 
@@ -50,7 +54,9 @@ OUTBOX_SWEEP_ID = "waybill-outbox-sweep"
 SWEEP_EVERY = timedelta(minutes=5)
 AUDIT_CHECKPOINT_ID = "waybill-audit-checkpoint"  # issue 17 §3
 CHECKPOINT_EVERY = timedelta(minutes=15)
-SCHEDULE_IDS = (DAILY_SNAPSHOT_ID, MONTHLY_REPORT_ID, OUTBOX_SWEEP_ID, AUDIT_CHECKPOINT_ID)
+RETENTION_ID = "waybill-personal-data-retention"  # issue 17 §6
+SCHEDULE_IDS = (DAILY_SNAPSHOT_ID, MONTHLY_REPORT_ID, OUTBOX_SWEEP_ID, AUDIT_CHECKPOINT_ID,
+                RETENTION_ID)
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,9 @@ def _wanted() -> list[_Wanted]:
                 catchup_window=timedelta(minutes=1)),
         _Wanted(AUDIT_CHECKPOINT_ID, AuditCheckpointWorkflow.run, CheckpointInput(),
                 every=CHECKPOINT_EVERY, catchup_window=timedelta(minutes=1)),
+        _Wanted(RETENTION_ID, PersonalDataRetentionWorkflow.run, RetentionInput(),
+                ScheduleCalendarSpec(hour=[ScheduleRange(3)], minute=[ScheduleRange(15)],
+                                     comment="03:15 daily: redact what passed the period")),
     ]
 
 

@@ -21,6 +21,7 @@ from activities.notify.delivery_start import DeliveryStarter
 from activities.notify.outbox_sweep import SweepActivities
 from activities.order.projection import ProjectionActivities
 from activities.reports.snapshots import ReportActivities
+from activities.retention.redact import RetentionActivities
 from config import Settings
 from db.engine import make_engine, session_factory
 from observability import database as db_metrics
@@ -37,13 +38,15 @@ from workflows.notify.delivery import DeliveryWorkflow
 from workflows.notify.outbox_sweep import OutboxSweepWorkflow
 from workflows.order.workflow import OrderWorkflow
 from workflows.reports.workflow import DailyKpiSnapshotWorkflow, FollowUpMonthlyReportWorkflow
+from workflows.retention.workflow import PersonalDataRetentionWorkflow
 
 log = logging.getLogger("waybill.worker")
 
 WORKFLOWS = [OrderWorkflow, EscalationWorkflow, ComplaintWorkflow, ClaimWorkflow,
              DailyKpiSnapshotWorkflow, FollowUpMonthlyReportWorkflow, DeliveryWorkflow,
              OutboxSweepWorkflow,
-             AuditCheckpointWorkflow]  # issue 17 §3
+             AuditCheckpointWorkflow,  # issue 17 §3
+             PersonalDataRetentionWorkflow]  # issue 17 §6
 
 
 def deployment_config(settings: Settings) -> WorkerDeploymentConfig | None:
@@ -73,6 +76,7 @@ def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: st
     reports = ReportActivities(sessions, settings, starter)
     sweep = SweepActivities(sessions, starter)
     checkpoints = CheckpointActivities(sessions, settings)  # issue 17 §3
+    retention = RetentionActivities(sessions, settings)  # issue 17 §6
     return Worker(
         client,
         task_queue=task_queue,
@@ -84,7 +88,8 @@ def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: st
                     claims.project_claim, reports.previous_period,
                     reports.store_daily_kpis, reports.store_follow_up_report,
                     sweep.sweep_outbox,
-                    checkpoints.seal_checkpoint],
+                    checkpoints.seal_checkpoint,
+                    retention.redact_due],
         activity_executor=executor,
         max_concurrent_activities=8,
         # Let in-flight projections finish on shutdown rather than be retried elsewhere.

@@ -29,6 +29,7 @@ from api.escalations import router as escalations
 from api.keys import router as keys
 from api.kpis import router as kpis
 from api.notifications import inbox, subscriptions
+from api.orders import personal_data  # issue 17 §6
 from api.orders import router as orders
 from api.policies import router as sla_policies
 from api.receipts import router as receipts
@@ -36,6 +37,7 @@ from api.survey import router as survey_page
 from archive import archive_from_settings
 from config import Settings
 from console import router as console
+from console.codec import routes as console_codec
 from db.engine import make_engine, session_factory, transaction
 from db.policies.queries import seed_from_file
 from observability import database as db_metrics
@@ -134,6 +136,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None,
     app.include_router(kpis.router)
     app.include_router(keys.router)
     app.include_router(codec_endpoint.router)  # issue 17 §4: /codec/decode, /codec/encode
+    app.include_router(console_codec.router)  # the same for the Web UI, by console session
+    app.include_router(personal_data.router)  # issue 17 §6: an erasure request
     app.include_router(console.router)
     console.install(app)
     docs_ui.install(app, settings)

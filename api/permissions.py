@@ -91,6 +91,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "console.read": CONSOLE,  # board, order pages, escalation queue, preferences
     # Issue 17 §3: verify an order's audit chain, export it to verify offline.
     "order.audit": frozenset({Role.AUDITOR, Role.ADMIN}),
+    # Issue 18 §4: the link to an order's workflow in the Temporal Web UI, on the order page
+    # only. That UI offers cancel, terminate and signal buttons around every business rule, so
+    # only those who investigate (supervisors, auditors) and admins see the link; operators work
+    # through the console's own actions.
+    "temporal_ui.view": frozenset({Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN}),
+    # Issue 17 §6: an erasure request redacts a closed order's personal data now.
+    "order.personal_data.redact": ADMIN,
 }
 
 # A route whose body names the event type: the route admits a role that may send at least one
@@ -123,6 +130,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/orders/{order_id}/audit/story.{fmt}"): "order.audit",
     ("GET", "/v1/orders/{order_id}/audit/dossier.pdf"): "order.audit",
     ("GET", "/v1/audit/export"): "order.audit",
+    # Issue 17 §6: an erasure request for a closed order's personal data.
+    ("POST", "/v1/orders/{order_id}/personal-data/redact"): "order.personal_data.redact",
     ("POST", "/v1/orders/{order_id}/receipt"): "receipt.upload",
     ("GET", "/v1/orders/{order_id}/receipt"): "receipt.read",
     ("GET", "/v1/orders/{order_id}/receipt/versions"): "receipt.read",
@@ -165,6 +174,9 @@ ROUTES: dict[tuple[str, str], str] = {
     # before routing (api/codec/cors.py).
     ("POST", "/codec/decode"): "codec.decode",
     ("POST", "/codec/encode"): "codec.encode",
+    # The same for the Temporal Web UI, admitted by the console session (console/codec/).
+    ("POST", "/console/codec/decode"): "codec.decode",
+    ("POST", "/console/codec/encode"): "codec.encode",
     # The console: its pages check these through console.deps (Page.allow / signed_in).
     ("GET", "/console/"): PUBLIC,  # a redirect to the board
     ("GET", "/console/sign-in"): PUBLIC,
@@ -175,6 +187,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/console/preferences"): "console.read",
     ("GET", "/console/board"): "console.read",
     ("GET", "/console/board/columns"): "console.read",
+    # Issue 18 §4/§5: the list behind the board's closed/cancelled counts, and the order page's
+    # poll for changes.
+    ("GET", "/console/orders"): "console.read",
+    ("GET", "/console/orders/{order_id}/live"): "console.read",
     ("GET", "/console/orders/new"): "order.create",
     ("POST", "/console/orders/new"): "order.create",
     ("GET", "/console/orders/{order_id}"): "console.read",
@@ -185,6 +201,12 @@ ROUTES: dict[tuple[str, str], str] = {
     # The generic "record event" form of every event type that declares one; the page checks
     # `order.event.<type>` itself.
     ("POST", "/console/orders/{order_id}/events/{event_type}"): "order.event.*",
+    # A refused action's page sits at its form's address: a reload there goes back to the order.
+    ("GET", "/console/orders/{order_id}/notes"): "console.read",
+    ("GET", "/console/orders/{order_id}/confirm"): "console.read",
+    ("GET", "/console/orders/{order_id}/cancel"): "console.read",
+    ("GET", "/console/orders/{order_id}/follow-up-call"): "console.read",
+    ("GET", "/console/orders/{order_id}/events/{event_type}"): "console.read",
     ("GET", "/console/orders/{order_id}/receipt"): "console.read",
     ("POST", "/console/orders/{order_id}/receipt"): "receipt.upload",
     ("GET", "/console/escalations"): "console.read",
@@ -211,6 +233,19 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/console/webhooks/{subscription_id}/enable"): "subscription.manage",
     ("POST", "/console/webhooks/{subscription_id}/deliveries/{delivery_id}/redeliver"):
         "subscription.manage",
+    # issue 18 §1: the claims and complaints pages (each action checks its event's own entry)
+    ("GET", "/console/claims"): "console.read",
+    ("GET", "/console/claims/{claim_id}"): "console.read",
+    ("POST", "/console/claims/{claim_id}/events/{action}"): "claim.event.*",
+    ("POST", "/console/claims/{claim_id}/documents"): "claim.document.upload",
+    ("GET", "/console/claims/{claim_id}/documents/{sha256}"): "claim.document.read",
+    ("GET", "/console/complaints"): "console.read",
+    ("GET", "/console/complaints/{complaint_id}"): "console.read",
+    ("POST", "/console/complaints/{complaint_id}/events/{action}"): "complaint.event.*",
+    # a refused action's page sits at its form's address: reloading it goes back to the case
+    ("GET", "/console/claims/{claim_id}/events/{action}"): "console.read",
+    ("GET", "/console/claims/{claim_id}/documents"): "console.read",
+    ("GET", "/console/complaints/{complaint_id}/events/{action}"): "console.read",
 }
 
 

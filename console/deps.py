@@ -89,7 +89,8 @@ def get_page(request: Request, settings: SettingsDep) -> Page:
 PageDep = Annotated[Page, Depends(get_page)]
 
 
-_POLLED = frozenset({"/console/board/columns", "/console/escalations/rows"})
+_POLLED = frozenset({"/console/board/columns", "/console/escalations/rows",
+                     "/console/orders/{order_id}/live"})
 
 
 def guard(page: PageDep) -> None:

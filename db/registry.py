@@ -11,4 +11,5 @@ import db.keys.models  # noqa: F401
 import db.kpis.snapshot_models  # noqa: F401
 import db.notifications.models  # noqa: F401
 import db.orders.models  # noqa: F401
+import db.personal.models  # noqa: F401  (issue 17 §6)
 import db.policies.models  # noqa: F401

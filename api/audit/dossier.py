@@ -112,10 +112,11 @@ def _header_rows(viewer: Viewer, order: Order) -> list[tuple[str, str]]:
 def _chain_text(viewer: Viewer, verdict: ChainVerdict) -> str:
     if verdict.ok:
         return viewer.t("dossier.chain_ok", links=verdict.links_checked)
-    broken = verdict.first_broken
-    return viewer.t("dossier.chain_broken", links=verdict.links_checked,
-                    problem=broken.problem if broken else "-",
-                    message=broken.message if broken else "-")
+    lines = [viewer.t("dossier.chain_broken", links=verdict.links_checked,
+                      count=len(verdict.problems))]
+    lines += [viewer.t("dossier.chain_problem", problem=b.problem, message=b.message)
+              for b in verdict.problems]
+    return "\n".join(lines)
 
 
 def render(session: Session, settings: Settings, viewer: Viewer, order_id: str,

@@ -23,12 +23,11 @@ def check_exists(session: Session, order_id: str) -> None:
 
 
 def verdict_view(verdict: Verdict) -> ChainVerdict:
-    broken = verdict.first_broken
-    return ChainVerdict(
-        order_id=verdict.order_id, ok=verdict.ok, links_checked=verdict.links_checked,
-        first_broken=None if broken is None else BrokenLink(
-            problem=broken.problem, message=broken.message, seq=broken.seq,
-            table=broken.table, key=broken.key))
+    problems = [BrokenLink(problem=b.problem, message=b.message, seq=b.seq, table=b.table,
+                           key=b.key) for b in verdict.problems]
+    return ChainVerdict(order_id=verdict.order_id, ok=verdict.ok,
+                        links_checked=verdict.links_checked,
+                        first_broken=problems[0] if problems else None, problems=problems)
 
 
 def verify(session: Session, settings: Settings, order_id: str) -> ChainVerdict:

@@ -122,11 +122,13 @@ def _claim_and_event(session: Session, claim_id: str,
 
 
 async def submit_claim_event(db: Db, client: Client, settings: Settings, claim_id: str,
-                             body: dict[str, Any], who: Principal) -> ClaimEventAccepted:
+                             body: dict[str, Any], who: Principal,
+                             source: str | None = None) -> ClaimEventAccepted:
     """Apply one event ({event_id, type, occurred_at?, data}) to a claim.
 
     A repeat of an event id with the same body is a duplicate (applied once); a different
-    body under that id is a 409, as for orders.
+    body under that id is a 409, as for orders. `source`: where it came from (the console
+    says "console"); the caller's role by default, as the API records it.
     """
     digest = body_hash(body)
     event_id = body["event_id"]
@@ -141,7 +143,8 @@ async def submit_claim_event(db: Db, client: Client, settings: Settings, claim_i
                                settings.event_clock_skew_seconds)
     inp = ClaimEventInput(
         event_id=event_id, type=ClaimEventType(body["type"]), data=body["data"],
-        actor=who.name, actor_role=who.role.value, source=who.role.value, body_hash=digest,
+        actor=who.name, actor_role=who.role.value, source=source or who.role.value,
+        body_hash=digest,
         occurred_at=datetime.fromisoformat(occurred).astimezone(UTC) if occurred else None,
         request_id=new_request_id())
     handle = client.get_workflow_handle_for(ClaimWorkflow.run, claim_workflow_id(row.id))

@@ -190,11 +190,13 @@ async def ensure_started(client: Client, settings: Settings, inp: ComplaintInput
 
 async def submit_complaint_event(db: Db, client: Client, settings: Settings,
                                  complaint_id: str, event: ComplaintEventIn,
-                                 who: Principal) -> ComplaintEventAccepted:
+                                 who: Principal,
+                                 source: str | None = None) -> ComplaintEventAccepted:
     """Apply one event to a complaint through its workflow's update.
 
     A repeat of an event id with the same body is a duplicate (applied once); a different
-    body under that id is a 409, as for orders.
+    body under that id is a 409, as for orders. `source`: where it came from (the console
+    says "console"); the caller's role by default, as the API records it.
     """
     body = event.model_dump(mode="json")
     digest = body_hash(body)
@@ -205,7 +207,7 @@ async def submit_complaint_event(db: Db, client: Client, settings: Settings,
     inp = ComplaintEventInput(
         event_id=event.event_id, type=ComplaintEventType(event.type),
         occurred_at=event.occurred_at, data=body["data"], actor=who.name,
-        source=who.role.value, body_hash=digest, request_id=new_request_id())
+        source=source or who.role.value, body_hash=digest, request_id=new_request_id())
     async with temporal_deadline(settings):
         duplicate = await _apply(db, client, settings, row, inp)
     return await db.run(_accepted, complaint_id, event.event_id, duplicate)

@@ -24,6 +24,8 @@ from db.notifications.models import Channel, OutboxStatus
 from db.notifications.outbox import NotificationEvent
 from db.orders import story as story_repo
 from db.orders.story import ALL_KINDS, StoryItem, StoryKind
+from db.personal.fields import REDACTED
+from db.personal.redact import EVENT_TYPE as REDACTION
 from kpis.report_words import in_survey_order
 from workflows.claim.types import ClaimEventType, ClaimSystemEvent
 from workflows.complaint.types import ComplaintEventType, ComplaintSystemEvent
@@ -44,7 +46,8 @@ OUTCOMES = tuple(OutboxStatus)
 # What a sentence may name; a catalogue entry using another field is a test failure.
 FIELDS = frozenset({"actor", "at", "subject", "level", "kind", "code", "from", "to",
                     "recipients", "until", "channel", "recipient", "notice", "outcome",
-                    "attempts", "type"})
+                    "attempts", "type",
+                    "days"})  # issue 17 §6: the retention period a redaction followed
 # The data fields that hold what people wrote (a note, a reason, a reply...): shown in full
 # under the sentence, in this order.
 _TEXT_FIELDS = ("text", "reason", "comment", "description", "reply", "plan", "resolution")
@@ -94,6 +97,8 @@ def sentence_key(kind: str, type_: str, data: Mapping[str, Any], locale: str) ->
         return f"story.notification.{data.get('channel')}" \
             if f"story.notification.{data.get('channel')}" in words else "story.notification.other"
     key = f"story.{kind}.{type_}"
+    if type_ == REDACTION and data.get("retention_days") is None:  # an erasure request
+        key = f"story.{kind}.personal_data_erased"
     return key if key in words else f"story.{kind}.other"
 
 
@@ -116,6 +121,8 @@ def fields(viewer: Viewer, item: StoryItem) -> _Fields:
         if item.type in (EscalationAction.CLIMBED, EscalationAction.REASSIGNED):
             words = viewer.teams if item.type == EscalationAction.REASSIGNED else _listed
             out.update({"from": words(data.get("from")), "to": words(data.get("to"))})
+    elif item.type == REDACTION:
+        out.update(days=_listed(data.get("retention_days")))
     elif item.kind == StoryKind.NOTIFICATION:
         status = str(data.get("status") or "")
         out.update(channel=viewer.code("story.channel", data.get("channel")),
@@ -126,10 +133,11 @@ def fields(viewer: Viewer, item: StoryItem) -> _Fields:
     return out
 
 
-def texts(item: StoryItem) -> tuple[str, ...]:
-    """What people wrote in the item, whole (no cut, no escapes), each once. A code is no
-    text (facts words it); nor is the summary Waybill writes itself when it opens a case (in
-    English, of what the facts say), but the survey answer it quotes is the customer's."""
+def texts(item: StoryItem, viewer: Viewer | None = None) -> tuple[str, ...]:
+    """What people wrote in the item, whole (no cut, no escapes), each once; a redacted text
+    (issue 17 §6) in the viewer's words. A code is no text (facts words it); nor is the
+    summary Waybill writes itself when it opens a case (in English, of what the facts say),
+    but the survey answer it quotes is the customer's."""
     coded = {name for name, _ in _CODED.get((item.kind.value, item.type), ())}
     written = [n for n in _TEXT_FIELDS if n not in coded
                and not (n == "description" and item.actor in SYSTEM_ACTORS)]
@@ -137,6 +145,8 @@ def texts(item: StoryItem) -> tuple[str, ...]:
     survey = item.data.get("survey")
     if isinstance(survey, dict):
         found.append(survey.get("suggestions"))
+    if viewer is not None:
+        found = [viewer.t("story.redacted") if t == REDACTED else t for t in found]
     return tuple(dict.fromkeys(t for t in found if isinstance(t, str) and t.strip()))
 
 
@@ -174,7 +184,7 @@ def row(viewer: Viewer, item: StoryItem) -> StoryRow:
         kind=item.kind.value, type=item.type, event_id=item.event_id,
         subject_id=item.subject_id, actor=viewer.actor(item.actor), source=item.source,
         occurred=viewer.instant(item.occurred_at), recorded=viewer.instant(item.recorded_at),
-        sentence=sentence(viewer, item), texts=texts(item), facts=facts(viewer, item),
+        sentence=sentence(viewer, item), texts=texts(item, viewer), facts=facts(viewer, item),
         data=json.dumps(item.data, ensure_ascii=False, indent=2, sort_keys=True, default=str),
         by_person=item.actor not in SYSTEM_ACTORS)
 

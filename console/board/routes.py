@@ -9,40 +9,43 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.deps import SessionDep
 from console import pages
-from console.board.view import CARDS_PER_COLUMN, TIERS, BoardFilter, board, now
+from console.board.view import CARDS_PER_COLUMN, FLAGS, TIERS, BoardFilter, board, now
 from console.deps import PageDep
 
 router = APIRouter()
 POLL_SECONDS = 3
 
 
-def _context(page: PageDep, session: SessionDep, flt: BoardFilter) -> dict[str, object]:
-    settings = page.settings
-    return {"columns": board(session, flt), "now": now(), "cap": CARDS_PER_COLUMN,
-            "workflow_url": lambda order_id: (
-                f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}"
-                f"/workflows/order-{order_id}")}
+def _filter(page: PageDep, customer: str | None, tier: str | None, q: str | None
+            ) -> BoardFilter:
+    params = page.request.query_params
+    return BoardFilter.parse(customer, tier, q, **{name: params.get(name) for name in FLAGS})
+
+
+def _context(session: SessionDep, flt: BoardFilter) -> dict[str, object]:
+    at = now()
+    query = urlencode(flt.query())
+    return {"board": board(session, flt, at), "now": at, "cap": CARDS_PER_COLUMN,
+            "filter_query": f"&{query}" if query else ""}
 
 
 @router.get("/board", response_class=HTMLResponse)
 def board_page(page: PageDep, session: SessionDep, customer: str | None = None,
-               tier: str | None = None, breached: str | None = None,
-               q: str | None = None) -> Response:
+               tier: str | None = None, q: str | None = None) -> Response:
     page.signed_in()
-    flt = BoardFilter.parse(customer, tier, breached, q)
+    flt = _filter(page, customer, tier, q)
     query = urlencode(flt.query())
     return page.render("board.html", flt=flt, tiers=TIERS, poll_seconds=POLL_SECONDS,
                        columns_url="/console/board/columns" + (f"?{query}" if query else ""),
-                       **_context(page, session, flt))
+                       **_context(session, flt))
 
 
 @router.get("/board/columns", response_class=HTMLResponse)
 def board_columns(page: PageDep, session: SessionDep, customer: str | None = None,
-                  tier: str | None = None, breached: str | None = None,
-                  q: str | None = None) -> Response:
+                  tier: str | None = None, q: str | None = None) -> Response:
     """Just the columns, for the page's poller; 401 (and the page reloads to sign in) when the
     session has ended."""
     if page.user is None:
         return Response(status_code=401, headers=pages.security_headers(page.viewer.locale))
-    flt = BoardFilter.parse(customer, tier, breached, q)
-    return pages.fragment("_columns.html", page.viewer, **_context(page, session, flt))
+    flt = _filter(page, customer, tier, q)
+    return pages.fragment("_columns.html", page.viewer, **_context(session, flt))

@@ -2,7 +2,9 @@
 
 Each is a CSRF-checked form posting through api/order_events.submit_event, as the API does, with
 the viewer's key name as actor and "console" as source. The form carries its event id, so a
-resubmitted form records once. The workflow's refusals come back as a message page.
+resubmitted form records once. Done, the order page says so (`?done=<action>`); refused (by the
+form's check or the workflow), the order page comes back with the refusal at the form and what
+was typed still in it (issue 18 §5).
 """
 
 from __future__ import annotations
@@ -23,21 +25,12 @@ from api.errors import ApiError
 from api.orders.events import FollowUpCallData
 from api.orders.service import submit_event
 from console.deps import Page, PageDep
-from console.i18n import catalogue
-from console.orders.routes import SOURCE, order_response
+from console.orders.routes import SOURCE, order_response, refusal_words
 from shared.survey import SURVEY_QUESTIONS
 
 router = APIRouter()
 REASON_MAX = 500
 _EVENT_ID = re.compile(r"^console-[0-9a-f]{16}$")
-
-
-def refusal(page: Page, exc: ApiError) -> HTMLResponse:
-    """The workflow's or the API's refusal as a page in the viewer's language."""
-    state = f"order.{exc.code}"
-    if f"{state}_title" not in catalogue(page.viewer.locale):
-        state = "order.rejected"
-    return page.message(exc.status, state)
 
 
 def form_event_id(form: dict[str, str], prefix: str) -> str:
@@ -47,7 +40,10 @@ def form_event_id(form: dict[str, str], prefix: str) -> str:
 
 
 async def post_event(page: Page, db: Db, temporal: TemporalDep, order_id: str,
-                     body: dict[str, Any], anchor: str) -> Response:
+                     body: dict[str, Any], done: str, form_name: str,
+                     form: dict[str, str]) -> Response:
+    """Submit the event; then the order page saying `done`, or again with the refusal at
+    `form_name` and the `form` as it was posted."""
     user = page.user
     assert user is not None  # page.allow ran first
     body = {**body, "occurred_at": datetime.now(UTC).isoformat()}
@@ -57,12 +53,19 @@ async def post_event(page: Page, db: Db, temporal: TemporalDep, order_id: str,
     except ApiError as exc:
         if exc.code == "order_not_found":
             return page.message(404, "order_not_found")
-        if exc.status == 503:
-            return page.message(503, "unavailable")
         # The same form sent again (a later occurred_at) is the event already recorded.
         if exc.code != "event_id_reused":
-            return refusal(page, exc)
-    return RedirectResponse(f"/console/orders/{quote(order_id)}#{anchor}", 303)
+            return await db.run(order_response, page, order_id, exc.status,
+                                action_error=refusal_words(page, exc), action_form=form_name,
+                                action_values=form)
+    return RedirectResponse(f"/console/orders/{quote(order_id)}?done={done}", 303)
+
+
+async def refused_form(db: Db, page: Page, order_id: str, key: str, form_name: str,
+                       form: dict[str, str]) -> Response:
+    """The order page again, 422, with the form's own check's words at the form."""
+    return await db.run(order_response, page, order_id, 422, action_error=[key],
+                  action_form=form_name, action_values=form)
 
 
 @router.post("/orders/{order_id}/confirm", response_class=HTMLResponse)
@@ -72,7 +75,7 @@ async def confirm(order_id: str, page: PageDep, db: DbDep,
     form = await page.form()
     return await post_event(page, db, temporal, order_id, {
         "event_id": form_event_id(form, "confirm-"), "type": "confirmed",
-        "data": {"by": user.name}}, "progress")
+        "data": {"by": user.name}}, "confirm", "confirm", form)
 
 
 @router.post("/orders/{order_id}/cancel", response_class=HTMLResponse)
@@ -82,11 +85,10 @@ async def cancel(order_id: str, page: PageDep, db: DbDep,
     form = await page.form()
     reason = form.get("reason", "").strip()
     if not reason or len(reason) > REASON_MAX:
-        return await db.run(order_response, page, order_id, 422,
-                            action_error="order.error_reason")
+        return await refused_form(db, page, order_id, "order.error_reason", "cancel", form)
     return await post_event(page, db, temporal, order_id, {
         "event_id": form_event_id(form, "cancel-"), "type": "cancelled",
-        "data": {"reason": reason}}, "progress")
+        "data": {"reason": reason}}, "cancel", "cancel", form)
 
 
 def _call_data(form: dict[str, str]) -> dict[str, Any]:
@@ -110,8 +112,7 @@ async def follow_up_call(order_id: str, page: PageDep, db: DbDep,
     try:
         data = _call_data(form)
     except (ValidationError, ValueError):
-        return await db.run(order_response, page, order_id, 422,
-                            action_error="order.error_call")
+        return await refused_form(db, page, order_id, "order.error_call", "call", form)
     return await post_event(page, db, temporal, order_id, {
         "event_id": form_event_id(form, "call-"), "type": "follow_up_call", "data": data},
-        "follow-up")
+        "call", "call", form)

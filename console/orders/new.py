@@ -2,7 +2,10 @@
 
 Validation errors are shown beside the field they belong to, in the viewer's language: pydantic's
 error location names the field, its error type picks the words. The order is created through
-api/routers/orders.create, the same path as POST /v1/orders.
+api/routers/orders.create, the same path as POST /v1/orders. The error summary links each
+error to its field. A promise already in the past is accepted only once the viewer has
+confirmed it (issue 18, Why "Smaller"): the API takes such orders (a back-office entry of an
+order taken by phone), the console asks first.
 """
 
 from __future__ import annotations
@@ -121,10 +124,19 @@ def _policy_names(session: Session) -> list[tuple[str, object]]:
     return [(p.name, (p.body or {}).get("title")) for p in policy_repo.all_latest(session)]
 
 
-def _render(page: Page, policies: list[tuple[str, object]], form: dict[str, str], status: int = 200,
-            errors: dict[str, tuple[str, dict]] | None = None) -> Response:
+def _render(page: Page, policies: list[tuple[str, object]], form: dict[str, str],
+            status: int = 200, errors: dict[str, tuple[str, dict]] | None = None,
+            past: list[str] | None = None) -> Response:
     return page.render("new_order.html", status=status, values=form, errors=errors or {},
-                       rows=range(LINE_ROWS), tiers=[t.value for t in Tier], policies=policies)
+                       rows=range(LINE_ROWS), tiers=[t.value for t in Tier], policies=policies,
+                       past=past or [])
+
+
+def past_promises(order: OrderCreate, now: datetime) -> list[str]:
+    """The form fields whose promise is already past at `now`."""
+    return [name for name, at in (("ship_by", order.promised_ship_by),
+                                  ("delivery_by", order.promised_delivery_by))
+            if at is not None and at < now]
 
 
 @router.get("/orders/new", response_class=HTMLResponse)
@@ -143,6 +155,10 @@ async def new_order(page: PageDep, db: DbDep, temporal: TemporalDep) -> Response
     except ValidationError as exc:
         return _render(page, await db.run(_policy_names), form, 422,
                        errors_by_field(exc, rows))
+    past = past_promises(order, datetime.now(UTC))
+    if past and form.get("past_ok") != "1":
+        # Not refused: shown again with the warning and a box to tick; nothing is created.
+        return _render(page, await db.run(_policy_names), form, 200, past=past)
     try:
         view, _ = await service.create(db, temporal, page.settings, order,
                                        Principal(name=user.name, role=user.role))
@@ -156,4 +172,4 @@ async def new_order(page: PageDep, db: DbDep, temporal: TemporalDep) -> Response
         if exc.status == 503:
             return page.message(503, "unavailable")
         raise
-    return RedirectResponse(f"/console/orders/{quote(view.order_id)}", 303)
+    return RedirectResponse(f"/console/orders/{quote(view.order_id)}?done=created", 303)

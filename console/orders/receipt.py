@@ -1,6 +1,7 @@
 """The order's receipt in the console: view any version (the API's download needs a bearer key;
 this serves the same verified bytes to a signed-in viewer) and upload one (multipart, CSRF token
-in the form), both through the receipts router's own functions."""
+in the form), both through the receipts router's own functions. A refused upload brings back the
+order page with the refusal at the upload form (issue 18 §5), not a page without the order."""
 
 from __future__ import annotations
 
@@ -19,8 +20,7 @@ from api.errors import ApiError
 from api.receipts import service as receipts
 from console import session as sessions
 from console.deps import PageDep
-from console.orders.actions import refusal
-from console.orders.routes import SOURCE
+from console.orders.routes import SOURCE, order_response, refusal_words
 
 log = logging.getLogger("waybill.console.receipts")
 router = APIRouter()
@@ -38,7 +38,7 @@ async def view_receipt(order_id: str, page: PageDep, db: DbDep, archive: Archive
     except ApiError as exc:
         if exc.code == "order_not_found":
             return page.message(404, "order_not_found")
-        return refusal(page, exc)
+        return page.message(exc.status, refusal_words(page, exc)[0].removesuffix("_title"))
     content_type = chosen.content_type or "application/octet-stream"
     filename = chosen.filename or \
         default_filename(f"receipt-{order_id}-v{chosen.version}", content_type)
@@ -61,7 +61,6 @@ async def upload_receipt(order_id: str, page: PageDep, db: DbDep,
     except ApiError as exc:
         if exc.code == "order_not_found":
             return page.message(404, "order_not_found")
-        if exc.status == 503 and exc.code == "temporal_unavailable":
-            return page.message(503, "unavailable")
-        return refusal(page, exc)
-    return RedirectResponse(f"/console/orders/{quote(order_id)}#receipt", 303)
+        return await db.run(order_response, page, order_id, exc.status,
+                            action_error=refusal_words(page, exc), action_form="receipt")
+    return RedirectResponse(f"/console/orders/{quote(order_id)}?done=receipt", 303)

@@ -22,8 +22,7 @@ from api.deps import TemporalDep
 from api.edge.units import DbDep
 from api.orders.events import EVENT_BODIES
 from console.deps import PageDep, Refused
-from console.orders.actions import form_event_id, post_event
-from console.orders.routes import order_response
+from console.orders.actions import form_event_id, post_event, refused_form
 from console.orders.view import FormInput, form_inputs
 from workflows.order.event_data import EVENTS
 from workflows.order.types import EventType
@@ -73,6 +72,7 @@ async def record_event(order_id: str, event_type: str, page: PageDep, db: DbDep,
     try:
         data = EVENT_BODIES[type_].model_validate(body).model_dump(mode="json")["data"]
     except ValidationError:
-        return await db.run(order_response, page, order_id, 422,
-                            action_error="order.error_event")
-    return await post_event(page, db, temporal, order_id, {**body, "data": data}, "actions")
+        return await refused_form(db, page, order_id, "order.error_event",
+                                  f"record-{type_.value}", form)
+    return await post_event(page, db, temporal, order_id, {**body, "data": data}, "event",
+                            f"record-{type_.value}", form)

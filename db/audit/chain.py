@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from db.audit import canonical
 from db.audit.models import AuditHead, AuditLink
+from db.personal import placeholders
+from db.personal import queries as personal
 from db.upsert import insert_new_returning
 
 _HEADS: Any = AuditHead.__table__
@@ -33,9 +35,16 @@ def insert_linked(session: Session, chain: str, table: Any, rows: list[dict[str,
     many were inserted."""
     name = table.name
     key = canonical.KEYS[name]
+    # Personal data never enters a chained row (issue 17 §6): each value goes to the mutable
+    # `personal_values`, a salted-hash placeholder into the row, so the content hash covers the
+    # placeholder and a later redaction leaves the chain verifying.
+    rows, taken = placeholders.split(chain, name, rows)
     inserted = insert_new_returning(session, table, rows, key, canonical.MEANING[name])
     if not inserted:
         return 0
+    if taken:  # only the values of rows this call inserted (a retry keeps the first ones)
+        new = {canonical.row_key(name, r._mapping) for r in inserted}
+        personal.store(session, [v for v in taken if v.row_key in new])
     position = {tuple(row[col] for col in key): i for i, row in enumerate(rows)}
     ordered = sorted((r._mapping for r in inserted),
                      key=lambda r: position.get(tuple(r[col] for col in key), len(position)))

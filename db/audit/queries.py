@@ -13,13 +13,16 @@ from sqlalchemy.orm import Session
 from db.audit import canonical
 from db.audit.models import AuditCheckpoint, AuditCheckpointHead, AuditHead, AuditLink
 from db.audit.verify import (
+    MAX_PROBLEMS,
     Broken,
     Checkpoint,
     Head,
     Link,
+    SideState,
     Verdict,
     checkpoint_message,
     checkpoint_problem,
+    personal_problems,
     sign,
     verify_chain,
 )
@@ -28,6 +31,8 @@ from db.complaints.models import ComplaintEvent, ComplaintRow
 from db.documents.models import Document
 from db.escalations.models import EscalationEvent, EscalationRow
 from db.orders.models import Order, OrderEvent
+from db.personal import placeholders
+from db.personal import queries as personal
 
 _MODELS: dict[str, Any] = {
     canonical.ORDER_EVENTS: OrderEvent, canonical.ESCALATION_EVENTS: EscalationEvent,
@@ -92,14 +97,17 @@ def _mapping(table: str, row: Any) -> dict[str, Any]:
     return {col: getattr(row, col) for col in canonical.MEANING[table]}
 
 
+def chain_mappings(session: Session, chain: str, links: list[AuditLink]
+                   ) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(table, canonical.row_key(table, mapping)): mapping
+            for table, mapping in ((t, _mapping(t, r)) for t, r in _rows_of(session, chain, links))}
+
+
 def chain_rows(session: Session, chain: str, links: list[AuditLink]) -> dict[tuple[str, str], str]:
     """(table, key) -> canonical content of every row the chain's links name or its order
     owns (a row of another chain, named by none of these links, is left out)."""
-    out: dict[tuple[str, str], str] = {}
-    for table, row in _rows_of(session, chain, links):
-        mapping = _mapping(table, row)
-        out[(table, canonical.row_key(table, mapping))] = canonical.content(table, mapping)
-    return out
+    mappings = chain_mappings(session, chain, links)
+    return {k: canonical.content(k[0], m) for k, m in mappings.items()}
 
 
 def latest_checkpoint(session: Session, chain: str) -> Checkpoint | None:
@@ -144,16 +152,27 @@ def _head_of(session: Session, chain: str) -> tuple[int, str] | None:
 
 def _verify_once(session: Session, chain: str, keys: Mapping[str, bytes]) -> Verdict:
     links = links_of(session, chain)
-    contents = chain_rows(session, chain, links)
-    rows = {k: canonical.sha256(v) for k, v in contents.items()}
+    mappings = chain_mappings(session, chain, links)
+    rows = {k: canonical.sha256(canonical.content(k[0], m)) for k, m in mappings.items()}
     named = {(lk.table_name, lk.row_key) for lk in links}
     unlinked = [k for k in rows if k not in named and _owned_elsewhere(session, k)]
     head_row = session.execute(select(AuditHead.seq, AuditHead.hash, AuditHead.sealed_seq)
                                .where(AuditHead.order_id == chain)).one_or_none()
     head = None if head_row is None else Head(head_row.seq, head_row.hash, head_row.sealed_seq)
-    return verify_chain(chain, [Link(lk.order_id, lk.seq, lk.table_name, lk.row_key,
-                                     lk.content_hash, lk.prev_hash, lk.hash) for lk in links],
-                        rows, unlinked, head, latest_checkpoint(session, chain), keys)
+    verdict = verify_chain(chain, [Link(lk.order_id, lk.seq, lk.table_name, lk.row_key,
+                                        lk.content_hash, lk.prev_hash, lk.hash) for lk in links],
+                           rows, unlinked, head, latest_checkpoint(session, chain), keys)
+    # The personal values the rows' placeholders name must hold too (issue 17 §6).
+    held = [(table, key, path, vid, digest) for (table, key), m in mappings.items()
+            for path, vid, digest in placeholders.placeholders_in(table, m)]
+    side = {vid: SideState(row.value, row.salt, row.redacted_at is not None)
+            for vid, row in personal.side_rows(session, [h[3] for h in held]).items()}
+    found = personal_problems(held, side)
+    if not found:
+        return verdict
+    problems = (*verdict.problems, *found)[:MAX_PROBLEMS]
+    checked = verdict.links_checked if verdict.problems else len(links)
+    return Verdict(chain, checked, problems, verdict.head)
 
 
 def _owned_elsewhere(session: Session, key: tuple[str, str]) -> bool:

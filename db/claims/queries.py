@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 
 from db.audit.chain import insert_linked
 from db.claims.models import ClaimEvent, ClaimRow
+from db.escalations.subjects import escalated_to
+from db.personal import queries as personal
+from db.personal.fields import CLAIM_EVENTS
 from db.upsert import upsert_newer
 from workflows.claim.types import ClaimProjection, ClaimStep
 
@@ -27,6 +30,11 @@ class ClaimFilter:
     customer_id: str | None = None
     cause: str | None = None
     liability: str | None = None
+    # The console's queue filters (issue 18 §1): the customer's tier; open and past its
+    # awaited step's deadline at `overdue_at`; the assignee of its open step escalation.
+    tier: str | None = None
+    overdue_at: datetime | None = None
+    assignee: str | None = None
 
 
 def get_claim(session: Session, claim_id: str) -> ClaimRow | None:
@@ -34,15 +42,25 @@ def get_claim(session: Session, claim_id: str) -> ClaimRow | None:
 
 
 def list_claims(session: Session, flt: ClaimFilter, limit: int,
-                after: tuple[datetime, str] | None) -> list[ClaimRow]:
-    """Newest first, keyset-paginated on (opened_at, id)."""
+                after: tuple[datetime, str] | None,
+                urgent_first: bool = False) -> list[ClaimRow]:
+    """Newest first, keyset-paginated on (opened_at, id); or with `urgent_first` (the
+    console's open claims) the soonest due first, those without a deadline last, unpaged."""
     q = select(ClaimRow)
     for column, value in ((ClaimRow.state, flt.state), (ClaimRow.step, flt.step),
                           (ClaimRow.order_id, flt.order_id),
                           (ClaimRow.customer_id, flt.customer_id), (ClaimRow.cause, flt.cause),
-                          (ClaimRow.liability, flt.liability)):
+                          (ClaimRow.liability, flt.liability),
+                          (ClaimRow.customer_tier, flt.tier)):
         if value is not None:
             q = q.where(column == value)
+    if flt.overdue_at is not None:
+        q = q.where(ClaimRow.state == "open", ClaimRow.due_at < flt.overdue_at)
+    if flt.assignee is not None:
+        q = q.where(ClaimRow.id.in_(escalated_to(flt.assignee, "claim")))
+    if urgent_first:
+        return list(session.scalars(q.order_by(ClaimRow.due_at.is_(None), ClaimRow.due_at,
+                                               ClaimRow.id).limit(limit)))
     if after:
         opened, claim_id = after
         q = q.where(or_(ClaimRow.opened_at < opened,
@@ -52,13 +70,14 @@ def list_claims(session: Session, flt: ClaimFilter, limit: int,
 
 
 def timeline(session: Session, claim_id: str) -> list[ClaimEvent]:
-    return list(session.scalars(select(ClaimEvent).where(ClaimEvent.claim_id == claim_id)
-                                .order_by(ClaimEvent.seq)))
+    return personal.reveal(session, CLAIM_EVENTS, list(session.scalars(
+        select(ClaimEvent).where(ClaimEvent.claim_id == claim_id).order_by(ClaimEvent.seq))))
 
 
 def find_event(session: Session, claim_id: str, event_id: str) -> ClaimEvent | None:
-    return session.scalar(select(ClaimEvent).where(ClaimEvent.claim_id == claim_id,
-                                                   ClaimEvent.event_id == event_id))
+    row = session.scalar(select(ClaimEvent).where(ClaimEvent.claim_id == claim_id,
+                                                  ClaimEvent.event_id == event_id))
+    return None if row is None else personal.reveal(session, CLAIM_EVENTS, [row])[0]
 
 
 def next_claim_number(session: Session, order_id: str) -> int:

@@ -14,9 +14,17 @@ from db.audit.canonical import complaint_chain
 from db.audit.chain import insert_linked
 from db.complaints.models import ComplaintEvent, ComplaintRow
 from db.escalations.models import EscalationRow
+from db.escalations.subjects import escalated_to
+from db.personal import queries as personal
+from db.personal.fields import COMPLAINT_EVENTS
 from db.upsert import upsert_newer
 from policies import snapshot
-from workflows.complaint.types import ComplaintEntry, ComplaintProjection, ComplaintStatus
+from workflows.complaint.types import (
+    ComplaintEntry,
+    ComplaintProjection,
+    ComplaintStatus,
+    ComplaintStep,
+)
 
 
 @dataclass
@@ -28,6 +36,13 @@ class ComplaintFilter:
     origin: str | None = None
     category: str | None = None
     breached: bool | None = None
+    # The console's queue filters (issue 18 §1): open (not closed) or closed; the customer's
+    # tier; open and past its awaited step's deadline at `overdue_at`; who has it: the
+    # department it is routed to, or the assignee of its open step escalation.
+    state: str | None = None
+    tier: str | None = None
+    overdue_at: datetime | None = None
+    assignee: str | None = None
 
 
 def get_complaint(session: Session, complaint_id: str) -> ComplaintRow | None:
@@ -35,8 +50,10 @@ def get_complaint(session: Session, complaint_id: str) -> ComplaintRow | None:
 
 
 def list_complaints(session: Session, flt: ComplaintFilter, limit: int,
-                    after: tuple[datetime, str] | None) -> list[ComplaintRow]:
-    """Newest first, keyset-paginated on (opened_at, id)."""
+                    after: tuple[datetime, str] | None,
+                    urgent_first: bool = False) -> list[ComplaintRow]:
+    """Newest first, keyset-paginated on (opened_at, id); or with `urgent_first` (the
+    console's open complaints) the soonest due first, those without a deadline last, unpaged."""
     q = select(ComplaintRow)
     for column, value in ((ComplaintRow.step, flt.step),
                           (ComplaintRow.customer_id, flt.customer_id),
@@ -44,9 +61,23 @@ def list_complaints(session: Session, flt: ComplaintFilter, limit: int,
                           (ComplaintRow.department, flt.department),
                           (ComplaintRow.origin, flt.origin),
                           (ComplaintRow.category, flt.category),
-                          (ComplaintRow.breached, flt.breached)):
+                          (ComplaintRow.breached, flt.breached),
+                          (ComplaintRow.customer_tier, flt.tier)):
         if value is not None:
             q = q.where(column == value)
+    if flt.state is not None:
+        closed = ComplaintRow.step == ComplaintStep.CLOSED.value
+        q = q.where(closed if flt.state == "closed" else ~closed)
+    if flt.overdue_at is not None:
+        q = q.where(ComplaintRow.step != ComplaintStep.CLOSED.value,
+                    ComplaintRow.due_at < flt.overdue_at)
+    if flt.assignee is not None:
+        q = q.where(or_(ComplaintRow.department == flt.assignee,
+                        ComplaintRow.id.in_(escalated_to(flt.assignee, "complaint"))))
+    if urgent_first:
+        return list(session.scalars(q.order_by(ComplaintRow.due_at.is_(None),
+                                               ComplaintRow.due_at, ComplaintRow.id)
+                                    .limit(limit)))
     if after:
         opened, key = after
         q = q.where(or_(ComplaintRow.opened_at < opened,
@@ -56,14 +87,15 @@ def list_complaints(session: Session, flt: ComplaintFilter, limit: int,
 
 
 def find_event(session: Session, complaint_id: str, event_id: str) -> ComplaintEvent | None:
-    return session.scalar(select(ComplaintEvent).where(
+    row = session.scalar(select(ComplaintEvent).where(
         ComplaintEvent.complaint_id == complaint_id, ComplaintEvent.event_id == event_id))
+    return None if row is None else personal.reveal(session, COMPLAINT_EVENTS, [row])[0]
 
 
 def timeline(session: Session, complaint_id: str) -> list[ComplaintEvent]:
-    return list(session.scalars(
+    return personal.reveal(session, COMPLAINT_EVENTS, list(session.scalars(
         select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint_id)
-        .order_by(ComplaintEvent.occurred_at, ComplaintEvent.recorded_at, ComplaintEvent.id)))
+        .order_by(ComplaintEvent.occurred_at, ComplaintEvent.recorded_at, ComplaintEvent.id))))
 
 
 def escalations(session: Session, complaint_id: str) -> list[EscalationRow]:

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from db.audit.canonical import escalation_chain
 from db.audit.chain import insert_linked
 from db.escalations.models import EscalationEvent, EscalationRow
+from db.personal import queries as personal
+from db.personal.fields import ESCALATION_EVENTS
 from db.upsert import upsert_newer
 from workflows.escalation.types import EscalationProjection
 
@@ -65,9 +67,9 @@ def get_escalation(session: Session, escalation_id: str) -> EscalationRow | None
 
 
 def history(session: Session, escalation_id: str) -> list[EscalationEvent]:
-    return list(session.scalars(select(EscalationEvent)
-                                .where(EscalationEvent.escalation_id == escalation_id)
-                                .order_by(EscalationEvent.seq)))
+    return personal.reveal(session, ESCALATION_EVENTS, list(session.scalars(
+        select(EscalationEvent).where(EscalationEvent.escalation_id == escalation_id)
+        .order_by(EscalationEvent.seq))))
 
 
 def apply_escalation_projection(session: Session, inp: EscalationProjection) -> None:

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from db.audit.chain import insert_linked
 from db.follow_ups.queries import upsert_follow_up
 from db.orders.models import Order, OrderEvent, OrderScan
+from db.personal import queries as personal
+from db.personal.fields import ORDER_EVENTS
 from db.upsert import insert_new, upsert_newer
 from policies import snapshot
 from workflows.order.types import (
@@ -82,14 +84,15 @@ def list_orders(session: Session, flt: OrderFilter, limit: int,
 
 
 def find_event(session: Session, order_id: str, event_id: str) -> OrderEvent | None:
-    return session.scalar(select(OrderEvent).where(
+    row = session.scalar(select(OrderEvent).where(
         OrderEvent.order_id == order_id, OrderEvent.event_id == event_id))
+    return None if row is None else personal.reveal(session, ORDER_EVENTS, [row])[0]
 
 
 def timeline(session: Session, order_id: str) -> list[OrderEvent]:
-    return list(session.scalars(
+    return personal.reveal(session, ORDER_EVENTS, list(session.scalars(
         select(OrderEvent).where(OrderEvent.order_id == order_id)
-        .order_by(OrderEvent.occurred_at, OrderEvent.recorded_at, OrderEvent.id)))
+        .order_by(OrderEvent.occurred_at, OrderEvent.recorded_at, OrderEvent.id))))
 
 
 def add_timeline_entries(session: Session, order_id: str, entries: list[TimelineEntry]) -> None:

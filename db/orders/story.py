@@ -23,6 +23,8 @@ from db.complaints.models import ComplaintEvent, ComplaintRow
 from db.escalations.models import EscalationEvent, EscalationRow
 from db.notifications.models import InboxItem, OutboxRow
 from db.orders.models import OrderEvent
+from db.personal import queries as personal
+from db.personal.fields import CLAIM_EVENTS, COMPLAINT_EVENTS, ESCALATION_EVENTS, ORDER_EVENTS
 
 # At most this many items per order and kind are read; a story longer than `limit` says it was
 # cut (`Story.truncated`), so a reader never takes a partial story for the whole one.
@@ -80,9 +82,9 @@ class Story:
 
 
 def _order_items(session: Session, order_id: str, limit: int) -> list[StoryItem]:
-    rows = session.scalars(
+    rows = personal.reveal(session, ORDER_EVENTS, list(session.scalars(
         select(OrderEvent).where(OrderEvent.order_id == order_id)
-        .order_by(OrderEvent.occurred_at, OrderEvent.recorded_at, OrderEvent.id).limit(limit))
+        .order_by(OrderEvent.occurred_at, OrderEvent.recorded_at, OrderEvent.id).limit(limit))))
     return [StoryItem(StoryKind.ORDER, e.type, e.event_id, e.occurred_at, e.recorded_at, e.actor,
                       e.source, dict(e.data or {}), None, e.id) for e in rows]
 
@@ -93,7 +95,8 @@ def _escalation_items(session: Session, order_id: str, limit: int) -> list[Story
         .join(EscalationRow, EscalationRow.id == EscalationEvent.escalation_id)
         .where(EscalationRow.order_id == order_id)
         .order_by(EscalationEvent.at, EscalationEvent.escalation_id, EscalationEvent.seq)
-        .limit(limit))
+        .limit(limit)).all()
+    personal.reveal(session, ESCALATION_EVENTS, [step for step, _, _ in rows])
     items = []
     for step, kind, subject in rows:
         # A step is recorded as it happens (the ladder's own clock): event = record time.
@@ -109,22 +112,22 @@ def _escalation_items(session: Session, order_id: str, limit: int) -> list[Story
 
 
 def _claim_items(session: Session, order_id: str, limit: int) -> list[StoryItem]:
-    rows = session.scalars(
+    rows = personal.reveal(session, CLAIM_EVENTS, list(session.scalars(
         select(ClaimEvent).join(ClaimRow, ClaimRow.id == ClaimEvent.claim_id)
         .where(ClaimRow.order_id == order_id)
         .order_by(ClaimEvent.occurred_at, ClaimEvent.at, ClaimEvent.claim_id, ClaimEvent.seq)
-        .limit(limit))
+        .limit(limit))))
     return [StoryItem(StoryKind.CLAIM, e.type, f"{e.claim_id}#{e.event_id}", e.occurred_at,
                       e.at, e.actor, e.source, dict(e.data or {}), e.claim_id, e.seq)
             for e in rows]
 
 
 def _complaint_items(session: Session, order_id: str, limit: int) -> list[StoryItem]:
-    rows = session.scalars(
+    rows = personal.reveal(session, COMPLAINT_EVENTS, list(session.scalars(
         select(ComplaintEvent).join(ComplaintRow, ComplaintRow.id == ComplaintEvent.complaint_id)
         .where(ComplaintRow.order_id == order_id)
         .order_by(ComplaintEvent.occurred_at, ComplaintEvent.recorded_at, ComplaintEvent.id)
-        .limit(limit))
+        .limit(limit))))
     return [StoryItem(StoryKind.COMPLAINT, e.type, f"{e.complaint_id}#{e.event_id}",
                       e.occurred_at, e.recorded_at, e.actor, e.source, dict(e.data or {}),
                       e.complaint_id, e.id) for e in rows]

@@ -72,15 +72,20 @@ def test_every_api_route_requires_exactly_its_table_action() -> None:
 
 
 def test_console_routes_are_guarded_by_the_table() -> None:
+    """Every /console route is behind console.deps.guard, or (the Web UI's codec, which answers
+    JSON) behind a session check for the action the table gives its route."""
     from console.deps import guard
 
-    def guarded(dependant: Dependant | None) -> bool:
+    def guarded(dependant: Dependant | None, action: str | None) -> bool:
         return dependant is not None and any(
-            d.call is guard or guarded(d) for d in dependant.dependencies)
+            d.call is guard or guarded(d, action)
+            or (action is not None and getattr(d.call, "action", None) == action)
+            for d in dependant.dependencies)
 
     for (method, path), dependant in app_routes().items():
         if path.startswith("/console"):
-            assert guarded(dependant), f"{method} {path} is not behind console.deps.guard"
+            action = permissions.ROUTES.get((method, path))
+            assert guarded(dependant, action), f"{method} {path} is not behind the table"
 
 
 def test_every_event_type_has_its_own_action() -> None:

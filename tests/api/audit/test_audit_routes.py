@@ -80,7 +80,10 @@ async def test_verify_export_and_the_readme_script(api: Api, tmp_path: Path) -> 
     assert export.headers["content-type"].startswith("application/x-ndjson")
     lines = [json.loads(line) for line in export.text.splitlines()]
     assert [ln["seq"] for ln in lines] == list(range(1, len(lines) + 1))
-    assert any("客户要求周五送达" in (ln["content"] or "") for ln in lines)
+    # The note's text is personal data (issue 17 §6): the chain holds its salted-hash
+    # placeholder, the text is in personal_values, to be redacted without breaking the chain.
+    assert not any("客户要求周五送达" in (ln["content"] or "") for ln in lines)
+    assert any('"text":"$personal:' in (ln["content"] or "") for ln in lines)
     script = tmp_path / "verify_chain.py"
     script.write_text(readme_script())
     assert len(readme_script().strip().splitlines()) <= 11
@@ -108,13 +111,22 @@ async def test_verify_export_and_the_readme_script(api: Api, tmp_path: Path) -> 
     broken = body["first_broken"]
     assert not body["ok"] and broken["problem"] == "row_edited"
     assert broken["table"] == "order_events" and order_id in broken["key"]
+    assert body["problems"] == [broken]
+    # A second row edited in the same chain: both are named, in chain order.
+    tamper(api, "UPDATE order_events SET actor = 'someone-else' WHERE order_id = :o "
+           "AND type = 'order_created'", o=order_id)
+    body = await _verify(api, order_id)
+    assert [(b["problem"], b["seq"]) for b in body["problems"]] == [
+        ("row_edited", 1), ("row_edited", broken["seq"])]
     listed = _cli(api, "verify", "--all")
     assert listed.returncode == 1
     assert [ln for ln in listed.stdout.splitlines() if ln.startswith("BROKEN")] == [
-        f"BROKEN {order_id} at link {broken['seq']}: row_edited: {broken['message']}"]
+        f"BROKEN {order_id} at link {b['seq']}: row_edited: {b['message']}"
+        for b in body["problems"]]
 
     tamper(api, "DELETE FROM order_events WHERE order_id = :o AND type = 'note'", o=order_id)
-    assert (await _verify(api, order_id))["first_broken"]["problem"] == "row_deleted"
+    problems = (await _verify(api, order_id))["problems"]
+    assert [b["problem"] for b in problems] == ["row_edited", "row_deleted"]
 
 
 @pytest.mark.one_engine

@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from temporalio.api.common.v1 import Payload
@@ -258,3 +259,37 @@ async def test_queries_read_through_the_codec_and_not_without_it(api: Api) -> No
     bare = Client(**config)  # the SDK's default converter, no codec
     with pytest.raises(Exception, match="encoding"):
         await bare.get_workflow_handle(handle.id).query(OrderWorkflow.state)
+
+
+async def test_the_temporal_ui_decodes_with_the_console_session_of_an_auditor(api: Api) -> None:
+    """The Web UI sends no key: with credentials included, the browser's console session
+    admits it under /console/codec/, from the UI's origin only."""
+    from tests.support.console_harness import sign_in
+
+    sealed, pii = await sealed_input(api)
+    async with httpx.AsyncClient(transport=api.http._transport, base_url="http://waybill") as ui:
+        call = {"json": {"payloads": [sealed]}, "headers": {"Origin": UI_ORIGIN}}
+        signed_out = await ui.post("/console/codec/decode", **call)
+        assert signed_out.status_code == 401 and error_code(signed_out) == "unauthorized"
+        assert signed_out.headers["access-control-allow-credentials"] == "true"
+
+        assert (await sign_in(ui, api.keys["operator"])).status_code == 303
+        refused = await ui.post("/console/codec/decode", **call)
+        assert refused.status_code == 403 and error_code(refused) == "forbidden"
+
+        assert (await sign_in(ui, api.keys["auditor"])).status_code == 303
+        preflight = await ui.options("/console/codec/decode", headers={
+            "Origin": UI_ORIGIN, "Access-Control-Request-Method": "POST"})
+        assert preflight.status_code == 204
+        assert preflight.headers["access-control-allow-credentials"] == "true"
+        resp = await ui.post("/console/codec/decode", **call)
+        assert resp.status_code == 200, resp.text
+        assert resp.headers["access-control-allow-origin"] == UI_ORIGIN
+        [opened] = resp.json()["payloads"]
+        assert pii[0] in base64.b64decode(opened["data"]).decode()
+        # The cookie goes with any request: one without the UI's origin never reaches it.
+        for headers in ({}, {"Origin": "http://evil.example"}):
+            resp = await ui.post("/console/codec/decode", json={"payloads": [sealed]},
+                                 headers=headers)
+            assert resp.status_code == 403 and error_code(resp) == "origin_not_allowed"
+        assert (await ui.post("/console/codec/encode", **call)).status_code == 403  # admins

@@ -39,14 +39,16 @@ async def test_an_operator_creates_an_order_read_in_their_zone(api: Api) -> None
     assert "New order" in page.text
     created = await http.post("/console/orders/new", data=form(csrf_of(page.text)))
     assert created.status_code == 303
-    assert created.headers["location"] == "/console/orders/SO-CON-1"
+    # Issue 18 §5: the order page then says it was created.
+    assert created.headers["location"] == "/console/orders/SO-CON-1?done=created"
+    done = await http.get(created.headers["location"])
+    assert 'data-testid="done"' in done.text and "Order created." in done.text
     order = (await api.get("/v1/orders/SO-CON-1")).json()
     # Asia/Shanghai is the console's zone: 10:00 there is 02:00 UTC.
     assert order["promised_ship_by"].startswith("2030-12-01T02:00")
     assert [(line["sku"], line["ordered"]) for line in order["lines"]] == [
         ("SKU-1", 10), ("SKU-2", 3)]
     assert order["customer"]["tier"] == "key_account"
-    assert (await http.get(created.headers["location"])).status_code == 200
     # The same form again is the same order; another body under its id is refused beside it.
     again = await http.post("/console/orders/new", data=form(csrf_of(page.text)))
     assert again.status_code == 303
@@ -101,3 +103,32 @@ async def test_an_auditor_may_not_create_orders(api: Api) -> None:
     refused = await http.post("/console/orders/new", data=form(csrf_of(board.text)))
     assert refused.status_code == 403
     assert (await api.get("/v1/orders/SO-CON-1")).status_code == 404
+
+
+async def test_the_error_summary_links_each_error_to_its_field(api: Api) -> None:
+    http = api.http
+    await sign_in(http, api.keys["operator"])
+    csrf = csrf_of((await http.get("/console/orders/new")).text)
+    missing = await http.post("/console/orders/new", data=form(
+        csrf, customer_name="", line_qty_1="0"))
+    assert missing.status_code == 422
+    summary = missing.text.split('data-testid="new-errors"', 1)[1].split("</div>", 1)[0]
+    assert 'data-focus' in missing.text.split('data-testid="new-errors"', 1)[0][-80:]
+    assert '<a href="#f-customer_name">Name: Required.</a>' in summary
+    assert '<a href="#f-line_qty_1">Quantity 2: Must be at least 1.</a>' in summary
+
+
+async def test_a_promise_already_past_needs_the_box_ticked(api: Api) -> None:
+    """Issue 18, Why "Smaller": such an order was accepted without a word."""
+    http = api.http
+    await sign_in(http, api.keys["operator"], lang="zh-CN")
+    csrf = csrf_of((await http.get("/console/orders/new")).text)
+    past = form(csrf, order_id="SO-CON-PAST", ship_by="2020-01-01T10:00")
+    warned = await http.post("/console/orders/new", data=past)
+    assert warned.status_code == 200 and 'data-testid="past-warning"' in warned.text
+    assert "有承诺时间已经过去" in warned.text and 'href="#f-ship_by"' in warned.text
+    assert 'value="2020-01-01T10:00"' in warned.text  # what was typed is kept
+    assert (await api.get("/v1/orders/SO-CON-PAST")).status_code == 404
+    created = await http.post("/console/orders/new", data={**past, "past_ok": "1"})
+    assert created.status_code == 303, created.text
+    assert (await api.get("/v1/orders/SO-CON-PAST")).status_code == 200

@@ -48,23 +48,31 @@ async def test_a_delivered_order_shows_lines_pod_receipt_and_the_follow_up_call(
                                data={"csrf": csrf_of(page.text)},
                                files={"file": ("receipt.pdf", PDF, "application/pdf")})
     assert uploaded.status_code == 303, uploaded.text
+    assert uploaded.headers["location"].endswith("?done=receipt")
     sha = hashlib.sha256(PDF).hexdigest()
-    page = await http.get(f"/console/orders/{order_id}")
-    assert sha in page.text
+    page = await http.get(uploaded.headers["location"])
+    assert sha in page.text and 'data-testid="done"' in page.text
     link = re.search(r'href="(/console/orders/[^"]+/receipt\?version=1)"', page.text).group(1)
     got = await http.get(link)
     assert got.status_code == 200 and got.content == PDF
     assert got.headers["x-content-sha256"] == sha
-    # A file that is not a PDF/JPEG/PNG is refused with a page saying so.
+    # A file that is not a PDF/JPEG/PNG is refused on the order's own page, at the upload form
+    # (issue 18 §5: the refusal used to be a page without the order).
     bad = await http.post(f"/console/orders/{order_id}/receipt", data={"csrf": csrf_of(page.text)},
                           files={"file": ("r.txt", b"hello", "text/plain")})
-    assert bad.status_code == 415 and "Not a PDF, JPEG or PNG" in bad.text
+    assert bad.status_code == 415
+    upload_form = bad.text.split('data-testid="receipt-form"', 1)[1].split("</form>", 1)[0]
+    assert 'data-testid="action-error"' in upload_form and "Not a PDF, JPEG or PNG" in upload_form
+    assert 'data-testid="lines"' in bad.text and sha in bad.text
 
     # An answered call without scores is refused on the page; with scores it is recorded once.
     call = {"csrf": csrf_of(page.text), "action_id": event_id_of(page.text, "call-form"),
             "outcome": "answered", "goods_ok": "yes"}
     missing = await http.post(f"/console/orders/{order_id}/follow-up-call", data=call)
-    assert missing.status_code == 422 and 'data-testid="action-error"' in missing.text
+    assert missing.status_code == 422
+    call_form = missing.text.split('data-testid="call-form"', 1)[1].split("</form>", 1)[0]
+    assert 'data-testid="action-error"' in call_form
+    assert '<option value="yes" selected>' in call_form  # what was chosen is kept
     call.update(score_timeliness="5", score_completeness="4", score_courtesy="5",
                 suggestions="call before delivery")
     for _ in range(2):
@@ -104,6 +112,7 @@ async def test_confirm_and_cancel_with_forms_and_tokens(api: Api) -> None:
     for _ in range(2):  # a resubmitted form is the same confirmation
         done = await http.post(f"/console/orders/{order_id}/confirm", data=confirm)
         assert done.status_code == 303
+        assert done.headers["location"] == f"/console/orders/{order_id}?done=confirm"
     assert await stage_of(api, order_id) == "confirmed"
     timeline = (await api.get(f"/v1/orders/{order_id}/timeline")).json()["items"]
     confirmed = [e for e in timeline if e["type"] == "confirmed"]
@@ -115,6 +124,11 @@ async def test_confirm_and_cancel_with_forms_and_tokens(api: Api) -> None:
     cancel = {"csrf": csrf_of(page.text), "action_id": event_id_of(page.text, "cancel-form")}
     empty = await http.post(f"/console/orders/{order_id}/cancel", data={**cancel, "reason": " "})
     assert empty.status_code == 422 and "Give a reason for cancelling" in empty.text
+    cancel_form = empty.text.split('data-testid="cancel-form"', 1)[1].split("</form>", 1)[0]
+    assert 'data-testid="action-error"' in cancel_form
+    # Reloading the refused page (it sits at the form's address) goes back to the order.
+    reload = await http.get(f"/console/orders/{order_id}/cancel")
+    assert reload.status_code == 303 and reload.headers["location"] == f"/console/orders/{order_id}"
     done = await http.post(f"/console/orders/{order_id}/cancel",
                            data={**cancel, "reason": "customer changed supplier"})
     assert done.status_code == 303
@@ -126,6 +140,7 @@ async def test_confirm_and_cancel_with_forms_and_tokens(api: Api) -> None:
     again = await http.post(f"/console/orders/{order_id}/confirm", data={
         "csrf": csrf_of(page.text), "action_id": "console-00000000000000bb"})
     assert again.status_code == 409 and "Not possible at this stage" in again.text
+    assert 'data-testid="timeline"' in again.text  # on the order's page, not a bare message
 
 
 async def test_an_auditor_sees_no_cancel_form_and_cannot_post_one(api: Api) -> None:

@@ -196,7 +196,9 @@ def test_export_carries_each_links_content_and_all_chains_are_listed(
         assert "O1" in chains(session)
     assert len(lines) == 8
     assert all(canonical.sha256(ln["content"]) == ln["content_hash"] for ln in lines)
-    assert "客户来电" in lines[1]["content"] and ".000123Z" in lines[1]["content"]
+    # The note's text is personal data (issue 17 §6): the chained row holds its placeholder.
+    assert '"text":"$personal:' in lines[1]["content"] and ".000123Z" in lines[1]["content"]
+    assert "客户来电" not in lines[1]["content"]
 
 
 def test_the_application_may_not_update_or_delete_chained_rows_on_postgresql(

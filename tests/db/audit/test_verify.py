@@ -66,6 +66,17 @@ def test_the_first_problem_is_named_with_its_link() -> None:
         assert broken is not None and (broken.problem, broken.seq) == (problem, seq), broken
 
 
+def test_every_edited_deleted_or_inserted_row_is_named_not_only_the_first() -> None:
+    links, rows = _chain(6)
+    current = {**rows, ("order_events", links[1].key): "x"}
+    del current[("order_events", links[4].key)]
+    verdict = _walk(links[:3] + links[4:], current, unlinked=[("order_events", '["SO-1","zz"]')])
+    assert not verdict.ok and verdict.links_checked == 1
+    assert [(b.problem, b.seq) for b in verdict.problems] == [
+        (v.ROW_EDITED, 2), (v.LINK_MISSING, 4), (v.ROW_DELETED, 5), (v.ROW_UNLINKED, None)]
+    assert verdict.first_broken == verdict.problems[0]
+
+
 def test_the_end_of_the_chain_is_held_by_its_head_and_its_checkpoint() -> None:
     links, rows = _chain(5)
     cut = _walk(links[:4], rows, head=v.Head(5, links[4].hash)).first_broken

@@ -35,6 +35,7 @@ from schedules import (
     DAILY_SNAPSHOT_ID,
     MONTHLY_REPORT_ID,
     OUTBOX_SWEEP_ID,
+    RETENTION_ID,
     SCHEDULE_IDS,
     SWEEP_EVERY,
     ensure_schedules,
@@ -79,7 +80,8 @@ async def test_schedules_exist_after_setup_and_a_second_setup_changes_nothing_bu
     client = dev_env.client
     try:
         assert await ensure_schedules(client, "tq-first", ZONE) == [
-            DAILY_SNAPSHOT_ID, MONTHLY_REPORT_ID, OUTBOX_SWEEP_ID, AUDIT_CHECKPOINT_ID]
+            DAILY_SNAPSHOT_ID, MONTHLY_REPORT_ID, OUTBOX_SWEEP_ID, AUDIT_CHECKPOINT_ID,
+            RETENTION_ID]
         await client.get_schedule_handle(DAILY_SNAPSHOT_ID).pause(note="paused by an admin")
         await ensure_schedules(client, "tq-second", ZONE)  # already there: updated, no error
 
