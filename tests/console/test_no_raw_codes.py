@@ -9,8 +9,8 @@ rendered for an admin in each language and read as a person reads it
 
 A third order's escalation is still open, reassigned to a team and snoozed.
 
-A new page goes into PAGES (a path; `{order}`, `{damaged}`, `{escalation}`, `{subscription}`
-stand for the story's ids).
+A new page goes into PAGES (a path; `{order}`, `{damaged}`, `{waiting}`, `{escalation}`,
+`{open_escalation}`, `{subscription}` stand for the story's ids).
 """
 
 from __future__ import annotations
@@ -36,6 +36,15 @@ PAGES = (
     "/console/orders/{order}",
     "/console/orders/{damaged}",
     "/console/orders/new",
+    "/console/orders?stage=closed",
+    "/console/orders?stage=cancelled",
+    "/console/claims",
+    "/console/claims?state=closed",
+    "/console/claims/{damaged}-CL1",
+    "/console/claims/{order}-CL1",
+    "/console/complaints",
+    "/console/complaints/{damaged}-CP1",
+    "/console/complaints/CP-{order}",
     "/console/escalations",
     "/console/escalations?state=resolved",
     "/console/escalations/{escalation}",
