@@ -37,6 +37,9 @@ async def test_the_header_says_damaged_and_names_the_open_cases(api: Api) -> Non
         alerts = _text(header[header.index('data-testid="order-alerts"'):])
         for words in said[:3]:
             assert words in alerts, (lang, words, alerts)
+        # each open case a link to its own page
+        assert f'href="/console/claims/{order_id}-CL1"' in header
+        assert f'href="/console/complaints/{order_id}-CP1"' in header
 
         scores = html[html.index('data-testid="scores"'):]
         scores = scores[:scores.index("</dd>")]
