@@ -14,6 +14,7 @@ from api.i18n import LOCALES
 from config import Settings
 from console import session as sessions
 from console.i18n import CONSOLE_TEMPLATE_DIR, Viewer, catalogue
+from kpis.report_words import in_survey_order
 
 # Scripts and styles come only from /console/static: no inline code, nothing from elsewhere.
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -22,8 +23,12 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    return Environment(loader=FileSystemLoader(CONSOLE_TEMPLATE_DIR), autoescape=True,
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(loader=FileSystemLoader(CONSOLE_TEMPLATE_DIR), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    # Survey scores in the survey's order on every page (issue 18 §6: one score order), not
+    # in the order a stored JSON happens to keep.
+    env.filters["in_survey_order"] = in_survey_order
+    return env
 
 
 def security_headers(locale: str) -> dict[str, str]:

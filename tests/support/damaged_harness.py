@@ -24,7 +24,9 @@ DAMAGED_LADDER = policy_yaml(confirm_within="PT1S", survey_after="PT1S") + """  
         - {level: 1, recipients: [ops_desk], ack_within: PT1S, resolve_within: PT1H}
         - {level: 2, recipients: [supervisor], ack_within: PT1H, resolve_within: PT1H}
 """
-SCORES = {"timeliness": 2, "completeness": 1, "courtesy": 5}  # two low, one not
+# Two low, one not; given in another order than the survey asks them, as a JSON column may
+# keep them: every page lists them in the survey's order.
+SCORES = {"courtesy": 5, "completeness": 1, "timeliness": 2}
 SUGGESTION = "送货前请先打电话"
 
 

@@ -1,5 +1,6 @@
 """Issue 18 §6 on the order page: a damaged delivery says so in its header, with its open claim
-and complaint, before anything else; low scores are marked with a word, in the survey's order;
+and complaint, before anything else; low scores are marked with a word, in the survey's order
+(the complaint's page too);
 the Lines table folds into cards on a phone (its cells carry their column's name)."""
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from console.i18n import catalogue
+from shared.survey import SURVEY_QUESTIONS
 from tests.support.api_harness import Api
 from tests.support.console_harness import sign_in
 from tests.support.damaged_harness import DAMAGED_LADDER, damaged_order
@@ -47,6 +50,14 @@ async def test_the_header_says_damaged_and_names_the_open_cases(api: Api) -> Non
         assert [m for m in re.findall(r'data-low="true"|<span>', scores)] == [
             'data-low="true"', 'data-low="true"', "<span>"]
         assert _text(scores).count(said[3]) == 2
+
+        # the same score order on the complaint's page as on the order's (the survey's)
+        questions = [words for words in (catalogue(lang)[f"order.question.{q}"]
+                                         for q in SURVEY_QUESTIONS)]
+        complaint = _text((await api.http.get(f"/console/complaints/{order_id}-CP1")).text)
+        for page_text in (_text(scores), complaint):
+            at = [page_text.index(f"{q} ") for q in questions]
+            assert at == sorted(at), (lang, page_text)
 
         lines = html[html.index('data-testid="lines"') - 40:]
         assert 'class="fold lines"' in lines[:80]
