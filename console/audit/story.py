@@ -46,7 +46,7 @@ OUTCOMES = tuple(OutboxStatus)
 # What a sentence may name; a catalogue entry using another field is a test failure.
 FIELDS = frozenset({"actor", "at", "subject", "level", "kind", "code", "from", "to",
                     "recipients", "until", "channel", "recipient", "notice", "outcome",
-                    "attempts", "type"})
+                    "attempts", "type", "step", "reopens"})
 # The data fields that hold what people wrote (a note, a reason, a reply...): shown in full
 # under the sentence, in this order.
 _TEXT_FIELDS = ("text", "reason", "comment", "description", "reply", "plan", "resolution")
@@ -105,7 +105,11 @@ def fields(viewer: Viewer, item: StoryItem) -> _Fields:
                    kind=viewer.code("deadline", data.get("escalation_kind")),
                    recipients=_listed(data.get("recipients")),
                    code=viewer.code("esc.code", data.get("code")),
-                   until=viewer.instant(data.get("until")) if data.get("until") else "-")
+                   until=viewer.instant(data.get("until")) if data.get("until") else "-",
+                   # a waiver (issue 18 §2): the step still not done, when it re-opens
+                   step=viewer.code("esc.late", data.get("step")),
+                   reopens=viewer.instant(data.get("reopens_at"))
+                   if data.get("reopens_at") else "-")
         if item.type in (EscalationAction.CLIMBED, EscalationAction.REASSIGNED):
             out.update({"from": _listed(data.get("from")), "to": _listed(data.get("to"))})
     elif item.kind == StoryKind.NOTIFICATION:
