@@ -236,6 +236,7 @@ def _queue_page(session: Session, page: Page, flt: QueueFilter, outcome: Outcome
                 status: int = 200) -> Response:
     ctx = _queue_context(session, page, flt, None)
     return page.render("escalations.html", status=status, kinds=KINDS, stages=STAGES,
+                       page_url=flt.url(),
                        levels=levels_of(ctx["known"].ladders), states=STATES, views=VIEWS,
                        poll_seconds=POLL_SECONDS, outcome=outcome, **ctx)
 
@@ -293,6 +294,7 @@ def _detail(page: Page, session: Session, escalation_id: str, status: int = 200,
     ladder = [(step.level, story.row(page.viewer, escalation_item(step, row.kind, row.subject)))
               for step in repo.history(session, escalation_id)]
     return page.render("escalation.html", status=status, esc=row, row=item,
+                       page_url=f"/console/escalations/{quote(escalation_id)}",
                        outcome=outcome or Outcome(),
                        ladder_rows=[LadderRow(level, r.type, r.actor, r.occurred, r.sentence,
                                               r.texts) for level, r in ladder],
