@@ -9,12 +9,10 @@ refusal re-renders that same page with the message and the typed values kept.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -29,148 +27,38 @@ from console.audit import story
 from console.board.routes import POLL_SECONDS
 from console.board.view import STAGES
 from console.deps import Page, PageDep
-from console.escalations.queue import QueueRow, ladder_of, levels_of, queue_row, urgency
+from console.escalations.forms import (
+    ACTIONS,
+    BULK_PREFIX,
+    REASON_MAX,
+    RESOLUTION_CODES,
+    TEXT_MAX,
+    Outcome,
+    back_of,
+    done_url,
+    outcome_of,
+    typed,
+    update_for,
+)
+from console.escalations.queue import ladder_of, levels_of, queue_row
+from console.escalations.triage import (
+    ASSIGNEE_MAX,
+    KINDS,
+    QUEUE_LIMIT,
+    STATES,
+    VIEWS,
+    Known,
+    QueueFilter,
+    known_to,
+    rows,
+)
 from console.i18n import catalogue
 from db.escalations import queries as repo
-from db.keys.queries import get_key
 from db.orders.story import escalation_item
-from db.policies.queries import all_latest, as_policy
-from policies import DEFAULT_LADDER
-from policies.durations import parse_duration
-from workflows.escalation.types import AcknowledgeInput, ReassignInput, ResolveInput, SnoozeInput
-from workflows.escalation.workflow import KEY_ACCOUNT_MANAGER, EscalationWorkflow
-from workflows.order.types import BreachKind
+from workflows.escalation.types import AcknowledgeInput
+from workflows.escalation.workflow import EscalationWorkflow
 
 router = APIRouter()
-QUEUE_LIMIT = 200
-TEXT_MAX = 2000
-ASSIGNEE_MAX = 120
-REASON_MAX = 500  # as the API's waiver reason
-KINDS = [k.value for k in BreachKind]
-STATES = ("open", "resolved")
-VIEWS = ("all", "mine", "team", "unassigned")
-# The roles that act on escalations: their keys' names are the people one can assign to.
-STAFF_ROLES = ("operator", "supervisor", "admin")
-# Offered in the resolve form; the API takes any code of this shape.
-RESOLUTION_CODES = ("customer_informed", "carrier_rescheduled", "warehouse_expedited",
-                    "false_alarm", "other")
-_CODE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-_ACTIONS = ("acknowledge", "resolve", "reassign", "snooze")
-_BULK_PREFIX = "pick:"  # the queue's checkboxes: pick:<escalation id>
-
-
-@dataclass
-class QueueFilter:
-    state: str = "open"
-    view: str = "all"
-    level: int | None = None
-    stage: str | None = None
-    kind: str | None = None
-    assignee: str | None = None
-
-    @classmethod
-    def parse(cls, params: dict[str, str]) -> QueueFilter:
-        """Unknown values are dropped, not refused: a stale bookmark still opens the queue."""
-        level = params.get("level") or ""
-        return cls(state=params.get("state") if params.get("state") in STATES else "open",
-                   view=params.get("view") if params.get("view") in VIEWS else "all",
-                   level=int(level) if level.isdigit() and 0 < int(level) < 100 else None,
-                   stage=params.get("stage") if params.get("stage") in STAGES else None,
-                   kind=params.get("kind") if params.get("kind") in KINDS else None,
-                   assignee=(params.get("assignee") or "").strip()[:ASSIGNEE_MAX] or None)
-
-    def query(self, **changed: Any) -> dict[str, str]:
-        values = {"state": self.state, "view": self.view, "level": self.level,
-                  "stage": self.stage, "kind": self.kind, "assignee": self.assignee, **changed}
-        return {k: str(v) for k, v in values.items()
-                if v is not None and not (k == "view" and v == "all")}
-
-    def url(self, **changed: Any) -> str:
-        query = urlencode(self.query(**changed))
-        return f"/console/escalations?{query}" if query else "/console/escalations"
-
-
-@dataclass
-class Known:
-    """Whom one may assign to: the staff keys' names and the teams (the keys' teams and the
-    recipients the policies' ladders name); the viewer's own name and team."""
-
-    users: list[str]
-    teams: list[str]
-    ladders: list[Any]
-    me: str = ""
-    my_team: str = ""
-    team_members: list[str] = field(default_factory=list)
-
-    def names(self) -> set[str]:
-        return set(self.users) | set(self.teams)
-
-
-def _known(session: Session, page: Page) -> Known:
-    staff = repo.staff(session, STAFF_ROLES)
-    ladders = [p.escalation for p in (as_policy(r) for r in all_latest(session))
-               if p.escalation is not None]
-    default = ladder_of(DEFAULT_LADDER_SECONDS)
-    if default is not None:
-        ladders.append(default)
-    teams = {team for _, team in staff}
-    for ladder in ladders:
-        for level in ladder.levels:
-            teams.update(n for n in level.recipients if n != KEY_ACCOUNT_MANAGER)
-    known = Known(users=sorted({name for name, _ in staff}), teams=sorted(teams), ladders=ladders)
-    if page.user is not None:
-        key = get_key(session, page.user.key_id)
-        known.me = page.user.name
-        known.my_team = (key.team if key is not None and key.team else page.user.role.value)
-        known.team_members = sorted({name for name, team in staff if team == known.my_team})
-    return known
-
-
-def _default_ladder_seconds() -> dict[str, Any]:
-    """policies/default_ladder.yaml with its durations in seconds, as a snapshot holds them."""
-    return {"repeat_every": parse_duration(DEFAULT_LADDER["repeat_every"]),
-            "snooze_max": parse_duration(DEFAULT_LADDER["snooze_max"]),
-            "levels": [{"level": lv["level"], "recipients": lv["recipients"],
-                        "ack_within": parse_duration(lv["ack_within"]),
-                        "resolve_within": parse_duration(lv["resolve_within"])}
-                       for lv in DEFAULT_LADDER["levels"]]}
-
-
-DEFAULT_LADDER_SECONDS = _default_ladder_seconds()
-
-
-def _filter_for(flt: QueueFilter, known: Known) -> repo.EscalationFilter:
-    out = repo.EscalationFilter(state=flt.state, level=flt.level, stage=flt.stage,
-                                kind=flt.kind, assignee=flt.assignee)
-    if flt.view == "mine":
-        out.assignee_in = (known.me,)
-    elif flt.view == "team":
-        # Assigned to the team or one of its people, or to nobody yet (kept below only when
-        # the ladder tells this team now).
-        out.assignee_in, out.or_unassigned = (known.my_team, *known.team_members), True
-    elif flt.view == "unassigned":
-        out.unassigned = True
-    return out
-
-
-def _rows(session: Session, flt: QueueFilter, known: Known,
-          since: datetime | None = None) -> list[QueueRow]:
-    found = repo.list_escalations(session, _filter_for(flt, known), QUEUE_LIMIT,
-                                  soonest_first=flt.state == "open")
-    if flt.view == "team":
-        found = [r for r in found if r.assignee or known.my_team in (r.recipients or [])]
-    subjects = repo.subjects(session, found)
-    waivers = repo.last_steps(session, [r.id for r in found if r.state != "open"], "waived")
-    now = datetime.now(UTC)
-    rows = [queue_row(r, subjects[r.id].customer_name, ladder_of(subjects[r.id].ladder), now,
-                      since, (waivers[r.id].detail or {}).get("reason") if r.id in waivers
-                      else None)
-            for r in found]
-    if flt.state == "open":
-        return sorted(rows, key=urgency)
-    far = datetime.min.replace(tzinfo=UTC)
-    return sorted(rows, key=lambda q: (q.esc.resolved_at.replace(tzinfo=UTC)
-                                       if q.esc.resolved_at else far, q.esc.id), reverse=True)
 
 
 def _since(value: str | None) -> datetime | None:
@@ -205,28 +93,14 @@ class LadderRow:
     texts: tuple[str, ...]
 
 
-@dataclass
-class Outcome:
-    """What the page says after an action: done (a success) or error, with its values; the
-    escalation and the form the viewer was using (kept open with what they typed)."""
-
-    done: str | None = None
-    error: str | None = None
-    values: dict[str, Any] = field(default_factory=dict)
-    esc_id: str | None = None
-    action: str | None = None
-    typed: dict[str, str] = field(default_factory=dict)
-    focus: str | None = None
-
-
 def _queue_context(session: Session, page: Page, flt: QueueFilter,
                    since: datetime | None) -> dict[str, Any]:
-    known = _known(session, page)
-    rows = _rows(session, flt, known, since)
+    known = known_to(session, page.user)
+    found = rows(session, flt, known, since)
     stamp = since or datetime.now(UTC)
     # The forms in the rows come back to the queue as filtered, whether the rows came with
     # the page or with a later poll; the poll marks rows opened since the page was loaded.
-    return {"rows": rows, "limit": QUEUE_LIMIT, "back": flt.url(), "flt": flt,
+    return {"rows": found, "limit": QUEUE_LIMIT, "back": flt.url(), "flt": flt,
             "rows_url": f"/console/escalations/rows?"
                         f"{urlencode({**flt.query(), 'since': stamp.isoformat()})}",
             **_common(known)}
@@ -241,15 +115,6 @@ def _queue_page(session: Session, page: Page, flt: QueueFilter, outcome: Outcome
                        poll_seconds=POLL_SECONDS, outcome=outcome, **ctx)
 
 
-def _outcome_of(params: dict[str, str]) -> Outcome:
-    done = params.get("done")
-    if done not in (*_ACTIONS, "acknowledge_many"):
-        return Outcome()
-    values = {"count": params.get("n", "0"), "failed": params.get("failed", "0")}
-    return Outcome(done=f"esc.done.{done}", values=values, esc_id=params.get("esc"),
-                   focus=params.get("focus"))
-
-
 @router.get("/escalations", response_class=HTMLResponse)
 def queue(page: PageDep, session: SessionDep, state: str | None = None,
           view: str | None = None, level: str | None = None, stage: str | None = None,
@@ -261,7 +126,7 @@ def queue(page: PageDep, session: SessionDep, state: str | None = None,
                                 ("stage", stage), ("kind", kind), ("assignee", assignee),
                                 ("done", done), ("esc", esc), ("focus", focus), ("n", n),
                                 ("failed", failed)) if v is not None}
-    return _queue_page(session, page, QueueFilter.parse(params), _outcome_of(params))
+    return _queue_page(session, page, QueueFilter.parse(params), outcome_of(params))
 
 
 # Declared before /escalations/{escalation_id}, which would otherwise claim "rows".
@@ -286,7 +151,7 @@ def _detail(page: Page, session: Session, escalation_id: str, status: int = 200,
     row = repo.get_escalation(session, escalation_id)
     if row is None:
         return page.message(404, "esc.not_found")
-    known = _known(session, page)
+    known = known_to(session, page.user)
     subject = repo.subjects(session, [row])[row.id]
     waiver = repo.last_steps(session, [row.id], "waived").get(row.id)
     item = queue_row(row, subject.customer_name, ladder_of(subject.ladder), datetime.now(UTC),
@@ -307,58 +172,7 @@ def detail(escalation_id: str, page: PageDep, session: SessionDep, done: str | N
     page.signed_in()
     params = {"done": done, "n": n} if done else {}
     return _detail(page, session, escalation_id,
-                   outcome=_outcome_of({k: v for k, v in params.items() if v is not None}))
-
-
-def _until(value: str, zone: str) -> datetime | None:
-    """A datetime-local field, read in the viewer's zone."""
-    try:
-        local = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if local.tzinfo is None:
-        local = local.replace(tzinfo=ZoneInfo(zone))
-    return local.astimezone(UTC)
-
-
-def _update(action: str, form: dict[str, str], actor: str,
-            zone: str) -> tuple[Any, Any] | str:
-    """The workflow update and its input for a posted form, or the key of what is wrong."""
-    comment = form.get("comment", "").strip()[:TEXT_MAX] or None
-    if action == "acknowledge":
-        return EscalationWorkflow.acknowledge, AcknowledgeInput(actor=actor, comment=comment)
-    if action == "resolve":
-        code, text = form.get("code", "").strip(), form.get("text", "").strip()
-        reason = form.get("reason", "").strip()
-        if not _CODE.match(code):
-            return "esc.error.bad_code"
-        if not text or len(text) > TEXT_MAX:
-            return "esc.error.bad_text"
-        if len(reason) > REASON_MAX:
-            return "esc.error.bad_reason"
-        return EscalationWorkflow.resolve, ResolveInput(
-            actor=actor, code=code, text=text, comment=comment,
-            waive=form.get("waive") == "yes", reason=reason or None)
-    if action == "reassign":
-        assignee = form.get("assignee", "").strip()
-        if not assignee or len(assignee) > ASSIGNEE_MAX:
-            return "esc.error.bad_assignee"
-        return EscalationWorkflow.reassign, ReassignInput(actor=actor, assignee=assignee,
-                                                          comment=comment)
-    until = _until(form.get("until", ""), zone)
-    if until is None:
-        return "esc.error.bad_until"
-    return EscalationWorkflow.snooze, SnoozeInput(actor=actor, until=until, comment=comment)
-
-
-def _back(form: dict[str, str], escalation_id: str | None) -> str:
-    """Where the form came from: the queue (as filtered) or an escalation's page; nothing
-    else (no open redirect)."""
-    back = form.get("next", "")
-    if back.startswith("/console/escalations") and "//" not in back and "\\" not in back:
-        return back
-    return f"/console/escalations/{quote(escalation_id)}" if escalation_id \
-        else "/console/escalations"
+                   outcome=outcome_of({k: v for k, v in params.items() if v is not None}))
 
 
 def _queue_of(back: str) -> QueueFilter | None:
@@ -372,24 +186,11 @@ def _queue_of(back: str) -> QueueFilter | None:
 def _after(session: Session, page: Page, flt: QueueFilter, escalation_id: str) -> str | None:
     """The row after this one in the queue as the viewer sees it (else the one before): where
     focus goes once this one is dealt with."""
-    ids = [r.esc.id for r in _rows(session, flt, _known(session, page))]
+    ids = [r.esc.id for r in rows(session, flt, known_to(session, page.user))]
     if escalation_id not in ids:
         return ids[0] if ids else None
     i = ids.index(escalation_id)
     return ids[i + 1] if i + 1 < len(ids) else (ids[i - 1] if i else None)
-
-
-def _done_url(back: str, action: str, escalation_id: str, focus: str | None,
-              **extra: Any) -> str:
-    parts = urlsplit(back)
-    params = [(k, v) for k, v in parse_qsl(parts.query)
-              if k not in ("done", "esc", "focus", "n", "failed")]
-    params += [("done", action), ("esc", escalation_id)]
-    params += [(k, str(v)) for k, v in extra.items()]
-    if focus:
-        params.append(("focus", focus))
-    anchor = f"#esc-{focus}" if focus else "#done"
-    return f"{parts.path}?{urlencode(params)}{anchor}"
 
 
 def _error_key(page: Page, exc: ApiError) -> str:
@@ -419,19 +220,15 @@ def _refused(session: Session, page: Page, back: str, escalation_id: str, status
     return _queue_page(session, page, flt, outcome, status)
 
 
-def _typed(form: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in form.items() if k not in ("csrf", "next")}
-
-
 @router.post("/escalations/acknowledge-selected", response_class=HTMLResponse)
 async def acknowledge_selected(page: PageDep, db: DbDep, temporal: TemporalDep) -> Response:
     """Bulk acknowledge from the queue: each picked escalation in turn; those already
     acknowledged or resolved meanwhile are counted, not an error."""
     user = page.allow("escalation")
     form = await page.form(max_fields=QUEUE_LIMIT + 5)
-    back = _back(form, None)
-    picked = [k[len(_BULK_PREFIX):] for k, v in form.items()
-              if k.startswith(_BULK_PREFIX) and v == "yes"]
+    back = back_of(form, None)
+    picked = [k[len(BULK_PREFIX):] for k, v in form.items()
+              if k.startswith(BULK_PREFIX) and v == "yes"]
     flt = _queue_of(back) or QueueFilter()
     if not picked:
         return await db.run(_queue_page, page, flt, Outcome(error="esc.error.none_picked"), 422)
@@ -445,7 +242,7 @@ async def acknowledge_selected(page: PageDep, db: DbDep, temporal: TemporalDep) 
             if exc.status == 503:
                 return page.message(503, "unavailable")
             failed += 1
-    return RedirectResponse(_done_url(back, "acknowledge_many", "", None, n=done,
+    return RedirectResponse(done_url(back, "acknowledge_many", "", None, n=done,
                                       failed=failed), 303)
 
 
@@ -454,16 +251,16 @@ async def act(escalation_id: str, action: str, page: PageDep, db: DbDep,
               temporal: TemporalDep) -> Response:
     user = page.allow("escalation")
     form = await page.form()
-    if action not in _ACTIONS:
+    if action not in ACTIONS:
         return page.message(404, "esc.not_found")
-    back = _back(form, escalation_id)
-    kept = Outcome(esc_id=escalation_id, action=action, typed=_typed(form))
-    update = _update(action, form, user.name, page.viewer.zone)
+    back = back_of(form, escalation_id)
+    kept = Outcome(esc_id=escalation_id, action=action, typed=typed(form))
+    update = update_for(action, form, user.name, page.viewer.zone)
     if isinstance(update, str):
         kept.error = update
         return await db.run(_refused, page, back, escalation_id, 422, kept)
     if action == "reassign":
-        known = await db.run(_known, page)
+        known = await db.run(known_to, page.user)
         if update[1].assignee not in known.names():
             kept.error = "esc.error.unknown_assignee"
             return await db.run(_refused, page, back, escalation_id, 422, kept)
@@ -483,4 +280,4 @@ async def act(escalation_id: str, action: str, page: PageDep, db: DbDep,
             return page.message(503, "unavailable")
         kept.error, kept.values = _error_key(page, exc), _error_values(page, exc)
         return await db.run(_refused, page, back, escalation_id, exc.status, kept)
-    return RedirectResponse(_done_url(back, action, escalation_id, focus), 303)
+    return RedirectResponse(done_url(back, action, escalation_id, focus), 303)
