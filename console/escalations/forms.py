@@ -107,8 +107,9 @@ def done_url(back: str, action: str, escalation_id: str, focus: str | None,
     params += [(k, str(v)) for k, v in extra.items()]
     if focus:
         params.append(("focus", focus))
-    anchor = f"#esc-{focus}" if focus else "#done"
-    return f"{parts.path}?{urlencode(params)}{anchor}"
+    # No #fragment: a browser skips `autofocus` on a page opened at one, and autofocus is what
+    # puts the keyboard on the next row (or on the message).
+    return f"{parts.path}?{urlencode(params)}"
 
 
 def typed(form: dict[str, str]) -> dict[str, str]:

@@ -124,6 +124,13 @@ async def test_an_operator_triages_the_queue_by_keyboard_in_both_languages(
     await expect(waived.get_by_test_id("esc-resolved-by")).to_have_text("web-operator")
     await expect(waived).not_to_contain_text("Not acknowledged")
     await fits(page)
+    await waived.get_by_role("link", name="Details").click()
+    await expect(page.get_by_test_id("esc-ladder").locator('tr[data-action="waived"]')
+                 ).to_contain_text("although the step “Confirm the order” was not done (waived)")
+    await expect(page.get_by_test_id("esc-step-call")).to_contain_text("Do it: Confirm the order")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 1280
+    await shot(page, "escalation-en-1280-waived")
+    await page.go_back()
 
     await page.get_by_test_id("lang-zh-CN").click()
     await expect(page.get_by_role("link", name="升级处理", exact=True)).to_be_visible()
