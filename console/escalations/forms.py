@@ -107,9 +107,10 @@ def done_url(back: str, action: str, escalation_id: str, focus: str | None,
     params += [(k, str(v)) for k, v in extra.items()]
     if focus:
         params.append(("focus", focus))
-    # No #fragment: a browser skips `autofocus` on a page opened at one, and autofocus is what
-    # puts the keyboard on the next row (or on the message).
-    return f"{parts.path}?{urlencode(params)}"
+    # The row (or the message) as the #fragment, so the page opens there; a browser skips
+    # `autofocus` on a page opened at a fragment, so static/console/esc.js moves focus there.
+    anchor = f"#esc-{focus}" if focus else "#done"
+    return f"{parts.path}?{urlencode(params)}{anchor}"
 
 
 def typed(form: dict[str, str]) -> dict[str, str]:
