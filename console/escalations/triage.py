@@ -88,9 +88,9 @@ def known_to(session: Session, user: ConsoleUser | None) -> Known:
     staff = repo.staff(session, STAFF_ROLES)
     ladders = [p.escalation for p in (as_policy(r) for r in all_latest(session))
                if p.escalation is not None]
-    default = ladder_of(DEFAULT_LADDER_SECONDS)
-    if default is not None:
-        ladders.append(default)
+    if not ladders:  # no policy stored yet: the ladder a policy gets when it names none
+        default = ladder_of(DEFAULT_LADDER_SECONDS)
+        ladders = [default] if default is not None else []
     teams = {team for _, team in staff}
     for ladder in ladders:
         for level in ladder.levels:

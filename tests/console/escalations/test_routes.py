@@ -89,8 +89,8 @@ async def test_the_queue_orders_by_urgency_says_what_happens_next_and_has_views(
     top = row_of(page.text, older["id"])
     assert "Top level: Supervisors told again in" in top
     assert 'aria-current="page">Escalations' in page.text
-    # Levels as the policies define them (this ladder 2, the default one 3), not 1-9.
-    assert ">Level 3</option>" in page.text and ">Level 4</option>" not in page.text
+    # Levels as the policies define them (this stack's ladder has 2), not 1-9.
+    assert ">Level 2</option>" in page.text and ">Level 3</option>" not in page.text
 
     unknown = await post(api, older["id"], "reassign", page.text, assignee="desk-wu",
                          next="/console/escalations")
