@@ -215,6 +215,8 @@ ROUTES: dict[tuple[str, str], str] = {
     # One form route for the four escalation actions; all four have the same roles (a test
     # checks), the page checks `escalation.<action>`.
     ("POST", "/console/escalations/{escalation_id}/{action}"): "escalation.acknowledge",
+    # Issue 18 §3: the triage queue's bulk acknowledge.
+    ("POST", "/console/escalations/acknowledge-selected"): "escalation.acknowledge",
     ("GET", "/console/audit"): "order.history.read",
     ("GET", "/console/audit/orders/{order_id}"): "order.history.read",
     ("GET", "/console/audit/orders/{order_id}/timeline.{kind}"): "order.history.read",

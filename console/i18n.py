@@ -84,10 +84,14 @@ class Viewer:
         return catalogue(self.locale).get(f"{group}.{value}", value)
 
     def team(self, name: str | None) -> str:
-        """A recipient on an escalation ladder or a complaint's department (a team with an
-        in-app inbox) in words; a person, an address or a team newer than the catalogue as
-        it is."""
-        return self.code("recipient", name)
+        """A team with an in-app inbox in words: one on an escalation ladder (or a role's team:
+        `esc.recipient.*`), else a complaint's department (`complaints.department.*`); a
+        person, an address or a team newer than the catalogue as it is."""
+        if name is None:
+            return "-"
+        words = catalogue(self.locale)
+        return (words.get(f"esc.recipient.{name}")
+                or words.get(f"complaints.department.{name}", name))
 
     def teams(self, names: object) -> str:
         """A list of recipients in words, or "-"."""

@@ -1,4 +1,6 @@
-"""Follow-up survey links: `/s/<token>`, where the token names an order and proves we issued it.
+"""Signed customer links: the follow-up survey `/s/<token>`, the tracking page `/t/<token>` and
+the notices' opt-out `/u/<token>`, where the token names an order and proves we issued it for
+that purpose (a survey token opens no tracking page, and the other way round).
 
 Tokens are stateless: base64url(order id) + "." + base64url(HMAC-SHA256(secret, purpose + id)),
 the MAC cut to 128 bits. Nothing is stored per link, so a link works as long as the secret is
@@ -37,20 +39,23 @@ def _unb64(text: str) -> bytes:
 
 @dataclass(frozen=True)
 class SurveyLinks:
-    """Issues and checks survey tokens; `base_url` is where customers reach the API."""
+    """Issues and checks one purpose's tokens; `base_url` is where customers reach the API,
+    `path` the page the token opens."""
 
     key: bytes
     base_url: str
+    purpose: bytes = _PURPOSE
+    path: str = "/s"
 
     def _mac(self, order_id: str) -> bytes:
-        return hmac.new(self.key, _PURPOSE + order_id.encode(), hashlib.sha256).digest()[
+        return hmac.new(self.key, self.purpose + order_id.encode(), hashlib.sha256).digest()[
             :_MAC_BYTES]
 
     def token(self, order_id: str) -> str:
         return f"{_b64(order_id.encode())}.{_b64(self._mac(order_id))}"
 
     def url(self, order_id: str) -> str:
-        return f"{self.base_url}/s/{self.token(order_id)}"
+        return f"{self.base_url}{self.path}/{self.token(order_id)}"
 
     def order_id(self, token: str) -> str | None:
         """The order a token was issued for, or None for anything we did not issue."""
@@ -73,6 +78,24 @@ class SurveyLinks:
 
 def links_for(settings: Settings) -> SurveyLinks:
     return SurveyLinks(key=signing_key(settings), base_url=settings.public_url)
+
+
+# Issue 19: the customer's tracking page, and the opt-out link in every customer notice. Same
+# secret, other purposes: each token opens only its own page.
+TRACKING_PURPOSE = b"waybill-tracking-link:v1:"
+OPT_OUT_PURPOSE = b"waybill-notice-opt-out:v1:"
+
+
+def tracking_links_for(settings: Settings) -> SurveyLinks:
+    """`/t/<token>`: the order's public tracking page."""
+    return SurveyLinks(key=signing_key(settings), base_url=settings.public_url,
+                       purpose=TRACKING_PURPOSE, path="/t")
+
+
+def opt_out_links_for(settings: Settings) -> SurveyLinks:
+    """`/u/<token>`: stop (or choose) the customer's notices for this order's customer."""
+    return SurveyLinks(key=signing_key(settings), base_url=settings.public_url,
+                       purpose=OPT_OUT_PURPOSE, path="/u")
 
 
 def signing_key(settings: Settings) -> bytes:

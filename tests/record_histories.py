@@ -129,8 +129,10 @@ async def ladder_climbs_then_resolved(env: WorkflowEnvironment, h: WorkflowHandl
     until = await env.get_current_time() + timedelta(hours=1)
     await ladder.execute_update(EscalationWorkflow.snooze, SnoozeInput("sup", until))
     await env.sleep(timedelta(hours=10))
+    # Still not confirmed: resolving is a waiver (issue 18 §2); the cancellation clears it.
     await ladder.execute_update(EscalationWorkflow.resolve,
-                                ResolveInput("mgr", "customer_informed", "called"))
+                                ResolveInput("mgr", "customer_informed", "called", waive=True,
+                                             reason="customer withdraws"))
     await _send(env, h, EventType.CANCELLED, {"reason": "customer withdrew"})
     await h.result()
 

@@ -29,6 +29,8 @@ HTTP_STATUS: dict[str, int] = {
     "receipt_unchanged": 409,
     "already_acknowledged": 409,
     "already_resolved": 409,
+    # Resolving an escalation whose step is still not done needs `waive` and a reason.
+    "condition_still_holds": 409,
     # The request is wrong in itself.
     "unknown_sku": 422,
     "invalid_promise": 422,
@@ -42,6 +44,7 @@ HTTP_STATUS: dict[str, int] = {
     "snooze_in_past": 422,
     "snooze_too_long": 422,
     "unknown_department": 422,
+    "waiver_reason_required": 422,
     # Only a supervisor may do this (the permission table lets the caller post the event).
     "override_forbidden": 403,
     "basis_change_forbidden": 403,

@@ -33,6 +33,7 @@ Acknowledger = Annotated[Principal, Depends(require("escalation.acknowledge"))]
 Resolver = Annotated[Principal, Depends(require("escalation.resolve"))]
 Reassigner = Annotated[Principal, Depends(require("escalation.reassign"))]
 Snoozer = Annotated[Principal, Depends(require("escalation.snooze"))]
+WAIVER_REASON_MAX = 500
 
 class _Action(Strict):
     comment: str | None = Field(default=None, max_length=2000)
@@ -46,6 +47,12 @@ class ResolveBody(_Action):
     code: str = Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$",
                       examples=["customer_informed", "carrier_rescheduled"])
     text: str = Field(min_length=1, max_length=2000)
+    waive: bool = Field(default=False, description=(
+        "Resolve although the late step is still not done (else 409 condition_still_holds, "
+        "naming the step). Recorded with `reason`; the escalation re-opens when the level's "
+        "resolve time has passed and the step is still not done."))
+    reason: str | None = Field(default=None, max_length=WAIVER_REASON_MAX,
+                               description="Why the step is waived; required with `waive`.")
 
 
 class ReassignBody(_Action):
@@ -124,13 +131,17 @@ async def acknowledge(escalation_id: str, body: AcknowledgeBody, who: Acknowledg
                       AcknowledgeInput(actor=who.name, comment=body.comment))
 
 
-@router.post("/{escalation_id}/resolve", response_model=EscalationDetail)
+@router.post("/{escalation_id}/resolve", response_model=EscalationDetail,
+             description="While the escalation is open its late step is not done: resolving "
+                         "needs `waive: true` and a `reason` (409 `condition_still_holds` "
+                         "otherwise; 422 `waiver_reason_required` without a reason).")
 async def resolve(escalation_id: str, body: ResolveBody, who: Resolver, db: DbDep,
                   client: TemporalDep, settings: SettingsDep) -> EscalationDetail:
     return await _act(db, client, settings, escalation_id,
                       EscalationWorkflow.resolve,
                       ResolveInput(actor=who.name, code=body.code, text=body.text,
-                                   comment=body.comment))
+                                   comment=body.comment, waive=body.waive,
+                                   reason=(body.reason or "").strip() or None))
 
 
 @router.post("/{escalation_id}/reassign", response_model=EscalationDetail)

@@ -46,7 +46,7 @@ OUTCOMES = tuple(OutboxStatus)
 # What a sentence may name; a catalogue entry using another field is a test failure.
 FIELDS = frozenset({"actor", "at", "subject", "level", "kind", "code", "from", "to",
                     "recipients", "until", "channel", "recipient", "notice", "outcome",
-                    "attempts", "type",
+                    "attempts", "type", "step", "reopens",
                     "days"})  # issue 17 §6: the retention period a redaction followed
 # The data fields that hold what people wrote (a note, a reason, a reply...): shown in full
 # under the sentence, in this order.
@@ -61,7 +61,7 @@ _CODED: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
     ("claim", "customer_contacted"): (("channel", "contact"),),
     ("complaint", "first_reply"): (("channel", "contact"),),
     ("complaint", "opened"): (("category", "order.complaint_category"),),
-    ("complaint", "routed"): (("department", "recipient"),
+    ("complaint", "routed"): (("department", "complaints.department"),
                               ("category", "order.complaint_category")),
 }
 
@@ -108,6 +108,12 @@ def _listed(value: Any) -> str:
     return "-" if value in (None, "") else str(value)
 
 
+def _people(viewer: Viewer, value: Any) -> str:
+    """Recipients and assignees: a team's name in words, a person's as is (Viewer.teams)."""
+    names = value if isinstance(value, list | tuple) else [value]
+    return viewer.teams([str(n) for n in names if n not in (None, "")])
+
+
 def fields(viewer: Viewer, item: StoryItem) -> _Fields:
     data = item.data
     out = _Fields(actor=viewer.actor(item.actor), at=viewer.instant(item.occurred_at, True),
@@ -115,12 +121,18 @@ def fields(viewer: Viewer, item: StoryItem) -> _Fields:
     if item.kind == StoryKind.ESCALATION:
         out.update(level=_listed(data.get("level")),
                    kind=viewer.code("deadline", data.get("escalation_kind")),
-                   recipients=viewer.teams(data.get("recipients")),
+                   recipients=_people(viewer, data.get("recipients")),
                    code=viewer.code("esc.code", data.get("code")),
-                   until=viewer.instant(data.get("until")) if data.get("until") else "-")
-        if item.type in (EscalationAction.CLIMBED, EscalationAction.REASSIGNED):
-            words = viewer.teams if item.type == EscalationAction.REASSIGNED else _listed
-            out.update({"from": words(data.get("from")), "to": words(data.get("to"))})
+                   until=viewer.instant(data.get("until")) if data.get("until") else "-",
+                   # a waiver (issue 18 §2): the step still not done, when it re-opens
+                   step=viewer.code("esc.late", data.get("step")),
+                   reopens=viewer.instant(data.get("reopens_at"))
+                   if data.get("reopens_at") else "-")
+        if item.type == EscalationAction.CLIMBED:
+            out.update({"from": _listed(data.get("from")), "to": _listed(data.get("to"))})
+        elif item.type == EscalationAction.REASSIGNED:
+            out.update({"from": _people(viewer, data.get("from")),
+                        "to": _people(viewer, data.get("to"))})
     elif item.type == REDACTION:
         out.update(days=_listed(data.get("retention_days")))
     elif item.kind == StoryKind.NOTIFICATION:

@@ -97,18 +97,20 @@ def _escalation_items(session: Session, order_id: str, limit: int) -> list[Story
         .order_by(EscalationEvent.at, EscalationEvent.escalation_id, EscalationEvent.seq)
         .limit(limit)).all()
     personal.reveal(session, ESCALATION_EVENTS, [step for step, _, _ in rows])
-    items = []
-    for step, kind, subject in rows:
-        # A step is recorded as it happens (the ladder's own clock): event = record time.
-        data = {**(step.detail or {}), "level": step.level, "escalation_kind": kind}
-        if subject:
-            data["escalation_subject"] = subject
-        if step.comment:
-            data["comment"] = step.comment
-        items.append(StoryItem(StoryKind.ESCALATION, step.action,
-                               f"{step.escalation_id}#{step.seq}", step.at, step.at, step.actor,
-                               ESCALATION_SOURCE, data, step.escalation_id, step.seq))
-    return items
+    return [escalation_item(step, kind, subject) for step, kind, subject in rows]
+
+
+def escalation_item(step: EscalationEvent, kind: str, subject: str) -> StoryItem:
+    """One ladder step as a story item (also the escalation page's ladder, in sentences)."""
+    # A step is recorded as it happens (the ladder's own clock): event = record time.
+    data = {**(step.detail or {}), "level": step.level, "escalation_kind": kind}
+    if subject:
+        data["escalation_subject"] = subject
+    if step.comment:
+        data["comment"] = step.comment
+    return StoryItem(StoryKind.ESCALATION, step.action, f"{step.escalation_id}#{step.seq}",
+                     step.at, step.at, step.actor, ESCALATION_SOURCE, data, step.escalation_id,
+                     step.seq)
 
 
 def _claim_items(session: Session, order_id: str, limit: int) -> list[StoryItem]:

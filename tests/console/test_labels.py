@@ -46,12 +46,12 @@ SHIPPED_POLICIES = {**load_policies(DEFAULT_POLICY_FILE),
                     **load_policies(REPO_ROOT / "policies" / "demo.yaml")}
 
 
-def _recipients() -> tuple[str, ...]:
-    """Every team a shipped ladder notifies, and every complaint department (a team too)."""
+def _ladder_teams() -> list[str]:
+    """Every team a shipped ladder notifies."""
     ladders = [level["recipients"] for level in DEFAULT_LADDER["levels"]]
     ladders += [level.recipients for p in SHIPPED_POLICIES.values() if p.escalation
                 for level in p.escalation.levels]
-    return tuple(sorted({r for names in ladders for r in names} | set(Department)))
+    return sorted({r for names in ladders for r in names})
 
 
 # catalogue group -> the codes it must name (console/i18n.py looks up "<group>.<code>")
@@ -68,7 +68,6 @@ LABELLED: dict[str, tuple[str, ...]] = {
     "order.exception_reason": _literal(DeliveryExceptionData, "reason"),
     "order.condition": _literal(DeliveredData, "condition"),
     "order.pod_kind": _literal(Pod, "kind"),
-    "recipient": _recipients(),
     "policy": tuple(SHIPPED_POLICIES),
     "contact": tuple(sorted(_literal(ContactData, "channel") + _optional_literal(
         FirstReplyData, "channel"))),
@@ -122,6 +121,16 @@ def test_a_policy_reads_as_its_title_else_its_catalogue_name() -> None:
     assert zh.policy("vip", {"en": "VIP"}) == "VIP"  # a title in another language beats a code
     assert en.policy("vip", "Very important") == "Very important"
     assert en.policy("vip") == "vip"  # an admin's new policy without a title: as named
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_team_reads_as_words(locale: str) -> None:
+    viewer = Viewer(locale, "UTC")
+    teams = [*_ladder_teams(), *Department]  # a complaint's department is a team too
+    raw = [team for team in teams if viewer.team(team) == team]
+    assert raw == [], f"{locale}: no words for the teams {raw}"
+    if locale == "zh-CN":
+        assert [t for t in teams if not HAN.search(viewer.team(t))] == []
 
 
 def test_teams_and_waybill_itself_read_as_words() -> None:

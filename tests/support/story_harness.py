@@ -1,5 +1,6 @@
 """One order with a story of every kind (issue 17 §1): escalated to level 2 (its notice read
-in the in-app inbox, acknowledged, resolved with a long Chinese text), noted, cancelled, claimed
+in the in-app inbox, acknowledged, waived with a long Chinese text, then resolved by the
+cancellation), noted, cancelled, claimed
 and complained about. The API tests of the merged timeline and of its exports share it."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ STORY_LADDER = policy_yaml(confirm_within="PT1S") + """    escalation:
 # Longer than the 160 characters the timeline used to cut at, and not ASCII.
 RESOLUTION = "已致电客户说明延误原因，客户同意改约次日上午送达；" * 8
 NOTE = "仓库今日人手不足，已告知客户稍后回电。"
+WAIVER = "客户已同意取消，待系统记录。"
 STORY_KINDS = {"order", "escalation", "claim", "complaint", "notification"}
 
 
@@ -47,8 +49,10 @@ async def told_order(api: Api) -> tuple[str, str]:
     read = await api.http.post(f"/v1/inbox/{notice['id']}/read", headers=api.auth("supervisor"))
     assert read.status_code == 200, read.text
     await _act(api, esc["id"], "acknowledge", {"comment": "我来处理"}, "supervisor")
-    await _act(api, esc["id"], "resolve", {"code": "customer_informed", "text": RESOLUTION},
-               "admin")
+    # The order is not confirmed yet: resolving is a waiver (issue 18 §2); the cancellation
+    # below then clears the condition, and Waybill resolves it for good.
+    await _act(api, esc["id"], "resolve", {"code": "customer_informed", "text": RESOLUTION,
+                                           "waive": True, "reason": WAIVER}, "admin")
     assert (await api.event(order_id, "note", {"text": NOTE})).status_code == 200
     assert (await api.event(order_id, "cancelled", {"reason": "客户撤单"})).status_code == 200
     claim = await open_claim(api, order_id)
@@ -62,7 +66,8 @@ async def told_order(api: Api) -> tuple[str, str]:
     async def whole() -> list[dict[str, Any]] | None:
         items = (await api.get(f"/v1/orders/{order_id}/timeline", role="auditor")).json()
         items = items["items"]
-        resolved = [i for i in items if i["kind"] == "escalation" and i["type"] == "resolved"]
-        return items if {i["kind"] for i in items} == STORY_KINDS and resolved else None
+        ladder = {i["type"] for i in items if i["kind"] == "escalation"}
+        done = {"waived", "resolved"} <= ladder
+        return items if {i["kind"] for i in items} == STORY_KINDS and done else None
     await eventually(whole, timeout=30)
     return order_id, esc["id"]

@@ -29,6 +29,11 @@ class EscalationAction(StrEnum):
     SNOOZED = "snoozed"
     SNOOZE_ENDED = "snooze_ended"
     RESOLVED = "resolved"
+    # Resolved by an operator while its step was still not done: the reason is on record and
+    # the level's resolve clock keeps running; if the step is still not done when it ends,
+    # the escalation re-opens.
+    WAIVED = "waived"
+    REOPENED = "reopened"
 
 
 @dataclass
@@ -89,6 +94,10 @@ class EscalationStatus:
     seq: int = 0
     customer_name: str = ""
     subject: str = ""
+    # Set while a waived escalation waits for its step: when it re-opens unless the step is
+    # done first (the subject's workflow then clears it for good).
+    reopens_at: datetime | None = None
+    waiver_reason: str | None = None
 
 
 @dataclass
@@ -103,6 +112,10 @@ class ResolveInput:
     code: str
     text: str
     comment: str | None = None
+    # Resolving while the step behind the escalation is still not done needs an explicit
+    # waiver and its reason (otherwise the validator refuses: condition_still_holds).
+    waive: bool = False
+    reason: str | None = None
 
 
 @dataclass

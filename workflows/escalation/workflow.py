@@ -17,6 +17,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.order.projection import ProjectionActivities
     from workflows.case import CaseWorkflow, Projection
+    from workflows.escalation.condition import late_step
     from workflows.escalation.types import (
         AcknowledgeInput,
         ClearInput,
@@ -36,6 +37,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.rejections import reject as _reject
 
 KEY_ACCOUNT_MANAGER = "key_account_manager"
+# A waived resolution keeps the workflow running until the step is done (runs from before it
+# never take that path: a waiver needs the new `waive` field).
+WAIVER_PATCH = "escalation-waiver"
 
 
 @workflow.defn
@@ -91,12 +95,25 @@ class EscalationWorkflow(CaseWorkflow[EscalationStatus, EscalationStep]):
 
     @workflow.update
     async def resolve(self, inp: ResolveInput) -> EscalationStatus:
-        self._resolve(inp.actor, inp.code, inp.text, inp.comment)
+        if inp.waive and workflow.patched(WAIVER_PATCH):
+            self._waive(inp)
+        else:
+            self._resolve(inp.actor, inp.code, inp.text, inp.comment)
         return await self._acted()
 
     @resolve.validator
     def _check_resolve(self, inp: ResolveInput) -> None:
         self._check_open()
+        # Open means the step behind it is still not done (its case clears it when it is):
+        # resolving it is a waiver, said so explicitly and with a reason.
+        if not inp.waive:
+            s = self._s
+            raise _reject("condition_still_holds",
+                          "the late step is still not done: do it, or waive with a reason",
+                          kind=s.kind.value, step=late_step(s.kind.value, s.breach_id),
+                          subject=s.subject or f"order:{s.order_id}")
+        if not (inp.reason or "").strip():
+            raise _reject("waiver_reason_required", "a waiver needs a reason")
 
     @workflow.update
     async def reassign(self, inp: ReassignInput) -> EscalationStatus:
@@ -130,7 +147,7 @@ class EscalationWorkflow(CaseWorkflow[EscalationStatus, EscalationStep]):
 
     @workflow.signal
     def clear(self, inp: ClearInput) -> None:
-        if self._s.state != EscalationState.RESOLVED:
+        if self._s.state != EscalationState.RESOLVED or self._s.reopens_at is not None:
             self._resolve(SYSTEM_ACTOR, "condition_cleared", inp.reason, None)
             self._changed = True
 
@@ -148,7 +165,35 @@ class EscalationWorkflow(CaseWorkflow[EscalationStatus, EscalationStep]):
         s = self._s
         s.state, s.resolved_at, s.resolved_by = EscalationState.RESOLVED, workflow.now(), actor
         s.resolution_code, s.resolution, s.next_step_at = code, text, None
+        s.reopens_at = None
         self._step(EscalationAction.RESOLVED, actor, comment, {"code": code, "text": text})
+
+    def _waive(self, inp: ResolveInput) -> None:
+        """Resolved for now, the reason on record; the level's resolve clock keeps running
+        from now, and the escalation re-opens when it ends unless the step is done first."""
+        s, now = self._s, workflow.now()
+        reopens_at = now + timedelta(seconds=self._level().resolve_within)
+        s.state, s.resolved_at, s.resolved_by = EscalationState.RESOLVED, now, inp.actor
+        s.resolution_code, s.resolution = inp.code, inp.text
+        s.waiver_reason, s.reopens_at, s.snoozed_until = inp.reason, reopens_at, None
+        self._renotify_at = None
+        self._step(EscalationAction.WAIVED, inp.actor, inp.comment, {
+            "code": inp.code, "text": inp.text, "reason": inp.reason,
+            "step": late_step(s.kind.value, s.breach_id), "reopens_at": reopens_at.isoformat()})
+
+    def _reopen(self, now: datetime) -> None:
+        """The waiver's time is up and the step is still not done: open again and climb (at
+        the top: tell its recipients again)."""
+        s = self._s
+        s.state, s.reopens_at = EscalationState.OPEN, None
+        s.resolved_at = s.resolved_by = s.resolution_code = s.resolution = None
+        self._step(EscalationAction.REOPENED, SYSTEM_ACTOR,
+                   detail={"step": late_step(s.kind.value, s.breach_id)})
+        if self._at_top():
+            s.acknowledged_at = s.acknowledged_by = None
+            self._clock_from, self._renotify_at = now, now
+        else:
+            self._climb(now)
 
     # -- the ladder --------------------------------------------------------------------------
 
@@ -175,7 +220,7 @@ class EscalationWorkflow(CaseWorkflow[EscalationStatus, EscalationStep]):
         return self._clock_from + timedelta(seconds=allowed)
 
     def _closed(self) -> bool:
-        return self._s.state == EscalationState.RESOLVED
+        return self._s.state == EscalationState.RESOLVED and self._s.reopens_at is None
 
     def _next_wakeup(self) -> datetime | None:
         return self._s.next_step_at  # set by every tick
@@ -183,8 +228,10 @@ class EscalationWorkflow(CaseWorkflow[EscalationStatus, EscalationStep]):
     def _tick(self) -> None:
         """Move the ladder on for the time that has passed, then say when to look again."""
         s, now = self._s, workflow.now()
+        if s.reopens_at is not None and now >= s.reopens_at:
+            self._reopen(now)
         if s.state == EscalationState.RESOLVED:
-            s.next_step_at = None
+            s.next_step_at = s.reopens_at
             return
         if s.snoozed_until is not None and now >= s.snoozed_until:
             self._clock_from, s.snoozed_until = s.snoozed_until, None

@@ -60,18 +60,31 @@ async def test_ladder_climbs_in_real_time_and_operators_act_on_it(api: Api) -> N
     no_code = await act(api, esc["id"], "resolve", {"text": "done"})
     assert no_code.status_code == 422
 
+    # Issue 18 §2: the order is still not confirmed, so resolving is a waiver with a reason.
+    body = {"code": "customer_informed", "text": "called the customer",
+            "comment": "will confirm tomorrow"}
+    holds = await act(api, esc["id"], "resolve", body, role="admin")
+    assert holds.status_code == 409 and error_code(holds) == "condition_still_holds"
+    assert holds.json()["error"]["details"]["step"] == "confirm_late"
+    no_reason = await act(api, esc["id"], "resolve", {**body, "waive": True}, role="admin")
+    assert no_reason.status_code == 422 and error_code(no_reason) == "waiver_reason_required"
+    too_long = await act(api, esc["id"], "resolve", {**body, "waive": True, "reason": "x" * 501},
+                         role="admin")
+    assert too_long.status_code == 422
     done = await act(api, esc["id"], "resolve",
-                     {"code": "customer_informed", "text": "called the customer",
-                      "comment": "will confirm tomorrow"}, role="admin")
+                     {**body, "waive": True, "reason": "customer confirms by phone"},
+                     role="admin")
     assert done.status_code == 200
     view = done.json()
     assert (view["state"], view["resolution_code"], view["resolved_by"]) == (
         "resolved", "customer_informed", "test-admin")
+    assert view["next_step_at"] is not None  # when it re-opens unless the order is confirmed
     history = [(h["action"], h["level"], h["actor"]) for h in view["history"]]
     assert history == [("opened", 1, "waybill"), ("notified", 1, "waybill"),
                        ("climbed", 2, "waybill"), ("notified", 2, "waybill"),
                        ("acknowledged", 2, "test-supervisor"),
-                       ("reassigned", 2, "test-operator"), ("resolved", 2, "test-admin")]
+                       ("reassigned", 2, "test-operator"), ("waived", 2, "test-admin")]
+    assert view["history"][-1]["detail"]["reason"] == "customer confirms by phone"
     assert view["history"][4]["comment"] == "looking"
     twice = await act(api, esc["id"], "resolve", {"code": "x", "text": "again"})
     assert twice.status_code == 409 and error_code(twice) == "already_resolved"
@@ -108,6 +121,7 @@ async def test_authz_matrix_for_escalation_endpoints(api: Api, role: str) -> Non
     until = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
     for action, body in (("reassign", {"assignee": "desk-1"}), ("snooze", {"until": until}),
                          ("acknowledge", {}),
-                         ("resolve", {"code": "fixed", "text": "done"})):
+                         ("resolve", {"code": "fixed", "text": "done", "waive": True,
+                                      "reason": "checked"})):
         resp = await act(api, esc["id"], action, body, role=role)
         assert resp.status_code == (200 if role in ACTORS else 403), (action, role, resp.text)

@@ -40,10 +40,11 @@ async def test_the_whole_story_of_an_escalated_claimed_and_complained_order(api:
               if i["kind"] == "escalation"]
     assert ladder == [("opened", 1, "waybill"), ("notified", 1, "waybill"),
                       ("climbed", 2, "waybill"), ("notified", 2, "waybill"),
-                      ("acknowledged", 2, "test-supervisor"), ("resolved", 2, "test-admin")]
+                      ("acknowledged", 2, "test-supervisor"), ("waived", 2, "test-admin"),
+                      ("resolved", 2, "waybill")]
     notified = next(i for i in items if i["type"] == "notified" and i["data"]["level"] == 2)
     assert notified["data"]["recipients"] == ["supervisor"]
-    resolved = next(i for i in items if i["kind"] == "escalation" and i["type"] == "resolved")
+    resolved = next(i for i in items if i["kind"] == "escalation" and i["type"] == "waived")
     assert resolved["data"]["code"] == "customer_informed"
     assert resolved["data"]["text"] == RESOLUTION and resolved["subject_id"] == esc_id
     assert {i["type"] for i in items if i["kind"] == "claim"} >= {"opened"}

@@ -23,6 +23,7 @@ from tests.support.builders import POLICIES, STANDARD, event, order_input, polic
 from tests.support.worker_harness import running_worker
 from workflows.escalation.types import (
     AcknowledgeInput,
+    ClearInput,
     EscalationAction,
     EscalationInput,
     EscalationState,
@@ -113,18 +114,24 @@ async def test_acknowledged_but_unresolved_escalation_climbs_too(
     assert s.steps[2].comment == "on it"
 
 
-async def test_resolved_at_level_two_stops_the_ladder(
+async def test_waived_at_level_two_holds_the_ladder_until_the_condition_clears(
         ts_env: WorkflowEnvironment, client: Client, task_queue: str) -> None:
+    # Issue 18 §2: an operator's resolve of an open escalation is a waiver (its step is not
+    # done); the ladder rests until the subject clears it.
     h = await ladder(ts_env, client, task_queue)
     await ts_env.sleep(timedelta(minutes=30) + MIN)
     await h.execute_update(EscalationWorkflow.acknowledge, AcknowledgeInput("sup-zhao"))
     done = await h.execute_update(EscalationWorkflow.resolve, ResolveInput(
-        "sup-zhao", "carrier_rescheduled", "carrier picks up at 14:00", "called SF"))
+        "sup-zhao", "carrier_rescheduled", "carrier picks up at 14:00", "called SF",
+        waive=True, reason="carrier confirmed"))
     assert done.state == EscalationState.RESOLVED and done.level == 2
     assert (done.resolved_by, done.resolution_code) == ("sup-zhao", "carrier_rescheduled")
+    await ts_env.sleep(timedelta(hours=1))
+    assert actions(await status(h))[-1] == ("waived", 2)
+    await h.signal(EscalationWorkflow.clear, ClearInput("condition cleared by picked"))
     final = await h.result()
     assert final.state == EscalationState.RESOLVED and final.level == 2
-    assert actions(final)[-1] == ("resolved", 2)
+    assert actions(final)[-2:] == [("waived", 2), ("resolved", 2)]
 
 
 async def test_actions_on_a_resolved_or_acknowledged_escalation_are_rejected(
@@ -140,7 +147,8 @@ async def test_actions_on_a_resolved_or_acknowledged_escalation_are_rejected(
         await h.execute_update(EscalationWorkflow.snooze, SnoozeInput("a", too_long))
     assert err.value.cause.type == "snooze_too_long"
     before = await status(h)
-    await h.execute_update(EscalationWorkflow.resolve, ResolveInput("a", "fixed", "done"))
+    await h.signal(EscalationWorkflow.clear, ClearInput("condition cleared by picked"))
+    await h.result()
     # A resolved ladder's workflow has finished: a second resolve cannot reach it (the API
     # answers 409 already_resolved), and nothing more is recorded.
     with pytest.raises((WorkflowUpdateFailedError, RPCError)):
