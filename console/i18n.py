@@ -31,6 +31,10 @@ TZ_COOKIE = "wb_tz"
 # Offered first in the zone picker: where Waybill's staff and carriers work.
 # Waybill's own entries: its workflows' actor, and "system" for what the read model wrote.
 SYSTEM_ACTORS = frozenset({SYSTEM_ACTOR, SYSTEM_SOURCE})
+# How the workflows word an escalation they clear themselves (workflows/order/breaches.py,
+# workflows/claim/workflow.py): "condition cleared by <event type or step>". Committed histories
+# keep that English text, so the console words it instead of changing it.
+CLEARED_BY = "condition cleared by "
 COMMON_ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Singapore", "Asia/Tokyo", "UTC",
                 "Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles")
 
@@ -100,6 +104,20 @@ class Viewer:
         if not isinstance(names, list | tuple) or not names:
             return "-"
         return self.t("list_separator").join(self.team(str(n)) for n in names)
+
+    def resolution(self, text: str | None) -> str:
+        """An escalation's resolution text: what a person wrote as is; Waybill's own
+        "condition cleared by <what>" in the viewer's words."""
+        if not text:
+            return "-"
+        if not text.startswith(CLEARED_BY):
+            return text
+        what = text.removeprefix(CLEARED_BY)
+        words = catalogue(self.locale)
+        named = next((words[f"{group}.{what}"] for group in
+                      ("event", "order.claim_step", "order.complaint_step")
+                      if f"{group}.{what}" in words), what)
+        return self.t("resolution.cleared_by", what=named)
 
     def actor(self, name: str | None) -> str:
         """Who did something: a person as named, Waybill itself in words."""

@@ -159,6 +159,8 @@ def texts(item: StoryItem, viewer: Viewer | None = None) -> tuple[str, ...]:
         found.append(survey.get("suggestions"))
     if viewer is not None:
         found = [viewer.t("story.redacted") if t == REDACTED else t for t in found]
+        if item.kind == StoryKind.ESCALATION and item.actor in SYSTEM_ACTORS:
+            found = [viewer.resolution(t) if isinstance(t, str) else t for t in found]
     return tuple(dict.fromkeys(t for t in found if isinstance(t, str) and t.strip()))
 
 

@@ -139,3 +139,14 @@ def test_teams_and_waybill_itself_read_as_words() -> None:
     assert zh.teams([]) == "-" and zh.team("desk-li") == "desk-li"  # a person as named
     assert zh.actor("waybill") == zh.actor("system") == "系统"
     assert zh.actor("web-admin") == "web-admin"
+
+
+def test_an_escalation_waybill_cleared_says_so_in_words() -> None:
+    """The workflows write "condition cleared by <event or step>" (kept in histories); the
+    console words it, and leaves what a person wrote alone."""
+    zh, en = Viewer("zh-CN", "UTC"), Viewer("en", "UTC")
+    said = zh.resolution("condition cleared by cancelled")
+    assert "cancelled" not in said and catalogue("zh-CN")["event.cancelled"] in said
+    assert catalogue("zh-CN")["order.claim_step.customer_contacted"] in zh.resolution(
+        "condition cleared by customer_contacted")
+    assert en.resolution("客户已同意改期") == "客户已同意改期" and en.resolution(None) == "-"
