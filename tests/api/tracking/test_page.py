@@ -8,6 +8,7 @@ the page reads, so no workflow runs. The links are the ones notices carry
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -180,6 +181,16 @@ async def test_bad_links_get_one_not_found_page_in_both_languages(api: Api) -> N
     english = await api.http.get(f"/t/{bad[0]}", headers={"accept-language": "en-GB,en;q=0.9"})
     assert '<html lang="en">' in english.text and english.text.index(
         "Link not valid") < english.text.index("链接无效")
+
+
+async def test_the_token_stays_out_of_the_access_log(api: Api,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    token = link(api, "SO-T-MOVE").split("/")[-1]
+    with caplog.at_level(logging.INFO, logger="waybill.access"):
+        assert (await api.http.get(f"/t/{token}")).status_code == 200
+    paths = [r.path for r in caplog.records if r.name == "waybill.access"]
+    assert paths == ["/t/<token>"]
+    assert token not in caplog.text
 
 
 # -- the lookup ------------------------------------------------------------------------------
