@@ -2,9 +2,10 @@
 
 Shown: the order id, its lines (SKU and quantity, as the customer ordered), the stages in words
 with their times, the carrier and tracking number, the latest scans (the carrier's own place
-and status), the promised delivery time and the current ETA, whether and how the delivery was
-proven, the survey link while the survey is open, and the latest delivery exception explained
-in the customer's words (by its reason; the reporter's free text is not shown).
+and status, with long digit runs masked: in carriers' texts they are mostly phone numbers), the
+promised delivery time and the current ETA, whether and how the delivery was proven, the
+survey link while the survey is open, and the latest delivery exception explained in the
+customer's words (by its reason; the reporter's free text is not shown).
 
 Not shown: the customer's name, phone and e-mail, the destination's street address, the signer,
 the driver and vehicle, notes, actors, breaches, escalations, claims, complaints, the proof's
@@ -113,6 +114,19 @@ def given(value: Any) -> str | None:
     return None if not value or value == REDACTED else value
 
 
+# Carriers' scan texts often name the courier's or the signer's phone ("派送员 138 0013 8000"):
+# any run of 7 or more digits (with spaces, dashes, a leading +) shows its last four only.
+_DIGIT_RUN = re.compile(r"\+?\d[\d\s-]{5,}\d")
+
+
+def mask_numbers(text: str) -> str:
+    def masked(match: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", match.group(0))
+        return f"****{digits[-4:]}" if len(digits) >= 7 else match.group(0)
+
+    return _DIGIT_RUN.sub(masked, text)
+
+
 def mask_name(value: Any) -> str | None:
     """`李雷` -> `李*`, `Li Lei` -> `L*`: one character and one star, whatever the length."""
     name = given(value)
@@ -196,7 +210,7 @@ def tracking_view(order: Order, scans: Sequence[OrderScan], now: datetime,
                             city=given(destination.city),
                             phone_tail=digits[-4:] if len(digits) >= 4 else None),
         lines=[(line.sku, line.ordered) for line in lines_of(order)],
-        scans=[ScanLine(at=w, location=s.location, status=s.status)
+        scans=[ScanLine(at=w, location=mask_numbers(s.location), status=mask_numbers(s.status))
                for s in scans if (w := _when(s.occurred_at, zone)) is not None],
     )
 

@@ -35,9 +35,11 @@ CONTACT, PHONE, ADDRESS = "李雷", "138-0013-8000", "上海市浦东新区世�
 SIGNER, DRIVER, VEHICLE = "韩梅梅", "张师傅", "沪A-12345"
 EXCEPTION_TEXT = "司机张师傅说门卫不让进"
 POD_REF = "pod/secret-storage-key.jpg"
+COURIER = "派送员 186 2000 3000"  # in the last scan's status, as carriers write it
 # What the page must never show (the consignee's phone only as its last four digits).
 PERSONAL = (CUSTOMER_NAME, CUSTOMER_PHONE, EMAIL, CONTACT, PHONE, ADDRESS, SIGNER, DRIVER,
-            VEHICLE, EXCEPTION_TEXT, POD_REF, "13800138000", "世纪大道")
+            VEHICLE, EXCEPTION_TEXT, POD_REF, "13800138000", "世纪大道", COURIER,
+            "186 2000")
 TOKYO = replace(STANDARD, calendar=BusinessCalendar(
     timezone="Asia/Tokyo", hours={d: ["09:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")}))
 
@@ -85,7 +87,8 @@ def moving(session: Session, order_id: str, tracking_no: str, *, language: str =
     start = T0 + timedelta(hours=12)
     eta = T0 + timedelta(days=4 if late else 2)
     state.scans = [Scan(event_id=f"scan-{i:02d}", occurred_at=start + timedelta(hours=i),
-                        location=f"转运中心{i:02d}", status=f"已到达 hub-{i:02d}",
+                        location=f"转运中心{i:02d}",
+                        status=f"已到达 hub-{i:02d}" if i < scans - 1 else COURIER,
                         eta=eta if i == scans - 1 else None, seen_at=start + timedelta(hours=i))
                    for i in range(scans)]
     if reason:

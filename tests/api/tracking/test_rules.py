@@ -17,6 +17,7 @@ from api.tracking.view import (
     POD_KINDS,
     contact_phone,
     mask_name,
+    mask_numbers,
     tracking_view,
 )
 from api.tracking.words import LOCALES, MESSAGE_DIR, TRACKING_TEMPLATE_DIR, catalogue
@@ -44,6 +45,12 @@ def test_names_are_masked_to_one_character_and_redacted_values_are_absent() -> N
     assert mask_name("李雷") == "李*" and mask_name("欧阳娜娜") == "欧*"
     assert mask_name(" Li Lei ") == "L*"
     assert mask_name(REDACTED) is None and mask_name("") is None and mask_name(None) is None
+
+
+def test_phone_numbers_in_carrier_texts_show_their_last_four_digits_only() -> None:
+    assert mask_numbers("派送员张师傅 138 0013 8000 正在派送") == "派送员张师傅 ****8000 正在派送"
+    assert mask_numbers("call +86-21-5555-0100") == "call ****0100"
+    assert mask_numbers("上海转运中心 hub 021") == "上海转运中心 hub 021"  # short codes stay
 
 
 def test_the_lookup_checks_the_consignees_phone_else_the_customers() -> None:
