@@ -112,6 +112,13 @@ class Settings(BaseSettings):
         default=None, description="scheme://host[:port] customers reach the API at; "
                                   "default http://API_HOST:API_PORT")
 
+    # Issue 19 §2: the customer tracking page's lookup (`/t`, api/tracking/lookup.py). Each
+    # client address and each tracking number gets this many attempts in a sliding minute, so
+    # the four phone digits cannot be guessed quickly; in memory, per API process.
+    tracking_lookups_per_minute: int = Field(
+        default=10, ge=1, le=1000, description="lookups per minute per client address and per "
+                                               "tracking number on the tracking page")
+
     # Temporal payload encryption (issue 17 §4, shared/codec.py): every payload the client and
     # the worker write is AES-256-GCM encrypted. Keys as `id:base64-of-32-bytes`, comma-separated;
     # every listed key decrypts, the one named by temporal_codec_key_id (unset = the first)

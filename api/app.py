@@ -34,6 +34,7 @@ from api.orders import router as orders
 from api.policies import router as sla_policies
 from api.receipts import router as receipts
 from api.survey import router as survey_page
+from api.tracking import router as tracking_page  # issue 19 §2
 from archive import archive_from_settings
 from config import Settings
 from console import router as console
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None,
     app.include_router(claims.router)
     app.include_router(claim_documents.router)
     app.include_router(survey_page.router)
+    app.include_router(tracking_page.router)  # issue 19 §2: /t/{token} and the lookup /t
     app.include_router(receipts.router)
     app.include_router(kpis.router)
     app.include_router(keys.router)

@@ -117,6 +117,11 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/redoc"): PUBLIC,
     ("GET", "/s/{token}"): PUBLIC,  # the customer's survey link; the token is the credential
     ("POST", "/s/{token}"): PUBLIC,
+    # Issue 19 §2: the customer's tracking page (the signed token is the credential) and its
+    # lookup by tracking number and the phone's last four digits (rate-limited).
+    ("GET", "/t/{token}"): PUBLIC,
+    ("GET", "/t"): PUBLIC,
+    ("POST", "/t"): PUBLIC,
     ("POST", "/v1/orders"): "order.create",
     ("GET", "/v1/orders"): "order.read",
     ("GET", "/v1/orders/{order_id}"): "order.read",

@@ -3,8 +3,8 @@
 Fields: method, path, status, duration_ms, role (set by the auth dependency on
 `request.state.role`; absent for public and refused requests) and request_id (api/edge/
 request_id.py; install this middleware inside that one). The query string is left out (a
-filter value may name a customer or carry a token) and a survey link's token is masked: the
-token is the customer's credential.
+filter value may name a customer or carry a token) and a survey or tracking link's token is
+masked: the token is the customer's credential.
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ from api.edge.status_note import AnswerObserver
 
 log = logging.getLogger("waybill.access")
 _SURVEY_PREFIX = "/s/"
+_TRACKING_PREFIX = "/t/"  # issue 19 §2: the customer's tracking page
 
 
 def loggable_path(path: str) -> str:
-    if path.startswith(_SURVEY_PREFIX):
-        return _SURVEY_PREFIX + "<token>"
+    for prefix in (_SURVEY_PREFIX, _TRACKING_PREFIX):
+        if path.startswith(prefix):
+            return prefix + "<token>"
     return path
 
 
