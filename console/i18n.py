@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from fastapi import Request
@@ -21,6 +22,7 @@ from api.i18n import (
     match_locale,
 )
 from config import REPO_ROOT, Settings
+from db.personal.fields import REDACTED
 from workflows.ids import SYSTEM_ACTOR, SYSTEM_SOURCE
 from workflows.order.event_data import EVENTS
 
@@ -53,7 +55,15 @@ def catalogue(locale: str) -> dict[str, str]:
 
 
 def translator(locale: str) -> Translate:
-    return make_translator(catalogue(locale))
+    """`t(key, **fields)` in `locale`; a field retention redacted (db/personal) reads as the
+    language's word for it, not as the stored marker."""
+    words = catalogue(locale)
+    t, redacted = make_translator(words), words["story.redacted"]
+
+    def shown(key: str, **fields: Any) -> str:
+        return t(key, **{k: redacted if v == REDACTED else v for k, v in fields.items()})
+
+    return shown
 
 
 def valid_zone(name: str | None) -> str | None:

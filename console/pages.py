@@ -8,12 +8,14 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 
 from api.i18n import LOCALES
 from config import Settings
 from console import session as sessions
 from console.i18n import CONSOLE_TEMPLATE_DIR, Viewer, catalogue
+from db.personal.fields import REDACTED
 from kpis.report_words import in_survey_order
 
 # Scripts and styles come only from /console/static: no inline code, nothing from elsewhere.
@@ -21,10 +23,20 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';
        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 
 
+@pass_context
+def _shown(context: Context, value: Any) -> Any:
+    """Every `{{ value }}`: a value retention redacted (db/personal) reads in the viewer's
+    language, on every page, whichever column or JSON field it came from."""
+    if isinstance(value, str) and value == REDACTED and "t" in context:
+        return context["t"]("story.redacted")
+    return value
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(CONSOLE_TEMPLATE_DIR), autoescape=True,
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                      finalize=_shown)
     # Survey scores in the survey's order on every page (issue 18 §6: one score order), not
     # in the order a stored JSON happens to keep.
     env.filters["in_survey_order"] = in_survey_order

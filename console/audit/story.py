@@ -190,7 +190,7 @@ def facts(viewer: Viewer, item: StoryItem) -> tuple[str, ...]:
 
 def sentence(viewer: Viewer, item: StoryItem) -> str:
     key = sentence_key(item.kind, item.type, item.data, viewer.locale)
-    return catalogue(viewer.locale)[key].format_map(fields(viewer, item))
+    return viewer.t(key, **fields(viewer, item))  # t: a redacted field reads in words
 
 
 def row(viewer: Viewer, item: StoryItem) -> StoryRow:

@@ -6,6 +6,7 @@ redaction event; the CLI's retention run says the order is already done."""
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -13,11 +14,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import inspect, text
 
 from db.engine import make_engine, session_factory
 from tests.support.api_harness import Api, order_body
 from tests.support.claims_harness import claim_of, open_claim, post
+from tests.support.console_harness import sign_in
 from tests.support.polling import eventually
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -111,6 +114,17 @@ async def test_an_erasure_request_redacts_every_copy_once_the_order_and_its_clai
         export = await api.get(f"/v1/orders/{order_id}/audit/story.{fmt}", role="auditor")
         assert export.status_code == 200, export.text
         assert "[redacted]" in export.text and name not in export.text
+
+    # The console reads a redacted value in the viewer's language, on the order and claim pages.
+    async with httpx.AsyncClient(transport=api.http._transport, base_url="http://waybill") as web:
+        assert (await sign_in(web, api.keys["supervisor"], lang="zh-CN")).status_code == 303
+        for page in (f"/console/orders/{order_id}", f"/console/claims/{claim_id}"):
+            shown = await web.get(page)
+            assert shown.status_code == 200 and "（已脱敏）" in shown.text, page
+            assert name not in shown.text, page
+            # The stored data, one click away under <details>, is shown as stored.
+            words = re.sub(r"<pre>.*?</pre>", "", shown.text, flags=re.S)
+            assert "[redacted]" not in words, page
 
     everything = _every_text(api)
     for secret in (name, phone, email, address, f"王五{tag}"):
