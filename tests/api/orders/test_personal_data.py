@@ -6,8 +6,8 @@ redaction event; the CLI's retention run says the order is already done."""
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 import uuid
