@@ -125,7 +125,7 @@ class Settings(BaseSettings):
         default=None, description="signs Kuaidi100's pushes to us (sent with each subscription)")
     kuaidi100_timeout_seconds: float = Field(default=10.0, gt=0)
     # Carrier names as orders spell them -> Kuaidi100 company codes, beyond the built-in ones
-    # (api/feeds/carriers.py), e.g. {"Acme Freight": "acmefreight"}.
+    # (shared/carriers.py), e.g. {"Acme Freight": "acmefreight"}.
     carrier_codes: dict[str, str] = Field(default_factory=dict, max_length=500)
 
     # Temporal payload encryption (issue 17 §4, shared/codec.py): every payload the client and

@@ -27,7 +27,6 @@ from api.deps import Principal, SessionDep, SettingsDep, TemporalDep, require
 from api.edge.units import Db, DbDep
 from api.errors import ApiError
 from api.feeds import kuaidi100
-from api.feeds.carriers import Carriers
 from api.feeds.generic import GenericEvent
 from api.feeds.metrics import counted
 from api.feeds.service import Delivered, Poster, post
@@ -35,6 +34,7 @@ from api.keys import scope as key_scope
 from api.pagination import decode_cursor, keyset_page
 from db.feeds import queries as repo
 from db.feeds.models import PushOutcome
+from shared.carriers import Carriers
 
 log = logging.getLogger("waybill.feeds")
 

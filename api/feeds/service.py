@@ -3,7 +3,7 @@ the orders' own `submit_event` (so idempotency by event id, the workflow's check
 breaches apply exactly as for any posted event), each outcome recorded (db/feeds/).
 
 Routing: the orders whose `tracking_no` is the push's and whose carrier is the push's
-(api/feeds/carriers.py: the same name or the same Kuaidi100 code). Orders whose carrier the
+(shared/carriers.py: the same name or the same Kuaidi100 code). Orders whose carrier the
 table cannot compare (a name it does not know) are taken when no order matches for sure; an
 order whose carrier is known to be another never is. No order: the event is recorded
 `unroutable` (listed for operators), the carrier is answered as if taken, and the next push
@@ -28,12 +28,12 @@ from temporalio.client import Client
 
 from api.edge.units import Db
 from api.errors import ApiError
-from api.feeds.carriers import Carriers
 from api.feeds.events import CarrierEvent
 from api.orders.service import submit_event
 from config import Settings
 from db.feeds import queries as repo
 from db.feeds.models import PushOutcome
+from shared.carriers import Carriers
 
 log = logging.getLogger("waybill.feeds")
 

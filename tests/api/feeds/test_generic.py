@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from api.feeds.carriers import Carriers
 from api.feeds.generic import GenericEvent
 from workflows.order.types import EventType
 
@@ -68,14 +67,3 @@ def test_event_id_comes_from_carrier_number_and_the_carriers_id() -> None:
 def test_bad_bodies_are_refused(bad: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         GenericEvent.model_validate(body(**bad))
-
-
-def test_carriers_compare_by_name_or_code() -> None:
-    carriers = Carriers({"Acme Freight": "acme"})
-    assert carriers.verdict("SF Express", "shunfeng") == "same"
-    assert carriers.verdict("顺丰速运", "sf-express") == "same"
-    assert carriers.verdict("YTO", "shunfeng") == "other"
-    assert carriers.verdict("Acme Freight", "acme") == "same"
-    assert carriers.verdict("Local Van Co", "shunfeng") == "unknown"
-    assert carriers.verdict(None, "shunfeng") == "unknown"
-    assert carriers.code_of("ZTO Express") == "zhongtong" and carriers.code_of("nope") is None
