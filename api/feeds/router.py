@@ -32,6 +32,7 @@ from api.feeds.metrics import counted
 from api.feeds.service import Delivered, Poster, post
 from api.keys import scope as key_scope
 from api.pagination import decode_cursor, keyset_page
+from config import Settings
 from db.feeds import queries as repo
 from db.feeds.models import PushOutcome
 from shared.carriers import Carriers
@@ -49,11 +50,12 @@ FORM_FIELDS_MAX = 20
 
 
 def _carrier_answer(status: int, ok: bool, return_code: str, message: str,
-                    code: str | None = None) -> JSONResponse:
+                    code: str | None = None, retry_after: float | None = None) -> JSONResponse:
     body: dict[str, Any] = kuaidi100.answer(ok, return_code, message)
     if code is not None:  # the API's machine-readable code, beside what Kuaidi100 reads
         body["error"] = {"code": code, "message": message}
-    return JSONResponse(body, status_code=status)
+    headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else None
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _form(raw: bytes) -> dict[str, str] | None:
@@ -79,13 +81,14 @@ async def kuaidi100_push(request: Request, db: DbDep, client: TemporalDep,
     Waybill has not settled yet becomes an order event, oldest first."""
     form = _form(await request.body())
     param, sign = (form or {}).get("param", ""), (form or {}).get("sign", "")
-    if settings.kuaidi100_salt is None:
-        log.error("kuaidi100 push refused: no WAYBILL_KUAIDI100_SALT configured")
-        counted(kuaidi100.FEED, "not_configured")
-        return _carrier_answer(503, False, "500", "feed not configured", "feed_not_configured")
     if not param:
         counted(kuaidi100.FEED, "invalid")
         return _carrier_answer(400, False, "400", "no param", "invalid_push")
+    if settings.kuaidi100_salt is None:
+        log.error("kuaidi100 push refused: no WAYBILL_KUAIDI100_SALT configured")
+        counted(kuaidi100.FEED, "not_configured")
+        return _carrier_answer(503, False, "500", "feed not configured", "feed_not_configured",
+                               retry_after=settings.retry_after_seconds)
     if not sign or not kuaidi100.signed(param, sign, settings.kuaidi100_salt.get_secret_value()):
         # Logged without the payload: it names people (signers, couriers' phones).
         log.warning("kuaidi100 push refused: bad signature",
@@ -109,20 +112,20 @@ async def kuaidi100_push(request: Request, db: DbDep, client: TemporalDep,
             for result in await post(db, client, settings, carriers, event, poster):
                 counted(kuaidi100.FEED, result.outcome)
     except (RPCError, DBAPIError, PoolTimeout) as exc:
-        return _unavailable(exc)
+        return _unavailable(exc, settings)
     except ApiError as exc:
         if exc.status < 500:
             raise
-        return _unavailable(exc)
+        return _unavailable(exc, settings)
     return _carrier_answer(200, True, "200", "成功")
 
 
-def _unavailable(exc: Exception) -> JSONResponse:
+def _unavailable(exc: Exception, settings: Settings) -> JSONResponse:
     log.error("kuaidi100 push not taken; it will be pushed again",
               extra={"error": type(exc).__name__})
     counted(kuaidi100.FEED, "unavailable")
     return _carrier_answer(503, False, "500", "暂不可用，请稍后重推 unavailable, push again",
-                           "service_unavailable")
+                           "service_unavailable", retry_after=settings.retry_after_seconds)
 
 
 # -- the generic feed -------------------------------------------------------------------------
