@@ -101,6 +101,11 @@ async def kuaidi100_push(request: Request, db: DbDep, client: TemporalDep,
         log.warning("kuaidi100 push refused: unreadable", extra={"error": str(exc)})
         counted(kuaidi100.FEED, "invalid")
         return _carrier_answer(400, False, "400", "param is not a push", "invalid_push")
+    if push.status == "abort":
+        # Kuaidi100 gave up tracking (no record for days, or no change for 60 days). Its scans,
+        # if any, still count; whether to subscribe again is an operator's call.
+        log.warning("kuaidi100 tracking ended", extra={
+            "status": push.status, "message": (push.message or "")[:200]})
     events, unreadable = kuaidi100.scans(push)
     if unreadable:
         log.warning("kuaidi100 scans without a readable time skipped",

@@ -132,6 +132,12 @@ async def test_kuaidi100_both_directions(make_stack: StackFactory, db_url: str) 
             assert (await pushed(api, stray)).json()["result"] is True
             listed = (await api.get("/v1/carrier-feeds/pushes", outcome="unroutable")).json()
             assert [p["tracking_no"] for p in listed["items"]] == ["SF-UNKNOWN"]
+            # ... until an order ships under that number: the next push reaches it.
+            later = await shipped_order(api, "顺丰速运", "SF-UNKNOWN", start)
+            assert (await pushed(api, stray)).json()["result"] is True
+            assert len(await entries(api, later, "tracking_scan")) == 1
+            listed = (await api.get("/v1/carrier-feeds/pushes", outcome="unroutable")).json()
+            assert listed["items"] == []
 
             bad = await api.http.post(PUSH, content="param=not-json&sign=" + "A" * 32,
                                       headers=FORM_HEADERS)
