@@ -181,12 +181,20 @@ def classify(code: str) -> Meaning | None:
     return STATES[main] if main is not None else None
 
 
-def _state_of(scan: Scan, newest: bool, last_state: str) -> str:
-    """A scan's state: its own code, else its word, else (the newest scan) the push's state;
-    an older scan the carrier said nothing about was a step on the way."""
+def _own_state(scan: Scan) -> str | None:
+    """The state the scan itself carries: its code, else its word; None if neither is known."""
     for code in (scan.statusCode, WORDS.get((scan.status or "").strip())):
         if code and classify(code) is not None:
             return code
+    return None
+
+
+def _state_of(scan: Scan, newest: bool, last_state: str) -> str:
+    """A scan's state: its own, else (the newest scan) the push's state; an older scan the
+    carrier said nothing about was a step on the way."""
+    own = _own_state(scan)
+    if own is not None:
+        return own
     if newest and classify(last_state) is not None:
         return last_state
     return "0"
@@ -199,6 +207,16 @@ def _when(scan: Scan) -> datetime | None:
     except ValueError:
         return None
     return moment.replace(tzinfo=CHINA) if moment.tzinfo is None else moment
+
+
+def _event_id(last: LastResult, scan: Scan, when: datetime) -> str:
+    """Carrier, number, time and the scan's own state. A scan without one is named by its
+    words instead: its state was borrowed from the push while it was the newest, and the same
+    scan one push later (no longer the newest) must still be the same event."""
+    own = _own_state(scan)
+    tail = (own,) if own is not None else ("-", scan.context.strip())
+    return carrier_event_id(FEED, last.com.strip().lower(), last.nu.strip(), when.isoformat(),
+                            *tail)
 
 
 def scans(push: Push) -> tuple[list[CarrierEvent], int]:
@@ -218,7 +236,7 @@ def scans(push: Push) -> tuple[list[CarrierEvent], int]:
         context = clean(scan.context, TEXT_MAX)
         events.append(CarrierEvent(
             feed=FEED, carrier=last.com, tracking_no=last.nu,
-            event_id=carrier_event_id(FEED, last.com.lower(), last.nu, when.isoformat(), code),
+            event_id=_event_id(last, scan, when),
             carrier_status=code, type=meaning.type, occurred_at=when,
             location=clean(scan.areaName, LOCATION_MAX), status=meaning.status,
             reason=meaning.reason,

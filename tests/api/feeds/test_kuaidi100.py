@@ -98,6 +98,16 @@ def test_the_same_scan_in_two_pushes_is_one_event_id() -> None:
     assert other_number[0].event_id != first[0].event_id
 
 
+def test_a_scan_without_its_own_state_keeps_its_id_when_it_is_no_longer_the_newest() -> None:
+    a = scan("2026-12-03 08:00:00", "派件中")
+    first, _ = scans(parse(push_param("shunfeng", "SF1", "5", [a])))
+    second, _ = scans(parse(push_param("shunfeng", "SF1", "3", [
+        scan("2026-12-03 10:00:00", "已签收"), a])))
+    assert first[0].status == "out_for_delivery" and second[0].status == "in_transit"
+    assert first[0].event_id == second[0].event_id
+    assert second[1].type == DELIVERED and second[1].event_id != first[0].event_id
+
+
 def test_scans_without_a_time_are_counted_not_posted() -> None:
     events, unreadable = scans(parse(push_param("shunfeng", "SF1", "0", [
         scan("not a time", "?"), scan("2026-12-01 18:00:00", "已揽收")])))
