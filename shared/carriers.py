@@ -11,11 +11,12 @@ import re
 from collections.abc import Mapping
 
 # Kuaidi100 company codes of the carriers most Chinese shippers use, with the names orders
-# give them. A deployment adds its own (settings.carrier_codes); a name not listed matches
-# only itself.
+# give them (compared without case, spaces or dashes, so AfterShip's slugs `sf-express`,
+# `china-ems`, `zto-express` match too). A deployment adds its own (settings.carrier_codes); a
+# name not listed matches only itself.
 KNOWN: dict[str, tuple[str, ...]] = {
     "shunfeng": ("SF Express", "SF", "顺丰", "顺丰速运", "顺丰快递"),
-    "ems": ("EMS", "中国邮政EMS", "邮政EMS"),
+    "ems": ("EMS", "China EMS", "中国邮政EMS", "邮政EMS"),
     "youzhengguonei": ("China Post", "邮政快递包裹", "中国邮政"),
     "yuantong": ("YTO", "YTO Express", "圆通", "圆通速递"),
     "zhongtong": ("ZTO", "ZTO Express", "中通", "中通快递"),

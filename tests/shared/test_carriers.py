@@ -14,3 +14,4 @@ def test_carriers_compare_by_name_or_code() -> None:
     assert carriers.verdict("Local Van Co", "shunfeng") == "unknown"
     assert carriers.verdict(None, "shunfeng") == "unknown"
     assert carriers.code_of("ZTO Express") == "zhongtong" and carriers.code_of("nope") is None
+    assert carriers.code_of("china-ems") == "ems" and carriers.code_of("sf-express") == "shunfeng"
