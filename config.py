@@ -119,6 +119,22 @@ class Settings(BaseSettings):
         default=10, ge=1, le=1000, description="lookups per minute per client address and per "
                                                "tracking number on the tracking page")
 
+    # Carrier feeds (issue 19 §1, api/feeds/, README "Carrier feeds"). Kuaidi100's subscription
+    # push: on `shipped` an outbox row registers the tracking number at kuaidi100_base_url/poll
+    # with kuaidi100_key; the push comes back to PUBLIC_URL/v1/carrier-feeds/kuaidi100 signed
+    # with kuaidi100_salt (upper(MD5(param + salt))). Without a key no subscription is made;
+    # without a salt every push is refused (a push nobody can verify is not taken).
+    kuaidi100_base_url: str = Field(default="https://poll.kuaidi100.com",
+                                    description="the aggregator's base URL (its /poll)")
+    kuaidi100_key: SecretStr | None = Field(default=None, description="Kuaidi100 授权key")
+    kuaidi100_customer: str | None = Field(default=None, description="Kuaidi100 customer id")
+    kuaidi100_salt: SecretStr | None = Field(
+        default=None, description="signs Kuaidi100's pushes to us (sent with each subscription)")
+    kuaidi100_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Carrier names as orders spell them -> Kuaidi100 company codes, beyond the built-in ones
+    # (shared/carriers.py), e.g. {"Acme Freight": "acmefreight"}.
+    carrier_codes: dict[str, str] = Field(default_factory=dict, max_length=500)
+
     # Temporal payload encryption (issue 17 §4, shared/codec.py): every payload the client and
     # the worker write is AES-256-GCM encrypted. Keys as `id:base64-of-32-bytes`, comma-separated;
     # every listed key decrypts, the one named by temporal_codec_key_id (unset = the first)

@@ -26,6 +26,7 @@ from api.edge.text import refuse_nul_in_url
 from api.edge.traces import TraceMiddleware
 from api.edge.units import Db
 from api.escalations import router as escalations
+from api.feeds import router as carrier_feeds  # issue 19 §1
 from api.keys import router as keys
 from api.kpis import router as kpis
 from api.notifications import inbox, subscriptions
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None,
     app.include_router(codec_endpoint.router)  # issue 17 §4: /codec/decode, /codec/encode
     app.include_router(console_codec.router)  # the same for the Web UI, by console session
     app.include_router(personal_data.router)  # issue 17 §6: an erasure request
+    app.include_router(carrier_feeds.router)  # issue 19 §1: carrier feeds
     app.include_router(console.router)
     console.install(app)
     docs_ui.install(app, settings)

@@ -98,6 +98,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "temporal_ui.view": frozenset({Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN}),
     # Issue 17 §6: an erasure request redacts a closed order's personal data now.
     "order.personal_data.redact": ADMIN,
+    # Issue 19 §1: the generic carrier feed (a carrier's or aggregator's key), and the record of
+    # carrier pushes (unroutable ones among them) for those who follow up on them.
+    "carrier_feed.post": WRITERS,
+    "carrier_feed.read": READERS,
 }
 
 # A route whose body names the event type: the route admits a role that may send at least one
@@ -182,6 +186,12 @@ ROUTES: dict[tuple[str, str], str] = {
     # The same for the Temporal Web UI, admitted by the console session (console/codec/).
     ("POST", "/console/codec/decode"): "codec.decode",
     ("POST", "/console/codec/encode"): "codec.encode",
+    # Issue 19 §1: carrier feeds (api/feeds/). Kuaidi100's push is PUBLIC (Kuaidi100 holds no
+    # key of ours) but signature-checked: upper(MD5(param + WAYBILL_KUAIDI100_SALT)), refused
+    # otherwise. The generic feed takes an API key.
+    ("POST", "/v1/carrier-feeds/kuaidi100"): PUBLIC,
+    ("POST", "/v1/carrier-feeds/events"): "carrier_feed.post",
+    ("GET", "/v1/carrier-feeds/pushes"): "carrier_feed.read",
     # The console: its pages check these through console.deps (Page.allow / signed_in).
     ("GET", "/console/"): PUBLIC,  # a redirect to the board
     ("GET", "/console/sign-in"): PUBLIC,

@@ -6,6 +6,7 @@ import db.complaints.models  # noqa: F401
 import db.console.models  # noqa: F401
 import db.documents.models  # noqa: F401
 import db.escalations.models  # noqa: F401
+import db.feeds.models  # noqa: F401  (issue 19 §1: carrier pushes)
 import db.follow_ups.models  # noqa: F401
 import db.keys.models  # noqa: F401
 import db.kpis.snapshot_models  # noqa: F401

@@ -53,6 +53,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 from activities.notify.attempt import Attempt, final_status, last_attempt
+from activities.notify.carrier_channel import deliver_by_carrier
 from activities.notify.email_channel import deliver_by_email
 from activities.notify.inbox_channel import deliver_by_inbox
 from activities.notify.webhook_channel import deliver_by_webhook
@@ -120,5 +121,7 @@ class NotifierActivities:
             return deliver_by_email(attempt, self._settings)
         if row.channel == Channel.WEBHOOK:
             return deliver_by_webhook(attempt, self._settings, self._resolver)
+        if row.channel == Channel.CARRIER:  # issue 19 §1: a tracking number subscribed
+            return deliver_by_carrier(attempt, self._settings)
         raise ApplicationError(f"unknown channel {row.channel}", type="UnknownChannel",
                                non_retryable=True)

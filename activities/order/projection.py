@@ -10,12 +10,14 @@ from activities.order.notices import escalation_notices, order_notices
 from config import Settings
 from db.engine import transaction
 from db.escalations.queries import apply_escalation_projection
+from db.feeds.subscriptions import subscriptions
 from db.notifications.outbox import enqueue
 from db.orders.queries import RuleDates, apply_change, apply_projection
+from shared.carriers import Carriers
 from shared.survey_links import links_for
 from workflows.escalation.types import EscalationProjection
 from workflows.order.deadlines import latest_eta, receipt_due_at
-from workflows.order.types import ProjectionChange, ProjectionInput
+from workflows.order.types import ProjectionChange, ProjectionInput, TimelineEntry
 
 
 class ProjectionActivities:
@@ -25,6 +27,10 @@ class ProjectionActivities:
         self._starter = starter
         # Survey invitations carry a signed link; made once, so the secret file is read once.
         self._survey_links = links_for(settings or Settings())
+        # Issue 19 §1: a shipped order's tracking number is subscribed with Kuaidi100 when a
+        # key is configured (an outbox row, db/feeds/subscriptions.py).
+        feeds = settings or Settings()
+        self._carriers = Carriers(feeds.carrier_codes) if feeds.kuaidi100_key else None
 
     @activity.defn
     def project_order(self, inp: ProjectionInput) -> list[str]:
@@ -38,6 +44,7 @@ class ProjectionActivities:
             apply_projection(session, inp, dates)
             outbox = enqueue(session, order_notices(inp.state, inp.entries, dates.latest_eta,
                                                     survey_url=self._survey_links.url))
+            outbox += self._subscriptions(session, inp.state.order_id, inp.entries)
         return deliver_after_commit(self._starter, outbox)
 
     @activity.defn
@@ -48,6 +55,7 @@ class ProjectionActivities:
             state = apply_change(session, inp)
             outbox = enqueue(session, order_notices(state, inp.entries, inp.latest_eta,
                                                     survey_url=self._survey_links.url))
+            outbox += self._subscriptions(session, state.order_id, inp.entries)
         return deliver_after_commit(self._starter, outbox)
 
     @activity.defn
@@ -61,6 +69,13 @@ class ProjectionActivities:
             apply_escalation_projection(session, inp)
             outbox = enqueue(session, escalation_notices(inp.status, inp.steps))
         return deliver_after_commit(self._starter, outbox)
+
+
+    def _subscriptions(self, session: Session, order_id: str,
+                       entries: list[TimelineEntry]) -> list[str]:
+        if self._carriers is None:
+            return []
+        return subscriptions(session, order_id, entries, self._carriers.code_of)
 
 
 def rule_dates(inp: ProjectionInput) -> RuleDates:

@@ -23,6 +23,8 @@ class Channel(StrEnum):
     WEBHOOK = "webhook"
     EMAIL = "email"
     INBOX = "inbox"
+    # Issue 19 §1: a tracking number subscribed with the aggregator (db/feeds/subscriptions.py).
+    CARRIER = "carrier"
 
 
 class OutboxStatus(StrEnum):
