@@ -10,6 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+# The status words a feed gives a tracking scan (api/feeds/: Kuaidi100's states, AfterShip's
+# tags), and the location a scan without one gets: the customer's tracking page says each in
+# words (templates/tracking/messages: `scan_status.<word>`, `scan_location_unknown`).
+SCAN_STATUSES = ("order_placed", "info_received", "picked_up", "in_transit", "transferred",
+                 "arrived_destination_city", "customs", "customs_cleared", "out_for_delivery",
+                 "available_for_pickup", "awaiting_pickup", "pending")
+NO_LOCATION = "unknown"
+
 # Kuaidi100 company codes of the carriers most Chinese shippers use, with the names orders
 # give them (compared without case, spaces or dashes, so AfterShip's slugs `sf-express`,
 # `china-ems`, `zto-express` match too). A deployment adds its own (settings.carrier_codes); a

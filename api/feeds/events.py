@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from api.orders.events import EventIn
+from shared.carriers import NO_LOCATION
 from workflows.order.types import EventType
 
 EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(EventIn)
@@ -29,7 +30,6 @@ EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(EventIn)
 LOCATION_MAX = 500
 TEXT_MAX = 2000
 # Written when a carrier gives no location: the scan still counts.
-NO_LOCATION = "unknown"
 # A carrier's push says the parcel was signed for, not by whom (that name, if any, stays in the
 # carrier's own record): what `delivered.signer` says instead, per how it was signed.
 CARRIER_SIGNER = "carrier-reported"

@@ -31,6 +31,7 @@ from api.orders.read_model import customer_of, destination_of, detail_of, lines_
 from api.survey.form import SurveyState, survey_state
 from db.orders.models import Order, OrderScan
 from db.personal.fields import REDACTED
+from shared.carriers import NO_LOCATION, SCAN_STATUSES
 from workflows.order.types import AFTER_DELIVERY, MOVING, Stage
 
 # The stages a customer sees, in order: after delivery the rest (receipt, follow-up, closing)
@@ -66,9 +67,13 @@ class Step:
 
 @dataclass(frozen=True)
 class ScanLine:
+    """`status`/`location`: a feed's word (shared/carriers.py, said in the page's words: the
+    template looks `scan_status.<word>` up) or the carrier's own text, digit runs masked."""
+
     at: When
-    location: str
+    location: str | None  # None: the feed knew no place
     status: str
+    status_known: bool = False
 
 
 @dataclass(frozen=True)
@@ -210,7 +215,12 @@ def tracking_view(order: Order, scans: Sequence[OrderScan], now: datetime,
                             city=given(destination.city),
                             phone_tail=digits[-4:] if len(digits) >= 4 else None),
         lines=[(line.sku, line.ordered) for line in lines_of(order)],
-        scans=[ScanLine(at=w, location=mask_numbers(s.location), status=mask_numbers(s.status))
+        scans=[_scan_line(w, s.location, s.status)
                for s in scans if (w := _when(s.occurred_at, zone)) is not None],
     )
 
+
+def _scan_line(at: When, location: str, status: str) -> ScanLine:
+    known = status in SCAN_STATUSES
+    return ScanLine(at=at, location=None if location == NO_LOCATION else mask_numbers(location),
+                    status=status if known else mask_numbers(status), status_known=known)

@@ -152,3 +152,16 @@ def test_templates_use_only_catalogue_words() -> None:
         bare = re.sub(r"{[{%#].*?[}%#]}", "", source, flags=re.S)
         bare = re.sub(r"<[^>]*>", "", bare)
         assert not re.search(r"[A-Za-z\u4e00-\u9fff]{2,}", bare), path.name
+
+
+def test_every_scan_word_a_feed_gives_is_said_in_both_languages() -> None:
+    from api.feeds import generic, kuaidi100
+    from shared.carriers import SCAN_STATUSES
+
+    given = {m.status for table in (kuaidi100.STATES, kuaidi100.SUB_STATES)
+             for m in table.values() if m.status} | set(generic.SCAN_WORDS.values())
+    assert given <= set(SCAN_STATUSES), given - set(SCAN_STATUSES)
+    for locale in LOCALES:
+        words = catalogue(locale)
+        assert all(words[f"scan_status.{s}"].strip() for s in SCAN_STATUSES), locale
+        assert words["scan_location_unknown"].strip()
