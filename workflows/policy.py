@@ -31,11 +31,17 @@ class EscalationPolicy:
 
 @dataclass
 class BusinessCalendar:
-    """Working hours per weekday (mon..sun -> ["HH:MM-HH:MM", ...]) in a zone, minus holidays."""
+    """Working hours per weekday (mon..sun -> ["HH:MM-HH:MM", ...]) in a zone, minus holidays.
+
+    `working_days`: make-up working days (调休, ISO dates), which work even on a weekend, with
+    the hours of a normal working day (workflows/calendar.py says which). Empty in histories
+    from before it existed, and left out of payloads when empty, so they replay unchanged.
+    """
 
     timezone: str
     hours: dict[str, list[str]]
     holidays: list[str] = field(default_factory=list)
+    working_days: list[str] = field(default_factory=list)
 
 
 @dataclass
