@@ -31,6 +31,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from policies.calendars import NAME_PATTERN, CalendarFileError, load_calendar
 from policies.durations import DURATION_PATTERN, format_duration, parse_duration
 from workflows.policy import (
     BusinessCalendar,
@@ -198,14 +199,48 @@ class PolicyHours(PolicyPart):
                 if day in self.model_fields_set}
 
 
+def _calendar_name(value: Any) -> str:
+    try:
+        load_calendar(value)
+    except CalendarFileError as exc:
+        raise rule(str(exc)) from exc
+    return str(value)
+
+
+CalendarName = Annotated[StrictStr, StringConstraints(pattern=NAME_PATTERN),
+                         AfterValidator(_calendar_name)]
+
+
 class PolicyCalendar(PolicyPart):
     timezone: TimeZone = Field(description="an IANA time zone, e.g. Asia/Shanghai")
     hours: PolicyHours
     holidays: list[Holiday] | None = None
+    working_days: list[Holiday] | None = Field(
+        default=None, description="make-up working days (调休): they work even on a weekend, "
+        "with the hours of the first of mon..fri that has hours")
+    holidays_from: list[CalendarName] | None = Field(
+        default=None, max_length=10, description="yearly calendars (policies/calendars/) whose "
+        "holidays and make-up working days this calendar takes, e.g. [cn-2026, cn-2027]; "
+        "the dates written here override theirs")
+
+    @model_validator(mode="after")
+    def _day_off_or_working(self) -> Self:
+        both = sorted(set(self.holidays or []) & set(self.working_days or []))
+        if both:
+            raise rule(f"{both[0]} is both a holiday and a working day", "working_days")
+        return self
 
     def to_policy(self) -> BusinessCalendar:
+        own_off, own_on = set(self.holidays or []), set(self.working_days or [])
+        off, on = set(own_off), set(own_on)
+        for name in self.holidays_from or []:
+            year = load_calendar(name)
+            off |= set(year.holiday_dates()) - own_on
+            on |= set(year.working_day_dates()) - own_off
+        # Written alone, holidays keep the admin's order (stored policies read as before).
+        holidays = list(self.holidays or []) if not self.holidays_from else sorted(off)
         return BusinessCalendar(timezone=self.timezone, hours=self.hours.by_day(),
-                                holidays=list(self.holidays or []))
+                                holidays=holidays, working_days=sorted(on))
 
 
 class PolicyClaims(PolicyPart):
