@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainValidator,
+    StrictBool,
     StrictInt,
     StrictStr,
     StringConstraints,
@@ -306,6 +307,10 @@ class PolicyBody(PolicyPart):
     catch_up_grace: Duration = default(
         SlaPolicy, "catch_up_grace", "how long after its arrival a deadline already past when "
         "a late order or event arrives breaches")
+    pauses_excluded_from_on_time: StrictBool = default(
+        SlaPolicy, "pauses_excluded_from_on_time", "a customer-caused wait always pauses the "
+        "delivery deadline's breach; true: on-time is judged against the paused deadline too, "
+        "false: against the promise, which stands")
 
     @field_validator("calendar", mode="before")
     @classmethod
@@ -322,7 +327,8 @@ class PolicyBody(PolicyPart):
             calendar=self.calendar.to_policy() if self.calendar else None,
             decision_within=self.decision_within, claims=self.claims.to_policy(),
             complaints=self.complaints.to_policy(), follow_up=self.follow_up.to_policy(),
-            catch_up_grace=self.catch_up_grace)
+            catch_up_grace=self.catch_up_grace,
+            pauses_excluded_from_on_time=self.pauses_excluded_from_on_time)
 
 
 # The keys every policy must name: its stage deadlines.

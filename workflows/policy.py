@@ -99,3 +99,7 @@ class SlaPolicy:
     # A deadline already past when Waybill hears of the step it times (an intake catching up on
     # a backlog) breaches only this long after: what already happened is posted moments apart.
     catch_up_grace: float = 600.0
+    # A customer-caused wait (consignee absent, a delay the customer asked for) always pauses
+    # the delivery deadline's breach; on-time is judged against the paused deadline only when
+    # this says so, else against the promise, which stands.
+    pauses_excluded_from_on_time: bool = False
