@@ -5,14 +5,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from tests.support.builders import STANDARD, order_input
+from sqlalchemy.orm import Session
+from temporalio.testing import WorkflowEnvironment
+
+from db.engine import make_engine
+from db.orders.queries import timeline
+from tests.support.builders import POD, STANDARD, order_input
+from tests.support.order_workflow_harness import NewOrder, send, sleep_past, state
 from workflows.order.deadlines import active_deadlines
 from workflows.order.pauses import delivery_due, next_resume, on_time_due
 from workflows.order.records import PauseRecord
 from workflows.order.rules import opening_state
-from workflows.order.types import BreachKind, OrderState, Scan, Stage
+from workflows.order.types import BreachKind, EventType, OrderState, Scan, Stage
 from workflows.policy import BusinessCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -109,3 +116,80 @@ def test_late_risk_waits_while_paused_and_the_delivery_breach_moves() -> None:
     s.pauses[0] = replace(s.pauses[0], resumed_at=T0 + timedelta(hours=40))
     after = {d.kind for d in active_deadlines(s, T0 + timedelta(hours=41))}
     assert BreachKind.LATE_RISK not in after and BreachKind.DELIVERY_LATE in after
+
+
+# -- on the time-skipping server ---------------------------------------------------------------
+
+
+def late(s: OrderState) -> list[datetime]:
+    """The due times of the delivery breaches (the scan gap runs on: the carrier still scans)."""
+    return [b.due_at for b in s.breaches if b.kind == BreachKind.DELIVERY_LATE]
+
+
+def _timeline(url: str, order_id: str) -> list[Any]:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            return timeline(session, order_id)
+    finally:
+        engine.dispose()
+
+
+async def test_consignee_absent_pauses_the_delivery_deadline_until_the_rescheduled_time(
+        ts_env: WorkflowEnvironment, new_order: NewOrder, sqlite_url: str) -> None:
+    h = await new_order(Stage.IN_TRANSIT, deliver_in=timedelta(days=2))
+    s = await state(h)
+    promise, now = s.promised_delivery_by, await ts_env.get_current_time()
+    until = now + timedelta(days=3)
+    await send(ts_env, h, EventType.DELIVERY_EXCEPTION, {
+        "reason": "consignee_absent", "text": "nobody home; redeliver Friday",
+        "rescheduled_for": until.isoformat()})
+    s = await state(h)
+    assert [(p.cause, p.until, p.resumed_at) for p in s.pauses] == [
+        ("consignee_absent", until, None)]
+    due = until + (promise - s.pauses[0].since)
+    assert s.promised_delivery_by == promise  # the promise stands
+
+    await sleep_past(ts_env, promise)  # the old deadline passes: the delivery does not breach
+    assert late(await state(h)) == []
+    await sleep_past(ts_env, until)  # the customer's time comes: the clock runs on
+    s = await state(h)
+    assert s.pauses[0].resumed_at == until and late(s) == []
+    await sleep_past(ts_env, due)
+    assert late(await state(h)) == [due]
+
+    await send(ts_env, h, EventType.DELIVERED, POD)
+    s = await state(h)
+    assert s.on_time is False  # judged against the promise: the policy keeps it
+    entries = {e.type: e for e in _timeline(sqlite_url, s.order_id)}
+    assert entries["deadline_paused"].data["until"] == until.isoformat()
+    assert entries["deadline_paused"].data["due_at"] == due.isoformat()
+    assert entries["deadline_resumed"].occurred_at == until
+    assert entries["deadline_resumed"].data["due_at"] == due.isoformat()
+
+
+async def test_a_customer_request_excluded_from_on_time_and_ended_by_the_delivery(
+        ts_env: WorkflowEnvironment, new_order: NewOrder, sqlite_url: str) -> None:
+    policy = replace(STANDARD, pauses_excluded_from_on_time=True)
+    h = await new_order(Stage.IN_TRANSIT, deliver_in=timedelta(days=1), policy=policy)
+    promise = (await state(h)).promised_delivery_by
+    until = await ts_env.get_current_time() + timedelta(days=4)
+    await send(ts_env, h, EventType.DELIVERY_EXCEPTION, {
+        "reason": "customer_request", "text": "buyer asked for next week",
+        "rescheduled_for": until.isoformat()})
+    await sleep_past(ts_env, promise + timedelta(days=1))
+    await send(ts_env, h, EventType.DELIVERED, POD)  # delivered during the pause, after the promise
+    s = await state(h)
+    assert s.on_time is True and late(s) == []
+    assert s.pauses[0].resumed_at is not None and s.pauses[0].resumed_at < until
+    resumed = [e for e in _timeline(sqlite_url, s.order_id) if e.type == "deadline_resumed"]
+    assert [e.data["ended_by"] for e in resumed] == ["delivered"]
+
+
+async def test_other_reasons_do_not_pause(ts_env: WorkflowEnvironment,
+                                          new_order: NewOrder) -> None:
+    h = await new_order(Stage.IN_TRANSIT)
+    later = await ts_env.get_current_time() + timedelta(days=2)
+    await send(ts_env, h, EventType.DELIVERY_EXCEPTION, {
+        "reason": "weather", "text": "typhoon", "rescheduled_for": later.isoformat()})
+    assert (await state(h)).pauses == []
