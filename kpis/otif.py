@@ -12,7 +12,9 @@ Over a period [from, min(to, as_of)), times in UTC:
   nor in full.
 * **On time**: due and delivered, the delivery having occurred no later than that promise (the
   order's `on_time`, set by the order workflow when the delivery is recorded: `_deliver` in
-  workflows/order/workflow.py).
+  workflows/order/workflow.py). Where the order's policy sets `pauses_excluded_from_on_time`,
+  a customer-caused wait moves that line by the time it paused the delivery deadline
+  (workflows/order/pauses.py `on_time_due`); by default the promise stands.
 * **In full**: due and delivered intact, every line at least at its agreed quantity (the
   ordered quantity, or what a partial-shipment decision agreed) (the order's `in_full`, set
   there too).

@@ -18,6 +18,8 @@ def normalise_body(body: dict[str, Any]) -> dict[str, Any]:
     if isinstance(out.get("calendar"), dict):
         cal = dict(out["calendar"])
         cal["holidays"] = [str(h) for h in cal.get("holidays") or []]
+        if "working_days" in cal:  # only when written: a body without it is stored as before
+            cal["working_days"] = [str(d) for d in cal["working_days"] or []]
         out["calendar"] = cal
     return out
 

@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainValidator,
+    StrictBool,
     StrictInt,
     StrictStr,
     StringConstraints,
@@ -31,6 +32,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from policies.calendars import NAME_PATTERN, CalendarFileError, load_calendar
 from policies.durations import DURATION_PATTERN, format_duration, parse_duration
 from workflows.policy import (
     BusinessCalendar,
@@ -198,14 +200,48 @@ class PolicyHours(PolicyPart):
                 if day in self.model_fields_set}
 
 
+def _calendar_name(value: Any) -> str:
+    try:
+        load_calendar(value)
+    except CalendarFileError as exc:
+        raise rule(str(exc)) from exc
+    return str(value)
+
+
+CalendarName = Annotated[StrictStr, StringConstraints(pattern=NAME_PATTERN),
+                         AfterValidator(_calendar_name)]
+
+
 class PolicyCalendar(PolicyPart):
     timezone: TimeZone = Field(description="an IANA time zone, e.g. Asia/Shanghai")
     hours: PolicyHours
     holidays: list[Holiday] | None = None
+    working_days: list[Holiday] | None = Field(
+        default=None, description="make-up working days (调休): they work even on a weekend, "
+        "with the hours of the first of mon..fri that has hours")
+    holidays_from: list[CalendarName] | None = Field(
+        default=None, max_length=10, description="yearly calendars (policies/calendars/) whose "
+        "holidays and make-up working days this calendar takes, e.g. [cn-2026, cn-2027]; "
+        "the dates written here override theirs")
+
+    @model_validator(mode="after")
+    def _day_off_or_working(self) -> Self:
+        both = sorted(set(self.holidays or []) & set(self.working_days or []))
+        if both:
+            raise rule(f"{both[0]} is both a holiday and a working day", "working_days")
+        return self
 
     def to_policy(self) -> BusinessCalendar:
+        own_off, own_on = set(self.holidays or []), set(self.working_days or [])
+        off, on = set(own_off), set(own_on)
+        for name in self.holidays_from or []:
+            year = load_calendar(name)
+            off |= set(year.holiday_dates()) - own_on
+            on |= set(year.working_day_dates()) - own_off
+        # Written alone, holidays keep the admin's order (stored policies read as before).
+        holidays = list(self.holidays or []) if not self.holidays_from else sorted(off)
         return BusinessCalendar(timezone=self.timezone, hours=self.hours.by_day(),
-                                holidays=list(self.holidays or []))
+                                holidays=holidays, working_days=sorted(on))
 
 
 class PolicyClaims(PolicyPart):
@@ -271,6 +307,10 @@ class PolicyBody(PolicyPart):
     catch_up_grace: Duration = default(
         SlaPolicy, "catch_up_grace", "how long after its arrival a deadline already past when "
         "a late order or event arrives breaches")
+    pauses_excluded_from_on_time: StrictBool = default(
+        SlaPolicy, "pauses_excluded_from_on_time", "a customer-caused wait always pauses the "
+        "delivery deadline's breach; true: on-time is judged against the paused deadline too, "
+        "false: against the promise, which stands")
 
     @field_validator("calendar", mode="before")
     @classmethod
@@ -287,7 +327,8 @@ class PolicyBody(PolicyPart):
             calendar=self.calendar.to_policy() if self.calendar else None,
             decision_within=self.decision_within, claims=self.claims.to_policy(),
             complaints=self.complaints.to_policy(), follow_up=self.follow_up.to_policy(),
-            catch_up_grace=self.catch_up_grace)
+            catch_up_grace=self.catch_up_grace,
+            pauses_excluded_from_on_time=self.pauses_excluded_from_on_time)
 
 
 # The keys every policy must name: its stage deadlines.

@@ -247,6 +247,23 @@ async def alarms_breach_then_close(env: WorkflowEnvironment, h: WorkflowHandle) 
 # Scenarios whose order reached Waybill this long after it was received.
 BACKDATED = {"backlog_caught_up": timedelta(days=3)}
 
+async def customer_pause_then_delivered(env: WorkflowEnvironment, h: WorkflowHandle) -> None:
+    """issue 19 §5: the consignee is out and reschedules; the delivery deadline pauses, runs on
+    at the customer's time, and the goods come after."""
+    await _send(env, h, EventType.CONFIRMED)
+    await _send(env, h, EventType.PICKED, FULL_PICK)
+    await _send(env, h, EventType.SHIPPED, SHIP)
+    until = (await env.get_current_time()) + timedelta(days=2)
+    await _send(env, h, EventType.DELIVERY_EXCEPTION, {
+        "reason": "consignee_absent", "text": "nobody home", "rescheduled_for": until.isoformat()})
+    await env.sleep(timedelta(days=2, minutes=1))
+    await _send(env, h, EventType.DELIVERED, POD)
+    await _send(env, h, EventType.RECEIPT_RETURNED, RECEIPT)
+    await env.sleep(timedelta(days=1, minutes=1))
+    await _send(env, h, EventType.SURVEY_RESPONSE, SURVEY)
+    await h.result()
+
+
 SCENARIOS: dict[str, Scenario] = {
     "backlog_caught_up": backlog_caught_up,
     "damage_claim_paid_and_complaint": damage_claim_paid_and_complaint,
@@ -261,6 +278,8 @@ SCENARIOS: dict[str, Scenario] = {
     # Recorded with CURRENT_PATCH: projections send what changed (scans, breaches, a ladder).
     "scans_running_late_sending_changes": scans_running_late,
     "claim_and_complaint_sending_changes": damage_claim_paid_and_complaint,
+    # Recorded with PAUSES_PATCH (workflows/order/pauses.py): a pause and its resumption.
+    "customer_pause_then_delivered": customer_pause_then_delivered,
 }
 
 

@@ -11,11 +11,22 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _MAX_DAYS = 3 * 366  # a calendar with working time finds it long before this
 
 
-def _spans(cal: BusinessCalendar, day: date) -> list[tuple[time, time]]:
-    if day.isoformat() in cal.holidays:
+def _day_hours(cal: BusinessCalendar, day: date) -> list[str]:
+    """The spans written for `day`: none on a holiday; on a make-up working day (调休) the hours
+    of a normal working day, i.e. of the first of Monday..Friday that has hours (Monday in a
+    usual calendar), whatever the weekday it falls on."""
+    iso = day.isoformat()
+    if iso in cal.holidays:
         return []
+    if iso in cal.working_days:
+        normal = (cal.hours.get(d) for d in WEEKDAYS[:5])
+        return next((spans for spans in normal if spans), [])
+    return cal.hours.get(WEEKDAYS[day.weekday()], [])
+
+
+def _spans(cal: BusinessCalendar, day: date) -> list[tuple[time, time]]:
     spans = []
-    for span in cal.hours.get(WEEKDAYS[day.weekday()], []):
+    for span in _day_hours(cal, day):
         start, end = span.split("-")
         end_t = time.max if end == "24:00" else time.fromisoformat(end)
         spans.append((time.fromisoformat(start), end_t))
@@ -44,3 +55,23 @@ def add_working_time(start: datetime, seconds: float, cal: BusinessCalendar) -> 
             cursor = closes
         day += timedelta(days=1)
     raise ValueError("the business calendar has no working time")
+
+
+def working_time_between(start: datetime, end: datetime, cal: BusinessCalendar) -> float:
+    """Seconds of the calendar's working time from `start` to `end` (0 if `end` is not later).
+
+    What is left of a deadline when its clock pauses: `add_working_time(resume, left, cal)`
+    is then where it lands.
+    """
+    tz = ZoneInfo(cal.timezone)
+    begin_utc, end_utc = start.astimezone(UTC), end.astimezone(UTC)
+    total = timedelta()
+    day, last = begin_utc.astimezone(tz).date(), end_utc.astimezone(tz).date()
+    while day <= last:
+        for open_t, close_t in _spans(cal, day):
+            opens = max(datetime.combine(day, open_t, tz).astimezone(UTC), begin_utc)
+            closes = min(datetime.combine(day, close_t, tz).astimezone(UTC), end_utc)
+            if closes > opens:
+                total += closes - opens
+        day += timedelta(days=1)
+    return total.total_seconds()

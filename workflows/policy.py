@@ -31,11 +31,17 @@ class EscalationPolicy:
 
 @dataclass
 class BusinessCalendar:
-    """Working hours per weekday (mon..sun -> ["HH:MM-HH:MM", ...]) in a zone, minus holidays."""
+    """Working hours per weekday (mon..sun -> ["HH:MM-HH:MM", ...]) in a zone, minus holidays.
+
+    `working_days`: make-up working days (调休, ISO dates), which work even on a weekend, with
+    the hours of a normal working day (workflows/calendar.py says which). Empty in histories
+    from before it existed, and left out of payloads when empty, so they replay unchanged.
+    """
 
     timezone: str
     hours: dict[str, list[str]]
     holidays: list[str] = field(default_factory=list)
+    working_days: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -93,3 +99,7 @@ class SlaPolicy:
     # A deadline already past when Waybill hears of the step it times (an intake catching up on
     # a backlog) breaches only this long after: what already happened is posted moments apart.
     catch_up_grace: float = 600.0
+    # A customer-caused wait (consignee absent, a delay the customer asked for) always pauses
+    # the delivery deadline's breach; on-time is judged against the paused deadline only when
+    # this says so, else against the promise, which stands.
+    pauses_excluded_from_on_time: bool = False

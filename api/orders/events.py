@@ -27,6 +27,7 @@ from api.orders.schemas import MAX_LINES, QtyLine, unique_skus
 from api.schemas import EventId, Strict, Text, instant, instant_or_none
 from shared.survey import SURVEY_QUESTIONS
 from workflows.order.event_data import EVENTS
+from workflows.order.pauses import MAX_PAUSE, PAUSING_REASONS
 from workflows.order.types import EventType
 
 # -- events -------------------------------------------------------------------------------
@@ -189,11 +190,28 @@ class ShortageDecisionData(Strict):
 
 class DeliveryExceptionData(Strict):
     reason: Literal["address_incorrect", "consignee_absent", "refused", "damaged_in_transit",
-                    "lost", "weather", "other"]
+                    "lost", "weather", "other", "customer_request"] = Field(
+        description="customer_request: the customer asked for a later delivery")
     text: Annotated[str, Field(min_length=1, max_length=2000)]
     promised_delivery_by: AwareDatetime | None = Field(
         default=None, description="a new promise agreed with the customer, if it moves")
-    _time = field_validator("promised_delivery_by")(instant_or_none)
+    rescheduled_for: AwareDatetime | None = Field(
+        default=None, description="consignee_absent or customer_request: when the customer "
+        "can take delivery; the delivery deadline pauses until then and runs on with the "
+        "working time it had left (the promise stands unless the policy excludes pauses from "
+        "on-time). At most 30 days after occurred_at.")
+    _time = field_validator("promised_delivery_by", "rescheduled_for")(instant_or_none)
+
+    @model_validator(mode="after")
+    def _reschedule_is_the_customers(self) -> DeliveryExceptionData:
+        if self.rescheduled_for is None:
+            return self
+        if self.reason not in PAUSING_REASONS:
+            raise ValueError("rescheduled_for is given only with reason "
+                             + " or ".join(sorted(PAUSING_REASONS)))
+        if self.promised_delivery_by is not None:
+            raise ValueError("give a new promised_delivery_by or a rescheduled_for, not both")
+        return self
 
 
 class CancelledData(Strict):
@@ -289,6 +307,14 @@ class ShortageDecisionEvent(_Event):
 class DeliveryExceptionEvent(_Event):
     type: Literal["delivery_exception"]
     data: DeliveryExceptionData
+
+    @model_validator(mode="after")
+    def _rescheduled_ahead(self) -> DeliveryExceptionEvent:
+        until = self.data.rescheduled_for
+        if until is not None and not self.occurred_at < until <= self.occurred_at + MAX_PAUSE:
+            raise ValueError(f"rescheduled_for must fall after occurred_at and within "
+                             f"{MAX_PAUSE.days} days of it")
+        return self
 
 
 class FollowUpCallEvent(_Event):

@@ -203,12 +203,25 @@ class Decision(Stored):
 class DeliveryException(Stored):
     event_id: str = Field(description="the delivery_exception event")
     reason: str = Field(description="address_incorrect, consignee_absent, refused, "
-                        "damaged_in_transit, lost, weather or other")
+                        "damaged_in_transit, lost, weather, other or customer_request")
     text: str = Field(description="what happened")
     at: datetime = Field(description="when it was recorded")
     actor: str | None = Field(default=None, description="who reported it")
     promised_delivery_by: datetime | None = Field(
         default=None, description="a new promise agreed with the customer, if it moved")
+
+
+class Pause(Stored):
+    """A customer-caused wait that paused the delivery deadline (issue 19 §5)."""
+
+    event_id: str = Field(description="the delivery_exception that asked for it")
+    cause: str = Field(description="consignee_absent or customer_request")
+    since: datetime = Field(description="when the deadline paused")
+    until: datetime = Field(description="the time the customer rescheduled to")
+    resumed_at: datetime | None = Field(
+        default=None, description="when the deadline ran on (sooner than `until` if the "
+        "goods were delivered meanwhile)")
+    deadline: str = Field(default="delivery_late", description="the deadline paused")
 
 
 class ClaimRef(Stored):
@@ -237,6 +250,7 @@ class OrderDetail(Stored):
     claims: list[ClaimRef] = Field(default_factory=list)
     complaints: list[str] = Field(default_factory=list)
     lost: bool = False
+    pauses: list[Pause] = Field(default_factory=list)  # issue 19 §5
 
 
 class _Breaches(Stored):

@@ -29,6 +29,7 @@ from api.orders.read_model import (
     DestinationView,
     FollowUp,
     LineView,
+    Pause,
     PendingDecision,
     Receipt,
     Shipment,
@@ -178,6 +179,8 @@ class OrderView(BaseModel):
     claims: list[ClaimRef] = Field(default_factory=list, description="the order's claims")
     complaints: list[str] = Field(default_factory=list,
                                   description="ids of the order's complaints")
+    pauses: list[Pause] = Field(default_factory=list, description="customer-caused waits "
+                                "that paused the delivery deadline (issue 19 §5)")
     declared_value_minor: int | None = Field(default=None, description="claims' compensation "
                                              "basis given at creation")
     weight_kg: float | None = Field(default=None, description="the goods' weight given at "

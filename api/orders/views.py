@@ -53,6 +53,7 @@ def order_view(row: Order, open_escalations: list[EscalationRow]) -> OrderView:
         exceptions=detail.exceptions,
         claims=detail.claims,
         complaints=detail.complaints,
+        pauses=detail.pauses,
         declared_value_minor=row.declared_value_minor,
         weight_kg=row.weight_kg,
         workflow_id=order_workflow_id(row.order_id),

@@ -41,7 +41,8 @@ EXAMPLE = {
              "ack_within": "PT1H", "resolve_within": "PT8H"}]},
     "calendar": {"timezone": "Asia/Shanghai",
                  "hours": {d: ["09:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
-                 "holidays": ["2026-10-01", "2026-10-02"]},
+                 # China's public holidays and make-up working days (policies/calendars/)
+                 "holidays_from": ["cn-2026", "cn-2027"]},
 }
 
 

@@ -47,7 +47,8 @@ OUTCOMES = tuple(OutboxStatus)
 FIELDS = frozenset({"actor", "at", "subject", "level", "kind", "code", "from", "to",
                     "recipients", "until", "channel", "recipient", "notice", "outcome",
                     "attempts", "type", "step", "reopens",
-                    "days"})  # issue 17 §6: the retention period a redaction followed
+                    "days",  # issue 17 §6: the retention period a redaction followed
+                    "due"})  # issue 19 §5: where a paused deadline now falls
 # The data fields that hold what people wrote (a note, a reason, a reply...): shown in full
 # under the sentence, in this order.
 _TEXT_FIELDS = ("text", "reason", "comment", "description", "reply", "plan", "resolution")
@@ -135,6 +136,11 @@ def fields(viewer: Viewer, item: StoryItem) -> _Fields:
                         "to": _people(viewer, data.get("to"))})
     elif item.type == REDACTION:
         out.update(days=_listed(data.get("retention_days")))
+    elif item.type in (SystemEventType.DEADLINE_PAUSED, SystemEventType.DEADLINE_RESUMED):
+        # issue 19 §5: a customer-caused pause, and the deadline running on after it
+        out.update(kind=viewer.code("deadline", data.get("deadline")),
+                   until=viewer.instant(data["until"]) if data.get("until") else "-",
+                   due=viewer.instant(data["due_at"]) if data.get("due_at") else "-")
     elif item.kind == StoryKind.NOTIFICATION:
         status = str(data.get("status") or "")
         out.update(channel=viewer.code("story.channel", data.get("channel")),

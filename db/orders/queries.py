@@ -141,6 +141,8 @@ def _detail(s: OrderState, eta: datetime | None) -> dict[str, Any]:
         "next_deadline": s.next_deadline,
         "decision": s.decision, "decisions": s.decisions, "exceptions": s.exceptions,
         "claims": s.claims, "complaints": s.complaints, "lost": s.lost,
+        # issue 19 §5: only an order with a customer-caused pause has the key
+        **({"pauses": s.pauses} if s.pauses else {}),
     })  # a dict in, so a dict out
     return detail
 

@@ -62,7 +62,7 @@ def refusal(policy: Any) -> str:
     (body(confim_within="PT1H"), "confim_within",
      "unknown key (allowed: confirm_within, pick_within, scan_gap, receipt_within, survey_after,"
      " survey_window, escalation, calendar, decision_within, claims, complaints, follow_up, "
-     "catch_up_grace)"),
+     "catch_up_grace, pauses_excluded_from_on_time)"),
     ({k: v for k, v in BASE.items() if k != "scan_gap"}, "scan_gap", "missing"),
     (body(confirm_within="soon"), "confirm_within",
      "'soon' is not an ISO 8601 duration like PT24H, P7D or PT2S"),

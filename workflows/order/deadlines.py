@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from workflows.calendar import add_working_time
+from workflows.order.pauses import delivery_due
 from workflows.order.types import (
     AFTER_DELIVERY,
     BEFORE_SHIPMENT,
@@ -93,15 +94,19 @@ def active_deadlines(state: OrderState, now: datetime) -> list[ActiveDeadline]:
         add(BreachKind.PICK_LATE, after(state, picking_from, policy.pick_within))
     if stage in BEFORE_SHIPMENT and state.decision is None:
         add(BreachKind.SHIP_LATE, state.promised_ship_by)
+    # A customer-caused wait pauses the delivery deadline (pauses.py): the same as the promise
+    # for every order without one.
+    deliver_by = delivery_due(state)
     if stage in BEFORE_SHIPMENT or stage in MOVING:
-        add(BreachKind.DELIVERY_LATE, state.promised_delivery_by)
+        add(BreachKind.DELIVERY_LATE, deliver_by)
     if stage in MOVING and not state.lost:
         last_seen = max([times[Stage.SHIPPED],
                          *(min(s.occurred_at, s.seen_at or s.occurred_at) for s in state.scans)])
         add(BreachKind.SCAN_GAP, last_seen + _secs(policy.scan_gap))
         eta = latest_eta(state)
-        if eta is not None and eta > state.promised_delivery_by:
-            add(BreachKind.LATE_RISK, state.promised_delivery_by, fire=now)
+        paused = any(p.resumed_at is None and p.until > now for p in state.pauses)
+        if eta is not None and eta > deliver_by and not paused:
+            add(BreachKind.LATE_RISK, deliver_by, fire=now)
     receipt_due = receipt_due_at(state)
     if stage in AFTER_DELIVERY and state.receipt is None and receipt_due is not None:
         add(BreachKind.RECEIPT_LATE, receipt_due)

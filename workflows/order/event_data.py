@@ -137,6 +137,8 @@ class DeliveryExceptionData:
     reason: str
     text: str
     promised_delivery_by: datetime | None = None
+    # The customer's new time for a wait they caused: pauses the delivery deadline (pauses.py).
+    rescheduled_for: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,8 @@ def parse(type_: EventType, data: Mapping[str, Any]) -> EventData:  # noqa: C901
         case EventType.DELIVERY_EXCEPTION:
             return DeliveryExceptionData(
                 reason=d["reason"], text=d["text"],
-                promised_delivery_by=_instant_or_none(d.get("promised_delivery_by")))
+                promised_delivery_by=_instant_or_none(d.get("promised_delivery_by")),
+                rescheduled_for=_instant_or_none(d.get("rescheduled_for")))
         case EventType.FOLLOW_UP_CALL:
             scores = d.get("scores")
             return FollowUpCallData(outcome=d["outcome"], goods_ok=d.get("goods_ok"),
@@ -273,7 +276,10 @@ EVENTS: dict[EventType, EventSpec] = {
         form={"reason": FormField({"en": "Reason", "zh-CN": "原因"},
                                   options="order.exception_reason"),
               "text": FormField({"en": "What happened", "zh-CN": "情况说明"}),
-              "promised_delivery_by": _NEW_DELIVERY}),
+              "promised_delivery_by": _NEW_DELIVERY,
+              # issue 19 §5: the customer's wait pauses the delivery deadline until then
+              "rescheduled_for": FormField({"en": "Rescheduled for (customer's wait)",
+                                            "zh-CN": "改约时间（客户原因暂停）"})}),
     EventType.FOLLOW_UP_CALL: EventSpec(
         FollowUpCallData, AFTER_DELIVERY, STAFF, {"en": "Follow-up call", "zh-CN": "回访电话"}),
 }

@@ -8,6 +8,7 @@ Everything here changes state synchronously; children are queued on the workflow
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -18,7 +19,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows.ids import SYSTEM_ACTOR, SYSTEM_SOURCE
     from workflows.order.context import OrderContext
     from workflows.order.event_data import DeliveryExceptionData, ShortageDecisionData
-    from workflows.order.records import DecisionRecord, ExceptionRecord
+    from workflows.order.pauses import (
+        PAUSES_PATCH,
+        PAUSING_REASONS,
+        active_pause,
+        delivery_due,
+    )
+    from workflows.order.records import DecisionRecord, ExceptionRecord, PauseRecord
     from workflows.order.types import (
         ClaimRef,
         EventInput,
@@ -89,7 +96,43 @@ class OrderExceptions:
             s.lost = True
             self.open_claim(ClaimCause.LOST, "delivery_exception", inp.actor, inp.source,
                             data.text)
+        until = data.rescheduled_for
+        # patched() last: only an event asking for a pause meets it (no older history has one).
+        if until is not None and until > at and data.reason in PAUSING_REASONS \
+                and workflow.patched(PAUSES_PATCH):
+            self._pause(inp.event_id, data.reason, at, until)
         self._case.touch()
+
+    # -- customer-caused pauses (pauses.py) ---------------------------------------------------
+
+    def _pause(self, event_id: str, cause: str, at: datetime, until: datetime) -> None:
+        """Pause the delivery deadline until `until`; a pause already running is moved to
+        the new time instead (the customer rescheduled again)."""
+        s = self._case.order
+        running = active_pause(s, at)
+        if running is None:
+            s.pauses.append(PauseRecord(event_id=event_id, cause=cause, since=at, until=until))
+        else:
+            s.pauses[s.pauses.index(running)] = replace(running, until=until)
+        self._case.record(f"{event_id}-paused", SystemEventType.DEADLINE_PAUSED, at, {
+            "deadline": "delivery_late", "cause": cause, "until": until.isoformat(),
+            "due_at": delivery_due(s).isoformat()})
+
+    def resume_pauses(self, now: datetime, ended_by: str | None = None) -> None:
+        """End the running pause: at its time once that has come, or now (`ended_by` the
+        event that made it moot, e.g. the delivery)."""
+        s = self._case.order
+        for i, pause in enumerate(s.pauses):
+            if pause.resumed_at is not None or (ended_by is None and pause.until > now):
+                continue
+            at = pause.until if ended_by is None else min(now, pause.until)
+            s.pauses[i] = replace(pause, resumed_at=at)
+            data = {"deadline": pause.deadline, "paused_at": pause.since.isoformat(),
+                    "due_at": delivery_due(s).isoformat()}
+            if ended_by is not None:
+                data["ended_by"] = ended_by
+            self._case.record(f"{pause.event_id}-resumed", SystemEventType.DEADLINE_RESUMED,
+                              at, data)
 
     # -- claims and complaints ----------------------------------------------------------------
 

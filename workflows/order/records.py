@@ -112,3 +112,17 @@ class FollowUpCall:
     outcome: str
     actor: str
     note: str | None = None
+
+
+@dataclass(frozen=True)
+class PauseRecord:
+    """A deadline paused for a customer-caused wait (workflows/order/pauses.py): from `since`
+    until `until`, the time the customer rescheduled to; `resumed_at` once it ran again (at
+    `until`, or sooner when the goods were delivered meanwhile)."""
+
+    event_id: str
+    cause: str  # the delivery exception's reason: consignee_absent | customer_request
+    since: datetime
+    until: datetime
+    resumed_at: datetime | None = None
+    deadline: str = "delivery_late"  # the deadline it pauses (late_risk follows it)

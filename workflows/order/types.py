@@ -17,6 +17,7 @@ from workflows.order.records import (
     Delivery,
     ExceptionRecord,
     FollowUpCall,
+    PauseRecord,
     Receipt,
     Shipment,
 )
@@ -74,6 +75,8 @@ class SystemEventType(StrEnum):
     SURVEY_REMINDER = "survey_reminder"
     CALL_RETRY_DUE = "call_retry_due"
     DECISION_REQUIRED = "decision_required"  # a shortage or short pick awaits the customer
+    DEADLINE_PAUSED = "deadline_paused"  # a customer-caused wait (workflows/order/pauses.py)
+    DEADLINE_RESUMED = "deadline_resumed"
     CLAIM_OPENED = "claim_opened"
     CLAIM_CLOSED = "claim_closed"
     COMPLAINT_OPENED = "complaint_opened"
@@ -313,6 +316,8 @@ class OrderState:
     heard_at: datetime | None = None  # when the latest order or event sent late reached us
     declared_value_minor: int | None = None  # the claims' compensation basis (OrderInput)
     weight_kg: float | None = None
+    # Customer-caused waits that paused the delivery deadline (workflows/order/pauses.py).
+    pauses: list[PauseRecord] = field(default_factory=list)
 
 
 @dataclass

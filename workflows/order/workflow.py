@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.order.context import ChildInput
     from workflows.order.exceptions import OrderExceptions
     from workflows.order.follow_up import OrderFollowUp
+    from workflows.order.pauses import next_resume, on_time_due
     from workflows.order.records import Delivery, QtyLine, Shipment
     from workflows.order.resume import resume_of
     from workflows.order.rules import (
@@ -265,7 +266,8 @@ class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
                                       if q is not None)
         s.in_full = data.condition == "intact" and all(
             (line.delivered or 0) >= line.due for line in s.lines)
-        s.on_time = occurred_at <= s.promised_delivery_by
+        s.on_time = occurred_at <= on_time_due(s)  # the promise unless pauses are excluded
+        self._exceptions.resume_pauses(at, ended_by="delivered")
         due = at + timedelta(seconds=s.policy.survey_after)
         window = timedelta(seconds=s.policy.survey_window)
         s.survey = Survey(status=FollowUpStatus.PENDING, due_at=due, expires_at=due + window,
@@ -342,6 +344,7 @@ class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
     def _tick(self) -> None:
         """Bring timed state up to date: survey milestones, breaches opened and cleared."""
         now = workflow.now()
+        self._exceptions.resume_pauses(now)  # a customer's wait over: its deadline runs on
         self._follow_up.advance(now)
         self._breaches.refresh(now, self._last_event)
 
@@ -349,7 +352,11 @@ class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
         return self._s.stage in TERMINAL_STAGES
 
     def _next_wakeup(self) -> datetime | None:
-        return self._breaches.next_wakeup(workflow.now())
+        wake = self._breaches.next_wakeup(workflow.now())
+        resume = next_resume(self._s)  # None for every order without a customer's wait
+        if resume is None or wake is None:
+            return wake or resume
+        return min(wake, resume)
 
     async def _start_children(self) -> None:
         await start_children(self._children)

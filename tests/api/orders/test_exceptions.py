@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -169,3 +170,33 @@ async def test_a_receipt_event_must_name_an_archived_document(
         assert (await view(api, order_id))["receipt"] is None
         await walk(api, order_id, [("receipt_returned", api.archived_receipt())])
         assert (await view(api, order_id))["stage"] == "receipt_archived"
+
+
+async def test_a_customers_wait_pauses_the_delivery_deadline_over_http(
+        make_stack: StackFactory, db_url: str) -> None:
+    """issue 19 §5: `rescheduled_for` on consignee_absent / customer_request; refused elsewhere."""
+    async with make_stack(db_url) as api:
+        order_id = await created(api)
+        await walk(api, order_id, [("confirmed", {}), ("picked", FULL_PICK), ("shipped", SHIP)])
+        now = datetime.now(UTC)
+        later = (now + timedelta(days=2)).isoformat()
+        for data in (
+                {"reason": "weather", "text": "typhoon", "rescheduled_for": later},
+                {"reason": "consignee_absent", "text": "out", "rescheduled_for": later,
+                 "promised_delivery_by": later},
+                {"reason": "consignee_absent", "text": "out",
+                 "rescheduled_for": (now - timedelta(hours=1)).isoformat()},
+                {"reason": "customer_request", "text": "next quarter",
+                 "rescheduled_for": (now + timedelta(days=31)).isoformat()}):
+            bad = await api.event(order_id, "delivery_exception", data, occurred_at=now)
+            assert bad.status_code == 422, data
+        await walk(api, order_id, [("delivery_exception", {
+            "reason": "consignee_absent", "text": "nobody home", "rescheduled_for": later})])
+
+        async def paused() -> bool:
+            return "deadline_paused" in await timeline_types(api, order_id)
+        await eventually(paused)
+        v = await view(api, order_id)
+        assert [(p["cause"], p["until"][:16]) for p in v["pauses"]] == [
+            ("consignee_absent", later[:16])]
+        assert v["pauses"][0].get("resumed_at") is None  # running until the customer's time

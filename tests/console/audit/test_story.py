@@ -119,6 +119,22 @@ def test_an_inbox_notice_says_who_read_it_and_when() -> None:
         "desk-li 于 2026-12-01 14:05:01 已读",)
 
 
+def test_a_customers_wait_reads_as_paused_then_running_on() -> None:
+    """issue 19 §5: the pause names its deadline and the customer's time, in both languages."""
+    paused = _item(StoryKind.ORDER, "deadline_paused", {
+        "deadline": "delivery_late", "cause": "consignee_absent",
+        "until": "2026-12-03T01:00:00+00:00", "due_at": "2026-12-05T01:00:00+00:00"}, "waybill")
+    viewer = Viewer("en", "Asia/Shanghai")
+    assert story.row(viewer, paused).sentence == \
+        "Deadline “Delivery” paused at 14:03:27 for the customer’s wait, until 2026-12-03 09:00:00"
+    assert story.row(Viewer("zh-CN", "Asia/Shanghai"), paused).sentence == \
+        "送达时限于 14:03:27 因客户原因暂停，至 2026-12-03 09:00:00"
+    resumed = _item(StoryKind.ORDER, "deadline_resumed", {
+        "deadline": "delivery_late", "due_at": "2026-12-05T01:00:00+00:00"}, "waybill")
+    assert story.row(viewer, resumed).sentence == \
+        "Deadline “Delivery” ran on at 14:03:27, now due 2026-12-05 09:00:00"
+
+
 def test_a_type_newer_than_the_catalogue_still_reads() -> None:
     row = story.row(Viewer("en", "UTC"), _item(StoryKind.ORDER, "teleported", {}))
     assert row.sentence == "Supervisor Wang recorded “teleported” at 06:03:27"

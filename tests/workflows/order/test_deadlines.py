@@ -8,8 +8,10 @@ definition shows up as a failure rather than being reproduced by the test.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio.client import (
@@ -19,7 +21,17 @@ from temporalio.client import (
 )
 from temporalio.testing import WorkflowEnvironment
 
-from tests.support.builders import FULL_PICK, POD, RECEIPT, SHIP, STANDARD, SURVEY, event
+from policies.calendars import load_calendar
+from tests.support.builders import (
+    FULL_PICK,
+    POD,
+    RECEIPT,
+    SHIP,
+    STANDARD,
+    SURVEY,
+    event,
+    order_input,
+)
 from tests.support.order_workflow_harness import (
     SLACK,
     NewOrder,
@@ -34,6 +46,8 @@ from workflows.escalation.types import EscalationState
 from workflows.escalation.workflow import EscalationWorkflow
 from workflows.order import search
 from workflows.order.types import Breach, BreachKind, EventType, FollowUpStatus, OrderState, Stage
+from workflows.order.workflow import OrderWorkflow
+from workflows.policy import BusinessCalendar
 
 CANCEL = {"reason": "customer withdrew"}
 
@@ -333,3 +347,34 @@ async def test_an_applied_event_id_cannot_be_applied_again(
     assert (again.body_hash == first.body_hash) is same_body
     err = await assert_rejected(h, again, code, update_id=f"{first.event_id}-retry")
     assert err.details[0]["event_id"] == first.event_id
+
+
+async def test_deadlines_across_national_day_2026_and_its_make_up_saturday(
+        ts_env: WorkflowEnvironment, new_order: NewOrder, task_queue: str) -> None:
+    """issue 19 §5: an order received (backdated) on Wed 30 Sep 2026 10:00 under China's 2026
+    calendar: 18 working hours to confirm skip 1-7 October and fall on Fri 9 Oct 10:00; a pick
+    due 2h after a confirmation on Fri 9 Oct 17:00 falls on the make-up Saturday 10 Oct."""
+    cst = ZoneInfo("Asia/Shanghai")
+    year = load_calendar("cn-2026")
+    calendar = BusinessCalendar(
+        timezone="Asia/Shanghai", hours={d: ["09:00-18:00"] for d in ("mon", "tue", "wed",
+                                                                      "thu", "fri")},
+        holidays=year.holiday_dates(), working_days=year.working_day_dates())
+    policy = replace(STANDARD, calendar=calendar, confirm_within=18 * 3600.0,
+                     pick_within=2 * 3600.0)
+    received = datetime(2026, 9, 30, 10, tzinfo=cst)
+    now = await ts_env.get_current_time()
+    inp = replace(order_input(now, policy=policy), received_at=received, recorded_at=now,
+                  promised_ship_by=now + timedelta(days=30),
+                  promised_delivery_by=now + timedelta(days=40))
+    h = await ts_env.client.start_workflow(OrderWorkflow.run, inp, id=f"order-{inp.order_id}",
+                                           task_queue=task_queue)
+    await ts_env.sleep(secs(STANDARD.catch_up_grace) + SLACK)
+    assert [(b.kind, b.due_at) for b in (await state(h)).breaches] == [
+        (BreachKind.CONFIRM_LATE, datetime(2026, 10, 9, 10, tzinfo=cst))]
+
+    await post(h, event(EventType.CONFIRMED, datetime(2026, 10, 9, 17, tzinfo=cst)))
+    await ts_env.sleep(secs(STANDARD.catch_up_grace) + SLACK)
+    s = await state(h)
+    assert [(b.kind, b.due_at) for b in s.breaches if b.kind == BreachKind.PICK_LATE] == [
+        (BreachKind.PICK_LATE, datetime(2026, 10, 10, 10, tzinfo=cst))]

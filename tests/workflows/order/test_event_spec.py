@@ -140,5 +140,5 @@ def test_a_console_form_takes_its_inputs_from_the_events_body() -> None:
     inputs = {i.name: i for i in form_inputs(EventType.DELIVERY_EXCEPTION)}
     assert [(i.name, i.kind, i.required) for i in inputs.values()] == [
         ("reason", "choice", True), ("text", "text", True),
-        ("promised_delivery_by", "time", False)]
+        ("promised_delivery_by", "time", False), ("rescheduled_for", "time", False)]
     assert "lost" in inputs["reason"].choices
