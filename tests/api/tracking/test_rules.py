@@ -96,7 +96,8 @@ def test_stages_after_delivery_read_delivered_and_the_exception_shows_while_movi
 
 def test_every_exception_reason_pod_kind_and_condition_has_words_in_both_languages() -> None:
     assert set(EXCEPTION_REASONS) == {"address_incorrect", "consignee_absent", "refused",
-                                      "damaged_in_transit", "lost", "weather", "other"}
+                                      "damaged_in_transit", "lost", "weather", "other",
+                                      "customer_request"}
     for locale in LOCALES:
         words = catalogue(locale)
         for reason in EXCEPTION_REASONS:
