@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from workflows.calendar import add_working_time
-from workflows.order.pauses import delivery_due
+from workflows.order.pauses import delivery_due, scan_gap_from
 from workflows.order.types import (
     AFTER_DELIVERY,
     BEFORE_SHIPMENT,
@@ -102,7 +102,7 @@ def active_deadlines(state: OrderState, now: datetime) -> list[ActiveDeadline]:
     if stage in MOVING and not state.lost:
         last_seen = max([times[Stage.SHIPPED],
                          *(min(s.occurred_at, s.seen_at or s.occurred_at) for s in state.scans)])
-        add(BreachKind.SCAN_GAP, last_seen + _secs(policy.scan_gap))
+        add(BreachKind.SCAN_GAP, scan_gap_from(state, last_seen) + _secs(policy.scan_gap))
         eta = latest_eta(state)
         paused = any(p.resumed_at is None and p.until > now for p in state.pauses)
         if eta is not None and eta > deliver_by and not paused:

@@ -1,9 +1,9 @@
 """Customer-caused pauses of the delivery deadline: the rules, pure.
 
 A delivery exception whose reason is the customer's (the consignee was absent, or the customer
-asked for a later delivery) and that gives `rescheduled_for` pauses the delivery deadline and
-the late-risk warning until then; the deadline then runs on with the working time it had left
-(in the policy's calendar, else plain time). A breach already open stays open: a pause after
+asked for a later delivery) and that gives `rescheduled_for` pauses the delivery deadline, the
+late-risk warning and the scan-gap clock until then; the deadline then runs on with the working
+time it had left (in the policy's calendar, else plain time). A breach already open stays open: a pause after
 the deadline moves nothing. The promise itself stands: on-time is judged against the paused
 deadline only where the policy says so (`pauses_excluded_from_on_time`).
 """
@@ -43,6 +43,12 @@ def delivery_due(state: OrderState) -> datetime:
         left = working_time_between(pause.since, due, calendar)
         due = add_working_time(end, left, calendar) if left > 0 else max(due, end)
     return due
+
+
+def scan_gap_from(state: OrderState, last_seen: datetime) -> datetime:
+    """Where the scan-gap clock counts from: the last scan, or the end of a customer-caused
+    pause after it (the carrier holds the goods meanwhile: no scans are due)."""
+    return max([last_seen, *(_resumes(p) for p in state.pauses if _resumes(p) > last_seen)])
 
 
 def on_time_due(state: OrderState) -> datetime:

@@ -118,11 +118,27 @@ def test_late_risk_waits_while_paused_and_the_delivery_breach_moves() -> None:
     assert BreachKind.LATE_RISK not in after and BreachKind.DELIVERY_LATE in after
 
 
+def test_the_scan_gap_counts_from_the_end_of_a_pause() -> None:
+    """The carrier holds the goods while the customer is away: no scan is due until then."""
+    s = moving(T0 + timedelta(days=5))
+    gap = timedelta(seconds=s.policy.scan_gap)
+    due = {d.kind: d.due_at for d in active_deadlines(s, T0 + timedelta(hours=1))}
+    assert due[BreachKind.SCAN_GAP] == T0 + gap
+    s.pauses.append(pause(T0 + timedelta(hours=2), T0 + timedelta(days=2)))
+    due = {d.kind: d.due_at for d in active_deadlines(s, T0 + timedelta(hours=3))}
+    assert due[BreachKind.SCAN_GAP] == T0 + timedelta(days=2) + gap
+    # A scan after the pause's end counts from the scan again.
+    s.scans.append(Scan(event_id="sc", occurred_at=T0 + timedelta(days=3), location="Hub",
+                        status="in_transit", seen_at=T0 + timedelta(days=3)))
+    due = {d.kind: d.due_at for d in active_deadlines(s, T0 + timedelta(days=3))}
+    assert due[BreachKind.SCAN_GAP] == T0 + timedelta(days=3) + gap
+
+
 # -- on the time-skipping server ---------------------------------------------------------------
 
 
 def late(s: OrderState) -> list[datetime]:
-    """The due times of the delivery breaches (the scan gap runs on: the carrier still scans)."""
+    """The due times of the delivery breaches."""
     return [b.due_at for b in s.breaches if b.kind == BreachKind.DELIVERY_LATE]
 
 
