@@ -3,9 +3,9 @@
 A delivery exception whose reason is the customer's (the consignee was absent, or the customer
 asked for a later delivery) and that gives `rescheduled_for` pauses the delivery deadline, the
 late-risk warning and the scan-gap clock until then; the deadline then runs on with the working
-time it had left (in the policy's calendar, else plain time). A breach already open stays open: a pause after
-the deadline moves nothing. The promise itself stands: on-time is judged against the paused
-deadline only where the policy says so (`pauses_excluded_from_on_time`).
+time it had left (in the policy's calendar, else plain time). A breach already open stays open:
+a pause after the deadline moves nothing. The promise itself stands: on-time is judged against
+the paused deadline only where the policy says so (`pauses_excluded_from_on_time`).
 """
 
 from __future__ import annotations
