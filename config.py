@@ -104,6 +104,26 @@ class Settings(BaseSettings):
         default=5, ge=1, description="consecutive failed deliveries before a subscription is "
                                      "disabled")
 
+    # Issue 19 §3: customer notices by SMS (activities/notify/sms_channel.py, an Aliyun
+    # Dysmsapi adapter) and the rules of customer notices (db/notifications/customer_rules.py).
+    # SMS goes out only when sms_access_key_id is set; otherwise SMS rows are recorded and
+    # marked `skipped` ("sms not configured"), as e-mail without smtp_host.
+    sms_base_url: str = "https://dysmsapi.aliyuncs.com"
+    sms_access_key_id: str | None = None
+    sms_access_key_secret: SecretStr | None = None
+    sms_sign_name: str = "Waybill"
+    sms_region_id: str = "cn-hangzhou"
+    # The provider's approved template per notice and language, "order.shipped:zh-CN" (or just
+    # "order.shipped" for every language) -> "SMS_123456"; env: a JSON object.
+    sms_template_codes: dict[str, str] = Field(default_factory=dict)
+    sms_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Quiet hours in the customer's zone (the order's calendar zone, else the default below):
+    # an SMS falls due when they end; e-mail goes at once. "" = no quiet hours.
+    notice_quiet_hours: str = Field(default="21:00-08:00", pattern=r"^(\d{2}:\d{2}-\d{2}:\d{2})?$")
+    notice_default_timezone: str = "Asia/Shanghai"
+    # Paid messages (SMS) per order and local day; the rest are recorded `skipped`.
+    notice_sms_daily_cap: int = Field(default=3, ge=0)
+
     # Follow-up survey links (shared/survey_links.py). Unset secret: one is generated once into
     # DATA_DIR/survey_secret, so links keep working across restarts of `make run`.
     survey_secret: SecretStr | None = Field(
