@@ -98,6 +98,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "temporal_ui.view": frozenset({Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN}),
     # Issue 17 §6: an erasure request redacts a closed order's personal data now.
     "order.personal_data.redact": ADMIN,
+    # Issue 19 §3: a customer's notice channels (e-mail, SMS, both, none), set by staff when
+    # the customer asks by phone; the customer sets them through the link in every message.
+    "customer.notice_preferences.read": READERS,
+    "customer.notice_preferences.write": STAFF,
 }
 
 # A route whose body names the event type: the route admits a role that may send at least one
@@ -117,6 +121,14 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/redoc"): PUBLIC,
     ("GET", "/s/{token}"): PUBLIC,  # the customer's survey link; the token is the credential
     ("POST", "/s/{token}"): PUBLIC,
+    # Issue 19 §3: the notices' opt-out link (/u/<token>: the token is the credential), and
+    # staff's side of the same choice.
+    ("GET", "/u/{token}"): PUBLIC,
+    ("POST", "/u/{token}"): PUBLIC,
+    ("GET", "/v1/customers/{customer_id}/notice-preferences"):
+        "customer.notice_preferences.read",
+    ("PUT", "/v1/customers/{customer_id}/notice-preferences"):
+        "customer.notice_preferences.write",
     ("POST", "/v1/orders"): "order.create",
     ("GET", "/v1/orders"): "order.read",
     ("GET", "/v1/orders/{order_id}"): "order.read",
