@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import time
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -227,6 +229,23 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
                                                     "OTEL_EXPORTER_OTLP_ENDPOINT"))
     otel_sdk_disabled: bool = Field(default=False, validation_alias="OTEL_SDK_DISABLED")
+
+    # Issue 19 §3: a bad quiet-hours window or zone must stop start-up, not every projection.
+    @field_validator("notice_quiet_hours")
+    @classmethod
+    def _quiet_hours_are_times(cls, value: str) -> str:
+        for part in value.split("-") if value else ():
+            time.fromisoformat(part)  # ValueError: not HH:MM
+        return value
+
+    @field_validator("notice_default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
 
     @field_validator("otel_traces_exporter")
     @classmethod

@@ -49,7 +49,9 @@ def deliver_by_sms(attempt: Attempt, settings: Settings, provider: SmsProvider |
         return attempt.settle(OutboxStatus.SKIPPED, "sms not configured")
     now = datetime.now(UTC)
     if row.attempts == 0 and row.next_attempt_at is not None and row.next_attempt_at > now:
-        # Quiet hours in the customer's zone: the first send waits for their end.
+        # Quiet hours in the customer's zone: the first send waits for their end. The delay
+        # may exceed the retry policy's 1 h maximum (current servers honour it; one that caps
+        # it retries early, finds the row still not due, and waits again).
         raise ApplicationError(f"quiet hours until {row.next_attempt_at.isoformat()}",
                                type="QuietHours", next_retry_delay=row.next_attempt_at - now)
     code = template_code(settings, row.event_type, row.locale)
