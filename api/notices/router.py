@@ -14,7 +14,9 @@ from api.notices.schemas import NoticePreferences, NoticePreferencesIn
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
 
-CustomerId = Annotated[str, Path(min_length=1, max_length=64)]
+# What an order's customer id may be (api/schemas.py `Id`): any other is no customer of ours.
+CustomerId = Annotated[str, Path(min_length=1, max_length=64,
+                                 pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
 Reader = Annotated[Principal, Depends(require("customer.notice_preferences.read"))]
 Writer = Annotated[Principal, Depends(require("customer.notice_preferences.write"))]
 

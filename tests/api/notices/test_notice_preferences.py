@@ -50,5 +50,6 @@ async def test_who_may_read_and_set(api: Api) -> None:
         assert resp.status_code == 403, role
     assert (await api.get(PATH, role="integration")).status_code == 403
     assert (await api.http.get(PATH)).status_code == 401
-    too_long = await api.get(f"/v1/customers/{'x' * 65}/notice-preferences")
-    assert too_long.status_code == 422
+    for bad in ("x" * 65, "-C1", "C 1", "客户"):
+        resp = await api.get(f"/v1/customers/{bad}/notice-preferences")
+        assert resp.status_code == 422 and error_code(resp) == "validation_error", bad
