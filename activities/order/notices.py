@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from db.notifications.outbox import Audience, Notice, NotificationEvent
@@ -115,7 +115,7 @@ def _customer_event(state: OrderState, entry: TimelineEntry,
         return event, f"{order_id}:{entry.event_id}"
     if entry.type == SystemEventType.SLA_BREACH.value \
             and entry.data.get("kind") == BreachKind.LATE_RISK.value:
-        told = eta.isoformat() if eta is not None else entry.event_id
+        told = _instant(eta) if eta is not None else entry.event_id
         return NotificationEvent.ORDER_DELAY_RISK.value, f"{order_id}:delay_risk:{told}"
     if entry.type != EventType.TRACKING_SCAN.value or state.stage not in _ON_THE_WAY:
         return None
@@ -123,7 +123,7 @@ def _customer_event(state: OrderState, entry: TimelineEntry,
     if scan_eta is not None and scan_eta == eta and scan_eta > state.promised_delivery_by \
             and any(b.kind == BreachKind.LATE_RISK for b in state.breaches):
         return NotificationEvent.ORDER_DELAY_RISK.value, \
-            f"{order_id}:delay_risk:{scan_eta.isoformat()}"
+            f"{order_id}:delay_risk:{_instant(scan_eta)}"
     if _OUT_FOR_DELIVERY.sub("", str(entry.data.get("status", "")).lower()) == "outfordelivery":
         return NotificationEvent.ORDER_OUT_FOR_DELIVERY.value, f"{order_id}:out_for_delivery"
     return NotificationEvent.ORDER_IN_TRANSIT.value, f"{order_id}:in_transit"
@@ -132,6 +132,11 @@ def _customer_event(state: OrderState, entry: TimelineEntry,
 # A carrier's out-for-delivery status however it is spelled: OutForDelivery (AfterShip),
 # out_for_delivery, "Out for delivery".
 _OUT_FOR_DELIVERY = re.compile(r"[^a-z]")
+
+
+def _instant(value: datetime) -> str:
+    """One spelling per instant (an ETA posted with +08:00 is the same ETA in UTC)."""
+    return value.astimezone(UTC).isoformat()
 
 
 def _as_datetime(value: Any) -> datetime | None:

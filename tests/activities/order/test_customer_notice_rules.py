@@ -5,7 +5,7 @@ ETA it reports, and again only when the ETA changes again."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from activities.order.notices import order_notices
@@ -82,6 +82,9 @@ def test_may_be_late_once_per_eta_and_again_when_the_eta_changes() -> None:
     same = notices(told, [entry("s4", "tracking_scan", location="x", status="delayed",
                                 eta=late.isoformat())], eta=late)
     assert same == first
+    in_shanghai = late.astimezone(timezone(timedelta(hours=8))).isoformat()
+    assert notices(told, [entry("s4b", "tracking_scan", location="x", status="delayed",
+                                eta=in_shanghai)], eta=late) == first
     changed = notices(told, [entry("s5", "tracking_scan", location="x", status="delayed",
                                    eta=later.isoformat())], eta=later)
     assert changed == [("order.delay_risk", f"SO-9:delay_risk:{later.isoformat()}")]
