@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import time
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -103,6 +105,26 @@ class Settings(BaseSettings):
     webhook_max_failures: int = Field(
         default=5, ge=1, description="consecutive failed deliveries before a subscription is "
                                      "disabled")
+
+    # Issue 19 §3: customer notices by SMS (activities/notify/sms_channel.py, an Aliyun
+    # Dysmsapi adapter) and the rules of customer notices (db/notifications/customer_rules.py).
+    # SMS goes out only when sms_access_key_id is set; otherwise SMS rows are recorded and
+    # marked `skipped` ("sms not configured"), as e-mail without smtp_host.
+    sms_base_url: str = "https://dysmsapi.aliyuncs.com"
+    sms_access_key_id: str | None = None
+    sms_access_key_secret: SecretStr | None = None
+    sms_sign_name: str = "Waybill"
+    sms_region_id: str = "cn-hangzhou"
+    # The provider's approved template per notice and language, "order.shipped:zh-CN" (or just
+    # "order.shipped" for every language) -> "SMS_123456"; env: a JSON object.
+    sms_template_codes: dict[str, str] = Field(default_factory=dict)
+    sms_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Quiet hours in the customer's zone (the order's calendar zone, else the default below):
+    # an SMS falls due when they end; e-mail goes at once. "" = no quiet hours.
+    notice_quiet_hours: str = Field(default="21:00-08:00", pattern=r"^(\d{2}:\d{2}-\d{2}:\d{2})?$")
+    notice_default_timezone: str = "Asia/Shanghai"
+    # Paid messages (SMS) per order and local day; the rest are recorded `skipped`.
+    notice_sms_daily_cap: int = Field(default=3, ge=0)
 
     # Follow-up survey links (shared/survey_links.py). Unset secret: one is generated once into
     # DATA_DIR/survey_secret, so links keep working across restarts of `make run`.
@@ -230,6 +252,23 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
                                                     "OTEL_EXPORTER_OTLP_ENDPOINT"))
     otel_sdk_disabled: bool = Field(default=False, validation_alias="OTEL_SDK_DISABLED")
+
+    # Issue 19 §3: a bad quiet-hours window or zone must stop start-up, not every projection.
+    @field_validator("notice_quiet_hours")
+    @classmethod
+    def _quiet_hours_are_times(cls, value: str) -> str:
+        for part in value.split("-") if value else ():
+            time.fromisoformat(part)  # ValueError: not HH:MM
+        return value
+
+    @field_validator("notice_default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
 
     @field_validator("otel_traces_exporter")
     @classmethod

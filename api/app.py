@@ -29,6 +29,8 @@ from api.escalations import router as escalations
 from api.feeds import router as carrier_feeds  # issue 19 §1
 from api.keys import router as keys
 from api.kpis import router as kpis
+from api.notices import opt_out as notice_opt_out  # issue 19 §3
+from api.notices import router as notice_preferences
 from api.notifications import inbox, subscriptions
 from api.orders import personal_data  # issue 17 §6
 from api.orders import router as orders
@@ -142,6 +144,9 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None,
     app.include_router(console_codec.router)  # the same for the Web UI, by console session
     app.include_router(personal_data.router)  # issue 17 §6: an erasure request
     app.include_router(carrier_feeds.router)  # issue 19 §1: carrier feeds
+    # Issue 19 §3: the notices' opt-out page (/u/<token>) and staff's channel choice.
+    app.include_router(notice_opt_out.router)
+    app.include_router(notice_preferences.router)
     app.include_router(console.router)
     console.install(app)
     docs_ui.install(app, settings)

@@ -102,6 +102,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # carrier pushes (unroutable ones among them) for those who follow up on them.
     "carrier_feed.post": WRITERS,
     "carrier_feed.read": READERS,
+    # Issue 19 §3: a customer's notice channels (e-mail, SMS, both, none), set by staff when
+    # the customer asks by phone; the customer sets them through the link in every message.
+    "customer.notice_preferences.read": READERS,
+    "customer.notice_preferences.write": STAFF,
 }
 
 # A route whose body names the event type: the route admits a role that may send at least one
@@ -126,6 +130,14 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/t/{token}"): PUBLIC,
     ("GET", "/t"): PUBLIC,
     ("POST", "/t"): PUBLIC,
+    # Issue 19 §3: the notices' opt-out link (/u/<token>: the token is the credential), and
+    # staff's side of the same choice.
+    ("GET", "/u/{token}"): PUBLIC,
+    ("POST", "/u/{token}"): PUBLIC,
+    ("GET", "/v1/customers/{customer_id}/notice-preferences"):
+        "customer.notice_preferences.read",
+    ("PUT", "/v1/customers/{customer_id}/notice-preferences"):
+        "customer.notice_preferences.write",
     ("POST", "/v1/orders"): "order.create",
     ("GET", "/v1/orders"): "order.read",
     ("GET", "/v1/orders/{order_id}"): "order.read",

@@ -82,6 +82,11 @@ def _mask_email(address: str) -> str:
     return f"{local[:1]}***@{domain}"
 
 
+def _mask_phone(number: str) -> str:
+    digits = "".join(c for c in number if c.isdigit())
+    return f"***{digits[-4:]}"
+
+
 class Attempt:
     """This activity attempt's work on `row` (a detached copy, read before the attempt).
 
@@ -216,6 +221,8 @@ class Attempt:
                                  "attempt": activity.info().attempt}
         if row.channel == Channel.EMAIL:
             where["recipient"] = _mask_email(row.recipient)
+        elif row.channel == Channel.SMS:
+            where["recipient"] = _mask_phone(row.recipient)
         elif row.channel == Channel.WEBHOOK:
             where["subscription_id"] = row.recipient
         else:

@@ -28,7 +28,9 @@ The delivery guarantee, per outbox row (= per notice, channel and recipient):
   then delivers them. Events while it is disabled write no rows for it (`enqueue` in
   db/notifications/outbox.py). Rows of a deleted subscription are `skipped`.
 * Email without `smtp_host` configured is `skipped` ("smtp not configured")
-  (activities/notify/email_channel.py).
+  (activities/notify/email_channel.py); SMS without a provider key likewise ("sms not
+  configured"), and an SMS due after the quiet hours waits for them to end
+  (activities/notify/sms_channel.py).
 
 Here: the activity, which reads the row and hands it to its channel. Claiming a row and recording
 an attempt's outcome: activities/notify/attempt.py; the row's states:
@@ -56,6 +58,7 @@ from activities.notify.attempt import Attempt, final_status, last_attempt
 from activities.notify.carrier_channel import deliver_by_carrier
 from activities.notify.email_channel import deliver_by_email
 from activities.notify.inbox_channel import deliver_by_inbox
+from activities.notify.sms_channel import deliver_by_sms, provider_for
 from activities.notify.webhook_channel import deliver_by_webhook
 from activities.notify.webhook_targets import Resolver, system_resolver
 from config import Settings
@@ -89,6 +92,7 @@ class NotifierActivities:
         self._sessions = sessions
         self._settings = settings
         self._resolver = resolver  # a seam: tests point a host name at any address
+        self._sms = provider_for(settings)  # None: SMS not configured (rows skipped)
 
     @activity.defn(name="deliver_notification")
     def deliver(self, inp: DeliverInput) -> str:
@@ -123,5 +127,7 @@ class NotifierActivities:
             return deliver_by_webhook(attempt, self._settings, self._resolver)
         if row.channel == Channel.CARRIER:  # issue 19 §1: a tracking number subscribed
             return deliver_by_carrier(attempt, self._settings)
+        if row.channel == Channel.SMS:
+            return deliver_by_sms(attempt, self._settings, self._sms)
         raise ApplicationError(f"unknown channel {row.channel}", type="UnknownChannel",
                                non_retryable=True)

@@ -6,8 +6,9 @@ transaction as the change that caused them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from db.notifications.outbox import Audience, Notice, NotificationEvent
@@ -65,29 +66,88 @@ def _survey_data(state: OrderState, survey_url: Callable[[str], str] | None) -> 
 
 
 def order_notices(state: OrderState, entries: list[TimelineEntry], eta: datetime | None,
-                  survey_url: Callable[[str], str] | None = None) -> list[Notice]:
+                  survey_url: Callable[[str], str] | None = None,
+                  tracking_url: Callable[[str], str] | None = None,
+                  opt_out_url: Callable[[str], str] | None = None) -> list[Notice]:
     """The notices `entries` give rise to; `eta` is the order's latest ETA (deadlines.py
     latest_eta: the state here may not hold the scans); `survey_url(order_id)` is the
-    customer's survey link."""
-    notices = []
+    customer's survey link, `tracking_url` and `opt_out_url` the links every customer notice
+    carries (issue 19 §3: `/t/<token>`, `/u/<token>`)."""
+    notices: dict[str, Notice] = {}
+    links = {"tracking_url": tracking_url(state.order_id) if tracking_url else None,
+             "opt_out_url": opt_out_url(state.order_id) if opt_out_url else None}
+    calendar = state.policy.calendar
     for entry in entries:
-        event = _CUSTOMER_EVENTS.get(entry.type)
-        if entry.type == SystemEventType.SLA_BREACH.value \
-                and entry.data.get("kind") == BreachKind.LATE_RISK.value:
-            event = NotificationEvent.ORDER_DELAY_RISK.value  # before the promise is missed
-        if event is None:
+        found = _customer_event(state, entry, eta)
+        if found is None:
             continue
+        event, key = found
         survey = entry.type in _SURVEY_EVENTS
         quoted = _quoted(entry) if entry.type in _QUOTED else {
             name: entry.data.get(name) for name in _DECLARED_QUOTES.get(entry.type, ())}
-        notices.append(Notice(
-            key=f"{state.order_id}:{entry.event_id}", event_type=event,
+        notices.setdefault(key, Notice(
+            key=key, event_type=event,
             audience=Audience.CUSTOMER.value, order_id=state.order_id,
             locale=state.customer.language, customer_email=state.customer.email,
+            customer_id=state.customer.id, customer_phone=state.customer.phone,
+            customer_zone=calendar.timezone if calendar else None,
             teams=[SURVEY_TEAM] if survey else [],
-            data={**_order_data(state, eta), **quoted,
+            data={**_order_data(state, eta), **quoted, **links,
                   **(_survey_data(state, survey_url) if survey else {})}))
-    return notices + _staff_notices(state, entries)
+    return list(notices.values()) + _staff_notices(state, entries)
+
+
+_ON_THE_WAY = frozenset({Stage.SHIPPED, Stage.IN_TRANSIT})
+
+
+def _customer_event(state: OrderState, entry: TimelineEntry,
+                    eta: datetime | None) -> tuple[str, str] | None:
+    """(notification event type, notice key) of the customer notice `entry` gives, if any.
+
+    Keys make the once-only rules: the first scan says the goods are on their way, a scan with
+    the carrier's out-for-delivery status says so once; "may be late" (before the promise is
+    missed) is keyed by the ETA it reports, so it goes once, and again only when the ETA
+    changes again (a later scan still past the promise, after the late-risk breach).
+    """
+    order_id = state.order_id
+    event = _CUSTOMER_EVENTS.get(entry.type)
+    if event is not None:
+        return event, f"{order_id}:{entry.event_id}"
+    if entry.type == SystemEventType.SLA_BREACH.value \
+            and entry.data.get("kind") == BreachKind.LATE_RISK.value:
+        told = _instant(eta) if eta is not None else entry.event_id
+        return NotificationEvent.ORDER_DELAY_RISK.value, f"{order_id}:delay_risk:{told}"
+    if entry.type != EventType.TRACKING_SCAN.value or state.stage not in _ON_THE_WAY:
+        return None
+    scan_eta = _as_datetime(entry.data.get("eta"))
+    if scan_eta is not None and scan_eta == eta and scan_eta > state.promised_delivery_by \
+            and any(b.kind == BreachKind.LATE_RISK for b in state.breaches):
+        return NotificationEvent.ORDER_DELAY_RISK.value, \
+            f"{order_id}:delay_risk:{_instant(scan_eta)}"
+    if _OUT_FOR_DELIVERY.sub("", str(entry.data.get("status", "")).lower()) == "outfordelivery":
+        return NotificationEvent.ORDER_OUT_FOR_DELIVERY.value, f"{order_id}:out_for_delivery"
+    return NotificationEvent.ORDER_IN_TRANSIT.value, f"{order_id}:in_transit"
+
+
+# A carrier's out-for-delivery status however it is spelled: OutForDelivery (AfterShip),
+# out_for_delivery, "Out for delivery".
+_OUT_FOR_DELIVERY = re.compile(r"[^a-z]")
+
+
+def _instant(value: datetime) -> str:
+    """One spelling per instant (an ETA posted with +08:00 is the same ETA in UTC)."""
+    return value.astimezone(UTC).isoformat()
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return None
 
 
 def _quoted(entry: TimelineEntry) -> dict[str, Any]:

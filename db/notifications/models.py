@@ -25,6 +25,7 @@ class Channel(StrEnum):
     INBOX = "inbox"
     # Issue 19 §1: a tracking number subscribed with the aggregator (db/feeds/subscriptions.py).
     CARRIER = "carrier"
+    SMS = "sms"  # issue 19 §3: customer notices by text message (a paid channel)
 
 
 class OutboxStatus(StrEnum):
@@ -35,7 +36,8 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"  # claimed by an attempt that may be sending it right now
     DELIVERED = "delivered"
     FAILED = "failed"  # known not delivered, and no more attempts
-    SKIPPED = "skipped"  # nothing to deliver to: no SMTP, subscription deleted
+    SKIPPED = "skipped"  # not sent, with the reason: no SMTP, subscription deleted, opted out,
+    # over the daily SMS cap
 
 
 # What an admin may send again (same row, same webhook-id).
@@ -125,3 +127,17 @@ class InboxItem(Base):
     read_by: Mapped[str | None] = mapped_column(String(120))
 
     __table_args__ = (Index("ix_inbox_items_team_created_at", "team", "created_at", "id"),)
+
+
+class CustomerNoticePreference(Base):
+    """A customer's channel choice for notices about their orders (issue 19 §3): set by the
+    customer through the opt-out link in every message (`/u/<token>`) or by staff
+    (`PUT /v1/customers/{customer_id}/notice-preferences`). No row: every channel is on."""
+
+    __tablename__ = "customer_notice_preferences"
+
+    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email: Mapped[bool] = mapped_column(Boolean)
+    sms: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(120))  # "customer" or the staff key's name

@@ -7,6 +7,10 @@
 * **email**: one row to `customer_email` for customer notices that carry one. The row is written
   whether or not SMTP is configured, so the outbox is a complete record of what was due; with
   no `WAYBILL_SMTP_HOST` the notifier marks it `skipped` ("smtp not configured");
+* **sms** (issue 19 §3): one row to `customer_phone` for the customer notices that have an SMS
+  template; the customer's channel choice, the quiet hours and the per-order daily cap apply
+  to both customer channels as db/notifications/customer_channels.py says (a row not to be
+  sent is written `skipped`, with its reason);
 * **inbox**: one row per team in `teams` (staff notices; a customer notice that names teams gives
   them an in-app copy of what the customer was told).
 
@@ -25,6 +29,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pydantic_core import to_jsonable_python
@@ -33,6 +38,8 @@ from sqlalchemy.orm import Session
 
 from db.console.models import ConsolePreference
 from db.keys.models import ApiKey
+from db.notifications.customer_channels import CustomerChannels
+from db.notifications.customer_rules import NoticeRules
 from db.notifications.delivery_state import deliver_inbox_row
 from db.notifications.models import Channel, OutboxRow, OutboxStatus, WebhookSubscription
 from db.notifications.templates import DEFAULT_LOCALE, normalize_locale, render
@@ -45,6 +52,9 @@ class _OwnNotification(StrEnum):
     """Notices no posted order event declares: Waybill's own (breaches, survey, claims...)."""
 
     ORDER_DELAY_RISK = "order.delay_risk"  # proactive: sent before the promise is missed
+    # Issue 19 §3: the first scan (the goods are on their way) and the carrier's last leg.
+    ORDER_IN_TRANSIT = "order.in_transit"
+    ORDER_OUT_FOR_DELIVERY = "order.out_for_delivery"
     ORDER_SURVEY_DUE = "order.survey_due"
     ORDER_SURVEY_REMINDER = "order.survey_reminder"  # halfway through the survey window
     ORDER_DECISION_REQUIRED = "order.decision_required"  # customer: stock is short, choose
@@ -93,6 +103,12 @@ class Notice:
             webhook payload then carries `"order_id": null`, as `escalation_id` does.
         locale: the recipients' language, "zh-CN" (default) or "en"; others fall back to zh-CN.
         customer_email: where a customer notice is emailed; None sends no email.
+        customer_id: whose channel choice applies (db/notifications/preferences.py); None:
+            every channel the notice has an address for.
+        customer_phone: where a customer notice is texted (if it has an SMS template); None
+            sends no SMS.
+        customer_zone: the customer's time zone (quiet hours, the daily cap's day); None: the
+            configured default.
         teams: staff recipients (team or role names, or a named key-account manager), each
             told through its in-app inbox.
         escalation_id: the escalation it is about, if any.
@@ -110,6 +126,9 @@ class Notice:
     order_id: str | None
     locale: str = "zh-CN"
     customer_email: str | None = None
+    customer_id: str | None = None
+    customer_phone: str | None = None
+    customer_zone: str | None = None
     teams: list[str] = field(default_factory=list)
     escalation_id: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
@@ -150,8 +169,12 @@ def _validate(notice: Notice) -> None:
         raise ValueError("a notice key must have 1 to 200 characters")
 
 
-def enqueue(session: Session, notices: list[Notice]) -> list[str]:
+def enqueue(session: Session, notices: list[Notice],
+            rules: NoticeRules | None = None) -> list[str]:
     """Write outbox rows in the caller's transaction (the caller commits).
+
+    `rules`: the customer channels' quiet hours, zone and SMS cap (default: the settings'
+    defaults).
 
     Inbox rows are delivered here, in the same transaction (exactly once).
 
@@ -173,6 +196,7 @@ def enqueue(session: Session, notices: list[Notice]) -> list[str]:
         select(WebhookSubscription).where(WebhookSubscription.active.is_(True))
         .order_by(WebhookSubscription.created_at, WebhookSubscription.id)).all()
     now = datetime.now(UTC)
+    customers = CustomerChannels(session, rules or NoticeRules(), now)
     rows: list[dict[str, Any]] = []
     for notice in notices:
         locale = normalize_locale(notice.locale)
@@ -184,13 +208,16 @@ def enqueue(session: Session, notices: list[Notice]) -> list[str]:
         recipients: list[tuple[Channel, str]] = [
             (Channel.WEBHOOK, sub.id) for sub in subscriptions
             if notice.webhook and event_type in (sub.event_types or [])]
-        if audience == Audience.CUSTOMER and notice.customer_email:
-            recipients.append((Channel.EMAIL, notice.customer_email.strip()))
         recipients += [(Channel.INBOX, team) for team in dict.fromkeys(notice.teams) if team]
-        if not recipients:
-            continue  # nobody to tell (no subscription, e-mail or team): nothing rendered
         values = {"order_id": notice.order_id, "escalation_id": notice.escalation_id,
                   "event_type": event_type, **notice.data}
+        specs = customers.rows(
+            customer_id=notice.customer_id, email=notice.customer_email,
+            phone=notice.customer_phone, zone=notice.customer_zone, order_id=order_id,
+            event_type=event_type, locale=locale, values=values,
+            row_id=partial(outbox_id, notice.key)) if audience == Audience.CUSTOMER else []
+        if not recipients and not specs:
+            continue  # nobody to tell (no subscription, e-mail or team): nothing rendered
         subject, body = render(locale, event_type, values)
         payload = {
             "id": event_id(notice.key),
@@ -207,10 +234,16 @@ def enqueue(session: Session, notices: list[Notice]) -> list[str]:
                   "audience": audience, "order_id": order_id,
                   "escalation_id": notice.escalation_id, "locale": locale,
                   "subject": subject[:500], "body": body, "payload": payload,
-                  "status": OutboxStatus.PENDING.value, "attempts": 0, "created_at": now}
+                  "status": OutboxStatus.PENDING.value, "attempts": 0, "created_at": now,
+                  "last_error": None, "next_attempt_at": None}
         rows += [{"id": outbox_id(notice.key, channel.value, recipient),
                   "channel": channel.value, "recipient": recipient, **common}
                  for channel, recipient in recipients]
+        rows += [{**common, "id": outbox_id(notice.key, spec.channel.value, spec.recipient),
+                  "channel": spec.channel.value, "recipient": spec.recipient,
+                  "status": spec.status.value, "last_error": spec.reason,
+                  "next_attempt_at": spec.due_at, "body": spec.body or body,
+                  "payload": {**payload, **spec.payload}} for spec in specs]
     if not rows:
         return []
     ids = [row["id"] for row in rows]

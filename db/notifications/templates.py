@@ -94,6 +94,9 @@ def _display(value: object) -> str:
     return str(value)
 
 
+display = _display  # how a value reads in a message (SMS template variables read the same)
+
+
 class _Vars(dict[str, str]):
     def __init__(self, values: dict[str, Any]) -> None:
         super().__init__({k: _display(v) for k, v in values.items()})

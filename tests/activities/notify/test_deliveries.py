@@ -76,6 +76,7 @@ TEMPLATE_VARIABLES = {
     "month", "due", "attempted", "answered", "follow_up_rate", "successful_follow_up_rate",
     "satisfaction", "late_change_count", "late_changes", "satisfaction_by_question",
     "top_problems", "report_url",
+    "tracking_url", "opt_out_url",  # issue 19 §3: every customer notice about an order
     # what an order event's notice quotes from its data, as its declaration says
     *(name for spec in EVENTS.values() for name in spec.quote),
 }
