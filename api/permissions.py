@@ -98,6 +98,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "temporal_ui.view": frozenset({Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN}),
     # Issue 17 §6: an erasure request redacts a closed order's personal data now.
     "order.personal_data.redact": ADMIN,
+    # Issue 19 §4: bulk import of orders from a file (staff, not integrations: those post
+    # orders one by one through POST /v1/orders).
+    "order.import": STAFF,
 }
 
 # A route whose body names the event type: the route admits a role that may send at least one
@@ -132,6 +135,18 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/audit/export"): "order.audit",
     # Issue 17 §6: an erasure request for a closed order's personal data.
     ("POST", "/v1/orders/{order_id}/personal-data/redact"): "order.personal_data.redact",
+    # Issue 19 §4: bulk import (template, upload, progress, report), API and console.
+    ("GET", "/v1/orders/import/template.{fmt}"): "order.import",
+    ("POST", "/v1/orders/imports"): "order.import",
+    ("GET", "/v1/orders/imports"): "order.import",
+    ("GET", "/v1/orders/imports/{import_id}"): "order.import",
+    ("GET", "/v1/orders/imports/{import_id}/report.csv"): "order.import",
+    ("GET", "/console/orders/import/template.{fmt}"): "order.import",
+    ("GET", "/console/orders/imports"): "order.import",
+    ("POST", "/console/orders/imports"): "order.import",
+    ("GET", "/console/orders/imports/{import_id}"): "order.import",
+    ("GET", "/console/orders/imports/{import_id}/live"): "order.import",
+    ("GET", "/console/orders/imports/{import_id}/report.csv"): "order.import",
     ("POST", "/v1/orders/{order_id}/receipt"): "receipt.upload",
     ("GET", "/v1/orders/{order_id}/receipt"): "receipt.read",
     ("GET", "/v1/orders/{order_id}/receipt/versions"): "receipt.read",
