@@ -17,6 +17,7 @@ class OrderImportInput:
     total: int
     batch_size: int = 100
     start: int = 0
+    batches_per_run: int = 50  # then continue as new: history stays small
 
 
 @dataclass

@@ -3,8 +3,8 @@
 Each batch is one activity that creates its orders through the API's own service and records
 each order's outcome; the workflow only counts through the file. A batch retried by Temporal
 skips the orders already recorded, so every order is created and reported once. History stays
-small: a few events per batch, and the workflow continues as new every BATCHES_PER_RUN batches
-(a 20,000-row file is at most 200 batches of 100).
+small: a few events per batch, and the workflow continues as new every `batches_per_run`
+batches (50; a 20,000-row file is at most 200 batches of 100).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ with workflow.unsafe.imports_passed_through():
         OrderImportResult,
     )
 
-BATCHES_PER_RUN = 50
 # A batch of 100 orders takes seconds; the heartbeat says it is alive in between.
 BATCH_TIMEOUT = timedelta(minutes=10)
 BATCH_HEARTBEAT = timedelta(seconds=60)
@@ -39,7 +38,7 @@ class OrderImportWorkflow:
     async def run(self, inp: OrderImportInput) -> OrderImportResult:
         start = inp.start
         try:
-            for _ in range(BATCHES_PER_RUN):
+            for _ in range(inp.batches_per_run):
                 if start >= inp.total:
                     break
                 stop = min(start + inp.batch_size, inp.total)
@@ -56,7 +55,7 @@ class OrderImportWorkflow:
         if start < inp.total:
             workflow.continue_as_new(OrderImportInput(
                 import_id=inp.import_id, total=inp.total, batch_size=inp.batch_size,
-                start=start))
+                start=start, batches_per_run=inp.batches_per_run))
         await self._finish(inp.import_id)
         return OrderImportResult(import_id=inp.import_id, processed=start)
 
