@@ -68,8 +68,15 @@ class ImportRunner:
         todo = [(start + i, d) for i, d in enumerate(drafts) if start + i not in done]
         for at in range(0, len(todo), RECORD_EVERY):
             chunk = todo[at:at + RECORD_EVERY]
-            outcomes = await asyncio.gather(*(one(seq, d) for seq, d in chunk))
+            answers = await asyncio.gather(*(one(seq, d) for seq, d in chunk),
+                                           return_exceptions=True)
+            outcomes = [a for a in answers if isinstance(a, dict)]
+            # What was decided is kept even when another order of the chunk hit an outage, so
+            # the retry does not report an order this attempt created as a duplicate.
             await self._db.run(repo.record_outcomes, import_id, outcomes)
+            for answer in answers:
+                if isinstance(answer, BaseException):
+                    raise answer
             for o in outcomes:
                 setattr(result, _COUNTER[o["outcome"]],
                         getattr(result, _COUNTER[o["outcome"]]) + 1)
