@@ -8,9 +8,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
-from temporalio.client import WorkflowFailureError
+from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -18,7 +19,7 @@ from temporalio.worker import Worker
 from activities.imports.batches import ImportActivities
 from shared.sandbox import workflow_runner
 from workflows.ids import import_workflow_id
-from workflows.imports.types import ImportBatchResult, OrderImportInput
+from workflows.imports.types import ImportBatchResult, OrderImportInput, OrderImportResult
 from workflows.imports.workflow import OrderImportWorkflow
 
 
@@ -44,27 +45,32 @@ class RecordingRunner:
         self.finished.append((failed, error))
 
 
-async def run(env: WorkflowEnvironment, runner: RecordingRunner, total: int) -> object:
+async def run(env: WorkflowEnvironment, runner: RecordingRunner,
+              total: int) -> WorkflowHandle[Any, OrderImportResult]:
+    """Run an import of `total` orders to its end (batches of 2, 2 batches a run); its handle
+    (tests/record_histories.py records its runs)."""
     queue = f"imports-{uuid.uuid4().hex[:8]}"
     activities = ImportActivities(runner)
     with ThreadPoolExecutor(2) as executor:
         async with Worker(env.client, task_queue=queue, workflows=[OrderImportWorkflow],
                           activities=[activities.import_batch, activities.finish_import],
                           activity_executor=executor, workflow_runner=workflow_runner()):
-            return await env.client.execute_workflow(
+            handle = await env.client.start_workflow(
                 OrderImportWorkflow.run,
                 OrderImportInput(import_id="imp-1", total=total, batch_size=2,
                                  batches_per_run=2),
                 id=import_workflow_id(f"imp-{uuid.uuid4().hex[:6]}"), task_queue=queue)
+            await handle.result()
+            return handle
 
 
 async def test_every_order_is_in_one_batch_across_runs_and_a_failed_batch_is_retried(
         ts_env: WorkflowEnvironment) -> None:
     runner = RecordingRunner(fail_first={2})
-    result = await run(ts_env, runner, total=7)
+    handle = await run(ts_env, runner, total=7)
     assert runner.attempts == [(0, 2), (2, 4), (2, 4), (4, 6), (6, 7)]
     assert runner.finished == [(False, None)]
-    assert result.processed == 7  # type: ignore[attr-defined]
+    assert (await handle.result()).processed == 7
 
 
 async def test_an_import_that_cannot_go_on_is_finished_as_failed(
