@@ -318,7 +318,7 @@ IMPORTS = "import_batches"
 
 
 async def record_import() -> None:
-    from tests.workflows.imports.test_workflow import RecordingRunner, run
+    from tests.support.imports_workflow import RecordingRunner, run
 
     env = await WorkflowEnvironment.start_time_skipping(data_converter=TEST_CONVERTER,
         test_server_existing_path=shutil.which("temporal-test-server")
