@@ -185,6 +185,15 @@ class Settings(BaseSettings):
     s3_secret_access_key: SecretStr | None = None
     receipt_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
 
+    # Bulk order import (issue 19 §4, api/imports/). A file is at most import_max_bytes (and
+    # never more than receipt_max_bytes, the multipart limit of the edge) and import_max_rows
+    # order lines; its orders are created import_batch_size per activity, import_concurrency
+    # at a time, by the worker.
+    import_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    import_max_rows: int = Field(default=20_000, gt=0, le=100_000)
+    import_batch_size: int = Field(default=100, gt=0, le=1000)
+    import_concurrency: int = Field(default=8, gt=0, le=64)
+
     # /docs, /redoc and /openapi.json (api/docs_ui.py): true = only with a valid API key
     # (Authorization: Bearer) or a console session.
     docs_require_key: bool = False

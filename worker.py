@@ -16,12 +16,16 @@ from temporalio.worker import Worker, WorkerDeploymentConfig
 from activities.audit.checkpoint import CheckpointActivities
 from activities.claim.projection import ClaimActivities
 from activities.complaint.projection import ComplaintActivities
+from activities.imports.batches import ImportActivities  # issue 19 §4
 from activities.notify.deliver import NotifierActivities
 from activities.notify.delivery_start import DeliveryStarter
 from activities.notify.outbox_sweep import SweepActivities
 from activities.order.projection import ProjectionActivities
 from activities.reports.snapshots import ReportActivities
 from activities.retention.redact import RetentionActivities
+from api.edge.units import Db  # issue 19 §4: the import runner calls the API's order service
+from api.imports.runner import ImportRunner
+from archive import archive_from_settings
 from config import Settings
 from db.engine import make_engine, session_factory
 from observability import database as db_metrics
@@ -34,6 +38,7 @@ from workflows.audit.checkpoint import AuditCheckpointWorkflow
 from workflows.claim.workflow import ClaimWorkflow
 from workflows.complaint.workflow import ComplaintWorkflow
 from workflows.escalation.workflow import EscalationWorkflow
+from workflows.imports.workflow import OrderImportWorkflow  # issue 19 §4
 from workflows.notify.delivery import DeliveryWorkflow
 from workflows.notify.outbox_sweep import OutboxSweepWorkflow
 from workflows.order.workflow import OrderWorkflow
@@ -46,7 +51,8 @@ WORKFLOWS = [OrderWorkflow, EscalationWorkflow, ComplaintWorkflow, ClaimWorkflow
              DailyKpiSnapshotWorkflow, FollowUpMonthlyReportWorkflow, DeliveryWorkflow,
              OutboxSweepWorkflow,
              AuditCheckpointWorkflow,  # issue 17 §3
-             PersonalDataRetentionWorkflow]  # issue 17 §6
+             PersonalDataRetentionWorkflow,  # issue 17 §6
+             OrderImportWorkflow]  # issue 19 §4
 
 
 def deployment_config(settings: Settings) -> WorkerDeploymentConfig | None:
@@ -77,6 +83,10 @@ def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: st
     sweep = SweepActivities(sessions, starter)
     checkpoints = CheckpointActivities(sessions, settings)  # issue 17 §3
     retention = RetentionActivities(sessions, settings)  # issue 17 §6
+    # Issue 19 §4: bulk import creates orders through the API's own order service (its rules,
+    # idempotency and workflow start), handed to the activities from here.
+    imports = ImportActivities(ImportRunner(Db(sessions), client, settings,
+                                            archive_from_settings(settings)))
     return Worker(
         client,
         task_queue=task_queue,
@@ -89,7 +99,8 @@ def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: st
                     reports.store_daily_kpis, reports.store_follow_up_report,
                     sweep.sweep_outbox,
                     checkpoints.seal_checkpoint,
-                    retention.redact_due],
+                    retention.redact_due,
+                    imports.import_batch, imports.finish_import],  # issue 19 §4
         activity_executor=executor,
         max_concurrent_activities=8,
         # Let in-flight projections finish on shutdown rather than be retried elsewhere.

@@ -27,6 +27,7 @@ from api.edge.traces import TraceMiddleware
 from api.edge.units import Db
 from api.escalations import router as escalations
 from api.feeds import router as carrier_feeds  # issue 19 §1
+from api.imports import router as imports  # issue 19 §4
 from api.keys import router as keys
 from api.kpis import router as kpis
 from api.notices import opt_out as notice_opt_out  # issue 19 §3
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None,
     app.add_middleware(HttpMetricsMiddleware)  # outermost: it counts every answer, 500s too
     _log_request_ids()
     app.include_router(health.router)
+    app.include_router(imports.router)  # issue 19 §4; before /v1/orders/{order_id}
     app.include_router(orders.router)
     app.include_router(audit.router)  # issue 17 §3
     app.include_router(audit.range_router)  # issue 17 §5: the time-range export

@@ -106,6 +106,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # the customer asks by phone; the customer sets them through the link in every message.
     "customer.notice_preferences.read": READERS,
     "customer.notice_preferences.write": STAFF,
+    # Issue 19 §4: bulk import of orders from a file (staff, not integrations: those post
+    # orders one by one through POST /v1/orders).
+    "order.import": STAFF,
 }
 
 # A route whose body names the event type: the route admits a role that may send at least one
@@ -153,6 +156,18 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/v1/audit/export"): "order.audit",
     # Issue 17 §6: an erasure request for a closed order's personal data.
     ("POST", "/v1/orders/{order_id}/personal-data/redact"): "order.personal_data.redact",
+    # Issue 19 §4: bulk import (template, upload, progress, report), API and console.
+    ("GET", "/v1/orders/import/template.{fmt}"): "order.import",
+    ("POST", "/v1/orders/imports"): "order.import",
+    ("GET", "/v1/orders/imports"): "order.import",
+    ("GET", "/v1/orders/imports/{import_id}"): "order.import",
+    ("GET", "/v1/orders/imports/{import_id}/report.csv"): "order.import",
+    ("GET", "/console/orders/import/template.{fmt}"): "order.import",
+    ("GET", "/console/orders/imports"): "order.import",
+    ("POST", "/console/orders/imports"): "order.import",
+    ("GET", "/console/orders/imports/{import_id}"): "order.import",
+    ("GET", "/console/orders/imports/{import_id}/live"): "order.import",
+    ("GET", "/console/orders/imports/{import_id}/report.csv"): "order.import",
     ("POST", "/v1/orders/{order_id}/receipt"): "receipt.upload",
     ("GET", "/v1/orders/{order_id}/receipt"): "receipt.read",
     ("GET", "/v1/orders/{order_id}/receipt/versions"): "receipt.read",

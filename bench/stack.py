@@ -91,17 +91,18 @@ def _wait_ready(api_url: str, procs: list[tuple[str, subprocess.Popen[bytes]]],
         time.sleep(0.5)
 
 
-def _api_key(db_url: str) -> str:
+def _api_key(db_url: str, role: str) -> str:
     engine = make_engine(db_url)
     with transaction(session_factory(engine)) as session:
-        _, key = create_key(session, "bench-wms", "integration")
+        _, key = create_key(session, f"bench-{role}", role)
     engine.dispose()
     return key
 
 
 @contextmanager
-def bench_stack(db: str, survey_after: float) -> Iterator[Stack]:
-    """Start everything; stop it all (and remove the temp directory) on the way out."""
+def bench_stack(db: str, survey_after: float, role: str = "integration") -> Iterator[Stack]:
+    """Start everything; stop it all (and remove the temp directory) on the way out. The key
+    is of `role` (bench/imports.py needs an operator's: integrations do not import files)."""
     base = Path(tempfile.mkdtemp(prefix="waybill-bench-"))
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []
     with ExitStack() as stack:
@@ -116,7 +117,7 @@ def bench_stack(db: str, survey_after: float) -> Iterator[Stack]:
             sla_policies=policy_file(base / "bench.yaml", survey_after),
             task_queue=f"bench-waybill-{uuid.uuid4().hex[:8]}")
         upgrade(db_url)
-        key = _api_key(db_url)
+        key = _api_key(db_url, role)
 
         def start(name: str, args: list[str]) -> subprocess.Popen[bytes]:
             out = stack.enter_context((base / f"{name}.log").open("wb"))

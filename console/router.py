@@ -11,6 +11,7 @@ from console.claims import routes as claim_routes
 from console.complaints import routes as complaint_routes
 from console.deps import guard, install
 from console.escalations import routes as escalation_routes
+from console.imports import routes as import_routes  # issue 19 §4
 from console.kpis import routes as kpi_routes
 from console.orders import actions as order_actions
 from console.orders import listing as order_listing
@@ -25,6 +26,7 @@ from console.webhooks import routes as webhook_routes
 # `guard`: every route under /console is checked against the permission table first.
 router = APIRouter(prefix="/console", include_in_schema=False, dependencies=[Depends(guard)])
 router.include_router(new_order.router)  # before /orders/{order_id} would claim "new"
+router.include_router(import_routes.router)  # issue 19 §4; before /orders/{order_id} too
 for _module in (auth_routes, board_routes, order_routes, order_actions, order_record,
                 order_receipt, static_routes):
     router.include_router(_module.router)

@@ -8,6 +8,7 @@ import db.documents.models  # noqa: F401
 import db.escalations.models  # noqa: F401
 import db.feeds.models  # noqa: F401  (issue 19 §1: carrier pushes)
 import db.follow_ups.models  # noqa: F401
+import db.imports.models  # noqa: F401  (issue 19 §4)
 import db.keys.models  # noqa: F401
 import db.kpis.snapshot_models  # noqa: F401
 import db.notifications.models  # noqa: F401

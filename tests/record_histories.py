@@ -331,9 +331,36 @@ async def record_continued() -> None:
     await env.shutdown()
 
 
+# Issue 19 §4: a bulk import over two runs (continue-as-new) with a batch retried, on the
+# workflow test's recording runner: `python -m tests.record_histories import_batches`.
+IMPORTS = "import_batches"
+
+
+async def record_import() -> None:
+    from tests.support.imports_workflow import RecordingRunner, run
+
+    env = await WorkflowEnvironment.start_time_skipping(data_converter=TEST_CONVERTER,
+        test_server_existing_path=shutil.which("temporal-test-server")
+        or str(Path(sys.executable).parent / "temporal-test-server"))
+    handle = await run(env, RecordingRunner(fail_first={2}), total=5)
+    run_id: str | None = (await handle.describe()).run_id  # the latest run
+    runs = []
+    while run_id:
+        history = await env.client.get_workflow_handle(handle.id, run_id=run_id).fetch_history()
+        runs.append(history)
+        started = history.events[0].workflow_execution_started_event_attributes
+        run_id = started.continued_execution_run_id or None
+    for n, history in enumerate(reversed(runs), 1):
+        (HISTORIES / f"{IMPORTS}.run{n}.json").write_text(history.to_json())
+    await env.shutdown()
+
+
 async def main() -> None:
     if sys.argv[1:] == [CONTINUED]:
         await record_continued()
+        return
+    if sys.argv[1:] == [IMPORTS]:
+        await record_import()
         return
     env = await WorkflowEnvironment.start_time_skipping(data_converter=TEST_CONVERTER,
         test_server_existing_path=shutil.which("temporal-test-server")

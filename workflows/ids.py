@@ -32,3 +32,8 @@ def escalation_workflow_id(subject_id: str, cause: str) -> str:
 
 def delivery_workflow_id(outbox_id: str) -> str:
     return f"delivery-{outbox_id}"
+
+
+# Issue 19 §4: one workflow per uploaded import file ("order-import-..." could be an order's).
+def import_workflow_id(import_id: str) -> str:
+    return f"import-{import_id}"
