@@ -10,19 +10,15 @@ language), its own catalogue (templates/notices/messages/). 404 for a link we di
 
 from __future__ import annotations
 
-import base64
-import hashlib
-from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from api import customer_pages
 from api.deps import SessionDep
-from api.i18n import DEFAULT_LOCALE, LOCALES, load_catalogue, make_translator, match_locale
+from api.i18n import DEFAULT_LOCALE, load_catalogue, make_translator, match_locale
 from api.notices import service
 from api.orders.read_model import customer_of
 from config import REPO_ROOT
@@ -34,37 +30,11 @@ router = APIRouter(prefix="/u", tags=["notices"], include_in_schema=False)
 
 PAGE_DIR = REPO_ROOT / "templates" / "notices"
 MESSAGE_DIR = PAGE_DIR / "messages"
+STYLESHEET = PAGE_DIR / "notices.css"
 
 
 def catalogue(locale: str) -> dict[str, str]:
     return load_catalogue(MESSAGE_DIR, locale)
-
-
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    return Environment(loader=FileSystemLoader(PAGE_DIR), autoescape=True,
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-
-
-@lru_cache(maxsize=1)
-def _stylesheet() -> tuple[Markup, str]:
-    """The page's CSS, inlined (no external assets), and its CSP hash (no 'unsafe-inline')."""
-    css = (PAGE_DIR / "notices.css").read_text(encoding="utf-8").strip()
-    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
-    return Markup(css), f"'sha256-{digest}'"
-
-
-def _headers(locale: str) -> dict[str, str]:
-    return {
-        "Content-Security-Policy": f"default-src 'none'; style-src {_stylesheet()[1]}; "
-                                   "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-        "Referrer-Policy": "no-referrer",  # the token in the URL is the customer's credential
-        "X-Frame-Options": "DENY",
-        "X-Content-Type-Options": "nosniff",
-        "X-Robots-Tag": "noindex, nofollow",
-        "Cache-Control": "no-store",
-        "Content-Language": locale,
-    }
 
 
 def _links(request: Request) -> SurveyLinks:
@@ -80,15 +50,11 @@ LinksDep = Annotated[SurveyLinks, Depends(_links)]
 def _render(locale: str, status: int, state: str, **context: Any) -> HTMLResponse:
     t = make_translator(catalogue(locale))
     title = t(f"{state}_title") if state in ("not_found", "bad_request") else t("title")
-    switch = [{"locale": other, "name": catalogue(other)["language_name"]}
-              for other in LOCALES if other != locale]
     context = {"order_id": "", "action": "", "email": False, "sms": False, "saved": "",
                "body": t(f"{state}_body") if state in ("not_found", "bad_request") else "",
                **context}
-    html = _environment().get_template("page.html").render(
-        locale=locale, t=t, css=_stylesheet()[0], switch=switch, state=state, title=title,
-        **context)
-    return HTMLResponse(html, status_code=status, headers=_headers(locale))
+    return customer_pages.render(STYLESHEET, "page.html", locale, status, catalogue, t,
+                                 state=state, title=title, **context)
 
 
 def _order(session: Session, links: SurveyLinks, token: str) -> Order | None:

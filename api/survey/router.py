@@ -7,22 +7,16 @@ with its own status: 200 form or thank-you, 404 unknown link, 409 already answer
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup
 from sqlalchemy.orm import Session
-from starlette.exceptions import HTTPException
-from starlette.types import Message
 from temporalio.service import RPCError
 
+from api import customer_pages
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.edge.units import DbDep
 from api.errors import ApiError
@@ -38,7 +32,6 @@ from api.survey.form import (
     survey_state,
 )
 from api.survey.i18n import (
-    LOCALES,
     SURVEY_TEMPLATE_DIR,
     catalogue,
     choose_locale,
@@ -55,38 +48,9 @@ router = APIRouter(prefix="/s", tags=["survey"], include_in_schema=False)
 
 MAX_FORM_BYTES = 32 * 1024
 SOURCE = "survey_link"
-_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+STYLESHEET = SURVEY_TEMPLATE_DIR / "survey.css"
 # The workflow's answers when the survey stopped awaiting one between our read and its update.
 _RACED = {"invalid_transition", "event_id_reused"}
-
-
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    return Environment(loader=FileSystemLoader(SURVEY_TEMPLATE_DIR), autoescape=True,
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-
-
-@lru_cache(maxsize=1)
-def _stylesheet() -> tuple[Markup, str]:
-    """The page's CSS, inlined (no external assets), and its CSP hash (no 'unsafe-inline')."""
-    css = (SURVEY_TEMPLATE_DIR / "survey.css").read_text(encoding="utf-8").strip()
-    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
-    return Markup(css), f"'sha256-{digest}'"
-
-
-def security_headers(locale: str) -> dict[str, str]:
-    style = _stylesheet()[1]
-    return {
-        "Content-Security-Policy": f"default-src 'none'; style-src {style}; "
-                                   "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-        # The token in the URL is the customer's credential: never leak it to another site.
-        "Referrer-Policy": "no-referrer",
-        "X-Frame-Options": "DENY",
-        "X-Content-Type-Options": "nosniff",
-        "X-Robots-Tag": "noindex, nofollow",
-        "Cache-Control": "no-store",
-        "Content-Language": locale,
-    }
 
 
 def _links(request: Request) -> SurveyLinks:
@@ -101,13 +65,8 @@ LinksDep = Annotated[SurveyLinks, Depends(_links)]
 
 def _render(template: str, locale: str, status: int, state: str, title: str,
             **context: Any) -> HTMLResponse:
-    css, _ = _stylesheet()
-    switch = [{"locale": other, "name": catalogue(other)["language_name"]}
-              for other in LOCALES if other != locale]
-    html = _environment().get_template(template).render(
-        locale=locale, t=translator(locale), css=css, switch=switch, state=state, title=title,
-        **context)
-    return HTMLResponse(html, status_code=status, headers=security_headers(locale))
+    return customer_pages.render(STYLESHEET, template, locale, status, catalogue,
+                                 translator(locale), state=state, title=title, **context)
 
 
 def _message(locale: str, status: int, state: str, order_id: str = "") -> HTMLResponse:
@@ -214,28 +173,6 @@ def _unavailable(locale: str, order_id: str, status: str) -> HTMLResponse:
 
 
 async def _read_form(request: Request) -> dict[str, list[Any]] | int:
-    """The posted fields, or the status that refuses the request (413 too big, 415 not a form).
-    """
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in _FORM_TYPES:
-        return 415
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_FORM_BYTES:
-        return 413
-    # Read as it arrives and stop past the limit: a chunked body has no length to check first.
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_FORM_BYTES:
-            return 413
-        chunks.append(chunk)
-    body = b"".join(chunks)
-
-    async def replay() -> Message:
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    try:
-        form = await Request(request.scope, replay).form(max_files=0, max_fields=20)
-    except HTTPException:  # a malformed multipart body, or files
-        return 400
-    return {name: form.getlist(name) for name in form}
+    """The posted fields, or the status that refuses the request (customer_pages.read_form)."""
+    form = await customer_pages.read_form(request, MAX_FORM_BYTES)
+    return form if isinstance(form, int) else {name: form.getlist(name) for name in form}

@@ -11,21 +11,15 @@ body that is not a small form.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup
 from sqlalchemy.orm import Session
-from starlette.exceptions import HTTPException
-from starlette.types import Message
 
+from api import customer_pages
 from api.deps import SessionDep, SettingsDep, client_address
 from api.edge.units import DbDep
 from api.orders.read_model import customer_of
@@ -48,35 +42,7 @@ log = logging.getLogger("waybill.tracking")
 router = APIRouter(prefix="/t", tags=["tracking"], include_in_schema=False)
 
 MAX_FORM_BYTES = 4 * 1024  # two short fields
-_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    return Environment(loader=FileSystemLoader(TRACKING_TEMPLATE_DIR), autoescape=True,
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-
-
-@lru_cache(maxsize=1)
-def _stylesheet() -> tuple[Markup, str]:
-    """The page's CSS, inlined (no external assets), and its CSP hash (no 'unsafe-inline')."""
-    css = (TRACKING_TEMPLATE_DIR / "tracking.css").read_text(encoding="utf-8").strip()
-    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
-    return Markup(css), f"'sha256-{digest}'"
-
-
-def security_headers(locale: str) -> dict[str, str]:
-    return {
-        "Content-Security-Policy": f"default-src 'none'; style-src {_stylesheet()[1]}; "
-                                   "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-        # The token in the URL is the customer's credential: never leak it to another site.
-        "Referrer-Policy": "no-referrer",
-        "X-Frame-Options": "DENY",
-        "X-Content-Type-Options": "nosniff",
-        "X-Robots-Tag": "noindex, nofollow",
-        "Cache-Control": "no-store",
-        "Content-Language": locale,
-    }
+STYLESHEET = TRACKING_TEMPLATE_DIR / "tracking.css"
 
 
 def _state(request: Request) -> tuple[SurveyLinks, SurveyLinks, Attempts]:
@@ -96,13 +62,8 @@ StateDep = Annotated[tuple[SurveyLinks, SurveyLinks, Attempts], Depends(_state)]
 
 def _render(template: str, locale: str, status: int, state: str, title: str,
             **context: Any) -> HTMLResponse:
-    css, _ = _stylesheet()
-    switch = [{"locale": other, "name": catalogue(other)["language_name"]}
-              for other in LOCALES if other != locale]
-    html = _environment().get_template(template).render(
-        locale=locale, t=translator(locale), css=css, switch=switch, state=state, title=title,
-        **context)
-    return HTMLResponse(html, status_code=status, headers=security_headers(locale))
+    return customer_pages.render(STYLESHEET, template, locale, status, catalogue,
+                                 translator(locale), state=state, title=title, **context)
 
 
 def _not_found(locale: str) -> HTMLResponse:
@@ -197,27 +158,9 @@ async def lookup(request: Request, db: DbDep, state: StateDep,
 
 
 async def _read_form(request: Request) -> dict[str, str] | int:
-    """The posted fields (the last value of each), or the status refusing the request (413
-    too big, 415 not a form, 400 unreadable)."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in _FORM_TYPES:
-        return 415
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_FORM_BYTES:
-        return 413
-    chunks, size = [], 0
-    async for chunk in request.stream():  # a chunked body has no length to check first
-        size += len(chunk)
-        if size > MAX_FORM_BYTES:
-            return 413
-        chunks.append(chunk)
-    body = b"".join(chunks)
-
-    async def replay() -> Message:
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    try:
-        form = await Request(request.scope, replay).form(max_files=0, max_fields=10)
-    except HTTPException:  # a malformed multipart body, or files
-        return 400
+    """The posted fields (the last value of each), or the status refusing the request
+    (customer_pages.read_form)."""
+    form = await customer_pages.read_form(request, MAX_FORM_BYTES, max_fields=10)
+    if isinstance(form, int):
+        return form
     return {name: value for name, value in form.multi_items() if isinstance(value, str)}
