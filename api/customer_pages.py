@@ -18,21 +18,26 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.types import Message
 
 from api.i18n import LOCALES
+from config import REPO_ROOT
 
+# The page frame (`base.html`: header, language switch, inlined CSS) and the one-message page
+# (`message.html`) every customer page extends; a page's own folder comes first.
+SHARED_TEMPLATE_DIR = REPO_ROOT / "templates" / "customer"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 @lru_cache(maxsize=8)
 def environment(template_dir: Path) -> Environment:
-    return Environment(loader=FileSystemLoader(template_dir), autoescape=True,
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    loader = ChoiceLoader([FileSystemLoader(template_dir), FileSystemLoader(SHARED_TEMPLATE_DIR)])
+    return Environment(loader=loader, autoescape=True, undefined=StrictUndefined,
+                       trim_blocks=True, lstrip_blocks=True)
 
 
 @lru_cache(maxsize=8)
