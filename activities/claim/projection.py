@@ -79,7 +79,9 @@ def claim_notices(status: ClaimStatus, entries: list[ClaimTimelineEntry]) -> lis
         notices.append(Notice(
             key=f"claim:{status.claim_id}:{entry.event_id}", event_type=event.value,
             audience=Audience.CUSTOMER.value, order_id=status.order_id, locale=locale,
-            customer_email=status.customer.email, teams=list(teams), data=data))
+            customer_email=status.customer.email, teams=list(teams), data=data,
+            # whose channel choice applies: an opted-out customer gets no e-mail about a claim
+            customer_id=status.customer.id))
     return notices
 
 

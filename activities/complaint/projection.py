@@ -59,7 +59,8 @@ def complaint_notices(s: ComplaintStatus, entries: list[ComplaintEntry]) -> list
             notices.append(Notice(
                 key=key, event_type=event.value, audience=Audience.CUSTOMER.value,
                 order_id=s.order_id or "", locale=s.customer.language,
-                customer_email=s.customer.email, data=data))
+                customer_email=s.customer.email, data=data,
+                customer_id=s.customer.id))  # an opted-out customer gets no e-mail either
     return notices
 
 

@@ -111,3 +111,35 @@ def test_notices_without_a_phone_or_an_sms_template_send_no_sms(
         enqueue(session, [no_phone, notice("SO-1:e2", "order.cancelled")], NO_QUIET)
         assert rows(session, Channel.SMS) == []
         assert len(rows(session, Channel.EMAIL)) == 2
+
+
+def test_a_customer_who_opted_out_gets_no_claim_e_mail_either(
+        sessions: sessionmaker[Session]) -> None:
+    from activities.claim.projection import claim_notices
+    from workflows.claim.types import (
+        ClaimCause,
+        ClaimState,
+        ClaimStatus,
+        ClaimStep,
+        ClaimSystemEvent,
+        ClaimTimelineEntry,
+    )
+    from workflows.order.types import Customer, Tier
+
+    now = datetime.now(UTC)
+    status = ClaimStatus(claim_id="SO-9-CL1", order_id="SO-9",
+                         customer=Customer(id="C-9", name="Li", tier=Tier.STANDARD,
+                                           email="li@example.com"),
+                         cause=ClaimCause.DAMAGED, origin="delivery", description="",
+                         opened_at=now, opened_by="waybill", state=ClaimState.OPEN,
+                         step=ClaimStep.OPENED, seq=1)
+    opened = ClaimTimelineEntry(seq=1, event_id="c1", type=ClaimSystemEvent.OPENED.value,
+                                at=now, occurred_at=now, actor="waybill", source="system",
+                                data={})
+    with transaction(sessions) as session:
+        preferences.put(session, "C-9", email=False, sms=True, by="customer", now=now)
+    with transaction(sessions) as session:
+        enqueue(session, claim_notices(status, [opened]), NO_QUIET)
+        [email] = rows(session, Channel.EMAIL)
+    assert email.status == OutboxStatus.SKIPPED
+    assert email.last_error == "customer opted out of email"
