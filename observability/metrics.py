@@ -43,11 +43,21 @@ HTTP_REQUEST_SECONDS = Histogram(
     ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0, 30.0))
 
+CARRIER_PUSHES = Counter(
+    "waybill_carrier_pushes",
+    "Carrier events received (api/feeds/), by feed (kuaidi100, generic) and outcome: applied, "
+    "duplicate, refused, unroutable; and refused pushes: bad_signature, invalid, "
+    "not_configured, unavailable", ["feed", "outcome"])
+
 # The names as scraped (a counter gains `_total`; a histogram `_bucket`, `_sum`, `_count`).
 COUNTED = ("waybill_events_accepted_total", "waybill_events_refused_total",
            "waybill_event_accept_seconds", "waybill_delivery_attempts_total",
            "waybill_db_pool_timeouts_total", "waybill_http_requests_total",
-           "waybill_http_request_seconds")
+           "waybill_http_request_seconds", "waybill_carrier_pushes_total")
+
+
+def carrier_push(feed: str, outcome: str) -> None:
+    CARRIER_PUSHES.labels(feed=feed, outcome=outcome).inc()
 
 
 def delivery_attempt(channel: str, outcome: str) -> None:

@@ -28,13 +28,13 @@ from api.edge.units import Db, DbDep
 from api.errors import ApiError
 from api.feeds import kuaidi100
 from api.feeds.generic import GenericEvent
-from api.feeds.metrics import counted
 from api.feeds.service import Delivered, Poster, post
 from api.keys import scope as key_scope
 from api.pagination import decode_cursor, keyset_page
 from config import Settings
 from db.feeds import queries as repo
 from db.feeds.models import PushOutcome
+from observability.metrics import carrier_push
 from shared.carriers import Carriers
 
 log = logging.getLogger("waybill.feeds")
@@ -82,24 +82,24 @@ async def kuaidi100_push(request: Request, db: DbDep, client: TemporalDep,
     form = _form(await request.body())
     param, sign = (form or {}).get("param", ""), (form or {}).get("sign", "")
     if not param:
-        counted(kuaidi100.FEED, "invalid")
+        carrier_push(kuaidi100.FEED, "invalid")
         return _carrier_answer(400, False, "400", "no param", "invalid_push")
     if settings.kuaidi100_salt is None:
         log.error("kuaidi100 push refused: no WAYBILL_KUAIDI100_SALT configured")
-        counted(kuaidi100.FEED, "not_configured")
+        carrier_push(kuaidi100.FEED, "not_configured")
         return _carrier_answer(503, False, "500", "feed not configured", "feed_not_configured",
                                retry_after=settings.retry_after_seconds)
     if not sign or not kuaidi100.signed(param, sign, settings.kuaidi100_salt.get_secret_value()):
         # Logged without the payload: it names people (signers, couriers' phones).
         log.warning("kuaidi100 push refused: bad signature",
                     extra={"param_chars": len(param), "signed": bool(sign)})
-        counted(kuaidi100.FEED, "bad_signature")
+        carrier_push(kuaidi100.FEED, "bad_signature")
         return _carrier_answer(401, False, "401", "签名错误 bad signature", "bad_signature")
     try:
         push = kuaidi100.parse(param)
     except kuaidi100.BadPush as exc:
         log.warning("kuaidi100 push refused: unreadable", extra={"error": str(exc)})
-        counted(kuaidi100.FEED, "invalid")
+        carrier_push(kuaidi100.FEED, "invalid")
         return _carrier_answer(400, False, "400", "param is not a push", "invalid_push")
     if push.status == "abort":
         # Kuaidi100 gave up tracking (no record for days, or no change for 60 days). Its scans,
@@ -115,7 +115,7 @@ async def kuaidi100_push(request: Request, db: DbDep, client: TemporalDep,
     try:
         for event in events:
             for result in await post(db, client, settings, carriers, event, poster):
-                counted(kuaidi100.FEED, result.outcome)
+                carrier_push(kuaidi100.FEED, result.outcome)
     except (RPCError, DBAPIError, PoolTimeout) as exc:
         return _unavailable(exc, settings)
     except ApiError as exc:
@@ -128,7 +128,7 @@ async def kuaidi100_push(request: Request, db: DbDep, client: TemporalDep,
 def _unavailable(exc: Exception, settings: Settings) -> JSONResponse:
     log.error("kuaidi100 push not taken; it will be pushed again",
               extra={"error": type(exc).__name__})
-    counted(kuaidi100.FEED, "unavailable")
+    carrier_push(kuaidi100.FEED, "unavailable")
     return _carrier_answer(503, False, "500", "暂不可用，请稍后重推 unavailable, push again",
                            "service_unavailable", retry_after=settings.retry_after_seconds)
 
@@ -175,7 +175,7 @@ async def generic_event(body: GenericEvent, who: Feeder, db: DbDep, client: Temp
     results = await post(db, client, settings, Carriers(settings.carrier_codes), event,
                          Poster(actor=who.name, source=who.role.value))
     for result in results:
-        counted(event.feed, result.outcome)
+        carrier_push(event.feed, result.outcome)
     return FeedAccepted(event_id=event.event_id, type=event.type.value,
                         orders=[_outcome(r) for r in results])
 
