@@ -236,13 +236,20 @@ EVENTS: dict[EventType, EventSpec] = {
     EventType.PICKED: EventSpec(
         PickedData, frozenset({Stage.CONFIRMED}), INTEGRATION,
         {"en": "Picked", "zh-CN": "已拣货"}),
+    # The warehouse or a carrier may phone these in: the console's form records them, so a
+    # ship-late or scan-gap escalation is worked to its end there (issue 18 §2).
     EventType.SHIPPED: EventSpec(
         ShippedData, frozenset({Stage.PICKED}), INTEGRATION,
-        {"en": "Shipped", "zh-CN": "已发货"}, notice=True),
+        {"en": "Shipped", "zh-CN": "已发货"}, notice=True,
+        form={"carrier": FormField({"en": "Carrier", "zh-CN": "承运商"}),
+              "tracking_no": FormField({"en": "Tracking number", "zh-CN": "运单号"})}),
     # After delivery a late scan is recorded only.
     EventType.TRACKING_SCAN: EventSpec(
         ScanData, MOVING | AFTER_DELIVERY, INTEGRATION,
-        {"en": "Tracking scan", "zh-CN": "物流扫描"}),
+        {"en": "Tracking scan", "zh-CN": "物流扫描"},
+        form={"location": FormField({"en": "Where the goods are", "zh-CN": "货物所在地"}),
+              "status": FormField({"en": "Status, as the carrier said", "zh-CN": "承运商所述状态"}),
+              "eta": FormField({"en": "Expected delivery", "zh-CN": "预计送达时间"})}),
     EventType.DELIVERED: EventSpec(
         DeliveredData, MOVING, INTEGRATION,
         {"en": "Delivered", "zh-CN": "已送达"}, notice=True),

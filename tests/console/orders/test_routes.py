@@ -235,6 +235,19 @@ async def test_a_delivery_exception_is_recorded_with_the_generic_event_form(api:
     unknown = await http.post(f"/console/orders/{order_id}/events/picked", data=sent)
     assert unknown.status_code == 404  # no console form declared: no generic route
 
+    # A carrier phones in where the goods are: a scan-gap escalation is worked in the console.
+    page = await http.get(f"/console/orders/{order_id}")
+    scan_form = "record-tracking_scan-form"
+    assert f'data-testid="{scan_form}"' in page.text and "Where the goods are" in page.text
+    scanned = await http.post(f"/console/orders/{order_id}/events/tracking_scan", data={
+        "csrf": csrf_of(page.text), "action_id": event_id_of(page.text, scan_form),
+        "location": "Hangzhou hub", "status": "held for weather", "eta": "2026-12-09T12:00"})
+    assert scanned.status_code == 303, scanned.text
+    timeline = (await api.get(f"/v1/orders/{order_id}/timeline")).json()["items"]
+    scans = [e for e in timeline if e["type"] == "tracking_scan"]
+    assert len(scans) == 1 and scans[0]["source"] == "console"
+    assert scans[0]["data"]["location"] == "Hangzhou hub"
+
     await sign_in(http, api.keys["auditor"])
     page = await http.get(f"/console/orders/{order_id}")
     assert f'data-testid="{form}"' not in page.text
