@@ -11,9 +11,12 @@
   // Done: the page opens at the next row (#esc-<id>) or the message (#done), where the server
   // put `autofocus`. A browser skips autofocus on a page opened at a #fragment, and going to
   // the fragment moves focus to the viewport: focus the target once that is over.
+  // Only while nobody has moved focus yet: a keyboard user who already tabbed on keeps their
+  // place (taking it back would make their next Enter press the wrong row's button).
   function focusTarget() {
     var target = document.querySelector("[autofocus]");
-    if (target && document.activeElement !== target) { target.focus(); }
+    var active = document.activeElement;
+    if (target && (!active || active === document.body)) { target.focus(); }
   }
   if (document.readyState === "complete") {
     window.setTimeout(focusTarget, 0);
