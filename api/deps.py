@@ -18,6 +18,7 @@ from archive import Archive
 from config import Settings
 from db.keys.models import ApiKey
 from db.keys.queries import Scope, find_key, refusal
+from shared.survey_links import SurveyLinks, tracking_links_for
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -59,6 +60,18 @@ def get_archive(request: Request) -> Archive:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_tracking_links(request: Request) -> SurveyLinks:
+    """The customer tracking page's links (`/t/<token>`), made once per app."""
+    state = request.app.state
+    if getattr(state, "tracking_links", None) is None:
+        state.tracking_links = tracking_links_for(state.settings)
+    links: SurveyLinks = state.tracking_links
+    return links
+
+
+TrackingLinksDep = Annotated[SurveyLinks, Depends(get_tracking_links)]
 ArchiveDep = Annotated[Archive, Depends(get_archive)]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `waybill keys create`")

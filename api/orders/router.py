@@ -15,6 +15,7 @@ from api.deps import (
     SessionDep,
     SettingsDep,
     TemporalDep,
+    TrackingLinksDep,
     authorize,
     require,
 )
@@ -95,9 +96,11 @@ def list_orders(
 
 
 @router.get("/{order_id}", response_model=OrderView)
-def get_order(order_id: str, who: Reader, session: SessionDep) -> OrderView:
+def get_order(order_id: str, who: Reader, session: SessionDep,
+              tracking: TrackingLinksDep) -> OrderView:
     key_scope.check_read(session, order_id, who)
-    return service.view_of(session, order_id)
+    view = service.view_of(session, order_id)
+    return view.model_copy(update={"tracking_url": tracking.url(order_id)})
 
 
 @router.post("/{order_id}/events", response_model=EventAccepted,

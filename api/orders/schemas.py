@@ -185,6 +185,10 @@ class OrderView(BaseModel):
                                              "basis given at creation")
     weight_kg: float | None = Field(default=None, description="the goods' weight given at "
                                     "creation: claims' compensation basis")
+    tracking_url: str | None = Field(
+        default=None, description="the customer's tracking page, a signed link to give the "
+                                  "customer (every customer notice carries it too); single-order "
+                                  "reads only")
     workflow_id: str = Field(description="the order's Temporal workflow")
     created_at: datetime = Field(description="when Waybill recorded the order")
     updated_at: datetime = Field(description="when the read model last changed")

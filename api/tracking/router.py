@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from api import customer_pages
-from api.deps import SessionDep, SettingsDep, client_address
+from api.deps import SessionDep, SettingsDep, client_address, get_tracking_links
 from api.edge.units import DbDep
 from api.orders.read_model import customer_of
 from api.tracking.lookup import Attempts, Query, matching_order, parse_query
@@ -35,7 +35,7 @@ from api.tracking.words import (
 from db.orders import queries as repo
 from db.orders.models import Order
 from db.orders.tracking import latest_scans, orders_by_tracking_no
-from shared.survey_links import SurveyLinks, links_for, tracking_links_for
+from shared.survey_links import SurveyLinks, links_for
 
 log = logging.getLogger("waybill.tracking")
 
@@ -47,14 +47,12 @@ STYLESHEET = TRACKING_TEMPLATE_DIR / "tracking.css"
 
 def _state(request: Request) -> tuple[SurveyLinks, SurveyLinks, Attempts]:
     """The app's tracking and survey links and its lookup limit, made on first use."""
-    state = request.app.state
-    if getattr(state, "tracking_links", None) is None:
-        state.tracking_links = tracking_links_for(state.settings)
+    state, tracking = request.app.state, get_tracking_links(request)
     if getattr(state, "survey_links", None) is None:
         state.survey_links = links_for(state.settings)
     if getattr(state, "tracking_lookups", None) is None:
         state.tracking_lookups = Attempts(state.settings.tracking_lookups_per_minute)
-    return state.tracking_links, state.survey_links, state.tracking_lookups
+    return tracking, state.survey_links, state.tracking_lookups
 
 
 StateDep = Annotated[tuple[SurveyLinks, SurveyLinks, Attempts], Depends(_state)]

@@ -111,6 +111,14 @@ async def test_the_link_shows_the_order_in_the_customers_language(api: Api) -> N
     assert "收货人不在，未能签收" in chinese.text and "尾号 8000" in chinese.text
 
 
+async def test_staff_read_the_link_to_give_the_customer_on_the_order(api: Api) -> None:
+    view = await api.get("/v1/orders/SO-T-MOVE", role="operator")
+    assert view.status_code == 200, view.text
+    url = view.json()["tracking_url"]
+    assert url == f"{api.settings.public_url}{link(api, 'SO-T-MOVE')}"
+    assert (await api.http.get(url.removeprefix(api.settings.public_url))).status_code == 200
+
+
 async def test_times_follow_the_policys_calendar_zone(api: Api) -> None:
     resp = await api.http.get(link(api, "SO-T-ZH"))
     text = text_of(resp.text)

@@ -126,6 +126,8 @@ async def test_confirm_and_cancel_with_forms_and_tokens(api: Api) -> None:
     assert empty.status_code == 422 and "Give a reason for cancelling" in empty.text
     cancel_form = empty.text.split('data-testid="cancel-form"', 1)[1].split("</form>", 1)[0]
     assert 'data-testid="action-error"' in cancel_form
+    # The customer's tracking page, for staff to give on the phone.
+    assert re.search(r'<a href="http[^"]*/t/[^"]+"[^>]*data-testid="tracking-link"', page.text)
     # Reloading the refused page (it sits at the form's address) goes back to the order.
     reload = await http.get(f"/console/orders/{order_id}/cancel")
     assert reload.status_code == 303 and reload.headers["location"] == f"/console/orders/{order_id}"
