@@ -6,9 +6,7 @@ invitation in the outbox and opened with a plain HTTP client, as the customer's 
 
 from __future__ import annotations
 
-import json
 import re
-import string
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -30,7 +28,10 @@ from db.notifications.templates import render
 from shared.survey_links import SECRET_FILE, links_for
 from tests.support.api_harness import Api, StackFactory, order_body
 from tests.support.builders import FULL_PICK, POD, SHIP, order_input, policy_yaml
-from tests.support.customer_templates import words_outside_the_catalogue
+from tests.support.customer_templates import (
+    assert_catalogues_agree,
+    words_outside_the_catalogue,
+)
 from tests.support.polling import eventually
 from workflows.order.types import (
     FollowUpStatus,
@@ -343,14 +344,7 @@ def test_reminder_carries_the_link_and_copies_customer_service() -> None:
 
 
 def test_message_catalogues_have_the_same_keys_and_fields() -> None:
-    zh, en = catalogue("zh-CN"), catalogue("en")
-    assert set(zh) == set(en), f"zh-CN only: {set(zh) - set(en)}; en only: {set(en) - set(zh)}"
-    for key in zh:
-        fields = [{f for _, f, _, _ in string.Formatter().parse(c[key]) if f} for c in (zh, en)]
-        assert fields[0] == fields[1], key
-    assert {p.stem for p in MESSAGE_DIR.glob("*.json")} == set(LOCALES)
-    for path in MESSAGE_DIR.glob("*.json"):
-        assert all(isinstance(v, str) and v.strip() for v in json.loads(path.read_text()).values())
+    assert_catalogues_agree(catalogue, MESSAGE_DIR, LOCALES)
 
 
 def test_templates_use_only_catalogue_words() -> None:

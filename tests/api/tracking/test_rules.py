@@ -4,8 +4,6 @@ business zone, the exception words, the well-formed query and the lookup limit. 
 
 from __future__ import annotations
 
-import json
-import string
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +20,10 @@ from api.tracking.view import (
 from api.tracking.words import LOCALES, MESSAGE_DIR, TRACKING_TEMPLATE_DIR, catalogue
 from db.orders.models import Order
 from db.personal.fields import REDACTED
-from tests.support.customer_templates import words_outside_the_catalogue
+from tests.support.customer_templates import (
+    assert_catalogues_agree,
+    words_outside_the_catalogue,
+)
 
 T0 = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
 
@@ -134,14 +135,7 @@ def test_the_limit_counts_every_key_and_frees_a_slot_a_minute_later() -> None:
 
 
 def test_catalogues_have_the_same_keys_and_fields() -> None:
-    zh, en = catalogue("zh-CN"), catalogue("en")
-    assert set(zh) == set(en), f"zh-CN only: {set(zh) - set(en)}; en only: {set(en) - set(zh)}"
-    for key in zh:
-        fields = [{f for _, f, _, _ in string.Formatter().parse(c[key]) if f} for c in (zh, en)]
-        assert fields[0] == fields[1], key
-    assert {p.stem for p in MESSAGE_DIR.glob("*.json")} == set(LOCALES)
-    for path in MESSAGE_DIR.glob("*.json"):
-        assert all(isinstance(v, str) and v.strip() for v in json.loads(path.read_text()).values())
+    assert_catalogues_agree(catalogue, MESSAGE_DIR, LOCALES)
 
 
 def test_templates_use_only_catalogue_words() -> None:
