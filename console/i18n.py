@@ -54,6 +54,7 @@ def catalogue(locale: str) -> dict[str, str]:
     return words
 
 
+@lru_cache(maxsize=8)  # Viewer.t asks for it per sentence: build it once per language
 def translator(locale: str) -> Translate:
     """`t(key, **fields)` in `locale`; a field retention redacted (db/personal) reads as the
     language's word for it, not as the stored marker."""
