@@ -16,8 +16,7 @@ from api.errors import ApiError
 from api.permissions import Role, roles_for
 from archive import Archive
 from config import Settings
-from db.keys.models import ApiKey
-from db.keys.queries import Scope, find_key, refusal
+from db.keys.queries import KeyRecord, Scope, lookup_key, refusal
 from shared.survey_links import SurveyLinks, tracking_links_for
 
 
@@ -39,18 +38,20 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 # app.state is untyped (Starlette's State); api/app.py's lifespan sets what these read, and the
-# annotated local gives the value its type.
-def get_temporal(request: Request) -> Client:
+# annotated local gives the value its type. `async def`, as every dependency that only reads
+# app state: FastAPI runs a plain `def` dependency in the thread pool, a hop per dependency per
+# request (measured: a fifth of the API's CPU went to thread-pool hand-offs, issue 16 §3).
+async def get_temporal(request: Request) -> Client:
     client: Client = request.app.state.temporal
     return client
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_archive(request: Request) -> Archive:
+async def get_archive(request: Request) -> Archive:
     archive: Archive = request.app.state.archive
     return archive
 
@@ -62,13 +63,17 @@ TemporalDep = Annotated[Client, Depends(get_temporal)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_tracking_links(request: Request) -> SurveyLinks:
+def tracking_links(request: Request) -> SurveyLinks:
     """The customer tracking page's links (`/t/<token>`), made once per app."""
     state = request.app.state
     if getattr(state, "tracking_links", None) is None:
         state.tracking_links = tracking_links_for(state.settings)
     links: SurveyLinks = state.tracking_links
     return links
+
+
+async def get_tracking_links(request: Request) -> SurveyLinks:
+    return tracking_links(request)
 
 
 TrackingLinksDep = Annotated[SurveyLinks, Depends(get_tracking_links)]
@@ -132,13 +137,13 @@ def authenticate(request: Request, creds: HTTPAuthorizationCredentials | None) -
     429 once an address is over the limit)."""
     refuse_if_throttled(request)
     given = creds.credentials if creds is not None else None
-    row: ApiKey | None = None
+    row: KeyRecord | None = None
     if creds is None or creds.scheme.lower() != "bearer" or not given:
         reason: str | None = "missing"
     else:
         # Its own short unit of work: the lookup must not leave a connection checked out for
         # the rest of the request.
-        row = request.app.state.db.here(find_key, given)
+        row = request.app.state.db.read_here(lookup_key, given)
         reason = refusal(row)
     if reason is not None or row is None:
         reason = reason or "unknown"

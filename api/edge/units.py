@@ -13,6 +13,7 @@ from functools import partial
 from typing import Annotated, Concatenate, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -40,8 +41,16 @@ class Db:
         with transaction(self._sessions) as session:
             return fn(session, *args, **kwargs)
 
+    def read_here(self, fn: Callable[Concatenate[Connection, P], T], *args: P.args,
+                  **kwargs: P.kwargs) -> T:
+        """A read on a bare connection (no ORM session), on the calling thread: for a lookup
+        every request makes, where the session's own work costs more than the query."""
+        engine = self._sessions.kw["bind"]
+        with engine.connect() as connection:
+            return fn(connection, *args, **kwargs)
 
-def get_db(request: Request) -> Db:
+
+async def get_db(request: Request) -> Db:  # async: no thread-pool hop (api/deps.py)
     db: Db = request.app.state.db
     return db
 

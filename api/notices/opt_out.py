@@ -37,7 +37,7 @@ def catalogue(locale: str) -> dict[str, str]:
     return load_catalogue(MESSAGE_DIR, locale)
 
 
-def _links(request: Request) -> SurveyLinks:
+async def _links(request: Request) -> SurveyLinks:  # async: no thread-pool hop
     links = getattr(request.app.state, "opt_out_links", None)
     if links is None:
         links = request.app.state.opt_out_links = opt_out_links_for(request.app.state.settings)

@@ -167,7 +167,9 @@ async def create(db: Db, client: Client, settings: Settings, body: OrderCreate,
                            order_id=body.order_id)
     async with temporal_deadline(settings):
         await ensure_started(client, settings, row)
-    return await db.run(view_of, body.order_id), created
+    if created:  # the row just stored is the view (no escalation opens within a create)
+        return order_view(row, []), True
+    return await db.run(view_of, body.order_id), False
 
 
 async def ensure_started(client: Client, settings: Settings, row: Order) -> None:

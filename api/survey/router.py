@@ -53,7 +53,7 @@ STYLESHEET = SURVEY_TEMPLATE_DIR / "survey.css"
 _RACED = {"invalid_transition", "event_id_reused"}
 
 
-def _links(request: Request) -> SurveyLinks:
+async def _links(request: Request) -> SurveyLinks:  # async: no thread-pool hop
     links = getattr(request.app.state, "survey_links", None)
     if links is None:
         links = request.app.state.survey_links = links_for(request.app.state.settings)

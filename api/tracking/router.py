@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from api import customer_pages
-from api.deps import SessionDep, SettingsDep, client_address, get_tracking_links
+from api.deps import SessionDep, SettingsDep, client_address, tracking_links
 from api.edge.units import DbDep
 from api.orders.read_model import customer_of
 from api.tracking.lookup import Attempts, Query, matching_order, parse_query
@@ -45,9 +45,9 @@ MAX_FORM_BYTES = 4 * 1024  # two short fields
 STYLESHEET = TRACKING_TEMPLATE_DIR / "tracking.css"
 
 
-def _state(request: Request) -> tuple[SurveyLinks, SurveyLinks, Attempts]:
+async def _state(request: Request) -> tuple[SurveyLinks, SurveyLinks, Attempts]:
     """The app's tracking and survey links and its lookup limit, made on first use."""
-    state, tracking = request.app.state, get_tracking_links(request)
+    state, tracking = request.app.state, tracking_links(request)
     if getattr(state, "survey_links", None) is None:
         state.survey_links = links_for(state.settings)
     if getattr(state, "tracking_lookups", None) is None:

@@ -12,7 +12,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from api.deps import SessionDep, TemporalDep, get_tracking_links
+from api.deps import SessionDep, TemporalDep, tracking_links
 from api.edge.units import DbDep
 from api.errors import ApiError
 from api.orders.read_model import customer_of, detail_of
@@ -61,7 +61,7 @@ def _context(page: Page, session: SessionDep, order: Order) -> dict[str, object]
         "live_url": f"/console/orders/{quote(order.order_id)}/live",
         "live_seconds": POLL_SECONDS,
         # Issue 19 §2: the customer's tracking page, for staff to give on the phone.
-        "tracking_url": get_tracking_links(page.request).url(order.order_id),
+        "tracking_url": tracking_links(page.request).url(order.order_id),
         # Issue 18 §4: the Temporal Web UI only here, and only for roles that may see it.
         "temporal_url": (f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}"
                          f"/workflows/order-{quote(order.order_id)}")
