@@ -234,7 +234,8 @@ class SkeletonDriver(Driver):
         except WorkflowAlreadyStartedError:
             raise Failed("workflow already started") from None
         except RPCError as exc:
-            raise Failed(f"rpc {exc.status.name if exc.status else 'error'}") from None
+            raise Failed(f"rpc {exc.status.name if exc.status else 'error'}: "
+                         f"{exc.message[:160]}") from None
 
     def _handle(self, order_id: str) -> Any:
         return self._client.get_workflow_handle(self.workflow_id(order_id))

@@ -27,6 +27,7 @@ from temporalio.client import Client
 
 import logs
 from bench.breakdown import (
+    CLIENT,
     HistorySize,
     cpu_between,
     cpu_line,
@@ -137,6 +138,11 @@ def _extra_ratios(w: Round, s: Round) -> str:
     if w.tally.closed and s.tally.closed and w.cpu and s.cpu:
         per = [sum(system_cpu(r.system, r.cpu).values()) / r.tally.closed for r in (w, s)]
         parts.append(f"cpu/order x{per[0] / per[1]:4.2f}" if per[1] else "")
+        # The same without the bench's own client (HTTP for Waybill, the SDK for the skeleton):
+        # what the two systems cost to serve an order.
+        served = [sum(v for k, v in system_cpu(r.system, r.cpu).items() if k != CLIENT)
+                  / r.tally.closed for r in (w, s)]
+        parts.append(f"(servers only x{served[0] / served[1]:4.2f})" if served[1] else "")
     if w.history and s.history:
         parts.append(f"history events x{w.history.events / s.history.events:4.2f} "
                      f"bytes x{w.history.bytes / s.history.bytes:4.2f}")
