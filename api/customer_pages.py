@@ -30,6 +30,7 @@ from config import REPO_ROOT
 # The page frame (`base.html`: header, language switch, inlined CSS) and the one-message page
 # (`message.html`) every customer page extends; a page's own folder comes first.
 SHARED_TEMPLATE_DIR = REPO_ROOT / "templates" / "customer"
+FRAME_CSS = SHARED_TEMPLATE_DIR / "base.css"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -42,8 +43,10 @@ def environment(template_dir: Path) -> Environment:
 
 @lru_cache(maxsize=8)
 def stylesheet(path: Path) -> tuple[Markup, str]:
-    """A page's CSS, to inline, and its CSP source (`'sha256-…'`)."""
-    css = path.read_text(encoding="utf-8").strip()
+    """A page's CSS, to inline, and its CSP source (`'sha256-…'`): the frame's rules
+    (`customer/base.css`: header, main, cards, buttons, the error summary) then the page's own,
+    which come later and so win where they differ."""
+    css = "\n".join(p.read_text(encoding="utf-8").strip() for p in (FRAME_CSS, path))
     digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
     return Markup(css), f"'sha256-{digest}'"
 

@@ -17,7 +17,7 @@ from api.permissions import Role, roles_for
 from archive import Archive
 from config import Settings
 from db.keys.queries import KeyRecord, Scope, lookup_key, refusal
-from shared.survey_links import SurveyLinks, tracking_links_for
+from shared.survey_links import SurveyLinks, links_for, opt_out_links_for, tracking_links_for
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -63,19 +63,47 @@ TemporalDep = Annotated[Client, Depends(get_temporal)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def tracking_links(request: Request) -> SurveyLinks:
-    """The customer tracking page's links (`/t/<token>`), made once per app."""
+def _links(request: Request, name: str,
+           make: Callable[[Settings], SurveyLinks]) -> SurveyLinks:
+    """The app's signed links of one kind, made on first use and kept on app state (the
+    secret they sign with is read once)."""
     state = request.app.state
-    if getattr(state, "tracking_links", None) is None:
-        state.tracking_links = tracking_links_for(state.settings)
-    links: SurveyLinks = state.tracking_links
+    links: SurveyLinks | None = getattr(state, name, None)
+    if links is None:
+        links = make(state.settings)
+        setattr(state, name, links)
     return links
+
+
+def tracking_links(request: Request) -> SurveyLinks:
+    """The customer tracking page's links (`/t/<token>`)."""
+    return _links(request, "tracking_links", tracking_links_for)
+
+
+def survey_links(request: Request) -> SurveyLinks:
+    """The survey's links (`/s/<token>`)."""
+    return _links(request, "survey_links", links_for)
+
+
+def opt_out_links(request: Request) -> SurveyLinks:
+    """The notices' opt-out links (`/u/<token>`)."""
+    return _links(request, "opt_out_links", opt_out_links_for)
 
 
 async def get_tracking_links(request: Request) -> SurveyLinks:
     return tracking_links(request)
 
 
+async def get_survey_links(request: Request) -> SurveyLinks:
+    return survey_links(request)
+
+
+async def get_opt_out_links(request: Request) -> SurveyLinks:
+    return opt_out_links(request)
+
+
+SurveyLinksDep = Annotated[SurveyLinks, Depends(get_survey_links)]
+OptOutLinksDep = Annotated[SurveyLinks, Depends(get_opt_out_links)]
 TrackingLinksDep = Annotated[SurveyLinks, Depends(get_tracking_links)]
 ArchiveDep = Annotated[Archive, Depends(get_archive)]
 

@@ -22,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from api.errors import ApiError
 from config import Settings
 from console import session as console_sessions
-from db.keys.queries import find_active_key
+from db.keys.queries import lookup_key, refusal
 
 ASSETS = Path(str(files("fastapi_offline") / "static"))
 STATIC = "/docs/static"
@@ -40,7 +40,7 @@ def _allowed(request: Request,
         return
     db = request.app.state.db
     if creds is not None and creds.scheme.lower() == "bearer" \
-            and db.here(find_active_key, creds.credentials) is not None:
+            and refusal(db.read_here(lookup_key, creds.credentials)) is None:
         return
     cookie = request.cookies.get(console_sessions.SESSION_COOKIE)
     if cookie and db.here(lambda s: console_sessions.read(settings, s, cookie)) is not None:

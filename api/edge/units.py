@@ -29,6 +29,7 @@ class Db:
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
+        self._engine = sessions.kw["bind"]  # the engine the sessions are bound to
 
     async def run(self, fn: Callable[Concatenate[Session, P], T], *args: P.args,
                   **kwargs: P.kwargs) -> T:
@@ -45,8 +46,7 @@ class Db:
                   **kwargs: P.kwargs) -> T:
         """A read on a bare connection (no ORM session), on the calling thread: for a lookup
         every request makes, where the session's own work costs more than the query."""
-        engine = self._sessions.kw["bind"]
-        with engine.connect() as connection:
+        with self._engine.connect() as connection:
             return fn(connection, *args, **kwargs)
 
 

@@ -12,19 +12,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from api import customer_pages
-from api.deps import SessionDep
+from api.deps import OptOutLinksDep, SessionDep
 from api.i18n import DEFAULT_LOCALE, load_catalogue, make_translator, match_locale
 from api.notices import service
 from api.orders.read_model import customer_of
 from config import REPO_ROOT
 from db.orders import queries as repo
 from db.orders.models import Order
-from shared.survey_links import SurveyLinks, opt_out_links_for
+from shared.survey_links import SurveyLinks
 
 router = APIRouter(prefix="/u", tags=["notices"], include_in_schema=False)
 
@@ -35,16 +35,6 @@ STYLESHEET = PAGE_DIR / "notices.css"
 
 def catalogue(locale: str) -> dict[str, str]:
     return load_catalogue(MESSAGE_DIR, locale)
-
-
-async def _links(request: Request) -> SurveyLinks:  # async: no thread-pool hop
-    links = getattr(request.app.state, "opt_out_links", None)
-    if links is None:
-        links = request.app.state.opt_out_links = opt_out_links_for(request.app.state.settings)
-    return links
-
-
-LinksDep = Annotated[SurveyLinks, Depends(_links)]
 
 
 def _render(locale: str, status: int, state: str, **context: Any) -> HTMLResponse:
@@ -68,7 +58,7 @@ def _locale(lang: str | None, order: Order | None) -> str:
 
 
 @router.get("/{token}", response_class=HTMLResponse)
-def opt_out_page(token: str, session: SessionDep, links: LinksDep,
+def opt_out_page(token: str, session: SessionDep, links: OptOutLinksDep,
                  lang: str | None = None) -> HTMLResponse:
     order = _order(session, links, token)
     locale = _locale(lang, order)
@@ -80,7 +70,7 @@ def opt_out_page(token: str, session: SessionDep, links: LinksDep,
 
 
 @router.post("/{token}", response_class=HTMLResponse)
-def set_channels(token: str, session: SessionDep, links: LinksDep,
+def set_channels(token: str, session: SessionDep, links: OptOutLinksDep,
                  action: Annotated[str, Form(max_length=20)] = "save",
                  email: Annotated[str | None, Form(max_length=10)] = None,
                  sms: Annotated[str | None, Form(max_length=10)] = None,

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from temporalio.service import RPCError
 
 from api import customer_pages
-from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.deps import SessionDep, SettingsDep, SurveyLinksDep, TemporalDep
 from api.edge.units import DbDep
 from api.errors import ApiError
 from api.orders.read_model import customer_of, detail_of
@@ -40,7 +40,7 @@ from api.survey.i18n import (
 )
 from db.orders import queries as repo
 from db.orders.models import Order
-from shared.survey_links import SurveyLinks, links_for
+from shared.survey_links import SurveyLinks
 
 log = logging.getLogger("waybill.survey")
 
@@ -51,16 +51,6 @@ SOURCE = "survey_link"
 STYLESHEET = SURVEY_TEMPLATE_DIR / "survey.css"
 # The workflow's answers when the survey stopped awaiting one between our read and its update.
 _RACED = {"invalid_transition", "event_id_reused"}
-
-
-async def _links(request: Request) -> SurveyLinks:  # async: no thread-pool hop
-    links = getattr(request.app.state, "survey_links", None)
-    if links is None:
-        links = request.app.state.survey_links = links_for(request.app.state.settings)
-    return links
-
-
-LinksDep = Annotated[SurveyLinks, Depends(_links)]
 
 
 def _render(template: str, locale: str, status: int, state: str, title: str,
@@ -119,7 +109,7 @@ def _open_survey(session: Session, links: SurveyLinks, token: str, lang: str | N
 
 
 @router.get("/{token}", response_class=HTMLResponse)
-def survey_page(token: str, session: SessionDep, links: LinksDep,
+def survey_page(token: str, session: SessionDep, links: SurveyLinksDep,
                 lang: str | None = None) -> HTMLResponse:
     locale, order = _open_survey(session, links, token, lang, posting=False)
     if isinstance(order, HTMLResponse):
@@ -128,7 +118,7 @@ def survey_page(token: str, session: SessionDep, links: LinksDep,
 
 
 @router.post("/{token}", response_class=HTMLResponse)
-async def answer_survey(token: str, request: Request, db: DbDep, links: LinksDep,
+async def answer_survey(token: str, request: Request, db: DbDep, links: SurveyLinksDep,
                         temporal: TemporalDep, settings: SettingsDep,
                         lang: str | None = None) -> HTMLResponse:
     locale, order = await db.run(_open_survey, links, token, lang, posting=True)

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from api import customer_pages
-from api.deps import SessionDep, SettingsDep, client_address, tracking_links
+from api.deps import SessionDep, SettingsDep, client_address, survey_links, tracking_links
 from api.edge.units import DbDep
 from api.orders.read_model import customer_of
 from api.tracking.lookup import Attempts, Query, matching_order, parse_query
@@ -35,7 +35,7 @@ from api.tracking.words import (
 from db.orders import queries as repo
 from db.orders.models import Order
 from db.orders.tracking import latest_scans, orders_by_tracking_no
-from shared.survey_links import SurveyLinks, links_for
+from shared.survey_links import SurveyLinks
 
 log = logging.getLogger("waybill.tracking")
 
@@ -47,12 +47,10 @@ STYLESHEET = TRACKING_TEMPLATE_DIR / "tracking.css"
 
 async def _state(request: Request) -> tuple[SurveyLinks, SurveyLinks, Attempts]:
     """The app's tracking and survey links and its lookup limit, made on first use."""
-    state, tracking = request.app.state, tracking_links(request)
-    if getattr(state, "survey_links", None) is None:
-        state.survey_links = links_for(state.settings)
+    state = request.app.state
     if getattr(state, "tracking_lookups", None) is None:
         state.tracking_lookups = Attempts(state.settings.tracking_lookups_per_minute)
-    return tracking, state.survey_links, state.tracking_lookups
+    return tracking_links(request), survey_links(request), state.tracking_lookups
 
 
 StateDep = Annotated[tuple[SurveyLinks, SurveyLinks, Attempts], Depends(_state)]

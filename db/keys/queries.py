@@ -78,7 +78,9 @@ def create_key(session: Session, name: str, role: str, team: str | None = None,
 
 
 def find_key(session: Session, key: str) -> ApiKey | None:
-    """The key's row, revoked and expired ones included (the caller says which it was)."""
+    """The key's row, revoked and expired ones included (the caller says which it was), as an
+    ORM object: for the console's sign-in, which opens a session on it. A request's key check
+    reads `lookup_key`."""
     return session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
 
 
@@ -105,7 +107,8 @@ _BY_HASH = select(*(_KEYS[name] for name in KeyRecord.__dataclass_fields__)).whe
 
 
 def lookup_key(connection: Connection, key: str) -> KeyRecord | None:
-    """`find_key` for a request: the same row, read on a bare connection."""
+    """The key's row for a request's key check (the API's, the docs'): `find_key`'s row, read
+    on a bare connection."""
     row = connection.execute(_BY_HASH, {"key_hash": hash_key(key)}).first()
     return KeyRecord(**row._mapping) if row is not None else None
 
@@ -123,12 +126,6 @@ def refusal(row: KeyFields | None) -> str | None:
     if is_expired(row):
         return "expired"
     return None
-
-
-def find_active_key(session: Session, key: str) -> ApiKey | None:
-    """The key's row if it is neither revoked nor expired."""
-    row = find_key(session, key)
-    return row if refusal(row) is None else None
 
 
 def list_keys(session: Session) -> list[ApiKey]:
