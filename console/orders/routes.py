@@ -38,7 +38,8 @@ DONE_ACTIONS = frozenset({"created", "confirm", "cancel", "call", "receipt", "ev
 _PATH_STAGES = STAGES[:-1]  # cancelled is an exit, not a step on the bar
 
 
-def _context(page: Page, session: SessionDep, order: Order) -> dict[str, object]:
+def _context(page: Page, session: SessionDep, order: Order,
+             live_mark: str | None) -> dict[str, object]:
     detail = detail_of(order)
     settings = page.settings
     done = page.request.query_params.get("done", "")
@@ -57,7 +58,7 @@ def _context(page: Page, session: SessionDep, order: Order) -> dict[str, object]
         # Created but not yet projected by its workflow: no deadlines to show *yet*.
         "setting_up": not order.projection_seq,
         "done": done if done in DONE_ACTIONS else None,
-        "live_mark": change_mark(session, order.order_id),
+        "live_mark": live_mark,
         "live_url": f"/console/orders/{quote(order.order_id)}/live",
         "live_seconds": POLL_SECONDS,
         # Issue 19 §2: the customer's tracking page, for staff to give on the phone.
@@ -69,7 +70,8 @@ def _context(page: Page, session: SessionDep, order: Order) -> dict[str, object]
     }
 
 
-def render_order(page: PageDep, session: SessionDep, order: Order, status: int = 200,
+def render_order(page: PageDep, session: SessionDep, order: Order, live_mark: str | None,
+                 status: int = 200,
                  note_error: str | None = None, note_text: str = "",
                  action_error: list[str] | None = None, action_form: str | None = None,
                  action_values: dict[str, str] | None = None) -> Response:
@@ -90,7 +92,7 @@ def render_order(page: PageDep, session: SessionDep, order: Order, status: int =
                        action_values=action_values or {},
                        offered=offered, record_forms=record_forms,
                        scores=SURVEY_QUESTIONS, **order_view.details(session, order),
-                       **_context(page, session, order),
+                       **_context(page, session, order, live_mark),
                        **story.page_context(session, page.viewer, order.order_id,
                                             page.request.query_params.getlist("kind")))
 
@@ -108,11 +110,17 @@ def refusal_words(page: Page, exc: ApiError) -> list[str]:
 
 def order_response(session: Session, page: Page, order_id: str, status: int = 200,
                    **shown: Any) -> Response:
-    """The order's page (404 page if there is none); one unit of work, for `Db.run` too."""
+    """The order's page (404 page if there is none); one unit of work, for `Db.run` too.
+
+    The change mark is read before anything the page shows (each read sees the newest commit):
+    a projection landing in between then reads as a change and the page reloads, where read
+    after it the mark would already include a change the page does not show, and a page still
+    being set up would wait for a next change that may never come."""
+    mark = change_mark(session, order_id)
     order = repo.get_order(session, order_id)
     if order is None:
         return page.message(404, "order_not_found")
-    return render_order(page, session, order, status, **shown)
+    return render_order(page, session, order, mark, status, **shown)
 
 
 @router.get("/orders/{order_id}", response_class=HTMLResponse)

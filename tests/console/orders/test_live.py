@@ -4,9 +4,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from sqlalchemy import update
 
+from db.engine import make_engine
+from db.orders import board
+from db.orders import queries as order_queries
+from db.orders.models import Order
 from tests.support.api_harness import Api, StackFactory, order_body
 from tests.support.console_harness import sign_in
 from tests.support.polling import eventually
@@ -78,3 +86,39 @@ async def test_closed_and_cancelled_orders_are_counts_linking_to_a_list(api: Api
     assert (await api.http.get("/console/orders?stage=closed")).status_code == 200
     assert (await api.http.get("/console/orders?stage=received")).status_code == 404
     assert (await api.http.get("/console/orders?stage=closed&cursor=nope")).status_code == 400
+
+
+async def test_a_projection_landing_while_the_page_is_read_shows_as_a_change(
+        make_stack: StackFactory, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page reads its order and its change mark one after the other, each seeing the newest
+    commit. A projection committed in between must leave the page's mark older than the live
+    one, so the poller reloads: a mark newer than the content would leave a page still being
+    set up waiting for a next change that may never come (seen once in CI)."""
+    async with make_stack(sqlite_url, worker=False) as api:  # the test plays the projection
+        body = order_body()
+        order_id = body["order_id"]
+        assert (await api.create(body)).status_code == 201
+        await sign_in(api.http, api.keys["operator"])
+        engine = make_engine(sqlite_url)
+        calls: list[str] = []
+
+        def then_projected(read: Callable[..., Any], name: str) -> Callable[..., Any]:
+            def wrapped(*args: Any) -> Any:
+                result = read(*args)
+                calls.append(name)
+                if len(calls) == 1:  # after the page's first read, before its second
+                    with engine.begin() as connection:
+                        connection.execute(update(Order).where(Order.order_id == order_id)
+                                           .values(projection_seq=1, updated_at=datetime.now(UTC)))
+                return result
+            return wrapped
+
+        monkeypatch.setattr(order_queries, "get_order",
+                            then_projected(order_queries.get_order, "order"))
+        monkeypatch.setattr(board, "change_mark", then_projected(board.change_mark, "mark"))
+        page = (await api.http.get(f"/console/orders/{order_id}")).text
+        monkeypatch.undo()
+        live = (await api.http.get(f"/console/orders/{order_id}/live")).json()["mark"]
+        engine.dispose()
+    assert set(calls) == {"order", "mark"}
+    assert mark_of(page) != live
