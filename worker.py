@@ -70,6 +70,14 @@ def deployment_config(settings: Settings) -> WorkerDeploymentConfig | None:
     )
 
 
+# Activity slots. An order's projections run as local activities (workflows/read_model.py) in
+# slots of their own, so a long import batch or report never holds an order's update back;
+# the executor has a thread for every slot, within the database pool's 5 + 10 connections.
+ACTIVITY_SLOTS = 8
+PROJECTION_SLOTS = 6
+EXECUTOR_THREADS = ACTIVITY_SLOTS + PROJECTION_SLOTS
+
+
 def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: str,
                  executor: ThreadPoolExecutor, settings: Settings | None = None) -> Worker:
     settings = settings or Settings()
@@ -102,7 +110,8 @@ def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: st
                     retention.redact_due,
                     imports.import_batch, imports.finish_import],  # issue 19 §4
         activity_executor=executor,
-        max_concurrent_activities=8,
+        max_concurrent_activities=ACTIVITY_SLOTS,
+        max_concurrent_local_activities=PROJECTION_SLOTS,
         # Let in-flight projections finish on shutdown rather than be retried elsewhere.
         graceful_shutdown_timeout=timedelta(seconds=10),
         deployment_config=deployment_config(settings),
@@ -124,7 +133,7 @@ async def run(settings: Settings) -> None:
         db_metrics.PoolCollector(engine),
         db_metrics.DatabaseCollector(session_factory(engine), settings.metrics_cache_seconds)],
         "WAYBILL_WORKER_METRICS_PORT")
-    with ThreadPoolExecutor(max_workers=8) as executor:
+    with ThreadPoolExecutor(max_workers=EXECUTOR_THREADS) as executor:
         worker = build_worker(client, session_factory(engine), settings.task_queue, executor,
                               settings)
         stop = asyncio.Event()

@@ -11,14 +11,14 @@ from temporalio.worker import Worker
 
 from config import Settings
 from db.engine import make_engine, session_factory
-from worker import build_worker
+from worker import EXECUTOR_THREADS, build_worker
 
 
 @asynccontextmanager
 async def running_worker(client: Client, url: str, task_queue: str,
                          settings: Settings | None = None) -> AsyncIterator[Worker]:
     eng = make_engine(url)
-    with ThreadPoolExecutor(max_workers=8) as executor:
+    with ThreadPoolExecutor(max_workers=EXECUTOR_THREADS) as executor:
         worker = build_worker(client, session_factory(eng), task_queue, executor,
                               settings or Settings(database_url=url, task_queue=task_queue))
         async with worker:
