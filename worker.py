@@ -34,6 +34,7 @@ from schedules import ensure_schedules
 from shared import tracing
 from shared.sandbox import workflow_runner
 from shared.temporal import connect
+from shared.worker_slots import ACTIVITY_SLOTS, EXECUTOR_THREADS, PROJECTION_SLOTS
 from workflows.audit.checkpoint import AuditCheckpointWorkflow
 from workflows.claim.workflow import ClaimWorkflow
 from workflows.complaint.workflow import ComplaintWorkflow
@@ -70,14 +71,6 @@ def deployment_config(settings: Settings) -> WorkerDeploymentConfig | None:
     )
 
 
-# Activity slots. An order's projections run as local activities (workflows/read_model.py) in
-# slots of their own, so a long import batch or report never holds an order's update back;
-# the executor has a thread for every slot, within the database pool's 5 + 10 connections.
-ACTIVITY_SLOTS = 8
-PROJECTION_SLOTS = 6
-EXECUTOR_THREADS = ACTIVITY_SLOTS + PROJECTION_SLOTS
-
-
 def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: str,
                  executor: ThreadPoolExecutor, settings: Settings | None = None) -> Worker:
     settings = settings or Settings()
@@ -112,7 +105,7 @@ def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: st
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_SLOTS,
         max_concurrent_local_activities=PROJECTION_SLOTS,
-        # Let in-flight projections finish on shutdown rather than be retried elsewhere.
+        # Let in-flight activities finish on shutdown rather than be retried elsewhere.
         graceful_shutdown_timeout=timedelta(seconds=10),
         deployment_config=deployment_config(settings),
     )

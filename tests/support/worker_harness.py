@@ -11,7 +11,8 @@ from temporalio.worker import Worker
 
 from config import Settings
 from db.engine import make_engine, session_factory
-from worker import EXECUTOR_THREADS, build_worker
+from shared.worker_slots import EXECUTOR_THREADS
+from worker import build_worker
 
 
 @asynccontextmanager
