@@ -34,7 +34,12 @@ from schedules import ensure_schedules
 from shared import tracing
 from shared.sandbox import workflow_runner
 from shared.temporal import connect
-from shared.worker_slots import ACTIVITY_SLOTS, EXECUTOR_THREADS, PROJECTION_SLOTS
+from shared.worker_slots import (
+    ACTIVITY_SLOTS,
+    EXECUTOR_THREADS,
+    NEW_TASK_POLL_SHARE,
+    PROJECTION_SLOTS,
+)
 from workflows.audit.checkpoint import AuditCheckpointWorkflow
 from workflows.claim.workflow import ClaimWorkflow
 from workflows.complaint.workflow import ComplaintWorkflow
@@ -105,6 +110,7 @@ def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: st
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_SLOTS,
         max_concurrent_local_activities=PROJECTION_SLOTS,
+        nonsticky_to_sticky_poll_ratio=NEW_TASK_POLL_SHARE,
         # Let in-flight activities finish on shutdown rather than be retried elsewhere.
         graceful_shutdown_timeout=timedelta(seconds=10),
         deployment_config=deployment_config(settings),
