@@ -34,12 +34,7 @@ from schedules import ensure_schedules
 from shared import tracing
 from shared.sandbox import workflow_runner
 from shared.temporal import connect
-from shared.worker_slots import (
-    ACTIVITY_SLOTS,
-    EXECUTOR_THREADS,
-    NEW_TASK_POLL_SHARE,
-    PROJECTION_SLOTS,
-)
+from shared.worker_slots import ACTIVITY_SLOTS, EXECUTOR_THREADS, NEW_TASK_POLL_SHARE
 from workflows.audit.checkpoint import AuditCheckpointWorkflow
 from workflows.claim.workflow import ClaimWorkflow
 from workflows.complaint.workflow import ComplaintWorkflow
@@ -109,9 +104,8 @@ def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: st
                     imports.import_batch, imports.finish_import],  # issue 19 §4
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_SLOTS,
-        max_concurrent_local_activities=PROJECTION_SLOTS,
         nonsticky_to_sticky_poll_ratio=NEW_TASK_POLL_SHARE,
-        # Let in-flight activities finish on shutdown rather than be retried elsewhere.
+        # Let in-flight projections finish on shutdown rather than be retried elsewhere.
         graceful_shutdown_timeout=timedelta(seconds=10),
         deployment_config=deployment_config(settings),
     )

@@ -218,10 +218,9 @@ class SkeletonDriver(Driver):
         return f"skeleton-{order_id}"
 
     def __init__(self, client: Client, task_queue: str, survey_after: float,
-                 timeout: float, local_projection: bool = False) -> None:
+                 timeout: float) -> None:
         super().__init__(survey_after, timeout)
         self._client, self._task_queue = client, task_queue
-        self._local = local_projection
 
     async def _call(self, call: Awaitable[T]) -> T:
         try:
@@ -245,8 +244,7 @@ class SkeletonDriver(Driver):
         await self._call(self._client.start_workflow(
             SkeletonOrderWorkflow.run,
             SkeletonOrderInput(order_id=order_id, received_at=datetime.now(UTC),
-                               survey_after_seconds=self.survey_after,
-                               local_projection=self._local),
+                               survey_after_seconds=self.survey_after),
             id=self.workflow_id(order_id), task_queue=self._task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=TypedSearchAttributes([SearchAttributePair(STAGE, "received")])))

@@ -54,7 +54,6 @@ class SkeletonOrderWorkflow:
     def __init__(self, inp: SkeletonOrderInput) -> None:
         self._order_id = inp.order_id
         self._survey_after = timedelta(seconds=inp.survey_after_seconds)
-        self._local = inp.local_projection
         self._stage = "received"
         self._survey: str | None = None
         self._survey_due_at: datetime | None = None
@@ -133,9 +132,7 @@ class SkeletonOrderWorkflow:
                 return
             entries, self._pending = self._pending, []
             self._seq += 1
-            execute = (workflow.execute_local_activity_method if self._local
-                       else workflow.execute_activity_method)
-            await execute(
+            await workflow.execute_activity_method(
                 SkeletonActivities.project_skeleton,
                 SkeletonProjection(order_id=self._order_id, stage=self._stage,
                                    survey=self._survey, seq=self._seq, entries=entries),

@@ -12,8 +12,6 @@ class SkeletonOrderInput:
     order_id: str
     received_at: datetime
     survey_after_seconds: float
-    # Its projections as local activities, as Waybill's orders run theirs (`--skeleton-projection`).
-    local_projection: bool = False
 
 
 @dataclass

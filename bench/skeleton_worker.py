@@ -24,12 +24,7 @@ from temporalio.worker import Worker
 import logs
 from bench.skeleton_types import SkeletonProjection
 from db.engine import make_engine
-from shared.worker_slots import (
-    ACTIVITY_SLOTS,
-    EXECUTOR_THREADS,
-    NEW_TASK_POLL_SHARE,
-    PROJECTION_SLOTS,
-)
+from shared.worker_slots import ACTIVITY_SLOTS, EXECUTOR_THREADS, NEW_TASK_POLL_SHARE
 
 log = logging.getLogger("waybill.bench.skeleton")
 
@@ -90,7 +85,6 @@ async def run(address: str, task_queue: str, db_url: str) -> None:
         async with Worker(client, task_queue=task_queue, workflows=[SkeletonOrderWorkflow],
                           activities=[activities.project_skeleton], activity_executor=executor,
                           max_concurrent_activities=ACTIVITY_SLOTS,
-                          max_concurrent_local_activities=PROJECTION_SLOTS,
                           nonsticky_to_sticky_poll_ratio=NEW_TASK_POLL_SHARE,
                           graceful_shutdown_timeout=timedelta(seconds=10)):
             log.info("skeleton worker started", extra={"task_queue": task_queue})

@@ -154,8 +154,7 @@ async def run_rounds(stack: Stack, args: argparse.Namespace, deadline: float) ->
     client = await Client.connect(stack.temporal_target)
     drivers: list[Driver] = [
         WaybillDriver(stack.api_url, stack.key, stack.survey_after, args.request_timeout),
-        SkeletonDriver(client, stack.skeleton_queue, stack.survey_after, args.request_timeout,
-                       args.skeleton_projection == "local")]
+        SkeletonDriver(client, stack.skeleton_queue, stack.survey_after, args.request_timeout)]
     rounds: list[Round] = []
     try:
         for driver in drivers:  # first orders pay for imports and caches: not counted
@@ -197,11 +196,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=1, help="uncounted orders per system")
     parser.add_argument("--request-timeout", type=float, default=30.0,
                         help="seconds per request (default 30)")
-    parser.add_argument("--skeleton-projection", choices=("activity", "local"),
-                        default="activity",
-                        help="the skeleton's projection: an activity (default, the yardstick "
-                             "issue 16 names) or a local activity, as Waybill's orders run "
-                             "theirs (what Waybill adds over the same shape)")
     parser.add_argument("--deadline-minutes", type=float, default=30.0,
                         help="the whole run stops after this long (default 30)")
     return parser.parse_args(argv)
@@ -212,8 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     logs.configure("WARNING")  # the stack's own warnings (a child that will not stop) as JSON
     deadline = time.monotonic() + args.deadline_minutes * 60
     print(f"bench.throughput: db={args.db} concurrency={args.concurrency} "
-          f"orders/client={args.orders_per_client} survey_after={args.survey_after:g}s "
-          f"skeleton_projection={args.skeleton_projection}; "
+          f"orders/client={args.orders_per_client} survey_after={args.survey_after:g}s; "
           "starting the stack", flush=True)
     try:
         with bench_stack(args.db, args.survey_after) as stack:

@@ -21,7 +21,6 @@ SDK_METRICS = (
     "temporal_workflow_task_execution_latency",
     "temporal_activity_schedule_to_start_latency",
     "temporal_activity_execution_latency",
-    "temporal_local_activity_execution_latency",  # an order's projections (local activities)
     "temporal_worker_task_slots_used",
     "temporal_request_total",  # the client's calls (start, query, signal)
     "temporal_long_request_total",  # calls that wait: updates, polls

@@ -280,18 +280,13 @@ SCENARIOS: dict[str, Scenario] = {
     "claim_and_complaint_sending_changes": damage_claim_paid_and_complaint,
     # Recorded with PAUSES_PATCH (workflows/order/pauses.py): a pause and its resumption.
     "customer_pause_then_delivered": customer_pause_then_delivered,
-    # Recorded with CURRENT_PATCH's local projections (workflows/read_model.py).
-    "happy_path_projecting_locally": happy_path,
-    "scans_running_late_projecting_locally": scans_running_late,
-    "claim_and_complaint_projecting_locally": damage_claim_paid_and_complaint,
 }
 
 
 # Recorded on the dev server (the time-skipping server reports no history size): an order whose
 # history limit is lowered so its scans take it through several runs, continued as new with
 # CONTINUE_AS_NEW_PATCH; one file per run (`<name>.run<N>.json`), each replayed on its own.
-# `long_feed_continued.run*` ran its projections as activities; this name records them local.
-CONTINUED = "long_feed_continued_locally"
+CONTINUED = "long_feed_continued"
 
 
 async def record_continued() -> None:

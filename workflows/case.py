@@ -82,8 +82,6 @@ class CaseWorkflow(ABC, Generic[StateT, EntryT]):
         self._alarms: set[asyncio.Task[None]] = set()
         # Set by a case whose one current patch implies DELIVERY_WORKFLOWS_PATCH (read_model.py).
         self._deliveries_started = False
-        # Set by a case whose patch runs its projections as local activities (read_model.py).
-        self._local_projections = False
 
     # -- what each case says ---------------------------------------------------------------
 
@@ -203,8 +201,7 @@ class CaseWorkflow(ABC, Generic[StateT, EntryT]):
         self._s.seq += 1
         entries, self._pending, self._dirty = self._pending, [], False
         activity, payload = self._projection(self._snapshot(), entries)
-        await project(activity, payload, self._deliveries, self._deliveries_started,
-                      self._local_projections)
+        await project(activity, payload, self._deliveries, self._deliveries_started)
 
     def _snapshot(self) -> StateT:
         """The state a projection is built from: a copy, as the state goes on changing while

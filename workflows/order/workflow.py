@@ -83,10 +83,7 @@ LEAN_PATCH = "lean-timers-and-attributes"
 # this one marker: each patch writes a marker and a search-attribute upsert, ten history
 # events per order. It also sends its read model what changed, not the whole state
 # (workflows/order/changes.py). A new patch gets its own id; fold it in at the next release.
-CONSOLIDATED_PATCH = "order-patches-2026-12-05"
-# Everything CONSOLIDATED_PATCH implies, and projections run as local activities
-# (workflows/read_model.py): still one marker for a new order.
-CURRENT_PATCH = "order-patches-2026-12-05-local-projections"
+CURRENT_PATCH = "order-patches-2026-12-05"
 # Sent this long after it happened, an order or event is a system catching up on a backlog
 # (live ones arrive within seconds): only then do deadlines already past wait the grace, so a
 # live event racing a deadline's own timer never postpones its breach.
@@ -107,14 +104,12 @@ class OrderWorkflow(CaseWorkflow[OrderState, TimelineEntry]):
         stored = inp.stored and inp.resume is None
         self._pending = [] if stored else [created_entry(inp)]
         self._children: list[ChildInput] = []  # claims and complaints to start
-        local = workflow.patched(CURRENT_PATCH)  # `or`: older ids only for older orders
-        current = local or workflow.patched(CONSOLIDATED_PATCH)
+        current = workflow.patched(CURRENT_PATCH)  # `or`: older ids only for older orders
         self._v2 = current or workflow.patched(EXCEPTIONS_PATCH)
         self._catch_up = current or workflow.patched(CATCH_UP_PATCH)
         self._lean = current or workflow.patched(LEAN_PATCH)
         self._changes = ChangeTracker(opening_state(inp) if stored else None) if current else None
         self._deliveries_started = current
-        self._local_projections = local
         self._shown_stage: str | None = Stage.RECEIVED.value  # as the search attribute says
         if self._catch_up and inp.received_at < workflow.now() - CATCH_UP_LAG:
             self._s.heard_at = workflow.now()
