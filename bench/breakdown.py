@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 _TICK = os.sysconf("SC_CLK_TCK")
 CLIENT = "client"  # the bench process: the HTTP client (Waybill) or the Temporal client (skeleton)
@@ -71,6 +72,24 @@ async def history_size(client: Client, workflow_id: str) -> HistorySize:
     return size
 
 
+# Orders per round whose histories are read. One order's event count varies by up to a tenth
+# with how the server happened to batch its workflow tasks (the skeleton's happy path: 97 to
+# 106 events), so a round reports the order with the median count of a few.
+HISTORY_SAMPLE = 5
+
+
+async def median_history(client: Client, workflow_ids: list[str]) -> HistorySize | None:
+    """The history with the median event count among these workflows (those that exist)."""
+    sizes = []
+    for workflow_id in workflow_ids:
+        try:
+            sizes.append(await history_size(client, workflow_id))
+        except RPCError:  # an order that never started
+            continue
+    sizes.sort(key=lambda s: (s.events, s.bytes))
+    return sizes[len(sizes) // 2] if sizes else None
+
+
 def cpu_line(system: str, cpu: dict[str, float], closed: int) -> str:
     mine = system_cpu(system, cpu)
     if not closed:
@@ -82,4 +101,5 @@ def cpu_line(system: str, cpu: dict[str, float], closed: int) -> str:
 def history_line(size: HistorySize) -> str:
     top = sorted(size.payload_bytes.items(), key=lambda kv: -kv[1])[:4]
     biggest = ", ".join(f"{kind.removesuffix('_event_attributes')} {n}" for kind, n in top)
-    return f"  history: {size.events} events, {size.bytes} bytes (largest: {biggest})"
+    return (f"  history (median of the first {HISTORY_SAMPLE} orders): {size.events} events, "
+            f"{size.bytes} bytes (largest: {biggest})")

@@ -28,12 +28,13 @@ from temporalio.client import Client
 import logs
 from bench.breakdown import (
     CLIENT,
+    HISTORY_SAMPLE,
     HistorySize,
     cpu_between,
     cpu_line,
     cpu_snapshot,
     history_line,
-    history_size,
+    median_history,
     system_cpu,
 )
 from bench.drivers import Driver, SkeletonDriver, Tally, WaybillDriver
@@ -54,7 +55,7 @@ class Round:
     tally: Tally
     seconds: float
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds by process
-    history: HistorySize | None = None  # of the round's first order
+    history: HistorySize | None = None  # the median of the round's first orders
 
     @property
     def rate(self) -> float:
@@ -171,7 +172,10 @@ async def run_rounds(stack: Stack, args: argparse.Namespace, deadline: float) ->
                 r = await run_round(driver, c, args.orders_per_client, prefix, deadline,
                                     stack.pids)
                 if r.tally.closed:
-                    r.history = await history_size(client, driver.workflow_id(f"{prefix}-0-0"))
+                    walks = [(i, k) for k in range(args.orders_per_client) for i in range(c)]
+                    r.history = await median_history(client, [
+                        driver.workflow_id(f"{prefix}-{i}-{k}")
+                        for i, k in walks[:HISTORY_SAMPLE]])
                 rounds.append(r)
                 print(round_line(r), flush=True)
                 print(cpu_line(r.system, r.cpu, r.tally.closed), flush=True)
