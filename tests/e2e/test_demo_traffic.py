@@ -178,7 +178,13 @@ def test_make_run_demo_starts_the_traffic_and_ctrl_c_stops_all_of_it(tmp_path: P
         while not demo:
             assert time.monotonic() < deadline, "no demo order appeared"
             time.sleep(0.5)
-            orders = httpx.get(f"{api}/v1/orders", headers={"Authorization": f"Bearer {key}"})
+            try:
+                orders = httpx.get(f"{api}/v1/orders",
+                                   headers={"Authorization": f"Bearer {key}"})
+            except httpx.TransportError:
+                # `waybill dev` stops everything when a child exits: say which, and why.
+                assert proc.poll() is None, proc.stdout.read().decode()  # type: ignore[union-attr]
+                raise
             demo = [o for o in orders.json()["items"] if o["order_id"].startswith("DEMO-")]
         assert demo[0]["sla_policy"]["name"] in ("demo_standard", "demo_key_account")
         proc.send_signal(signal.SIGINT)  # Ctrl-C
