@@ -34,7 +34,7 @@ from schedules import ensure_schedules
 from shared import tracing
 from shared.sandbox import workflow_runner
 from shared.temporal import connect
-from shared.worker_slots import ACTIVITY_SLOTS, EXECUTOR_THREADS, NEW_TASK_POLL_SHARE
+from shared.worker_slots import ACTIVITY_SLOTS, NEW_TASK_POLL_SHARE
 from workflows.audit.checkpoint import AuditCheckpointWorkflow
 from workflows.claim.workflow import ClaimWorkflow
 from workflows.complaint.workflow import ComplaintWorkflow
@@ -126,7 +126,7 @@ async def run(settings: Settings) -> None:
         db_metrics.PoolCollector(engine),
         db_metrics.DatabaseCollector(session_factory(engine), settings.metrics_cache_seconds)],
         "WAYBILL_WORKER_METRICS_PORT")
-    with ThreadPoolExecutor(max_workers=EXECUTOR_THREADS) as executor:
+    with ThreadPoolExecutor(max_workers=ACTIVITY_SLOTS) as executor:
         worker = build_worker(client, session_factory(engine), settings.task_queue, executor,
                               settings)
         stop = asyncio.Event()

@@ -24,7 +24,7 @@ from temporalio.worker import Worker
 import logs
 from bench.skeleton_types import SkeletonProjection
 from db.engine import make_engine
-from shared.worker_slots import ACTIVITY_SLOTS, EXECUTOR_THREADS, NEW_TASK_POLL_SHARE
+from shared.worker_slots import ACTIVITY_SLOTS, NEW_TASK_POLL_SHARE
 
 log = logging.getLogger("waybill.bench.skeleton")
 
@@ -81,7 +81,7 @@ async def run(address: str, task_queue: str, db_url: str) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     # The Waybill worker's executor and concurrency (worker.py), so only the work differs.
-    with ThreadPoolExecutor(max_workers=EXECUTOR_THREADS) as executor:
+    with ThreadPoolExecutor(max_workers=ACTIVITY_SLOTS) as executor:
         async with Worker(client, task_queue=task_queue, workflows=[SkeletonOrderWorkflow],
                           activities=[activities.project_skeleton], activity_executor=executor,
                           max_concurrent_activities=ACTIVITY_SLOTS,

@@ -3,9 +3,8 @@
 The worker and the bench's skeleton worker take the same figures, so only the work differs.
 """
 
-# Activities at once, and the threads that run them (the database pool has 5 + 10).
+# Activities at once, each on a thread of the activity executor (the database pool has 5 + 10).
 ACTIVITY_SLOTS = 8
-EXECUTOR_THREADS = ACTIVITY_SLOTS
 # The share of the worker's workflow task polls on the task queue itself rather than on its
 # sticky queue (the SDK's default is 0.2: one poll in five). A new order's first workflow task
 # (and an order's next one after its worker died) comes only through the task queue, and its

@@ -11,7 +11,7 @@ from temporalio.worker import Worker
 
 from config import Settings
 from db.engine import make_engine, session_factory
-from shared.worker_slots import EXECUTOR_THREADS
+from shared.worker_slots import ACTIVITY_SLOTS
 from worker import build_worker
 
 
@@ -19,7 +19,7 @@ from worker import build_worker
 async def running_worker(client: Client, url: str, task_queue: str,
                          settings: Settings | None = None) -> AsyncIterator[Worker]:
     eng = make_engine(url)
-    with ThreadPoolExecutor(max_workers=EXECUTOR_THREADS) as executor:
+    with ThreadPoolExecutor(max_workers=ACTIVITY_SLOTS) as executor:
         worker = build_worker(client, session_factory(eng), task_queue, executor,
                               settings or Settings(database_url=url, task_queue=task_queue))
         async with worker:
