@@ -105,7 +105,7 @@ def build_worker(client: Client, sessions: sessionmaker[Session], task_queue: st
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_SLOTS,
         nonsticky_to_sticky_poll_ratio=NEW_TASK_POLL_SHARE,
-        # Let in-flight projections finish on shutdown rather than be retried elsewhere.
+        # Let in-flight activities finish on shutdown rather than be retried elsewhere.
         graceful_shutdown_timeout=timedelta(seconds=10),
         deployment_config=deployment_config(settings),
     )

@@ -29,7 +29,7 @@ async def project(activity: Any, payload: Any, deliveries: Deliveries,
                   deliveries_started: bool = False) -> None:
     """Run `activity` (a projection activity method returning outbox ids) on `payload`.
     `deliveries_started`: the case knows, without a patch marker of its own, that the
-    activity starts the deliveries (an order started from the consolidated patch on)."""
+    activity starts the deliveries (an order started from its CURRENT_PATCH on)."""
     outbox = await workflow.execute_activity_method(
         activity, payload, start_to_close_timeout=PROJECTION_TIMEOUT,
         retry_policy=PROJECTION_RETRY)
