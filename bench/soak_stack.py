@@ -23,7 +23,7 @@ from typing import IO
 import yaml
 
 from config import DEFAULT_POLICY_FILE, REPO_ROOT
-from devstack import DEV_ENV
+from devstack import DEV_ENV, DEV_SERVER_TUNING
 from tests.support.pg import _pg_bin, free_port
 from workflows.order import search
 
@@ -197,7 +197,7 @@ class Stack:
                 "--db-filename", str(self.base / "temporal.db"),
                 "--ip", "127.0.0.1", "--port", str(self.temporal_port),
                 "--http-port", str(free_port()), "--metrics-port", str(free_port()),
-                "--log-level", "error"]
+                "--log-level", "error", *DEV_SERVER_TUNING]
         for key in search.ALL:
             kind = "Keyword" if key.indexed_value_type.name == "KEYWORD" else "Bool"
             args += ["--search-attribute", f"{key.name}={kind}"]

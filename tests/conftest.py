@@ -22,6 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.engine import make_engine, session_factory
 from db.migrate import upgrade
+from devstack import DEV_SERVER_TUNING
 from shared.temporal import ensure_search_attributes
 from tests.support.api_harness import Api, StackFactory, stack_factory
 from tests.support.browser import browser, site  # noqa: F401 - fixtures for every module
@@ -154,6 +155,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
         search_attributes=list(search.ALL),
         ui=False,
         dev_server_log_level="error",
+        dev_server_extra_args=DEV_SERVER_TUNING,
         data_converter=TEST_CONVERTER,
     )
     yield env
