@@ -62,6 +62,8 @@ class Tally:
     closed: int = 0
     accept_seconds: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
+    # The same latencies by write (create, each event type, the receipt): where a gap is.
+    by_write: dict[str, list[float]] = field(default_factory=dict)
 
 
 class Driver(ABC):
@@ -95,13 +97,14 @@ class Driver(ABC):
     async def walk(self, order_id: str, tally: Tally) -> None:
         tally.started += 1
         try:
-            await self._timed(tally, self.create(order_id))
+            await self._timed(tally, "create", self.create(order_id))
             for step, type_, data in STEPS:
-                await self._timed(tally, self.event(order_id, f"{order_id}.{step}", type_, data))
-            await self._timed(tally, self.receipt(order_id))
+                await self._timed(tally, type_,
+                                  self.event(order_id, f"{order_id}.{step}", type_, data))
+            await self._timed(tally, "receipt", self.receipt(order_id))
             await self._wait_for_survey(order_id)
-            stage = await self._timed(tally, self.event(order_id, f"{order_id}.survey",
-                                                        "survey_response", SURVEY))
+            stage = await self._timed(tally, "survey_response", self.event(
+                order_id, f"{order_id}.survey", "survey_response", SURVEY))
         except Failed as exc:
             tally.errors[exc.label] += 1
             return
@@ -111,10 +114,12 @@ class Driver(ABC):
             tally.errors[f"ended in stage {stage}"] += 1
 
     @staticmethod
-    async def _timed(tally: Tally, call: Awaitable[T]) -> T:
+    async def _timed(tally: Tally, write: str, call: Awaitable[T]) -> T:
         began = time.perf_counter()
         result = await call
-        tally.accept_seconds.append(time.perf_counter() - began)
+        took = time.perf_counter() - began
+        tally.accept_seconds.append(took)
+        tally.by_write.setdefault(write, []).append(took)
         return result
 
     async def _wait_for_survey(self, order_id: str) -> None:

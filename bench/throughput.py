@@ -9,8 +9,9 @@ order each, then for each concurrency c runs a Waybill round and a skeleton roun
 each walking N orders one after another (bench/drivers.py). Per round it prints orders closed
 out of started, orders/s, the accept latency of every write (create, each event, the receipt,
 the survey answer) at p50/p90/p99, and errors by HTTP status and code; then the ratio
-Waybill/skeleton per concurrency. Every request has a timeout and the run a deadline; a round
-cut short by the deadline says so. Exit 1 only if the stack could not start.
+Waybill/skeleton per concurrency, with each write's p50 side by side. Every request has a
+timeout and the run a deadline; a round cut short by the deadline says so. Exit 1 only if the
+stack could not start.
 """
 
 from __future__ import annotations
@@ -124,6 +125,7 @@ def ratio_lines(rounds: list[Round]) -> list[str]:
         lines.append(f"  c={c:<3} {w.rate:6.2f} / {s.rate:6.2f} orders/s = {ratio:5.2f}   "
                      f"p50 x{p50:4.2f}  p99 x{p99:4.2f}   "
                      f"{'all closed' if all_closed else 'NOT all closed'}{_extra_ratios(w, s)}")
+        lines.append(by_write_line(w, s))
         if c in TARGET_CONCURRENCY:
             met = met and all_closed and ratio >= TARGET_RATIO
     targets = [c for c in TARGET_CONCURRENCY if any(r.concurrency == c for r in rounds)]
@@ -131,6 +133,18 @@ def ratio_lines(rounds: list[Round]) -> list[str]:
         lines.append(f"target (c={', '.join(map(str, targets))}: every order closed and ratio "
                      f">= {TARGET_RATIO}): {'met' if met else 'NOT met'}")
     return lines
+
+
+def by_write_line(w: Round, s: Round) -> str:
+    """Accept p50 of each write, Waybill / skeleton in ms: which writes make the gap (Waybill's
+    create also stores the order, its receipt is an upload archived before the event)."""
+    parts = []
+    for write, took in w.tally.by_write.items():
+        theirs = s.tally.by_write.get(write)
+        if theirs:
+            mine, yard = (percentile(x, 50) * 1000 for x in (took, theirs))
+            parts.append(f"{write} {mine:.0f}/{yard:.0f}")
+    return "         p50 by write, ms: " + (", ".join(parts) or "-")
 
 
 def _extra_ratios(w: Round, s: Round) -> str:

@@ -29,4 +29,9 @@ def test_one_client_two_orders_prints_both_rounds_and_the_ratio() -> None:
     assert "skeleton c=1   closed 2/2 (of 2)" in out, out
     assert "orders/s" in out and "accept p50/p90/p99" in out
     assert "waybill / skeleton per concurrency" in out and "all closed" in out, out
+    # Each write's p50 for both systems, e.g. "create 9/3, confirmed 40/37, ...".
+    by_write = out.split("p50 by write, ms: ", 1)[1].splitlines()[0]
+    assert [part.split()[0] for part in by_write.split(", ")] == [
+        "create", "confirmed", "picked", "shipped", "tracking_scan", "delivered", "receipt",
+        "survey_response"], by_write
     assert "Traceback" not in run.stderr
