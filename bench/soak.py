@@ -197,7 +197,7 @@ async def _soak(cfg: SoakConfig, stack: Stack, receiver: Receiver, key: str,
         await reporter
         await client.aclose()
     found = checks.check_orders(driver.runs, seen)
-    found += checks.check_webhooks(driver.runs, seen, receiver.snapshot())
+    found += checks.check_webhooks(driver.runs, seen, receiver.snapshot(), receiver.incomplete)
     found.append(checks.check_outbox(seen))
     found.append(checks.check_chains(list(seen.stages), seen))
     req_checks, tables = checks.check_requests(client.records, faults.windows,

@@ -232,8 +232,10 @@ def _api_vs_temporal(oid: str, api: dict[str, Any] | None, state: Any) -> list[s
             for k in ours if ours[k] != theirs[k]]
 
 
-def check_webhooks(runs: list[OrderRun], seen: Observed,
-                   deliveries: list[Delivery]) -> list[Check]:
+def check_webhooks(runs: list[OrderRun], seen: Observed, deliveries: list[Delivery],
+                   incomplete: int) -> list[Check]:
+    """`incomplete`: requests the receiver dropped because their body ended early (a worker
+    killed mid-send; bench/soak_receiver.py): reported, not deliveries."""
     rows = [r for r in seen.outbox if r["channel"] == "webhook"]
     got_ids = {d.delivery_id for d in deliveries}
     got_bodies = {d.body_id for d in deliveries}
@@ -262,7 +264,8 @@ def check_webhooks(runs: list[OrderRun], seen: Observed,
               f"{len(closed)} closed orders x {len(NOTICES)} notices, {len(unnoticed)} off",
               _first(unnoticed)),
         Check("every delivery signed and verified", signatures.keys() <= {"ok"},
-              f"signatures {dict(signatures)}, headers {dict(schemes)}"),
+              f"signatures {dict(signatures)}, headers {dict(schemes)}; {incomplete} "
+              "requests cut short by their sender (not deliveries)"),
     ]
 
 

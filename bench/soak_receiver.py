@@ -3,6 +3,11 @@
 It understands both the current headers (`Waybill-Delivery`, `Waybill-Signature: t=..,v1=..`)
 and Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`),
 so the soak judges the notifier the same way before and after it moves to the standard.
+
+A request whose body ends before its Content-Length is not a delivery: its sender stopped
+mid-request (a worker SIGKILLed between writing the head and the body) and got no answer, so
+it sends again. It is counted as `incomplete`, as any web framework would drop it, and never
+judged by its signature (the signature is over the whole body).
 """
 
 from __future__ import annotations
@@ -71,6 +76,7 @@ class Receiver:
         self.delay = delay
         self.secret: str | None = None  # set once the subscription exists; never logged
         self.deliveries: list[Delivery] = []
+        self.incomplete = 0  # requests cut short by their sender: no answer, not recorded
         self._lock = threading.Lock()
         receiver = self
 
@@ -78,6 +84,10 @@ class Receiver:
             def do_POST(self) -> None:  # noqa: N802 - the http.server API
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                if len(body) < length:  # the sender is gone: nobody to answer
+                    receiver.count_incomplete()
+                    self.close_connection = True
+                    return
                 receiver.record(dict(self.headers.items()), body)
                 if receiver.delay:
                     time.sleep(receiver.delay)  # a receiver doing some work before its 2xx
@@ -133,6 +143,10 @@ class Receiver:
                 return "bad"
             return "ok" if verify_waybill(secret, h["waybill-signature"], body) else "bad"
         return "missing"
+
+    def count_incomplete(self) -> None:
+        with self._lock:
+            self.incomplete += 1
 
     def _append(self, delivery: Delivery) -> None:
         with self._lock:
