@@ -54,6 +54,16 @@ DEV_SERVER_TUNING = [arg for queue in ("transfer", "timer", "visibility") for ar
     "--dynamic-config-value", f"history.{queue}ProcessorMaxPollRPS=1000")]
 
 
+def dev_server_flags() -> list[str]:
+    """What every dev server Waybill starts is given (`waybill dev`, the soak's): its tuning
+    and Waybill's search attributes."""
+    flags = list(DEV_SERVER_TUNING)
+    for key in search.ALL:
+        kind = "Keyword" if key.indexed_value_type.name == "KEYWORD" else "Bool"
+        flags += ["--search-attribute", f"{key.name}={kind}"]
+    return flags
+
+
 def _temporal_binary() -> str:
     found = shutil.which("temporal") or str(Path(sys.executable).parent / "temporal")
     if not Path(found).exists():
@@ -132,10 +142,7 @@ def start_temporal(settings: Settings,
             # The UI decodes payloads for a signed-in console auditor (console/codec/routes.py).
             "--ui-codec-endpoint", f"{settings.public_url}/console/codec",
             "--namespace", settings.temporal_namespace, "--log-level", "warn",
-            *DEV_SERVER_TUNING]
-    for key in search.ALL:
-        kind = "Keyword" if key.indexed_value_type.name == "KEYWORD" else "Bool"
-        args += ["--search-attribute", f"{key.name}={kind}"]
+            *dev_server_flags()]
     proc = spawn(args, dict(os.environ), output)
     deadline = time.monotonic() + 60
     while not _port_open("127.0.0.1", settings.temporal_port):

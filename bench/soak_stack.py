@@ -23,9 +23,8 @@ from typing import IO
 import yaml
 
 from config import DEFAULT_POLICY_FILE, REPO_ROOT
-from devstack import DEV_ENV, DEV_SERVER_TUNING
+from devstack import DEV_ENV, dev_server_flags
 from tests.support.pg import _pg_bin, free_port
-from workflows.order import search
 
 log = logging.getLogger("bench.soak.stack")
 
@@ -197,10 +196,7 @@ class Stack:
                 "--db-filename", str(self.base / "temporal.db"),
                 "--ip", "127.0.0.1", "--port", str(self.temporal_port),
                 "--http-port", str(free_port()), "--metrics-port", str(free_port()),
-                "--log-level", "error", *DEV_SERVER_TUNING]
-        for key in search.ALL:
-            kind = "Keyword" if key.indexed_value_type.name == "KEYWORD" else "Bool"
-            args += ["--search-attribute", f"{key.name}={kind}"]
+                "--log-level", "error", *dev_server_flags()]
         if self.temporal is None:
             self.temporal = Child("temporal", args, dict(os.environ),
                                   self.base / "temporal.log")
